@@ -1,0 +1,396 @@
+//! The schema model: a pure, deterministic picture of what a database contains.
+//!
+//! Both sides of a diff are `Catalog`s built by `pg::introspect` from `pg_catalog`. Every
+//! map is a `BTreeMap`, so iteration order (and with it every file schemaspec writes) is
+//! the same for the same database. Definitions that PostgreSQL can print itself
+//! (`pg_get_indexdef`, `pg_get_viewdef`, `pg_get_functiondef`, ...) are kept as its text:
+//! both sides are read with an empty `search_path`, so the text is fully qualified and
+//! comparable. This module must not depend on I/O.
+
+use crate::ident::QualifiedName;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Every object schemaspec manages: the node of the dependency graph, the sort key of
+/// the plan and the subject of every error.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum ObjectId {
+    Schema(String),
+    Extension(String),
+    Type(QualifiedName),
+    Sequence(QualifiedName),
+    Function(QualifiedName, String),
+    Table(QualifiedName),
+    Column(QualifiedName, String),
+    Constraint(QualifiedName, String),
+    Index(QualifiedName),
+    View(QualifiedName),
+    Trigger(QualifiedName, String),
+    Policy(QualifiedName, String),
+}
+
+impl ObjectId {
+    /// The object this one lives inside (a column's table, a trigger's table, ...).
+    pub fn parent(&self) -> Option<ObjectId> {
+        match self {
+            ObjectId::Column(t, _)
+            | ObjectId::Constraint(t, _)
+            | ObjectId::Trigger(t, _)
+            | ObjectId::Policy(t, _) => Some(ObjectId::Table(t.clone())),
+            ObjectId::Schema(_)
+            | ObjectId::Extension(_)
+            | ObjectId::Type(_)
+            | ObjectId::Sequence(_)
+            | ObjectId::Function(..)
+            | ObjectId::Table(_)
+            | ObjectId::Index(_)
+            | ObjectId::View(_) => None,
+        }
+    }
+
+    pub fn schema(&self) -> &str {
+        match self {
+            ObjectId::Schema(s) => s,
+            ObjectId::Extension(_) => "",
+            ObjectId::Type(q)
+            | ObjectId::Sequence(q)
+            | ObjectId::Function(q, _)
+            | ObjectId::Table(q)
+            | ObjectId::Column(q, _)
+            | ObjectId::Constraint(q, _)
+            | ObjectId::Index(q)
+            | ObjectId::View(q)
+            | ObjectId::Trigger(q, _)
+            | ObjectId::Policy(q, _) => &q.schema,
+        }
+    }
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ObjectId::Schema(s) => write!(f, "schema {s}"),
+            ObjectId::Extension(e) => write!(f, "extension {e}"),
+            ObjectId::Type(q) => write!(f, "type {q}"),
+            ObjectId::Sequence(q) => write!(f, "sequence {q}"),
+            ObjectId::Function(q, args) => write!(f, "function {q}({args})"),
+            ObjectId::Table(q) => write!(f, "table {q}"),
+            ObjectId::Column(q, c) => write!(f, "column {q}.{c}"),
+            ObjectId::Constraint(q, c) => write!(f, "constraint {c} on {q}"),
+            ObjectId::Index(q) => write!(f, "index {q}"),
+            ObjectId::View(q) => write!(f, "view {q}"),
+            ObjectId::Trigger(q, t) => write!(f, "trigger {t} on {q}"),
+            ObjectId::Policy(q, p) => write!(f, "policy {p} on {q}"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Catalog {
+    /// `server_version_num` of the server the catalog was read from.
+    pub server_version: i32,
+    pub schemas: BTreeMap<String, Schema>,
+    pub extensions: BTreeMap<String, Extension>,
+    pub types: BTreeMap<QualifiedName, TypeDef>,
+    pub sequences: BTreeMap<QualifiedName, Sequence>,
+    pub tables: BTreeMap<QualifiedName, Table>,
+    pub indexes: BTreeMap<QualifiedName, Index>,
+    pub views: BTreeMap<QualifiedName, View>,
+    pub functions: BTreeMap<(QualifiedName, String), Function>,
+    pub triggers: BTreeMap<(QualifiedName, String), Trigger>,
+    pub policies: BTreeMap<(QualifiedName, String), Policy>,
+    /// Comments on any object, keyed by the object.
+    pub comments: BTreeMap<ObjectId, String>,
+    /// Privileges of objects whose ACL is not the default; the owner is written as
+    /// `Grantee::Owner` so catalogs owned by different roles compare equal.
+    pub privileges: BTreeMap<ObjectId, Privileges>,
+    /// `(dependent, referenced)` pairs from `pg_depend`, between managed objects.
+    pub depends: Vec<(ObjectId, ObjectId)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Schema {
+    pub name: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Extension {
+    pub name: String,
+    pub schema: String,
+    pub version: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TypeDef {
+    pub name: QualifiedName,
+    pub kind: TypeKind,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum TypeKind {
+    Enum { labels: Vec<String> },
+    Domain {
+        base: String,
+        collation: Option<String>,
+        default: Option<String>,
+        not_null: bool,
+        /// (name, definition) of each CHECK constraint, by name.
+        checks: Vec<(String, String)>,
+    },
+    Composite { attributes: Vec<(String, String)> },
+    Range {
+        subtype: String,
+        /// Extra options as `key = value` SQL fragments (subtype_opclass, collation, ...).
+        options: Vec<String>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Sequence {
+    pub name: QualifiedName,
+    pub data_type: String,
+    pub start: i64,
+    pub increment: i64,
+    pub min_value: i64,
+    pub max_value: i64,
+    pub cache: i64,
+    pub cycle: bool,
+    /// `OWNED BY table.column`, set after the table exists.
+    pub owned_by: Option<(QualifiedName, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Table {
+    pub name: QualifiedName,
+    pub partitioned: bool,
+    pub unlogged: bool,
+    pub rls_enabled: bool,
+    pub rls_forced: bool,
+    /// `PARTITION BY` clause of a partitioned table (`RANGE (created_at)`).
+    pub partition_key: Option<String>,
+    /// For a partition: its parent and bound (`FOR VALUES ...` / `DEFAULT`).
+    pub partition_of: Option<(QualifiedName, String)>,
+    /// Plain (non-partition) inheritance parents, in order.
+    pub inherits: Vec<QualifiedName>,
+    pub options: Vec<String>,
+    pub replica_identity: ReplicaIdentity,
+    /// Columns in attnum order; inherited ones have `local == false`.
+    pub columns: Vec<Column>,
+    pub constraints: BTreeMap<String, Constraint>,
+}
+
+impl Table {
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.columns.iter().find(|c| c.name == name)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum ReplicaIdentity {
+    Default,
+    Nothing,
+    Full,
+    Index(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Column {
+    pub name: String,
+    /// `format_type(atttypid, atttypmod)`, qualified where needed.
+    pub data_type: String,
+    pub not_null: bool,
+    pub default: Option<String>,
+    pub identity: Option<Identity>,
+    /// Expression of a stored generated column.
+    pub generated: Option<String>,
+    /// Collation when it differs from the type's default.
+    pub collation: Option<String>,
+    /// False for a column that exists only through inheritance.
+    pub local: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Identity {
+    pub always: bool,
+    pub sequence: QualifiedName,
+    pub start: i64,
+    pub increment: i64,
+    pub min_value: i64,
+    pub max_value: i64,
+    pub cache: i64,
+    pub cycle: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Constraint {
+    pub name: String,
+    pub kind: ConstraintKind,
+    /// `pg_get_constraintdef`: `PRIMARY KEY (id)`, `CHECK ((x > 0))`, ...
+    pub definition: String,
+    /// False when the constraint exists only because a parent has it.
+    pub local: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum ConstraintKind {
+    PrimaryKey,
+    Unique,
+    Check,
+    ForeignKey,
+    Exclusion,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Index {
+    pub name: QualifiedName,
+    pub table: QualifiedName,
+    /// `pg_get_indexdef`, with `ON ONLY` of partitioned parents removed.
+    pub definition: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct View {
+    pub name: QualifiedName,
+    pub materialized: bool,
+    /// `pg_get_viewdef`.
+    pub definition: String,
+    pub options: Vec<String>,
+    /// For a materialized view: whether it holds data.
+    pub populated: bool,
+    /// Output column names, for detecting when `CREATE OR REPLACE` cannot be used.
+    pub columns: Vec<(String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Function {
+    pub name: QualifiedName,
+    /// `pg_get_function_identity_arguments`.
+    pub identity_args: String,
+    pub kind: RoutineKind,
+    /// `pg_get_function_result`; empty for procedures.
+    pub result: String,
+    /// A complete `CREATE OR REPLACE ...` statement.
+    pub definition: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum RoutineKind {
+    Function,
+    Procedure,
+    Aggregate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Trigger {
+    pub name: String,
+    pub table: QualifiedName,
+    /// `pg_get_triggerdef`.
+    pub definition: String,
+    pub constraint: bool,
+    /// `O` enabled (origin), `D` disabled, `R` replica, `A` always.
+    pub enabled: char,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Policy {
+    pub name: String,
+    pub table: QualifiedName,
+    pub permissive: bool,
+    /// `ALL`, `SELECT`, `INSERT`, `UPDATE` or `DELETE`.
+    pub command: String,
+    /// Role names, sorted; `public` for PUBLIC.
+    pub roles: Vec<String>,
+    pub using: Option<String>,
+    pub with_check: Option<String>,
+}
+
+/// The effective privileges of one object.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Privileges {
+    /// The owner's role name on the side this was read from (used when rendering).
+    pub owner: String,
+    pub items: std::collections::BTreeSet<AclItem>,
+    /// What the ACL would be with no explicit grants (`acldefault`).
+    pub defaults: std::collections::BTreeSet<AclItem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct AclItem {
+    pub grantee: Grantee,
+    /// `SELECT`, `INSERT`, `USAGE`, `EXECUTE`, ...
+    pub privilege: String,
+    pub grantable: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Grantee {
+    Owner,
+    Public,
+    Role(String),
+}
+
+impl Catalog {
+    /// The SQL keyword(s) naming this object's kind in COMMENT ON / GRANT ... ON.
+    pub fn kind_word(&self, id: &ObjectId) -> &'static str {
+        match id {
+            ObjectId::Schema(_) => "SCHEMA",
+            ObjectId::Extension(_) => "EXTENSION",
+            ObjectId::Type(q) => match self.types.get(q).map(|t| &t.kind) {
+                Some(TypeKind::Domain { .. }) => "DOMAIN",
+                _ => "TYPE",
+            },
+            ObjectId::Sequence(_) => "SEQUENCE",
+            ObjectId::Function(q, a) => match self.functions.get(&(q.clone(), a.clone())).map(|f| f.kind) {
+                Some(RoutineKind::Procedure) => "PROCEDURE",
+                Some(RoutineKind::Aggregate) => "AGGREGATE",
+                _ => "FUNCTION",
+            },
+            ObjectId::Table(_) => "TABLE",
+            ObjectId::Column(..) => "COLUMN",
+            ObjectId::Constraint(..) => "CONSTRAINT",
+            ObjectId::Index(_) => "INDEX",
+            ObjectId::View(q) => match self.views.get(q) {
+                Some(v) if v.materialized => "MATERIALIZED VIEW",
+                _ => "VIEW",
+            },
+            ObjectId::Trigger(..) => "TRIGGER",
+            ObjectId::Policy(..) => "POLICY",
+        }
+    }
+
+    /// Whether the object exists in this catalog.
+    pub fn contains(&self, id: &ObjectId) -> bool {
+        match id {
+            ObjectId::Schema(s) => self.schemas.contains_key(s),
+            ObjectId::Extension(e) => self.extensions.contains_key(e),
+            ObjectId::Type(q) => self.types.contains_key(q),
+            ObjectId::Sequence(q) => self.sequences.contains_key(q),
+            ObjectId::Function(q, a) => self.functions.contains_key(&(q.clone(), a.clone())),
+            ObjectId::Table(q) => self.tables.contains_key(q),
+            ObjectId::Column(q, c) => {
+                self.tables.get(q).is_some_and(|t| t.column(c).is_some())
+                    || self.views.get(q).is_some_and(|v| v.columns.iter().any(|(n, _)| n == c))
+            }
+            ObjectId::Constraint(q, c) => self.tables.get(q).is_some_and(|t| t.constraints.contains_key(c)),
+            ObjectId::Index(q) => self.indexes.contains_key(q),
+            ObjectId::View(q) => self.views.contains_key(q),
+            ObjectId::Trigger(q, n) => self.triggers.contains_key(&(q.clone(), n.clone())),
+            ObjectId::Policy(q, n) => self.policies.contains_key(&(q.clone(), n.clone())),
+        }
+    }
+
+    /// Number of objects, for reports.
+    pub fn object_count(&self) -> usize {
+        self.schemas.len()
+            + self.extensions.len()
+            + self.types.len()
+            + self.sequences.len()
+            + self.tables.len()
+            + self.indexes.len()
+            + self.views.len()
+            + self.functions.len()
+            + self.triggers.len()
+            + self.policies.len()
+    }
+}

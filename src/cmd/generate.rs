@@ -1,0 +1,194 @@
+//! `schemaspec generate`: write the difference between the base (the live database, or
+//! with `--from-history` the migrations replayed on a scratch database) and the desired
+//! state as small migration files, after proving them on a scratch database.
+
+use super::*;
+use crate::catalog::Catalog;
+use crate::diff;
+use crate::history::{self, LocalMigration};
+use crate::migrations;
+use crate::pg::apply::{run_file, Timeouts};
+use crate::plan::{self, files, Hazard};
+use std::collections::BTreeSet;
+
+pub struct Args {
+    pub from_history: bool,
+    /// Hazards named by the user (`all` allows every one).
+    pub allow_hazards: Vec<String>,
+    pub max_file_lines: Option<usize>,
+}
+
+pub fn parse_hazards(names: &[String]) -> Result<BTreeSet<Hazard>, Error> {
+    let mut out = BTreeSet::new();
+    for n in names.iter().flat_map(|n| n.split(',')).map(str::trim).filter(|n| !n.is_empty()) {
+        if n.eq_ignore_ascii_case("all") {
+            out.extend(Hazard::ALL);
+        } else {
+            out.insert(Hazard::parse(n).ok_or_else(|| {
+                Error::Other(format!(
+                    "unknown hazard {n:?} in --allow-hazards; known: {}, all",
+                    Hazard::ALL.iter().map(|h| h.name()).collect::<Vec<_>>().join(", ")
+                ))
+            })?);
+        }
+    }
+    Ok(out)
+}
+
+fn timeouts(config: &Config) -> Timeouts {
+    Timeouts { lock_timeout: config.lock_timeout.clone(), statement_timeout: config.statement_timeout.clone() }
+}
+
+pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
+    let allowed = parse_hazards(&args.allow_hazards)?;
+    let dir = migrations::read(&config.migrations_dir)?;
+    if let Some(v) = dir.duplicate_versions().first() {
+        return Err(Error::Other(format!("two migration files have version {v}; give one of them a new version first")));
+    }
+    if let Some(problem) = history::verify_sum(&dir.migrations, dir.sum.as_deref()) {
+        return Err(Error::SumMismatch { dir: config.migrations_dir.display().to_string(), detail: format!("{problem:?}") });
+    }
+    for s in &dir.strays {
+        writeln!(out, "warning: ignoring {} in {} (not a migration file name)", s, config.migrations_dir.display()).map_err(io)?;
+    }
+    let dev = dev_target(config).await?;
+    let scope = config.scope();
+
+    let mut taken = dir.versions();
+    let base: Catalog = if args.from_history {
+        let migrations = dir.migrations.clone();
+        let t = timeouts(config);
+        let scope = scope.clone();
+        with_scratch(&dev, |target| async move {
+            let client = pg::connect(&target).await?;
+            for m in &migrations {
+                run_file(&client, m, None, &t).await?;
+            }
+            read(&client, &scope).await
+        })
+        .await?
+    } else {
+        let target = live_target(config).await?;
+        let client = pg::connect(&target).await?;
+        let tracking = crate::pg::apply::Tracking { schema: config.tracking_schema.clone(), table: config.tracking_table.clone() };
+        let applied = tracking.applied(&client).await?;
+        taken.extend(applied.iter().map(|a| a.version.clone()));
+        let applied_versions: BTreeSet<&str> = applied.iter().map(|a| a.version.as_str()).collect();
+        let pending: Vec<&str> = dir.migrations.iter().filter(|m| !applied_versions.contains(m.version.as_str())).map(|m| m.file_name.as_str()).collect();
+        if !pending.is_empty() {
+            return Err(Error::Other(format!(
+                "{} migration file(s) are not applied to {} yet ({}); run `schemaspec apply` first, or `schemaspec generate --from-history` to diff against the files instead of the database",
+                pending.len(),
+                target.display,
+                pending.join(", ")
+            )));
+        }
+        read(&client, &scope).await?
+    };
+    let desired = desired_catalog(config, &dev).await?;
+    let plan = plan::build(&base, &desired).map_err(|e| Error::Cycle(e.members))?;
+    if plan.is_empty() {
+        writeln!(out, "No changes: nothing to generate.").map_err(io)?;
+        return Ok(EXIT_OK);
+    }
+    let refused: Vec<String> = plan
+        .steps
+        .iter()
+        .flat_map(|s| s.hazards.iter().filter(|h| h.needs_consent() && !allowed.contains(h)).map(move |h| format!("{h}: {}", s.description)))
+        .collect();
+    if !refused.is_empty() {
+        return Err(Error::HazardsNotAllowed(format!("\n  {}", refused.join("\n  "))));
+    }
+
+    let drafts = files::drafts(&plan, args.max_file_lines.unwrap_or(config.max_file_lines));
+    let versions = history::next_versions(chrono::Utc::now().naive_utc(), &taken, drafts.len());
+    let new: Vec<LocalMigration> = drafts
+        .iter()
+        .zip(versions)
+        .map(|(d, v)| LocalMigration::new(&format!("{v}_{}.sql", d.slug), d.content.clone()).expect("valid name"))
+        .collect();
+
+    prove(config, &dev, &dir.migrations, &base, &desired, &new, args.from_history, out).await?;
+    let written = migrations::write(&dir, &new)?;
+    for (path, d) in written.iter().zip(&drafts) {
+        let h = if d.hazards.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", d.hazards.iter().map(|h| h.name()).collect::<Vec<_>>().join(", "))
+        };
+        writeln!(out, "wrote {}{h}", path.strip_prefix(&config.root).unwrap_or(path).display()).map_err(io)?;
+    }
+    writeln!(out, "{} file(s), {} change(s); proved on a scratch database (applied, compared, re-run).", new.len(), plan.steps.len())
+        .map_err(io)?;
+    Ok(EXIT_OK)
+}
+
+/// Apply the new files to a scratch copy of the base, check the result equals the
+/// desired state, run them again and check nothing changes.
+#[allow(clippy::too_many_arguments)]
+async fn prove(
+    config: &Config,
+    dev: &Target,
+    history: &[LocalMigration],
+    base: &Catalog,
+    desired: &Catalog,
+    new: &[LocalMigration],
+    from_history: bool,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let scope = config.scope();
+    let t = timeouts(config);
+    let history = history.to_vec();
+    let base_copy = base.clone();
+    let (warning, result) = with_scratch(dev, |target| async move {
+        let client = pg::connect(&target).await?;
+        let mut warning = None;
+        if from_history {
+            for m in &history {
+                run_file(&client, m, None, &t).await?;
+            }
+        } else {
+            // A copy of the live schema, rendered by the engine itself.
+            let plan = plan::build(&Catalog::default(), &base_copy).map_err(|e| Error::Cycle(e.members))?;
+            let sql: Vec<String> = plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.sql.clone())).collect();
+            let source = load::Source { name: "<copy of the live schema>".into(), text: sql.join("\n") };
+            if let Err(e) = load::load(&client, std::slice::from_ref(&source)).await {
+                warning = Some(format!("the live schema could not be copied to the scratch database ({e})"));
+            } else {
+                let copy = read(&client, &scope).await?;
+                let gaps = diff::diff(&copy, &base_copy);
+                if !gaps.is_empty() {
+                    let what: Vec<String> = gaps.iter().take(5).map(plan::describe).collect();
+                    warning = Some(format!("the scratch copy differs from the live schema ({})", what.join("; ")));
+                }
+            }
+        }
+        for m in new {
+            run_file(&client, m, None, &t).await.map_err(|e| Error::ProofFailed(format!("{}: {e}", m.file_name)))?;
+        }
+        let after = read(&client, &scope).await?;
+        let left = plan::build(&after, desired).map_err(|e| Error::Cycle(e.members))?;
+        if !left.is_empty() && warning.is_none() {
+            let what: Vec<String> = left.steps.iter().take(10).map(|s| s.description.clone()).collect();
+            return Err(Error::ProofFailed(format!("after applying them, still to do: {}", what.join("; "))));
+        }
+        for m in new {
+            run_file(&client, m, None, &t)
+                .await
+                .map_err(|e| Error::ProofFailed(format!("running {} a second time failed: {e}", m.file_name)))?;
+        }
+        let again = read(&client, &scope).await?;
+        let changed = diff::diff(&after, &again);
+        if !changed.is_empty() {
+            let what: Vec<String> = changed.iter().take(10).map(plan::describe).collect();
+            return Err(Error::ProofFailed(format!("running them a second time changed: {}", what.join("; "))));
+        }
+        Ok((warning, ()))
+    })
+    .await?;
+    let () = result;
+    if let Some(w) = warning {
+        writeln!(out, "warning: proof on a scratch database was partial: {w}").map_err(io)?;
+    }
+    Ok(())
+}

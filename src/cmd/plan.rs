@@ -1,0 +1,56 @@
+//! `schemaspec plan`: what would change in the database, in order, with hazards.
+
+use super::*;
+use crate::plan::{self, Plan};
+
+pub struct Args {
+    pub format: Format,
+    pub exit_code: bool,
+}
+
+pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
+    let live_target = live_target(config).await?;
+    let dev = dev_target(config).await?;
+    let client = pg::connect(&live_target).await?;
+    let live = read(&client, &config.scope()).await?;
+    let desired = desired_catalog(config, &dev).await?;
+    let plan = plan::build(&live, &desired).map_err(|e| Error::Cycle(e.members))?;
+    print_plan(&plan, args.format, out)?;
+    Ok(if args.exit_code && !plan.is_empty() { EXIT_CHANGES } else { EXIT_OK })
+}
+
+pub fn print_plan(plan: &Plan, format: Format, out: &mut dyn Write) -> Result<(), Error> {
+    if format == Format::Json {
+        #[derive(serde::Serialize)]
+        struct Report<'a> {
+            changes: usize,
+            hazards: Vec<&'static str>,
+            steps: &'a [plan::Step],
+        }
+        let hazards = plan.hazards().into_iter().map(|h| h.name()).collect();
+        return write_json(out, &Report { changes: plan.steps.len(), hazards, steps: &plan.steps });
+    }
+    if plan.is_empty() {
+        writeln!(out, "No changes: the database matches the schema.").map_err(io)?;
+        return Ok(());
+    }
+    let hazards = plan.hazards();
+    let summary = if hazards.is_empty() {
+        String::new()
+    } else {
+        format!(" (hazards: {})", hazards.iter().map(|h| h.name()).collect::<Vec<_>>().join(", "))
+    };
+    writeln!(out, "Plan: {} change{}{summary}", plan.steps.len(), if plan.steps.len() == 1 { "" } else { "s" }).map_err(io)?;
+    for (i, step) in plan.steps.iter().enumerate() {
+        let h = if step.hazards.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", step.hazards.iter().map(|h| h.name()).collect::<Vec<_>>().join(", "))
+        };
+        writeln!(out, "\n-- {}. {}{h}", i + 1, step.description).map_err(io)?;
+        for s in &step.statements {
+            writeln!(out, "{}", s.sql).map_err(io)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! `schemaspec.toml`, with every key overridable by a flag or an environment variable
+//! (flags win over the environment, which wins over the file). Reads the one file.
+
+use crate::error::Error;
+use serde::Deserialize;
+use std::path::{Path, PathBuf};
+
+pub const CONFIG_FILE: &str = "schemaspec.toml";
+
+/// The file as written; every key optional.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub database_url: Option<String>,
+    pub dev_url: Option<String>,
+    pub schema_dirs: Option<Vec<PathBuf>>,
+    pub migrations_dir: Option<PathBuf>,
+    pub tracking_table: Option<String>,
+    pub schemas: Option<Vec<String>>,
+    pub exclude_schemas: Option<Vec<String>>,
+    pub max_file_lines: Option<usize>,
+    pub lock_timeout: Option<String>,
+    pub statement_timeout: Option<String>,
+}
+
+/// Overrides from flags and the environment (clap fills both).
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub database_url: Option<String>,
+    pub dev_url: Option<String>,
+    pub schema_dirs: Vec<PathBuf>,
+    pub migrations_dir: Option<PathBuf>,
+    pub tracking_table: Option<String>,
+    pub schemas: Vec<String>,
+    pub exclude_schemas: Vec<String>,
+    pub max_file_lines: Option<usize>,
+    pub lock_timeout: Option<String>,
+    pub statement_timeout: Option<String>,
+}
+
+/// The settings in force.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The project root (where schemaspec.toml is, or the current directory).
+    pub root: PathBuf,
+    pub database_url: Option<String>,
+    pub dev_url: Option<String>,
+    pub schema_dirs: Vec<PathBuf>,
+    pub migrations_dir: PathBuf,
+    pub tracking_schema: String,
+    pub tracking_table: String,
+    /// Only these schemas are managed; empty means every non-system schema.
+    pub schemas: Vec<String>,
+    pub exclude_schemas: Vec<String>,
+    pub max_file_lines: usize,
+    pub lock_timeout: String,
+    pub statement_timeout: String,
+}
+
+impl Config {
+    pub fn load(root: &Path, overrides: Overrides) -> Result<Config, Error> {
+        let path = root.join(CONFIG_FILE);
+        let file: FileConfig = match std::fs::read_to_string(&path) {
+            Ok(text) => toml::from_str(&text).map_err(|e| Error::Config { path: path.clone(), message: e.to_string() })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileConfig::default(),
+            Err(e) => return Err(Error::Config { path, message: e.to_string() }),
+        };
+        let tracking = overrides
+            .tracking_table
+            .or(file.tracking_table)
+            .unwrap_or_else(|| "schemaspec.schema_migrations".to_string());
+        let (tracking_schema, tracking_table) = match tracking.split_once('.') {
+            Some((s, t)) if !s.is_empty() && !t.is_empty() => (s.to_string(), t.to_string()),
+            _ => {
+                return Err(Error::Config {
+                    path,
+                    message: format!("tracking_table must be `schema.table`, got {tracking:?}"),
+                })
+            }
+        };
+        let resolve = |p: PathBuf| if p.is_absolute() { p } else { root.join(p) };
+        let schema_dirs = if !overrides.schema_dirs.is_empty() {
+            overrides.schema_dirs
+        } else {
+            file.schema_dirs.unwrap_or_else(|| vec![PathBuf::from("schema")])
+        };
+        let max_file_lines = overrides.max_file_lines.or(file.max_file_lines).unwrap_or(200);
+        if max_file_lines < 10 {
+            return Err(Error::Config { path, message: "max_file_lines must be at least 10".into() });
+        }
+        Ok(Config {
+            root: root.to_path_buf(),
+            database_url: overrides.database_url.or(file.database_url).filter(|s| !s.is_empty()),
+            dev_url: overrides.dev_url.or(file.dev_url).filter(|s| !s.is_empty()),
+            schema_dirs: schema_dirs.into_iter().map(resolve).collect(),
+            migrations_dir: resolve(overrides.migrations_dir.or(file.migrations_dir).unwrap_or_else(|| PathBuf::from("generated"))),
+            tracking_schema,
+            tracking_table,
+            schemas: if overrides.schemas.is_empty() { file.schemas.unwrap_or_default() } else { overrides.schemas },
+            exclude_schemas: if overrides.exclude_schemas.is_empty() {
+                file.exclude_schemas.unwrap_or_default()
+            } else {
+                overrides.exclude_schemas
+            },
+            max_file_lines,
+            lock_timeout: overrides.lock_timeout.or(file.lock_timeout).unwrap_or_else(|| "10s".into()),
+            statement_timeout: overrides.statement_timeout.or(file.statement_timeout).unwrap_or_else(|| "0".into()),
+        })
+    }
+
+    /// The introspection scope: never the tracking schema.
+    pub fn scope(&self) -> crate::pg::introspect::Scope {
+        let mut exclude = self.exclude_schemas.clone();
+        exclude.push(self.tracking_schema.clone());
+        crate::pg::introspect::Scope {
+            exclude,
+            only: (!self.schemas.is_empty()).then(|| self.schemas.clone()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_without_a_file() {
+        let dir = std::env::temp_dir().join(format!("schemaspec-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let c = Config::load(&dir, Overrides::default()).unwrap();
+        assert_eq!(c.migrations_dir, dir.join("generated"));
+        assert_eq!((c.tracking_schema.as_str(), c.tracking_table.as_str()), ("schemaspec", "schema_migrations"));
+        assert_eq!(c.max_file_lines, 200);
+        std::fs::write(dir.join(CONFIG_FILE), "migrations_dir = \"m\"\nbogus = 1\n").unwrap();
+        let err = Config::load(&dir, Overrides::default()).unwrap_err();
+        assert!(err.to_string().contains("bogus"), "{err}");
+        std::fs::write(dir.join(CONFIG_FILE), "migrations_dir = \"m\"\n").unwrap();
+        let c = Config::load(&dir, Overrides { migrations_dir: Some("o".into()), ..Default::default() }).unwrap();
+        assert_eq!(c.migrations_dir, dir.join("o"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

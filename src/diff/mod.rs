@@ -1,0 +1,752 @@
+//! Compares two catalogs and produces the typed changes that turn `live` into `desired`.
+//!
+//! Anything that cannot be altered in place becomes a drop plus a create, decided here;
+//! the objects that depend on it (views over a changed column, triggers on a replaced
+//! function, ...) are dropped and recreated around it. Ordering is not decided here but
+//! by `plan`. Pure: no I/O.
+
+use crate::catalog::*;
+use crate::ident::QualifiedName;
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One step from the live state toward the desired state. Creates carry the whole new
+/// object and drops the whole old one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Change {
+    CreateSchema(Schema),
+    DropSchema(Schema),
+    CreateExtension(Extension),
+    AlterExtension { from: Extension, to: Extension },
+    DropExtension(Extension),
+    CreateType(TypeDef),
+    DropType(TypeDef),
+    AddEnumValue { name: QualifiedName, value: String, position: EnumPosition },
+    AlterDomain { from: TypeDef, to: TypeDef },
+    CreateSequence(Sequence),
+    AlterSequence { from: Sequence, to: Sequence },
+    SetSequenceOwner(Sequence),
+    DropSequence(Sequence),
+    CreateTable(Table),
+    AlterTable { from: Table, to: Table },
+    DropTable(Table),
+    AddColumn { table: QualifiedName, column: Column },
+    AlterColumn { table: QualifiedName, from: Column, to: Column },
+    DropColumn { table: QualifiedName, column: Column },
+    AddConstraint { table: QualifiedName, constraint: Constraint },
+    DropConstraint { table: QualifiedName, constraint: Constraint },
+    CreateIndex(Index),
+    DropIndex(Index),
+    CreateView(View),
+    DropView(View),
+    CreateFunction(Function),
+    DropFunction(Function),
+    CreateTrigger(Trigger),
+    SetTriggerEnabled(Trigger),
+    DropTrigger(Trigger),
+    CreatePolicy(Policy),
+    DropPolicy(Policy),
+    SetComment { target: ObjectId, kind: String, comment: Option<String> },
+    Grant { target: ObjectId, kind: String, item: AclItem, owner: String },
+    Revoke { target: ObjectId, kind: String, item: AclItem, owner: String },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum EnumPosition {
+    Last,
+    Before(String),
+    After(String),
+}
+
+/// Whether a change removes something (ordered after what depends on it) or makes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Phase {
+    Drop,
+    Create,
+}
+
+impl Change {
+    /// The object the change is about.
+    pub fn subject(&self) -> ObjectId {
+        match self {
+            Change::CreateSchema(s) | Change::DropSchema(s) => ObjectId::Schema(s.name.clone()),
+            Change::CreateExtension(e) | Change::DropExtension(e) => ObjectId::Extension(e.name.clone()),
+            Change::AlterExtension { to, .. } => ObjectId::Extension(to.name.clone()),
+            Change::CreateType(t) | Change::DropType(t) => ObjectId::Type(t.name.clone()),
+            Change::AlterDomain { to, .. } => ObjectId::Type(to.name.clone()),
+            Change::AddEnumValue { name, .. } => ObjectId::Type(name.clone()),
+            Change::CreateSequence(s) | Change::DropSequence(s) | Change::SetSequenceOwner(s) => {
+                ObjectId::Sequence(s.name.clone())
+            }
+            Change::AlterSequence { to, .. } => ObjectId::Sequence(to.name.clone()),
+            Change::CreateTable(t) | Change::DropTable(t) => ObjectId::Table(t.name.clone()),
+            Change::AlterTable { to, .. } => ObjectId::Table(to.name.clone()),
+            Change::AddColumn { table, column } | Change::DropColumn { table, column } => {
+                ObjectId::Column(table.clone(), column.name.clone())
+            }
+            Change::AlterColumn { table, to, .. } => ObjectId::Column(table.clone(), to.name.clone()),
+            Change::AddConstraint { table, constraint } | Change::DropConstraint { table, constraint } => {
+                ObjectId::Constraint(table.clone(), constraint.name.clone())
+            }
+            Change::CreateIndex(i) | Change::DropIndex(i) => ObjectId::Index(i.name.clone()),
+            Change::CreateView(v) | Change::DropView(v) => ObjectId::View(v.name.clone()),
+            Change::CreateFunction(f) | Change::DropFunction(f) => {
+                ObjectId::Function(f.name.clone(), f.identity_args.clone())
+            }
+            Change::CreateTrigger(t) | Change::DropTrigger(t) | Change::SetTriggerEnabled(t) => {
+                ObjectId::Trigger(t.table.clone(), t.name.clone())
+            }
+            Change::CreatePolicy(p) | Change::DropPolicy(p) => ObjectId::Policy(p.table.clone(), p.name.clone()),
+            Change::SetComment { target, .. } | Change::Grant { target, .. } | Change::Revoke { target, .. } => {
+                target.clone()
+            }
+        }
+    }
+
+    pub fn phase(&self) -> Phase {
+        match self {
+            Change::DropSchema(_)
+            | Change::DropExtension(_)
+            | Change::DropType(_)
+            | Change::DropSequence(_)
+            | Change::DropTable(_)
+            | Change::DropColumn { .. }
+            | Change::DropConstraint { .. }
+            | Change::DropIndex(_)
+            | Change::DropView(_)
+            | Change::DropFunction(_)
+            | Change::DropTrigger(_)
+            | Change::DropPolicy(_)
+            | Change::Revoke { .. } => Phase::Drop,
+            Change::CreateSchema(_)
+            | Change::CreateExtension(_)
+            | Change::AlterExtension { .. }
+            | Change::CreateType(_)
+            | Change::AddEnumValue { .. }
+            | Change::AlterDomain { .. }
+            | Change::CreateSequence(_)
+            | Change::AlterSequence { .. }
+            | Change::SetSequenceOwner(_)
+            | Change::CreateTable(_)
+            | Change::AlterTable { .. }
+            | Change::AddColumn { .. }
+            | Change::AlterColumn { .. }
+            | Change::AddConstraint { .. }
+            | Change::CreateIndex(_)
+            | Change::CreateView(_)
+            | Change::CreateFunction(_)
+            | Change::CreateTrigger(_)
+            | Change::SetTriggerEnabled(_)
+            | Change::CreatePolicy(_)
+            | Change::SetComment { .. }
+            | Change::Grant { .. } => Phase::Create,
+        }
+    }
+
+    /// True for the change that makes an object exist (after which its other
+    /// changes, comments and grants may run).
+    pub fn is_create(&self) -> bool {
+        matches!(
+            self,
+            Change::CreateSchema(_)
+                | Change::CreateExtension(_)
+                | Change::CreateType(_)
+                | Change::CreateSequence(_)
+                | Change::CreateTable(_)
+                | Change::AddColumn { .. }
+                | Change::AddConstraint { .. }
+                | Change::CreateIndex(_)
+                | Change::CreateView(_)
+                | Change::CreateFunction(_)
+                | Change::CreateTrigger(_)
+                | Change::CreatePolicy(_)
+        )
+    }
+}
+
+/// Objects to drop and create again, and columns whose type changes in place.
+#[derive(Default)]
+struct Replacements {
+    ids: BTreeSet<ObjectId>,
+}
+
+/// All changes that turn `live` into `desired`, in a deterministic (not yet dependency)
+/// order.
+pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
+    let mut d = Differ { live, desired, out: Vec::new(), replaced: Replacements::default() };
+    d.schemas();
+    d.extensions();
+    d.types();
+    d.sequences();
+    d.tables();
+    d.indexes();
+    d.views();
+    d.functions();
+    d.triggers();
+    d.policies();
+    d.recreate_dependents();
+    d.comments();
+    d.privileges();
+    d.out
+}
+
+struct Differ<'a> {
+    live: &'a Catalog,
+    desired: &'a Catalog,
+    out: Vec<Change>,
+    replaced: Replacements,
+}
+
+/// Keys only in `a`, only in `b`, and in both.
+fn split<'m, K: Ord + Clone, V>(a: &'m BTreeMap<K, V>, b: &'m BTreeMap<K, V>) -> (Vec<&'m V>, Vec<&'m V>, Vec<(&'m V, &'m V)>) {
+    let mut only_a = Vec::new();
+    let mut both = Vec::new();
+    for (k, va) in a {
+        match b.get(k) {
+            Some(vb) => both.push((va, vb)),
+            None => only_a.push(va),
+        }
+    }
+    let only_b = b.iter().filter(|(k, _)| !a.contains_key(*k)).map(|(_, v)| v).collect();
+    (only_a, only_b, both)
+}
+
+impl<'a> Differ<'a> {
+    fn schemas(&mut self) {
+        let (gone, new, _) = split(&self.live.schemas, &self.desired.schemas);
+        for s in new {
+            self.out.push(Change::CreateSchema(s.clone()));
+        }
+        for s in gone {
+            self.out.push(Change::DropSchema(s.clone()));
+        }
+    }
+
+    fn extensions(&mut self) {
+        let (gone, new, both) = split(&self.live.extensions, &self.desired.extensions);
+        for e in new {
+            self.out.push(Change::CreateExtension(e.clone()));
+        }
+        for e in gone {
+            self.out.push(Change::DropExtension(e.clone()));
+        }
+        for (l, d) in both {
+            if l != d {
+                self.out.push(Change::AlterExtension { from: l.clone(), to: d.clone() });
+            }
+        }
+    }
+
+    fn types(&mut self) {
+        let (gone, new, both) = split(&self.live.types, &self.desired.types);
+        for t in new {
+            self.out.push(Change::CreateType(t.clone()));
+        }
+        for t in gone {
+            self.out.push(Change::DropType(t.clone()));
+        }
+        for (l, d) in both {
+            if l == d {
+                continue;
+            }
+            match (&l.kind, &d.kind) {
+                (TypeKind::Enum { labels: old }, TypeKind::Enum { labels: new }) if is_subsequence(old, new) => {
+                    for (i, value) in new.iter().enumerate() {
+                        if old.contains(value) {
+                            continue;
+                        }
+                        // Place it after its predecessor in the new order; a value added
+                        // first goes before the old first value.
+                        let position = match i {
+                            0 => new.iter().find(|v| old.contains(v)).map_or(EnumPosition::Last, |v| EnumPosition::Before(v.clone())),
+                            _ => EnumPosition::After(new[i - 1].clone()),
+                        };
+                        self.out.push(Change::AddEnumValue { name: d.name.clone(), value: value.clone(), position });
+                    }
+                }
+                (TypeKind::Domain { base: b1, collation: c1, .. }, TypeKind::Domain { base: b2, collation: c2, .. })
+                    if b1 == b2 && c1 == c2 =>
+                {
+                    self.out.push(Change::AlterDomain { from: l.clone(), to: d.clone() });
+                }
+                _ => self.replace(ObjectId::Type(d.name.clone()), Change::DropType(l.clone()), Change::CreateType(d.clone())),
+            }
+        }
+    }
+
+    fn sequences(&mut self) {
+        let (gone, new, both) = split(&self.live.sequences, &self.desired.sequences);
+        for s in new {
+            self.out.push(Change::CreateSequence(s.clone()));
+            if s.owned_by.is_some() {
+                self.out.push(Change::SetSequenceOwner(s.clone()));
+            }
+        }
+        for s in gone {
+            self.out.push(Change::DropSequence(s.clone()));
+        }
+        for (l, d) in both {
+            let options = |s: &Sequence| (s.data_type.clone(), s.start, s.increment, s.min_value, s.max_value, s.cache, s.cycle);
+            if options(l) != options(d) {
+                self.out.push(Change::AlterSequence { from: l.clone(), to: d.clone() });
+            }
+            if l.owned_by != d.owned_by {
+                self.out.push(Change::SetSequenceOwner(d.clone()));
+            }
+        }
+    }
+
+    fn tables(&mut self) {
+        let (gone, new, both) = split(&self.live.tables, &self.desired.tables);
+        for t in new {
+            self.create_table(t);
+        }
+        for t in gone {
+            self.out.push(Change::DropTable(t.clone()));
+        }
+        for (l, d) in both {
+            let shape = |t: &Table| (t.partitioned, t.partition_key.clone(), t.inherits.clone());
+            let parent = |t: &Table| t.partition_of.clone();
+            if shape(l) != shape(d) || parent(l) != parent(d) {
+                self.replace(ObjectId::Table(d.name.clone()), Change::DropTable(l.clone()), Change::CreateTable(d.clone()));
+                self.table_children(d);
+                continue;
+            }
+            let attrs = |t: &Table| (t.unlogged, t.rls_enabled, t.rls_forced, t.options.clone(), t.replica_identity.clone());
+            if attrs(l) != attrs(d) {
+                self.out.push(Change::AlterTable { from: l.clone(), to: d.clone() });
+            }
+            self.columns(l, d);
+            self.constraints(l, d);
+        }
+    }
+
+    fn create_table(&mut self, t: &Table) {
+        self.out.push(Change::CreateTable(t.clone()));
+        self.table_children(t);
+    }
+
+    /// Constraints of a table that is being created: added after it, so foreign keys
+    /// can wait for the tables they reference.
+    fn table_children(&mut self, t: &Table) {
+        for c in t.constraints.values().filter(|c| c.local) {
+            self.out.push(Change::AddConstraint { table: t.name.clone(), constraint: c.clone() });
+        }
+    }
+
+    fn columns(&mut self, l: &Table, d: &Table) {
+        for dc in d.columns.iter().filter(|c| c.local) {
+            match l.column(&dc.name) {
+                None => self.out.push(Change::AddColumn { table: d.name.clone(), column: dc.clone() }),
+                Some(lc) if lc == dc => {}
+                Some(lc) if lc.generated != dc.generated => {
+                    // A generated expression cannot be altered in place (before PG 17);
+                    // its values are derived, so recreating the column loses nothing.
+                    let id = ObjectId::Column(d.name.clone(), dc.name.clone());
+                    self.replace(
+                        id,
+                        Change::DropColumn { table: d.name.clone(), column: lc.clone() },
+                        Change::AddColumn { table: d.name.clone(), column: dc.clone() },
+                    );
+                }
+                Some(lc) => {
+                    if lc.data_type != dc.data_type || lc.collation != dc.collation {
+                        self.replaced.ids.insert(ObjectId::Column(d.name.clone(), dc.name.clone()));
+                    }
+                    self.out.push(Change::AlterColumn { table: d.name.clone(), from: lc.clone(), to: dc.clone() });
+                }
+            }
+        }
+        for lc in l.columns.iter().filter(|c| c.local) {
+            if d.column(&lc.name).is_none_or(|c| !c.local) {
+                self.out.push(Change::DropColumn { table: l.name.clone(), column: lc.clone() });
+            }
+        }
+    }
+
+    fn constraints(&mut self, l: &Table, d: &Table) {
+        let local = |t: &Table| -> BTreeMap<String, Constraint> {
+            t.constraints.iter().filter(|(_, c)| c.local).map(|(k, v)| (k.clone(), v.clone())).collect()
+        };
+        let (lm, dm) = (local(l), local(d));
+        let (gone, new, both) = split(&lm, &dm);
+        for c in new {
+            self.out.push(Change::AddConstraint { table: d.name.clone(), constraint: c.clone() });
+        }
+        for c in gone {
+            self.out.push(Change::DropConstraint { table: l.name.clone(), constraint: c.clone() });
+        }
+        for (lc, dc) in both {
+            if lc.definition != dc.definition {
+                self.replace(
+                    ObjectId::Constraint(d.name.clone(), dc.name.clone()),
+                    Change::DropConstraint { table: l.name.clone(), constraint: lc.clone() },
+                    Change::AddConstraint { table: d.name.clone(), constraint: dc.clone() },
+                );
+            }
+        }
+    }
+
+    fn indexes(&mut self) {
+        let (gone, new, both) = split(&self.live.indexes, &self.desired.indexes);
+        for i in new {
+            self.out.push(Change::CreateIndex(i.clone()));
+        }
+        for i in gone {
+            if !self.table_dropped(&i.table) {
+                self.out.push(Change::DropIndex(i.clone()));
+            }
+        }
+        for (l, d) in both {
+            if l != d {
+                self.replace(ObjectId::Index(d.name.clone()), Change::DropIndex(l.clone()), Change::CreateIndex(d.clone()));
+            }
+        }
+    }
+
+    fn views(&mut self) {
+        let (gone, new, both) = split(&self.live.views, &self.desired.views);
+        for v in new {
+            self.out.push(Change::CreateView(v.clone()));
+        }
+        for v in gone {
+            self.out.push(Change::DropView(v.clone()));
+        }
+        for (l, d) in both {
+            if l == d {
+                continue;
+            }
+            // CREATE OR REPLACE VIEW keeps dependents, but only when the old columns stay
+            // as they are and new ones come last.
+            let replaceable = !l.materialized
+                && !d.materialized
+                && l.options == d.options
+                && d.columns.len() >= l.columns.len()
+                && d.columns[..l.columns.len()] == l.columns[..];
+            if replaceable {
+                self.out.push(Change::CreateView(d.clone()));
+            } else {
+                self.replace(ObjectId::View(d.name.clone()), Change::DropView(l.clone()), Change::CreateView(d.clone()));
+            }
+        }
+    }
+
+    fn functions(&mut self) {
+        let (gone, new, both) = split(&self.live.functions, &self.desired.functions);
+        for f in new {
+            self.out.push(Change::CreateFunction(f.clone()));
+        }
+        for f in gone {
+            self.out.push(Change::DropFunction(f.clone()));
+        }
+        for (l, d) in both {
+            if l == d {
+                continue;
+            }
+            if l.kind == d.kind && l.result == d.result {
+                self.out.push(Change::CreateFunction(d.clone()));
+            } else {
+                let id = ObjectId::Function(d.name.clone(), d.identity_args.clone());
+                self.replace(id, Change::DropFunction(l.clone()), Change::CreateFunction(d.clone()));
+            }
+        }
+    }
+
+    fn triggers(&mut self) {
+        let (gone, new, both) = split(&self.live.triggers, &self.desired.triggers);
+        for t in new {
+            self.create_trigger(t);
+        }
+        for t in gone {
+            if !self.table_dropped(&t.table) {
+                self.out.push(Change::DropTrigger(t.clone()));
+            }
+        }
+        for (l, d) in both {
+            if l.definition != d.definition || l.constraint != d.constraint {
+                let id = ObjectId::Trigger(d.table.clone(), d.name.clone());
+                self.replace(id, Change::DropTrigger(l.clone()), Change::CreateTrigger(d.clone()));
+                if d.enabled != 'O' {
+                    self.out.push(Change::SetTriggerEnabled(d.clone()));
+                }
+            } else if l.enabled != d.enabled {
+                self.out.push(Change::SetTriggerEnabled(d.clone()));
+            }
+        }
+    }
+
+    fn create_trigger(&mut self, t: &Trigger) {
+        self.out.push(Change::CreateTrigger(t.clone()));
+        if t.enabled != 'O' {
+            self.out.push(Change::SetTriggerEnabled(t.clone()));
+        }
+    }
+
+    fn policies(&mut self) {
+        let (gone, new, both) = split(&self.live.policies, &self.desired.policies);
+        for p in new {
+            self.out.push(Change::CreatePolicy(p.clone()));
+        }
+        for p in gone {
+            if !self.table_dropped(&p.table) {
+                self.out.push(Change::DropPolicy(p.clone()));
+            }
+        }
+        for (l, d) in both {
+            if l != d {
+                let id = ObjectId::Policy(d.table.clone(), d.name.clone());
+                self.replace(id, Change::DropPolicy(l.clone()), Change::CreatePolicy(d.clone()));
+            }
+        }
+    }
+
+    fn table_dropped(&self, t: &QualifiedName) -> bool {
+        !self.desired.tables.contains_key(t) || self.replaced.ids.contains(&ObjectId::Table(t.clone()))
+    }
+
+    fn replace(&mut self, id: ObjectId, drop: Change, create: Change) {
+        self.replaced.ids.insert(id);
+        self.out.push(drop);
+        self.out.push(create);
+    }
+
+    /// Objects that depend (in the live database) on something being replaced must be
+    /// dropped before it and created again after it, even when their own definition is
+    /// unchanged. Repeats until nothing new is pulled in.
+    fn recreate_dependents(&mut self) {
+        let mut dependents: BTreeMap<&ObjectId, Vec<&ObjectId>> = BTreeMap::new();
+        for (dep, referenced) in &self.live.depends {
+            dependents.entry(referenced).or_default().push(dep);
+        }
+        let mut queue: Vec<ObjectId> = self.replaced.ids.iter().cloned().collect();
+        while let Some(id) = queue.pop() {
+            let column_change = matches!(id, ObjectId::Column(..));
+            let mut related: Vec<&ObjectId> = dependents.get(&id).cloned().unwrap_or_default();
+            if let ObjectId::Table(t) = &id {
+                // Dependents of the table's columns go with the table.
+                for (dep, referenced) in &self.live.depends {
+                    if matches!(referenced, ObjectId::Column(rt, _) if rt == t) {
+                        related.push(dep);
+                    }
+                }
+            }
+            for dep in related {
+                if self.replaced.ids.contains(dep) || dep.parent().as_ref() == Some(&id) {
+                    continue;
+                }
+                // A column type change rebuilds indexes and constraints by itself.
+                if column_change && matches!(dep, ObjectId::Index(_) | ObjectId::Constraint(..)) {
+                    continue;
+                }
+                if let Some((drop, create)) = self.recreation(dep) {
+                    self.replaced.ids.insert(dep.clone());
+                    // The object may already be changing; a recreate supersedes that.
+                    self.out.retain(|c| c.subject() != *dep);
+                    self.out.push(drop);
+                    self.out.push(create);
+                    queue.push(dep.clone());
+                }
+            }
+        }
+    }
+
+    /// Drop and create changes for an object that exists on both sides, if it is a kind
+    /// that can be recreated without losing data.
+    fn recreation(&self, id: &ObjectId) -> Option<(Change, Change)> {
+        let (l, d) = (self.live, self.desired);
+        match id {
+            ObjectId::View(q) => Some((Change::DropView(l.views.get(q)?.clone()), Change::CreateView(d.views.get(q)?.clone()))),
+            ObjectId::Index(q) => Some((Change::DropIndex(l.indexes.get(q)?.clone()), Change::CreateIndex(d.indexes.get(q)?.clone()))),
+            ObjectId::Function(q, a) => {
+                let k = (q.clone(), a.clone());
+                Some((Change::DropFunction(l.functions.get(&k)?.clone()), Change::CreateFunction(d.functions.get(&k)?.clone())))
+            }
+            ObjectId::Trigger(q, n) => {
+                let k = (q.clone(), n.clone());
+                Some((Change::DropTrigger(l.triggers.get(&k)?.clone()), Change::CreateTrigger(d.triggers.get(&k)?.clone())))
+            }
+            ObjectId::Policy(q, n) => {
+                let k = (q.clone(), n.clone());
+                Some((Change::DropPolicy(l.policies.get(&k)?.clone()), Change::CreatePolicy(d.policies.get(&k)?.clone())))
+            }
+            ObjectId::Constraint(q, n) => {
+                let lc = l.tables.get(q)?.constraints.get(n)?.clone();
+                let dc = d.tables.get(q)?.constraints.get(n)?.clone();
+                Some((
+                    Change::DropConstraint { table: q.clone(), constraint: lc },
+                    Change::AddConstraint { table: q.clone(), constraint: dc },
+                ))
+            }
+            ObjectId::Schema(_)
+            | ObjectId::Extension(_)
+            | ObjectId::Type(_)
+            | ObjectId::Sequence(_)
+            | ObjectId::Table(_)
+            | ObjectId::Column(..) => None,
+        }
+    }
+
+    /// Whether an object is created by this diff (new or recreated), so it starts with
+    /// no comment and default privileges.
+    fn created(&self, id: &ObjectId) -> bool {
+        if !self.live.contains(id) || self.replaced.ids.contains(id) && !matches!(id, ObjectId::Column(..)) {
+            return true;
+        }
+        match id {
+            ObjectId::Column(..) => {
+                // A recreated column (generated expression change) or a column of a
+                // recreated table or view.
+                self.out.iter().any(|c| matches!(c, Change::AddColumn { .. }) && c.subject() == *id)
+                    || id.parent().is_some_and(|p| self.created(&p))
+                    || matches!(id, ObjectId::Column(q, _) if self.replaced.ids.contains(&ObjectId::View(q.clone())))
+            }
+            ObjectId::Constraint(..) | ObjectId::Trigger(..) | ObjectId::Policy(..) => {
+                id.parent().is_some_and(|p| self.created(&p))
+            }
+            _ => false,
+        }
+    }
+
+    fn comments(&mut self) {
+        let mut ids: BTreeSet<&ObjectId> = self.desired.comments.keys().collect();
+        ids.extend(self.live.comments.keys().filter(|id| self.desired.contains(id)));
+        for id in ids {
+            let want = self.desired.comments.get(id);
+            let have = if self.created(id) { None } else { self.live.comments.get(id) };
+            if want != have {
+                self.out.push(Change::SetComment {
+                    target: id.clone(),
+                    kind: self.desired.kind_word(id).to_string(),
+                    comment: want.cloned(),
+                });
+            }
+        }
+    }
+
+    fn privileges(&mut self) {
+        let mut ids: BTreeSet<&ObjectId> = self.desired.privileges.keys().collect();
+        ids.extend(self.live.privileges.keys().filter(|id| self.desired.contains(id)));
+        for id in ids {
+            let want = self.desired.privileges.get(id);
+            let have = if self.created(id) { None } else { self.live.privileges.get(id) };
+            // An object without an entry has its default ACL; the other side knows it.
+            let Some(defaults) = want.or(have).map(|p| &p.defaults) else { continue };
+            let want_items = want.map_or(defaults, |p| &p.items);
+            let have_items = have.map_or(defaults, |p| &p.items);
+            let owner = have.or(want).map(|p| p.owner.clone()).unwrap_or_default();
+            let kind = self.desired.kind_word(id).to_string();
+            for item in have_items.difference(want_items) {
+                self.out.push(Change::Revoke { target: id.clone(), kind: kind.clone(), item: item.clone(), owner: owner.clone() });
+            }
+            for item in want_items.difference(have_items) {
+                self.out.push(Change::Grant { target: id.clone(), kind: kind.clone(), item: item.clone(), owner: owner.clone() });
+            }
+        }
+    }
+}
+
+/// Every element of `old` appears in `new`, in the same relative order.
+fn is_subsequence(old: &[String], new: &[String]) -> bool {
+    let mut it = new.iter();
+    old.iter().all(|o| it.any(|n| n == o))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table(name: &str, cols: &[(&str, &str)]) -> Table {
+        Table {
+            name: QualifiedName::new("public", name),
+            partitioned: false,
+            unlogged: false,
+            rls_enabled: false,
+            rls_forced: false,
+            partition_key: None,
+            partition_of: None,
+            inherits: vec![],
+            options: vec![],
+            replica_identity: ReplicaIdentity::Default,
+            columns: cols
+                .iter()
+                .map(|(n, t)| Column {
+                    name: n.to_string(),
+                    data_type: t.to_string(),
+                    not_null: false,
+                    default: None,
+                    identity: None,
+                    generated: None,
+                    collation: None,
+                    local: true,
+                })
+                .collect(),
+            constraints: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn identical_catalogs_have_no_changes() {
+        let mut c = Catalog::default();
+        let t = table("users", &[("id", "integer")]);
+        c.tables.insert(t.name.clone(), t);
+        assert!(diff(&c, &c).is_empty());
+    }
+
+    #[test]
+    fn added_and_dropped_columns() {
+        let mut live = Catalog::default();
+        let mut desired = Catalog::default();
+        let a = table("t", &[("id", "integer"), ("old", "text")]);
+        let b = table("t", &[("id", "integer"), ("new", "text")]);
+        live.tables.insert(a.name.clone(), a);
+        desired.tables.insert(b.name.clone(), b);
+        let changes = diff(&live, &desired);
+        assert_eq!(changes.len(), 2);
+        assert!(matches!(&changes[0], Change::AddColumn { column, .. } if column.name == "new"));
+        assert!(matches!(&changes[1], Change::DropColumn { column, .. } if column.name == "old"));
+    }
+
+    #[test]
+    fn view_over_retyped_column_is_recreated() {
+        let mut live = Catalog::default();
+        let mut desired = Catalog::default();
+        let t1 = table("t", &[("id", "integer")]);
+        let t2 = table("t", &[("id", "bigint")]);
+        let q = QualifiedName::new("public", "v");
+        let v = View {
+            name: q.clone(),
+            materialized: false,
+            definition: "SELECT id FROM public.t".into(),
+            options: vec![],
+            populated: true,
+            columns: vec![("id".into(), "integer".into())],
+        };
+        live.tables.insert(t1.name.clone(), t1.clone());
+        desired.tables.insert(t2.name.clone(), t2);
+        live.views.insert(q.clone(), v.clone());
+        desired.views.insert(q.clone(), View { columns: vec![("id".into(), "bigint".into())], ..v.clone() });
+        live.depends.push((ObjectId::View(q.clone()), ObjectId::Column(t1.name.clone(), "id".into())));
+        let changes = diff(&live, &desired);
+        assert!(changes.iter().any(|c| matches!(c, Change::DropView(_))));
+        assert!(changes.iter().any(|c| matches!(c, Change::CreateView(_))));
+        assert!(changes.iter().any(|c| matches!(c, Change::AlterColumn { .. })));
+    }
+
+    #[test]
+    fn enum_values_added_in_place() {
+        let q = QualifiedName::new("public", "mood");
+        let mk = |labels: &[&str]| TypeDef { name: q.clone(), kind: TypeKind::Enum { labels: labels.iter().map(|s| s.to_string()).collect() } };
+        let mut live = Catalog::default();
+        let mut desired = Catalog::default();
+        live.types.insert(q.clone(), mk(&["a", "c"]));
+        desired.types.insert(q.clone(), mk(&["z", "a", "b", "c"]));
+        let changes = diff(&live, &desired);
+        assert_eq!(
+            changes,
+            vec![
+                Change::AddEnumValue { name: q.clone(), value: "z".into(), position: EnumPosition::Before("a".into()) },
+                Change::AddEnumValue { name: q.clone(), value: "b".into(), position: EnumPosition::After("a".into()) },
+            ]
+        );
+    }
+}

@@ -1,0 +1,133 @@
+//! The errors callers branch on, each with a hint saying what to do next.
+
+use crate::catalog::ObjectId;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{file}:{line}:{column}: {message}")]
+    SqlError { file: String, line: usize, column: usize, message: String, hint: Option<String> },
+
+    #[error("{file}:{line}: psql meta-command `{command}` is not SQL")]
+    MetaCommand { file: String, line: usize, command: String },
+
+    #[error("migration {file} was edited after it was applied (checksum {applied} in the database, {local} on disk)")]
+    ChecksumMismatch { file: String, applied: String, local: String },
+
+    #[error("{dir}/schemaspec.sum does not match the migration files: {detail}")]
+    SumMismatch { dir: String, detail: String },
+
+    #[error("migration {version} ({name}) is recorded as started but never finished")]
+    DirtyMigration { version: String, name: String },
+
+    #[error("dependency cycle between: {}", .0.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "))]
+    Cycle(Vec<ObjectId>),
+
+    #[error("the plan has hazards that were not allowed: {0}")]
+    HazardsNotAllowed(String),
+
+    #[error("cannot connect to {url}: {message}")]
+    Connect { url: String, message: String },
+
+    #[error("no PostgreSQL server binaries found (looked on PATH, in `pg_config --bindir` and under /usr/lib/postgresql/*/bin)")]
+    NoServerBinaries,
+
+    #[error("{path}: {message}")]
+    Config { path: PathBuf, message: String },
+
+    #[error("the generated migrations do not reach the desired state: {0}")]
+    ProofFailed(String),
+
+    #[error("{0}")]
+    Other(String),
+}
+
+impl Error {
+    /// What the user should do about it.
+    pub fn hint(&self) -> Option<String> {
+        Some(match self {
+            Error::SqlError { hint, .. } => return hint.clone(),
+            Error::MetaCommand { .. } => {
+                "remove it: schema and migration files are plain SQL run by schemaspec, not psql scripts".into()
+            }
+            Error::ChecksumMismatch { .. } => {
+                "restore the file as it was applied, or run `schemaspec generate` to add a new migration with the change".into()
+            }
+            Error::SumMismatch { .. } => {
+                "restore the migration files, or if the change is intended run `schemaspec generate` to rewrite the sum file".into()
+            }
+            Error::DirtyMigration { .. } => {
+                "check the database by hand; the migration's statements are idempotent, so `schemaspec apply` runs it again once its row is removed".into()
+            }
+            Error::Cycle(_) => "break the cycle in the schema files, e.g. add a foreign key with ALTER TABLE after both tables".into(),
+            Error::HazardsNotAllowed(_) => "review the plan, then name the hazards with `--allow-hazards KIND[,KIND]` (or `all`)".into(),
+            Error::Connect { .. } => {
+                "check that the server is running and the URL (host, port, user, password, database) is right".into()
+            }
+            Error::NoServerBinaries => {
+                "install the server (Debian/Ubuntu: `apt-get install postgresql`), or set --database-url and --dev-url (DATABASE_URL, SCHEMASPEC_DEV_URL) to a server you have".into()
+            }
+            Error::Config { .. } => "fix the setting; `docs/configuration.md` lists every key".into(),
+            Error::ProofFailed(_) => "nothing was written; please report this with the schema that caused it".into(),
+            Error::Other(_) => return None,
+        })
+    }
+}
+
+/// Remove the password from a connection string, in URL or key=value form.
+pub fn redact(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    // postgres://user:password@host → postgres://user:***@host
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out += head;
+        let end = tail.find(|c: char| c.is_whitespace() || c == '/' || c == '?').unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(at) => {
+                let userinfo = &authority[..at];
+                match userinfo.find(':') {
+                    Some(colon) => {
+                        out += &userinfo[..colon];
+                        out += ":***";
+                        out += &authority[at..];
+                    }
+                    None => out += authority,
+                }
+            }
+            None => out += authority,
+        }
+        rest = &tail[end..];
+    }
+    out += rest;
+    // password=secret → password=***
+    let mut result = String::new();
+    let mut parts = out.split("password=").peekable();
+    if let Some(first) = parts.next() {
+        result += first;
+    }
+    for p in parts {
+        result += "password=***";
+        let end = if p.starts_with('\'') {
+            p[1..].find('\'').map_or(p.len(), |i| i + 2)
+        } else {
+            p.find(|c: char| c.is_whitespace() || c == '&').unwrap_or(p.len())
+        };
+        result += &p[end..];
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact("postgres://app:s3cret@db:5432/app"), "postgres://app:***@db:5432/app");
+        assert_eq!(redact("postgresql://app@db/app"), "postgresql://app@db/app");
+        assert_eq!(redact("host=db password=s3cret user=x"), "host=db password=*** user=x");
+        assert_eq!(redact("url postgres://u:p@h/d?password=z"), "url postgres://u:***@h/d?password=***");
+    }
+}

@@ -1,0 +1,206 @@
+//! Migration history as values: file names and versions, the chained sum file, and the
+//! reconciliation of local files with the tracking table. Pure: no I/O.
+
+use chrono::{Duration, NaiveDateTime};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const SUM_FILE: &str = "schemaspec.sum";
+const VERSION_FORMAT: &str = "%Y%m%d%H%M%S";
+
+/// A migration file as found in the migrations directory.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct LocalMigration {
+    pub version: String,
+    pub name: String,
+    pub file_name: String,
+    #[serde(skip)]
+    pub content: String,
+    pub checksum: String,
+}
+
+impl LocalMigration {
+    pub fn new(file_name: &str, content: String) -> Option<LocalMigration> {
+        let (version, name) = parse_file_name(file_name)?;
+        Some(LocalMigration { version, name, file_name: file_name.to_string(), checksum: checksum(&content), content })
+    }
+}
+
+/// A row of the tracking table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AppliedMigration {
+    pub version: String,
+    pub name: String,
+    pub checksum: String,
+    pub success: bool,
+}
+
+/// `<14 digits>_<name>.sql` → (version, name).
+pub fn parse_file_name(file_name: &str) -> Option<(String, String)> {
+    let stem = file_name.strip_suffix(".sql")?;
+    let (version, name) = stem.split_once('_')?;
+    let valid = version.len() == 14 && version.bytes().all(|b| b.is_ascii_digit()) && !name.is_empty();
+    valid.then(|| (version.to_string(), name.to_string()))
+}
+
+pub fn checksum(content: &str) -> String {
+    hex::encode(Sha256::digest(content.as_bytes()))
+}
+
+/// `n` fresh versions: from `now`, strictly after every version in `taken`, one second
+/// apart.
+pub fn next_versions(now: NaiveDateTime, taken: &BTreeSet<String>, n: usize) -> Vec<String> {
+    let mut t = now;
+    if let Some(max) = taken.iter().next_back() {
+        if let Ok(max_t) = NaiveDateTime::parse_from_str(max, VERSION_FORMAT) {
+            if max_t >= t {
+                t = max_t + Duration::seconds(1);
+            }
+        } else if max.as_str() >= t.format(VERSION_FORMAT).to_string().as_str() {
+            // Not a timestamp (a renumbered or foreign version): count past it.
+            t = NaiveDateTime::parse_from_str("99991231235959", VERSION_FORMAT).expect("valid");
+        }
+    }
+    (0..n).map(|i| (t + Duration::seconds(i as i64)).format(VERSION_FORMAT).to_string()).collect()
+}
+
+/// The sum file: a chained hash over the files in version order, so that an edited,
+/// removed, inserted or reordered file changes every later line.
+pub fn sum_file(files: &[LocalMigration]) -> String {
+    let mut chain = String::new();
+    let mut lines = Vec::new();
+    for f in files {
+        chain = hex::encode(Sha256::digest(format!("{chain}{}{}", f.file_name, f.checksum).as_bytes()));
+        lines.push(format!("{} h1:{}", f.file_name, chain));
+    }
+    format!("h1:{}\n{}\n", if chain.is_empty() { checksum("") } else { chain }, lines.join("\n")).replace("\n\n", "\n")
+}
+
+/// What is wrong between the sum file and the files.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum SumProblem {
+    Missing,
+    /// The first file whose chain entry does not match (edited, inserted or reordered).
+    Mismatch { file: String },
+    /// A file listed in the sum file that is not in the directory.
+    Removed { file: String },
+}
+
+pub fn verify_sum(files: &[LocalMigration], sum: Option<&str>) -> Option<SumProblem> {
+    let Some(sum) = sum else {
+        return (!files.is_empty()).then_some(SumProblem::Missing);
+    };
+    if sum == sum_file(files) {
+        return None;
+    }
+    let expected = sum_file(files);
+    let listed: Vec<&str> = sum.lines().skip(1).filter_map(|l| l.split_whitespace().next()).collect();
+    for (want, have) in expected.lines().skip(1).zip(sum.lines().skip(1)) {
+        if want != have {
+            let file = want.split_whitespace().next().unwrap_or_default().to_string();
+            return Some(SumProblem::Mismatch { file });
+        }
+    }
+    if let Some(gone) = listed.iter().find(|l| !files.iter().any(|f| f.file_name == **l)) {
+        return Some(SumProblem::Removed { file: gone.to_string() });
+    }
+    let first_new = files.get(listed.len()).map(|f| f.file_name.clone()).unwrap_or_default();
+    Some(SumProblem::Mismatch { file: first_new })
+}
+
+/// State of one version across the directory and the tracking table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MigrationState {
+    Applied,
+    Pending,
+    /// Applied, but the local file changed since.
+    Modified,
+    /// In the tracking table, not in the directory.
+    MissingLocally,
+    /// Pending, with a version older than the newest applied one.
+    OutOfOrder,
+    /// Started outside a transaction and never recorded as finished.
+    Failed,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct VersionStatus {
+    pub version: String,
+    pub name: String,
+    pub state: MigrationState,
+}
+
+pub fn reconcile(local: &[LocalMigration], applied: &[AppliedMigration]) -> Vec<VersionStatus> {
+    let applied_by: BTreeMap<&str, &AppliedMigration> = applied.iter().map(|a| (a.version.as_str(), a)).collect();
+    let newest_applied = applied.iter().filter(|a| a.success).map(|a| a.version.as_str()).max();
+    let mut out: BTreeMap<String, VersionStatus> = BTreeMap::new();
+    for l in local {
+        let state = match applied_by.get(l.version.as_str()) {
+            Some(a) if !a.success => MigrationState::Failed,
+            Some(a) if a.checksum != l.checksum => MigrationState::Modified,
+            Some(_) => MigrationState::Applied,
+            None if newest_applied.is_some_and(|n| n > l.version.as_str()) => MigrationState::OutOfOrder,
+            None => MigrationState::Pending,
+        };
+        out.insert(l.version.clone(), VersionStatus { version: l.version.clone(), name: l.name.clone(), state });
+    }
+    for a in applied {
+        out.entry(a.version.clone()).or_insert_with(|| VersionStatus {
+            version: a.version.clone(),
+            name: a.name.clone(),
+            state: MigrationState::MissingLocally,
+        });
+    }
+    out.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn m(v: &str, body: &str) -> LocalMigration {
+        LocalMigration::new(&format!("{v}_x.sql"), body.to_string()).unwrap()
+    }
+
+    #[test]
+    fn file_names() {
+        assert_eq!(parse_file_name("20260101000000_init.sql"), Some(("20260101000000".into(), "init".into())));
+        assert_eq!(parse_file_name("20260101000000_init.sql.backup"), None);
+        assert_eq!(parse_file_name("2026_init.sql"), None);
+    }
+
+    #[test]
+    fn versions_are_unique_and_increasing() {
+        let now = NaiveDateTime::parse_from_str("20260101000000", VERSION_FORMAT).unwrap();
+        let taken: BTreeSet<String> = ["20260101000000".to_string()].into();
+        assert_eq!(next_versions(now, &taken, 2), vec!["20260101000001", "20260101000002"]);
+        assert_eq!(next_versions(now, &BTreeSet::new(), 1), vec!["20260101000000"]);
+    }
+
+    #[test]
+    fn sum_detects_edits_and_reordering() {
+        let files = vec![m("20260101000000", "a"), m("20260101000001", "b")];
+        let sum = sum_file(&files);
+        assert_eq!(verify_sum(&files, Some(&sum)), None);
+        let edited = vec![m("20260101000000", "a2"), m("20260101000001", "b")];
+        assert_eq!(verify_sum(&edited, Some(&sum)), Some(SumProblem::Mismatch { file: "20260101000000_x.sql".into() }));
+        assert_eq!(verify_sum(&files[..1], Some(&sum)), Some(SumProblem::Removed { file: "20260101000001_x.sql".into() }));
+        assert_eq!(verify_sum(&files, None), Some(SumProblem::Missing));
+    }
+
+    #[test]
+    fn reconcile_states() {
+        let local = vec![m("20260101000000", "a"), m("20260101000001", "b"), m("20260101000003", "d")];
+        let applied = vec![
+            AppliedMigration { version: "20260101000000".into(), name: "x".into(), checksum: checksum("changed"), success: true },
+            AppliedMigration { version: "20260101000002".into(), name: "y".into(), checksum: "c".into(), success: true },
+        ];
+        let states: Vec<MigrationState> = reconcile(&local, &applied).into_iter().map(|s| s.state).collect();
+        assert_eq!(
+            states,
+            vec![MigrationState::Modified, MigrationState::OutOfOrder, MigrationState::MissingLocally, MigrationState::Pending]
+        );
+    }
+}

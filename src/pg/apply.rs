@@ -1,0 +1,144 @@
+//! The tracking table and running migration files.
+//!
+//! Each transactional file runs in one transaction together with the insert of its
+//! tracking row, so a file is either applied and recorded or neither. A file marked
+//! `-- schemaspec:no-transaction` cannot be: its row is written first as not yet
+//! successful, each statement runs on its own, and the row is completed at the end, so a
+//! crash leaves a visible "started, not finished" row rather than a silent half-state.
+
+use super::db_message;
+use crate::error::Error;
+use crate::history::{AppliedMigration, LocalMigration};
+use crate::ident::{ident, literal};
+use crate::plan::files::NO_TRANSACTION_MARKER;
+use crate::sql::split::split;
+use std::time::{Duration, Instant};
+use tokio_postgres::Client;
+
+/// Key of the session advisory lock that serializes `apply` runs on one database.
+const LOCK_KEY: i64 = 0x5343_4845_4d41_5350; // "SCHEMASP"
+
+pub struct Tracking {
+    pub schema: String,
+    pub table: String,
+}
+
+impl Tracking {
+    fn qualified(&self) -> String {
+        format!("{}.{}", ident(&self.schema), ident(&self.table))
+    }
+
+    /// Create the tracking schema and table if missing.
+    pub async fn ensure(&self, client: &Client) -> Result<(), Error> {
+        let sql = format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema};
+             CREATE TABLE IF NOT EXISTS {t} (
+                 version text PRIMARY KEY,
+                 name text NOT NULL,
+                 checksum text NOT NULL,
+                 applied_at timestamptz NOT NULL DEFAULT now(),
+                 execution_time_ms bigint,
+                 applied_by text NOT NULL DEFAULT current_user,
+                 success boolean NOT NULL
+             );
+             COMMENT ON TABLE {t} IS 'Migrations applied by schemaspec; success = false means started outside a transaction and not finished.';",
+            schema = ident(&self.schema),
+            t = self.qualified()
+        );
+        client.batch_execute(&sql).await.map_err(|e| Error::Other(format!("cannot create the tracking table {}: {}", self.qualified(), db_message(&e))))
+    }
+
+    /// Rows of the tracking table; none when it does not exist yet.
+    pub async fn applied(&self, client: &Client) -> Result<Vec<AppliedMigration>, Error> {
+        let exists: bool = client
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&self.qualified()])
+            .await
+            .map_err(|e| Error::Other(db_message(&e)))?
+            .get(0);
+        if !exists {
+            return Ok(Vec::new());
+        }
+        let rows = client
+            .query(&format!("SELECT version, name, checksum, success FROM {} ORDER BY version", self.qualified()), &[])
+            .await
+            .map_err(|e| Error::Other(format!("cannot read {}: {}", self.qualified(), db_message(&e))))?;
+        Ok(rows
+            .iter()
+            .map(|r| AppliedMigration { version: r.get(0), name: r.get(1), checksum: r.get(2), success: r.get(3) })
+            .collect())
+    }
+
+    pub async fn lock(&self, client: &Client) -> Result<(), Error> {
+        client.execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY]).await.map_err(|e| Error::Other(db_message(&e)))?;
+        Ok(())
+    }
+
+    pub async fn unlock(&self, client: &Client) {
+        let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]).await;
+    }
+
+    fn insert_sql(&self, m: &LocalMigration, success: bool, ms: Option<i64>) -> String {
+        format!(
+            "INSERT INTO {} (version, name, checksum, execution_time_ms, success) VALUES ({}, {}, {}, {}, {success})
+             ON CONFLICT (version) DO UPDATE SET checksum = EXCLUDED.checksum, execution_time_ms = EXCLUDED.execution_time_ms,
+                 success = EXCLUDED.success, applied_at = now(), applied_by = current_user",
+            self.qualified(),
+            literal(&m.version),
+            literal(&m.name),
+            literal(&m.checksum),
+            ms.map_or("NULL".to_string(), |v| v.to_string())
+        )
+    }
+}
+
+pub struct Timeouts {
+    pub lock_timeout: String,
+    pub statement_timeout: String,
+}
+
+pub fn is_no_transaction(content: &str) -> bool {
+    content.lines().next().is_some_and(|l| l.trim() == NO_TRANSACTION_MARKER)
+}
+
+/// Run one migration file; with `tracking`, record it. Returns how long it took.
+pub async fn run_file(client: &Client, m: &LocalMigration, tracking: Option<&Tracking>, timeouts: &Timeouts) -> Result<Duration, Error> {
+    let started = Instant::now();
+    let settings = format!(
+        "SET lock_timeout = {}; SET statement_timeout = {}",
+        literal(&timeouts.lock_timeout),
+        literal(&timeouts.statement_timeout)
+    );
+    let fail = |e: &tokio_postgres::Error, stmt: &crate::sql::split::SqlStatement| {
+        super::load::located_error(&m.file_name, &m.content, stmt, e)
+    };
+    let whole = crate::sql::split::SqlStatement { text: m.content.clone(), offset: 0, line: 1, column: 1 };
+    if is_no_transaction(&m.content) {
+        client.batch_execute(&settings).await.map_err(|e| Error::Other(db_message(&e)))?;
+        if let Some(t) = tracking {
+            client.batch_execute(&t.insert_sql(m, false, None)).await.map_err(|e| Error::Other(db_message(&e)))?;
+        }
+        for stmt in split(&m.content).statements {
+            client.batch_execute(&stmt.text).await.map_err(|e| fail(&e, &stmt))?;
+        }
+        if let Some(t) = tracking {
+            let ms = started.elapsed().as_millis() as i64;
+            client.batch_execute(&t.insert_sql(m, true, Some(ms))).await.map_err(|e| Error::Other(db_message(&e)))?;
+        }
+    } else {
+        client.batch_execute(&format!("BEGIN; {settings}")).await.map_err(|e| Error::Other(db_message(&e)))?;
+        let result = async {
+            client.batch_execute(&m.content).await.map_err(|e| fail(&e, &whole))?;
+            if let Some(t) = tracking {
+                let ms = started.elapsed().as_millis() as i64;
+                client.batch_execute(&t.insert_sql(m, true, Some(ms))).await.map_err(|e| Error::Other(db_message(&e)))?;
+            }
+            client.batch_execute("COMMIT").await.map_err(|e| fail(&e, &whole))
+        }
+        .await;
+        if result.is_err() {
+            let _ = client.batch_execute("ROLLBACK").await;
+        }
+        result?;
+    }
+    Ok(started.elapsed())
+}

@@ -1,0 +1,587 @@
+//! Reads a database's catalog into a `Catalog`: one query per object kind (each kept in
+//! `queries/*.sql`), so the number of round trips is fixed whatever the schema's size.
+//! The queries are pipelined on one connection and run with an empty `search_path`, so
+//! every name PostgreSQL prints is schema-qualified and both sides of a diff compare.
+
+use crate::catalog::*;
+use crate::ident::QualifiedName;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use tokio_postgres::{Client, Row};
+
+const SCHEMAS: &str = include_str!("queries/schemas.sql");
+const EXTENSIONS: &str = include_str!("queries/extensions.sql");
+const TYPES: &str = include_str!("queries/types.sql");
+const SEQUENCES: &str = include_str!("queries/sequences.sql");
+const TABLES: &str = include_str!("queries/tables.sql");
+const COLUMNS: &str = include_str!("queries/columns.sql");
+const CONSTRAINTS: &str = include_str!("queries/constraints.sql");
+const INDEXES: &str = include_str!("queries/indexes.sql");
+const VIEWS: &str = include_str!("queries/views.sql");
+const FUNCTIONS: &str = include_str!("queries/functions.sql");
+const TRIGGERS: &str = include_str!("queries/triggers.sql");
+const POLICIES: &str = include_str!("queries/policies.sql");
+const PRIVILEGES: &str = include_str!("queries/privileges.sql");
+const DEPENDS: &str = include_str!("queries/depends.sql");
+
+/// Which schemas are read.
+#[derive(Clone, Debug, Default)]
+pub struct Scope {
+    /// Never managed (the tracking schema, configured exclusions).
+    pub exclude: Vec<String>,
+    /// When set, only these are managed.
+    pub only: Option<Vec<String>>,
+}
+
+/// Key of a catalog row in the oid map: (catalog table, oid, sub-object id).
+type OidKey = (&'static str, u32, i32);
+
+fn class_key(cls: &str) -> Option<&'static str> {
+    Some(match cls {
+        "pg_class" => "pg_class",
+        "pg_type" => "pg_type",
+        "pg_proc" => "pg_proc",
+        "pg_namespace" => "pg_namespace",
+        "pg_extension" => "pg_extension",
+        "pg_constraint" => "pg_constraint",
+        "pg_trigger" => "pg_trigger",
+        "pg_policy" => "pg_policy",
+        _ => return None,
+    })
+}
+
+pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tokio_postgres::Error> {
+    client
+        .batch_execute("SET search_path = ''; SET statement_timeout = 0")
+        .await?;
+    let version: i32 = client
+        .query_one("SELECT current_setting('server_version_num')::int4", &[])
+        .await?
+        .get(0);
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&scope.exclude, &scope.only];
+    // Issued together: tokio-postgres pipelines them over the one connection.
+    let (schemas, extensions, types, sequences, tables, columns, constraints) = tokio::try_join!(
+        client.query(SCHEMAS, &params),
+        client.query(EXTENSIONS, &[]),
+        client.query(TYPES, &params),
+        client.query(SEQUENCES, &params),
+        client.query(TABLES, &params),
+        client.query(COLUMNS, &params),
+        client.query(CONSTRAINTS, &params),
+    )?;
+    let (indexes, views, functions, triggers, policies, privileges, depends) = tokio::try_join!(
+        client.query(INDEXES, &params),
+        client.query(VIEWS, &params),
+        client.query(FUNCTIONS, &params),
+        client.query(TRIGGERS, &params),
+        client.query(POLICIES, &params),
+        client.query(PRIVILEGES, &[]),
+        client.query(DEPENDS, &[]),
+    )?;
+    client.batch_execute("RESET search_path").await?;
+
+    let mut b = Builder::default();
+    b.cat.server_version = version;
+    b.schemas(&schemas);
+    b.extensions(&extensions);
+    b.types(&types);
+    b.sequences(&sequences);
+    b.tables(&tables);
+    b.views(&views);
+    b.columns(&columns);
+    b.constraints(&constraints);
+    b.indexes(&indexes);
+    b.functions(&functions);
+    b.triggers(&triggers);
+    b.policies(&policies);
+    b.privileges(&privileges);
+    b.depends(&depends);
+    Ok(b.cat)
+}
+
+#[derive(Default)]
+struct Builder {
+    cat: Catalog,
+    oids: HashMap<OidKey, ObjectId>,
+    /// Relation oid -> (name, is view) for tables and views, to place columns.
+    relations: HashMap<u32, (QualifiedName, bool)>,
+    /// (relation oid, attnum) -> column name.
+    attnames: HashMap<(u32, i32), String>,
+}
+
+fn qn(row: &Row, schema: &str, name: &str) -> QualifiedName {
+    QualifiedName::new(row.get::<_, String>(schema), row.get::<_, String>(name))
+}
+
+impl Builder {
+    fn comment(&mut self, row: &Row, id: &ObjectId) {
+        if let Some(c) = row.get::<_, Option<String>>("comment") {
+            self.cat.comments.insert(id.clone(), c);
+        }
+    }
+
+    fn schemas(&mut self, rows: &[Row]) {
+        for row in rows {
+            let name: String = row.get("name");
+            let id = ObjectId::Schema(name.clone());
+            self.oids.insert(("pg_namespace", row.get("oid"), 0), id.clone());
+            self.comment(row, &id);
+            self.cat.schemas.insert(name.clone(), Schema { name });
+        }
+    }
+
+    fn extensions(&mut self, rows: &[Row]) {
+        for row in rows {
+            let name: String = row.get("name");
+            let id = ObjectId::Extension(name.clone());
+            self.oids.insert(("pg_extension", row.get("oid"), 0), id.clone());
+            self.comment(row, &id);
+            self.cat.extensions.insert(
+                name.clone(),
+                Extension { name, schema: row.get("schema"), version: row.get("version") },
+            );
+        }
+    }
+
+    fn types(&mut self, rows: &[Row]) {
+        for row in rows {
+            let name = qn(row, "schema", "name");
+            let id = ObjectId::Type(name.clone());
+            let oid: u32 = row.get("oid");
+            self.oids.insert(("pg_type", oid, 0), id.clone());
+            let relid: u32 = row.get("relid");
+            if relid != 0 {
+                self.oids.insert(("pg_class", relid, 0), id.clone());
+            }
+            for c in row.get::<_, Vec<u32>>("constraint_oids") {
+                self.oids.insert(("pg_constraint", c, 0), id.clone());
+            }
+            self.comment(row, &id);
+            let kind = match row.get::<_, String>("kind").as_str() {
+                "e" => TypeKind::Enum { labels: row.get("labels") },
+                "d" => {
+                    let names: Vec<String> = row.get("check_names");
+                    let defs: Vec<String> = row.get("check_defs");
+                    TypeKind::Domain {
+                        base: row.get("base"),
+                        collation: row.get("collation"),
+                        default: row.get("default_expr"),
+                        not_null: row.get("not_null"),
+                        checks: names.into_iter().zip(defs).collect(),
+                    }
+                }
+                "c" => {
+                    let names: Vec<String> = row.get("attr_names");
+                    let types: Vec<String> = row.get("attr_types");
+                    TypeKind::Composite { attributes: names.into_iter().zip(types).collect() }
+                }
+                _ => TypeKind::Range {
+                    subtype: row.get("range_subtype"),
+                    options: row.get::<_, Option<Vec<String>>>("range_options").unwrap_or_default(),
+                },
+            };
+            self.cat.types.insert(name.clone(), TypeDef { name, kind });
+        }
+    }
+
+    fn sequences(&mut self, rows: &[Row]) {
+        for row in rows {
+            let name = qn(row, "schema", "name");
+            let id = ObjectId::Sequence(name.clone());
+            self.oids.insert(("pg_class", row.get("oid"), 0), id.clone());
+            self.comment(row, &id);
+            let owned_by = row.get::<_, Option<String>>("owner_table").map(|t| {
+                (QualifiedName::new(row.get::<_, String>("owner_schema"), t), row.get("owner_column"))
+            });
+            self.cat.sequences.insert(
+                name.clone(),
+                Sequence {
+                    name,
+                    data_type: row.get("data_type"),
+                    start: row.get("start"),
+                    increment: row.get("increment"),
+                    min_value: row.get("min_value"),
+                    max_value: row.get("max_value"),
+                    cache: row.get("cache"),
+                    cycle: row.get("cycle"),
+                    owned_by,
+                },
+            );
+        }
+    }
+
+    fn tables(&mut self, rows: &[Row]) {
+        for row in rows {
+            let name = qn(row, "schema", "name");
+            let id = ObjectId::Table(name.clone());
+            let oid: u32 = row.get("oid");
+            self.oids.insert(("pg_class", oid, 0), id.clone());
+            self.oids.insert(("pg_type", row.get("rowtype_oid"), 0), id.clone());
+            self.oids.insert(("pg_type", row.get("array_oid"), 0), id.clone());
+            self.relations.insert(oid, (name.clone(), false));
+            self.comment(row, &id);
+            let parents: Vec<QualifiedName> = row
+                .get::<_, Vec<String>>("parent_schemas")
+                .into_iter()
+                .zip(row.get::<_, Vec<String>>("parent_names"))
+                .map(|(s, n)| QualifiedName::new(s, n))
+                .collect();
+            let bound: Option<String> = row.get("partition_bound");
+            let (partition_of, inherits) = match bound {
+                Some(b) => (parents.first().cloned().map(|p| (p, b)), Vec::new()),
+                None => (None, parents),
+            };
+            let replica_identity = match row.get::<_, String>("replica_identity").as_str() {
+                "n" => ReplicaIdentity::Nothing,
+                "f" => ReplicaIdentity::Full,
+                "i" => match row.get::<_, Option<String>>("replica_index") {
+                    Some(i) => ReplicaIdentity::Index(i),
+                    None => ReplicaIdentity::Default,
+                },
+                _ => ReplicaIdentity::Default,
+            };
+            self.cat.tables.insert(
+                name.clone(),
+                Table {
+                    name,
+                    partitioned: row.get("partitioned"),
+                    unlogged: row.get("unlogged"),
+                    rls_enabled: row.get("rls_enabled"),
+                    rls_forced: row.get("rls_forced"),
+                    partition_key: row.get("partition_key"),
+                    partition_of,
+                    inherits,
+                    options: row.get("options"),
+                    replica_identity,
+                    columns: Vec::new(),
+                    constraints: BTreeMap::new(),
+                },
+            );
+        }
+    }
+
+    fn views(&mut self, rows: &[Row]) {
+        for row in rows {
+            let name = qn(row, "schema", "name");
+            let id = ObjectId::View(name.clone());
+            let oid: u32 = row.get("oid");
+            self.oids.insert(("pg_class", oid, 0), id.clone());
+            self.relations.insert(oid, (name.clone(), true));
+            self.comment(row, &id);
+            let definition: String = row.get("definition");
+            self.cat.views.insert(
+                name.clone(),
+                View {
+                    name,
+                    materialized: row.get("materialized"),
+                    definition: definition.trim_end().trim_end_matches(';').to_string(),
+                    options: row.get("options"),
+                    populated: row.get("populated"),
+                    columns: Vec::new(),
+                },
+            );
+        }
+    }
+
+    fn columns(&mut self, rows: &[Row]) {
+        for row in rows {
+            let rel: u32 = row.get("rel_oid");
+            let Some((table, is_view)) = self.relations.get(&rel).cloned() else { continue };
+            let name: String = row.get("name");
+            let num: i32 = row.get("num");
+            let id = ObjectId::Column(table.clone(), name.clone());
+            self.oids.insert(("pg_class", rel, num), id.clone());
+            self.attnames.insert((rel, num), name.clone());
+            self.comment(row, &id);
+            let data_type: String = row.get("data_type");
+            if is_view {
+                if let Some(v) = self.cat.views.get_mut(&table) {
+                    v.columns.push((name, data_type));
+                }
+                continue;
+            }
+            let identity = match row.get::<_, String>("identity").as_str() {
+                "a" | "d" => Some(Identity {
+                    always: row.get::<_, String>("identity") == "a",
+                    sequence: QualifiedName::new(
+                        row.get::<_, Option<String>>("seq_schema").unwrap_or_default(),
+                        row.get::<_, Option<String>>("seq_name").unwrap_or_default(),
+                    ),
+                    start: row.get::<_, Option<i64>>("seq_start").unwrap_or(1),
+                    increment: row.get::<_, Option<i64>>("seq_increment").unwrap_or(1),
+                    min_value: row.get::<_, Option<i64>>("seq_min").unwrap_or(1),
+                    max_value: row.get::<_, Option<i64>>("seq_max").unwrap_or(i64::MAX),
+                    cache: row.get::<_, Option<i64>>("seq_cache").unwrap_or(1),
+                    cycle: row.get::<_, Option<bool>>("seq_cycle").unwrap_or(false),
+                }),
+                _ => None,
+            };
+            let column = Column {
+                name,
+                data_type,
+                not_null: row.get("not_null"),
+                default: row.get("default_expr"),
+                identity,
+                generated: row.get("generated"),
+                collation: row.get("collation"),
+                local: row.get("local"),
+            };
+            if let Some(t) = self.cat.tables.get_mut(&table) {
+                t.columns.push(column);
+            }
+        }
+    }
+
+    fn constraints(&mut self, rows: &[Row]) {
+        for row in rows {
+            let rel: u32 = row.get("rel_oid");
+            let Some((table, _)) = self.relations.get(&rel).cloned() else { continue };
+            let name: String = row.get("name");
+            let id = ObjectId::Constraint(table.clone(), name.clone());
+            self.oids.insert(("pg_constraint", row.get("oid"), 0), id.clone());
+            let index_oid: u32 = row.get("index_oid");
+            let kind = match row.get::<_, String>("kind").as_str() {
+                "p" => ConstraintKind::PrimaryKey,
+                "u" => ConstraintKind::Unique,
+                "f" => ConstraintKind::ForeignKey,
+                "x" => ConstraintKind::Exclusion,
+                _ => ConstraintKind::Check,
+            };
+            if index_oid != 0 && kind != ConstraintKind::ForeignKey {
+                self.oids.insert(("pg_class", index_oid, 0), id.clone());
+            }
+            self.comment(row, &id);
+            let c = Constraint { name: name.clone(), kind, definition: row.get("definition"), local: row.get("local") };
+            if let Some(t) = self.cat.tables.get_mut(&table) {
+                t.constraints.insert(name, c);
+            }
+        }
+    }
+
+    fn indexes(&mut self, rows: &[Row]) {
+        for row in rows {
+            let name = qn(row, "schema", "name");
+            let id = ObjectId::Index(name.clone());
+            self.oids.insert(("pg_class", row.get("oid"), 0), id.clone());
+            self.comment(row, &id);
+            let definition: String = row.get("definition");
+            self.cat.indexes.insert(
+                name.clone(),
+                Index {
+                    name,
+                    table: qn(row, "table_schema", "table_name"),
+                    // A partitioned parent's index is printed `ON ONLY`; created without
+                    // ONLY, PostgreSQL builds and attaches the partitions' indexes itself.
+                    definition: definition.replacen(" ON ONLY ", " ON ", 1),
+                },
+            );
+        }
+    }
+
+    fn functions(&mut self, rows: &[Row]) {
+        for row in rows {
+            let name = qn(row, "schema", "name");
+            let args: String = row.get("identity_args");
+            let id = ObjectId::Function(name.clone(), args.clone());
+            self.oids.insert(("pg_proc", row.get("oid"), 0), id.clone());
+            self.comment(row, &id);
+            let kind = match row.get::<_, String>("kind").as_str() {
+                "p" => RoutineKind::Procedure,
+                "a" => RoutineKind::Aggregate,
+                _ => RoutineKind::Function,
+            };
+            let definition: String = row.get("definition");
+            self.cat.functions.insert(
+                (name.clone(), args.clone()),
+                Function {
+                    name,
+                    identity_args: args,
+                    kind,
+                    result: row.get("result"),
+                    definition: definition.trim_end().to_string(),
+                },
+            );
+        }
+    }
+
+    fn triggers(&mut self, rows: &[Row]) {
+        for row in rows {
+            let table = qn(row, "table_schema", "table_name");
+            let name: String = row.get("name");
+            let id = ObjectId::Trigger(table.clone(), name.clone());
+            self.oids.insert(("pg_trigger", row.get("oid"), 0), id.clone());
+            self.comment(row, &id);
+            let enabled = row.get::<_, String>("enabled").chars().next().unwrap_or('O');
+            self.cat.triggers.insert(
+                (table.clone(), name.clone()),
+                Trigger { name, table, definition: row.get("definition"), constraint: row.get("is_constraint"), enabled },
+            );
+        }
+    }
+
+    fn policies(&mut self, rows: &[Row]) {
+        for row in rows {
+            let table = qn(row, "table_schema", "table_name");
+            let name: String = row.get("name");
+            let id = ObjectId::Policy(table.clone(), name.clone());
+            self.oids.insert(("pg_policy", row.get("oid"), 0), id.clone());
+            self.comment(row, &id);
+            self.cat.policies.insert(
+                (table.clone(), name.clone()),
+                Policy {
+                    name,
+                    table,
+                    permissive: row.get("permissive"),
+                    command: row.get("command"),
+                    roles: row.get("roles"),
+                    using: row.get("using_expr"),
+                    with_check: row.get("check_expr"),
+                },
+            );
+        }
+    }
+
+    fn privileges(&mut self, rows: &[Row]) {
+        for row in rows {
+            let Some(cls) = class_key(&row.get::<_, String>("cls")) else { continue };
+            let key = (cls, row.get::<_, u32>("oid"), row.get::<_, i32>("sub"));
+            let Some(id) = self.oids.get(&key).cloned() else { continue };
+            // A table's row type shares the table's id; its ACL is not the table's.
+            if cls == "pg_type" && !matches!(id, ObjectId::Type(_)) {
+                continue;
+            }
+            let owner: String = row.get("owner");
+            let acl = parse_acl(&row.get::<_, Vec<String>>("acl"), &owner);
+            let dflt = parse_acl(&row.get::<_, Vec<String>>("dflt"), &owner);
+            if acl != dflt {
+                self.cat.privileges.insert(id, Privileges { owner, items: acl, defaults: dflt });
+            }
+        }
+    }
+
+    fn depends(&mut self, rows: &[Row]) {
+        let mut edges = BTreeSet::new();
+        for row in rows {
+            let (Some(cls), Some(ref_cls)) = (
+                class_key(&row.get::<_, String>("cls")),
+                class_key(&row.get::<_, String>("ref_cls")),
+            ) else {
+                continue;
+            };
+            let dep = self.lookup(cls, row.get("oid"), row.get("sub"));
+            let referenced = self.lookup(ref_cls, row.get("ref_oid"), row.get("ref_sub"));
+            let (Some(dep), Some(referenced)) = (dep, referenced) else { continue };
+            if dep == referenced || dep.parent().as_ref() == Some(&referenced) {
+                continue;
+            }
+            // A sequence OWNED BY a column is set after the table exists; the column's
+            // default is what must wait for the sequence.
+            if matches!(dep, ObjectId::Sequence(_)) && row.get::<_, String>("deptype") == "a" {
+                continue;
+            }
+            edges.insert((dep, referenced));
+        }
+        self.cat.depends = edges.into_iter().collect();
+    }
+
+    fn lookup(&self, cls: &'static str, oid: u32, sub: i32) -> Option<ObjectId> {
+        if sub != 0 {
+            if let Some(id) = self.oids.get(&(cls, oid, sub)) {
+                return Some(id.clone());
+            }
+        }
+        self.oids.get(&(cls, oid, 0)).cloned()
+    }
+}
+
+/// Parse `aclitem` text (`grantee=privs/grantor`) into items, writing the owner as
+/// `Grantee::Owner`.
+pub fn parse_acl(items: &[String], owner: &str) -> BTreeSet<AclItem> {
+    let mut out = BTreeSet::new();
+    for item in items {
+        let Some((grantee, rest)) = split_acl_grantee(item) else { continue };
+        let privs = rest.split('/').next().unwrap_or("");
+        let grantee = if grantee.is_empty() {
+            Grantee::Public
+        } else if grantee == owner {
+            Grantee::Owner
+        } else {
+            Grantee::Role(grantee)
+        };
+        let mut chars = privs.chars().peekable();
+        while let Some(c) = chars.next() {
+            let grantable = chars.peek() == Some(&'*');
+            if grantable {
+                chars.next();
+            }
+            if let Some(p) = privilege_name(c) {
+                out.insert(AclItem { grantee: grantee.clone(), privilege: p.to_string(), grantable });
+            }
+        }
+    }
+    out
+}
+
+fn split_acl_grantee(item: &str) -> Option<(String, &str)> {
+    if let Some(rest) = item.strip_prefix('"') {
+        // Quoted role name: "" inside stands for one quote.
+        let mut name = String::new();
+        let mut chars = rest.char_indices();
+        while let Some((i, c)) = chars.next() {
+            if c == '"' {
+                if rest[i + 1..].starts_with('"') {
+                    name.push('"');
+                    chars.next();
+                    continue;
+                }
+                return rest[i + 1..].strip_prefix('=').map(|r| (name, r));
+            }
+            name.push(c);
+        }
+        None
+    } else {
+        let (g, r) = item.split_once('=')?;
+        Some((g.to_string(), r))
+    }
+}
+
+fn privilege_name(c: char) -> Option<&'static str> {
+    Some(match c {
+        'r' => "SELECT",
+        'w' => "UPDATE",
+        'a' => "INSERT",
+        'd' => "DELETE",
+        'D' => "TRUNCATE",
+        'x' => "REFERENCES",
+        't' => "TRIGGER",
+        'X' => "EXECUTE",
+        'U' => "USAGE",
+        'C' => "CREATE",
+        'c' => "CONNECT",
+        'T' => "TEMPORARY",
+        'm' => "MAINTAIN",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_acl_items_with_owner_public_and_grant_option() {
+        let items = vec![
+            "alice=arwdDxt/alice".to_string(),
+            "=X/alice".to_string(),
+            "\"Bob \"\"B\"\"\"=r*/alice".to_string(),
+        ];
+        let acl = parse_acl(&items, "alice");
+        assert!(acl.contains(&AclItem { grantee: Grantee::Owner, privilege: "SELECT".into(), grantable: false }));
+        assert!(acl.contains(&AclItem { grantee: Grantee::Public, privilege: "EXECUTE".into(), grantable: false }));
+        assert!(acl.contains(&AclItem {
+            grantee: Grantee::Role("Bob \"B\"".into()),
+            privilege: "SELECT".into(),
+            grantable: true
+        }));
+        assert_eq!(acl.len(), 9);
+    }
+}

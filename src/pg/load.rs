@@ -1,0 +1,125 @@
+//! Loads SQL files into a database (the desired state into a scratch database, or a
+//! migration history replayed). PostgreSQL is the parser of record: statements run one
+//! at a time, and one that fails because something it references does not exist yet is
+//! deferred and retried after the others, so files and statements may come in any
+//! order. A genuine error names file:line:column and PostgreSQL's message.
+
+use crate::error::Error;
+use crate::sql::split::{line_col, split, SqlStatement};
+use tokio_postgres::error::{ErrorPosition, SqlState};
+use tokio_postgres::Client;
+
+/// One SQL source: a display name (path) and its text.
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+struct Item<'a> {
+    source: &'a Source,
+    stmt: SqlStatement,
+}
+
+/// Errors that mean "something this statement needs is not there yet".
+fn is_missing_dependency(e: &tokio_postgres::Error) -> bool {
+    e.code().is_some_and(|c| {
+        [
+            SqlState::UNDEFINED_TABLE,
+            SqlState::UNDEFINED_OBJECT,
+            SqlState::UNDEFINED_FUNCTION,
+            SqlState::INVALID_SCHEMA_NAME,
+            SqlState::UNDEFINED_COLUMN,
+            SqlState::INVALID_FOREIGN_KEY,
+        ]
+        .contains(c)
+    })
+}
+
+/// Statements of every source, in order; meta-commands are an error.
+fn statements(sources: &[Source]) -> Result<Vec<Item<'_>>, Error> {
+    let mut items = Vec::new();
+    for source in sources {
+        let s = split(&source.text);
+        if let Some(m) = s.meta_commands.first() {
+            return Err(Error::MetaCommand { file: source.name.clone(), line: m.line, command: m.text.clone() });
+        }
+        items.extend(s.statements.into_iter().filter(|st| !is_transaction_control(&st.text)).map(|stmt| Item { source, stmt }));
+    }
+    Ok(items)
+}
+
+/// BEGIN/COMMIT in a schema file would end the loader's own transaction handling.
+fn is_transaction_control(sql: &str) -> bool {
+    let words: Vec<String> = sql
+        .trim_end_matches(';')
+        .split_whitespace()
+        .take(3)
+        .map(|w| w.to_ascii_lowercase())
+        .collect();
+    matches!(
+        words.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
+        ["begin"] | ["begin", "transaction" | "work"] | ["commit" | "end" | "rollback"] | ["commit" | "end" | "rollback", "transaction" | "work"] | ["start", "transaction", ..]
+    )
+}
+
+/// The error for a failed statement, located in its file.
+pub fn located_error(source: &str, text: &str, stmt: &SqlStatement, e: &tokio_postgres::Error) -> Error {
+    let (line, column) = match e.as_db_error().and_then(|d| d.position()) {
+        Some(ErrorPosition::Original(pos)) => {
+            // PostgreSQL counts characters from 1 within the statement.
+            let byte = stmt.text.char_indices().nth((*pos as usize).saturating_sub(1)).map_or(stmt.text.len(), |(b, _)| b);
+            line_col(text, stmt.offset + byte)
+        }
+        _ => (stmt.line, stmt.column),
+    };
+    Error::SqlError {
+        file: source.to_string(),
+        line,
+        column,
+        message: super::db_message(e),
+        hint: e.as_db_error().and_then(|d| d.hint()).map(str::to_string),
+    }
+}
+
+/// Run every statement of `sources`, deferring those whose dependencies are missing.
+pub async fn load(client: &Client, sources: &[Source]) -> Result<usize, Error> {
+    let mut pending = statements(sources)?;
+    client
+        .batch_execute("SET check_function_bodies = off; SET client_min_messages = warning")
+        .await
+        .map_err(|e| Error::Other(super::db_message(&e)))?;
+    let mut done = 0;
+    loop {
+        let mut deferred: Vec<(Item, tokio_postgres::Error)> = Vec::new();
+        let before = pending.len();
+        for item in pending {
+            match client.batch_execute(&item.stmt.text).await {
+                Ok(()) => done += 1,
+                Err(e) if is_missing_dependency(&e) => deferred.push((item, e)),
+                Err(e) => return Err(located_error(&item.source.name, &item.source.text, &item.stmt, &e)),
+            }
+        }
+        if deferred.is_empty() {
+            return Ok(done);
+        }
+        if deferred.len() == before {
+            let (item, e) = &deferred[0];
+            return Err(located_error(&item.source.name, &item.source.text, &item.stmt, e));
+        }
+        pending = deferred.into_iter().map(|(i, _)| i).collect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_transaction_control;
+
+    #[test]
+    fn transaction_control_is_recognised() {
+        assert!(is_transaction_control("BEGIN;"));
+        assert!(is_transaction_control("commit"));
+        assert!(is_transaction_control("START TRANSACTION ISOLATION LEVEL SERIALIZABLE;"));
+        assert!(!is_transaction_control("BEGIN ATOMIC"));
+        assert!(!is_transaction_control("create table begin_x ()"));
+    }
+}

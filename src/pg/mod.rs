@@ -1,0 +1,96 @@
+//! Every database round trip: connections, the embedded cluster, scratch databases,
+//! introspection, loading SQL, the tracking table and running migrations.
+
+pub mod apply;
+pub mod embedded;
+pub mod introspect;
+pub mod load;
+pub mod scratch;
+
+use crate::error::{redact, Error};
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio_postgres::{Client, NoTls};
+
+/// A server and database to connect to; `display` is safe to print.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub config: tokio_postgres::Config,
+    pub display: String,
+}
+
+impl Target {
+    pub fn parse(url: &str) -> Result<Target, Error> {
+        let config: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| Error::Connect {
+            url: redact(url),
+            message: format!("invalid connection string: {e}"),
+        })?;
+        Ok(Target { config, display: redact(url) })
+    }
+
+    /// The same server, another database.
+    pub fn with_dbname(&self, db: &str) -> Target {
+        let mut config = self.config.clone();
+        config.dbname(db);
+        let host = self
+            .config
+            .get_hosts()
+            .first()
+            .map(|h| match h {
+                tokio_postgres::config::Host::Tcp(s) => s.clone(),
+                tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
+            })
+            .unwrap_or_default();
+        Target { config, display: format!("database {db} on {host}") }
+    }
+
+    pub fn dbname(&self) -> String {
+        self.config.get_dbname().map(str::to_string).or_else(|| self.config.get_user().map(str::to_string)).unwrap_or_default()
+    }
+}
+
+static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
+
+/// Connect, and drive the connection on a background task.
+pub async fn connect(target: &Target) -> Result<Client, Error> {
+    let (client, connection) = target.config.connect(NoTls).await.map_err(|e| Error::Connect {
+        url: target.display.clone(),
+        message: redact(&describe_connect_error(&e)),
+    })?;
+    CONNECTIONS.fetch_add(1, Ordering::Relaxed);
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!("connection closed: {}", redact(&e.to_string()));
+        }
+    });
+    Ok(client)
+}
+
+fn describe_connect_error(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        return db.message().to_string();
+    }
+    let mut msg = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        msg = format!("{msg}: {s}");
+        source = s.source();
+    }
+    msg
+}
+
+/// PostgreSQL's message for a failed statement, with its detail and hint.
+pub fn db_message(e: &tokio_postgres::Error) -> String {
+    match e.as_db_error() {
+        Some(db) => {
+            let mut m = format!("{}: {}", db.severity(), db.message());
+            if let Some(d) = db.detail() {
+                m += &format!(" (detail: {d})");
+            }
+            if let Some(w) = db.where_() {
+                m += &format!(" (context: {})", w.lines().next().unwrap_or(w));
+            }
+            m
+        }
+        None => redact(&describe_connect_error(e)),
+    }
+}

@@ -1,0 +1,35 @@
+-- Dependencies between user objects. A view's rule is reported as the view, a column
+-- default as its column, an array type as its element type and a row type as its table.
+WITH dep AS (
+    SELECT CASE WHEN d.classid IN ('pg_catalog.pg_rewrite'::regclass, 'pg_catalog.pg_attrdef'::regclass)
+                THEN 'pg_class' ELSE d.classid::regclass::text END AS cls,
+           COALESCE(r.ev_class, ad.adrelid, d.objid) AS oid,
+           COALESCE(ad.adnum::int4, CASE WHEN r.oid IS NOT NULL THEN 0 ELSE d.objsubid END) AS sub,
+           d.refclassid, d.refobjid, d.refobjsubid, d.deptype
+    FROM pg_catalog.pg_depend d
+    LEFT JOIN pg_catalog.pg_rewrite r
+           ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND r.oid = d.objid
+    LEFT JOIN pg_catalog.pg_attrdef ad
+           ON d.classid = 'pg_catalog.pg_attrdef'::regclass AND ad.oid = d.objid
+    WHERE d.objid >= 16384 AND d.refobjid >= 16384 AND d.deptype IN ('n', 'a')
+), ref AS (
+    SELECT dep.cls, dep.oid, dep.sub, dep.deptype,
+           CASE WHEN dep.refclassid = 'pg_catalog.pg_type'::regclass
+                     AND COALESCE(et.typrelid, t.typrelid) <> 0
+                THEN 'pg_class' ELSE dep.refclassid::regclass::text END AS ref_cls,
+           CASE WHEN dep.refclassid = 'pg_catalog.pg_type'::regclass
+                THEN CASE WHEN COALESCE(et.typrelid, t.typrelid) <> 0
+                          THEN COALESCE(et.typrelid, t.typrelid)
+                          ELSE COALESCE(et.oid, t.oid) END
+                ELSE dep.refobjid END AS ref_oid,
+           dep.refobjsubid AS ref_sub
+    FROM dep
+    LEFT JOIN pg_catalog.pg_type t
+           ON dep.refclassid = 'pg_catalog.pg_type'::regclass AND t.oid = dep.refobjid
+    LEFT JOIN pg_catalog.pg_type et
+           ON t.typelem <> 0 AND t.typsubscript = 'array_subscript_handler'::regproc
+              AND et.oid = t.typelem
+)
+SELECT cls, oid, sub, ref_cls, ref_oid, ref_sub::int4 AS ref_sub, deptype::text AS deptype
+FROM ref
+WHERE NOT (cls = ref_cls AND oid = ref_oid)

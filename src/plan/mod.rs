@@ -1,0 +1,532 @@
+//! Orders changes with a dependency graph and attaches hazards.
+//!
+//! Nodes are the changes, added in a fixed order; edges come from `pg_depend` on both
+//! sides (the desired catalog orders creates, the live one orders drops). The
+//! topological sort breaks ties stably: creates before drops ("drops late"), then it
+//! keeps going with the same table while it can, so a table's columns, constraints,
+//! indexes and policies sit together, then by kind and name. A cycle is reported with
+//! every object in it. Pure: no I/O.
+
+pub mod files;
+
+use crate::catalog::{Catalog, ConstraintKind, ObjectId};
+use crate::diff::{self, Change, Phase};
+use crate::ident::QualifiedName;
+use crate::sql::{self, Statement};
+use petgraph::graph::{DiGraph, NodeIndex};
+use serde::Serialize;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::fmt;
+
+/// What a statement may do to a running database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Hazard {
+    /// Drops a table, column, schema or sequence: rows or values are gone.
+    DeletesData,
+    /// Rewrites every row of a table under an ACCESS EXCLUSIVE lock.
+    RewritesTable,
+    /// Builds an index on an existing table (blocks writes unless CONCURRENTLY).
+    BuildsIndex,
+    /// Scans an existing table to validate a constraint.
+    ValidatesConstraint,
+    /// Cannot run inside a transaction block.
+    NoTransaction,
+    /// Drops and recreates an object that other sessions may be using.
+    RecreatesObject,
+}
+
+impl Hazard {
+    pub const ALL: [Hazard; 6] = [
+        Hazard::DeletesData,
+        Hazard::RewritesTable,
+        Hazard::BuildsIndex,
+        Hazard::ValidatesConstraint,
+        Hazard::NoTransaction,
+        Hazard::RecreatesObject,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Hazard::DeletesData => "deletes_data",
+            Hazard::RewritesTable => "rewrites_table",
+            Hazard::BuildsIndex => "builds_index",
+            Hazard::ValidatesConstraint => "validates_constraint",
+            Hazard::NoTransaction => "no_transaction",
+            Hazard::RecreatesObject => "recreates_object",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Hazard> {
+        Hazard::ALL.into_iter().find(|h| h.name() == s.trim().to_ascii_lowercase().replace('-', "_"))
+    }
+
+    /// Hazards that `generate` refuses unless they are named in `--allow-hazards`.
+    pub fn needs_consent(self) -> bool {
+        matches!(self, Hazard::DeletesData | Hazard::RewritesTable)
+    }
+}
+
+impl fmt::Display for Hazard {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// One ordered step of a plan.
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    pub object: ObjectId,
+    pub description: String,
+    #[serde(serialize_with = "statements_as_text")]
+    pub statements: Vec<Statement>,
+    pub hazards: BTreeSet<Hazard>,
+    /// Steps with the same group belong in the same migration file.
+    pub group: String,
+    #[serde(skip)]
+    pub change: Change,
+}
+
+fn statements_as_text<S: serde::Serializer>(v: &[Statement], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(v.iter().map(|st| &st.sql))
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    pub fn hazards(&self) -> BTreeSet<Hazard> {
+        self.steps.iter().flat_map(|s| s.hazards.iter().copied()).collect()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("dependency cycle between: {}", .members.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "))]
+pub struct CycleError {
+    pub members: Vec<ObjectId>,
+}
+
+/// Diff two catalogs and order the result.
+pub fn build(live: &Catalog, desired: &Catalog) -> Result<Plan, CycleError> {
+    let changes = diff::diff(live, desired);
+    let ordered = order(changes, live, desired)?;
+    let created_tables: BTreeSet<QualifiedName> = ordered
+        .iter()
+        .filter_map(|c| match c {
+            Change::CreateTable(t) => Some(t.name.clone()),
+            _ => None,
+        })
+        .collect();
+    let steps = ordered
+        .into_iter()
+        .map(|change| Step {
+            object: change.subject(),
+            description: describe(&change),
+            statements: sql::render(&change),
+            hazards: hazards(&change, &created_tables),
+            group: group_of(&change),
+            change,
+        })
+        .filter(|s| !s.statements.is_empty())
+        .collect();
+    Ok(Plan { steps })
+}
+
+fn kind_rank(c: &Change) -> u8 {
+    match c.subject() {
+        ObjectId::Schema(_) => 0,
+        ObjectId::Extension(_) => 1,
+        ObjectId::Type(_) => 2,
+        ObjectId::Function(..) => 3,
+        ObjectId::Sequence(_) => 4,
+        ObjectId::Table(_) => 5,
+        ObjectId::Column(..) => 6,
+        ObjectId::Constraint(..) => 7,
+        ObjectId::Index(_) => 8,
+        ObjectId::View(_) => 9,
+        ObjectId::Trigger(..) => 10,
+        ObjectId::Policy(..) => 11,
+    }
+}
+
+/// The table (or kind) a change belongs with, for keeping related steps together.
+pub fn group_of(c: &Change) -> String {
+    let table_group = |q: &QualifiedName| format!("table {q}");
+    match c {
+        Change::CreateIndex(i) | Change::DropIndex(i) => table_group(&i.table),
+        Change::CreateSequence(s) | Change::SetSequenceOwner(s) | Change::DropSequence(s) => match &s.owned_by {
+            Some((t, _)) => table_group(t),
+            None => "sequences".into(),
+        },
+        _ => match c.subject() {
+            ObjectId::Table(q)
+            | ObjectId::Column(q, _)
+            | ObjectId::Constraint(q, _)
+            | ObjectId::Trigger(q, _)
+            | ObjectId::Policy(q, _) => table_group(&q),
+            ObjectId::Schema(_) | ObjectId::Extension(_) => "schemas".into(),
+            ObjectId::Type(_) => "types".into(),
+            ObjectId::Sequence(_) => "sequences".into(),
+            ObjectId::Function(..) => "functions".into(),
+            ObjectId::Index(q) => format!("index {q}"),
+            ObjectId::View(q) => format!("view {q}"),
+        },
+    }
+}
+
+/// Relation name a change frees (drop) or takes (create), which share one namespace.
+fn relation_name(c: &Change) -> Option<QualifiedName> {
+    match c {
+        Change::CreateTable(t) | Change::DropTable(t) => Some(t.name.clone()),
+        Change::CreateIndex(i) | Change::DropIndex(i) => Some(i.name.clone()),
+        Change::CreateView(v) | Change::DropView(v) => Some(v.name.clone()),
+        Change::CreateSequence(s) | Change::DropSequence(s) => Some(s.name.clone()),
+        Change::AddConstraint { table, constraint } | Change::DropConstraint { table, constraint } => {
+            matches!(constraint.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion)
+                .then(|| QualifiedName::new(table.schema.clone(), constraint.name.clone()))
+        }
+        _ => None,
+    }
+}
+
+fn is_finishing_touch(c: &Change) -> bool {
+    matches!(c, Change::SetSequenceOwner(_) | Change::SetComment { .. } | Change::Grant { .. } | Change::SetTriggerEnabled(_))
+}
+
+/// Objects a change needs to exist first, known from the change itself.
+fn requires(c: &Change) -> Vec<ObjectId> {
+    match c {
+        Change::SetSequenceOwner(s) => s.owned_by.iter().map(|(t, col)| ObjectId::Column(t.clone(), col.clone())).collect(),
+        Change::CreateTable(t) => t
+            .partition_of
+            .iter()
+            .map(|(p, _)| p)
+            .chain(t.inherits.iter())
+            .map(|p| ObjectId::Table(p.clone()))
+            .collect(),
+        Change::CreateIndex(i) => vec![ObjectId::Table(i.table.clone())],
+        Change::CreateTrigger(t) | Change::SetTriggerEnabled(t) => vec![ObjectId::Table(t.table.clone())],
+        Change::CreatePolicy(p) => vec![ObjectId::Table(p.table.clone())],
+        _ => Vec::new(),
+    }
+}
+
+/// Order changes so that each runs after what it needs and before what it frees.
+pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Result<Vec<Change>, CycleError> {
+    // Nodes are added in a fixed order: the same input always gives the same graph.
+    changes.sort_by_cached_key(|c| (c.phase(), kind_rank(c), c.subject(), format!("{c:?}")));
+    changes.dedup();
+    let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(changes.len(), changes.len() * 2);
+    let nodes: Vec<NodeIndex> = (0..changes.len()).map(|i| graph.add_node(i)).collect();
+    let mut by_subject: HashMap<ObjectId, Vec<usize>> = HashMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        by_subject.entry(c.subject()).or_default().push(i);
+    }
+    let mut edges: BTreeSet<(usize, usize)> = BTreeSet::new();
+    let on = |id: &ObjectId, phase: Phase| -> Vec<usize> {
+        by_subject.get(id).map_or(Vec::new(), |v| v.iter().copied().filter(|&i| changes[i].phase() == phase).collect())
+    };
+    // Changes on an object, or (when it has none) on the object it lives in.
+    let on_or_parent = |id: &ObjectId, phase: Phase| -> Vec<usize> {
+        let direct = on(id, phase);
+        match (direct.is_empty(), id.parent()) {
+            (true, Some(p)) => on(&p, phase),
+            _ => direct,
+        }
+    };
+    let with_parent = |id: &ObjectId, phase: Phase| -> Vec<usize> {
+        let mut v = on(id, phase);
+        if let Some(p) = id.parent() {
+            v.extend(on(&p, phase));
+        }
+        v
+    };
+
+    for (i, c) in changes.iter().enumerate() {
+        let subject = c.subject();
+        // A drop of an object comes before its creation (recreate); the create of an
+        // object before everything else done to it or to what lives in it.
+        if c.phase() == Phase::Create {
+            for j in on(&subject, Phase::Drop) {
+                edges.insert((j, i));
+            }
+            for j in with_parent(&subject, Phase::Create) {
+                if j != i && changes[j].is_create() && (!c.is_create() || changes[j].subject() != subject) {
+                    edges.insert((j, i));
+                }
+            }
+        }
+    }
+    // Desired dependencies order creates and alters. Finishing touches on the referenced
+    // object (comments, grants, OWNED BY) need not wait for its dependents' creation.
+    for (dep, referenced) in &desired.depends {
+        for a in on_or_parent(dep, Phase::Create) {
+            for b in with_parent(referenced, Phase::Create) {
+                if a != b && !is_finishing_touch(&changes[b]) {
+                    edges.insert((b, a));
+                }
+            }
+        }
+    }
+    // Live dependencies order drops: what depends goes first.
+    for (dep, referenced) in &live.depends {
+        let dep_drops = on_or_parent(dep, Phase::Drop);
+        let dep_alters = on(dep, Phase::Create);
+        let mut referenced_changes: Vec<usize> = by_subject.get(referenced).cloned().unwrap_or_default();
+        if let Some(p) = referenced.parent() {
+            referenced_changes.extend(on(&p, Phase::Drop));
+        }
+        for &b in &referenced_changes {
+            for &a in &dep_drops {
+                if a != b {
+                    edges.insert((a, b));
+                }
+            }
+            if changes[b].phase() == Phase::Drop {
+                for &a in &dep_alters {
+                    if a != b && !changes[a].is_create() {
+                        edges.insert((a, b));
+                    }
+                }
+            }
+        }
+    }
+    // What a change needs that pg_depend does not say (or says the other way round).
+    for (i, c) in changes.iter().enumerate() {
+        for needed in requires(c) {
+            for j in with_parent(&needed, Phase::Create) {
+                if j != i && changes[j].is_create() {
+                    edges.insert((j, i));
+                }
+            }
+        }
+    }
+    // A dropped relation frees its name for a new one.
+    let mut freed: HashMap<QualifiedName, Vec<usize>> = HashMap::new();
+    for (i, c) in changes.iter().enumerate() {
+        if c.phase() == Phase::Drop {
+            if let Some(n) = relation_name(c) {
+                freed.entry(n).or_default().push(i);
+            }
+        }
+    }
+    for (i, c) in changes.iter().enumerate() {
+        if c.phase() == Phase::Create {
+            if let Some(drops) = relation_name(c).and_then(|n| freed.get(&n)) {
+                for &d in drops {
+                    edges.insert((d, i));
+                }
+            }
+        }
+    }
+    for (a, b) in edges {
+        graph.add_edge(nodes[a], nodes[b], ());
+    }
+    let order = sticky_toposort(&graph, &changes)?;
+    let mut slots: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
+    Ok(order.into_iter().map(|i| slots[i].take().expect("each node once")).collect())
+}
+
+/// Kahn's algorithm; among ready nodes it prefers the group of the node just emitted,
+/// then the smallest (phase, kind, group, id).
+fn sticky_toposort(graph: &DiGraph<usize, ()>, changes: &[Change]) -> Result<Vec<usize>, CycleError> {
+    type Key = (Phase, u8, String, usize);
+    let key = |i: usize| -> Key { (changes[i].phase(), kind_rank(&changes[i]), group_of(&changes[i]), i) };
+    let mut indegree: Vec<usize> = graph.node_indices().map(|n| graph.neighbors_directed(n, petgraph::Incoming).count()).collect();
+    let mut ready: BTreeSet<Key> = BTreeSet::new();
+    let mut ready_by_group: BTreeMap<(Phase, String), BTreeSet<Key>> = BTreeMap::new();
+    let push = |i: usize, ready: &mut BTreeSet<Key>, by: &mut BTreeMap<(Phase, String), BTreeSet<Key>>| {
+        let k = key(i);
+        by.entry((k.0, k.2.clone())).or_default().insert(k.clone());
+        ready.insert(k);
+    };
+    for n in graph.node_indices() {
+        if indegree[n.index()] == 0 {
+            push(n.index(), &mut ready, &mut ready_by_group);
+        }
+    }
+    let mut out = Vec::with_capacity(changes.len());
+    let mut last_group: Option<(Phase, String)> = None;
+    while !ready.is_empty() {
+        let next = last_group
+            .as_ref()
+            .and_then(|g| ready_by_group.get(g))
+            .and_then(|s| s.first().cloned())
+            .unwrap_or_else(|| ready.first().cloned().expect("not empty"));
+        ready.remove(&next);
+        let group = (next.0, next.2.clone());
+        if let Some(s) = ready_by_group.get_mut(&group) {
+            s.remove(&next);
+            if s.is_empty() {
+                ready_by_group.remove(&group);
+            }
+        }
+        last_group = Some(group);
+        let i = next.3;
+        out.push(i);
+        for m in graph.neighbors_directed(NodeIndex::new(i), petgraph::Outgoing) {
+            indegree[m.index()] -= 1;
+            if indegree[m.index()] == 0 {
+                push(m.index(), &mut ready, &mut ready_by_group);
+            }
+        }
+    }
+    if out.len() == changes.len() {
+        return Ok(out);
+    }
+    let mut members: BTreeSet<ObjectId> = BTreeSet::new();
+    for scc in petgraph::algo::tarjan_scc(graph) {
+        if scc.len() > 1 {
+            members.extend(scc.iter().map(|n| changes[n.index()].subject()));
+        }
+    }
+    Err(CycleError { members: members.into_iter().collect() })
+}
+
+fn is_widening(from: &str, to: &str) -> bool {
+    let base = |t: &str| t.split('(').next().unwrap_or(t).trim().to_string();
+    let arg = |t: &str| -> Option<Vec<i64>> {
+        let inner = t.split_once('(')?.1.trim_end_matches(')');
+        inner.split(',').map(|x| x.trim().parse().ok()).collect()
+    };
+    let ints = ["smallint", "integer", "bigint"];
+    if let (Some(a), Some(b)) = (ints.iter().position(|t| *t == from), ints.iter().position(|t| *t == to)) {
+        return b >= a;
+    }
+    let texty = ["character varying", "text", "character"];
+    if to == "text" && texty.contains(&base(from).as_str()) {
+        return true;
+    }
+    if base(from) == base(to) {
+        return match (arg(from), arg(to)) {
+            (Some(a), Some(b)) if a.len() == 1 && b.len() == 1 => b[0] >= a[0],
+            (Some(a), Some(b)) if a.len() == 2 && b.len() == 2 => b[1] == a[1] && b[0] - b[1] >= a[0] - a[1],
+            (Some(_), None) => base(to) != "character",
+            _ => false,
+        };
+    }
+    matches!((from, to), ("real", "double precision") | ("timestamp without time zone", "timestamp with time zone"))
+}
+
+fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Hazard> {
+    let mut h = BTreeSet::new();
+    let existing = |t: &QualifiedName| !created_tables.contains(t);
+    match c {
+        Change::DropTable(_) | Change::DropColumn { .. } | Change::DropSchema(_) | Change::DropSequence(_) => {
+            h.insert(Hazard::DeletesData);
+        }
+        Change::DropType(_) | Change::DropExtension(_) => {
+            h.insert(Hazard::RecreatesObject);
+        }
+        Change::AlterColumn { table, from, to } => {
+            if from.data_type != to.data_type || from.collation != to.collation {
+                h.insert(Hazard::RewritesTable);
+                if !is_widening(&from.data_type, &to.data_type) {
+                    h.insert(Hazard::DeletesData);
+                }
+            }
+            if to.not_null && !from.not_null && existing(table) {
+                h.insert(Hazard::ValidatesConstraint);
+            }
+        }
+        Change::AlterTable { from, to } if from.unlogged != to.unlogged => {
+            h.insert(Hazard::RewritesTable);
+        }
+        Change::AddConstraint { table, constraint } if existing(table) => {
+            h.insert(match constraint.kind {
+                ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion => Hazard::BuildsIndex,
+                ConstraintKind::Check | ConstraintKind::ForeignKey => Hazard::ValidatesConstraint,
+            });
+        }
+        Change::CreateIndex(i) if existing(&i.table) => {
+            h.insert(Hazard::BuildsIndex);
+        }
+        Change::AddEnumValue { .. } => {
+            h.insert(Hazard::NoTransaction);
+        }
+        Change::DropView(_) | Change::DropFunction(_) | Change::DropTrigger(_) | Change::DropPolicy(_) => {
+            h.insert(Hazard::RecreatesObject);
+        }
+        _ => {}
+    }
+    h
+}
+
+/// One line saying what a change does.
+pub fn describe(c: &Change) -> String {
+    match c {
+        Change::CreateSchema(s) => format!("create schema {}", s.name),
+        Change::DropSchema(s) => format!("drop schema {}", s.name),
+        Change::CreateExtension(e) => format!("create extension {}", e.name),
+        Change::AlterExtension { to, .. } => format!("alter extension {}", to.name),
+        Change::DropExtension(e) => format!("drop extension {}", e.name),
+        Change::CreateType(t) => format!("create type {}", t.name),
+        Change::DropType(t) => format!("drop type {}", t.name),
+        Change::AddEnumValue { name, value, .. } => format!("add value {value:?} to enum {name}"),
+        Change::AlterDomain { to, .. } => format!("alter domain {}", to.name),
+        Change::CreateSequence(s) => format!("create sequence {}", s.name),
+        Change::AlterSequence { to, .. } => format!("alter sequence {}", to.name),
+        Change::SetSequenceOwner(s) => format!("set owner of sequence {}", s.name),
+        Change::DropSequence(s) => format!("drop sequence {}", s.name),
+        Change::CreateTable(t) => format!("create table {}", t.name),
+        Change::AlterTable { to, .. } => format!("alter table {}", to.name),
+        Change::DropTable(t) => format!("drop table {}", t.name),
+        Change::AddColumn { table, column } => format!("add column {}.{}", table, column.name),
+        Change::AlterColumn { table, to, .. } => format!("alter column {}.{}", table, to.name),
+        Change::DropColumn { table, column } => format!("drop column {}.{}", table, column.name),
+        Change::AddConstraint { table, constraint } => format!("add constraint {} on {}", constraint.name, table),
+        Change::DropConstraint { table, constraint } => format!("drop constraint {} on {}", constraint.name, table),
+        Change::CreateIndex(i) => format!("create index {}", i.name),
+        Change::DropIndex(i) => format!("drop index {}", i.name),
+        Change::CreateView(v) => format!("create {}view {}", if v.materialized { "materialized " } else { "" }, v.name),
+        Change::DropView(v) => format!("drop {}view {}", if v.materialized { "materialized " } else { "" }, v.name),
+        Change::CreateFunction(f) => format!("create {} {}({})", kind_word(f.kind), f.name, f.identity_args),
+        Change::DropFunction(f) => format!("drop {} {}({})", kind_word(f.kind), f.name, f.identity_args),
+        Change::CreateTrigger(t) => format!("create trigger {} on {}", t.name, t.table),
+        Change::SetTriggerEnabled(t) => format!("set enabled state of trigger {} on {}", t.name, t.table),
+        Change::DropTrigger(t) => format!("drop trigger {} on {}", t.name, t.table),
+        Change::CreatePolicy(p) => format!("create policy {} on {}", p.name, p.table),
+        Change::DropPolicy(p) => format!("drop policy {} on {}", p.name, p.table),
+        Change::SetComment { target, .. } => format!("set comment on {target}"),
+        Change::Grant { target, item, .. } => format!("grant {} on {target}", item.privilege),
+        Change::Revoke { target, item, .. } => format!("revoke {} on {target}", item.privilege),
+    }
+}
+
+fn kind_word(k: crate::catalog::RoutineKind) -> &'static str {
+    match k {
+        crate::catalog::RoutineKind::Function => "function",
+        crate::catalog::RoutineKind::Procedure => "procedure",
+        crate::catalog::RoutineKind::Aggregate => "aggregate",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widening_is_recognised() {
+        assert!(is_widening("integer", "bigint"));
+        assert!(!is_widening("bigint", "integer"));
+        assert!(is_widening("character varying(10)", "character varying(20)"));
+        assert!(!is_widening("character varying(20)", "character varying(10)"));
+        assert!(is_widening("character varying(20)", "text"));
+        assert!(is_widening("numeric(10,2)", "numeric(12,2)"));
+        assert!(!is_widening("text", "integer"));
+    }
+
+    #[test]
+    fn hazard_names_round_trip() {
+        for h in Hazard::ALL {
+            assert_eq!(Hazard::parse(h.name()), Some(h));
+        }
+        assert_eq!(Hazard::parse("deletes-data"), Some(Hazard::DeletesData));
+    }
+}

@@ -1,0 +1,555 @@
+//! Renders changes as SQL that is safe to run twice: `IF [NOT] EXISTS`, `CREATE OR
+//! REPLACE` where it keeps the meaning, and `DO` blocks that look in `pg_catalog` first
+//! where PostgreSQL has no such clause. Also splits SQL text into statements.
+//! Pure: no I/O.
+
+pub mod split;
+
+use crate::catalog::*;
+use crate::diff::{Change, EnumPosition};
+use crate::ident::{dollar_quote, ident, literal, QualifiedName};
+
+/// One rendered statement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Statement {
+    pub sql: String,
+    /// Must run outside a transaction block (`ALTER TYPE ... ADD VALUE` whose value a
+    /// later statement may use, `CREATE INDEX CONCURRENTLY`).
+    pub no_transaction: bool,
+}
+
+fn stmt(sql: String) -> Statement {
+    Statement { sql, no_transaction: false }
+}
+
+/// Run `body` only when `condition` (a boolean SQL expression over pg_catalog) is false.
+fn unless_exists(condition: &str, body: &str) -> String {
+    let block = format!("\nBEGIN\n  IF NOT EXISTS ({condition}) THEN\n    {body};\n  END IF;\nEND\n");
+    format!("DO {};", dollar_quote(&block, "schemaspec"))
+}
+
+fn type_exists(q: &QualifiedName) -> String {
+    format!(
+        "SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
+         WHERE n.nspname = {} AND t.typname = {}",
+        literal(&q.schema),
+        literal(&q.name)
+    )
+}
+
+fn constraint_exists(table: &QualifiedName, name: &str) -> String {
+    format!(
+        "SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND conname = {}",
+        literal(&table.sql()),
+        literal(name)
+    )
+}
+
+/// `s.f(args)` for routines; args are PostgreSQL's identity arguments.
+fn routine_sql(q: &QualifiedName, args: &str, kind: &str) -> String {
+    if kind == "AGGREGATE" && args.is_empty() {
+        format!("{}(*)", q.sql())
+    } else {
+        format!("{}({args})", q.sql())
+    }
+}
+
+/// `KIND name` as COMMENT ON and GRANT ... ON write it.
+pub fn object_ref(id: &ObjectId, kind: &str) -> String {
+    match id {
+        ObjectId::Schema(s) => format!("SCHEMA {}", ident(s)),
+        ObjectId::Extension(e) => format!("EXTENSION {}", ident(e)),
+        ObjectId::Type(q) | ObjectId::Sequence(q) | ObjectId::Table(q) | ObjectId::Index(q) | ObjectId::View(q) => {
+            format!("{kind} {}", q.sql())
+        }
+        ObjectId::Function(q, args) => format!("{kind} {}", routine_sql(q, args, kind)),
+        ObjectId::Column(q, c) => format!("COLUMN {}.{}", q.sql(), ident(c)),
+        ObjectId::Constraint(q, c) => format!("CONSTRAINT {} ON {}", ident(c), q.sql()),
+        ObjectId::Trigger(q, t) => format!("TRIGGER {} ON {}", ident(t), q.sql()),
+        ObjectId::Policy(q, p) => format!("POLICY {} ON {}", ident(p), q.sql()),
+    }
+}
+
+fn grant_target(id: &ObjectId, kind: &str) -> String {
+    match id {
+        ObjectId::Table(q) | ObjectId::View(q) => format!("TABLE {}", q.sql()),
+        ObjectId::Function(q, args) => {
+            let k = if kind == "PROCEDURE" { "PROCEDURE" } else { "FUNCTION" };
+            format!("{k} {}", routine_sql(q, args, kind))
+        }
+        _ => object_ref(id, kind),
+    }
+}
+
+fn grantee_sql(g: &Grantee, owner: &str) -> String {
+    match g {
+        Grantee::Public => "PUBLIC".into(),
+        Grantee::Owner => ident(owner),
+        Grantee::Role(r) => ident(r),
+    }
+}
+
+pub fn column_sql(c: &Column) -> String {
+    let mut s = format!("{} {}", ident(&c.name), c.data_type);
+    if let Some(coll) = &c.collation {
+        s += &format!(" COLLATE {coll}");
+    }
+    if let Some(g) = &c.generated {
+        s += &format!(" GENERATED ALWAYS AS ({g}) STORED");
+    }
+    if let Some(d) = &c.default {
+        s += &format!(" DEFAULT {d}");
+    }
+    if let Some(id) = &c.identity {
+        s += &format!(" {}", identity_sql(id));
+    }
+    if c.not_null {
+        s += " NOT NULL";
+    }
+    s
+}
+
+fn identity_sql(id: &Identity) -> String {
+    format!(
+        "GENERATED {} AS IDENTITY (SEQUENCE NAME {} {})",
+        if id.always { "ALWAYS" } else { "BY DEFAULT" },
+        id.sequence.sql(),
+        sequence_options(id.start, id.increment, id.min_value, id.max_value, id.cache, id.cycle)
+    )
+}
+
+fn sequence_options(start: i64, inc: i64, min: i64, max: i64, cache: i64, cycle: bool) -> String {
+    format!(
+        "START WITH {start} INCREMENT BY {inc} MINVALUE {min} MAXVALUE {max} CACHE {cache} {}",
+        if cycle { "CYCLE" } else { "NO CYCLE" }
+    )
+}
+
+fn options_clause(options: &[String]) -> String {
+    if options.is_empty() {
+        String::new()
+    } else {
+        format!(" WITH ({})", options.join(", "))
+    }
+}
+
+fn create_table_sql(t: &Table) -> String {
+    let name = t.name.sql();
+    let unlogged = if t.unlogged { "UNLOGGED " } else { "" };
+    let mut sql = if let Some((parent, bound)) = &t.partition_of {
+        format!("CREATE {unlogged}TABLE IF NOT EXISTS {name} PARTITION OF {} {bound}", parent.sql())
+    } else {
+        let cols: Vec<String> = t.columns.iter().filter(|c| c.local).map(|c| format!("    {}", column_sql(c))).collect();
+        let body = if cols.is_empty() { "()".to_string() } else { format!("(\n{}\n)", cols.join(",\n")) };
+        let mut s = format!("CREATE {unlogged}TABLE IF NOT EXISTS {name} {body}");
+        if !t.inherits.is_empty() {
+            s += &format!(" INHERITS ({})", t.inherits.iter().map(|p| p.sql()).collect::<Vec<_>>().join(", "));
+        }
+        s
+    };
+    if let Some(key) = &t.partition_key {
+        sql += &format!(" PARTITION BY {key}");
+    }
+    sql += &options_clause(&t.options);
+    sql + ";"
+}
+
+fn table_attributes(t: &Table, from: Option<&Table>) -> Vec<Statement> {
+    let name = t.name.sql();
+    let mut out = Vec::new();
+    let old = |f: fn(&Table) -> bool, default: bool| from.map_or(default, f);
+    if t.rls_enabled != old(|t| t.rls_enabled, false) {
+        let verb = if t.rls_enabled { "ENABLE" } else { "DISABLE" };
+        out.push(stmt(format!("ALTER TABLE {name} {verb} ROW LEVEL SECURITY;")));
+    }
+    if t.rls_forced != old(|t| t.rls_forced, false) {
+        let verb = if t.rls_forced { "FORCE" } else { "NO FORCE" };
+        out.push(stmt(format!("ALTER TABLE {name} {verb} ROW LEVEL SECURITY;")));
+    }
+    if let Some(f) = from {
+        if f.unlogged != t.unlogged {
+            let verb = if t.unlogged { "UNLOGGED" } else { "LOGGED" };
+            out.push(stmt(format!("ALTER TABLE {name} SET {verb};")));
+        }
+        let removed: Vec<String> = f
+            .options
+            .iter()
+            .filter_map(|o| o.split('=').next())
+            .filter(|k| !t.options.iter().any(|o| o.split('=').next() == Some(k)))
+            .map(str::to_string)
+            .collect();
+        if !removed.is_empty() {
+            out.push(stmt(format!("ALTER TABLE {name} RESET ({});", removed.join(", "))));
+        }
+        if !t.options.is_empty() && f.options != t.options {
+            out.push(stmt(format!("ALTER TABLE {name} SET ({});", t.options.join(", "))));
+        }
+    }
+    if t.replica_identity != from.map_or(ReplicaIdentity::Default, |f| f.replica_identity.clone()) {
+        let ri = match &t.replica_identity {
+            ReplicaIdentity::Default => "DEFAULT".to_string(),
+            ReplicaIdentity::Nothing => "NOTHING".to_string(),
+            ReplicaIdentity::Full => "FULL".to_string(),
+            ReplicaIdentity::Index(i) => format!("USING INDEX {}", ident(i)),
+        };
+        out.push(stmt(format!("ALTER TABLE {name} REPLICA IDENTITY {ri};")));
+    }
+    out
+}
+
+fn alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<Statement> {
+    let t = table.sql();
+    let c = ident(&to.name);
+    let mut out = Vec::new();
+    let retype = from.data_type != to.data_type || from.collation != to.collation;
+    let default_changes = from.default != to.default;
+    if from.default.is_some() && (default_changes || retype) {
+        out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;")));
+    }
+    if from.identity.is_some() && to.identity.as_ref().is_none_or(|i| i.sequence != from.identity.as_ref().unwrap().sequence) {
+        out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP IDENTITY IF EXISTS;")));
+    }
+    if retype {
+        let coll = to.collation.as_ref().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
+        out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} TYPE {}{coll} USING {c}::{};", to.data_type, to.data_type)));
+    }
+    if let Some(d) = &to.default {
+        if default_changes || retype {
+            out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {d};")));
+        }
+    }
+    if from.not_null != to.not_null {
+        let verb = if to.not_null { "SET" } else { "DROP" };
+        out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} {verb} NOT NULL;")));
+    }
+    match (&from.identity, &to.identity) {
+        (Some(a), Some(b)) if a.sequence == b.sequence => {
+            if a.always != b.always {
+                let g = if b.always { "ALWAYS" } else { "BY DEFAULT" };
+                out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} SET GENERATED {g};")));
+            }
+            if a != b {
+                out.push(stmt(format!(
+                    "ALTER TABLE {t} ALTER COLUMN {c} SET INCREMENT BY {} SET MINVALUE {} SET MAXVALUE {} SET START WITH {} SET CACHE {} SET {}CYCLE;",
+                    b.increment, b.min_value, b.max_value, b.start, b.cache, if b.cycle { "" } else { "NO " }
+                )));
+            }
+        }
+        (_, Some(b)) => {
+            let cond = format!(
+                "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND attidentity <> ''",
+                literal(&t),
+                literal(&to.name)
+            );
+            out.push(stmt(unless_exists(&cond, &format!("ALTER TABLE {t} ALTER COLUMN {c} ADD {}", identity_sql(b)))));
+        }
+        _ => {}
+    }
+    out
+}
+
+fn create_type_sql(t: &TypeDef) -> String {
+    let name = t.name.sql();
+    match &t.kind {
+        TypeKind::Enum { labels } => {
+            format!("CREATE TYPE {name} AS ENUM ({})", labels.iter().map(|l| literal(l)).collect::<Vec<_>>().join(", "))
+        }
+        TypeKind::Domain { base, collation, default, not_null, checks } => {
+            let mut s = format!("CREATE DOMAIN {name} AS {base}");
+            if let Some(c) = collation {
+                s += &format!(" COLLATE {c}");
+            }
+            if let Some(d) = default {
+                s += &format!(" DEFAULT {d}");
+            }
+            if *not_null {
+                s += " NOT NULL";
+            }
+            for (n, def) in checks {
+                s += &format!(" CONSTRAINT {} {def}", ident(n));
+            }
+            s
+        }
+        TypeKind::Composite { attributes } => format!(
+            "CREATE TYPE {name} AS ({})",
+            attributes.iter().map(|(n, t)| format!("{} {t}", ident(n))).collect::<Vec<_>>().join(", ")
+        ),
+        TypeKind::Range { subtype, options } => {
+            let mut opts = vec![format!("SUBTYPE = {subtype}")];
+            opts.extend(options.iter().cloned());
+            format!("CREATE TYPE {name} AS RANGE ({})", opts.join(", "))
+        }
+    }
+}
+
+fn alter_domain(from: &TypeDef, to: &TypeDef) -> Vec<Statement> {
+    let (TypeKind::Domain { default: d1, not_null: n1, checks: c1, .. }, TypeKind::Domain { default: d2, not_null: n2, checks: c2, .. }) =
+        (&from.kind, &to.kind)
+    else {
+        return Vec::new();
+    };
+    let name = to.name.sql();
+    let mut out = Vec::new();
+    if d1 != d2 {
+        out.push(stmt(match d2 {
+            Some(d) => format!("ALTER DOMAIN {name} SET DEFAULT {d};"),
+            None => format!("ALTER DOMAIN {name} DROP DEFAULT;"),
+        }));
+    }
+    if n1 != n2 {
+        out.push(stmt(format!("ALTER DOMAIN {name} {} NOT NULL;", if *n2 { "SET" } else { "DROP" })));
+    }
+    for (n, def) in c1 {
+        if !c2.iter().any(|(n2, d2)| n2 == n && d2 == def) {
+            out.push(stmt(format!("ALTER DOMAIN {name} DROP CONSTRAINT IF EXISTS {};", ident(n))));
+        }
+    }
+    for (n, def) in c2 {
+        if !c1.iter().any(|(n1, d1)| n1 == n && d1 == def) {
+            let cond = format!(
+                "SELECT 1 FROM pg_catalog.pg_constraint WHERE contypid = {}::regtype AND conname = {}",
+                literal(&name),
+                literal(n)
+            );
+            out.push(stmt(unless_exists(&cond, &format!("ALTER DOMAIN {name} ADD CONSTRAINT {} {def}", ident(n)))));
+        }
+    }
+    out
+}
+
+fn create_view_sql(v: &View) -> String {
+    let name = v.name.sql();
+    let opts = options_clause(&v.options);
+    if v.materialized {
+        let data = if v.populated { "WITH DATA" } else { "WITH NO DATA" };
+        format!("CREATE MATERIALIZED VIEW IF NOT EXISTS {name}{opts} AS\n{}\n{data};", v.definition)
+    } else {
+        format!("CREATE OR REPLACE VIEW {name}{opts} AS\n{};", v.definition)
+    }
+}
+
+fn create_policy_sql(p: &Policy) -> String {
+    let roles: Vec<String> = p.roles.iter().map(|r| if r == "public" { "PUBLIC".to_string() } else { ident(r) }).collect();
+    let mut s = format!(
+        "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
+        ident(&p.name),
+        p.table.sql(),
+        if p.permissive { "PERMISSIVE" } else { "RESTRICTIVE" },
+        p.command,
+        roles.join(", ")
+    );
+    if let Some(u) = &p.using {
+        s += &format!(" USING ({u})");
+    }
+    if let Some(c) = &p.with_check {
+        s += &format!(" WITH CHECK ({c})");
+    }
+    s
+}
+
+/// `CREATE [UNIQUE] INDEX name ...` as PostgreSQL prints it, made idempotent.
+fn create_index_sql(i: &Index) -> String {
+    let def = &i.definition;
+    let sql = if let Some(rest) = def.strip_prefix("CREATE UNIQUE INDEX ") {
+        format!("CREATE UNIQUE INDEX IF NOT EXISTS {rest}")
+    } else if let Some(rest) = def.strip_prefix("CREATE INDEX ") {
+        format!("CREATE INDEX IF NOT EXISTS {rest}")
+    } else {
+        def.clone()
+    };
+    sql + ";"
+}
+
+fn create_trigger_sql(t: &Trigger) -> String {
+    if t.constraint {
+        let cond = format!(
+            "SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = {}::regclass AND tgname = {}",
+            literal(&t.table.sql()),
+            literal(&t.name)
+        );
+        unless_exists(&cond, &t.definition)
+    } else {
+        let def = t.definition.replacen("CREATE TRIGGER ", "CREATE OR REPLACE TRIGGER ", 1);
+        def + ";"
+    }
+}
+
+/// The SQL for one change.
+pub fn render(change: &Change) -> Vec<Statement> {
+    match change {
+        Change::CreateSchema(s) => vec![stmt(format!("CREATE SCHEMA IF NOT EXISTS {};", ident(&s.name)))],
+        Change::DropSchema(s) => vec![stmt(format!("DROP SCHEMA IF EXISTS {};", ident(&s.name)))],
+        Change::CreateExtension(e) => vec![stmt(format!(
+            "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {} VERSION {};",
+            ident(&e.name),
+            ident(&e.schema),
+            literal(&e.version)
+        ))],
+        Change::AlterExtension { from, to } => {
+            let mut out = Vec::new();
+            if from.schema != to.schema {
+                let cond = format!(
+                    "SELECT 1 FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace \
+                     WHERE e.extname = {} AND n.nspname = {}",
+                    literal(&to.name),
+                    literal(&to.schema)
+                );
+                out.push(stmt(unless_exists(&cond, &format!("ALTER EXTENSION {} SET SCHEMA {}", ident(&to.name), ident(&to.schema)))));
+            }
+            if from.version != to.version {
+                out.push(stmt(format!("ALTER EXTENSION {} UPDATE TO {};", ident(&to.name), literal(&to.version))));
+            }
+            out
+        }
+        Change::DropExtension(e) => vec![stmt(format!("DROP EXTENSION IF EXISTS {};", ident(&e.name)))],
+        Change::CreateType(t) => vec![stmt(unless_exists(&type_exists(&t.name), &create_type_sql(t)))],
+        Change::DropType(t) => {
+            let kw = if matches!(t.kind, TypeKind::Domain { .. }) { "DOMAIN" } else { "TYPE" };
+            vec![stmt(format!("DROP {kw} IF EXISTS {};", t.name.sql()))]
+        }
+        Change::AddEnumValue { name, value, position } => {
+            let pos = match position {
+                EnumPosition::Last => String::new(),
+                EnumPosition::Before(v) => format!(" BEFORE {}", literal(v)),
+                EnumPosition::After(v) => format!(" AFTER {}", literal(v)),
+            };
+            vec![Statement {
+                sql: format!("ALTER TYPE {} ADD VALUE IF NOT EXISTS {}{pos};", name.sql(), literal(value)),
+                no_transaction: true,
+            }]
+        }
+        Change::AlterDomain { from, to } => alter_domain(from, to),
+        Change::CreateSequence(s) => vec![stmt(format!(
+            "CREATE SEQUENCE IF NOT EXISTS {} AS {} {};",
+            s.name.sql(),
+            s.data_type,
+            sequence_options(s.start, s.increment, s.min_value, s.max_value, s.cache, s.cycle)
+        ))],
+        Change::AlterSequence { to: s, .. } => vec![stmt(format!(
+            "ALTER SEQUENCE {} AS {} {};",
+            s.name.sql(),
+            s.data_type,
+            sequence_options(s.start, s.increment, s.min_value, s.max_value, s.cache, s.cycle)
+        ))],
+        Change::SetSequenceOwner(s) => {
+            let owner = match &s.owned_by {
+                Some((t, c)) => format!("{}.{}", t.sql(), ident(c)),
+                None => "NONE".to_string(),
+            };
+            vec![stmt(format!("ALTER SEQUENCE {} OWNED BY {owner};", s.name.sql()))]
+        }
+        Change::DropSequence(s) => vec![stmt(format!("DROP SEQUENCE IF EXISTS {};", s.name.sql()))],
+        Change::CreateTable(t) => {
+            let mut out = vec![stmt(create_table_sql(t))];
+            out.extend(table_attributes(t, None));
+            out
+        }
+        Change::AlterTable { from, to } => table_attributes(to, Some(from)),
+        Change::DropTable(t) => vec![stmt(format!("DROP TABLE IF EXISTS {};", t.name.sql()))],
+        Change::AddColumn { table, column } => {
+            vec![stmt(format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {};", table.sql(), column_sql(column)))]
+        }
+        Change::AlterColumn { table, from, to } => alter_column(table, from, to),
+        Change::DropColumn { table, column } => {
+            vec![stmt(format!("ALTER TABLE {} DROP COLUMN IF EXISTS {};", table.sql(), ident(&column.name)))]
+        }
+        Change::AddConstraint { table, constraint } => vec![stmt(unless_exists(
+            &constraint_exists(table, &constraint.name),
+            &format!("ALTER TABLE {} ADD CONSTRAINT {} {}", table.sql(), ident(&constraint.name), constraint.definition),
+        ))],
+        Change::DropConstraint { table, constraint } => vec![stmt(format!(
+            "ALTER TABLE IF EXISTS {} DROP CONSTRAINT IF EXISTS {};",
+            table.sql(),
+            ident(&constraint.name)
+        ))],
+        Change::CreateIndex(i) => vec![stmt(create_index_sql(i))],
+        Change::DropIndex(i) => vec![stmt(format!("DROP INDEX IF EXISTS {};", i.name.sql()))],
+        Change::CreateView(v) => vec![stmt(create_view_sql(v))],
+        Change::DropView(v) => {
+            let kw = if v.materialized { "MATERIALIZED VIEW" } else { "VIEW" };
+            vec![stmt(format!("DROP {kw} IF EXISTS {};", v.name.sql()))]
+        }
+        Change::CreateFunction(f) => vec![stmt(format!("{};", f.definition))],
+        Change::DropFunction(f) => {
+            let kw = match f.kind {
+                RoutineKind::Function => "FUNCTION",
+                RoutineKind::Procedure => "PROCEDURE",
+                RoutineKind::Aggregate => "AGGREGATE",
+            };
+            vec![stmt(format!("DROP {kw} IF EXISTS {};", routine_sql(&f.name, &f.identity_args, kw)))]
+        }
+        Change::CreateTrigger(t) => vec![stmt(create_trigger_sql(t))],
+        Change::SetTriggerEnabled(t) => {
+            let verb = match t.enabled {
+                'D' => "DISABLE TRIGGER",
+                'R' => "ENABLE REPLICA TRIGGER",
+                'A' => "ENABLE ALWAYS TRIGGER",
+                _ => "ENABLE TRIGGER",
+            };
+            vec![stmt(format!("ALTER TABLE {} {verb} {};", t.table.sql(), ident(&t.name)))]
+        }
+        Change::DropTrigger(t) => vec![stmt(format!("DROP TRIGGER IF EXISTS {} ON {};", ident(&t.name), t.table.sql()))],
+        Change::CreatePolicy(p) => {
+            let cond = format!(
+                "SELECT 1 FROM pg_catalog.pg_policy WHERE polrelid = {}::regclass AND polname = {}",
+                literal(&p.table.sql()),
+                literal(&p.name)
+            );
+            vec![stmt(unless_exists(&cond, &create_policy_sql(p)))]
+        }
+        Change::DropPolicy(p) => vec![stmt(format!("DROP POLICY IF EXISTS {} ON {};", ident(&p.name), p.table.sql()))],
+        Change::SetComment { target, kind, comment } => {
+            let text = comment.as_deref().map_or("NULL".to_string(), literal);
+            vec![stmt(format!("COMMENT ON {} IS {text};", object_ref(target, kind)))]
+        }
+        Change::Grant { target, kind, item, owner } => {
+            let (privilege, on) = privilege_and_target(target, kind, &item.privilege);
+            let with = if item.grantable { " WITH GRANT OPTION" } else { "" };
+            vec![stmt(format!("GRANT {privilege} ON {on} TO {}{with};", grantee_sql(&item.grantee, owner)))]
+        }
+        Change::Revoke { target, kind, item, owner } => {
+            let (privilege, on) = privilege_and_target(target, kind, &item.privilege);
+            vec![stmt(format!("REVOKE {privilege} ON {on} FROM {};", grantee_sql(&item.grantee, owner)))]
+        }
+    }
+}
+
+/// Column privileges are written `SELECT (col) ON TABLE t`.
+fn privilege_and_target(target: &ObjectId, kind: &str, privilege: &str) -> (String, String) {
+    match target {
+        ObjectId::Column(q, c) => (format!("{privilege} ({})", ident(c)), format!("TABLE {}", q.sql())),
+        _ => (privilege.to_string(), grant_target(target, kind)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraint_add_is_guarded() {
+        let c = Change::AddConstraint {
+            table: QualifiedName::new("public", "Users"),
+            constraint: Constraint {
+                name: "users_pkey".into(),
+                kind: ConstraintKind::PrimaryKey,
+                definition: "PRIMARY KEY (id)".into(),
+                local: true,
+            },
+        };
+        let sql = &render(&c)[0].sql;
+        assert!(sql.starts_with("DO $schemaspec$"), "{sql}");
+        assert!(sql.contains("conrelid = 'public.\"Users\"'::regclass AND conname = 'users_pkey'"), "{sql}");
+        assert!(sql.contains("ALTER TABLE public.\"Users\" ADD CONSTRAINT users_pkey PRIMARY KEY (id);"), "{sql}");
+    }
+
+    #[test]
+    fn index_gets_if_not_exists() {
+        let i = Index {
+            name: QualifiedName::new("public", "i"),
+            table: QualifiedName::new("public", "t"),
+            definition: "CREATE UNIQUE INDEX i ON public.t USING btree (a)".into(),
+        };
+        assert_eq!(render(&Change::CreateIndex(i))[0].sql, "CREATE UNIQUE INDEX IF NOT EXISTS i ON public.t USING btree (a);");
+    }
+}

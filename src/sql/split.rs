@@ -1,0 +1,268 @@
+//! Splits SQL text into statements the way psql does: semicolons inside quotes,
+//! dollar-quoted bodies, comments and `BEGIN ATOMIC ... END` bodies do not end a
+//! statement. psql meta-commands (a backslash starting a line outside any quote) are
+//! reported with their line, never sent to the server. Pure: no I/O.
+
+/// One statement with where it starts in the text (1-based line and column).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SqlStatement {
+    pub text: String,
+    /// Byte offset of the statement's first character in the whole text.
+    pub offset: usize,
+    pub line: usize,
+    pub column: usize,
+}
+
+/// A psql meta-command found in the text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MetaCommand {
+    pub line: usize,
+    pub text: String,
+}
+
+#[derive(Debug, Default)]
+pub struct Split {
+    pub statements: Vec<SqlStatement>,
+    pub meta_commands: Vec<MetaCommand>,
+}
+
+/// 1-based (line, column) of a byte offset; the column counts characters.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[line_start..].chars().count() + 1)
+}
+
+fn is_ident_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
+}
+
+/// The closing position of a dollar-quote tag starting at `i` (`$tag$`), if it is one.
+fn dollar_tag(b: &[u8], i: usize) -> Option<usize> {
+    if i > 0 && (is_ident_char(b[i - 1]) || b[i - 1] == b'$') {
+        return None;
+    }
+    let mut j = i + 1;
+    if j < b.len() && b[j].is_ascii_digit() {
+        return None;
+    }
+    while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] >= 0x80) {
+        j += 1;
+    }
+    (j < b.len() && b[j] == b'$').then_some(j)
+}
+
+pub fn split(text: &str) -> Split {
+    let b = text.as_bytes();
+    let mut out = Split::default();
+    let mut i = 0;
+    let mut start: Option<usize> = None;
+    // Words at the start of the current statement, to spot CREATE FUNCTION/PROCEDURE.
+    let mut words: Vec<String> = Vec::new();
+    let mut atomic_depth = 0usize;
+    let mut line_has_code = false;
+    let mut pieces: Vec<(usize, usize)> = Vec::new(); // parts of the statement (meta lines cut out)
+    let mut piece_start: Option<usize> = None;
+
+    macro_rules! begin {
+        ($at:expr) => {
+            if start.is_none() {
+                start = Some($at);
+            }
+            if piece_start.is_none() {
+                piece_start = Some($at);
+            }
+        };
+    }
+
+    while i < b.len() {
+        let c = b[i];
+        match c {
+            b'\n' => {
+                line_has_code = false;
+                i += 1;
+            }
+            b' ' | b'\t' | b'\r' | b'\x0c' => i += 1,
+            b'-' if b.get(i + 1) == Some(&b'-') => {
+                while i < b.len() && b[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if b.get(i + 1) == Some(&b'*') => {
+                let mut depth = 0;
+                while i < b.len() {
+                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                        depth += 1;
+                        i += 2;
+                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                        depth -= 1;
+                        i += 2;
+                        if depth == 0 {
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'\\' if !line_has_code => {
+                let end = text[i..].find('\n').map_or(b.len(), |n| i + n);
+                if let Some(ps) = piece_start.take() {
+                    pieces.push((ps, i));
+                }
+                out.meta_commands.push(MetaCommand { line: line_col(text, i).0, text: text[i..end].trim_end().to_string() });
+                i = end;
+            }
+            b'\'' => {
+                begin!(i);
+                line_has_code = true;
+                let escape = i > 0 && (b[i - 1] == b'E' || b[i - 1] == b'e') && (i < 2 || !is_ident_char(b[i - 2]));
+                i += 1;
+                while i < b.len() {
+                    if escape && b[i] == b'\\' {
+                        i += 2;
+                    } else if b[i] == b'\'' {
+                        if b.get(i + 1) == Some(&b'\'') {
+                            i += 2;
+                        } else {
+                            i += 1;
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'"' => {
+                begin!(i);
+                line_has_code = true;
+                i += 1;
+                while i < b.len() {
+                    if b[i] == b'"' {
+                        if b.get(i + 1) == Some(&b'"') {
+                            i += 2;
+                        } else {
+                            i += 1;
+                            break;
+                        }
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            b'$' if dollar_tag(b, i).is_some() => {
+                begin!(i);
+                line_has_code = true;
+                let end = dollar_tag(b, i).unwrap();
+                let tag = &text[i..=end];
+                i = match text[end + 1..].find(tag) {
+                    Some(n) => end + 1 + n + tag.len(),
+                    None => b.len(),
+                };
+            }
+            b';' if atomic_depth == 0 => {
+                if let Some(s) = start.take() {
+                    let ps = piece_start.take().unwrap_or(s);
+                    pieces.push((ps, i + 1));
+                    let body: String = pieces.iter().map(|(a, z)| &text[*a..*z]).collect();
+                    let (line, column) = line_col(text, s);
+                    out.statements.push(SqlStatement { text: body, offset: s, line, column });
+                }
+                pieces.clear();
+                piece_start = None;
+                words.clear();
+                i += 1;
+            }
+            _ if is_ident_char(c) => {
+                begin!(i);
+                line_has_code = true;
+                let s = i;
+                while i < b.len() && (is_ident_char(b[i]) || b[i] == b'$') {
+                    i += 1;
+                }
+                let word = text[s..i].to_ascii_lowercase();
+                let routine = words.first().is_some_and(|w| w == "create")
+                    && words.iter().take(4).any(|w| w == "function" || w == "procedure");
+                if routine {
+                    match word.as_str() {
+                        "begin" => atomic_depth += 1,
+                        "case" if atomic_depth > 0 => atomic_depth += 1,
+                        "end" if atomic_depth > 0 => atomic_depth -= 1,
+                        _ => {}
+                    }
+                }
+                if words.len() < 8 {
+                    words.push(word);
+                }
+            }
+            _ => {
+                begin!(i);
+                line_has_code = true;
+                i += 1;
+            }
+        }
+    }
+    if let Some(s) = start {
+        let ps = piece_start.unwrap_or(s);
+        pieces.push((ps, b.len()));
+        let body: String = pieces.iter().map(|(a, z)| &text[*a..*z]).collect();
+        if !body.trim().is_empty() {
+            let (line, column) = line_col(text, s);
+            out.statements.push(SqlStatement { text: body.trim_end().to_string(), offset: s, line, column });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(sql: &str) -> Vec<String> {
+        split(sql).statements.into_iter().map(|s| s.text).collect()
+    }
+
+    #[test]
+    fn semicolons_in_quotes_and_bodies_do_not_split() {
+        let sql = "create table a (x text default ';');\n\
+                   create function f() returns int as $$ select 1; $$ language sql;\n\
+                   select \"a;b\" from t; -- c;\n/* x; /* nested; */ */ select 2;";
+        assert_eq!(
+            texts(sql),
+            vec![
+                "create table a (x text default ';');",
+                "create function f() returns int as $$ select 1; $$ language sql;",
+                "select \"a;b\" from t;",
+                "select 2;"
+            ]
+        );
+    }
+
+    #[test]
+    fn begin_atomic_bodies_stay_whole() {
+        let sql = "CREATE FUNCTION f(a int) RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT CASE WHEN a > 0 THEN 1 ELSE 2 END; SELECT 3; END;\nselect 1;";
+        let s = texts(sql);
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert!(s[0].ends_with("SELECT 3; END;"));
+    }
+
+    #[test]
+    fn meta_commands_are_reported_with_lines() {
+        let sql = "select 1;\n\\d users\ncreate function f() returns text as $$\n\\not meta\n$$ language sql;\n";
+        let split = split(sql);
+        assert_eq!(split.meta_commands, vec![MetaCommand { line: 2, text: "\\d users".into() }]);
+        assert_eq!(split.statements.len(), 2);
+        assert_eq!(split.statements[1].line, 3);
+    }
+
+    #[test]
+    fn escape_strings_and_positions() {
+        let sql = "\n\n  select E'it\\'s;';  select 'a''b;'";
+        let s = split(sql).statements;
+        assert_eq!(s.len(), 2);
+        assert_eq!((s[0].line, s[0].column), (3, 3));
+        assert_eq!(s[1].text, "select 'a''b;'");
+    }
+}
