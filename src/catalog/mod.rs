@@ -31,13 +31,12 @@ pub enum ObjectId {
 }
 
 impl ObjectId {
-    /// The object this one lives inside (a column's table, a trigger's table, ...).
-    pub fn parent(&self) -> Option<ObjectId> {
+    /// The relations this one may live inside: a column or trigger belongs to a table
+    /// or a view (which one, only a catalog knows); constraints and policies to tables.
+    pub fn parents(&self) -> Vec<ObjectId> {
         match self {
-            ObjectId::Column(t, _)
-            | ObjectId::Constraint(t, _)
-            | ObjectId::Trigger(t, _)
-            | ObjectId::Policy(t, _) => Some(ObjectId::Table(t.clone())),
+            ObjectId::Column(t, _) | ObjectId::Trigger(t, _) => vec![ObjectId::Table(t.clone()), ObjectId::View(t.clone())],
+            ObjectId::Constraint(t, _) | ObjectId::Policy(t, _) => vec![ObjectId::Table(t.clone())],
             ObjectId::Schema(_)
             | ObjectId::Extension(_)
             | ObjectId::Type(_)
@@ -45,8 +44,13 @@ impl ObjectId {
             | ObjectId::Function(..)
             | ObjectId::Table(_)
             | ObjectId::Index(_)
-            | ObjectId::View(_) => None,
+            | ObjectId::View(_) => Vec::new(),
         }
+    }
+
+    /// Whether `other` is the relation this object lives inside.
+    pub fn is_child_of(&self, other: &ObjectId) -> bool {
+        self.parents().contains(other)
     }
 
     pub fn schema(&self) -> &str {
@@ -378,6 +382,11 @@ impl Catalog {
             ObjectId::Trigger(q, n) => self.triggers.contains_key(&(q.clone(), n.clone())),
             ObjectId::Policy(q, n) => self.policies.contains_key(&(q.clone(), n.clone())),
         }
+    }
+
+    /// The relation (table or view) an object lives inside, as this catalog has it.
+    pub fn parent_of(&self, id: &ObjectId) -> Option<ObjectId> {
+        id.parents().into_iter().find(|p| self.contains(p))
     }
 
     /// Number of objects, for reports.

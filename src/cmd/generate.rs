@@ -108,7 +108,17 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         .map(|(d, v)| LocalMigration::new(&format!("{v}_{}.sql", d.slug), d.content.clone()).expect("valid name"))
         .collect();
 
-    prove(config, &dev, &dir.migrations, &base, &desired, &new, args.from_history, out).await?;
+    if let Err(e) = prove(config, &dev, &dir.migrations, &base, &desired, &new, args.from_history, out).await {
+        // Keep the rejected files where the user can read them; the project is untouched.
+        let keep = std::env::temp_dir().join(format!("schemaspec-rejected-{}", std::process::id()));
+        if std::fs::create_dir_all(&keep).is_ok() {
+            for m in &new {
+                let _ = std::fs::write(keep.join(&m.file_name), &m.content);
+            }
+            writeln!(out, "The rejected migration files are in {} for inspection.", keep.display()).map_err(io)?;
+        }
+        return Err(e);
+    }
     let written = migrations::write(&dir, &new)?;
     for (path, d) in written.iter().zip(&drafts) {
         let h = if d.hazards.is_empty() {

@@ -31,7 +31,8 @@ pub enum Change {
     AlterTable { from: Table, to: Table },
     DropTable(Table),
     AddColumn { table: QualifiedName, column: Column },
-    AlterColumn { table: QualifiedName, from: Column, to: Column },
+    /// `via_text`: the type change needs `USING col::text::new` (enum to enum, ...).
+    AlterColumn { table: QualifiedName, from: Column, to: Column, via_text: bool },
     DropColumn { table: QualifiedName, column: Column },
     AddConstraint { table: QualifiedName, constraint: Constraint },
     DropConstraint { table: QualifiedName, constraint: Constraint },
@@ -116,8 +117,7 @@ impl Change {
             | Change::DropView(_)
             | Change::DropFunction(_)
             | Change::DropTrigger(_)
-            | Change::DropPolicy(_)
-            | Change::Revoke { .. } => Phase::Drop,
+            | Change::DropPolicy(_) => Phase::Drop,
             Change::CreateSchema(_)
             | Change::CreateExtension(_)
             | Change::AlterExtension { .. }
@@ -139,7 +139,8 @@ impl Change {
             | Change::SetTriggerEnabled(_)
             | Change::CreatePolicy(_)
             | Change::SetComment { .. }
-            | Change::Grant { .. } => Phase::Create,
+            | Change::Grant { .. }
+            | Change::Revoke { .. } => Phase::Create,
         }
     }
 
@@ -185,6 +186,7 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     d.triggers();
     d.policies();
     d.recreate_dependents();
+    d.recreate_children();
     d.comments();
     d.privileges();
     d.out
@@ -282,8 +284,18 @@ impl<'a> Differ<'a> {
                 self.out.push(Change::SetSequenceOwner(s.clone()));
             }
         }
+        let identity_names: BTreeSet<&QualifiedName> = self
+            .desired
+            .tables
+            .values()
+            .flat_map(|t| t.columns.iter().filter_map(|c| c.identity.as_ref().map(|i| &i.sequence)))
+            .collect();
         for s in gone {
-            self.out.push(Change::DropSequence(s.clone()));
+            // A serial column turning into an identity column: the column's change drops
+            // the old sequence right before the identity takes its name.
+            if !identity_names.contains(&s.name) {
+                self.out.push(Change::DropSequence(s.clone()));
+            }
         }
         for (l, d) in both {
             let options = |s: &Sequence| (s.data_type.clone(), s.start, s.increment, s.min_value, s.max_value, s.cache, s.cycle);
@@ -349,19 +361,46 @@ impl<'a> Differ<'a> {
                         Change::AddColumn { table: d.name.clone(), column: dc.clone() },
                     );
                 }
-                Some(lc) => {
-                    if lc.data_type != dc.data_type || lc.collation != dc.collation {
-                        self.replaced.ids.insert(ObjectId::Column(d.name.clone(), dc.name.clone()));
-                    }
-                    self.out.push(Change::AlterColumn { table: d.name.clone(), from: lc.clone(), to: dc.clone() });
+                Some(lc) if !lc.local && !self.inherited_in_desired(d, &dc.name) => {
+                    // It came from a parent that no longer has it: the parent's drop
+                    // takes it away, then the table gets its own.
+                    self.out.push(Change::AddColumn { table: d.name.clone(), column: dc.clone() });
+                }
+                Some(lc) => self.alter_column(&d.name, lc, dc),
+            }
+        }
+        // Inherited columns: only what a child may override (default, NOT NULL).
+        for dc in d.columns.iter().filter(|c| !c.local) {
+            if let Some(lc) = l.column(&dc.name) {
+                if lc.default != dc.default || lc.not_null != dc.not_null {
+                    let to = Column { data_type: lc.data_type.clone(), collation: lc.collation.clone(), ..dc.clone() };
+                    self.out.push(Change::AlterColumn { table: d.name.clone(), from: lc.clone(), to, via_text: false });
                 }
             }
         }
         for lc in l.columns.iter().filter(|c| c.local) {
-            if d.column(&lc.name).is_none_or(|c| !c.local) {
+            if d.column(&lc.name).is_none() {
                 self.out.push(Change::DropColumn { table: l.name.clone(), column: lc.clone() });
             }
         }
+    }
+
+    fn inherited_in_desired(&self, t: &Table, column: &str) -> bool {
+        t.inherits.iter().chain(t.partition_of.iter().map(|(p, _)| p)).any(|p| {
+            self.desired.tables.get(p).is_some_and(|pt| pt.column(column).is_some())
+        })
+    }
+
+    fn alter_column(&mut self, table: &QualifiedName, lc: &Column, dc: &Column) {
+        let retype = lc.data_type != dc.data_type || lc.collation != dc.collation;
+        if retype {
+            self.replaced.ids.insert(ObjectId::Column(table.clone(), dc.name.clone()));
+        }
+        let is_enum = |c: &Catalog, t: &str| {
+            c.types.values().any(|ty| matches!(ty.kind, TypeKind::Enum { .. }) && t.trim_end_matches("[]") == ty.name.sql())
+        };
+        let via_text = retype && (is_enum(self.live, &lc.data_type) || is_enum(self.desired, &dc.data_type));
+        self.out.push(Change::AlterColumn { table: table.clone(), from: lc.clone(), to: dc.clone(), via_text });
     }
 
     fn constraints(&mut self, l: &Table, d: &Table) {
@@ -500,8 +539,15 @@ impl<'a> Differ<'a> {
         }
     }
 
+    /// The table or view is going away (dropped, or dropped and recreated), taking its
+    /// indexes, triggers and policies with it.
     fn table_dropped(&self, t: &QualifiedName) -> bool {
-        !self.desired.tables.contains_key(t) || self.replaced.ids.contains(&ObjectId::Table(t.clone()))
+        let (table, view) = (ObjectId::Table(t.clone()), ObjectId::View(t.clone()));
+        !(self.desired.contains(&table) || self.desired.contains(&view))
+            || self.replaced.ids.contains(&table)
+            || self.replaced.ids.contains(&view)
+            || (self.live.contains(&table) && self.desired.contains(&view))
+            || (self.live.contains(&view) && self.desired.contains(&table))
     }
 
     fn replace(&mut self, id: ObjectId, drop: Change, create: Change) {
@@ -518,12 +564,18 @@ impl<'a> Differ<'a> {
         for (dep, referenced) in &self.live.depends {
             dependents.entry(referenced).or_default().push(dep);
         }
+        // Whatever goes away (replaced or dropped) takes its dependents with it.
         let mut queue: Vec<ObjectId> = self.replaced.ids.iter().cloned().collect();
+        queue.extend(self.out.iter().filter(|c| c.phase() == Phase::Drop).map(Change::subject));
+        let mut seen: BTreeSet<ObjectId> = BTreeSet::new();
         while let Some(id) = queue.pop() {
+            if !seen.insert(id.clone()) {
+                continue;
+            }
             let column_change = matches!(id, ObjectId::Column(..));
             let mut related: Vec<&ObjectId> = dependents.get(&id).cloned().unwrap_or_default();
-            if let ObjectId::Table(t) = &id {
-                // Dependents of the table's columns go with the table.
+            if let ObjectId::Table(t) | ObjectId::View(t) = &id {
+                // Dependents of a relation's columns go with the relation.
                 for (dep, referenced) in &self.live.depends {
                     if matches!(referenced, ObjectId::Column(rt, _) if rt == t) {
                         related.push(dep);
@@ -531,7 +583,7 @@ impl<'a> Differ<'a> {
                 }
             }
             for dep in related {
-                if self.replaced.ids.contains(dep) || dep.parent().as_ref() == Some(&id) {
+                if self.replaced.ids.contains(dep) || dep.is_child_of(&id) {
                     continue;
                 }
                 // A column type change rebuilds indexes and constraints by itself.
@@ -546,6 +598,55 @@ impl<'a> Differ<'a> {
                     self.out.push(create);
                     queue.push(dep.clone());
                 }
+            }
+        }
+    }
+
+    /// A table or view that is dropped and created again loses its indexes, triggers,
+    /// policies and constraints with it: they need no drop of their own, and the ones the
+    /// desired state has are created again after it.
+    fn recreate_children(&mut self) {
+        let recreated: BTreeSet<QualifiedName> = self
+            .replaced
+            .ids
+            .iter()
+            .filter_map(|id| match id {
+                ObjectId::Table(q) | ObjectId::View(q) => Some(q.clone()),
+                _ => None,
+            })
+            .collect();
+        if recreated.is_empty() {
+            return;
+        }
+        let belongs = |c: &Change| -> bool {
+            match c {
+                Change::CreateIndex(i) | Change::DropIndex(i) => recreated.contains(&i.table),
+                Change::CreateTable(_) | Change::DropTable(_) | Change::CreateView(_) | Change::DropView(_) => false,
+                _ => match c.subject() {
+                    ObjectId::Constraint(q, _) | ObjectId::Trigger(q, _) | ObjectId::Policy(q, _) => recreated.contains(&q),
+                    _ => false,
+                },
+            }
+        };
+        self.out.retain(|c| !belongs(c));
+        let d = self.desired;
+        for q in &recreated {
+            if let Some(t) = d.tables.get(q) {
+                for c in t.constraints.values().filter(|c| c.local) {
+                    self.out.push(Change::AddConstraint { table: q.clone(), constraint: c.clone() });
+                }
+            }
+            for i in d.indexes.values().filter(|i| &i.table == q) {
+                self.out.push(Change::CreateIndex(i.clone()));
+                self.replaced.ids.insert(ObjectId::Index(i.name.clone()));
+            }
+            for t in d.triggers.values().filter(|t| &t.table == q) {
+                self.create_trigger(t);
+                self.replaced.ids.insert(ObjectId::Trigger(q.clone(), t.name.clone()));
+            }
+            for p in d.policies.values().filter(|p| &p.table == q) {
+                self.out.push(Change::CreatePolicy(p.clone()));
+                self.replaced.ids.insert(ObjectId::Policy(q.clone(), p.name.clone()));
             }
         }
     }
@@ -589,20 +690,17 @@ impl<'a> Differ<'a> {
     /// Whether an object is created by this diff (new or recreated), so it starts with
     /// no comment and default privileges.
     fn created(&self, id: &ObjectId) -> bool {
-        if !self.live.contains(id) || self.replaced.ids.contains(id) && !matches!(id, ObjectId::Column(..)) {
+        if !self.live.contains(id) || (self.replaced.ids.contains(id) && !matches!(id, ObjectId::Column(..))) {
             return true;
         }
+        let parent_created = || self.desired.parent_of(id).is_some_and(|p| self.created(&p));
         match id {
+            // A recreated column (generated expression change) or one of a recreated
+            // table or view.
             ObjectId::Column(..) => {
-                // A recreated column (generated expression change) or a column of a
-                // recreated table or view.
-                self.out.iter().any(|c| matches!(c, Change::AddColumn { .. }) && c.subject() == *id)
-                    || id.parent().is_some_and(|p| self.created(&p))
-                    || matches!(id, ObjectId::Column(q, _) if self.replaced.ids.contains(&ObjectId::View(q.clone())))
+                self.out.iter().any(|c| matches!(c, Change::AddColumn { .. }) && c.subject() == *id) || parent_created()
             }
-            ObjectId::Constraint(..) | ObjectId::Trigger(..) | ObjectId::Policy(..) => {
-                id.parent().is_some_and(|p| self.created(&p))
-            }
+            ObjectId::Constraint(..) | ObjectId::Trigger(..) | ObjectId::Policy(..) => parent_created(),
             _ => false,
         }
     }

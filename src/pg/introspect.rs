@@ -273,7 +273,7 @@ impl Builder {
                 View {
                     name,
                     materialized: row.get("materialized"),
-                    definition: definition.trim_end().trim_end_matches(';').to_string(),
+                    definition: definition.trim_end_matches(|c: char| c == ';' || c.is_whitespace()).to_string(),
                     options: row.get("options"),
                     populated: row.get("populated"),
                     columns: Vec::new(),
@@ -470,7 +470,7 @@ impl Builder {
             let dep = self.lookup(cls, row.get("oid"), row.get("sub"));
             let referenced = self.lookup(ref_cls, row.get("ref_oid"), row.get("ref_sub"));
             let (Some(dep), Some(referenced)) = (dep, referenced) else { continue };
-            if dep == referenced || dep.parent().as_ref() == Some(&referenced) {
+            if dep == referenced || dep.is_child_of(&referenced) {
                 continue;
             }
             // A sequence OWNED BY a column is set after the table exists; the column's

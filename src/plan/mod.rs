@@ -123,12 +123,22 @@ pub fn build(live: &Catalog, desired: &Catalog) -> Result<Plan, CycleError> {
             _ => None,
         })
         .collect();
+    let guards = DropGuards::new(&ordered, live);
+    let statements: Vec<Vec<Statement>> = ordered
+        .iter()
+        .map(|change| match guards.condition(change) {
+            Some(cond) => sql::guarded_drop(change, &cond),
+            None => sql::render(change),
+        })
+        .collect();
+    drop(guards);
     let steps = ordered
         .into_iter()
-        .map(|change| Step {
+        .zip(statements)
+        .map(|(change, statements)| Step {
             object: change.subject(),
             description: describe(&change),
-            statements: sql::render(&change),
+            statements,
             hazards: hazards(&change, &created_tables),
             group: group_of(&change),
             change,
@@ -136,6 +146,100 @@ pub fn build(live: &Catalog, desired: &Catalog) -> Result<Plan, CycleError> {
         .filter(|s| !s.statements.is_empty())
         .collect();
     Ok(Plan { steps })
+}
+
+/// Conditions that make replacements safe to run twice. A replacement's drop runs only
+/// while the object differs from its desired form or still depends on something in its
+/// old form that this plan removes; after a first run neither holds, so a second run
+/// leaves the new object (and whatever was built on it since) alone.
+struct DropGuards<'a> {
+    drops: HashMap<ObjectId, &'a Change>,
+    creates: HashMap<ObjectId, &'a Change>,
+    retyped: HashMap<ObjectId, String>,
+    taken: BTreeSet<QualifiedName>,
+    depends_on: HashMap<&'a ObjectId, Vec<&'a ObjectId>>,
+}
+
+impl<'a> DropGuards<'a> {
+    fn new(changes: &'a [Change], live: &'a Catalog) -> Self {
+        let mut depends_on: HashMap<&ObjectId, Vec<&ObjectId>> = HashMap::new();
+        for (dep, referenced) in &live.depends {
+            depends_on.entry(dep).or_default().push(referenced);
+        }
+        DropGuards {
+            drops: changes.iter().filter(|c| c.phase() == Phase::Drop).map(|c| (c.subject(), c)).collect(),
+            creates: changes.iter().filter(|c| c.is_create()).map(|c| (c.subject(), c)).collect(),
+            retyped: changes
+                .iter()
+                .filter_map(|c| match c {
+                    Change::AlterColumn { table, from, to, .. } if from.data_type != to.data_type => {
+                        Some((c.subject(), sql::column_exists(table, &from.name, Some(&from.data_type))))
+                    }
+                    _ => None,
+                })
+                .collect(),
+            taken: changes.iter().filter(|c| c.is_create()).filter_map(relation_name).collect(),
+            depends_on,
+        }
+    }
+
+    /// True while `id` is still in the form this plan takes away (for a replaced object:
+    /// while it or, transitively, what it depends on is still old).
+    fn still_old(&self, id: &ObjectId, depth: usize) -> Option<String> {
+        if let Some(t) = self.retyped.get(id) {
+            return Some(t.clone());
+        }
+        let drop = self.drops.get(id)?;
+        match self.creates.get(id) {
+            Some(create) => {
+                let parts = self.replaced_parts(id, drop, create, depth);
+                (!parts.is_empty()).then(|| format!("({})", parts.join(" OR ")))
+            }
+            None => sql::still_exists(drop),
+        }
+    }
+
+    fn replaced_parts(&self, id: &ObjectId, drop: &Change, create: &Change, depth: usize) -> Vec<String> {
+        let mut parts: Vec<String> = sql::differs_from_desired(drop, create).into_iter().collect();
+        if depth > 8 {
+            return parts;
+        }
+        let mut on: Vec<&ObjectId> = self.depends_on.get(id).cloned().unwrap_or_default();
+        on.sort();
+        on.dedup();
+        for referenced in on {
+            let mut candidates = vec![referenced.clone()];
+            candidates.extend(referenced.parents());
+            for c in candidates.iter().filter(|c| *c != id) {
+                if let Some(p) = self.still_old(c, depth + 1) {
+                    if !parts.contains(&p) {
+                        parts.push(p);
+                    }
+                }
+            }
+        }
+        parts
+    }
+
+    fn condition(&self, change: &Change) -> Option<String> {
+        if change.phase() != Phase::Drop {
+            return None;
+        }
+        let id = change.subject();
+        match self.creates.get(&id) {
+            Some(create) => {
+                let parts = self.replaced_parts(&id, change, create, 0);
+                if parts.is_empty() {
+                    return None;
+                }
+                let exists = sql::still_exists(change).unwrap_or_else(|| "true".into());
+                Some(format!("{exists} AND (\n      {}\n    )", parts.join("\n      OR ")))
+            }
+            // The name goes to another kind of relation: a second run must not trip on it.
+            None if relation_name(change).is_some_and(|n| self.taken.contains(&n)) => sql::still_exists(change),
+            None => None,
+        }
+    }
 }
 
 fn kind_rank(c: &Change) -> u8 {
@@ -232,17 +336,17 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
     let on = |id: &ObjectId, phase: Phase| -> Vec<usize> {
         by_subject.get(id).map_or(Vec::new(), |v| v.iter().copied().filter(|&i| changes[i].phase() == phase).collect())
     };
-    // Changes on an object, or (when it has none) on the object it lives in.
+    // Changes on an object, or (when it has none) on the relation it lives in.
     let on_or_parent = |id: &ObjectId, phase: Phase| -> Vec<usize> {
         let direct = on(id, phase);
-        match (direct.is_empty(), id.parent()) {
-            (true, Some(p)) => on(&p, phase),
-            _ => direct,
+        if !direct.is_empty() {
+            return direct;
         }
+        id.parents().iter().flat_map(|p| on(p, phase)).collect()
     };
     let with_parent = |id: &ObjectId, phase: Phase| -> Vec<usize> {
         let mut v = on(id, phase);
-        if let Some(p) = id.parent() {
+        for p in id.parents() {
             v.extend(on(&p, phase));
         }
         v
@@ -260,6 +364,10 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
                 if j != i && changes[j].is_create() && (!c.is_create() || changes[j].subject() != subject) {
                     edges.insert((j, i));
                 }
+                // Revoke before grant: a changed grant option is a revoke plus a grant.
+                if matches!(changes[j], Change::Revoke { .. }) && matches!(c, Change::Grant { .. }) && changes[j].subject() == subject {
+                    edges.insert((j, i));
+                }
             }
         }
     }
@@ -274,12 +382,33 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
             }
         }
     }
+    // Relations dropped here: what lives in them is created afresh, not altered.
+    let dropped_relations: BTreeSet<QualifiedName> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::DropTable(t) => Some(t.name.clone()),
+            Change::DropView(v) => Some(v.name.clone()),
+            _ => None,
+        })
+        .collect();
+    let recreated_with_parent = |c: &Change| -> bool {
+        c.is_create()
+            && match c {
+                Change::CreateIndex(i) => dropped_relations.contains(&i.table),
+                _ => match c.subject() {
+                    ObjectId::Column(q, _) | ObjectId::Constraint(q, _) | ObjectId::Trigger(q, _) | ObjectId::Policy(q, _) => {
+                        dropped_relations.contains(&q)
+                    }
+                    _ => false,
+                },
+            }
+    };
     // Live dependencies order drops: what depends goes first.
     for (dep, referenced) in &live.depends {
         let dep_drops = on_or_parent(dep, Phase::Drop);
-        let dep_alters = on(dep, Phase::Create);
+        let dep_alters: Vec<usize> = on(dep, Phase::Create).into_iter().filter(|&a| !recreated_with_parent(&changes[a])).collect();
         let mut referenced_changes: Vec<usize> = by_subject.get(referenced).cloned().unwrap_or_default();
-        if let Some(p) = referenced.parent() {
+        for p in referenced.parents() {
             referenced_changes.extend(on(&p, Phase::Drop));
         }
         for &b in &referenced_changes {
@@ -288,9 +417,11 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
                     edges.insert((a, b));
                 }
             }
-            if changes[b].phase() == Phase::Drop {
+            // What stops depending on something changes before that thing goes (unless
+            // it is dropped first anyway, which already lets go).
+            if changes[b].phase() == Phase::Drop && dep_drops.is_empty() {
                 for &a in &dep_alters {
-                    if a != b && !changes[a].is_create() {
+                    if a != b {
                         edges.insert((a, b));
                     }
                 }
@@ -424,7 +555,7 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
         Change::DropType(_) | Change::DropExtension(_) => {
             h.insert(Hazard::RecreatesObject);
         }
-        Change::AlterColumn { table, from, to } => {
+        Change::AlterColumn { table, from, to, .. } => {
             if from.data_type != to.data_type || from.collation != to.collation {
                 h.insert(Hazard::RewritesTable);
                 if !is_widening(&from.data_type, &to.data_type) {

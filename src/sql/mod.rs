@@ -197,12 +197,41 @@ fn table_attributes(t: &Table, from: Option<&Table>) -> Vec<Statement> {
     out
 }
 
-fn alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<Statement> {
+fn alter_column(table: &QualifiedName, from: &Column, to: &Column, via_text: bool) -> Vec<Statement> {
     let t = table.sql();
     let c = ident(&to.name);
     let mut out = Vec::new();
     let retype = from.data_type != to.data_type || from.collation != to.collation;
     let default_changes = from.default != to.default;
+    // Becoming an identity column: drop the old default (and the serial sequence whose
+    // name the identity takes), all guarded so that a second run finds it done.
+    let new_identity = match (&from.identity, &to.identity) {
+        (None, Some(id)) => Some(id),
+        _ => None,
+    };
+    if let Some(id) = new_identity {
+        let cond = format!(
+            "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND attidentity <> ''",
+            literal(&t),
+            literal(&to.name)
+        );
+        let mut body = Vec::new();
+        if from.default.is_some() {
+            body.push(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"));
+        }
+        if from.default.as_deref() == Some(format!("nextval({}::regclass)", literal(&id.sequence.sql())).as_str()) {
+            body.push(format!("DROP SEQUENCE IF EXISTS {}", id.sequence.sql()));
+        }
+        if retype {
+            body.push(format!("ALTER TABLE {t} ALTER COLUMN {c} TYPE {} USING {c}::{}", to.data_type, to.data_type));
+        }
+        if to.not_null && !from.not_null {
+            body.push(format!("ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL"));
+        }
+        body.push(format!("ALTER TABLE {t} ALTER COLUMN {c} ADD {}", identity_sql(id)));
+        out.push(stmt(unless_exists(&cond, &body.join(";\n    "))));
+        return out;
+    }
     if from.default.is_some() && (default_changes || retype) {
         out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;")));
     }
@@ -211,7 +240,8 @@ fn alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<Statem
     }
     if retype {
         let coll = to.collation.as_ref().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
-        out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} TYPE {}{coll} USING {c}::{};", to.data_type, to.data_type)));
+        let via = if via_text { "::text" } else { "" };
+        out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} TYPE {}{coll} USING {c}{via}::{};", to.data_type, to.data_type)));
     }
     if let Some(d) = &to.default {
         if default_changes || retype {
@@ -235,13 +265,9 @@ fn alter_column(table: &QualifiedName, from: &Column, to: &Column) -> Vec<Statem
                 )));
             }
         }
-        (_, Some(b)) => {
-            let cond = format!(
-                "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND attidentity <> ''",
-                literal(&t),
-                literal(&to.name)
-            );
-            out.push(stmt(unless_exists(&cond, &format!("ALTER TABLE {t} ALTER COLUMN {c} ADD {}", identity_sql(b)))));
+        (Some(_), Some(b)) => {
+            // The identity moves to another sequence: drop it above, add it anew.
+            out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} ADD {};", identity_sql(b))));
         }
         _ => {}
     }
@@ -449,7 +475,7 @@ pub fn render(change: &Change) -> Vec<Statement> {
         Change::AddColumn { table, column } => {
             vec![stmt(format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {};", table.sql(), column_sql(column)))]
         }
-        Change::AlterColumn { table, from, to } => alter_column(table, from, to),
+        Change::AlterColumn { table, from, to, via_text } => alter_column(table, from, to, *via_text),
         Change::DropColumn { table, column } => {
             vec![stmt(format!("ALTER TABLE {} DROP COLUMN IF EXISTS {};", table.sql(), ident(&column.name)))]
         }
@@ -551,5 +577,116 @@ mod tests {
             definition: "CREATE UNIQUE INDEX i ON public.t USING btree (a)".into(),
         };
         assert_eq!(render(&Change::CreateIndex(i))[0].sql, "CREATE UNIQUE INDEX IF NOT EXISTS i ON public.t USING btree (a);");
+    }
+}
+
+/// Run `body` only when `condition` holds, evaluated with an empty search_path so that
+/// PostgreSQL's printed definitions are qualified exactly as schemaspec read them.
+fn when(condition: &str, body: &str) -> String {
+    let block = format!(
+        "\nDECLARE\n  saved text := pg_catalog.current_setting('search_path');\n  needed boolean;\nBEGIN\n  \
+         PERFORM pg_catalog.set_config('search_path', '', true);\n  needed := ({condition});\n  \
+         PERFORM pg_catalog.set_config('search_path', saved, true);\n  IF needed THEN\n    {body};\n  END IF;\nEND\n"
+    );
+    format!("DO {};", dollar_quote(&block, "schemaspec"))
+}
+
+fn relkind_is(q: &QualifiedName, kinds: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = {} AND c.relname = {} AND c.relkind IN ({kinds}))",
+        literal(&q.schema),
+        literal(&q.name)
+    )
+}
+
+fn strip_semicolon(s: &str) -> &str {
+    s.trim_end().trim_end_matches(';')
+}
+
+/// A condition that holds while an object about to be replaced still differs from its
+/// desired form. `None`: no such test (the drop then runs whenever the object exists).
+pub fn differs_from_desired(drop: &Change, create: &Change) -> Option<String> {
+    Some(match (drop, create) {
+        (Change::DropView(old), Change::CreateView(new)) => {
+            let kind = if old.materialized { "'m'" } else { "'v'" };
+            format!(
+                "{} AND (pg_catalog.regexp_replace(pg_catalog.pg_get_viewdef({}::regclass), '[;[:space:]]+$', '') IS DISTINCT FROM {} OR {} IS DISTINCT FROM {})",
+                relkind_is(&old.name, kind),
+                literal(&old.name.sql()),
+                literal(&new.definition),
+                if new.materialized { "'m'" } else { "'v'" },
+                kind
+            )
+        }
+        (Change::DropFunction(old), Change::CreateFunction(new)) if old.kind != RoutineKind::Aggregate => {
+            let sig = literal(&routine_sql(&old.name, &old.identity_args, "FUNCTION"));
+            format!(
+                "pg_catalog.to_regprocedure({sig}) IS NOT NULL AND pg_catalog.regexp_replace(pg_catalog.pg_get_functiondef(pg_catalog.to_regprocedure({sig})), '[[:space:]]+$', '') IS DISTINCT FROM {}",
+                literal(&new.definition)
+            )
+        }
+        (Change::DropConstraint { table, constraint }, Change::AddConstraint { constraint: new, .. }) => format!(
+            "EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = pg_catalog.to_regclass({}) AND conname = {} \
+             AND pg_catalog.pg_get_constraintdef(oid) IS DISTINCT FROM {})",
+            literal(&table.sql()),
+            literal(&constraint.name),
+            literal(&new.definition)
+        ),
+        (Change::DropIndex(old), Change::CreateIndex(new)) => format!(
+            "pg_catalog.to_regclass({0}) IS NOT NULL AND pg_catalog.replace(pg_catalog.pg_get_indexdef(pg_catalog.to_regclass({0})), ' ON ONLY ', ' ON ') IS DISTINCT FROM {1}",
+            literal(&old.name.sql()),
+            literal(&new.definition)
+        ),
+        (Change::DropTable(old), Change::CreateTable(new)) => format!(
+            "{} AND (pg_catalog.pg_get_partkeydef({1}::regclass) IS DISTINCT FROM {2} \
+             OR (SELECT pg_catalog.pg_get_expr(relpartbound, oid) FROM pg_catalog.pg_class WHERE oid = {1}::regclass) IS DISTINCT FROM {3})",
+            relkind_is(&old.name, "'r', 'p'"),
+            literal(&old.name.sql()),
+            new.partition_key.as_deref().map_or("NULL".to_string(), literal),
+            new.partition_of.as_ref().map_or("NULL".to_string(), |(_, b)| literal(b)),
+        ),
+        _ => return None,
+    })
+}
+
+/// A condition that holds while the object a drop removes is still there as it was
+/// (same kind of relation; the constraint, column or routine still exists).
+pub fn still_exists(drop: &Change) -> Option<String> {
+    Some(match drop {
+        Change::DropView(v) => relkind_is(&v.name, if v.materialized { "'m'" } else { "'v'" }),
+        Change::DropTable(t) => relkind_is(&t.name, "'r', 'p'"),
+        Change::DropSequence(s) => relkind_is(&s.name, "'S'"),
+        Change::DropIndex(i) => relkind_is(&i.name, "'i', 'I'"),
+        Change::DropConstraint { table, constraint } => format!(
+            "EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = pg_catalog.to_regclass({}) AND conname = {})",
+            literal(&table.sql()),
+            literal(&constraint.name)
+        ),
+        Change::DropColumn { table, column } => column_exists(table, &column.name, None),
+        Change::DropFunction(f) => format!(
+            "pg_catalog.to_regprocedure({}) IS NOT NULL",
+            literal(&routine_sql(&f.name, &f.identity_args, "FUNCTION"))
+        ),
+        Change::DropType(t) => format!("EXISTS ({})", type_exists(&t.name)),
+        _ => return None,
+    })
+}
+
+/// The column exists (with the given type, when one is given).
+pub fn column_exists(table: &QualifiedName, column: &str, data_type: Option<&str>) -> String {
+    let typed = data_type.map_or(String::new(), |t| format!(" AND pg_catalog.format_type(atttypid, atttypmod) = {}", literal(t)));
+    format!(
+        "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass({}) AND attname = {} AND NOT attisdropped{typed})",
+        literal(&table.sql()),
+        literal(column)
+    )
+}
+
+/// A drop that runs only while `condition` holds.
+pub fn guarded_drop(drop: &Change, condition: &str) -> Vec<Statement> {
+    match render(drop).into_iter().next() {
+        Some(plain) => vec![stmt(when(condition, strip_semicolon(&plain.sql)))],
+        None => Vec::new(),
     }
 }
