@@ -28,6 +28,8 @@ pub enum ObjectId {
     View(QualifiedName),
     Trigger(QualifiedName, String),
     Policy(QualifiedName, String),
+    /// Default privileges of (role, schema or "" for all schemas, object type letter).
+    DefaultPrivileges(String, String, String),
 }
 
 impl ObjectId {
@@ -44,7 +46,8 @@ impl ObjectId {
             | ObjectId::Function(..)
             | ObjectId::Table(_)
             | ObjectId::Index(_)
-            | ObjectId::View(_) => Vec::new(),
+            | ObjectId::View(_)
+            | ObjectId::DefaultPrivileges(..) => Vec::new(),
         }
     }
 
@@ -57,6 +60,7 @@ impl ObjectId {
         match self {
             ObjectId::Schema(s) => s,
             ObjectId::Extension(_) => "",
+            ObjectId::DefaultPrivileges(_, s, _) => s,
             ObjectId::Type(q)
             | ObjectId::Sequence(q)
             | ObjectId::Function(q, _)
@@ -86,6 +90,10 @@ impl fmt::Display for ObjectId {
             ObjectId::View(q) => write!(f, "view {q}"),
             ObjectId::Trigger(q, t) => write!(f, "trigger {t} on {q}"),
             ObjectId::Policy(q, p) => write!(f, "policy {p} on {q}"),
+            ObjectId::DefaultPrivileges(r, s, t) => {
+                let on = if s.is_empty() { String::new() } else { format!(" in schema {s}") };
+                write!(f, "default privileges of {r} on {}{on}", default_object_kind(t))
+            }
         }
     }
 }
@@ -94,6 +102,8 @@ impl fmt::Display for ObjectId {
 pub struct Catalog {
     /// `server_version_num` of the server the catalog was read from.
     pub server_version: i32,
+    /// The role the catalog was read as: on the live side, the role migrations run as.
+    pub current_user: String,
     pub schemas: BTreeMap<String, Schema>,
     pub extensions: BTreeMap<String, Extension>,
     pub types: BTreeMap<QualifiedName, TypeDef>,
@@ -104,6 +114,8 @@ pub struct Catalog {
     pub functions: BTreeMap<(QualifiedName, String), Function>,
     pub triggers: BTreeMap<(QualifiedName, String), Trigger>,
     pub policies: BTreeMap<(QualifiedName, String), Policy>,
+    /// `ALTER DEFAULT PRIVILEGES` entries, keyed by (role, schema or "", type letter).
+    pub default_privileges: BTreeMap<(String, String, String), Privileges>,
     /// Comments on any object, keyed by the object.
     pub comments: BTreeMap<ObjectId, String>,
     /// Privileges of objects whose ACL is not the default; the owner is written as
@@ -360,6 +372,7 @@ impl Catalog {
             },
             ObjectId::Trigger(..) => "TRIGGER",
             ObjectId::Policy(..) => "POLICY",
+            ObjectId::DefaultPrivileges(..) => "DEFAULT PRIVILEGES",
         }
     }
 
@@ -381,6 +394,7 @@ impl Catalog {
             ObjectId::View(q) => self.views.contains_key(q),
             ObjectId::Trigger(q, n) => self.triggers.contains_key(&(q.clone(), n.clone())),
             ObjectId::Policy(q, n) => self.policies.contains_key(&(q.clone(), n.clone())),
+            ObjectId::DefaultPrivileges(r, s, t) => self.default_privileges.contains_key(&(r.clone(), s.clone(), t.clone())),
         }
     }
 
@@ -401,5 +415,17 @@ impl Catalog {
             + self.functions.len()
             + self.triggers.len()
             + self.policies.len()
+    }
+}
+
+/// `TABLES`, `SEQUENCES`, ... for a `pg_default_acl.defaclobjtype` letter.
+pub fn default_object_kind(letter: &str) -> &'static str {
+    match letter {
+        "r" => "TABLES",
+        "S" => "SEQUENCES",
+        "f" => "FUNCTIONS",
+        "T" => "TYPES",
+        "n" => "SCHEMAS",
+        _ => "LARGE OBJECTS",
     }
 }

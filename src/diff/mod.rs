@@ -50,6 +50,9 @@ pub enum Change {
     SetComment { target: ObjectId, kind: String, comment: Option<String> },
     Grant { target: ObjectId, kind: String, item: AclItem, owner: String },
     Revoke { target: ObjectId, kind: String, item: AclItem, owner: String },
+    /// `ALTER DEFAULT PRIVILEGES FOR ROLE role [IN SCHEMA schema] GRANT ...`.
+    GrantDefault { role: String, schema: String, object_type: String, item: AclItem },
+    RevokeDefault { role: String, schema: String, object_type: String, item: AclItem },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -101,6 +104,9 @@ impl Change {
             Change::SetComment { target, .. } | Change::Grant { target, .. } | Change::Revoke { target, .. } => {
                 target.clone()
             }
+            Change::GrantDefault { role, schema, object_type, .. } | Change::RevokeDefault { role, schema, object_type, .. } => {
+                ObjectId::DefaultPrivileges(role.clone(), schema.clone(), object_type.clone())
+            }
         }
     }
 
@@ -140,7 +146,9 @@ impl Change {
             | Change::CreatePolicy(_)
             | Change::SetComment { .. }
             | Change::Grant { .. }
-            | Change::Revoke { .. } => Phase::Create,
+            | Change::Revoke { .. }
+            | Change::GrantDefault { .. }
+            | Change::RevokeDefault { .. } => Phase::Create,
         }
     }
 
@@ -189,6 +197,7 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     d.recreate_children();
     d.comments();
     d.privileges();
+    d.default_privileges();
     d.out
 }
 
@@ -683,7 +692,8 @@ impl<'a> Differ<'a> {
             | ObjectId::Type(_)
             | ObjectId::Sequence(_)
             | ObjectId::Table(_)
-            | ObjectId::Column(..) => None,
+            | ObjectId::Column(..)
+            | ObjectId::DefaultPrivileges(..) => None,
         }
     }
 
@@ -722,22 +732,106 @@ impl<'a> Differ<'a> {
     }
 
     fn privileges(&mut self) {
-        let mut ids: BTreeSet<&ObjectId> = self.desired.privileges.keys().collect();
-        ids.extend(self.live.privileges.keys().filter(|id| self.desired.contains(id)));
-        for id in ids {
+        let mut ids: BTreeSet<ObjectId> = self.desired.privileges.keys().cloned().collect();
+        ids.extend(self.live.privileges.keys().filter(|id| self.desired.contains(id)).cloned());
+        // Objects this plan creates get what default privileges grant on creation.
+        ids.extend(self.out.iter().filter(|c| c.is_create()).map(Change::subject).filter(|id| self.initial_acl(id).is_some()));
+        for id in &ids {
             let want = self.desired.privileges.get(id);
-            let have = if self.created(id) { None } else { self.live.privileges.get(id) };
+            let created = self.created(id);
+            let have = if created { None } else { self.live.privileges.get(id) };
+            let initial = if created { self.initial_acl(id) } else { None };
             // An object without an entry has its default ACL; the other side knows it.
-            let Some(defaults) = want.or(have).map(|p| &p.defaults) else { continue };
-            let want_items = want.map_or(defaults, |p| &p.items);
-            let have_items = have.map_or(defaults, |p| &p.items);
-            let owner = have.or(want).map(|p| p.owner.clone()).unwrap_or_default();
+            let defaults = match want.or(have).map(|p| p.defaults.clone()).or_else(|| initial.as_ref().map(|(d, _)| d.clone())) {
+                Some(d) => d,
+                None => continue,
+            };
+            let want_items = want.map_or(&defaults, |p| &p.items);
+            let have_items = match (&initial, have) {
+                (Some((_, start)), _) => start,
+                (None, Some(p)) => &p.items,
+                (None, None) => &defaults,
+            };
+            let owner = have.or(want).map(|p| p.owner.clone()).or_else(|| self.creator()).unwrap_or_default();
             let kind = self.desired.kind_word(id).to_string();
             for item in have_items.difference(want_items) {
                 self.out.push(Change::Revoke { target: id.clone(), kind: kind.clone(), item: item.clone(), owner: owner.clone() });
             }
             for item in want_items.difference(have_items) {
                 self.out.push(Change::Grant { target: id.clone(), kind: kind.clone(), item: item.clone(), owner: owner.clone() });
+            }
+        }
+    }
+
+    /// The role that creates objects: the one migrations run as.
+    fn creator(&self) -> Option<String> {
+        [&self.live.current_user, &self.desired.current_user].into_iter().find(|u| !u.is_empty()).cloned()
+    }
+
+    /// (built-in default ACL, ACL right after creation) of an object this plan creates,
+    /// when default privileges of its creator apply to it.
+    fn initial_acl(&self, id: &ObjectId) -> Option<(BTreeSet<AclItem>, BTreeSet<AclItem>)> {
+        let letter = match id {
+            ObjectId::Table(_) | ObjectId::View(_) => "r",
+            ObjectId::Sequence(_) => "S",
+            ObjectId::Function(..) => "f",
+            ObjectId::Type(_) => "T",
+            ObjectId::Schema(_) => "n",
+            _ => return None,
+        };
+        let schema = if letter == "n" { String::new() } else { id.schema().to_string() };
+        let entries = &self.desired.default_privileges;
+        let owner = self.creator()?;
+        let global = entries.get(&(owner.clone(), String::new(), letter.to_string()));
+        let in_schema = entries.get(&(owner.clone(), schema, letter.to_string()));
+        if global.is_none() && in_schema.is_none() {
+            return None;
+        }
+        let builtin = global
+            .map(|g| g.defaults.clone())
+            .or_else(|| self.desired.privileges.get(id).map(|p| p.defaults.clone()))
+            .unwrap_or_else(|| builtin_acl(letter));
+        let mut start = global.map_or_else(|| builtin.clone(), |g| g.items.clone());
+        if let Some(s) = in_schema {
+            start.extend(s.items.iter().cloned());
+        }
+        Some((builtin, start))
+    }
+}
+
+/// PostgreSQL's built-in default ACL for a kind, owner written as `Grantee::Owner`.
+fn builtin_acl(letter: &str) -> BTreeSet<AclItem> {
+    let owner_privs: &[&str] = match letter {
+        "r" => &["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"],
+        "S" => &["USAGE", "SELECT", "UPDATE"],
+        "f" => &["EXECUTE"],
+        "T" => &["USAGE"],
+        _ => &["USAGE", "CREATE"],
+    };
+    let mut out: BTreeSet<AclItem> =
+        owner_privs.iter().map(|p| AclItem { grantee: Grantee::Owner, privilege: p.to_string(), grantable: false }).collect();
+    if letter == "f" || letter == "T" {
+        out.insert(AclItem { grantee: Grantee::Public, privilege: if letter == "f" { "EXECUTE" } else { "USAGE" }.into(), grantable: false });
+    }
+    out
+}
+
+impl Differ<'_> {
+    fn default_privileges(&mut self) {
+        let keys: BTreeSet<&(String, String, String)> =
+            self.live.default_privileges.keys().chain(self.desired.default_privileges.keys()).collect();
+        for key in keys {
+            let want = self.desired.default_privileges.get(key);
+            let have = self.live.default_privileges.get(key);
+            let Some(defaults) = want.or(have).map(|p| &p.defaults) else { continue };
+            let want_items = want.map_or(defaults, |p| &p.items);
+            let have_items = have.map_or(defaults, |p| &p.items);
+            let (role, schema, object_type) = key.clone();
+            for item in have_items.difference(want_items) {
+                self.out.push(Change::RevokeDefault { role: role.clone(), schema: schema.clone(), object_type: object_type.clone(), item: item.clone() });
+            }
+            for item in want_items.difference(have_items) {
+                self.out.push(Change::GrantDefault { role: role.clone(), schema: schema.clone(), object_type: object_type.clone(), item: item.clone() });
             }
         }
     }

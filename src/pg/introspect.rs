@@ -22,6 +22,7 @@ const TRIGGERS: &str = include_str!("queries/triggers.sql");
 const POLICIES: &str = include_str!("queries/policies.sql");
 const PRIVILEGES: &str = include_str!("queries/privileges.sql");
 const DEPENDS: &str = include_str!("queries/depends.sql");
+const DEFAULT_PRIVILEGES: &str = include_str!("queries/default_privileges.sql");
 
 /// Which schemas are read.
 #[derive(Clone, Debug, Default)]
@@ -53,10 +54,8 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
     client
         .batch_execute("SET search_path = ''; SET statement_timeout = 0")
         .await?;
-    let version: i32 = client
-        .query_one("SELECT current_setting('server_version_num')::int4", &[])
-        .await?
-        .get(0);
+    let row = client.query_one("SELECT current_setting('server_version_num')::int4, current_user::text", &[]).await?;
+    let (version, current_user): (i32, String) = (row.get(0), row.get(1));
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&scope.exclude, &scope.only];
     // Issued together: tokio-postgres pipelines them over the one connection.
     let (schemas, extensions, types, sequences, tables, columns, constraints) = tokio::try_join!(
@@ -68,7 +67,7 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
         client.query(COLUMNS, &params),
         client.query(CONSTRAINTS, &params),
     )?;
-    let (indexes, views, functions, triggers, policies, privileges, depends) = tokio::try_join!(
+    let (indexes, views, functions, triggers, policies, privileges, depends, default_privileges) = tokio::try_join!(
         client.query(INDEXES, &params),
         client.query(VIEWS, &params),
         client.query(FUNCTIONS, &params),
@@ -76,11 +75,13 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
         client.query(POLICIES, &params),
         client.query(PRIVILEGES, &[]),
         client.query(DEPENDS, &[]),
+        client.query(DEFAULT_PRIVILEGES, &params[..1]),
     )?;
     client.batch_execute("RESET search_path").await?;
 
     let mut b = Builder::default();
     b.cat.server_version = version;
+    b.cat.current_user = current_user;
     b.schemas(&schemas);
     b.extensions(&extensions);
     b.types(&types);
@@ -95,6 +96,7 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
     b.policies(&policies);
     b.privileges(&privileges);
     b.depends(&depends);
+    b.default_privileges(&default_privileges);
     Ok(b.cat)
 }
 
@@ -454,6 +456,22 @@ impl Builder {
             let dflt = parse_acl(&row.get::<_, Vec<String>>("dflt"), &owner);
             if acl != dflt {
                 self.cat.privileges.insert(id, Privileges { owner, items: acl, defaults: dflt });
+            }
+        }
+    }
+
+    fn default_privileges(&mut self, rows: &[Row]) {
+        for row in rows {
+            let role: String = row.get("role");
+            let schema: String = row.get("schema");
+            if !schema.is_empty() && !self.cat.schemas.contains_key(&schema) {
+                continue;
+            }
+            let acl = parse_acl(&row.get::<_, Vec<String>>("acl"), &role);
+            let dflt = parse_acl(&row.get::<_, Vec<String>>("dflt"), &role);
+            if acl != dflt {
+                let key = (role.clone(), schema, row.get::<_, String>("object_type"));
+                self.cat.default_privileges.insert(key, Privileges { owner: role, items: acl, defaults: dflt });
             }
         }
     }

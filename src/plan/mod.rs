@@ -245,7 +245,7 @@ impl<'a> DropGuards<'a> {
 fn kind_rank(c: &Change) -> u8 {
     match c.subject() {
         ObjectId::Schema(_) => 0,
-        ObjectId::Extension(_) => 1,
+        ObjectId::Extension(_) | ObjectId::DefaultPrivileges(..) => 1,
         ObjectId::Type(_) => 2,
         ObjectId::Function(..) => 3,
         ObjectId::Sequence(_) => 4,
@@ -275,6 +275,7 @@ pub fn group_of(c: &Change) -> String {
             | ObjectId::Trigger(q, _)
             | ObjectId::Policy(q, _) => table_group(&q),
             ObjectId::Schema(_) | ObjectId::Extension(_) => "schemas".into(),
+            ObjectId::DefaultPrivileges(..) => "default privileges".into(),
             ObjectId::Type(_) => "types".into(),
             ObjectId::Sequence(_) => "sequences".into(),
             ObjectId::Function(..) => "functions".into(),
@@ -300,7 +301,16 @@ fn relation_name(c: &Change) -> Option<QualifiedName> {
 }
 
 fn is_finishing_touch(c: &Change) -> bool {
-    matches!(c, Change::SetSequenceOwner(_) | Change::SetComment { .. } | Change::Grant { .. } | Change::SetTriggerEnabled(_))
+    matches!(
+        c,
+        Change::SetSequenceOwner(_)
+            | Change::SetComment { .. }
+            | Change::Grant { .. }
+            | Change::Revoke { .. }
+            | Change::GrantDefault { .. }
+            | Change::RevokeDefault { .. }
+            | Change::SetTriggerEnabled(_)
+    )
 }
 
 /// Objects a change needs to exist first, known from the change itself.
@@ -317,6 +327,9 @@ fn requires(c: &Change) -> Vec<ObjectId> {
         Change::CreateIndex(i) => vec![ObjectId::Table(i.table.clone())],
         Change::CreateTrigger(t) | Change::SetTriggerEnabled(t) => vec![ObjectId::Table(t.table.clone())],
         Change::CreatePolicy(p) => vec![ObjectId::Table(p.table.clone())],
+        Change::GrantDefault { schema, .. } | Change::RevokeDefault { schema, .. } if !schema.is_empty() => {
+            vec![ObjectId::Schema(schema.clone())]
+        }
         _ => Vec::new(),
     }
 }
@@ -342,7 +355,8 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
         if !direct.is_empty() {
             return direct;
         }
-        id.parents().iter().flat_map(|p| on(p, phase)).collect()
+        // The relation's own comments and grants say nothing about what lives in it.
+        id.parents().iter().flat_map(|p| on(p, phase)).filter(|&i| !is_finishing_touch(&changes[i])).collect()
     };
     let with_parent = |id: &ObjectId, phase: Phase| -> Vec<usize> {
         let mut v = on(id, phase);
@@ -365,7 +379,9 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
                     edges.insert((j, i));
                 }
                 // Revoke before grant: a changed grant option is a revoke plus a grant.
-                if matches!(changes[j], Change::Revoke { .. }) && matches!(c, Change::Grant { .. }) && changes[j].subject() == subject {
+                let revoke_then_grant = matches!((&changes[j], c), (Change::Revoke { .. }, Change::Grant { .. }))
+                    || matches!((&changes[j], c), (Change::RevokeDefault { .. }, Change::GrantDefault { .. }));
+                if revoke_then_grant && changes[j].subject() == subject {
                     edges.insert((j, i));
                 }
             }
@@ -434,6 +450,19 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
             for j in with_parent(&needed, Phase::Create) {
                 if j != i && changes[j].is_create() {
                     edges.insert((j, i));
+                }
+            }
+        }
+    }
+    // Default privileges apply to what is created after them.
+    for (i, c) in changes.iter().enumerate() {
+        if let Change::GrantDefault { schema, .. } | Change::RevokeDefault { schema, .. } = c {
+            for (j, other) in changes.iter().enumerate() {
+                let applies = other.is_create()
+                    && matches!(other, Change::CreateTable(_) | Change::CreateView(_) | Change::CreateSequence(_) | Change::CreateFunction(_) | Change::CreateType(_))
+                    && (schema.is_empty() || other.subject().schema() == schema);
+                if applies {
+                    edges.insert((i, j));
                 }
             }
         }
@@ -515,6 +544,9 @@ fn sticky_toposort(graph: &DiGraph<usize, ()>, changes: &[Change]) -> Result<Vec
     for scc in petgraph::algo::tarjan_scc(graph) {
         if scc.len() > 1 {
             members.extend(scc.iter().map(|n| changes[n.index()].subject()));
+            for n in &scc {
+                tracing::debug!("in cycle: {}", describe(&changes[n.index()]));
+            }
         }
     }
     Err(CycleError { members: members.into_iter().collect() })
@@ -627,6 +659,8 @@ pub fn describe(c: &Change) -> String {
         Change::SetComment { target, .. } => format!("set comment on {target}"),
         Change::Grant { target, item, .. } => format!("grant {} on {target}", item.privilege),
         Change::Revoke { target, item, .. } => format!("revoke {} on {target}", item.privilege),
+        Change::GrantDefault { item, .. } => format!("{}: grant {}", c.subject(), item.privilege),
+        Change::RevokeDefault { item, .. } => format!("{}: revoke {}", c.subject(), item.privilege),
     }
 }
 

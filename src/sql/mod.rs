@@ -67,6 +67,7 @@ pub fn object_ref(id: &ObjectId, kind: &str) -> String {
         ObjectId::Constraint(q, c) => format!("CONSTRAINT {} ON {}", ident(c), q.sql()),
         ObjectId::Trigger(q, t) => format!("TRIGGER {} ON {}", ident(t), q.sql()),
         ObjectId::Policy(q, p) => format!("POLICY {} ON {}", ident(p), q.sql()),
+        ObjectId::DefaultPrivileges(..) => String::new(),
     }
 }
 
@@ -537,6 +538,24 @@ pub fn render(change: &Change) -> Vec<Statement> {
             let (privilege, on) = privilege_and_target(target, kind, &item.privilege);
             vec![stmt(format!("REVOKE {privilege} ON {on} FROM {};", grantee_sql(&item.grantee, owner)))]
         }
+        Change::GrantDefault { role, schema, object_type, item } => {
+            vec![stmt(default_privileges_sql(role, schema, object_type, item, true))]
+        }
+        Change::RevokeDefault { role, schema, object_type, item } => {
+            vec![stmt(default_privileges_sql(role, schema, object_type, item, false))]
+        }
+    }
+}
+
+fn default_privileges_sql(role: &str, schema: &str, object_type: &str, item: &AclItem, grant: bool) -> String {
+    let in_schema = if schema.is_empty() { String::new() } else { format!(" IN SCHEMA {}", ident(schema)) };
+    let grantee = grantee_sql(&item.grantee, role);
+    let on = default_object_kind(object_type);
+    if grant {
+        let with = if item.grantable { " WITH GRANT OPTION" } else { "" };
+        format!("ALTER DEFAULT PRIVILEGES FOR ROLE {}{in_schema} GRANT {} ON {on} TO {grantee}{with};", ident(role), item.privilege)
+    } else {
+        format!("ALTER DEFAULT PRIVILEGES FOR ROLE {}{in_schema} REVOKE {} ON {on} FROM {grantee};", ident(role), item.privilege)
     }
 }
 
