@@ -9,7 +9,7 @@
 
 use crate::ident::QualifiedName;
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// Every object schemaspec manages: the node of the dependency graph, the sort key of
@@ -18,6 +18,7 @@ use std::fmt;
 pub enum ObjectId {
     Schema(String),
     Extension(String),
+    Collation(QualifiedName),
     Type(QualifiedName),
     Sequence(QualifiedName),
     Function(QualifiedName, String),
@@ -47,6 +48,7 @@ impl ObjectId {
             | ObjectId::Table(_)
             | ObjectId::Index(_)
             | ObjectId::View(_)
+            | ObjectId::Collation(_)
             | ObjectId::DefaultPrivileges(..) => Vec::new(),
         }
     }
@@ -62,6 +64,7 @@ impl ObjectId {
             ObjectId::Extension(_) => "",
             ObjectId::DefaultPrivileges(_, s, _) => s,
             ObjectId::Type(q)
+            | ObjectId::Collation(q)
             | ObjectId::Sequence(q)
             | ObjectId::Function(q, _)
             | ObjectId::Table(q)
@@ -81,6 +84,7 @@ impl fmt::Display for ObjectId {
             ObjectId::Schema(s) => write!(f, "schema {s}"),
             ObjectId::Extension(e) => write!(f, "extension {e}"),
             ObjectId::Type(q) => write!(f, "type {q}"),
+            ObjectId::Collation(q) => write!(f, "collation {q}"),
             ObjectId::Sequence(q) => write!(f, "sequence {q}"),
             ObjectId::Function(q, args) => write!(f, "function {q}({args})"),
             ObjectId::Table(q) => write!(f, "table {q}"),
@@ -106,6 +110,7 @@ pub struct Catalog {
     pub current_user: String,
     pub schemas: BTreeMap<String, Schema>,
     pub extensions: BTreeMap<String, Extension>,
+    pub collations: BTreeMap<QualifiedName, Collation>,
     pub types: BTreeMap<QualifiedName, TypeDef>,
     pub sequences: BTreeMap<QualifiedName, Sequence>,
     pub tables: BTreeMap<QualifiedName, Table>,
@@ -121,6 +126,16 @@ pub struct Catalog {
     /// Privileges of objects whose ACL is not the default; the owner is written as
     /// `Grantee::Owner` so catalogs owned by different roles compare equal.
     pub privileges: BTreeMap<ObjectId, Privileges>,
+    /// Names of types and functions that installed extensions provide (`name` and
+    /// `schema.name`), mapped to the extension. Not schema state: used to find which
+    /// extension a schema file relies on without creating it.
+    #[serde(skip)]
+    pub extension_members: BTreeMap<String, String>,
+    /// For the desired side: the form PostgreSQL gives a definition when it is created
+    /// again from its printed text, where that differs (see `pg/queries/normalize.sql`).
+    /// A live object with that definition is the same as the desired one.
+    #[serde(skip)]
+    pub equivalents: BTreeMap<ObjectId, String>,
     /// `(dependent, referenced)` pairs from `pg_depend`, between managed objects.
     pub depends: Vec<(ObjectId, ObjectId)>,
 }
@@ -135,6 +150,18 @@ pub struct Extension {
     pub name: String,
     pub schema: String,
     pub version: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Collation {
+    pub name: QualifiedName,
+    /// `c` libc, `i` icu, `b` builtin, `d` default.
+    pub provider: String,
+    pub deterministic: bool,
+    pub lc_collate: Option<String>,
+    pub lc_ctype: Option<String>,
+    pub locale: Option<String>,
+    pub rules: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -284,6 +311,8 @@ pub struct Function {
     /// `pg_get_function_identity_arguments`.
     pub identity_args: String,
     pub kind: RoutineKind,
+    /// `name(argtypes)` as `regprocedure` prints it, qualified (no argument names).
+    pub signature: String,
     /// `pg_get_function_result`; empty for procedures.
     pub result: String,
     /// A complete `CREATE OR REPLACE ...` statement.
@@ -352,6 +381,7 @@ impl Catalog {
         match id {
             ObjectId::Schema(_) => "SCHEMA",
             ObjectId::Extension(_) => "EXTENSION",
+            ObjectId::Collation(_) => "COLLATION",
             ObjectId::Type(q) => match self.types.get(q).map(|t| &t.kind) {
                 Some(TypeKind::Domain { .. }) => "DOMAIN",
                 _ => "TYPE",
@@ -382,6 +412,7 @@ impl Catalog {
             ObjectId::Schema(s) => self.schemas.contains_key(s),
             ObjectId::Extension(e) => self.extensions.contains_key(e),
             ObjectId::Type(q) => self.types.contains_key(q),
+            ObjectId::Collation(q) => self.collations.contains_key(q),
             ObjectId::Sequence(q) => self.sequences.contains_key(q),
             ObjectId::Function(q, a) => self.functions.contains_key(&(q.clone(), a.clone())),
             ObjectId::Table(q) => self.tables.contains_key(q),
@@ -401,6 +432,12 @@ impl Catalog {
     /// The relation (table or view) an object lives inside, as this catalog has it.
     pub fn parent_of(&self, id: &ObjectId) -> Option<ObjectId> {
         id.parents().into_iter().find(|p| self.contains(p))
+    }
+
+    /// Whether a live definition equals this catalog's definition of `id`, directly or in
+    /// the form PostgreSQL reads it back as.
+    pub fn same_definition(&self, id: &ObjectId, live: &str, desired: &str) -> bool {
+        live == desired || self.equivalents.get(id).is_some_and(|e| e == live)
     }
 
     /// Number of objects, for reports.
@@ -427,5 +464,112 @@ pub fn default_object_kind(letter: &str) -> &'static str {
         "T" => "TYPES",
         "n" => "SCHEMAS",
         _ => "LARGE OBJECTS",
+    }
+}
+
+impl Catalog {
+    /// Objects of this catalog that error messages name (`schema "utils" does not
+    /// exist`, `type "citext" does not exist`): the schemas, types and extensions a
+    /// scratch database needs so that statements using them can run.
+    pub fn objects_named_in(&self, messages: &[String]) -> BTreeSet<ObjectId> {
+        let mut out = BTreeSet::new();
+        for m in messages {
+            for name in quoted_names(m) {
+                let name = name.trim_end_matches("[]").to_string();
+                let (schema, base) = match name.split_once('.') {
+                    Some((s, n)) => (Some(s.to_string()), n.to_string()),
+                    None => (None, name.clone()),
+                };
+                if schema.is_none() && self.schemas.contains_key(&base) {
+                    out.insert(ObjectId::Schema(base.clone()));
+                }
+                if let Some(s) = &schema {
+                    if self.schemas.contains_key(s) {
+                        out.insert(ObjectId::Schema(s.clone()));
+                    }
+                }
+                for c in self.collations.keys() {
+                    if c.name == base && schema.as_ref().is_none_or(|s| *s == c.schema) {
+                        out.insert(ObjectId::Collation(c.clone()));
+                    }
+                }
+                for t in self.types.keys() {
+                    if t.name == base && schema.as_ref().is_none_or(|s| *s == t.schema) {
+                        out.insert(ObjectId::Type(t.clone()));
+                    }
+                }
+                // A function name comes as `f(integer)`.
+                let bare = name.split('(').next().unwrap_or(&name).to_string();
+                if let Some(ext) = self.extension_members.get(&bare).or_else(|| self.extension_members.get(&base)) {
+                    if self.extensions.contains_key(ext) {
+                        out.insert(ObjectId::Extension(ext.clone()));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// The part of this catalog that `ids` name, with the schemas they live in.
+    pub fn subset(&self, ids: &BTreeSet<ObjectId>) -> Catalog {
+        let mut c = Catalog { server_version: self.server_version, current_user: self.current_user.clone(), ..Catalog::default() };
+        let mut schemas: BTreeSet<String> = BTreeSet::new();
+        for id in ids {
+            match id {
+                ObjectId::Schema(s) => {
+                    schemas.insert(s.clone());
+                }
+                ObjectId::Extension(e) => {
+                    if let Some(x) = self.extensions.get(e) {
+                        schemas.insert(x.schema.clone());
+                        c.extensions.insert(e.clone(), x.clone());
+                    }
+                }
+                ObjectId::Collation(q) => {
+                    if let Some(x) = self.collations.get(q) {
+                        schemas.insert(q.schema.clone());
+                        c.collations.insert(q.clone(), x.clone());
+                    }
+                }
+                ObjectId::Type(q) => {
+                    if let Some(t) = self.types.get(q) {
+                        schemas.insert(q.schema.clone());
+                        c.types.insert(q.clone(), t.clone());
+                    }
+                }
+                _ => {}
+            }
+        }
+        for s in schemas {
+            if let Some(x) = self.schemas.get(&s) {
+                c.schemas.insert(s, x.clone());
+            }
+        }
+        c
+    }
+}
+
+/// The names a message mentions: its double-quoted parts, and the word before
+/// "does not exist" (PostgreSQL leaves some names unquoted, as in `type x.y does not
+/// exist` from a function signature).
+fn quoted_names(message: &str) -> Vec<String> {
+    let mut names: Vec<String> = message.split('"').skip(1).step_by(2).map(str::to_string).collect();
+    if let Some(before) = message.split(" does not exist").next().filter(|_| message.contains(" does not exist")) {
+        if let Some(last) = before.split_whitespace().last() {
+            names.push(last.trim_matches('"').to_string());
+        }
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quoted_names;
+
+    #[test]
+    fn names_in_error_messages() {
+        assert_eq!(quoted_names("schema \"utils\" does not exist"), vec!["utils", "utils"]);
+        assert_eq!(quoted_names("type utils.priority_level does not exist"), vec!["utils.priority_level"]);
+        assert_eq!(quoted_names("function gen_id(integer) does not exist"), vec!["gen_id(integer)"]);
     }
 }

@@ -85,7 +85,10 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         }
         read(&client, &scope).await?
     };
-    let desired = desired_catalog(config, &dev).await?;
+    let (desired, notes) = desired_catalog(config, &dev, Some(&base)).await?;
+    for n in &notes {
+        writeln!(out, "note: {n}").map_err(io)?;
+    }
     let plan = plan::build(&base, &desired).map_err(|e| Error::Cycle(e.members))?;
     if plan.is_empty() {
         writeln!(out, "No changes: nothing to generate.").map_err(io)?;

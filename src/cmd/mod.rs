@@ -82,15 +82,41 @@ where
 }
 
 /// Load the schema files into a scratch database and read its catalog.
-pub async fn desired_catalog(config: &Config, dev: &Target) -> Result<Catalog, Error> {
+///
+/// Objects the files use without defining them (a schema, type or extension that the
+/// platform or another tool manages) are taken from `environment` (the live database)
+/// when that is what stops a statement; the returned notes name them.
+pub async fn desired_catalog(config: &Config, dev: &Target, environment: Option<&Catalog>) -> Result<(Catalog, Vec<String>), Error> {
     let sources = crate::migrations::read_schema(&config.schema_dirs, &config.root)?;
     let scope = config.scope();
-    with_scratch(dev, |target| async move {
+    let mut taken: std::collections::BTreeSet<crate::catalog::ObjectId> = Default::default();
+    let taken_ref = &mut taken;
+    let catalog = with_scratch(dev, |target| async move {
         let client = pg::connect(&target).await?;
-        load::load(&client, &sources).await?;
-        read(&client, &scope).await
+        let mut provide = |messages: &[String]| -> Vec<String> {
+            let Some(env) = environment else { return Vec::new() };
+            let wanted: std::collections::BTreeSet<_> =
+                env.objects_named_in(messages).into_iter().filter(|id| !taken_ref.contains(id)).collect();
+            if wanted.is_empty() {
+                return Vec::new();
+            }
+            taken_ref.extend(wanted.iter().cloned());
+            match crate::plan::build(&Catalog::default(), &env.subset(&wanted)) {
+                Ok(plan) => plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.sql.clone())).collect(),
+                Err(_) => Vec::new(),
+            }
+        };
+        load::load_with(&client, &sources, &mut provide).await?;
+        let equivalents = pg::introspect::normalized_definitions(&client)
+            .await
+            .map_err(|e| Error::Other(format!("normalizing definitions failed: {}", pg::db_message(&e))))?;
+        let mut catalog = read(&client, &scope).await?;
+        catalog.equivalents = equivalents;
+        Ok(catalog)
     })
-    .await
+    .await?;
+    let notes = taken.iter().map(|id| format!("the schema files use {id} without creating it; keeping it as the database has it")).collect();
+    Ok((catalog, notes))
 }
 
 pub async fn read(client: &tokio_postgres::Client, scope: &pg::introspect::Scope) -> Result<Catalog, Error> {

@@ -13,22 +13,26 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let dev = dev_target(config).await?;
     let client = pg::connect(&live_target).await?;
     let live = read(&client, &config.scope()).await?;
-    let desired = desired_catalog(config, &dev).await?;
+    let (desired, notes) = desired_catalog(config, &dev, Some(&live)).await?;
     let plan = plan::build(&live, &desired).map_err(|e| Error::Cycle(e.members))?;
-    print_plan(&plan, args.format, out)?;
+    print_plan(&plan, &notes, args.format, out)?;
     Ok(if args.exit_code && !plan.is_empty() { EXIT_CHANGES } else { EXIT_OK })
 }
 
-pub fn print_plan(plan: &Plan, format: Format, out: &mut dyn Write) -> Result<(), Error> {
+pub fn print_plan(plan: &Plan, notes: &[String], format: Format, out: &mut dyn Write) -> Result<(), Error> {
     if format == Format::Json {
         #[derive(serde::Serialize)]
         struct Report<'a> {
             changes: usize,
             hazards: Vec<&'static str>,
+            notes: &'a [String],
             steps: &'a [plan::Step],
         }
         let hazards = plan.hazards().into_iter().map(|h| h.name()).collect();
-        return write_json(out, &Report { changes: plan.steps.len(), hazards, steps: &plan.steps });
+        return write_json(out, &Report { changes: plan.steps.len(), hazards, notes, steps: &plan.steps });
+    }
+    for n in notes {
+        writeln!(out, "note: {n}").map_err(io)?;
     }
     if plan.is_empty() {
         writeln!(out, "No changes: the database matches the schema.").map_err(io)?;

@@ -19,6 +19,8 @@ pub enum Change {
     CreateExtension(Extension),
     AlterExtension { from: Extension, to: Extension },
     DropExtension(Extension),
+    CreateCollation(Collation),
+    DropCollation(Collation),
     CreateType(TypeDef),
     DropType(TypeDef),
     AddEnumValue { name: QualifiedName, value: String, position: EnumPosition },
@@ -77,6 +79,7 @@ impl Change {
             Change::CreateExtension(e) | Change::DropExtension(e) => ObjectId::Extension(e.name.clone()),
             Change::AlterExtension { to, .. } => ObjectId::Extension(to.name.clone()),
             Change::CreateType(t) | Change::DropType(t) => ObjectId::Type(t.name.clone()),
+            Change::CreateCollation(c) | Change::DropCollation(c) => ObjectId::Collation(c.name.clone()),
             Change::AlterDomain { to, .. } => ObjectId::Type(to.name.clone()),
             Change::AddEnumValue { name, .. } => ObjectId::Type(name.clone()),
             Change::CreateSequence(s) | Change::DropSequence(s) | Change::SetSequenceOwner(s) => {
@@ -115,6 +118,7 @@ impl Change {
             Change::DropSchema(_)
             | Change::DropExtension(_)
             | Change::DropType(_)
+            | Change::DropCollation(_)
             | Change::DropSequence(_)
             | Change::DropTable(_)
             | Change::DropColumn { .. }
@@ -128,6 +132,7 @@ impl Change {
             | Change::CreateExtension(_)
             | Change::AlterExtension { .. }
             | Change::CreateType(_)
+            | Change::CreateCollation(_)
             | Change::AddEnumValue { .. }
             | Change::AlterDomain { .. }
             | Change::CreateSequence(_)
@@ -160,6 +165,7 @@ impl Change {
             Change::CreateSchema(_)
                 | Change::CreateExtension(_)
                 | Change::CreateType(_)
+                | Change::CreateCollation(_)
                 | Change::CreateSequence(_)
                 | Change::CreateTable(_)
                 | Change::AddColumn { .. }
@@ -185,6 +191,7 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     let mut d = Differ { live, desired, out: Vec::new(), replaced: Replacements::default() };
     d.schemas();
     d.extensions();
+    d.collations();
     d.types();
     d.sequences();
     d.tables();
@@ -244,6 +251,21 @@ impl<'a> Differ<'a> {
         for (l, d) in both {
             if l != d {
                 self.out.push(Change::AlterExtension { from: l.clone(), to: d.clone() });
+            }
+        }
+    }
+
+    fn collations(&mut self) {
+        let (gone, new, both) = split(&self.live.collations, &self.desired.collations);
+        for c in new {
+            self.out.push(Change::CreateCollation(c.clone()));
+        }
+        for c in gone {
+            self.out.push(Change::DropCollation(c.clone()));
+        }
+        for (l, d) in both {
+            if l != d {
+                self.replace(ObjectId::Collation(d.name.clone()), Change::DropCollation(l.clone()), Change::CreateCollation(d.clone()));
             }
         }
     }
@@ -425,9 +447,10 @@ impl<'a> Differ<'a> {
             self.out.push(Change::DropConstraint { table: l.name.clone(), constraint: c.clone() });
         }
         for (lc, dc) in both {
-            if lc.definition != dc.definition {
+            let id = ObjectId::Constraint(d.name.clone(), dc.name.clone());
+            if !self.desired.same_definition(&id, &lc.definition, &dc.definition) {
                 self.replace(
-                    ObjectId::Constraint(d.name.clone(), dc.name.clone()),
+                    id,
                     Change::DropConstraint { table: l.name.clone(), constraint: lc.clone() },
                     Change::AddConstraint { table: d.name.clone(), constraint: dc.clone() },
                 );
@@ -446,8 +469,9 @@ impl<'a> Differ<'a> {
             }
         }
         for (l, d) in both {
-            if l != d {
-                self.replace(ObjectId::Index(d.name.clone()), Change::DropIndex(l.clone()), Change::CreateIndex(d.clone()));
+            let id = ObjectId::Index(d.name.clone());
+            if l.table != d.table || !self.desired.same_definition(&id, &l.definition, &d.definition) {
+                self.replace(id, Change::DropIndex(l.clone()), Change::CreateIndex(d.clone()));
             }
         }
     }
@@ -461,7 +485,8 @@ impl<'a> Differ<'a> {
             self.out.push(Change::DropView(v.clone()));
         }
         for (l, d) in both {
-            if l == d {
+            let id = ObjectId::View(d.name.clone());
+            if l == d || (self.desired.same_definition(&id, &l.definition, &d.definition) && View { definition: d.definition.clone(), ..l.clone() } == *d) {
                 continue;
             }
             // CREATE OR REPLACE VIEW keeps dependents, but only when the old columns stay
@@ -541,8 +566,11 @@ impl<'a> Differ<'a> {
             }
         }
         for (l, d) in both {
-            if l != d {
-                let id = ObjectId::Policy(d.table.clone(), d.name.clone());
+            let id = ObjectId::Policy(d.table.clone(), d.name.clone());
+            let exprs = |p: &Policy| format!("{}\n{}", p.using.clone().unwrap_or_default(), p.with_check.clone().unwrap_or_default());
+            let same_exprs = self.desired.same_definition(&id, &exprs(l), &exprs(d));
+            let same_rest = Policy { using: d.using.clone(), with_check: d.with_check.clone(), ..l.clone() } == *d;
+            if !(same_exprs && same_rest) {
                 self.replace(id, Change::DropPolicy(l.clone()), Change::CreatePolicy(d.clone()));
             }
         }
@@ -689,6 +717,7 @@ impl<'a> Differ<'a> {
             }
             ObjectId::Schema(_)
             | ObjectId::Extension(_)
+            | ObjectId::Collation(_)
             | ObjectId::Type(_)
             | ObjectId::Sequence(_)
             | ObjectId::Table(_)

@@ -23,6 +23,9 @@ const POLICIES: &str = include_str!("queries/policies.sql");
 const PRIVILEGES: &str = include_str!("queries/privileges.sql");
 const DEPENDS: &str = include_str!("queries/depends.sql");
 const DEFAULT_PRIVILEGES: &str = include_str!("queries/default_privileges.sql");
+const COLLATIONS: &str = include_str!("queries/collations.sql");
+const NORMALIZE: &str = include_str!("queries/normalize.sql");
+const EXTENSION_MEMBERS: &str = include_str!("queries/extension_members.sql");
 
 /// Which schemas are read.
 #[derive(Clone, Debug, Default)]
@@ -46,6 +49,7 @@ fn class_key(cls: &str) -> Option<&'static str> {
         "pg_constraint" => "pg_constraint",
         "pg_trigger" => "pg_trigger",
         "pg_policy" => "pg_policy",
+        "pg_collation" => "pg_collation",
         _ => return None,
     })
 }
@@ -67,7 +71,7 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
         client.query(COLUMNS, &params),
         client.query(CONSTRAINTS, &params),
     )?;
-    let (indexes, views, functions, triggers, policies, privileges, depends, default_privileges) = tokio::try_join!(
+    let (indexes, views, functions, triggers, policies, privileges, depends, default_privileges, members, collations) = tokio::try_join!(
         client.query(INDEXES, &params),
         client.query(VIEWS, &params),
         client.query(FUNCTIONS, &params),
@@ -76,6 +80,8 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
         client.query(PRIVILEGES, &[]),
         client.query(DEPENDS, &[]),
         client.query(DEFAULT_PRIVILEGES, &params[..1]),
+        client.query(EXTENSION_MEMBERS, &[]),
+        client.query(COLLATIONS, &params),
     )?;
     client.batch_execute("RESET search_path").await?;
 
@@ -84,6 +90,7 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
     b.cat.current_user = current_user;
     b.schemas(&schemas);
     b.extensions(&extensions);
+    b.collations(&collations);
     b.types(&types);
     b.sequences(&sequences);
     b.tables(&tables);
@@ -97,6 +104,11 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
     b.privileges(&privileges);
     b.depends(&depends);
     b.default_privileges(&default_privileges);
+    for row in &members {
+        let (ext, schema, name): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+        b.cat.extension_members.insert(format!("{schema}.{name}"), ext.clone());
+        b.cat.extension_members.entry(name).or_insert(ext);
+    }
     Ok(b.cat)
 }
 
@@ -140,6 +152,27 @@ impl Builder {
             self.cat.extensions.insert(
                 name.clone(),
                 Extension { name, schema: row.get("schema"), version: row.get("version") },
+            );
+        }
+    }
+
+    fn collations(&mut self, rows: &[Row]) {
+        for row in rows {
+            let name = qn(row, "schema", "name");
+            let id = ObjectId::Collation(name.clone());
+            self.oids.insert(("pg_collation", row.get("oid"), 0), id.clone());
+            self.comment(row, &id);
+            self.cat.collations.insert(
+                name.clone(),
+                Collation {
+                    name,
+                    provider: row.get("provider"),
+                    deterministic: row.get("deterministic"),
+                    lc_collate: row.get("lc_collate"),
+                    lc_ctype: row.get("lc_ctype"),
+                    locale: row.get("locale"),
+                    rules: row.get("rules"),
+                },
             );
         }
     }
@@ -398,6 +431,7 @@ impl Builder {
                     name,
                     identity_args: args,
                     kind,
+                    signature: row.get("signature"),
                     result: row.get("result"),
                     definition: definition.trim_end().to_string(),
                 },
@@ -602,4 +636,25 @@ mod tests {
         }));
         assert_eq!(acl.len(), 9);
     }
+}
+
+/// Record, in the scratch database, the read-back form of definitions that PostgreSQL
+/// does not print as a fixpoint, and return them keyed by object.
+pub async fn normalized_definitions(client: &Client) -> Result<BTreeMap<ObjectId, String>, tokio_postgres::Error> {
+    client.batch_execute(NORMALIZE).await?;
+    let rows = client.query("SELECT kind, schema_name, rel, name, normalized FROM pg_temp.schemaspec_normalized", &[]).await?;
+    let mut out = BTreeMap::new();
+    for row in rows {
+        let (kind, schema, rel, name, normalized): (String, String, Option<String>, String, String) =
+            (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+        let id = match (kind.as_str(), rel) {
+            ("constraint", Some(t)) => ObjectId::Constraint(QualifiedName::new(schema, t), name),
+            ("policy", Some(t)) => ObjectId::Policy(QualifiedName::new(schema, t), name),
+            ("index", _) => ObjectId::Index(QualifiedName::new(schema, name)),
+            ("view", _) => ObjectId::View(QualifiedName::new(schema, name)),
+            _ => continue,
+        };
+        out.insert(id, normalized);
+    }
+    Ok(out)
 }

@@ -83,6 +83,13 @@ pub fn located_error(source: &str, text: &str, stmt: &SqlStatement, e: &tokio_po
 
 /// Run every statement of `sources`, deferring those whose dependencies are missing.
 pub async fn load(client: &Client, sources: &[Source]) -> Result<usize, Error> {
+    load_with(client, sources, &mut |_| Vec::new()).await
+}
+
+/// Like `load`; when statements are stuck on missing objects, `provide` is shown their
+/// error messages and may return SQL that creates what they need (objects the files use
+/// without defining, taken from elsewhere), after which they are retried.
+pub async fn load_with(client: &Client, sources: &[Source], provide: &mut dyn FnMut(&[String]) -> Vec<String>) -> Result<usize, Error> {
     let mut pending = statements(sources)?;
     client
         .batch_execute("SET check_function_bodies = off; SET client_min_messages = warning")
@@ -103,8 +110,19 @@ pub async fn load(client: &Client, sources: &[Source]) -> Result<usize, Error> {
             return Ok(done);
         }
         if deferred.len() == before {
-            let (item, e) = &deferred[0];
-            return Err(located_error(&item.source.name, &item.source.text, &item.stmt, e));
+            let messages: Vec<String> = deferred.iter().filter_map(|(_, e)| e.as_db_error().map(|d| d.message().to_string())).collect();
+            let extra = provide(&messages);
+            let mut provided = false;
+            for sql in &extra {
+                match client.batch_execute(sql).await {
+                    Ok(()) => provided = true,
+                    Err(e) => tracing::warn!("could not provide a missing object: {}", super::db_message(&e)),
+                }
+            }
+            if !provided {
+                let (item, e) = &deferred[0];
+                return Err(located_error(&item.source.name, &item.source.text, &item.stmt, e));
+            }
         }
         pending = deferred.into_iter().map(|(i, _)| i).collect();
     }

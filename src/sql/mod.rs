@@ -59,7 +59,12 @@ pub fn object_ref(id: &ObjectId, kind: &str) -> String {
     match id {
         ObjectId::Schema(s) => format!("SCHEMA {}", ident(s)),
         ObjectId::Extension(e) => format!("EXTENSION {}", ident(e)),
-        ObjectId::Type(q) | ObjectId::Sequence(q) | ObjectId::Table(q) | ObjectId::Index(q) | ObjectId::View(q) => {
+        ObjectId::Type(q)
+        | ObjectId::Collation(q)
+        | ObjectId::Sequence(q)
+        | ObjectId::Table(q)
+        | ObjectId::Index(q)
+        | ObjectId::View(q) => {
             format!("{kind} {}", q.sql())
         }
         ObjectId::Function(q, args) => format!("{kind} {}", routine_sql(q, args, kind)),
@@ -275,6 +280,32 @@ fn alter_column(table: &QualifiedName, from: &Column, to: &Column, via_text: boo
     out
 }
 
+fn create_collation_sql(c: &Collation) -> String {
+    let mut opts = vec![format!(
+        "provider = {}",
+        match c.provider.as_str() {
+            "i" => "icu",
+            "b" => "builtin",
+            _ => "libc",
+        }
+    )];
+    match (&c.locale, &c.lc_collate, &c.lc_ctype) {
+        (Some(l), _, _) => opts.push(format!("locale = {}", literal(l))),
+        (None, Some(a), Some(b)) if a == b => opts.push(format!("locale = {}", literal(a))),
+        (None, a, b) => {
+            opts.extend(a.iter().map(|a| format!("lc_collate = {}", literal(a))));
+            opts.extend(b.iter().map(|b| format!("lc_ctype = {}", literal(b))));
+        }
+    }
+    if let Some(r) = &c.rules {
+        opts.push(format!("rules = {}", literal(r)));
+    }
+    if !c.deterministic {
+        opts.push("deterministic = false".into());
+    }
+    format!("CREATE COLLATION IF NOT EXISTS {} ({});", c.name.sql(), opts.join(", "))
+}
+
 fn create_type_sql(t: &TypeDef) -> String {
     let name = t.name.sql();
     match &t.kind {
@@ -430,6 +461,8 @@ pub fn render(change: &Change) -> Vec<Statement> {
         }
         Change::DropExtension(e) => vec![stmt(format!("DROP EXTENSION IF EXISTS {};", ident(&e.name)))],
         Change::CreateType(t) => vec![stmt(unless_exists(&type_exists(&t.name), &create_type_sql(t)))],
+        Change::CreateCollation(c) => vec![stmt(create_collation_sql(c))],
+        Change::DropCollation(c) => vec![stmt(format!("DROP COLLATION IF EXISTS {};", c.name.sql()))],
         Change::DropType(t) => {
             let kw = if matches!(t.kind, TypeKind::Domain { .. }) { "DOMAIN" } else { "TYPE" };
             vec![stmt(format!("DROP {kw} IF EXISTS {};", t.name.sql()))]
@@ -468,6 +501,16 @@ pub fn render(change: &Change) -> Vec<Statement> {
         Change::DropSequence(s) => vec![stmt(format!("DROP SEQUENCE IF EXISTS {};", s.name.sql()))],
         Change::CreateTable(t) => {
             let mut out = vec![stmt(create_table_sql(t))];
+            // Inherited columns take the parent's default and NULL-ness; where this
+            // table differs, say so (repeating the parent's is harmless).
+            for c in t.columns.iter().filter(|c| !c.local && c.identity.is_none() && c.generated.is_none()) {
+                if let Some(d) = &c.default {
+                    out.push(stmt(format!("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {d};", t.name.sql(), ident(&c.name))));
+                }
+                if c.not_null {
+                    out.push(stmt(format!("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;", t.name.sql(), ident(&c.name))));
+                }
+            }
             out.extend(table_attributes(t, None));
             out
         }
@@ -639,7 +682,7 @@ pub fn differs_from_desired(drop: &Change, create: &Change) -> Option<String> {
             )
         }
         (Change::DropFunction(old), Change::CreateFunction(new)) if old.kind != RoutineKind::Aggregate => {
-            let sig = literal(&routine_sql(&old.name, &old.identity_args, "FUNCTION"));
+            let sig = literal(&old.signature);
             format!(
                 "pg_catalog.to_regprocedure({sig}) IS NOT NULL AND pg_catalog.regexp_replace(pg_catalog.pg_get_functiondef(pg_catalog.to_regprocedure({sig})), '[[:space:]]+$', '') IS DISTINCT FROM {}",
                 literal(&new.definition)
@@ -683,10 +726,7 @@ pub fn still_exists(drop: &Change) -> Option<String> {
             literal(&constraint.name)
         ),
         Change::DropColumn { table, column } => column_exists(table, &column.name, None),
-        Change::DropFunction(f) => format!(
-            "pg_catalog.to_regprocedure({}) IS NOT NULL",
-            literal(&routine_sql(&f.name, &f.identity_args, "FUNCTION"))
-        ),
+        Change::DropFunction(f) => format!("pg_catalog.to_regprocedure({}) IS NOT NULL", literal(&f.signature)),
         Change::DropType(t) => format!("EXISTS ({})", type_exists(&t.name)),
         _ => return None,
     })
