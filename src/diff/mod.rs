@@ -749,6 +749,10 @@ impl<'a> Differ<'a> {
         ids.extend(self.live.comments.keys().filter(|id| self.desired.contains(id)));
         for id in ids {
             let want = self.desired.comments.get(id);
+            // A new extension brings its own comment with it.
+            if matches!(id, ObjectId::Extension(_)) && !self.live.contains(id) {
+                continue;
+            }
             let have = if self.created(id) { None } else { self.live.comments.get(id) };
             if want != have {
                 self.out.push(Change::SetComment {

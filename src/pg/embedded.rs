@@ -107,20 +107,25 @@ fn chown(path: &Path, user: &Option<nix::unistd::User>) -> Result<(), Error> {
     Ok(())
 }
 
+/// Where the cluster for `home` really lives: `home`, unless the server's user cannot
+/// reach it (a 0700 home directory, say); then a shared location named after it.
+fn resolve_home(home: &Path, user: &Option<nix::unistd::User>) -> PathBuf {
+    match user {
+        Some(u) if !reachable_by(home, u) => {
+            let tag = crate::history::checksum(&home.display().to_string());
+            let moved = std::env::temp_dir().join(format!("schemaspec-{}", &tag[..12]));
+            tracing::info!("{} not reachable by {}; embedded cluster in {}", home.display(), u.name, moved.display());
+            moved
+        }
+        _ => home.to_path_buf(),
+    }
+}
+
 /// Start (or reuse) the cluster under `home` (normally `<project>/.schemaspec/pg`).
 pub fn ensure(home: &Path) -> Result<Cluster, Error> {
     let bin = find_binaries()?;
     let user = server_user()?;
-    let mut home = home.to_path_buf();
-    if let Some(u) = &user {
-        if !reachable_by(&home, u) {
-            // The server cannot reach the project (a 0700 home directory, say): keep the
-            // cluster in a shared location named after the project instead.
-            let tag = crate::history::checksum(&home.display().to_string());
-            home = std::env::temp_dir().join(format!("schemaspec-{}", &tag[..12]));
-            tracing::info!("project not reachable by {}; embedded cluster in {}", u.name, home.display());
-        }
-    }
+    let home = resolve_home(home, &user);
     std::fs::create_dir_all(&home).map_err(|e| Error::Other(format!("cannot create {}: {e}", home.display())))?;
     let _ = std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755));
     chown(&home, &user)?;
@@ -200,7 +205,7 @@ fn status_running(cluster: &Cluster, user: &Option<nix::unistd::User>) -> Result
 pub fn stop(home: &Path) -> Result<bool, Error> {
     let bin = find_binaries()?;
     let user = server_user()?;
-    let data = home.join("data");
+    let data = resolve_home(home, &user).join("data");
     if !data.join("postmaster.pid").exists() {
         return Ok(false);
     }

@@ -385,7 +385,11 @@ impl Builder {
                 self.oids.insert(("pg_class", index_oid, 0), id.clone());
             }
             self.comment(row, &id);
-            let c = Constraint { name: name.clone(), kind, definition: row.get("definition"), local: row.get("local") };
+            let mut definition: String = row.get("definition");
+            if let Some(opts) = row.get::<_, Option<Vec<String>>>("index_options").filter(|o| !o.is_empty()) {
+                definition = with_index_options(&definition, &opts);
+            }
+            let c = Constraint { name: name.clone(), kind, definition, local: row.get("local") };
             if let Some(t) = self.cat.tables.get_mut(&table) {
                 t.constraints.insert(name, c);
             }
@@ -543,6 +547,18 @@ impl Builder {
         }
         self.oids.get(&(cls, oid, 0)).cloned()
     }
+}
+
+/// Put `WITH (options)` where PostgreSQL's grammar wants it in a key or exclusion
+/// constraint: before `WHERE` (exclusion) or `DEFERRABLE`/`INITIALLY`, else at the end.
+fn with_index_options(definition: &str, options: &[String]) -> String {
+    let with = format!(" WITH ({})", options.join(", "));
+    for marker in [" WHERE (", " DEFERRABLE", " INITIALLY "] {
+        if let Some(i) = definition.find(marker) {
+            return format!("{}{with}{}", &definition[..i], &definition[i..]);
+        }
+    }
+    format!("{definition}{with}")
 }
 
 /// Parse `aclitem` text (`grantee=privs/grantor`) into items, writing the owner as

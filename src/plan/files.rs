@@ -80,7 +80,33 @@ fn render_chunk(steps: Vec<&Step>) -> FileDraft {
             out += "\n";
         }
     }
-    FileDraft { slug: slug(&steps[0].description), content: out, no_transaction, hazards }
+    FileDraft { slug: chunk_slug(&steps), content: out, no_transaction, hazards }
+}
+
+/// `create_users`, `alter_users`, `drop_sessions`, `functions`, `view_active_users`...:
+/// what the file is about, from its group and what its steps do.
+fn chunk_slug(steps: &[&Step]) -> String {
+    let group = &steps[0].group;
+    let short = |q: &str| q.strip_prefix("public.").unwrap_or(q).to_string();
+    let verb = if steps.iter().any(|s| s.change.is_create() && matches!(s.change, Change::CreateTable(_) | Change::CreateView(_))) {
+        "create"
+    } else if steps.iter().all(|s| s.change.phase() == crate::diff::Phase::Drop) {
+        "drop"
+    } else {
+        "alter"
+    };
+    let text = if let Some(t) = group.strip_prefix("table ") {
+        format!("{verb}_{}", short(t))
+    } else if let Some(v) = group.strip_prefix("view ") {
+        format!("{verb}_view_{}", short(v))
+    } else if let Some(i) = group.strip_prefix("index ") {
+        format!("{verb}_index_{}", short(i))
+    } else if steps.len() == 1 {
+        steps[0].description.clone()
+    } else {
+        group.clone()
+    };
+    slug(&text)
 }
 
 /// A file-name-safe summary: lower case, `_` between words, at most 60 characters.

@@ -10,7 +10,7 @@
 pub mod files;
 
 use crate::catalog::{Catalog, ConstraintKind, ObjectId};
-use crate::diff::{self, Change, Phase};
+use crate::diff::{self, Change, EnumPosition, Phase};
 use crate::ident::QualifiedName;
 use crate::sql::{self, Statement};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -259,6 +259,20 @@ fn kind_rank(c: &Change) -> u8 {
     }
 }
 
+/// Within a kind: keys before checks before foreign keys, the order people write them.
+fn sub_rank(c: &Change) -> u8 {
+    match c {
+        Change::AddConstraint { constraint, .. } => match constraint.kind {
+            ConstraintKind::PrimaryKey => 0,
+            ConstraintKind::Unique => 1,
+            ConstraintKind::Exclusion => 2,
+            ConstraintKind::Check => 3,
+            ConstraintKind::ForeignKey => 4,
+        },
+        _ => 0,
+    }
+}
+
 /// The table (or kind) a change belongs with, for keeping related steps together.
 pub fn group_of(c: &Change) -> String {
     let table_group = |q: &QualifiedName| format!("table {q}");
@@ -274,7 +288,7 @@ pub fn group_of(c: &Change) -> String {
             | ObjectId::Constraint(q, _)
             | ObjectId::Trigger(q, _)
             | ObjectId::Policy(q, _) => table_group(&q),
-            ObjectId::Schema(_) | ObjectId::Extension(_) => "schemas".into(),
+            ObjectId::Schema(_) | ObjectId::Extension(_) => "schemas and extensions".into(),
             ObjectId::DefaultPrivileges(..) => "default privileges".into(),
             ObjectId::Type(_) | ObjectId::Collation(_) => "types".into(),
             ObjectId::Sequence(_) => "sequences".into(),
@@ -337,7 +351,7 @@ fn requires(c: &Change) -> Vec<ObjectId> {
 /// Order changes so that each runs after what it needs and before what it frees.
 pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Result<Vec<Change>, CycleError> {
     // Nodes are added in a fixed order: the same input always gives the same graph.
-    changes.sort_by_cached_key(|c| (c.phase(), kind_rank(c), c.subject(), format!("{c:?}")));
+    changes.sort_by_cached_key(|c| (c.phase(), kind_rank(c), sub_rank(c), c.subject(), format!("{c:?}")));
     changes.dedup();
     let mut graph: DiGraph<usize, ()> = DiGraph::with_capacity(changes.len(), changes.len() * 2);
     let nodes: Vec<NodeIndex> = (0..changes.len()).map(|i| graph.add_node(i)).collect();
@@ -449,6 +463,16 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
         for needed in requires(c) {
             for j in with_parent(&needed, Phase::Create) {
                 if j != i && changes[j].is_create() {
+                    edges.insert((j, i));
+                }
+            }
+        }
+    }
+    // An enum value placed next to another new value waits for it.
+    for (i, c) in changes.iter().enumerate() {
+        if let Change::AddEnumValue { name, position: EnumPosition::Before(p) | EnumPosition::After(p), .. } = c {
+            for (j, other) in changes.iter().enumerate() {
+                if matches!(other, Change::AddEnumValue { name: n, value, .. } if n == name && value == p) {
                     edges.insert((j, i));
                 }
             }

@@ -247,7 +247,15 @@ fn alter_column(table: &QualifiedName, from: &Column, to: &Column, via_text: boo
     if retype {
         let coll = to.collation.as_ref().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
         let via = if via_text { "::text" } else { "" };
-        out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} TYPE {}{coll} USING {c}{via}::{};", to.data_type, to.data_type)));
+        let alter = format!("ALTER TABLE {t} ALTER COLUMN {c} TYPE {}{coll} USING {c}{via}::{}", to.data_type, to.data_type);
+        if from.data_type != to.data_type {
+            // Even to the type it already has, ALTER TYPE trips over dependent views:
+            // a second run must see it is done.
+            let done = column_exists(table, &to.name, Some(&to.data_type));
+            out.push(stmt(when(&format!("NOT {done}"), &alter)));
+        } else {
+            out.push(stmt(format!("{alter};")));
+        }
     }
     if let Some(d) = &to.default {
         if default_changes || retype {

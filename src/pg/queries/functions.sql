@@ -36,7 +36,8 @@ LEFT JOIN pg_catalog.pg_aggregate a ON a.aggfnoid = p.oid
 WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
   AND NOT (n.nspname = ANY ($1::text[]))
   AND ($2::text[] IS NULL OR n.nspname = ANY ($2::text[]))
+  -- Members of extensions, and functions a type made for itself (range constructors).
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d
                   WHERE d.classid = 'pg_catalog.pg_proc'::regclass
-                    AND d.objid = p.oid AND d.deptype = 'e')
+                    AND d.objid = p.oid AND d.deptype IN ('e', 'i'))
 ORDER BY n.nspname, p.proname, 4

@@ -1,0 +1,11 @@
+CREATE SCHEMA reporting;
+COMMENT ON SCHEMA reporting IS 'read models';
+CREATE TABLE t (id int PRIMARY KEY, a text);
+COMMENT ON TABLE t IS 'It''s new';
+COMMENT ON COLUMN t.id IS 'key';
+COMMENT ON CONSTRAINT t_pkey ON t IS 'pk';
+CREATE FUNCTION f() RETURNS int LANGUAGE sql AS 'SELECT 1';
+COMMENT ON FUNCTION f() IS 'one';
+CREATE VIEW reporting.v AS SELECT id FROM t;
+COMMENT ON VIEW reporting.v IS 'ids';
+COMMENT ON COLUMN reporting.v.id IS 'the id';

@@ -1,0 +1,1 @@
+SELECT kept = 'stays' FROM keep WHERE id = 1

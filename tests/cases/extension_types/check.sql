@@ -1,0 +1,1 @@
+SELECT email = 'a@EXAMPLE.com' FROM people WHERE id = 1

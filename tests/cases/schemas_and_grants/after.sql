@@ -1,0 +1,10 @@
+DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'schemaspec_test_reader') THEN CREATE ROLE schemaspec_test_reader; END IF; END $$;
+CREATE SCHEMA app;
+GRANT USAGE ON SCHEMA app TO schemaspec_test_reader;
+CREATE TABLE app.things (id int PRIMARY KEY, name text);
+GRANT SELECT, INSERT ON app.things TO schemaspec_test_reader WITH GRANT OPTION;
+CREATE TABLE public.t (id int, secret text);
+GRANT SELECT (id) ON public.t TO schemaspec_test_reader;
+CREATE FUNCTION app.hello() RETURNS text LANGUAGE sql AS $$ SELECT 'hi' $$;
+REVOKE EXECUTE ON FUNCTION app.hello() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION app.hello() TO schemaspec_test_reader;

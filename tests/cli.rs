@@ -1,0 +1,128 @@
+//! The commands as a user runs them: output, files and exit codes.
+
+mod common;
+
+use common::{Project, TestDb};
+
+const SCHEMA: &str = "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL);\n";
+
+#[test]
+fn init_scaffolds_and_never_overwrites() {
+    let p = Project::new();
+    std::fs::remove_dir_all(p.path().join("schema")).unwrap();
+    let first = p.run_raw(&["init"]).ok();
+    assert!(first.stdout.contains("created schemaspec.toml"), "{}", first.stdout);
+    assert!(p.path().join("schema/schema.sql").exists());
+    assert!(p.path().join("generated").is_dir());
+    assert!(p.read(".gitignore").contains(".schemaspec/"));
+    p.write("schemaspec.toml", "# mine\n");
+    let second = p.run_raw(&["init"]).ok();
+    assert!(second.stdout.contains("exists  schemaspec.toml"), "{}", second.stdout);
+    assert_eq!(p.read("schemaspec.toml"), "# mine\n");
+    assert_eq!(p.read(".gitignore").matches(".schemaspec/").count(), 1);
+}
+
+#[test]
+fn plan_exit_codes_follow_the_contract() {
+    let db = TestDb::new("cli_plan");
+    let p = Project::new();
+    p.write("schema/notes.sql", SCHEMA);
+    let changes = p.run(&db, &["plan", "--exit-code"]).code(2);
+    assert!(changes.stdout.starts_with("Plan: 2 changes"), "{}", changes.stdout);
+    assert!(changes.stdout.contains("CREATE TABLE IF NOT EXISTS public.notes"), "{}", changes.stdout);
+    // Without --exit-code a plan with changes still succeeds.
+    p.run(&db, &["plan"]).ok();
+    db.exec(SCHEMA);
+    let none = p.run(&db, &["plan", "--exit-code"]).ok();
+    assert_eq!(none.stdout.trim(), "No changes: the database matches the schema.");
+}
+
+#[test]
+fn plan_json_is_machine_readable() {
+    let db = TestDb::new("cli_json");
+    let p = Project::new();
+    db.exec("CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL, old text);");
+    p.write("schema/notes.sql", SCHEMA);
+    let out = p.run(&db, &["plan", "--format", "json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&out.stdout).expect("valid JSON");
+    assert_eq!(v["changes"], 1);
+    assert_eq!(v["hazards"][0], "deletes_data");
+    assert_eq!(v["steps"][0]["description"], "drop column public.notes.old");
+    assert_eq!(v["steps"][0]["statements"][0], "ALTER TABLE public.notes DROP COLUMN IF EXISTS old;");
+}
+
+#[test]
+fn generate_apply_status_round_trip() {
+    let db = TestDb::new("cli_cycle");
+    let p = Project::new();
+    p.write("schema/notes.sql", SCHEMA);
+    let gen = p.run(&db, &["generate"]).ok();
+    assert!(gen.stdout.contains("proved on a scratch database"), "{}", gen.stdout);
+    let files = p.migrations();
+    assert_eq!(files.len(), 1);
+    assert!(p.read("generated/schemaspec.sum").starts_with("h1:"));
+
+    let pending = p.run(&db, &["status"]).code(2);
+    assert!(pending.stdout.contains("0 applied, 1 pending"), "{}", pending.stdout);
+
+    let applied = p.run(&db, &["apply"]).ok();
+    assert!(applied.stdout.contains("1 migration(s) applied."), "{}", applied.stdout);
+    assert_eq!(db.query("SELECT count(*) FROM schemaspec.schema_migrations WHERE success AND execution_time_ms IS NOT NULL"), "1");
+    let row = db.query("SELECT name || ' ' || length(checksum) || ' ' || (applied_by = current_user) FROM schemaspec.schema_migrations");
+    assert!(row.ends_with(" 64 true"), "{row}");
+
+    let clean = p.run(&db, &["status", "--format", "json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&clean.stdout).unwrap();
+    assert_eq!(v["clean"], true);
+    assert_eq!(v["migrations"][0]["state"], "applied");
+
+    // A second apply has nothing to do; a second generate has nothing to write.
+    assert!(p.run(&db, &["apply"]).ok().stdout.contains("Nothing to apply"));
+    assert!(p.run(&db, &["generate"]).ok().stdout.contains("No changes"));
+    assert_eq!(p.migrations().len(), 1);
+}
+
+#[test]
+fn generate_refuses_data_loss_without_consent() {
+    let db = TestDb::new("cli_hazard");
+    db.exec("CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL, old text); INSERT INTO notes VALUES (1, 'x', 'y');");
+    let p = Project::new();
+    p.write("schema/notes.sql", SCHEMA);
+    let refused = p.run(&db, &["generate"]).code(1);
+    assert!(refused.stderr.contains("deletes_data: drop column public.notes.old"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("--allow-hazards"), "{}", refused.stderr);
+    assert!(p.migrations().is_empty(), "nothing may be written");
+    p.run(&db, &["generate", "--allow-hazards", "deletes_data"]).ok();
+    let header = std::fs::read_to_string(&p.migrations()[0]).unwrap();
+    assert!(header.contains("-- hazards: deletes_data"), "{header}");
+}
+
+#[test]
+fn versions_stay_unique_when_generating_twice_in_one_second() {
+    let db = TestDb::new("cli_versions");
+    let p = Project::new();
+    p.write("schema/a.sql", "CREATE TABLE a (id int);\n");
+    p.run(&db, &["generate", "--from-history"]).ok();
+    p.write("schema/a.sql", "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\n");
+    p.run(&db, &["generate", "--from-history"]).ok();
+    let names: Vec<String> = p.migrations().iter().map(|f| f.file_name().unwrap().to_string_lossy()[..14].to_string()).collect();
+    assert_eq!(names.len(), 2);
+    assert!(names[0] < names[1], "{names:?}");
+}
+
+#[test]
+fn enum_additions_get_a_file_of_their_own_outside_a_transaction() {
+    let db = TestDb::new("cli_enum");
+    db.exec("CREATE TYPE mood AS ENUM ('ok'); CREATE TABLE t (m mood);");
+    let p = Project::new();
+    p.write("schema/s.sql", "CREATE TYPE mood AS ENUM ('ok', 'great');\nCREATE TABLE t (m mood DEFAULT 'great');\n");
+    p.run(&db, &["generate"]).ok();
+    let files: Vec<String> = p.migrations().iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
+    assert_eq!(files.len(), 2, "{files:?}");
+    assert!(files[0].starts_with("-- schemaspec:no-transaction\n"), "{}", files[0]);
+    assert!(files[0].contains("ADD VALUE IF NOT EXISTS 'great' AFTER 'ok'"));
+    assert!(!files[1].contains("no-transaction"));
+    p.run(&db, &["apply"]).ok();
+    assert_eq!(db.query("SELECT count(*) FROM schemaspec.schema_migrations WHERE success"), "2");
+    p.run(&db, &["plan", "--exit-code"]).ok();
+}

@@ -1,0 +1,199 @@
+//! Test harness: one PostgreSQL server for the whole test run (started on first use
+//! and shared by every test process through a file lock: nextest runs each test in its
+//! own process), and uniquely named databases that each test creates and drops.
+#![allow(dead_code)]
+
+use schemaspec::pg::embedded;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::OnceLock;
+
+/// The directory whose `.schemaspec/pg` holds the shared test cluster; `.ci/run` stops
+/// it with `schemaspec -C <this> embedded stop`.
+pub fn cluster_project() -> PathBuf {
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-cluster")
+}
+
+fn cluster() -> &'static embedded::Cluster {
+    static CLUSTER: OnceLock<embedded::Cluster> = OnceLock::new();
+    CLUSTER.get_or_init(|| {
+        let home = cluster_project().join(".schemaspec").join("pg");
+        embedded::ensure(&home).unwrap_or_else(|e| panic!("cannot start the test PostgreSQL: {e} ({:?})", e.hint()))
+    })
+}
+
+/// Connection string of the `postgres` database (for scratch databases).
+pub fn admin_url() -> String {
+    cluster().url("postgres")
+}
+
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+}
+
+/// Run SQL (several statements allowed) against a connection string.
+pub fn exec(url: &str, sql: &str) {
+    runtime().block_on(async {
+        let client = connect(url).await;
+        client.batch_execute(sql).await.unwrap_or_else(|e| panic!("SQL failed: {}\n{sql}", schemaspec::pg::db_message(&e)));
+    })
+}
+
+/// First column of the first row, as text.
+pub fn query_text(url: &str, sql: &str) -> String {
+    runtime().block_on(async {
+        let client = connect(url).await;
+        let rows = client.simple_query(sql).await.unwrap_or_else(|e| panic!("query failed: {e}\n{sql}"));
+        rows.iter()
+            .find_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => Some(r.get(0).unwrap_or("NULL").to_string()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    })
+}
+
+async fn connect(url: &str) -> tokio_postgres::Client {
+    let target = schemaspec::pg::Target::parse(url).unwrap();
+    schemaspec::pg::connect(&target).await.unwrap()
+}
+
+/// A database of its own for one test, dropped when it goes out of scope.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    pub fn new(prefix: &str) -> TestDb {
+        static N: AtomicU32 = AtomicU32::new(0);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let name = format!("t_{prefix}_{}_{}_{nanos:x}", std::process::id(), N.fetch_add(1, Ordering::Relaxed))
+            .to_ascii_lowercase()
+            .replace(|c: char| !c.is_ascii_alphanumeric() && c != '_', "_");
+        exec(&admin_url(), &format!("CREATE DATABASE \"{name}\" TEMPLATE template0"));
+        TestDb { url: cluster().url(&name), name }
+    }
+
+    pub fn exec(&self, sql: &str) {
+        exec(&self.url, sql)
+    }
+
+    /// Load SQL the way schemaspec loads schema files (any order, deferred retries).
+    pub fn load(&self, sql: &str) {
+        runtime().block_on(async {
+            let client = connect(&self.url).await;
+            let sources = [schemaspec::pg::load::Source { name: "after.sql".into(), text: sql.to_string() }];
+            schemaspec::pg::load::load(&client, &sources).await.unwrap_or_else(|e| panic!("loading failed: {e}"));
+        })
+    }
+
+    pub fn query(&self, sql: &str) -> String {
+        query_text(&self.url, sql)
+    }
+
+    /// The catalog schemaspec reads from this database (tracking schema excluded).
+    pub fn catalog(&self) -> schemaspec::catalog::Catalog {
+        runtime().block_on(async {
+            let client = connect(&self.url).await;
+            let scope = schemaspec::pg::introspect::Scope { exclude: vec!["schemaspec".into()], only: None };
+            schemaspec::pg::introspect::read_catalog(&client, &scope).await.unwrap()
+        })
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let sql = format!("DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)", self.name);
+        let _ = runtime().block_on(async { connect(&admin_url()).await.batch_execute(&sql).await });
+    }
+}
+
+/// A throwaway schemaspec project directory.
+pub struct Project {
+    pub dir: tempfile::TempDir,
+}
+
+impl Project {
+    pub fn new() -> Project {
+        let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("projects");
+        std::fs::create_dir_all(&base).unwrap();
+        let dir = tempfile::Builder::new().prefix("proj").tempdir_in(base).unwrap();
+        std::fs::create_dir_all(dir.path().join("schema")).unwrap();
+        Project { dir }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(&self, rel: &str, content: &str) {
+        let p = self.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+
+    pub fn read(&self, rel: &str) -> String {
+        std::fs::read_to_string(self.path().join(rel)).unwrap()
+    }
+
+    /// Migration files in generated/, sorted.
+    pub fn migrations(&self) -> Vec<PathBuf> {
+        let mut v: Vec<PathBuf> = std::fs::read_dir(self.path().join("generated"))
+            .map(|rd| rd.flatten().map(|e| e.path()).filter(|p| p.extension().is_some_and(|e| e == "sql")).collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
+    /// Run the CLI in this project against `db`, with scratch databases on the test server.
+    pub fn run(&self, db: &TestDb, args: &[&str]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_schemaspec"));
+        cmd.current_dir(self.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("SCHEMASPEC_DEV_URL")
+            .arg("--database-url")
+            .arg(&db.url)
+            .arg("--dev-url")
+            .arg(admin_url())
+            .args(args);
+        Run::from(cmd.output().unwrap())
+    }
+
+    /// Run the CLI with exactly these arguments (no URLs added).
+    pub fn run_raw(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_schemaspec"));
+        cmd.current_dir(self.path()).env_remove("DATABASE_URL").env_remove("SCHEMASPEC_DEV_URL").args(args);
+        Run::from(cmd.output().unwrap())
+    }
+}
+
+/// What a CLI run printed and how it exited.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl From<Output> for Run {
+    fn from(o: Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+}
+
+impl Run {
+    pub fn ok(self) -> Run {
+        assert_eq!(self.code, 0, "expected success\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+
+    pub fn code(self, code: i32) -> Run {
+        assert_eq!(self.code, code, "expected exit {code}\nstdout:\n{}\nstderr:\n{}", self.stdout, self.stderr);
+        self
+    }
+}
