@@ -61,7 +61,9 @@ impl Config {
     pub fn load(root: &Path, overrides: Overrides) -> Result<Config, Error> {
         let path = root.join(CONFIG_FILE);
         let file: FileConfig = match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| Error::Config { path: path.clone(), message: e.to_string() })?,
+            Ok(text) => {
+                toml::from_str(&text).map_err(|e| Error::Config { path: path.clone(), message: e.to_string() })?
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileConfig::default(),
             Err(e) => return Err(Error::Config { path, message: e.to_string() }),
         };
@@ -93,7 +95,9 @@ impl Config {
             database_url: overrides.database_url.or(file.database_url).filter(|s| !s.is_empty()),
             dev_url: overrides.dev_url.or(file.dev_url).filter(|s| !s.is_empty()),
             schema_dirs: schema_dirs.into_iter().map(resolve).collect(),
-            migrations_dir: resolve(overrides.migrations_dir.or(file.migrations_dir).unwrap_or_else(|| PathBuf::from("generated"))),
+            migrations_dir: resolve(
+                overrides.migrations_dir.or(file.migrations_dir).unwrap_or_else(|| PathBuf::from("generated")),
+            ),
             tracking_schema,
             tracking_table,
             schemas: if overrides.schemas.is_empty() { file.schemas.unwrap_or_default() } else { overrides.schemas },
@@ -112,10 +116,7 @@ impl Config {
     pub fn scope(&self) -> crate::pg::introspect::Scope {
         let mut exclude = self.exclude_schemas.clone();
         exclude.push(self.tracking_schema.clone());
-        crate::pg::introspect::Scope {
-            exclude,
-            only: (!self.schemas.is_empty()).then(|| self.schemas.clone()),
-        }
+        crate::pg::introspect::Scope { exclude, only: (!self.schemas.is_empty()).then(|| self.schemas.clone()) }
     }
 }
 

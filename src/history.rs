@@ -82,9 +82,13 @@ pub fn sum_file(files: &[LocalMigration]) -> String {
 pub enum SumProblem {
     Missing,
     /// The first file whose chain entry does not match (edited, inserted or reordered).
-    Mismatch { file: String },
+    Mismatch {
+        file: String,
+    },
     /// A file listed in the sum file that is not in the directory.
-    Removed { file: String },
+    Removed {
+        file: String,
+    },
 }
 
 pub fn verify_sum(files: &[LocalMigration], sum: Option<&str>) -> Option<SumProblem> {
@@ -186,7 +190,10 @@ mod tests {
         assert_eq!(verify_sum(&files, Some(&sum)), None);
         let edited = vec![m("20260101000000", "a2"), m("20260101000001", "b")];
         assert_eq!(verify_sum(&edited, Some(&sum)), Some(SumProblem::Mismatch { file: "20260101000000_x.sql".into() }));
-        assert_eq!(verify_sum(&files[..1], Some(&sum)), Some(SumProblem::Removed { file: "20260101000001_x.sql".into() }));
+        assert_eq!(
+            verify_sum(&files[..1], Some(&sum)),
+            Some(SumProblem::Removed { file: "20260101000001_x.sql".into() })
+        );
         assert_eq!(verify_sum(&files, None), Some(SumProblem::Missing));
     }
 
@@ -194,13 +201,28 @@ mod tests {
     fn reconcile_states() {
         let local = vec![m("20260101000000", "a"), m("20260101000001", "b"), m("20260101000003", "d")];
         let applied = vec![
-            AppliedMigration { version: "20260101000000".into(), name: "x".into(), checksum: checksum("changed"), success: true },
-            AppliedMigration { version: "20260101000002".into(), name: "y".into(), checksum: "c".into(), success: true },
+            AppliedMigration {
+                version: "20260101000000".into(),
+                name: "x".into(),
+                checksum: checksum("changed"),
+                success: true,
+            },
+            AppliedMigration {
+                version: "20260101000002".into(),
+                name: "y".into(),
+                checksum: "c".into(),
+                success: true,
+            },
         ];
         let states: Vec<MigrationState> = reconcile(&local, &applied).into_iter().map(|s| s.state).collect();
         assert_eq!(
             states,
-            vec![MigrationState::Modified, MigrationState::OutOfOrder, MigrationState::MissingLocally, MigrationState::Pending]
+            vec![
+                MigrationState::Modified,
+                MigrationState::OutOfOrder,
+                MigrationState::MissingLocally,
+                MigrationState::Pending
+            ]
         );
     }
 }

@@ -120,16 +120,21 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
     let config = Config::load(&root, overrides)?;
     match cli.command {
         Command::Init => cmd::init::run(&config, out),
-        Command::Plan { format, exit_code } => cmd::plan::run(&config, &cmd::plan::Args { format, exit_code }, out).await,
+        Command::Plan { format, exit_code } => {
+            cmd::plan::run(&config, &cmd::plan::Args { format, exit_code }, out).await
+        }
         Command::Generate { from_history, allow_hazards, max_file_lines } => {
             cmd::generate::run(&config, &cmd::generate::Args { from_history, allow_hazards, max_file_lines }, out).await
         }
-        Command::Apply { allow_out_of_order } => cmd::apply::run(&config, &cmd::apply::Args { allow_out_of_order }, out).await,
+        Command::Apply { allow_out_of_order } => {
+            cmd::apply::run(&config, &cmd::apply::Args { allow_out_of_order }, out).await
+        }
         Command::Status { format } => cmd::status::run(&config, &cmd::status::Args { format }, out).await,
         Command::Hash => {
             let dir = schemaspec::migrations::read(&config.migrations_dir)?;
             schemaspec::migrations::write(&dir, &[])?;
-            writeln!(out, "wrote {}/schemaspec.sum ({} files)", config.migrations_dir.display(), dir.migrations.len()).map_err(cmd::io)?;
+            writeln!(out, "wrote {}/schemaspec.sum ({} files)", config.migrations_dir.display(), dir.migrations.len())
+                .map_err(cmd::io)?;
             Ok(0)
         }
         Command::Embedded { action: EmbeddedAction::Start } => {
@@ -147,7 +152,9 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
 
 fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("SCHEMASPEC_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SCHEMASPEC_LOG").unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();

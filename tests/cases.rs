@@ -36,14 +36,21 @@ fn run_case(dir: &Path) -> Result<(), String> {
         .map(|s| {
             let hazards: Vec<&str> = s["hazards"].as_array().unwrap().iter().map(|h| h.as_str().unwrap()).collect();
             let d = s["description"].as_str().unwrap().to_string();
-            if hazards.is_empty() { d } else { format!("{d}  [{}]", hazards.join(", ")) }
+            if hazards.is_empty() {
+                d
+            } else {
+                format!("{d}  [{}]", hazards.join(", "))
+            }
         })
         .collect();
     let got = steps.join("\n") + "\n";
     if std::env::var_os("SCHEMASPEC_BLESS").is_some() {
         std::fs::write(dir.join("plan.txt"), &got).unwrap();
     } else if read("plan.txt").as_deref() != Some(got.as_str()) {
-        return Err(format!("plan differs from plan.txt:\n--- expected\n{}\n--- got\n{got}", read("plan.txt").unwrap_or_default()));
+        return Err(format!(
+            "plan differs from plan.txt:\n--- expected\n{}\n--- got\n{got}",
+            read("plan.txt").unwrap_or_default()
+        ));
     }
 
     let gen = project.run(&live, &["generate", "--allow-hazards", "all"]);
@@ -60,7 +67,10 @@ fn run_case(dir: &Path) -> Result<(), String> {
     reference.load(&after);
     let changes = schemaspec::diff::diff(&live.catalog(), &reference.catalog());
     if !changes.is_empty() {
-        return Err(format!("after apply, the database differs from after.sql: {:?}", changes.iter().map(schemaspec::plan::describe).collect::<Vec<_>>()));
+        return Err(format!(
+            "after apply, the database differs from after.sql: {:?}",
+            changes.iter().map(schemaspec::plan::describe).collect::<Vec<_>>()
+        ));
     }
 
     // Running every generated file again changes nothing.
@@ -71,7 +81,8 @@ fn run_case(dir: &Path) -> Result<(), String> {
         let result = runtime.block_on(async {
             let target = schemaspec::pg::Target::parse(&live.url).unwrap();
             let client = schemaspec::pg::connect(&target).await.unwrap();
-            let m = schemaspec::history::LocalMigration::new(&file.file_name().unwrap().to_string_lossy(), sql).unwrap();
+            let m =
+                schemaspec::history::LocalMigration::new(&file.file_name().unwrap().to_string_lossy(), sql).unwrap();
             let t = schemaspec::pg::apply::Timeouts { lock_timeout: "10s".into(), statement_timeout: "0".into() };
             schemaspec::pg::apply::run_file(&client, &m, None, &t).await
         });
@@ -79,7 +90,10 @@ fn run_case(dir: &Path) -> Result<(), String> {
     }
     let again = schemaspec::diff::diff(&settled, &live.catalog());
     if !again.is_empty() {
-        return Err(format!("re-running the files changed: {:?}", again.iter().map(schemaspec::plan::describe).collect::<Vec<_>>()));
+        return Err(format!(
+            "re-running the files changed: {:?}",
+            again.iter().map(schemaspec::plan::describe).collect::<Vec<_>>()
+        ));
     }
     let replan = project.run(&live, &["plan", "--exit-code"]);
     if replan.code != 0 {
@@ -98,7 +112,8 @@ fn run_case(dir: &Path) -> Result<(), String> {
 #[test]
 fn diff_cases() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("cases");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut dirs: Vec<_> =
+        std::fs::read_dir(&root).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     assert!(dirs.len() >= 10, "expected the case folders under {}", root.display());
     let only = std::env::var("SCHEMASPEC_CASE").ok();

@@ -67,7 +67,10 @@ fn generate_apply_status_round_trip() {
 
     let applied = p.run(&db, &["apply"]).ok();
     assert!(applied.stdout.contains("1 migration(s) applied."), "{}", applied.stdout);
-    assert_eq!(db.query("SELECT count(*) FROM schemaspec.schema_migrations WHERE success AND execution_time_ms IS NOT NULL"), "1");
+    assert_eq!(
+        db.query("SELECT count(*) FROM schemaspec.schema_migrations WHERE success AND execution_time_ms IS NOT NULL"),
+        "1"
+    );
     let row = db.query("SELECT name || ' ' || length(checksum) || ' ' || (applied_by = current_user) FROM schemaspec.schema_migrations");
     assert!(row.ends_with(" 64 true"), "{row}");
 
@@ -105,7 +108,8 @@ fn versions_stay_unique_when_generating_twice_in_one_second() {
     p.run(&db, &["generate", "--from-history"]).ok();
     p.write("schema/a.sql", "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\n");
     p.run(&db, &["generate", "--from-history"]).ok();
-    let names: Vec<String> = p.migrations().iter().map(|f| f.file_name().unwrap().to_string_lossy()[..14].to_string()).collect();
+    let names: Vec<String> =
+        p.migrations().iter().map(|f| f.file_name().unwrap().to_string_lossy()[..14].to_string()).collect();
     assert_eq!(names.len(), 2);
     assert!(names[0] < names[1], "{names:?}");
 }

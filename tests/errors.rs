@@ -62,7 +62,13 @@ fn edited_applied_migration_stops_apply() {
 fn unreachable_database_is_named_without_its_password() {
     let p = Project::new();
     p.write("schema/a.sql", "CREATE TABLE t (id int);\n");
-    let r = p.run_raw(&["--database-url", "postgres://app:hunter2@127.0.0.1:1/app?connect_timeout=2", "--dev-url", &common::admin_url(), "status"]);
+    let r = p.run_raw(&[
+        "--database-url",
+        "postgres://app:hunter2@127.0.0.1:1/app?connect_timeout=2",
+        "--dev-url",
+        &common::admin_url(),
+        "status",
+    ]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("cannot connect to postgres://app:***@127.0.0.1:1/app"), "{}", r.stderr);
     assert!(r.stderr.contains("hint:"), "{}", r.stderr);
@@ -79,8 +85,16 @@ fn failing_migration_rolls_back_and_says_what_was_applied() {
     let r = p.run(&db, &["apply"]).code(1);
     assert!(r.stdout.contains("applied 20260101000000_ok.sql"), "{}", r.stdout);
     assert!(r.stdout.contains("not applied: 20260101000001_bad.sql"), "{}", r.stdout);
-    assert!(r.stderr.contains("20260101000001_bad.sql:2:13: ERROR: relation \"missing\" does not exist"), "{}", r.stderr);
-    assert_eq!(db.query("SELECT count(*) FROM pg_class WHERE relname = 'half'"), "0", "the failed file is rolled back whole");
+    assert!(
+        r.stderr.contains("20260101000001_bad.sql:2:13: ERROR: relation \"missing\" does not exist"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        db.query("SELECT count(*) FROM pg_class WHERE relname = 'half'"),
+        "0",
+        "the failed file is rolled back whole"
+    );
     assert_eq!(db.query("SELECT string_agg(version, ',') FROM schemaspec.schema_migrations"), "20260101000000");
 }
 

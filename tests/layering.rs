@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-const FORBIDDEN: &[&str] = &["tokio_postgres", "crate::pg", "crate::migrations", "std::fs", "std::process", "std::net", "tokio::"];
+const FORBIDDEN: &[&str] =
+    &["tokio_postgres", "crate::pg", "crate::migrations", "std::fs", "std::process", "std::net", "tokio::"];
 
 fn check(path: &Path, problems: &mut Vec<String>) {
     if path.is_dir() {

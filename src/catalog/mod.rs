@@ -38,7 +38,9 @@ impl ObjectId {
     /// or a view (which one, only a catalog knows); constraints and policies to tables.
     pub fn parents(&self) -> Vec<ObjectId> {
         match self {
-            ObjectId::Column(t, _) | ObjectId::Trigger(t, _) => vec![ObjectId::Table(t.clone()), ObjectId::View(t.clone())],
+            ObjectId::Column(t, _) | ObjectId::Trigger(t, _) => {
+                vec![ObjectId::Table(t.clone()), ObjectId::View(t.clone())]
+            }
             ObjectId::Constraint(t, _) | ObjectId::Policy(t, _) => vec![ObjectId::Table(t.clone())],
             ObjectId::Schema(_)
             | ObjectId::Extension(_)
@@ -172,7 +174,9 @@ pub struct TypeDef {
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum TypeKind {
-    Enum { labels: Vec<String> },
+    Enum {
+        labels: Vec<String>,
+    },
     Domain {
         base: String,
         collation: Option<String>,
@@ -181,7 +185,9 @@ pub enum TypeKind {
         /// (name, definition) of each CHECK constraint, by name.
         checks: Vec<(String, String)>,
     },
-    Composite { attributes: Vec<(String, String)> },
+    Composite {
+        attributes: Vec<(String, String)>,
+    },
     Range {
         subtype: String,
         /// Extra options as `key = value` SQL fragments (subtype_opclass, collation, ...).
@@ -425,7 +431,9 @@ impl Catalog {
             ObjectId::View(q) => self.views.contains_key(q),
             ObjectId::Trigger(q, n) => self.triggers.contains_key(&(q.clone(), n.clone())),
             ObjectId::Policy(q, n) => self.policies.contains_key(&(q.clone(), n.clone())),
-            ObjectId::DefaultPrivileges(r, s, t) => self.default_privileges.contains_key(&(r.clone(), s.clone(), t.clone())),
+            ObjectId::DefaultPrivileges(r, s, t) => {
+                self.default_privileges.contains_key(&(r.clone(), s.clone(), t.clone()))
+            }
         }
     }
 
@@ -512,7 +520,11 @@ impl Catalog {
 
     /// The part of this catalog that `ids` name, with the schemas they live in.
     pub fn subset(&self, ids: &BTreeSet<ObjectId>) -> Catalog {
-        let mut c = Catalog { server_version: self.server_version, current_user: self.current_user.clone(), ..Catalog::default() };
+        let mut c = Catalog {
+            server_version: self.server_version,
+            current_user: self.current_user.clone(),
+            ..Catalog::default()
+        };
         let mut schemas: BTreeSet<String> = BTreeSet::new();
         for id in ids {
             match id {

@@ -17,7 +17,9 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         return Err(Error::SumMismatch { dir: dir_name, detail: format!("{problem:?}") });
     }
     if let Some(v) = dir.duplicate_versions().first() {
-        return Err(Error::Other(format!("two migration files in {dir_name} have version {v}; give one of them a new version")));
+        return Err(Error::Other(format!(
+            "two migration files in {dir_name} have version {v}; give one of them a new version"
+        )));
     }
     for s in &dir.strays {
         writeln!(out, "warning: skipping {s} in {dir_name} (not a migration file name)").map_err(io)?;
@@ -49,7 +51,11 @@ async fn apply_locked(
             MigrationState::Modified => {
                 let f = file.expect("modified files exist locally");
                 let a = applied.iter().find(|a| a.version == s.version).expect("and in the database");
-                return Err(Error::ChecksumMismatch { file: f.file_name.clone(), applied: a.checksum.clone(), local: f.checksum.clone() });
+                return Err(Error::ChecksumMismatch {
+                    file: f.file_name.clone(),
+                    applied: a.checksum.clone(),
+                    local: f.checksum.clone(),
+                });
             }
             MigrationState::Failed => {
                 return Err(Error::DirtyMigration { version: s.version.clone(), name: s.name.clone() });
@@ -61,7 +67,14 @@ async fn apply_locked(
                 )));
             }
             MigrationState::MissingLocally => {
-                writeln!(out, "warning: {} ({}) is applied but not in {}", s.version, s.name, config.migrations_dir.display()).map_err(io)?;
+                writeln!(
+                    out,
+                    "warning: {} ({}) is applied but not in {}",
+                    s.version,
+                    s.name,
+                    config.migrations_dir.display()
+                )
+                .map_err(io)?;
             }
             MigrationState::Applied | MigrationState::Pending | MigrationState::OutOfOrder => {}
         }
@@ -75,7 +88,8 @@ async fn apply_locked(
         writeln!(out, "Nothing to apply: {} migration(s) already applied.", applied.len()).map_err(io)?;
         return Ok(EXIT_OK);
     }
-    let timeouts = Timeouts { lock_timeout: config.lock_timeout.clone(), statement_timeout: config.statement_timeout.clone() };
+    let timeouts =
+        Timeouts { lock_timeout: config.lock_timeout.clone(), statement_timeout: config.statement_timeout.clone() };
     for (i, m) in pending.iter().enumerate() {
         match run_file(client, m, Some(tracking), &timeouts).await {
             Ok(took) => writeln!(out, "applied {} ({} ms)", m.file_name, took.as_millis()).map_err(io)?,

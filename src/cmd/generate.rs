@@ -43,13 +43,19 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let allowed = parse_hazards(&args.allow_hazards)?;
     let dir = migrations::read(&config.migrations_dir)?;
     if let Some(v) = dir.duplicate_versions().first() {
-        return Err(Error::Other(format!("two migration files have version {v}; give one of them a new version first")));
+        return Err(Error::Other(format!(
+            "two migration files have version {v}; give one of them a new version first"
+        )));
     }
     if let Some(problem) = history::verify_sum(&dir.migrations, dir.sum.as_deref()) {
-        return Err(Error::SumMismatch { dir: config.migrations_dir.display().to_string(), detail: format!("{problem:?}") });
+        return Err(Error::SumMismatch {
+            dir: config.migrations_dir.display().to_string(),
+            detail: format!("{problem:?}"),
+        });
     }
     for s in &dir.strays {
-        writeln!(out, "warning: ignoring {} in {} (not a migration file name)", s, config.migrations_dir.display()).map_err(io)?;
+        writeln!(out, "warning: ignoring {} in {} (not a migration file name)", s, config.migrations_dir.display())
+            .map_err(io)?;
     }
     let dev = dev_target(config).await?;
     let scope = config.scope();
@@ -70,11 +76,17 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     } else {
         let target = live_target(config).await?;
         let client = pg::connect(&target).await?;
-        let tracking = crate::pg::apply::Tracking { schema: config.tracking_schema.clone(), table: config.tracking_table.clone() };
+        let tracking =
+            crate::pg::apply::Tracking { schema: config.tracking_schema.clone(), table: config.tracking_table.clone() };
         let applied = tracking.applied(&client).await?;
         taken.extend(applied.iter().map(|a| a.version.clone()));
         let applied_versions: BTreeSet<&str> = applied.iter().map(|a| a.version.as_str()).collect();
-        let pending: Vec<&str> = dir.migrations.iter().filter(|m| !applied_versions.contains(m.version.as_str())).map(|m| m.file_name.as_str()).collect();
+        let pending: Vec<&str> = dir
+            .migrations
+            .iter()
+            .filter(|m| !applied_versions.contains(m.version.as_str()))
+            .map(|m| m.file_name.as_str())
+            .collect();
         if !pending.is_empty() {
             return Err(Error::Other(format!(
                 "{} migration file(s) are not applied to {} yet ({}); run `schemaspec apply` first, or `schemaspec generate --from-history` to diff against the files instead of the database",
@@ -97,7 +109,12 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let refused: Vec<String> = plan
         .steps
         .iter()
-        .flat_map(|s| s.hazards.iter().filter(|h| h.needs_consent() && !allowed.contains(h)).map(move |h| format!("{h}: {}", s.description)))
+        .flat_map(|s| {
+            s.hazards
+                .iter()
+                .filter(|h| h.needs_consent() && !allowed.contains(h))
+                .map(move |h| format!("{h}: {}", s.description))
+        })
         .collect();
     if !refused.is_empty() {
         return Err(Error::HazardsNotAllowed(format!("\n  {}", refused.join("\n  "))));
@@ -131,8 +148,13 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         };
         writeln!(out, "wrote {}{h}", path.strip_prefix(&config.root).unwrap_or(path).display()).map_err(io)?;
     }
-    writeln!(out, "{} file(s), {} change(s); proved on a scratch database (applied, compared, re-run).", new.len(), plan.steps.len())
-        .map_err(io)?;
+    writeln!(
+        out,
+        "{} file(s), {} change(s); proved on a scratch database (applied, compared, re-run).",
+        new.len(),
+        plan.steps.len()
+    )
+    .map_err(io)?;
     Ok(EXIT_OK)
 }
 
@@ -163,7 +185,8 @@ async fn prove(
         } else {
             // A copy of the live schema, rendered by the engine itself.
             let plan = plan::build(&Catalog::default(), &base_copy).map_err(|e| Error::Cycle(e.members))?;
-            let sql: Vec<String> = plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.sql.clone())).collect();
+            let sql: Vec<String> =
+                plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.sql.clone())).collect();
             let source = load::Source { name: "<copy of the live schema>".into(), text: sql.join("\n") };
             if let Err(e) = load::load(&client, std::slice::from_ref(&source)).await {
                 warning = Some(format!("the live schema could not be copied to the scratch database ({e})"));

@@ -55,7 +55,8 @@ pub fn run(config: &Config, out: &mut dyn Write) -> Result<i32, Error> {
     let current = std::fs::read_to_string(&gitignore).unwrap_or_default();
     if !current.lines().any(|l| l.trim() == ".schemaspec/") {
         let sep = if current.is_empty() || current.ends_with('\n') { "" } else { "\n" };
-        std::fs::write(&gitignore, format!("{current}{sep}.schemaspec/\n")).map_err(|e| Error::Other(format!("{}: {e}", gitignore.display())))?;
+        std::fs::write(&gitignore, format!("{current}{sep}.schemaspec/\n"))
+            .map_err(|e| Error::Other(format!("{}: {e}", gitignore.display())))?;
         writeln!(out, "added   .schemaspec/ to .gitignore").map_err(io)?;
     }
     Ok(EXIT_OK)

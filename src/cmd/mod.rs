@@ -86,7 +86,11 @@ where
 /// Objects the files use without defining them (a schema, type or extension that the
 /// platform or another tool manages) are taken from `environment` (the live database)
 /// when that is what stops a statement; the returned notes name them.
-pub async fn desired_catalog(config: &Config, dev: &Target, environment: Option<&Catalog>) -> Result<(Catalog, Vec<String>), Error> {
+pub async fn desired_catalog(
+    config: &Config,
+    dev: &Target,
+    environment: Option<&Catalog>,
+) -> Result<(Catalog, Vec<String>), Error> {
     let sources = crate::migrations::read_schema(&config.schema_dirs, &config.root)?;
     let scope = config.scope();
     let mut taken: std::collections::BTreeSet<crate::catalog::ObjectId> = Default::default();
@@ -115,7 +119,10 @@ pub async fn desired_catalog(config: &Config, dev: &Target, environment: Option<
         Ok(catalog)
     })
     .await?;
-    let notes = taken.iter().map(|id| format!("the schema files use {id} without creating it; keeping it as the database has it")).collect();
+    let notes = taken
+        .iter()
+        .map(|id| format!("the schema files use {id} without creating it; keeping it as the database has it"))
+        .collect();
     Ok((catalog, notes))
 }
 

@@ -44,7 +44,8 @@ pub fn print_plan(plan: &Plan, notes: &[String], format: Format, out: &mut dyn W
     } else {
         format!(" (hazards: {})", hazards.iter().map(|h| h.name()).collect::<Vec<_>>().join(", "))
     };
-    writeln!(out, "Plan: {} change{}{summary}", plan.steps.len(), if plan.steps.len() == 1 { "" } else { "s" }).map_err(io)?;
+    writeln!(out, "Plan: {} change{}{summary}", plan.steps.len(), if plan.steps.len() == 1 { "" } else { "s" })
+        .map_err(io)?;
     for (i, step) in plan.steps.iter().enumerate() {
         let h = if step.hazards.is_empty() {
             String::new()

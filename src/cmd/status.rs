@@ -18,7 +18,10 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let status = history::reconcile(&dir.migrations, &applied);
     let sum = history::verify_sum(&dir.migrations, dir.sum.as_deref());
     let duplicates = dir.duplicate_versions();
-    let clean = status.iter().all(|s| s.state == MigrationState::Applied) && sum.is_none() && dir.strays.is_empty() && duplicates.is_empty();
+    let clean = status.iter().all(|s| s.state == MigrationState::Applied)
+        && sum.is_none()
+        && dir.strays.is_empty()
+        && duplicates.is_empty();
     if args.format == Format::Json {
         #[derive(serde::Serialize)]
         struct Report<'a> {
@@ -31,13 +34,21 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         }
         write_json(
             out,
-            &Report { database: &target.display, clean, migrations: &status, sum_problem: sum, strays: &dir.strays, duplicate_versions: &duplicates },
+            &Report {
+                database: &target.display,
+                clean,
+                migrations: &status,
+                sum_problem: sum,
+                strays: &dir.strays,
+                duplicate_versions: &duplicates,
+            },
         )?;
     } else {
         writeln!(out, "Database: {}", target.display).map_err(io)?;
         writeln!(out, "Migrations: {}", config.migrations_dir.display()).map_err(io)?;
         for s in &status {
-            let state = serde_json::to_value(s.state).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
+            let state =
+                serde_json::to_value(s.state).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
             writeln!(out, "  {:<16} {} {}", state, s.version, s.name).map_err(io)?;
         }
         if let Some(p) = &sum {

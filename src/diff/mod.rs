@@ -17,27 +17,60 @@ pub enum Change {
     CreateSchema(Schema),
     DropSchema(Schema),
     CreateExtension(Extension),
-    AlterExtension { from: Extension, to: Extension },
+    AlterExtension {
+        from: Extension,
+        to: Extension,
+    },
     DropExtension(Extension),
     CreateCollation(Collation),
     DropCollation(Collation),
     CreateType(TypeDef),
     DropType(TypeDef),
-    AddEnumValue { name: QualifiedName, value: String, position: EnumPosition },
-    AlterDomain { from: TypeDef, to: TypeDef },
+    AddEnumValue {
+        name: QualifiedName,
+        value: String,
+        position: EnumPosition,
+    },
+    AlterDomain {
+        from: TypeDef,
+        to: TypeDef,
+    },
     CreateSequence(Sequence),
-    AlterSequence { from: Sequence, to: Sequence },
+    AlterSequence {
+        from: Sequence,
+        to: Sequence,
+    },
     SetSequenceOwner(Sequence),
     DropSequence(Sequence),
     CreateTable(Table),
-    AlterTable { from: Table, to: Table },
+    AlterTable {
+        from: Table,
+        to: Table,
+    },
     DropTable(Table),
-    AddColumn { table: QualifiedName, column: Column },
+    AddColumn {
+        table: QualifiedName,
+        column: Column,
+    },
     /// `via_text`: the type change needs `USING col::text::new` (enum to enum, ...).
-    AlterColumn { table: QualifiedName, from: Column, to: Column, via_text: bool },
-    DropColumn { table: QualifiedName, column: Column },
-    AddConstraint { table: QualifiedName, constraint: Constraint },
-    DropConstraint { table: QualifiedName, constraint: Constraint },
+    AlterColumn {
+        table: QualifiedName,
+        from: Column,
+        to: Column,
+        via_text: bool,
+    },
+    DropColumn {
+        table: QualifiedName,
+        column: Column,
+    },
+    AddConstraint {
+        table: QualifiedName,
+        constraint: Constraint,
+    },
+    DropConstraint {
+        table: QualifiedName,
+        constraint: Constraint,
+    },
     CreateIndex(Index),
     DropIndex(Index),
     CreateView(View),
@@ -49,12 +82,36 @@ pub enum Change {
     DropTrigger(Trigger),
     CreatePolicy(Policy),
     DropPolicy(Policy),
-    SetComment { target: ObjectId, kind: String, comment: Option<String> },
-    Grant { target: ObjectId, kind: String, item: AclItem, owner: String },
-    Revoke { target: ObjectId, kind: String, item: AclItem, owner: String },
+    SetComment {
+        target: ObjectId,
+        kind: String,
+        comment: Option<String>,
+    },
+    Grant {
+        target: ObjectId,
+        kind: String,
+        item: AclItem,
+        owner: String,
+    },
+    Revoke {
+        target: ObjectId,
+        kind: String,
+        item: AclItem,
+        owner: String,
+    },
     /// `ALTER DEFAULT PRIVILEGES FOR ROLE role [IN SCHEMA schema] GRANT ...`.
-    GrantDefault { role: String, schema: String, object_type: String, item: AclItem },
-    RevokeDefault { role: String, schema: String, object_type: String, item: AclItem },
+    GrantDefault {
+        role: String,
+        schema: String,
+        object_type: String,
+        item: AclItem,
+    },
+    RevokeDefault {
+        role: String,
+        schema: String,
+        object_type: String,
+        item: AclItem,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -107,7 +164,8 @@ impl Change {
             Change::SetComment { target, .. } | Change::Grant { target, .. } | Change::Revoke { target, .. } => {
                 target.clone()
             }
-            Change::GrantDefault { role, schema, object_type, .. } | Change::RevokeDefault { role, schema, object_type, .. } => {
+            Change::GrantDefault { role, schema, object_type, .. }
+            | Change::RevokeDefault { role, schema, object_type, .. } => {
                 ObjectId::DefaultPrivileges(role.clone(), schema.clone(), object_type.clone())
             }
         }
@@ -216,7 +274,10 @@ struct Differ<'a> {
 }
 
 /// Keys only in `a`, only in `b`, and in both.
-fn split<'m, K: Ord + Clone, V>(a: &'m BTreeMap<K, V>, b: &'m BTreeMap<K, V>) -> (Vec<&'m V>, Vec<&'m V>, Vec<(&'m V, &'m V)>) {
+fn split<'m, K: Ord + Clone, V>(
+    a: &'m BTreeMap<K, V>,
+    b: &'m BTreeMap<K, V>,
+) -> (Vec<&'m V>, Vec<&'m V>, Vec<(&'m V, &'m V)>) {
     let mut only_a = Vec::new();
     let mut both = Vec::new();
     for (k, va) in a {
@@ -265,7 +326,11 @@ impl<'a> Differ<'a> {
         }
         for (l, d) in both {
             if l != d {
-                self.replace(ObjectId::Collation(d.name.clone()), Change::DropCollation(l.clone()), Change::CreateCollation(d.clone()));
+                self.replace(
+                    ObjectId::Collation(d.name.clone()),
+                    Change::DropCollation(l.clone()),
+                    Change::CreateCollation(d.clone()),
+                );
             }
         }
     }
@@ -291,18 +356,26 @@ impl<'a> Differ<'a> {
                         // Place it after its predecessor in the new order; a value added
                         // first goes before the old first value.
                         let position = match i {
-                            0 => new.iter().find(|v| old.contains(v)).map_or(EnumPosition::Last, |v| EnumPosition::Before(v.clone())),
+                            0 => new
+                                .iter()
+                                .find(|v| old.contains(v))
+                                .map_or(EnumPosition::Last, |v| EnumPosition::Before(v.clone())),
                             _ => EnumPosition::After(new[i - 1].clone()),
                         };
                         self.out.push(Change::AddEnumValue { name: d.name.clone(), value: value.clone(), position });
                     }
                 }
-                (TypeKind::Domain { base: b1, collation: c1, .. }, TypeKind::Domain { base: b2, collation: c2, .. })
-                    if b1 == b2 && c1 == c2 =>
-                {
+                (
+                    TypeKind::Domain { base: b1, collation: c1, .. },
+                    TypeKind::Domain { base: b2, collation: c2, .. },
+                ) if b1 == b2 && c1 == c2 => {
                     self.out.push(Change::AlterDomain { from: l.clone(), to: d.clone() });
                 }
-                _ => self.replace(ObjectId::Type(d.name.clone()), Change::DropType(l.clone()), Change::CreateType(d.clone())),
+                _ => self.replace(
+                    ObjectId::Type(d.name.clone()),
+                    Change::DropType(l.clone()),
+                    Change::CreateType(d.clone()),
+                ),
             }
         }
     }
@@ -329,7 +402,8 @@ impl<'a> Differ<'a> {
             }
         }
         for (l, d) in both {
-            let options = |s: &Sequence| (s.data_type.clone(), s.start, s.increment, s.min_value, s.max_value, s.cache, s.cycle);
+            let options =
+                |s: &Sequence| (s.data_type.clone(), s.start, s.increment, s.min_value, s.max_value, s.cache, s.cycle);
             if options(l) != options(d) {
                 self.out.push(Change::AlterSequence { from: l.clone(), to: d.clone() });
             }
@@ -351,11 +425,16 @@ impl<'a> Differ<'a> {
             let shape = |t: &Table| (t.partitioned, t.partition_key.clone(), t.inherits.clone());
             let parent = |t: &Table| t.partition_of.clone();
             if shape(l) != shape(d) || parent(l) != parent(d) {
-                self.replace(ObjectId::Table(d.name.clone()), Change::DropTable(l.clone()), Change::CreateTable(d.clone()));
+                self.replace(
+                    ObjectId::Table(d.name.clone()),
+                    Change::DropTable(l.clone()),
+                    Change::CreateTable(d.clone()),
+                );
                 self.table_children(d);
                 continue;
             }
-            let attrs = |t: &Table| (t.unlogged, t.rls_enabled, t.rls_forced, t.options.clone(), t.replica_identity.clone());
+            let attrs =
+                |t: &Table| (t.unlogged, t.rls_enabled, t.rls_forced, t.options.clone(), t.replica_identity.clone());
             if attrs(l) != attrs(d) {
                 self.out.push(Change::AlterTable { from: l.clone(), to: d.clone() });
             }
@@ -417,9 +496,10 @@ impl<'a> Differ<'a> {
     }
 
     fn inherited_in_desired(&self, t: &Table, column: &str) -> bool {
-        t.inherits.iter().chain(t.partition_of.iter().map(|(p, _)| p)).any(|p| {
-            self.desired.tables.get(p).is_some_and(|pt| pt.column(column).is_some())
-        })
+        t.inherits
+            .iter()
+            .chain(t.partition_of.iter().map(|(p, _)| p))
+            .any(|p| self.desired.tables.get(p).is_some_and(|pt| pt.column(column).is_some()))
     }
 
     fn alter_column(&mut self, table: &QualifiedName, lc: &Column, dc: &Column) {
@@ -428,7 +508,9 @@ impl<'a> Differ<'a> {
             self.replaced.ids.insert(ObjectId::Column(table.clone(), dc.name.clone()));
         }
         let is_enum = |c: &Catalog, t: &str| {
-            c.types.values().any(|ty| matches!(ty.kind, TypeKind::Enum { .. }) && t.trim_end_matches("[]") == ty.name.sql())
+            c.types
+                .values()
+                .any(|ty| matches!(ty.kind, TypeKind::Enum { .. }) && t.trim_end_matches("[]") == ty.name.sql())
         };
         let via_text = retype && (is_enum(self.live, &lc.data_type) || is_enum(self.desired, &dc.data_type));
         self.out.push(Change::AlterColumn { table: table.clone(), from: lc.clone(), to: dc.clone(), via_text });
@@ -486,7 +568,10 @@ impl<'a> Differ<'a> {
         }
         for (l, d) in both {
             let id = ObjectId::View(d.name.clone());
-            if l == d || (self.desired.same_definition(&id, &l.definition, &d.definition) && View { definition: d.definition.clone(), ..l.clone() } == *d) {
+            if l == d
+                || (self.desired.same_definition(&id, &l.definition, &d.definition)
+                    && View { definition: d.definition.clone(), ..l.clone() } == *d)
+            {
                 continue;
             }
             // CREATE OR REPLACE VIEW keeps dependents, but only when the old columns stay
@@ -499,7 +584,11 @@ impl<'a> Differ<'a> {
             if replaceable {
                 self.out.push(Change::CreateView(d.clone()));
             } else {
-                self.replace(ObjectId::View(d.name.clone()), Change::DropView(l.clone()), Change::CreateView(d.clone()));
+                self.replace(
+                    ObjectId::View(d.name.clone()),
+                    Change::DropView(l.clone()),
+                    Change::CreateView(d.clone()),
+                );
             }
         }
     }
@@ -567,7 +656,9 @@ impl<'a> Differ<'a> {
         }
         for (l, d) in both {
             let id = ObjectId::Policy(d.table.clone(), d.name.clone());
-            let exprs = |p: &Policy| format!("{}\n{}", p.using.clone().unwrap_or_default(), p.with_check.clone().unwrap_or_default());
+            let exprs = |p: &Policy| {
+                format!("{}\n{}", p.using.clone().unwrap_or_default(), p.with_check.clone().unwrap_or_default())
+            };
             let same_exprs = self.desired.same_definition(&id, &exprs(l), &exprs(d));
             let same_rest = Policy { using: d.using.clone(), with_check: d.with_check.clone(), ..l.clone() } == *d;
             if !(same_exprs && same_rest) {
@@ -660,7 +751,9 @@ impl<'a> Differ<'a> {
                 Change::CreateIndex(i) | Change::DropIndex(i) => recreated.contains(&i.table),
                 Change::CreateTable(_) | Change::DropTable(_) | Change::CreateView(_) | Change::DropView(_) => false,
                 _ => match c.subject() {
-                    ObjectId::Constraint(q, _) | ObjectId::Trigger(q, _) | ObjectId::Policy(q, _) => recreated.contains(&q),
+                    ObjectId::Constraint(q, _) | ObjectId::Trigger(q, _) | ObjectId::Policy(q, _) => {
+                        recreated.contains(&q)
+                    }
                     _ => false,
                 },
             }
@@ -693,19 +786,32 @@ impl<'a> Differ<'a> {
     fn recreation(&self, id: &ObjectId) -> Option<(Change, Change)> {
         let (l, d) = (self.live, self.desired);
         match id {
-            ObjectId::View(q) => Some((Change::DropView(l.views.get(q)?.clone()), Change::CreateView(d.views.get(q)?.clone()))),
-            ObjectId::Index(q) => Some((Change::DropIndex(l.indexes.get(q)?.clone()), Change::CreateIndex(d.indexes.get(q)?.clone()))),
+            ObjectId::View(q) => {
+                Some((Change::DropView(l.views.get(q)?.clone()), Change::CreateView(d.views.get(q)?.clone())))
+            }
+            ObjectId::Index(q) => {
+                Some((Change::DropIndex(l.indexes.get(q)?.clone()), Change::CreateIndex(d.indexes.get(q)?.clone())))
+            }
             ObjectId::Function(q, a) => {
                 let k = (q.clone(), a.clone());
-                Some((Change::DropFunction(l.functions.get(&k)?.clone()), Change::CreateFunction(d.functions.get(&k)?.clone())))
+                Some((
+                    Change::DropFunction(l.functions.get(&k)?.clone()),
+                    Change::CreateFunction(d.functions.get(&k)?.clone()),
+                ))
             }
             ObjectId::Trigger(q, n) => {
                 let k = (q.clone(), n.clone());
-                Some((Change::DropTrigger(l.triggers.get(&k)?.clone()), Change::CreateTrigger(d.triggers.get(&k)?.clone())))
+                Some((
+                    Change::DropTrigger(l.triggers.get(&k)?.clone()),
+                    Change::CreateTrigger(d.triggers.get(&k)?.clone()),
+                ))
             }
             ObjectId::Policy(q, n) => {
                 let k = (q.clone(), n.clone());
-                Some((Change::DropPolicy(l.policies.get(&k)?.clone()), Change::CreatePolicy(d.policies.get(&k)?.clone())))
+                Some((
+                    Change::DropPolicy(l.policies.get(&k)?.clone()),
+                    Change::CreatePolicy(d.policies.get(&k)?.clone()),
+                ))
             }
             ObjectId::Constraint(q, n) => {
                 let lc = l.tables.get(q)?.constraints.get(n)?.clone();
@@ -768,17 +874,20 @@ impl<'a> Differ<'a> {
         let mut ids: BTreeSet<ObjectId> = self.desired.privileges.keys().cloned().collect();
         ids.extend(self.live.privileges.keys().filter(|id| self.desired.contains(id)).cloned());
         // Objects this plan creates get what default privileges grant on creation.
-        ids.extend(self.out.iter().filter(|c| c.is_create()).map(Change::subject).filter(|id| self.initial_acl(id).is_some()));
+        ids.extend(
+            self.out.iter().filter(|c| c.is_create()).map(Change::subject).filter(|id| self.initial_acl(id).is_some()),
+        );
         for id in &ids {
             let want = self.desired.privileges.get(id);
             let created = self.created(id);
             let have = if created { None } else { self.live.privileges.get(id) };
             let initial = if created { self.initial_acl(id) } else { None };
             // An object without an entry has its default ACL; the other side knows it.
-            let defaults = match want.or(have).map(|p| p.defaults.clone()).or_else(|| initial.as_ref().map(|(d, _)| d.clone())) {
-                Some(d) => d,
-                None => continue,
-            };
+            let defaults =
+                match want.or(have).map(|p| p.defaults.clone()).or_else(|| initial.as_ref().map(|(d, _)| d.clone())) {
+                    Some(d) => d,
+                    None => continue,
+                };
             let want_items = want.map_or(&defaults, |p| &p.items);
             let have_items = match (&initial, have) {
                 (Some((_, start)), _) => start,
@@ -788,10 +897,20 @@ impl<'a> Differ<'a> {
             let owner = have.or(want).map(|p| p.owner.clone()).or_else(|| self.creator()).unwrap_or_default();
             let kind = self.desired.kind_word(id).to_string();
             for item in have_items.difference(want_items) {
-                self.out.push(Change::Revoke { target: id.clone(), kind: kind.clone(), item: item.clone(), owner: owner.clone() });
+                self.out.push(Change::Revoke {
+                    target: id.clone(),
+                    kind: kind.clone(),
+                    item: item.clone(),
+                    owner: owner.clone(),
+                });
             }
             for item in want_items.difference(have_items) {
-                self.out.push(Change::Grant { target: id.clone(), kind: kind.clone(), item: item.clone(), owner: owner.clone() });
+                self.out.push(Change::Grant {
+                    target: id.clone(),
+                    kind: kind.clone(),
+                    item: item.clone(),
+                    owner: owner.clone(),
+                });
             }
         }
     }
@@ -841,10 +960,16 @@ fn builtin_acl(letter: &str) -> BTreeSet<AclItem> {
         "T" => &["USAGE"],
         _ => &["USAGE", "CREATE"],
     };
-    let mut out: BTreeSet<AclItem> =
-        owner_privs.iter().map(|p| AclItem { grantee: Grantee::Owner, privilege: p.to_string(), grantable: false }).collect();
+    let mut out: BTreeSet<AclItem> = owner_privs
+        .iter()
+        .map(|p| AclItem { grantee: Grantee::Owner, privilege: p.to_string(), grantable: false })
+        .collect();
     if letter == "f" || letter == "T" {
-        out.insert(AclItem { grantee: Grantee::Public, privilege: if letter == "f" { "EXECUTE" } else { "USAGE" }.into(), grantable: false });
+        out.insert(AclItem {
+            grantee: Grantee::Public,
+            privilege: if letter == "f" { "EXECUTE" } else { "USAGE" }.into(),
+            grantable: false,
+        });
     }
     out
 }
@@ -861,10 +986,20 @@ impl Differ<'_> {
             let have_items = have.map_or(defaults, |p| &p.items);
             let (role, schema, object_type) = key.clone();
             for item in have_items.difference(want_items) {
-                self.out.push(Change::RevokeDefault { role: role.clone(), schema: schema.clone(), object_type: object_type.clone(), item: item.clone() });
+                self.out.push(Change::RevokeDefault {
+                    role: role.clone(),
+                    schema: schema.clone(),
+                    object_type: object_type.clone(),
+                    item: item.clone(),
+                });
             }
             for item in want_items.difference(have_items) {
-                self.out.push(Change::GrantDefault { role: role.clone(), schema: schema.clone(), object_type: object_type.clone(), item: item.clone() });
+                self.out.push(Change::GrantDefault {
+                    role: role.clone(),
+                    schema: schema.clone(),
+                    object_type: object_type.clone(),
+                    item: item.clone(),
+                });
             }
         }
     }
@@ -960,7 +1095,10 @@ mod tests {
     #[test]
     fn enum_values_added_in_place() {
         let q = QualifiedName::new("public", "mood");
-        let mk = |labels: &[&str]| TypeDef { name: q.clone(), kind: TypeKind::Enum { labels: labels.iter().map(|s| s.to_string()).collect() } };
+        let mk = |labels: &[&str]| TypeDef {
+            name: q.clone(),
+            kind: TypeKind::Enum { labels: labels.iter().map(|s| s.to_string()).collect() },
+        };
         let mut live = Catalog::default();
         let mut desired = Catalog::default();
         live.types.insert(q.clone(), mk(&["a", "c"]));

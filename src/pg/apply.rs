@@ -45,7 +45,9 @@ impl Tracking {
             schema = ident(&self.schema),
             t = self.qualified()
         );
-        client.batch_execute(&sql).await.map_err(|e| Error::Other(format!("cannot create the tracking table {}: {}", self.qualified(), db_message(&e))))
+        client.batch_execute(&sql).await.map_err(|e| {
+            Error::Other(format!("cannot create the tracking table {}: {}", self.qualified(), db_message(&e)))
+        })
     }
 
     /// Rows of the tracking table; none when it does not exist yet.
@@ -101,7 +103,12 @@ pub fn is_no_transaction(content: &str) -> bool {
 }
 
 /// Run one migration file; with `tracking`, record it. Returns how long it took.
-pub async fn run_file(client: &Client, m: &LocalMigration, tracking: Option<&Tracking>, timeouts: &Timeouts) -> Result<Duration, Error> {
+pub async fn run_file(
+    client: &Client,
+    m: &LocalMigration,
+    tracking: Option<&Tracking>,
+    timeouts: &Timeouts,
+) -> Result<Duration, Error> {
     let started = Instant::now();
     let settings = format!(
         "SET lock_timeout = {}; SET statement_timeout = {}",
@@ -130,7 +137,10 @@ pub async fn run_file(client: &Client, m: &LocalMigration, tracking: Option<&Tra
             client.batch_execute(&m.content).await.map_err(|e| fail(&e, &whole))?;
             if let Some(t) = tracking {
                 let ms = started.elapsed().as_millis() as i64;
-                client.batch_execute(&t.insert_sql(m, true, Some(ms))).await.map_err(|e| Error::Other(db_message(&e)))?;
+                client
+                    .batch_execute(&t.insert_sql(m, true, Some(ms)))
+                    .await
+                    .map_err(|e| Error::Other(db_message(&e)))?;
             }
             client.batch_execute("COMMIT").await.map_err(|e| fail(&e, &whole))
         }

@@ -84,7 +84,9 @@ fn reachable_by(dir: &Path, user: &nix::unistd::User) -> bool {
     dir.ancestors().all(|a| match std::fs::metadata(a) {
         Ok(m) => {
             let mode = m.mode();
-            mode & 0o001 != 0 || (m.uid() == user.uid.as_raw() && mode & 0o100 != 0) || (m.gid() == user.gid.as_raw() && mode & 0o010 != 0)
+            mode & 0o001 != 0
+                || (m.uid() == user.uid.as_raw() && mode & 0o100 != 0)
+                || (m.gid() == user.gid.as_raw() && mode & 0o010 != 0)
         }
         Err(_) => true, // not created yet; its parent decides
     })
@@ -146,16 +148,23 @@ pub fn ensure(home: &Path) -> Result<Cluster, Error> {
         let tag = crate::history::checksum(&home.display().to_string());
         socket_dir = std::env::temp_dir().join(format!("schemaspec-sock-{}", &tag[..12]));
     }
-    std::fs::create_dir_all(&socket_dir).map_err(|e| Error::Other(format!("cannot create {}: {e}", socket_dir.display())))?;
+    std::fs::create_dir_all(&socket_dir)
+        .map_err(|e| Error::Other(format!("cannot create {}: {e}", socket_dir.display())))?;
     chown(&socket_dir, &user)?;
 
     if !data.join("PG_VERSION").exists() {
         let _ = std::fs::remove_dir_all(&data);
         let out = run(
-            Command::new(bin.join("initdb"))
-                .arg("-D")
-                .arg(&data)
-                .args(["-U", SUPERUSER, "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync"]),
+            Command::new(bin.join("initdb")).arg("-D").arg(&data).args([
+                "-U",
+                SUPERUSER,
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+            ]),
             &user,
             "initdb",
         )?;
@@ -179,7 +188,13 @@ pub fn ensure(home: &Path) -> Result<Cluster, Error> {
     );
     let log = home.join("server.log");
     let out = run(
-        Command::new(bin.join("pg_ctl")).args(["start", "-w", "-t", "60", "-D"]).arg(&data).arg("-o").arg(&opts).arg("-l").arg(&log),
+        Command::new(bin.join("pg_ctl"))
+            .args(["start", "-w", "-t", "60", "-D"])
+            .arg(&data)
+            .arg("-o")
+            .arg(&opts)
+            .arg("-l")
+            .arg(&log),
         &user,
         "pg_ctl start",
     )?;
@@ -197,7 +212,11 @@ pub fn ensure(home: &Path) -> Result<Cluster, Error> {
 }
 
 fn status_running(cluster: &Cluster, user: &Option<nix::unistd::User>) -> Result<bool, Error> {
-    let out = run(Command::new(cluster.bin.join("pg_ctl")).arg("status").arg("-D").arg(&cluster.data), user, "pg_ctl status")?;
+    let out = run(
+        Command::new(cluster.bin.join("pg_ctl")).arg("status").arg("-D").arg(&cluster.data),
+        user,
+        "pg_ctl status",
+    )?;
     Ok(out.status.success())
 }
 
@@ -209,6 +228,7 @@ pub fn stop(home: &Path) -> Result<bool, Error> {
     if !data.join("postmaster.pid").exists() {
         return Ok(false);
     }
-    let out = run(Command::new(bin.join("pg_ctl")).args(["stop", "-m", "fast", "-D"]).arg(&data), &user, "pg_ctl stop")?;
+    let out =
+        run(Command::new(bin.join("pg_ctl")).args(["stop", "-m", "fast", "-D"]).arg(&data), &user, "pg_ctl stop")?;
     Ok(out.status.success())
 }

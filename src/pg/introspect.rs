@@ -55,9 +55,7 @@ fn class_key(cls: &str) -> Option<&'static str> {
 }
 
 pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tokio_postgres::Error> {
-    client
-        .batch_execute("SET search_path = ''; SET statement_timeout = 0")
-        .await?;
+    client.batch_execute("SET search_path = ''; SET statement_timeout = 0").await?;
     let row = client.query_one("SELECT current_setting('server_version_num')::int4, current_user::text", &[]).await?;
     let (version, current_user): (i32, String) = (row.get(0), row.get(1));
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&scope.exclude, &scope.only];
@@ -71,18 +69,19 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
         client.query(COLUMNS, &params),
         client.query(CONSTRAINTS, &params),
     )?;
-    let (indexes, views, functions, triggers, policies, privileges, depends, default_privileges, members, collations) = tokio::try_join!(
-        client.query(INDEXES, &params),
-        client.query(VIEWS, &params),
-        client.query(FUNCTIONS, &params),
-        client.query(TRIGGERS, &params),
-        client.query(POLICIES, &params),
-        client.query(PRIVILEGES, &[]),
-        client.query(DEPENDS, &[]),
-        client.query(DEFAULT_PRIVILEGES, &params[..1]),
-        client.query(EXTENSION_MEMBERS, &[]),
-        client.query(COLLATIONS, &params),
-    )?;
+    let (indexes, views, functions, triggers, policies, privileges, depends, default_privileges, members, collations) =
+        tokio::try_join!(
+            client.query(INDEXES, &params),
+            client.query(VIEWS, &params),
+            client.query(FUNCTIONS, &params),
+            client.query(TRIGGERS, &params),
+            client.query(POLICIES, &params),
+            client.query(PRIVILEGES, &[]),
+            client.query(DEPENDS, &[]),
+            client.query(DEFAULT_PRIVILEGES, &params[..1]),
+            client.query(EXTENSION_MEMBERS, &[]),
+            client.query(COLLATIONS, &params),
+        )?;
     client.batch_execute("RESET search_path").await?;
 
     let mut b = Builder::default();
@@ -149,10 +148,9 @@ impl Builder {
             let id = ObjectId::Extension(name.clone());
             self.oids.insert(("pg_extension", row.get("oid"), 0), id.clone());
             self.comment(row, &id);
-            self.cat.extensions.insert(
-                name.clone(),
-                Extension { name, schema: row.get("schema"), version: row.get("version") },
-            );
+            self.cat
+                .extensions
+                .insert(name.clone(), Extension { name, schema: row.get("schema"), version: row.get("version") });
         }
     }
 
@@ -224,9 +222,9 @@ impl Builder {
             let id = ObjectId::Sequence(name.clone());
             self.oids.insert(("pg_class", row.get("oid"), 0), id.clone());
             self.comment(row, &id);
-            let owned_by = row.get::<_, Option<String>>("owner_table").map(|t| {
-                (QualifiedName::new(row.get::<_, String>("owner_schema"), t), row.get("owner_column"))
-            });
+            let owned_by = row
+                .get::<_, Option<String>>("owner_table")
+                .map(|t| (QualifiedName::new(row.get::<_, String>("owner_schema"), t), row.get("owner_column")));
             self.cat.sequences.insert(
                 name.clone(),
                 Sequence {
@@ -453,7 +451,13 @@ impl Builder {
             let enabled = row.get::<_, String>("enabled").chars().next().unwrap_or('O');
             self.cat.triggers.insert(
                 (table.clone(), name.clone()),
-                Trigger { name, table, definition: row.get("definition"), constraint: row.get("is_constraint"), enabled },
+                Trigger {
+                    name,
+                    table,
+                    definition: row.get("definition"),
+                    constraint: row.get("is_constraint"),
+                    enabled,
+                },
             );
         }
     }
@@ -517,10 +521,9 @@ impl Builder {
     fn depends(&mut self, rows: &[Row]) {
         let mut edges = BTreeSet::new();
         for row in rows {
-            let (Some(cls), Some(ref_cls)) = (
-                class_key(&row.get::<_, String>("cls")),
-                class_key(&row.get::<_, String>("ref_cls")),
-            ) else {
+            let (Some(cls), Some(ref_cls)) =
+                (class_key(&row.get::<_, String>("cls")), class_key(&row.get::<_, String>("ref_cls")))
+            else {
                 continue;
             };
             let dep = self.lookup(cls, row.get("oid"), row.get("sub"));
@@ -637,11 +640,8 @@ mod tests {
 
     #[test]
     fn parses_acl_items_with_owner_public_and_grant_option() {
-        let items = vec![
-            "alice=arwdDxt/alice".to_string(),
-            "=X/alice".to_string(),
-            "\"Bob \"\"B\"\"\"=r*/alice".to_string(),
-        ];
+        let items =
+            vec!["alice=arwdDxt/alice".to_string(), "=X/alice".to_string(), "\"Bob \"\"B\"\"\"=r*/alice".to_string()];
         let acl = parse_acl(&items, "alice");
         assert!(acl.contains(&AclItem { grantee: Grantee::Owner, privilege: "SELECT".into(), grantable: false }));
         assert!(acl.contains(&AclItem { grantee: Grantee::Public, privilege: "EXECUTE".into(), grantable: false }));
@@ -658,7 +658,8 @@ mod tests {
 /// does not print as a fixpoint, and return them keyed by object.
 pub async fn normalized_definitions(client: &Client) -> Result<BTreeMap<ObjectId, String>, tokio_postgres::Error> {
     client.batch_execute(NORMALIZE).await?;
-    let rows = client.query("SELECT kind, schema_name, rel, name, normalized FROM pg_temp.schemaspec_normalized", &[]).await?;
+    let rows =
+        client.query("SELECT kind, schema_name, rel, name, normalized FROM pg_temp.schemaspec_normalized", &[]).await?;
     let mut out = BTreeMap::new();
     for row in rows {
         let (kind, schema, rel, name, normalized): (String, String, Option<String>, String, String) =

@@ -43,22 +43,24 @@ fn statements(sources: &[Source]) -> Result<Vec<Item<'_>>, Error> {
         if let Some(m) = s.meta_commands.first() {
             return Err(Error::MetaCommand { file: source.name.clone(), line: m.line, command: m.text.clone() });
         }
-        items.extend(s.statements.into_iter().filter(|st| !is_transaction_control(&st.text)).map(|stmt| Item { source, stmt }));
+        items.extend(
+            s.statements.into_iter().filter(|st| !is_transaction_control(&st.text)).map(|stmt| Item { source, stmt }),
+        );
     }
     Ok(items)
 }
 
 /// BEGIN/COMMIT in a schema file would end the loader's own transaction handling.
 fn is_transaction_control(sql: &str) -> bool {
-    let words: Vec<String> = sql
-        .trim_end_matches(';')
-        .split_whitespace()
-        .take(3)
-        .map(|w| w.to_ascii_lowercase())
-        .collect();
+    let words: Vec<String> =
+        sql.trim_end_matches(';').split_whitespace().take(3).map(|w| w.to_ascii_lowercase()).collect();
     matches!(
         words.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
-        ["begin"] | ["begin", "transaction" | "work"] | ["commit" | "end" | "rollback"] | ["commit" | "end" | "rollback", "transaction" | "work"] | ["start", "transaction", ..]
+        ["begin"]
+            | ["begin", "transaction" | "work"]
+            | ["commit" | "end" | "rollback"]
+            | ["commit" | "end" | "rollback", "transaction" | "work"]
+            | ["start", "transaction", ..]
     )
 }
 
@@ -67,7 +69,8 @@ pub fn located_error(source: &str, text: &str, stmt: &SqlStatement, e: &tokio_po
     let (line, column) = match e.as_db_error().and_then(|d| d.position()) {
         Some(ErrorPosition::Original(pos)) => {
             // PostgreSQL counts characters from 1 within the statement.
-            let byte = stmt.text.char_indices().nth((*pos as usize).saturating_sub(1)).map_or(stmt.text.len(), |(b, _)| b);
+            let byte =
+                stmt.text.char_indices().nth((*pos as usize).saturating_sub(1)).map_or(stmt.text.len(), |(b, _)| b);
             line_col(text, stmt.offset + byte)
         }
         _ => (stmt.line, stmt.column),
@@ -89,7 +92,11 @@ pub async fn load(client: &Client, sources: &[Source]) -> Result<usize, Error> {
 /// Like `load`; when statements are stuck on missing objects, `provide` is shown their
 /// error messages and may return SQL that creates what they need (objects the files use
 /// without defining, taken from elsewhere), after which they are retried.
-pub async fn load_with(client: &Client, sources: &[Source], provide: &mut dyn FnMut(&[String]) -> Vec<String>) -> Result<usize, Error> {
+pub async fn load_with(
+    client: &Client,
+    sources: &[Source],
+    provide: &mut dyn FnMut(&[String]) -> Vec<String>,
+) -> Result<usize, Error> {
     let mut pending = statements(sources)?;
     client
         .batch_execute("SET check_function_bodies = off; SET client_min_messages = warning")
@@ -110,7 +117,8 @@ pub async fn load_with(client: &Client, sources: &[Source], provide: &mut dyn Fn
             return Ok(done);
         }
         if deferred.len() == before {
-            let messages: Vec<String> = deferred.iter().filter_map(|(_, e)| e.as_db_error().map(|d| d.message().to_string())).collect();
+            let messages: Vec<String> =
+                deferred.iter().filter_map(|(_, e)| e.as_db_error().map(|d| d.message().to_string())).collect();
             let extra = provide(&messages);
             let mut provided = false;
             for sql in &extra {

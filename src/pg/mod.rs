@@ -44,7 +44,11 @@ impl Target {
     }
 
     pub fn dbname(&self) -> String {
-        self.config.get_dbname().map(str::to_string).or_else(|| self.config.get_user().map(str::to_string)).unwrap_or_default()
+        self.config
+            .get_dbname()
+            .map(str::to_string)
+            .or_else(|| self.config.get_user().map(str::to_string))
+            .unwrap_or_default()
     }
 }
 
@@ -52,10 +56,11 @@ static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
 
 /// Connect, and drive the connection on a background task.
 pub async fn connect(target: &Target) -> Result<Client, Error> {
-    let (client, connection) = target.config.connect(NoTls).await.map_err(|e| Error::Connect {
-        url: target.display.clone(),
-        message: redact(&describe_connect_error(&e)),
-    })?;
+    let (client, connection) = target
+        .config
+        .connect(NoTls)
+        .await
+        .map_err(|e| Error::Connect { url: target.display.clone(), message: redact(&describe_connect_error(&e)) })?;
     CONNECTIONS.fetch_add(1, Ordering::Relaxed);
     tokio::spawn(async move {
         if let Err(e) = connection.await {

@@ -30,7 +30,13 @@ impl Scratch {
         client
             .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'", ident(&name)))
             .await
-            .map_err(|e| Error::Other(format!("cannot create a scratch database on {}: {}", admin.display, super::db_message(&e))))?;
+            .map_err(|e| {
+                Error::Other(format!(
+                    "cannot create a scratch database on {}: {}",
+                    admin.display,
+                    super::db_message(&e)
+                ))
+            })?;
         OPEN.lock().expect("not poisoned").push((admin.clone(), name.clone()));
         Ok(Scratch { target: admin.with_dbname(&name), name, admin: admin.clone() })
     }

@@ -330,14 +330,12 @@ fn is_finishing_touch(c: &Change) -> bool {
 /// Objects a change needs to exist first, known from the change itself.
 fn requires(c: &Change) -> Vec<ObjectId> {
     match c {
-        Change::SetSequenceOwner(s) => s.owned_by.iter().map(|(t, col)| ObjectId::Column(t.clone(), col.clone())).collect(),
-        Change::CreateTable(t) => t
-            .partition_of
-            .iter()
-            .map(|(p, _)| p)
-            .chain(t.inherits.iter())
-            .map(|p| ObjectId::Table(p.clone()))
-            .collect(),
+        Change::SetSequenceOwner(s) => {
+            s.owned_by.iter().map(|(t, col)| ObjectId::Column(t.clone(), col.clone())).collect()
+        }
+        Change::CreateTable(t) => {
+            t.partition_of.iter().map(|(p, _)| p).chain(t.inherits.iter()).map(|p| ObjectId::Table(p.clone())).collect()
+        }
         Change::CreateIndex(i) => vec![ObjectId::Table(i.table.clone())],
         Change::CreateTrigger(t) | Change::SetTriggerEnabled(t) => vec![ObjectId::Table(t.table.clone())],
         Change::CreatePolicy(p) => vec![ObjectId::Table(p.table.clone())],
@@ -426,9 +424,10 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
             && match c {
                 Change::CreateIndex(i) => dropped_relations.contains(&i.table),
                 _ => match c.subject() {
-                    ObjectId::Column(q, _) | ObjectId::Constraint(q, _) | ObjectId::Trigger(q, _) | ObjectId::Policy(q, _) => {
-                        dropped_relations.contains(&q)
-                    }
+                    ObjectId::Column(q, _)
+                    | ObjectId::Constraint(q, _)
+                    | ObjectId::Trigger(q, _)
+                    | ObjectId::Policy(q, _) => dropped_relations.contains(&q),
                     _ => false,
                 },
             }
@@ -436,7 +435,8 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
     // Live dependencies order drops: what depends goes first.
     for (dep, referenced) in &live.depends {
         let dep_drops = on_or_parent(dep, Phase::Drop);
-        let dep_alters: Vec<usize> = on(dep, Phase::Create).into_iter().filter(|&a| !recreated_with_parent(&changes[a])).collect();
+        let dep_alters: Vec<usize> =
+            on(dep, Phase::Create).into_iter().filter(|&a| !recreated_with_parent(&changes[a])).collect();
         let mut referenced_changes: Vec<usize> = by_subject.get(referenced).cloned().unwrap_or_default();
         for p in referenced.parents() {
             referenced_changes.extend(on(&p, Phase::Drop));
@@ -483,7 +483,14 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
         if let Change::GrantDefault { schema, .. } | Change::RevokeDefault { schema, .. } = c {
             for (j, other) in changes.iter().enumerate() {
                 let applies = other.is_create()
-                    && matches!(other, Change::CreateTable(_) | Change::CreateView(_) | Change::CreateSequence(_) | Change::CreateFunction(_) | Change::CreateType(_))
+                    && matches!(
+                        other,
+                        Change::CreateTable(_)
+                            | Change::CreateView(_)
+                            | Change::CreateSequence(_)
+                            | Change::CreateFunction(_)
+                            | Change::CreateType(_)
+                    )
                     && (schema.is_empty() || other.subject().schema() == schema);
                 if applies {
                     edges.insert((i, j));
@@ -522,7 +529,8 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
 fn sticky_toposort(graph: &DiGraph<usize, ()>, changes: &[Change]) -> Result<Vec<usize>, CycleError> {
     type Key = (Phase, u8, String, usize);
     let key = |i: usize| -> Key { (changes[i].phase(), kind_rank(&changes[i]), group_of(&changes[i]), i) };
-    let mut indegree: Vec<usize> = graph.node_indices().map(|n| graph.neighbors_directed(n, petgraph::Incoming).count()).collect();
+    let mut indegree: Vec<usize> =
+        graph.node_indices().map(|n| graph.neighbors_directed(n, petgraph::Incoming).count()).collect();
     let mut ready: BTreeSet<Key> = BTreeSet::new();
     let mut ready_by_group: BTreeMap<(Phase, String), BTreeSet<Key>> = BTreeMap::new();
     let push = |i: usize, ready: &mut BTreeSet<Key>, by: &mut BTreeMap<(Phase, String), BTreeSet<Key>>| {

@@ -145,7 +145,8 @@ fn create_table_sql(t: &Table) -> String {
     let mut sql = if let Some((parent, bound)) = &t.partition_of {
         format!("CREATE {unlogged}TABLE IF NOT EXISTS {name} PARTITION OF {} {bound}", parent.sql())
     } else {
-        let cols: Vec<String> = t.columns.iter().filter(|c| c.local).map(|c| format!("    {}", column_sql(c))).collect();
+        let cols: Vec<String> =
+            t.columns.iter().filter(|c| c.local).map(|c| format!("    {}", column_sql(c))).collect();
         let body = if cols.is_empty() { "()".to_string() } else { format!("(\n{}\n)", cols.join(",\n")) };
         let mut s = format!("CREATE {unlogged}TABLE IF NOT EXISTS {name} {body}");
         if !t.inherits.is_empty() {
@@ -241,13 +242,16 @@ fn alter_column(table: &QualifiedName, from: &Column, to: &Column, via_text: boo
     if from.default.is_some() && (default_changes || retype) {
         out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;")));
     }
-    if from.identity.is_some() && to.identity.as_ref().is_none_or(|i| i.sequence != from.identity.as_ref().unwrap().sequence) {
+    if from.identity.is_some()
+        && to.identity.as_ref().is_none_or(|i| i.sequence != from.identity.as_ref().unwrap().sequence)
+    {
         out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP IDENTITY IF EXISTS;")));
     }
     if retype {
         let coll = to.collation.as_ref().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
         let via = if via_text { "::text" } else { "" };
-        let alter = format!("ALTER TABLE {t} ALTER COLUMN {c} TYPE {}{coll} USING {c}{via}::{}", to.data_type, to.data_type);
+        let alter =
+            format!("ALTER TABLE {t} ALTER COLUMN {c} TYPE {}{coll} USING {c}{via}::{}", to.data_type, to.data_type);
         if from.data_type != to.data_type {
             // Even to the type it already has, ALTER TYPE trips over dependent views:
             // a second run must see it is done.
@@ -349,8 +353,10 @@ fn create_type_sql(t: &TypeDef) -> String {
 }
 
 fn alter_domain(from: &TypeDef, to: &TypeDef) -> Vec<Statement> {
-    let (TypeKind::Domain { default: d1, not_null: n1, checks: c1, .. }, TypeKind::Domain { default: d2, not_null: n2, checks: c2, .. }) =
-        (&from.kind, &to.kind)
+    let (
+        TypeKind::Domain { default: d1, not_null: n1, checks: c1, .. },
+        TypeKind::Domain { default: d2, not_null: n2, checks: c2, .. },
+    ) = (&from.kind, &to.kind)
     else {
         return Vec::new();
     };
@@ -395,7 +401,8 @@ fn create_view_sql(v: &View) -> String {
 }
 
 fn create_policy_sql(p: &Policy) -> String {
-    let roles: Vec<String> = p.roles.iter().map(|r| if r == "public" { "PUBLIC".to_string() } else { ident(r) }).collect();
+    let roles: Vec<String> =
+        p.roles.iter().map(|r| if r == "public" { "PUBLIC".to_string() } else { ident(r) }).collect();
     let mut s = format!(
         "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
         ident(&p.name),
@@ -460,7 +467,10 @@ pub fn render(change: &Change) -> Vec<Statement> {
                     literal(&to.name),
                     literal(&to.schema)
                 );
-                out.push(stmt(unless_exists(&cond, &format!("ALTER EXTENSION {} SET SCHEMA {}", ident(&to.name), ident(&to.schema)))));
+                out.push(stmt(unless_exists(
+                    &cond,
+                    &format!("ALTER EXTENSION {} SET SCHEMA {}", ident(&to.name), ident(&to.schema)),
+                )));
             }
             if from.version != to.version {
                 out.push(stmt(format!("ALTER EXTENSION {} UPDATE TO {};", ident(&to.name), literal(&to.version))));
@@ -513,10 +523,18 @@ pub fn render(change: &Change) -> Vec<Statement> {
             // table differs, say so (repeating the parent's is harmless).
             for c in t.columns.iter().filter(|c| !c.local && c.identity.is_none() && c.generated.is_none()) {
                 if let Some(d) = &c.default {
-                    out.push(stmt(format!("ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {d};", t.name.sql(), ident(&c.name))));
+                    out.push(stmt(format!(
+                        "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {d};",
+                        t.name.sql(),
+                        ident(&c.name)
+                    )));
                 }
                 if c.not_null {
-                    out.push(stmt(format!("ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;", t.name.sql(), ident(&c.name))));
+                    out.push(stmt(format!(
+                        "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;",
+                        t.name.sql(),
+                        ident(&c.name)
+                    )));
                 }
             }
             out.extend(table_attributes(t, None));
@@ -533,7 +551,12 @@ pub fn render(change: &Change) -> Vec<Statement> {
         }
         Change::AddConstraint { table, constraint } => vec![stmt(unless_exists(
             &constraint_exists(table, &constraint.name),
-            &format!("ALTER TABLE {} ADD CONSTRAINT {} {}", table.sql(), ident(&constraint.name), constraint.definition),
+            &format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} {}",
+                table.sql(),
+                ident(&constraint.name),
+                constraint.definition
+            ),
         ))],
         Change::DropConstraint { table, constraint } => vec![stmt(format!(
             "ALTER TABLE IF EXISTS {} DROP CONSTRAINT IF EXISTS {};",
@@ -566,7 +589,9 @@ pub fn render(change: &Change) -> Vec<Statement> {
             };
             vec![stmt(format!("ALTER TABLE {} {verb} {};", t.table.sql(), ident(&t.name)))]
         }
-        Change::DropTrigger(t) => vec![stmt(format!("DROP TRIGGER IF EXISTS {} ON {};", ident(&t.name), t.table.sql()))],
+        Change::DropTrigger(t) => {
+            vec![stmt(format!("DROP TRIGGER IF EXISTS {} ON {};", ident(&t.name), t.table.sql()))]
+        }
         Change::CreatePolicy(p) => {
             let cond = format!(
                 "SELECT 1 FROM pg_catalog.pg_policy WHERE polrelid = {}::regclass AND polname = {}",
@@ -604,9 +629,17 @@ fn default_privileges_sql(role: &str, schema: &str, object_type: &str, item: &Ac
     let on = default_object_kind(object_type);
     if grant {
         let with = if item.grantable { " WITH GRANT OPTION" } else { "" };
-        format!("ALTER DEFAULT PRIVILEGES FOR ROLE {}{in_schema} GRANT {} ON {on} TO {grantee}{with};", ident(role), item.privilege)
+        format!(
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {}{in_schema} GRANT {} ON {on} TO {grantee}{with};",
+            ident(role),
+            item.privilege
+        )
     } else {
-        format!("ALTER DEFAULT PRIVILEGES FOR ROLE {}{in_schema} REVOKE {} ON {on} FROM {grantee};", ident(role), item.privilege)
+        format!(
+            "ALTER DEFAULT PRIVILEGES FOR ROLE {}{in_schema} REVOKE {} ON {on} FROM {grantee};",
+            ident(role),
+            item.privilege
+        )
     }
 }
 
@@ -646,7 +679,10 @@ mod tests {
             table: QualifiedName::new("public", "t"),
             definition: "CREATE UNIQUE INDEX i ON public.t USING btree (a)".into(),
         };
-        assert_eq!(render(&Change::CreateIndex(i))[0].sql, "CREATE UNIQUE INDEX IF NOT EXISTS i ON public.t USING btree (a);");
+        assert_eq!(
+            render(&Change::CreateIndex(i))[0].sql,
+            "CREATE UNIQUE INDEX IF NOT EXISTS i ON public.t USING btree (a);"
+        );
     }
 }
 
@@ -742,7 +778,8 @@ pub fn still_exists(drop: &Change) -> Option<String> {
 
 /// The column exists (with the given type, when one is given).
 pub fn column_exists(table: &QualifiedName, column: &str, data_type: Option<&str>) -> String {
-    let typed = data_type.map_or(String::new(), |t| format!(" AND pg_catalog.format_type(atttypid, atttypmod) = {}", literal(t)));
+    let typed = data_type
+        .map_or(String::new(), |t| format!(" AND pg_catalog.format_type(atttypid, atttypmod) = {}", literal(t)));
     format!(
         "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass({}) AND attname = {} AND NOT attisdropped{typed})",
         literal(&table.sql()),

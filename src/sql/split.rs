@@ -112,7 +112,8 @@ pub fn split(text: &str) -> Split {
                 if let Some(ps) = piece_start.take() {
                     pieces.push((ps, i));
                 }
-                out.meta_commands.push(MetaCommand { line: line_col(text, i).0, text: text[i..end].trim_end().to_string() });
+                out.meta_commands
+                    .push(MetaCommand { line: line_col(text, i).0, text: text[i..end].trim_end().to_string() });
                 i = end;
             }
             b'\'' => {

@@ -36,7 +36,10 @@ pub fn runtime() -> tokio::runtime::Runtime {
 pub fn exec(url: &str, sql: &str) {
     runtime().block_on(async {
         let client = connect(url).await;
-        client.batch_execute(sql).await.unwrap_or_else(|e| panic!("SQL failed: {}\n{sql}", schemaspec::pg::db_message(&e)));
+        client
+            .batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("SQL failed: {}\n{sql}", schemaspec::pg::db_message(&e)));
     })
 }
 
