@@ -1,7 +1,7 @@
 //! Migration history as values: file names and versions, the chained sum file, and the
 //! reconciliation of local files with the tracking table. Pure: no I/O.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::{Duration, NaiveDateTime, Timelike};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
@@ -51,7 +51,8 @@ pub fn checksum(content: &str) -> String {
 /// `n` fresh versions: from `now`, strictly after every version in `taken`, one second
 /// apart.
 pub fn next_versions(now: NaiveDateTime, taken: &BTreeSet<String>, n: usize) -> Vec<String> {
-    let mut t = now;
+    // Versions have whole seconds: compare in whole seconds.
+    let mut t = now.with_nanosecond(0).unwrap_or(now);
     if let Some(max) = taken.iter().next_back() {
         if let Ok(max_t) = NaiveDateTime::parse_from_str(max, VERSION_FORMAT) {
             if max_t >= t {
@@ -181,6 +182,9 @@ mod tests {
         let taken: BTreeSet<String> = ["20260101000000".to_string()].into();
         assert_eq!(next_versions(now, &taken, 2), vec!["20260101000001", "20260101000002"]);
         assert_eq!(next_versions(now, &BTreeSet::new(), 1), vec!["20260101000000"]);
+        // Regression: later in the same second as a taken version (found by CI).
+        let later = now + Duration::milliseconds(500);
+        assert_eq!(next_versions(later, &taken, 1), vec!["20260101000001"]);
     }
 
     #[test]

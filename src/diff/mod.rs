@@ -74,6 +74,11 @@ pub enum Change {
     CreateIndex(Index),
     DropIndex(Index),
     CreateView(View),
+    /// Storage or view options changed, nothing else.
+    AlterViewOptions {
+        from: View,
+        to: View,
+    },
     DropView(View),
     CreateFunction(Function),
     DropFunction(Function),
@@ -154,6 +159,7 @@ impl Change {
             }
             Change::CreateIndex(i) | Change::DropIndex(i) => ObjectId::Index(i.name.clone()),
             Change::CreateView(v) | Change::DropView(v) => ObjectId::View(v.name.clone()),
+            Change::AlterViewOptions { to, .. } => ObjectId::View(to.name.clone()),
             Change::CreateFunction(f) | Change::DropFunction(f) => {
                 ObjectId::Function(f.name.clone(), f.identity_args.clone())
             }
@@ -203,6 +209,7 @@ impl Change {
             | Change::AddConstraint { .. }
             | Change::CreateIndex(_)
             | Change::CreateView(_)
+            | Change::AlterViewOptions { .. }
             | Change::CreateFunction(_)
             | Change::CreateTrigger(_)
             | Change::SetTriggerEnabled(_)
@@ -568,10 +575,15 @@ impl<'a> Differ<'a> {
         }
         for (l, d) in both {
             let id = ObjectId::View(d.name.clone());
-            if l == d
-                || (self.desired.same_definition(&id, &l.definition, &d.definition)
-                    && View { definition: d.definition.clone(), ..l.clone() } == *d)
+            let same_definition = self.desired.same_definition(&id, &l.definition, &d.definition);
+            if same_definition && (View { definition: d.definition.clone(), ..l.clone() }) == *d {
+                continue;
+            }
+            // Only the options changed: ALTER ... SET, nothing recreated.
+            if same_definition
+                && (View { definition: d.definition.clone(), options: d.options.clone(), ..l.clone() }) == *d
             {
+                self.out.push(Change::AlterViewOptions { from: l.clone(), to: d.clone() });
                 continue;
             }
             // CREATE OR REPLACE VIEW keeps dependents, but only when the old columns stay
@@ -896,23 +908,27 @@ impl<'a> Differ<'a> {
             };
             let owner = have.or(want).map(|p| p.owner.clone()).or_else(|| self.creator()).unwrap_or_default();
             let kind = self.desired.kind_word(id).to_string();
-            for item in have_items.difference(want_items) {
-                self.out.push(Change::Revoke {
-                    target: id.clone(),
-                    kind: kind.clone(),
-                    item: item.clone(),
-                    owner: owner.clone(),
-                });
-            }
-            for item in want_items.difference(have_items) {
-                self.out.push(Change::Grant {
-                    target: id.clone(),
-                    kind: kind.clone(),
-                    item: item.clone(),
-                    owner: owner.clone(),
-                });
-            }
+            let (target, kind) = (id.clone(), kind.clone());
+            self.acl_changes(have_items, want_items, |item, grant| {
+                let (target, kind, owner) = (target.clone(), kind.clone(), owner.clone());
+                if grant {
+                    Change::Grant { target, kind, item, owner }
+                } else {
+                    Change::Revoke { target, kind, item, owner }
+                }
+            });
         }
+    }
+
+    /// A revoke for each item only `have` has, a grant for each only `want` has.
+    fn acl_changes(
+        &mut self,
+        have: &BTreeSet<AclItem>,
+        want: &BTreeSet<AclItem>,
+        change: impl Fn(AclItem, bool) -> Change,
+    ) {
+        self.out.extend(have.difference(want).map(|i| change(i.clone(), false)));
+        self.out.extend(want.difference(have).map(|i| change(i.clone(), true)));
     }
 
     /// The role that creates objects: the one migrations run as.
@@ -984,23 +1000,14 @@ impl Differ<'_> {
             let Some(defaults) = want.or(have).map(|p| &p.defaults) else { continue };
             let want_items = want.map_or(defaults, |p| &p.items);
             let have_items = have.map_or(defaults, |p| &p.items);
-            let (role, schema, object_type) = key.clone();
-            for item in have_items.difference(want_items) {
-                self.out.push(Change::RevokeDefault {
-                    role: role.clone(),
-                    schema: schema.clone(),
-                    object_type: object_type.clone(),
-                    item: item.clone(),
-                });
-            }
-            for item in want_items.difference(have_items) {
-                self.out.push(Change::GrantDefault {
-                    role: role.clone(),
-                    schema: schema.clone(),
-                    object_type: object_type.clone(),
-                    item: item.clone(),
-                });
-            }
+            self.acl_changes(have_items, want_items, |item, grant| {
+                let (role, schema, object_type) = key.clone();
+                if grant {
+                    Change::GrantDefault { role, schema, object_type, item }
+                } else {
+                    Change::RevokeDefault { role, schema, object_type, item }
+                }
+            });
         }
     }
 }

@@ -682,6 +682,7 @@ pub fn describe(c: &Change) -> String {
         Change::CreateIndex(i) => format!("create index {}", i.name),
         Change::DropIndex(i) => format!("drop index {}", i.name),
         Change::CreateView(v) => format!("create {}view {}", if v.materialized { "materialized " } else { "" }, v.name),
+        Change::AlterViewOptions { to, .. } => format!("set options of view {}", to.name),
         Change::DropView(v) => format!("drop {}view {}", if v.materialized { "materialized " } else { "" }, v.name),
         Change::CreateFunction(f) => format!("create {} {}({})", kind_word(f.kind), f.name, f.identity_args),
         Change::DropFunction(f) => format!("drop {} {}({})", kind_word(f.kind), f.name, f.identity_args),

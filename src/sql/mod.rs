@@ -566,6 +566,20 @@ pub fn render(change: &Change) -> Vec<Statement> {
         Change::CreateIndex(i) => vec![stmt(create_index_sql(i))],
         Change::DropIndex(i) => vec![stmt(format!("DROP INDEX IF EXISTS {};", i.name.sql()))],
         Change::CreateView(v) => vec![stmt(create_view_sql(v))],
+        Change::AlterViewOptions { from, to } => {
+            let kw = if to.materialized { "MATERIALIZED VIEW" } else { "VIEW" };
+            let key = |o: &String| o.split('=').next().unwrap_or_default().to_string();
+            let removed: Vec<String> =
+                from.options.iter().map(key).filter(|k| !to.options.iter().any(|o| key(o) == *k)).collect();
+            let mut out = Vec::new();
+            if !removed.is_empty() {
+                out.push(stmt(format!("ALTER {kw} {} RESET ({});", to.name.sql(), removed.join(", "))));
+            }
+            if !to.options.is_empty() {
+                out.push(stmt(format!("ALTER {kw} {} SET ({});", to.name.sql(), to.options.join(", "))));
+            }
+            out
+        }
         Change::DropView(v) => {
             let kw = if v.materialized { "MATERIALIZED VIEW" } else { "VIEW" };
             vec![stmt(format!("DROP {kw} IF EXISTS {};", v.name.sql()))]
@@ -717,12 +731,14 @@ pub fn differs_from_desired(drop: &Change, create: &Change) -> Option<String> {
         (Change::DropView(old), Change::CreateView(new)) => {
             let kind = if old.materialized { "'m'" } else { "'v'" };
             format!(
-                "{} AND (pg_catalog.regexp_replace(pg_catalog.pg_get_viewdef({}::regclass), '[;[:space:]]+$', '') IS DISTINCT FROM {} OR {} IS DISTINCT FROM {})",
+                "{} AND (pg_catalog.regexp_replace(pg_catalog.pg_get_viewdef({1}::regclass), '[;[:space:]]+$', '') IS DISTINCT FROM {2} OR {3} IS DISTINCT FROM {4} \
+                 OR (SELECT pg_catalog.array_to_string(COALESCE(c.reloptions, '{{}}'), ',') FROM pg_catalog.pg_class c WHERE c.oid = {1}::regclass) IS DISTINCT FROM {5})",
                 relkind_is(&old.name, kind),
                 literal(&old.name.sql()),
                 literal(&new.definition),
                 if new.materialized { "'m'" } else { "'v'" },
-                kind
+                kind,
+                literal(&new.options.join(","))
             )
         }
         (Change::DropFunction(old), Change::CreateFunction(new)) if old.kind != RoutineKind::Aggregate => {
