@@ -35,7 +35,8 @@ fn is_missing_dependency(e: &tokio_postgres::Error) -> bool {
     })
 }
 
-/// Statements of every source, in order; meta-commands are an error.
+/// Statements of every source, ordered by what they define and reference;
+/// meta-commands are an error.
 fn statements(sources: &[Source]) -> Result<Vec<Item<'_>>, Error> {
     let mut items = Vec::new();
     for source in sources {
@@ -47,7 +48,10 @@ fn statements(sources: &[Source]) -> Result<Vec<Item<'_>>, Error> {
             s.statements.into_iter().filter(|st| !is_transaction_control(&st.text)).map(|stmt| Item { source, stmt }),
         );
     }
-    Ok(items)
+    let texts: Vec<&str> = items.iter().map(|i| i.stmt.text.as_str()).collect();
+    let order = crate::sql::order::dependency_order(&texts);
+    let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
+    Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
 }
 
 /// BEGIN/COMMIT in a schema file would end the loader's own transaction handling.

@@ -3,6 +3,7 @@
 //! where PostgreSQL has no such clause. Also splits SQL text into statements.
 //! Pure: no I/O.
 
+pub mod order;
 pub mod split;
 
 use crate::catalog::*;

@@ -1,0 +1,165 @@
+//! A fast pre-pass over schema statements: order them by what they define and
+//! reference, so files written in any order mostly load in one pass (PostgreSQL remains
+//! the parser of record: what this misses, the loader's defer-and-retry catches).
+//!
+//! It reads tokens with sqlparser's PostgreSQL tokenizer rather than its parser, which
+//! rejects parts of PostgreSQL's grammar (procedures, DO blocks, some domain forms). A
+//! statement defines the name after `CREATE [modifiers] KIND [IF NOT EXISTS]`; it
+//! references every identifier it mentions. A statement moves only later, after the
+//! statements defining what it mentions; one that cannot be tokenized keeps its place,
+//! and session settings (`SET`, `RESET`, `set_config`) are barriers nothing crosses.
+//! Pure: no I/O.
+
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::tokenizer::{Token, Tokenizer};
+use std::collections::{BTreeSet, HashMap};
+
+const KINDS: &[&str] = &[
+    "table",
+    "view",
+    "type",
+    "domain",
+    "schema",
+    "sequence",
+    "function",
+    "procedure",
+    "aggregate",
+    "collation",
+    "extension",
+];
+const MODIFIERS: &[&str] =
+    &["or", "replace", "temp", "temporary", "unlogged", "global", "local", "materialized", "recursive", "trusted"];
+
+struct Info {
+    defines: Option<String>,
+    mentions: BTreeSet<String>,
+    barrier: bool,
+}
+
+/// Words (unquoted ones lower-cased, as PostgreSQL folds them) and the dots between
+/// them; `None` for `.`.
+fn words(sql: &str) -> Option<Vec<Option<(String, bool)>>> {
+    let dialect = PostgreSqlDialect {};
+    let tokens = Tokenizer::new(&dialect, sql).tokenize().ok()?;
+    Some(
+        tokens
+            .into_iter()
+            .filter_map(|t| match t {
+                Token::Word(w) => Some(Some(match w.quote_style {
+                    Some(_) => (w.value, true),
+                    None => (w.value.to_lowercase(), false),
+                })),
+                Token::Period => Some(None),
+                _ => None,
+            })
+            .collect(),
+    )
+}
+
+fn info(sql: &str) -> Info {
+    let Some(tokens) = words(sql) else {
+        return Info { defines: None, mentions: BTreeSet::new(), barrier: false };
+    };
+    let word = |i: usize| tokens.get(i).and_then(|t| t.as_ref());
+    let plain = |i: usize| word(i).filter(|(_, quoted)| !quoted).map(|(w, _)| w.as_str());
+    let barrier = matches!(plain(0), Some("set" | "reset"))
+        || (plain(0) == Some("select") && tokens.iter().flatten().any(|(w, _)| w == "set_config"));
+    let mut defines = None;
+    if plain(0) == Some("create") {
+        let mut i = 1;
+        while plain(i).is_some_and(|w| MODIFIERS.contains(&w)) {
+            i += 1;
+        }
+        if plain(i).is_some_and(|w| KINDS.contains(&w)) {
+            i += 1;
+            if plain(i) == Some("if") && plain(i + 1) == Some("not") && plain(i + 2) == Some("exists") {
+                i += 3;
+            }
+            // `schema.name`: the name is the word after the dot.
+            defines = match (word(i), tokens.get(i + 1), word(i + 2)) {
+                (Some(_), Some(None), Some((name, _))) => Some(name.clone()),
+                (Some((name, _)), _, _) => Some(name.clone()),
+                _ => None,
+            };
+        }
+    }
+    let mentions = tokens.into_iter().flatten().map(|(w, _)| w).collect();
+    Info { defines, mentions, barrier }
+}
+
+/// The order in which to run `statements`: a permutation of their indexes.
+pub fn dependency_order(statements: &[&str]) -> Vec<usize> {
+    let infos: Vec<Info> = statements.iter().map(|s| info(s)).collect();
+    let mut definers: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, inf) in infos.iter().enumerate() {
+        if let Some(d) = &inf.defines {
+            definers.entry(d.as_str()).or_default().push(i);
+        }
+    }
+    let n = statements.len();
+    let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
+    let mut last_barrier: Option<usize> = None;
+    for (i, inf) in infos.iter().enumerate() {
+        for m in &inf.mentions {
+            for &d in definers.get(m.as_str()).into_iter().flatten() {
+                // A definer after a barrier that comes before i cannot be waited for
+                // without crossing it; the loader's retry handles those.
+                if d != i && last_barrier.is_none_or(|b| d > b || i < b) {
+                    deps[i].insert(d);
+                }
+            }
+        }
+        if inf.barrier {
+            deps[i].extend(0..i);
+            last_barrier = Some(i);
+        } else if let Some(b) = last_barrier {
+            deps[i].insert(b);
+        }
+    }
+    // Kahn's algorithm, smallest index first; when stuck on a cycle, the smallest
+    // remaining index goes next.
+    let mut remaining: BTreeSet<usize> = (0..n).collect();
+    let mut done = vec![false; n];
+    let mut out = Vec::with_capacity(n);
+    while let Some(&next) =
+        remaining.iter().find(|&&i| deps[i].iter().all(|&d| done[d])).or_else(|| remaining.iter().next())
+    {
+        remaining.remove(&next);
+        done[next] = true;
+        out.push(next);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn definitions_move_before_their_users() {
+        let s = [
+            "CREATE VIEW v AS SELECT * FROM public.orders",
+            "CREATE TABLE lines (order_id int REFERENCES orders(id))",
+            "CREATE TABLE IF NOT EXISTS public.orders (id int PRIMARY KEY, s status)",
+            "CREATE TYPE status AS ENUM ('a')",
+        ];
+        assert_eq!(dependency_order(&s), vec![3, 2, 0, 1]);
+    }
+
+    #[test]
+    fn settings_are_barriers_and_unknown_statements_stay() {
+        let s = [
+            "CREATE TABLE a (b_id int REFERENCES b)",
+            "SET search_path = x",
+            "CREATE TABLE b (id int)",
+            "DO $$ BEGIN END $$",
+        ];
+        assert_eq!(dependency_order(&s), vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn cycles_fall_back_to_file_order() {
+        let s = ["CREATE TABLE a (b int REFERENCES b)", "CREATE TABLE b (a int REFERENCES a)"];
+        assert_eq!(dependency_order(&s), vec![0, 1]);
+    }
+}
