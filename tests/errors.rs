@@ -90,6 +90,7 @@ fn failing_migration_rolls_back_and_says_what_was_applied() {
         "{}",
         r.stderr
     );
+    assert!(r.stderr.contains("(in the statement at line 2: INSERT INTO missing VALUES (1);)"), "{}", r.stderr);
     assert_eq!(
         db.query("SELECT count(*) FROM pg_class WHERE relname = 'half'"),
         "0",

@@ -115,8 +115,18 @@ pub async fn run_file(
         literal(&timeouts.lock_timeout),
         literal(&timeouts.statement_timeout)
     );
+    // The error names the file, the place and the statement it happened in.
     let fail = |e: &tokio_postgres::Error, stmt: &crate::sql::split::SqlStatement| {
-        super::load::located_error(&m.file_name, &m.content, stmt, e)
+        let mut err = super::load::located_error(&m.file_name, &m.content, stmt, e);
+        if let Error::SqlError { line, message, .. } = &mut err {
+            let statements = split(&m.content).statements;
+            if let Some(st) = statements.iter().rev().find(|s| s.line <= *line) {
+                let first = st.text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("--")).unwrap_or("");
+                let first: String = first.chars().take(120).collect();
+                *message = format!("{message} (in the statement at line {}: {first})", st.line);
+            }
+        }
+        err
     };
     let whole = crate::sql::split::SqlStatement { text: m.content.clone(), offset: 0, line: 1, column: 1 };
     if is_no_transaction(&m.content) {
