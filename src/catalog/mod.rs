@@ -279,6 +279,11 @@ pub struct Constraint {
     pub definition: String,
     /// False when the constraint exists only because a parent has it.
     pub local: bool,
+    /// Desired side only: the definition as the schema files write it, where
+    /// PostgreSQL's printed form would not create the same constraint. Rendering uses
+    /// it; comparing uses `definition`.
+    #[serde(skip)]
+    pub source: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -296,6 +301,10 @@ pub struct Index {
     pub table: QualifiedName,
     /// `pg_get_indexdef`, with `ON ONLY` of partitioned parents removed.
     pub definition: String,
+    /// Desired side only: the schema files' own statement, where PostgreSQL's printed
+    /// form would not create the same index. Rendering uses it; comparing does not.
+    #[serde(skip)]
+    pub source: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

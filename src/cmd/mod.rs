@@ -116,6 +116,14 @@ pub async fn desired_catalog(
             .map_err(|e| Error::Other(format!("normalizing definitions failed: {}", pg::db_message(&e))))?;
         let mut catalog = read(&client, &scope).await?;
         catalog.equivalents = equivalents;
+        let texts: Vec<String> = sources
+            .iter()
+            .flat_map(|s| crate::sql::split::split(&s.text).statements.into_iter().map(|st| st.text))
+            .collect();
+        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+        pg::introspect::source_forms(&client, &mut catalog, &texts)
+            .await
+            .map_err(|e| Error::Other(format!("checking source forms failed: {}", pg::db_message(&e))))?;
         Ok(catalog)
     })
     .await?;

@@ -121,7 +121,8 @@ pub async fn run_file(
         if let Error::SqlError { line, message, .. } = &mut err {
             let statements = split(&m.content).statements;
             if let Some(st) = statements.iter().rev().find(|s| s.line <= *line) {
-                let first = st.text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("--")).unwrap_or("");
+                let first =
+                    st.text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("--")).unwrap_or("");
                 let first: String = first.chars().take(120).collect();
                 *message = format!("{message} (in the statement at line {}: {first})", st.line);
             }

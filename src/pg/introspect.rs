@@ -387,7 +387,7 @@ impl Builder {
             if let Some(opts) = row.get::<_, Option<Vec<String>>>("index_options").filter(|o| !o.is_empty()) {
                 definition = with_index_options(&definition, &opts);
             }
-            let c = Constraint { name: name.clone(), kind, definition, local: row.get("local") };
+            let c = Constraint { name: name.clone(), kind, definition, local: row.get("local"), source: None };
             if let Some(t) = self.cat.tables.get_mut(&table) {
                 t.constraints.insert(name, c);
             }
@@ -409,6 +409,7 @@ impl Builder {
                     // A partitioned parent's index is printed `ON ONLY`; created without
                     // ONLY, PostgreSQL builds and attaches the partitions' indexes itself.
                     definition: definition.replacen(" ON ONLY ", " ON ", 1),
+                    source: None,
                 },
             );
         }
@@ -674,4 +675,119 @@ pub async fn normalized_definitions(client: &Client) -> Result<BTreeMap<ObjectId
         out.insert(id, normalized);
     }
     Ok(out)
+}
+
+/// For desired constraints whose printed form does not read back the same, find the
+/// schema files' own expression that PostgreSQL turns into exactly that constraint: each
+/// candidate is added under a temporary name in the scratch database, compared, and
+/// removed. Sets `Constraint::source` where one is found.
+pub async fn source_forms(
+    client: &Client,
+    catalog: &mut Catalog,
+    statements: &[&str],
+) -> Result<(), tokio_postgres::Error> {
+    let targets: Vec<(QualifiedName, String)> = catalog
+        .equivalents
+        .keys()
+        .filter_map(|id| match id {
+            ObjectId::Constraint(t, n) => Some((t.clone(), n.clone())),
+            _ => None,
+        })
+        .collect();
+    if targets.is_empty() {
+        return Ok(());
+    }
+    let candidates = crate::sql::source::check_expressions(statements);
+    const TMP: &str = "schemaspec_source_tmp";
+    client.batch_execute("SET search_path = ''").await?;
+    for (table, name) in targets {
+        let Some(definition) =
+            catalog.tables.get(&table).and_then(|t| t.constraints.get(&name)).map(|c| c.definition.clone())
+        else {
+            continue;
+        };
+        let flags = if definition.contains(" NO INHERIT") { " NO INHERIT" } else { "" };
+        let wanted = definition.trim_end_matches(" NOT VALID");
+        let mut ordered: Vec<&crate::sql::source::CheckSource> =
+            candidates.iter().filter(|c| c.table == table.name && c.name.as_deref() == Some(name.as_str())).collect();
+        ordered.extend(candidates.iter().filter(|c| c.table == table.name && c.name.is_none()));
+        for c in ordered {
+            let add = format!("ALTER TABLE {} ADD CONSTRAINT {TMP} CHECK ({}){flags}", table.sql(), c.expression);
+            // search_path for resolving the user's expression: as the files were loaded.
+            if client.batch_execute(&format!("RESET search_path; {add}; SET search_path = ''")).await.is_err() {
+                client.batch_execute("SET search_path = ''").await?;
+                continue;
+            }
+            let got: Option<String> = client
+                .query_opt(
+                    "SELECT pg_catalog.pg_get_constraintdef(oid) FROM pg_catalog.pg_constraint WHERE conrelid = $1::text::regclass AND conname = $2",
+                    &[&table.sql(), &TMP],
+                )
+                .await?
+                .map(|r| r.get(0));
+            client.batch_execute(&format!("ALTER TABLE {} DROP CONSTRAINT {TMP}", table.sql())).await?;
+            if got.as_deref() == Some(wanted) {
+                let not_valid = if definition.ends_with(" NOT VALID") { " NOT VALID" } else { "" };
+                if let Some(con) = catalog.tables.get_mut(&table).and_then(|t| t.constraints.get_mut(&name)) {
+                    con.source = Some(format!("CHECK ({}){flags}{not_valid}", c.expression));
+                }
+                break;
+            }
+        }
+    }
+    index_source_forms(client, catalog, statements).await?;
+    client.batch_execute("RESET search_path").await
+}
+
+/// Like `source_forms`, for indexes: the schema files' `CREATE INDEX`, verified under a
+/// temporary name.
+async fn index_source_forms(
+    client: &Client,
+    catalog: &mut Catalog,
+    statements: &[&str],
+) -> Result<(), tokio_postgres::Error> {
+    let names = crate::sql::source::index_names(statements);
+    let targets: Vec<QualifiedName> = catalog
+        .equivalents
+        .keys()
+        .filter_map(|id| match id {
+            ObjectId::Index(q) => Some(q.clone()),
+            _ => None,
+        })
+        .collect();
+    const TMP: &str = "schemaspec_source_tmp";
+    for q in targets {
+        let Some(index) = catalog.indexes.get(&q).cloned() else { continue };
+        let table = [index.table.schema.as_str(), index.table.name.as_str()];
+        for (_, i) in names.iter().filter(|(n, _)| *n == q.name) {
+            let (Some(trial), Some(real)) = (
+                crate::sql::source::index_statement(statements[*i], TMP, &table),
+                crate::sql::source::index_statement(statements[*i], &q.name, &table),
+            ) else {
+                continue;
+            };
+            if client.batch_execute(&trial).await.is_err() {
+                continue;
+            }
+            let tmp = QualifiedName::new(q.schema.clone(), TMP);
+            let got: Option<String> = client
+                .query_opt("SELECT pg_catalog.pg_get_indexdef($1::text::regclass)", &[&tmp.sql()])
+                .await?
+                .map(|r| {
+                    r.get::<_, String>(0).replacen(" ON ONLY ", " ON ", 1).replacen(
+                        &format!("INDEX {TMP} ON"),
+                        &format!("INDEX {} ON", crate::ident::ident(&q.name)),
+                        1,
+                    )
+                });
+            client.batch_execute(&format!("DROP INDEX {}", tmp.sql())).await?;
+            if got.as_deref() == Some(index.definition.as_str()) {
+                if let Some(ix) = catalog.indexes.get_mut(&q) {
+                    ix.source = Some(real);
+                }
+                break;
+            }
+        }
+    }
+    Ok(())
 }

@@ -4,6 +4,7 @@
 //! Pure: no I/O.
 
 pub mod order;
+pub mod source;
 pub mod split;
 
 use crate::catalog::*;
@@ -423,6 +424,9 @@ fn create_policy_sql(p: &Policy) -> String {
 
 /// `CREATE [UNIQUE] INDEX name ...` as PostgreSQL prints it, made idempotent.
 fn create_index_sql(i: &Index) -> String {
+    if let Some(source) = &i.source {
+        return format!("{source};");
+    }
     let def = &i.definition;
     let sql = if let Some(rest) = def.strip_prefix("CREATE UNIQUE INDEX ") {
         format!("CREATE UNIQUE INDEX IF NOT EXISTS {rest}")
@@ -556,7 +560,7 @@ pub fn render(change: &Change) -> Vec<Statement> {
                 "ALTER TABLE {} ADD CONSTRAINT {} {}",
                 table.sql(),
                 ident(&constraint.name),
-                constraint.definition
+                constraint.source.as_deref().unwrap_or(&constraint.definition)
             ),
         ))],
         Change::DropConstraint { table, constraint } => vec![stmt(format!(
@@ -679,6 +683,7 @@ mod tests {
                 kind: ConstraintKind::PrimaryKey,
                 definition: "PRIMARY KEY (id)".into(),
                 local: true,
+                source: None,
             },
         };
         let sql = &render(&c)[0].sql;
@@ -693,6 +698,7 @@ mod tests {
             name: QualifiedName::new("public", "i"),
             table: QualifiedName::new("public", "t"),
             definition: "CREATE UNIQUE INDEX i ON public.t USING btree (a)".into(),
+            source: None,
         };
         assert_eq!(
             render(&Change::CreateIndex(i))[0].sql,
