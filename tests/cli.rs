@@ -130,3 +130,26 @@ fn enum_additions_get_a_file_of_their_own_outside_a_transaction() {
     assert_eq!(db.query("SELECT count(*) FROM schemaspec.schema_migrations WHERE success"), "2");
     p.run(&db, &["plan", "--exit-code"]).ok();
 }
+
+/// What users read: the plan text and a generated file, byte for byte.
+#[test]
+fn plan_and_file_output_snapshots() {
+    let db = TestDb::new("cli_snap");
+    db.exec(
+        "CREATE TABLE accounts (id int PRIMARY KEY, email text, legacy text);
+         CREATE VIEW emails AS SELECT id, email FROM accounts;",
+    );
+    let p = Project::new();
+    p.write(
+        "schema/app.sql",
+        "CREATE TABLE accounts (id int PRIMARY KEY, email varchar(200) NOT NULL, created_at timestamptz DEFAULT now());
+         CREATE UNIQUE INDEX accounts_email ON accounts (lower(email));
+         CREATE VIEW emails AS SELECT id, email FROM accounts;
+         COMMENT ON TABLE accounts IS 'people who sign in';",
+    );
+    let plan = p.run(&db, &["plan"]).ok();
+    insta::assert_snapshot!("plan_text", plan.stdout);
+    p.run(&db, &["generate", "--allow-hazards", "all"]).ok();
+    let files: Vec<String> = p.migrations().iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
+    insta::assert_snapshot!("generated_files", files.join("\n==== next file ====\n"));
+}

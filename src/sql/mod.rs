@@ -738,8 +738,8 @@ pub fn differs_from_desired(drop: &Change, create: &Change) -> Option<String> {
         (Change::DropView(old), Change::CreateView(new)) => {
             let kind = if old.materialized { "'m'" } else { "'v'" };
             format!(
-                "{} AND (pg_catalog.regexp_replace(pg_catalog.pg_get_viewdef({1}::regclass), '[;[:space:]]+$', '') IS DISTINCT FROM {2} OR {3} IS DISTINCT FROM {4} \
-                 OR (SELECT pg_catalog.array_to_string(COALESCE(c.reloptions, '{{}}'), ',') FROM pg_catalog.pg_class c WHERE c.oid = {1}::regclass) IS DISTINCT FROM {5})",
+                "{} AND (pg_catalog.regexp_replace(pg_catalog.pg_get_viewdef(pg_catalog.to_regclass({1})), '[;[:space:]]+$', '') IS DISTINCT FROM {2} OR {3} IS DISTINCT FROM {4} \
+                 OR (SELECT pg_catalog.array_to_string(COALESCE(c.reloptions, '{{}}'), ',') FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass({1})) IS DISTINCT FROM {5})",
                 relkind_is(&old.name, kind),
                 literal(&old.name.sql()),
                 literal(&new.definition),
@@ -768,8 +768,8 @@ pub fn differs_from_desired(drop: &Change, create: &Change) -> Option<String> {
             literal(&new.definition)
         ),
         (Change::DropTable(old), Change::CreateTable(new)) => format!(
-            "{} AND (pg_catalog.pg_get_partkeydef({1}::regclass) IS DISTINCT FROM {2} \
-             OR (SELECT pg_catalog.pg_get_expr(relpartbound, oid) FROM pg_catalog.pg_class WHERE oid = {1}::regclass) IS DISTINCT FROM {3})",
+            "{} AND (pg_catalog.pg_get_partkeydef(pg_catalog.to_regclass({1})) IS DISTINCT FROM {2} \
+             OR (SELECT pg_catalog.pg_get_expr(relpartbound, oid) FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass({1})) IS DISTINCT FROM {3})",
             relkind_is(&old.name, "'r', 'p'"),
             literal(&old.name.sql()),
             new.partition_key.as_deref().map_or("NULL".to_string(), literal),
