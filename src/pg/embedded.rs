@@ -30,9 +30,16 @@ fn has_server(dir: &Path) -> bool {
     ["initdb", "pg_ctl", "postgres"].iter().all(|b| dir.join(b).is_file())
 }
 
-/// Where the server binaries are: PATH, `pg_config --bindir`, /usr/lib/postgresql/*/bin
-/// (newest version first).
+/// Where the server binaries are: `SCHEMASPEC_PG_BIN` if set, else PATH,
+/// `pg_config --bindir`, /usr/lib/postgresql/*/bin (newest version first).
 pub fn find_binaries() -> Result<PathBuf, Error> {
+    if let Some(dir) = std::env::var_os("SCHEMASPEC_PG_BIN").map(PathBuf::from) {
+        return if has_server(&dir) {
+            Ok(dir)
+        } else {
+            Err(Error::Other(format!("SCHEMASPEC_PG_BIN={} has no initdb, pg_ctl and postgres", dir.display())))
+        };
+    }
     if let Some(path) = std::env::var_os("PATH") {
         for dir in std::env::split_paths(&path) {
             if has_server(&dir) {

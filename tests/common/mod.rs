@@ -12,7 +12,12 @@ use std::sync::OnceLock;
 /// The directory whose `.schemaspec/pg` holds the shared test cluster; `.ci/run` stops
 /// it with `schemaspec -C <this> embedded stop`.
 pub fn cluster_project() -> PathBuf {
-    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("test-cluster")
+    // One cluster per server version tier (SCHEMASPEC_PG_BIN picks the binaries).
+    let name = match std::env::var("SCHEMASPEC_PG_BIN") {
+        Ok(bin) => format!("test-cluster-{}", &schemaspec::history::checksum(&bin)[..10]),
+        Err(_) => "test-cluster".to_string(),
+    };
+    PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name)
 }
 
 fn cluster() -> &'static embedded::Cluster {
