@@ -613,10 +613,15 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
     let mut h = BTreeSet::new();
     let existing = |t: &QualifiedName| !created_tables.contains(t);
     match c {
-        Change::DropTable(_) | Change::DropColumn { .. } | Change::DropSchema(_) | Change::DropSequence(_) => {
+        // An extension may own tables (pg_cron's jobs, PostGIS's reference data).
+        Change::DropTable(_)
+        | Change::DropColumn { .. }
+        | Change::DropSchema(_)
+        | Change::DropSequence(_)
+        | Change::DropExtension(_) => {
             h.insert(Hazard::DeletesData);
         }
-        Change::DropType(_) | Change::DropExtension(_) => {
+        Change::DropType(_) => {
             h.insert(Hazard::RecreatesObject);
         }
         Change::AlterColumn { table, from, to, .. } => {
