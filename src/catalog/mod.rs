@@ -328,6 +328,8 @@ pub struct Function {
     pub kind: RoutineKind,
     /// `name(argtypes)` as `regprocedure` prints it, qualified (no argument names).
     pub signature: String,
+    /// How many parameters have defaults.
+    pub defaults: i32,
     /// `pg_get_function_result`; empty for procedures.
     pub result: String,
     /// A complete `CREATE OR REPLACE ...` statement.

@@ -617,7 +617,9 @@ impl<'a> Differ<'a> {
             if l == d {
                 continue;
             }
-            if l.kind == d.kind && l.result == d.result {
+            // CREATE OR REPLACE cannot change the result type or kind, nor drop a
+            // parameter default: those are recreated (with what depends on them).
+            if l.kind == d.kind && l.result == d.result && d.defaults >= l.defaults {
                 self.out.push(Change::CreateFunction(d.clone()));
             } else {
                 let id = ObjectId::Function(d.name.clone(), d.identity_args.clone());

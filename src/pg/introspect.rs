@@ -435,6 +435,7 @@ impl Builder {
                     identity_args: args,
                     kind,
                     signature: row.get("signature"),
+                    defaults: row.get("defaults"),
                     result: row.get("result"),
                     definition: definition.trim_end().to_string(),
                 },

@@ -3,6 +3,7 @@
 SELECT p.oid, n.nspname AS schema, p.proname::text AS name,
        pg_catalog.pg_get_function_identity_arguments(p.oid) AS identity_args,
        p.prokind::text AS kind, p.oid::regprocedure::text AS signature,
+       p.pronargdefaults::int4 AS defaults,
        COALESCE(pg_catalog.pg_get_function_result(p.oid), '') AS result,
        CASE WHEN p.prokind <> 'a' THEN pg_catalog.pg_get_functiondef(p.oid)
        ELSE 'CREATE OR REPLACE AGGREGATE ' || pg_catalog.quote_ident(n.nspname) || '.'

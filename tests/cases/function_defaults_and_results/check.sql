@@ -1,0 +1,1 @@
+SELECT g = 'hello you?' AND a = 42 FROM greeting
