@@ -12,6 +12,17 @@ mod common;
 use common::{Project, TestDb};
 use std::path::Path;
 
+/// Extensions the server does not offer, of those a case lists in `requires`.
+fn missing_extensions(dir: &Path) -> Vec<String> {
+    let Ok(list) = std::fs::read_to_string(dir.join("requires")) else { return Vec::new() };
+    let available = common::query_text(
+        &common::admin_url(),
+        "SELECT string_agg(name, ' ') FROM pg_available_extensions",
+    );
+    let available: Vec<&str> = available.split(' ').collect();
+    list.split_whitespace().filter(|e| !available.contains(e)).map(str::to_string).collect()
+}
+
 fn run_case(dir: &Path) -> Result<(), String> {
     let name = dir.file_name().unwrap().to_string_lossy().to_string();
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).ok();
@@ -119,6 +130,12 @@ fn diff_cases() {
     let only = std::env::var("SCHEMASPEC_CASE").ok();
     let mut failures = Vec::new();
     for dir in dirs.iter().filter(|d| only.as_ref().is_none_or(|o| d.ends_with(o))) {
+        let missing = missing_extensions(dir);
+        if !missing.is_empty() {
+            // The PyPI server builds used for other versions lack some contrib modules.
+            eprintln!("skipping {}: the server lacks {}", dir.display(), missing.join(", "));
+            continue;
+        }
         if let Err(e) = run_case(dir) {
             failures.push(format!("{}: {e}", dir.file_name().unwrap().to_string_lossy()));
         }
