@@ -15,10 +15,8 @@ use std::path::Path;
 /// Extensions the server does not offer, of those a case lists in `requires`.
 fn missing_extensions(dir: &Path) -> Vec<String> {
     let Ok(list) = std::fs::read_to_string(dir.join("requires")) else { return Vec::new() };
-    let available = common::query_text(
-        &common::admin_url(),
-        "SELECT string_agg(name, ' ') FROM pg_available_extensions",
-    );
+    let available =
+        common::query_text(&common::admin_url(), "SELECT string_agg(name, ' ') FROM pg_available_extensions");
     let available: Vec<&str> = available.split(' ').collect();
     list.split_whitespace().filter(|e| !available.contains(e)).map(str::to_string).collect()
 }

@@ -31,6 +31,13 @@ pub enum Change {
         value: String,
         position: EnumPosition,
     },
+    /// Values removed or reordered: the old type is renamed away, the new one created,
+    /// every column using it recast through text, the old one dropped.
+    ReplaceEnum {
+        from: TypeDef,
+        to: TypeDef,
+        columns: Vec<(QualifiedName, Column)>,
+    },
     AlterDomain {
         from: TypeDef,
         to: TypeDef,
@@ -144,6 +151,7 @@ impl Change {
             Change::CreateCollation(c) | Change::DropCollation(c) => ObjectId::Collation(c.name.clone()),
             Change::AlterDomain { to, .. } => ObjectId::Type(to.name.clone()),
             Change::AddEnumValue { name, .. } => ObjectId::Type(name.clone()),
+            Change::ReplaceEnum { to, .. } => ObjectId::Type(to.name.clone()),
             Change::CreateSequence(s) | Change::DropSequence(s) | Change::SetSequenceOwner(s) => {
                 ObjectId::Sequence(s.name.clone())
             }
@@ -198,6 +206,7 @@ impl Change {
             | Change::CreateType(_)
             | Change::CreateCollation(_)
             | Change::AddEnumValue { .. }
+            | Change::ReplaceEnum { .. }
             | Change::AlterDomain { .. }
             | Change::CreateSequence(_)
             | Change::AlterSequence { .. }
@@ -219,6 +228,17 @@ impl Change {
             | Change::Revoke { .. }
             | Change::GrantDefault { .. }
             | Change::RevokeDefault { .. } => Phase::Create,
+        }
+    }
+
+    /// Every object the change acts on: its subject, and for an enum replacement the
+    /// columns it recasts (so what depends on them is ordered around it).
+    pub fn subjects(&self) -> Vec<ObjectId> {
+        match self {
+            Change::ReplaceEnum { to, columns, .. } => std::iter::once(ObjectId::Type(to.name.clone()))
+                .chain(columns.iter().map(|(t, c)| ObjectId::Column(t.clone(), c.name.clone())))
+                .collect(),
+            _ => vec![self.subject()],
         }
     }
 
@@ -377,6 +397,28 @@ impl<'a> Differ<'a> {
                     TypeKind::Domain { base: b2, collation: c2, .. },
                 ) if b1 == b2 && c1 == c2 => {
                     self.out.push(Change::AlterDomain { from: l.clone(), to: d.clone() });
+                }
+                (TypeKind::Enum { .. }, TypeKind::Enum { .. }) => {
+                    let sql = d.name.sql();
+                    let columns: Vec<(QualifiedName, Column)> = self
+                        .desired
+                        .tables
+                        .values()
+                        .flat_map(|t| t.columns.iter().filter(|c| c.local).map(move |c| (t.name.clone(), c.clone())))
+                        .filter(|(_, c)| c.data_type.trim_end_matches("[]") == sql)
+                        .filter(|(t, c)| {
+                            self.live
+                                .tables
+                                .get(t)
+                                .and_then(|lt| lt.column(&c.name))
+                                .is_some_and(|lc| lc.data_type == c.data_type)
+                        })
+                        .collect();
+                    self.replaced.ids.insert(ObjectId::Type(d.name.clone()));
+                    for (t, c) in &columns {
+                        self.replaced.ids.insert(ObjectId::Column(t.clone(), c.name.clone()));
+                    }
+                    self.out.push(Change::ReplaceEnum { from: l.clone(), to: d.clone(), columns });
                 }
                 _ => self.replace(
                     ObjectId::Type(d.name.clone()),

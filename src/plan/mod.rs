@@ -9,7 +9,7 @@
 
 pub mod files;
 
-use crate::catalog::{Catalog, ConstraintKind, ObjectId};
+use crate::catalog::{Catalog, ConstraintKind, ObjectId, TypeKind};
 use crate::diff::{self, Change, EnumPosition, Phase};
 use crate::ident::QualifiedName;
 use crate::sql::{self, Statement};
@@ -171,11 +171,15 @@ impl<'a> DropGuards<'a> {
             creates: changes.iter().filter(|c| c.is_create()).map(|c| (c.subject(), c)).collect(),
             retyped: changes
                 .iter()
-                .filter_map(|c| match c {
+                .flat_map(|c| match c {
                     Change::AlterColumn { table, from, to, .. } if from.data_type != to.data_type => {
-                        Some((c.subject(), sql::column_exists(table, &from.name, Some(&from.data_type))))
+                        vec![(c.subject(), sql::column_exists(table, &from.name, Some(&from.data_type)))]
                     }
-                    _ => None,
+                    // The type and every column it recasts stay old until the swap ran.
+                    Change::ReplaceEnum { to, .. } => {
+                        c.subjects().into_iter().map(|s| (s, sql::enum_differs(to))).collect()
+                    }
+                    _ => Vec::new(),
                 })
                 .collect(),
             taken: changes.iter().filter(|c| c.is_create()).filter_map(relation_name).collect(),
@@ -355,7 +359,9 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
     let nodes: Vec<NodeIndex> = (0..changes.len()).map(|i| graph.add_node(i)).collect();
     let mut by_subject: HashMap<ObjectId, Vec<usize>> = HashMap::new();
     for (i, c) in changes.iter().enumerate() {
-        by_subject.entry(c.subject()).or_default().push(i);
+        for s in c.subjects() {
+            by_subject.entry(s).or_default().push(i);
+        }
     }
     let mut edges: BTreeSet<(usize, usize)> = BTreeSet::new();
     let on = |id: &ObjectId, phase: Phase| -> Vec<usize> {
@@ -650,6 +656,18 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
         Change::AddEnumValue { .. } => {
             h.insert(Hazard::NoTransaction);
         }
+        Change::ReplaceEnum { from, to, columns } => {
+            h.insert(Hazard::RecreatesObject);
+            if !columns.is_empty() {
+                h.insert(Hazard::RewritesTable);
+            }
+            // Rows holding a removed value cannot be recast: the migration fails on them.
+            if let (TypeKind::Enum { labels: old }, TypeKind::Enum { labels: new }) = (&from.kind, &to.kind) {
+                if old.iter().any(|l| !new.contains(l)) {
+                    h.insert(Hazard::DeletesData);
+                }
+            }
+        }
         Change::DropView(_) | Change::DropFunction(_) | Change::DropTrigger(_) | Change::DropPolicy(_) => {
             h.insert(Hazard::RecreatesObject);
         }
@@ -671,6 +689,9 @@ pub fn describe(c: &Change) -> String {
         Change::DropCollation(c) => format!("drop collation {}", c.name),
         Change::DropType(t) => format!("drop type {}", t.name),
         Change::AddEnumValue { name, value, .. } => format!("add value {value:?} to enum {name}"),
+        Change::ReplaceEnum { to, columns, .. } => {
+            format!("replace enum {} (values removed or reordered; {} column(s) recast)", to.name, columns.len())
+        }
         Change::AlterDomain { to, .. } => format!("alter domain {}", to.name),
         Change::CreateSequence(s) => format!("create sequence {}", s.name),
         Change::AlterSequence { to, .. } => format!("alter sequence {}", to.name),

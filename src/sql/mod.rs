@@ -354,6 +354,45 @@ fn create_type_sql(t: &TypeDef) -> String {
     }
 }
 
+/// True while an enum's labels (in order) are not the desired ones.
+pub fn enum_differs(to: &TypeDef) -> String {
+    let labels: &[String] = match &to.kind {
+        TypeKind::Enum { labels } => labels,
+        _ => &[],
+    };
+    let array = format!("ARRAY[{}]::text[]", labels.iter().map(|l| literal(l)).collect::<Vec<_>>().join(", "));
+    format!(
+        "(SELECT pg_catalog.array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e \
+         WHERE e.enumtypid = pg_catalog.to_regtype({})) IS DISTINCT FROM {array}",
+        literal(&to.name.sql())
+    )
+}
+
+/// Swap an enum for one with other values or order, in one block that runs only while
+/// the type's labels differ from the desired ones.
+fn replace_enum_sql(to: &TypeDef, columns: &[(QualifiedName, Column)]) -> String {
+    let old_name = format!("{}__schemaspec_old", to.name.name);
+    let old = QualifiedName::new(to.name.schema.clone(), old_name.clone());
+    let condition = enum_differs(to);
+    let mut body = vec![format!("ALTER TYPE {} RENAME TO {}", to.name.sql(), ident(&old_name)), create_type_sql(to)];
+    for (table, c) in columns {
+        let (t, col) = (table.sql(), ident(&c.name));
+        let array_suffix = if c.data_type.ends_with("[]") { "[]" } else { "" };
+        if c.default.is_some() {
+            body.push(format!("ALTER TABLE {t} ALTER COLUMN {col} DROP DEFAULT"));
+        }
+        body.push(format!(
+            "ALTER TABLE {t} ALTER COLUMN {col} TYPE {} USING {col}::text{array_suffix}::{}",
+            c.data_type, c.data_type
+        ));
+        if let Some(d) = &c.default {
+            body.push(format!("ALTER TABLE {t} ALTER COLUMN {col} SET DEFAULT {d}"));
+        }
+    }
+    body.push(format!("DROP TYPE {}", old.sql()));
+    when(&condition, &body.join(";\n    "))
+}
+
 fn alter_domain(from: &TypeDef, to: &TypeDef) -> Vec<Statement> {
     let (
         TypeKind::Domain { default: d1, not_null: n1, checks: c1, .. },
@@ -502,6 +541,7 @@ pub fn render(change: &Change) -> Vec<Statement> {
             }]
         }
         Change::AlterDomain { from, to } => alter_domain(from, to),
+        Change::ReplaceEnum { to, columns, .. } => vec![stmt(replace_enum_sql(to, columns))],
         Change::CreateSequence(s) => vec![stmt(format!(
             "CREATE SEQUENCE IF NOT EXISTS {} AS {} {};",
             s.name.sql(),
