@@ -318,24 +318,32 @@ fn split<'m, K: Ord + Clone, V>(
 }
 
 impl<'a> Differ<'a> {
+    /// Creates for what only `desired` has, drops for what only `live` has; returns the
+    /// pairs both have, for the kind's own comparison.
+    fn creates_and_drops<K: Ord + Clone, V: Clone>(
+        &mut self,
+        live: &'a BTreeMap<K, V>,
+        desired: &'a BTreeMap<K, V>,
+        create: fn(V) -> Change,
+        drop: fn(V) -> Change,
+    ) -> Vec<(&'a V, &'a V)> {
+        let (gone, new, both) = split(live, desired);
+        self.out.extend(new.into_iter().map(|v| create(v.clone())));
+        self.out.extend(gone.into_iter().map(|v| drop(v.clone())));
+        both
+    }
+
     fn schemas(&mut self) {
-        let (gone, new, _) = split(&self.live.schemas, &self.desired.schemas);
-        for s in new {
-            self.out.push(Change::CreateSchema(s.clone()));
-        }
-        for s in gone {
-            self.out.push(Change::DropSchema(s.clone()));
-        }
+        self.creates_and_drops(&self.live.schemas, &self.desired.schemas, Change::CreateSchema, Change::DropSchema);
     }
 
     fn extensions(&mut self) {
-        let (gone, new, both) = split(&self.live.extensions, &self.desired.extensions);
-        for e in new {
-            self.out.push(Change::CreateExtension(e.clone()));
-        }
-        for e in gone {
-            self.out.push(Change::DropExtension(e.clone()));
-        }
+        let both = self.creates_and_drops(
+            &self.live.extensions,
+            &self.desired.extensions,
+            Change::CreateExtension,
+            Change::DropExtension,
+        );
         for (l, d) in both {
             if l != d {
                 self.out.push(Change::AlterExtension { from: l.clone(), to: d.clone() });
@@ -344,13 +352,12 @@ impl<'a> Differ<'a> {
     }
 
     fn collations(&mut self) {
-        let (gone, new, both) = split(&self.live.collations, &self.desired.collations);
-        for c in new {
-            self.out.push(Change::CreateCollation(c.clone()));
-        }
-        for c in gone {
-            self.out.push(Change::DropCollation(c.clone()));
-        }
+        let both = self.creates_and_drops(
+            &self.live.collations,
+            &self.desired.collations,
+            Change::CreateCollation,
+            Change::DropCollation,
+        );
         for (l, d) in both {
             if l != d {
                 self.replace(
@@ -363,13 +370,7 @@ impl<'a> Differ<'a> {
     }
 
     fn types(&mut self) {
-        let (gone, new, both) = split(&self.live.types, &self.desired.types);
-        for t in new {
-            self.out.push(Change::CreateType(t.clone()));
-        }
-        for t in gone {
-            self.out.push(Change::DropType(t.clone()));
-        }
+        let both = self.creates_and_drops(&self.live.types, &self.desired.types, Change::CreateType, Change::DropType);
         for (l, d) in both {
             if l == d {
                 continue;
@@ -608,13 +609,7 @@ impl<'a> Differ<'a> {
     }
 
     fn views(&mut self) {
-        let (gone, new, both) = split(&self.live.views, &self.desired.views);
-        for v in new {
-            self.out.push(Change::CreateView(v.clone()));
-        }
-        for v in gone {
-            self.out.push(Change::DropView(v.clone()));
-        }
+        let both = self.creates_and_drops(&self.live.views, &self.desired.views, Change::CreateView, Change::DropView);
         for (l, d) in both {
             let id = ObjectId::View(d.name.clone());
             let same_definition = self.desired.same_definition(&id, &l.definition, &d.definition);
@@ -648,13 +643,12 @@ impl<'a> Differ<'a> {
     }
 
     fn functions(&mut self) {
-        let (gone, new, both) = split(&self.live.functions, &self.desired.functions);
-        for f in new {
-            self.out.push(Change::CreateFunction(f.clone()));
-        }
-        for f in gone {
-            self.out.push(Change::DropFunction(f.clone()));
-        }
+        let both = self.creates_and_drops(
+            &self.live.functions,
+            &self.desired.functions,
+            Change::CreateFunction,
+            Change::DropFunction,
+        );
         for (l, d) in both {
             if l == d {
                 continue;
