@@ -160,3 +160,34 @@ fn plan_and_file_output_snapshots() {
         insta::assert_snapshot!("generated_files", files.join("\n==== next file ====\n"));
     });
 }
+
+/// A Supabase-style project: the platform's `auth` schema is not managed (excluded), yet
+/// the schema files reference `auth.users` and `auth.uid()`. Loading the desired state
+/// takes exactly those from the database, and nothing in `auth` is ever planned.
+#[test]
+fn platform_objects_the_files_use_but_do_not_manage() {
+    let db = TestDb::new("cli_platform");
+    db.exec(
+        "CREATE SCHEMA auth;
+         CREATE TYPE auth.aal_level AS ENUM ('aal1', 'aal2');
+         CREATE TABLE auth.users (id uuid PRIMARY KEY, email text UNIQUE, aal auth.aal_level);
+         CREATE FUNCTION auth.uid() RETURNS uuid LANGUAGE sql STABLE AS $$ SELECT nullif(current_setting('request.jwt.claim.sub', true), '')::uuid $$;
+         INSERT INTO auth.users VALUES ('00000000-0000-0000-0000-000000000001', 'a@example.com', 'aal1');",
+    );
+    let p = Project::new();
+    p.write(
+        "schema/profiles.sql",
+        "CREATE TABLE profiles (id uuid PRIMARY KEY REFERENCES auth.users (id) ON DELETE CASCADE, bio text);
+         ALTER TABLE profiles ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY own_profile ON profiles USING (auth.uid() = id);",
+    );
+    let plan = p.run(&db, &["--exclude-schema", "auth", "plan"]).ok();
+    assert!(plan.stdout.contains("note: the schema files use table auth.users without creating it"), "{}", plan.stdout);
+    assert!(plan.stdout.contains("note: the schema files use function auth.uid()"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("DROP"), "nothing of auth may be dropped:\n{}", plan.stdout);
+    p.run(&db, &["--exclude-schema", "auth", "generate"]).ok();
+    p.run(&db, &["--exclude-schema", "auth", "apply"]).ok();
+    p.run(&db, &["--exclude-schema", "auth", "plan", "--exit-code"]).ok();
+    assert_eq!(db.query("SELECT count(*) FROM auth.users"), "1");
+    assert_eq!(db.query("SELECT count(*) FROM pg_policy WHERE polname = 'own_profile'"), "1");
+}

@@ -517,8 +517,26 @@ impl Catalog {
                         out.insert(ObjectId::Type(t.clone()));
                     }
                 }
+                // A table a foreign key or view uses: `relation "auth.users" does not exist`.
+                let relation = m.starts_with("relation ");
+                for t in self.tables.keys().filter(|_| relation) {
+                    if t.name == base && schema.as_ref().is_none_or(|s| *s == t.schema) {
+                        out.insert(ObjectId::Table(t.clone()));
+                    }
+                }
                 // A function name comes as `f(integer)`.
                 let bare = name.split('(').next().unwrap_or(&name).to_string();
+                if m.starts_with("function ") {
+                    let (fs, fname) = match bare.split_once('.') {
+                        Some((s, n)) => (Some(s), n),
+                        None => (None, bare.as_str()),
+                    };
+                    for (q, args) in self.functions.keys() {
+                        if q.name == fname && fs.is_none_or(|s| s == q.schema) {
+                            out.insert(ObjectId::Function(q.clone(), args.clone()));
+                        }
+                    }
+                }
                 if let Some(ext) = self.extension_members.get(&bare).or_else(|| self.extension_members.get(&base)) {
                     if self.extensions.contains_key(ext) {
                         out.insert(ObjectId::Extension(ext.clone()));
@@ -529,8 +547,32 @@ impl Catalog {
         out
     }
 
-    /// The part of this catalog that `ids` name, with the schemas they live in.
+    /// The part of this catalog that `ids` name, with the schemas they live in and the
+    /// types, sequences, collations and functions they depend on. A table comes with its
+    /// keys and checks (what a foreign key to it needs), not its foreign keys.
     pub fn subset(&self, ids: &BTreeSet<ObjectId>) -> Catalog {
+        let mut ids = ids.clone();
+        loop {
+            let more: Vec<ObjectId> = self
+                .depends
+                .iter()
+                .filter(|(dep, _)| ids.contains(dep) || dep.parents().iter().any(|p| ids.contains(p)))
+                .map(|(_, referenced)| referenced)
+                .filter(|r| {
+                    matches!(
+                        r,
+                        ObjectId::Type(_) | ObjectId::Sequence(_) | ObjectId::Collation(_) | ObjectId::Function(..)
+                    )
+                })
+                .filter(|r| !ids.contains(*r))
+                .cloned()
+                .collect();
+            if more.is_empty() {
+                break;
+            }
+            ids.extend(more);
+        }
+        let ids = &ids;
         let mut c = Catalog {
             server_version: self.server_version,
             current_user: self.current_user.clone(),
@@ -560,9 +602,36 @@ impl Catalog {
                         c.types.insert(q.clone(), t.clone());
                     }
                 }
-                _ => {}
+                ObjectId::Table(q) => {
+                    if let Some(t) = self.tables.get(q) {
+                        schemas.insert(q.schema.clone());
+                        let mut t = t.clone();
+                        t.constraints.retain(|_, con| con.kind != ConstraintKind::ForeignKey);
+                        c.tables.insert(q.clone(), t);
+                    }
+                }
+                ObjectId::Sequence(q) => {
+                    if let Some(s) = self.sequences.get(q) {
+                        schemas.insert(q.schema.clone());
+                        c.sequences.insert(q.clone(), Sequence { owned_by: None, ..s.clone() });
+                    }
+                }
+                ObjectId::Function(q, a) => {
+                    if let Some(f) = self.functions.get(&(q.clone(), a.clone())) {
+                        schemas.insert(q.schema.clone());
+                        c.functions.insert((q.clone(), a.clone()), f.clone());
+                    }
+                }
+                ObjectId::Column(..)
+                | ObjectId::Constraint(..)
+                | ObjectId::Index(_)
+                | ObjectId::View(_)
+                | ObjectId::Trigger(..)
+                | ObjectId::Policy(..)
+                | ObjectId::DefaultPrivileges(..) => {}
             }
         }
+        c.depends = self.depends.iter().filter(|(d, r)| c.contains(d) && c.contains(r)).cloned().collect();
         for s in schemas {
             if let Some(x) = self.schemas.get(&s) {
                 c.schemas.insert(s, x.clone());

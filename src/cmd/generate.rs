@@ -61,7 +61,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let scope = config.scope();
 
     let mut taken = dir.versions();
-    let base: Catalog = if args.from_history {
+    let (base, env): (Catalog, Catalog) = if args.from_history {
         let migrations = dir.migrations.clone();
         let t = timeouts(config);
         let scope = scope.clone();
@@ -72,7 +72,8 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             }
             read(&client, &scope).await
         })
-        .await?
+        .await
+        .map(|c| (c.clone(), c))?
     } else {
         let target = live_target(config).await?;
         let client = pg::connect(&target).await?;
@@ -95,9 +96,11 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
                 pending.join(", ")
             )));
         }
-        read(&client, &scope).await?
+        let live = read(&client, &scope).await?;
+        let env = environment(config, &client, &live).await?;
+        (live, env)
     };
-    let (desired, notes) = desired_catalog(config, &dev, Some(&base)).await?;
+    let (desired, notes) = desired_catalog(config, &dev, Some(&env)).await?;
     for n in &notes {
         writeln!(out, "note: {n}").map_err(io)?;
     }
@@ -128,7 +131,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         .map(|(d, v)| LocalMigration::new(&format!("{v}_{}.sql", d.slug), d.content.clone()).expect("valid name"))
         .collect();
 
-    if let Err(e) = prove(config, &dev, &dir.migrations, &base, &desired, &new, args.from_history, out).await {
+    if let Err(e) = prove(config, &dev, &dir.migrations, (&base, &env), &desired, &new, args.from_history, out).await {
         // Keep the rejected files where the user can read them; the project is untouched.
         let keep = std::env::temp_dir().join(format!("schemaspec-rejected-{}", std::process::id()));
         if std::fs::create_dir_all(&keep).is_ok() {
@@ -165,7 +168,9 @@ async fn prove(
     config: &Config,
     dev: &Target,
     history: &[LocalMigration],
-    base: &Catalog,
+    // The base as managed, and the whole live database (unmanaged schemas too) that the
+    // scratch copy must reproduce for the files to run.
+    (base, env): (&Catalog, &Catalog),
     desired: &Catalog,
     new: &[LocalMigration],
     from_history: bool,
@@ -175,6 +180,7 @@ async fn prove(
     let t = timeouts(config);
     let history = history.to_vec();
     let base_copy = base.clone();
+    let env_copy = env.clone();
     let warning = with_scratch(dev, |target| async move {
         let client = pg::connect(&target).await?;
         let mut warning = None;
@@ -184,7 +190,7 @@ async fn prove(
             }
         } else {
             // A copy of the live schema, rendered by the engine itself.
-            let plan = plan::build(&Catalog::default(), &base_copy).map_err(|e| Error::Cycle(e.members))?;
+            let plan = plan::build(&Catalog::default(), &env_copy).map_err(|e| Error::Cycle(e.members))?;
             let sql: Vec<String> =
                 plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.sql.clone())).collect();
             let source = load::Source { name: "<copy of the live schema>".into(), text: sql.join("\n") };

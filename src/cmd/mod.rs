@@ -95,12 +95,23 @@ pub async fn desired_catalog(
     let scope = config.scope();
     let mut taken: std::collections::BTreeSet<crate::catalog::ObjectId> = Default::default();
     let taken_ref = &mut taken;
+    // What the files create themselves is never taken from elsewhere.
+    let texts: Vec<String> = sources
+        .iter()
+        .flat_map(|s| crate::sql::split::split(&s.text).statements.into_iter().map(|st| st.text))
+        .collect();
+    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let defined = crate::sql::order::defined_names(&texts);
+    let texts = &texts;
     let catalog = with_scratch(dev, |target| async move {
         let client = pg::connect(&target).await?;
         let mut provide = |messages: &[String]| -> Vec<String> {
             let Some(env) = environment else { return Vec::new() };
-            let wanted: std::collections::BTreeSet<_> =
-                env.objects_named_in(messages).into_iter().filter(|id| !taken_ref.contains(id)).collect();
+            let wanted: std::collections::BTreeSet<_> = env
+                .objects_named_in(messages)
+                .into_iter()
+                .filter(|id| !taken_ref.contains(id) && !defined.contains(&object_name(id)))
+                .collect();
             if wanted.is_empty() {
                 return Vec::new();
             }
@@ -116,12 +127,7 @@ pub async fn desired_catalog(
             .map_err(|e| Error::Other(format!("normalizing definitions failed: {}", pg::db_message(&e))))?;
         let mut catalog = read(&client, &scope).await?;
         catalog.equivalents = equivalents;
-        let texts: Vec<String> = sources
-            .iter()
-            .flat_map(|s| crate::sql::split::split(&s.text).statements.into_iter().map(|st| st.text))
-            .collect();
-        let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
-        pg::introspect::source_forms(&client, &mut catalog, &texts)
+        pg::introspect::source_forms(&client, &mut catalog, texts)
             .await
             .map_err(|e| Error::Other(format!("checking source forms failed: {}", pg::db_message(&e))))?;
         Ok(catalog)
@@ -132,6 +138,37 @@ pub async fn desired_catalog(
         .map(|id| format!("the schema files use {id} without creating it; keeping it as the database has it"))
         .collect();
     Ok((catalog, notes))
+}
+
+/// What the schema files may use without defining: the live database seen whole (the
+/// user's schema exclusions aside, only the tracking schema left out). When no schemas
+/// are excluded, that is the live catalog already read.
+pub async fn environment(config: &Config, client: &tokio_postgres::Client, live: &Catalog) -> Result<Catalog, Error> {
+    if config.schemas.is_empty() && config.exclude_schemas.is_empty() {
+        return Ok(live.clone());
+    }
+    let wide = pg::introspect::Scope { exclude: vec![config.tracking_schema.clone()], only: None };
+    read(client, &wide).await
+}
+
+/// An object's own name (no schema), as a statement creating it would name it.
+fn object_name(id: &crate::catalog::ObjectId) -> String {
+    use crate::catalog::ObjectId;
+    match id {
+        ObjectId::Schema(s) | ObjectId::Extension(s) => s.clone(),
+        ObjectId::Collation(q)
+        | ObjectId::Type(q)
+        | ObjectId::Sequence(q)
+        | ObjectId::Function(q, _)
+        | ObjectId::Table(q)
+        | ObjectId::Index(q)
+        | ObjectId::View(q)
+        | ObjectId::Column(q, _)
+        | ObjectId::Constraint(q, _)
+        | ObjectId::Trigger(q, _)
+        | ObjectId::Policy(q, _) => q.name.clone(),
+        ObjectId::DefaultPrivileges(r, _, _) => r.clone(),
+    }
 }
 
 pub async fn read(client: &tokio_postgres::Client, scope: &pg::introspect::Scope) -> Result<Catalog, Error> {

@@ -13,7 +13,8 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let dev = dev_target(config).await?;
     let client = pg::connect(&live_target).await?;
     let live = read(&client, &config.scope()).await?;
-    let (desired, notes) = desired_catalog(config, &dev, Some(&live)).await?;
+    let env = environment(config, &client, &live).await?;
+    let (desired, notes) = desired_catalog(config, &dev, Some(&env)).await?;
     let plan = plan::build(&live, &desired).map_err(|e| Error::Cycle(e.members))?;
     print_plan(&plan, &notes, args.format, out)?;
     Ok(if args.exit_code && !plan.is_empty() { EXIT_CHANGES } else { EXIT_OK })

@@ -87,6 +87,11 @@ fn info(sql: &str) -> Info {
     Info { defines, mentions, barrier }
 }
 
+/// The names the statements create (without schema, folded as PostgreSQL folds them).
+pub fn defined_names(statements: &[&str]) -> BTreeSet<String> {
+    statements.iter().filter_map(|s| info(s).defines).collect()
+}
+
 /// The order in which to run `statements`: a permutation of their indexes.
 pub fn dependency_order(statements: &[&str]) -> Vec<usize> {
     let infos: Vec<Info> = statements.iter().map(|s| info(s)).collect();
