@@ -31,6 +31,17 @@ pub enum Change {
         value: String,
         position: EnumPosition,
     },
+    /// One label replaced by another at the same place: `RENAME VALUE`, rows keep theirs.
+    RenameEnumValue {
+        name: QualifiedName,
+        from: String,
+        to: String,
+    },
+    /// Attributes of a composite type added, dropped or retyped, the rest in place.
+    AlterComposite {
+        from: TypeDef,
+        to: TypeDef,
+    },
     /// Values removed or reordered: the old type is renamed away, the new one created,
     /// every column using it recast through text, the old one dropped.
     ReplaceEnum {
@@ -55,6 +66,12 @@ pub enum Change {
         to: Table,
     },
     DropTable(Table),
+    /// Attach to, detach from, or move between partitioned parents (or change the bound).
+    AlterPartition {
+        table: QualifiedName,
+        from: Option<(QualifiedName, String)>,
+        to: Option<(QualifiedName, String)>,
+    },
     AddColumn {
         table: QualifiedName,
         column: Column,
@@ -152,12 +169,15 @@ impl Change {
             Change::AlterDomain { to, .. } => ObjectId::Type(to.name.clone()),
             Change::AddEnumValue { name, .. } => ObjectId::Type(name.clone()),
             Change::ReplaceEnum { to, .. } => ObjectId::Type(to.name.clone()),
+            Change::RenameEnumValue { name, .. } => ObjectId::Type(name.clone()),
+            Change::AlterComposite { to, .. } => ObjectId::Type(to.name.clone()),
             Change::CreateSequence(s) | Change::DropSequence(s) | Change::SetSequenceOwner(s) => {
                 ObjectId::Sequence(s.name.clone())
             }
             Change::AlterSequence { to, .. } => ObjectId::Sequence(to.name.clone()),
             Change::CreateTable(t) | Change::DropTable(t) => ObjectId::Table(t.name.clone()),
             Change::AlterTable { to, .. } => ObjectId::Table(to.name.clone()),
+            Change::AlterPartition { table, .. } => ObjectId::Table(table.clone()),
             Change::AddColumn { table, column } | Change::DropColumn { table, column } => {
                 ObjectId::Column(table.clone(), column.name.clone())
             }
@@ -207,12 +227,15 @@ impl Change {
             | Change::CreateCollation(_)
             | Change::AddEnumValue { .. }
             | Change::ReplaceEnum { .. }
+            | Change::RenameEnumValue { .. }
+            | Change::AlterComposite { .. }
             | Change::AlterDomain { .. }
             | Change::CreateSequence(_)
             | Change::AlterSequence { .. }
             | Change::SetSequenceOwner(_)
             | Change::CreateTable(_)
             | Change::AlterTable { .. }
+            | Change::AlterPartition { .. }
             | Change::AddColumn { .. }
             | Change::AlterColumn { .. }
             | Change::AddConstraint { .. }
@@ -393,6 +416,17 @@ impl<'a> Differ<'a> {
                         self.out.push(Change::AddEnumValue { name: d.name.clone(), value: value.clone(), position });
                     }
                 }
+                (TypeKind::Enum { labels: old }, TypeKind::Enum { labels: new })
+                    if renamed_label(old, new).is_some() =>
+                {
+                    let (from, to) = renamed_label(old, new).expect("checked");
+                    self.out.push(Change::RenameEnumValue { name: d.name.clone(), from, to });
+                }
+                (TypeKind::Composite { attributes: old }, TypeKind::Composite { attributes: new })
+                    if composite_alterable(old, new) =>
+                {
+                    self.out.push(Change::AlterComposite { from: l.clone(), to: d.clone() });
+                }
                 (
                     TypeKind::Domain { base: b1, collation: c1, .. },
                     TypeKind::Domain { base: b2, collation: c2, .. },
@@ -473,8 +507,7 @@ impl<'a> Differ<'a> {
         }
         for (l, d) in both {
             let shape = |t: &Table| (t.partitioned, t.partition_key.clone(), t.inherits.clone());
-            let parent = |t: &Table| t.partition_of.clone();
-            if shape(l) != shape(d) || parent(l) != parent(d) {
+            if shape(l) != shape(d) {
                 self.replace(
                     ObjectId::Table(d.name.clone()),
                     Change::DropTable(l.clone()),
@@ -482,6 +515,14 @@ impl<'a> Differ<'a> {
                 );
                 self.table_children(d);
                 continue;
+            }
+            // A new bound, or joining or leaving a partitioned table: DETACH/ATTACH keep the rows.
+            if l.partition_of != d.partition_of {
+                self.out.push(Change::AlterPartition {
+                    table: d.name.clone(),
+                    from: l.partition_of.clone(),
+                    to: d.partition_of.clone(),
+                });
             }
             let attrs =
                 |t: &Table| (t.unlogged, t.rls_enabled, t.rls_forced, t.options.clone(), t.replica_identity.clone());
@@ -521,7 +562,13 @@ impl<'a> Differ<'a> {
                         Change::AddColumn { table: d.name.clone(), column: dc.clone() },
                     );
                 }
-                Some(lc) if !lc.local && !self.inherited_in_desired(d, &dc.name) => {
+                // A detached partition's columns become its own by themselves.
+                Some(lc)
+                    if !lc.local
+                        && !self.inherited_in_desired(d, &dc.name)
+                        && d.partition_of.is_none()
+                        && l.partition_of.is_none() =>
+                {
                     // It came from a parent that no longer has it: the parent's drop
                     // takes it away, then the table gets its own.
                     self.out.push(Change::AddColumn { table: d.name.clone(), column: dc.clone() });
@@ -1048,6 +1095,27 @@ impl Differ<'_> {
             });
         }
     }
+}
+
+/// Same labels in the same order but one, replaced at the same place by a label that
+/// was not there: read as a rename (rows keep their value), `(old, new)`.
+fn renamed_label(old: &[String], new: &[String]) -> Option<(String, String)> {
+    if old.len() != new.len() {
+        return None;
+    }
+    let differing: Vec<usize> = (0..old.len()).filter(|&i| old[i] != new[i]).collect();
+    match differing.as_slice() {
+        [i] if !new.contains(&old[*i]) && !old.contains(&new[*i]) => Some((old[*i].clone(), new[*i].clone())),
+        _ => None,
+    }
+}
+
+/// Whether `ALTER TYPE ... ADD/DROP/ALTER ATTRIBUTE` gets from `old` to `new` with the
+/// attributes in the desired order: kept ones stay in their order, new ones come last.
+fn composite_alterable(old: &[(String, String)], new: &[(String, String)]) -> bool {
+    let kept: Vec<&String> = old.iter().map(|(n, _)| n).filter(|n| new.iter().any(|(m, _)| m == *n)).collect();
+    let new_names: Vec<&String> = new.iter().map(|(n, _)| n).collect();
+    new_names.len() >= kept.len() && new_names[..kept.len()] == kept[..]
 }
 
 /// Every element of `old` appears in `new`, in the same relative order.

@@ -341,6 +341,7 @@ fn requires(c: &Change) -> Vec<ObjectId> {
             t.partition_of.iter().map(|(p, _)| p).chain(t.inherits.iter()).map(|p| ObjectId::Table(p.clone())).collect()
         }
         Change::CreateIndex(i) => vec![ObjectId::Table(i.table.clone())],
+        Change::AlterPartition { to: Some((p, _)), .. } => vec![ObjectId::Table(p.clone())],
         Change::CreateTrigger(t) | Change::SetTriggerEnabled(t) => vec![ObjectId::Table(t.table.clone())],
         Change::CreatePolicy(p) => vec![ObjectId::Table(p.table.clone())],
         Change::GrantDefault { schema, .. } | Change::RevokeDefault { schema, .. } if !schema.is_empty() => {
@@ -656,6 +657,10 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
         Change::AddEnumValue { .. } => {
             h.insert(Hazard::NoTransaction);
         }
+        // Attaching scans the table to check it fits the bound.
+        Change::AlterPartition { to: Some(_), .. } => {
+            h.insert(Hazard::ValidatesConstraint);
+        }
         Change::ReplaceEnum { from, to, columns } => {
             h.insert(Hazard::RecreatesObject);
             if !columns.is_empty() {
@@ -689,6 +694,12 @@ pub fn describe(c: &Change) -> String {
         Change::DropCollation(c) => format!("drop collation {}", c.name),
         Change::DropType(t) => format!("drop type {}", t.name),
         Change::AddEnumValue { name, value, .. } => format!("add value {value:?} to enum {name}"),
+        Change::RenameEnumValue { name, from, to } => format!("rename value {from:?} of enum {name} to {to:?}"),
+        Change::AlterComposite { to, .. } => format!("alter composite type {}", to.name),
+        Change::AlterPartition { table, to, .. } => match to {
+            Some((p, _)) => format!("attach {table} as a partition of {p}"),
+            None => format!("detach partition {table}"),
+        },
         Change::ReplaceEnum { to, columns, .. } => {
             format!("replace enum {} (values removed or reordered; {} column(s) recast)", to.name, columns.len())
         }

@@ -354,6 +354,73 @@ fn create_type_sql(t: &TypeDef) -> String {
     }
 }
 
+/// The table is a partition of `parent` (with `bound`, when given).
+fn partition_of(table: &QualifiedName, parent: &QualifiedName, bound: Option<&str>) -> String {
+    let bound =
+        bound.map_or(String::new(), |b| format!(" AND pg_catalog.pg_get_expr(c.relpartbound, c.oid) = {}", literal(b)));
+    format!(
+        "SELECT 1 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid \
+         WHERE i.inhrelid = pg_catalog.to_regclass({}) AND i.inhparent = pg_catalog.to_regclass({}){bound}",
+        literal(&table.sql()),
+        literal(&parent.sql())
+    )
+}
+
+fn alter_partition(
+    table: &QualifiedName,
+    from: Option<&(QualifiedName, String)>,
+    to: Option<&(QualifiedName, String)>,
+) -> Vec<Statement> {
+    let mut out = Vec::new();
+    if let Some((parent, _)) = from {
+        // Detach while attached there, unless already as desired.
+        let detach = format!("ALTER TABLE {} DETACH PARTITION {}", parent.sql(), table.sql());
+        let mut cond = format!("EXISTS ({})", partition_of(table, parent, None));
+        if let Some((p2, b2)) = to.filter(|(p2, _)| p2 == parent) {
+            cond += &format!(" AND NOT EXISTS ({})", partition_of(table, p2, Some(b2)));
+        }
+        out.push(stmt(when(&cond, &detach)));
+    }
+    if let Some((parent, bound)) = to {
+        let attach = format!("ALTER TABLE {} ATTACH PARTITION {} {bound}", parent.sql(), table.sql());
+        out.push(stmt(unless_exists(&partition_of(table, parent, None), &attach)));
+    }
+    out
+}
+
+fn alter_composite(from: &TypeDef, to: &TypeDef) -> Vec<Statement> {
+    let (TypeKind::Composite { attributes: old }, TypeKind::Composite { attributes: new }) = (&from.kind, &to.kind)
+    else {
+        return Vec::new();
+    };
+    let name = to.name.sql();
+    let mut out = Vec::new();
+    for (n, _) in old.iter().filter(|(n, _)| !new.iter().any(|(m, _)| m == n)) {
+        out.push(stmt(format!("ALTER TYPE {name} DROP ATTRIBUTE IF EXISTS {} CASCADE;", ident(n))));
+    }
+    for (n, t) in new {
+        match old.iter().find(|(m, _)| m == n) {
+            Some((_, ot)) if ot != t => {
+                out.push(stmt(format!("ALTER TYPE {name} ALTER ATTRIBUTE {} TYPE {t};", ident(n))));
+            }
+            Some(_) => {}
+            None => {
+                let cond = format!(
+                    "SELECT 1 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.typrelid = a.attrelid \
+                     WHERE t.oid = pg_catalog.to_regtype({}) AND a.attname = {} AND NOT a.attisdropped",
+                    literal(&name),
+                    literal(n)
+                );
+                out.push(stmt(unless_exists(
+                    &cond,
+                    &format!("ALTER TYPE {name} ADD ATTRIBUTE {} {t} CASCADE", ident(n)),
+                )));
+            }
+        }
+    }
+    out
+}
+
 /// True while an enum's labels (in order) are not the desired ones.
 pub fn enum_differs(to: &TypeDef) -> String {
     let labels: &[String] = match &to.kind {
@@ -542,6 +609,18 @@ pub fn render(change: &Change) -> Vec<Statement> {
         }
         Change::AlterDomain { from, to } => alter_domain(from, to),
         Change::ReplaceEnum { to, columns, .. } => vec![stmt(replace_enum_sql(to, columns))],
+        Change::RenameEnumValue { name, from, to } => {
+            let cond = format!(
+                "SELECT 1 FROM pg_catalog.pg_enum WHERE enumtypid = pg_catalog.to_regtype({}) AND enumlabel = {}",
+                literal(&name.sql()),
+                literal(to)
+            );
+            vec![stmt(unless_exists(
+                &cond,
+                &format!("ALTER TYPE {} RENAME VALUE {} TO {}", name.sql(), literal(from), literal(to)),
+            ))]
+        }
+        Change::AlterComposite { from, to } => alter_composite(from, to),
         Change::CreateSequence(s) => vec![stmt(format!(
             "CREATE SEQUENCE IF NOT EXISTS {} AS {} {};",
             s.name.sql(),
@@ -586,6 +665,7 @@ pub fn render(change: &Change) -> Vec<Statement> {
             out
         }
         Change::AlterTable { from, to } => table_attributes(to, Some(from)),
+        Change::AlterPartition { table, from, to } => alter_partition(table, from.as_ref(), to.as_ref()),
         Change::DropTable(t) => vec![stmt(format!("DROP TABLE IF EXISTS {};", t.name.sql()))],
         Change::AddColumn { table, column } => {
             vec![stmt(format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {};", table.sql(), column_sql(column)))]

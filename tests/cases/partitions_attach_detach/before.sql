@@ -1,0 +1,6 @@
+CREATE TABLE metrics (at date NOT NULL, v int) PARTITION BY RANGE (at);
+CREATE TABLE metrics_2024 PARTITION OF metrics FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE TABLE metrics_2025 PARTITION OF metrics FOR VALUES FROM ('2025-01-01') TO ('2025-07-01');
+CREATE TABLE metrics_archive (at date NOT NULL, v int);
+INSERT INTO metrics VALUES ('2024-03-01', 1), ('2025-02-01', 2);
+INSERT INTO metrics_archive VALUES ('2020-01-01', 0);
