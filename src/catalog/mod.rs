@@ -29,6 +29,7 @@ pub enum ObjectId {
     View(QualifiedName),
     Trigger(QualifiedName, String),
     Policy(QualifiedName, String),
+    EventTrigger(String),
     /// Default privileges of (role, schema or "" for all schemas, object type letter).
     DefaultPrivileges(String, String, String),
 }
@@ -51,6 +52,7 @@ impl ObjectId {
             | ObjectId::Index(_)
             | ObjectId::View(_)
             | ObjectId::Collation(_)
+            | ObjectId::EventTrigger(_)
             | ObjectId::DefaultPrivileges(..) => Vec::new(),
         }
     }
@@ -63,7 +65,7 @@ impl ObjectId {
     pub fn schema(&self) -> &str {
         match self {
             ObjectId::Schema(s) => s,
-            ObjectId::Extension(_) => "",
+            ObjectId::Extension(_) | ObjectId::EventTrigger(_) => "",
             ObjectId::DefaultPrivileges(_, s, _) => s,
             ObjectId::Type(q)
             | ObjectId::Collation(q)
@@ -96,6 +98,7 @@ impl fmt::Display for ObjectId {
             ObjectId::View(q) => write!(f, "view {q}"),
             ObjectId::Trigger(q, t) => write!(f, "trigger {t} on {q}"),
             ObjectId::Policy(q, p) => write!(f, "policy {p} on {q}"),
+            ObjectId::EventTrigger(n) => write!(f, "event trigger {n}"),
             ObjectId::DefaultPrivileges(r, s, t) => {
                 let on = if s.is_empty() { String::new() } else { format!(" in schema {s}") };
                 write!(f, "default privileges of {r} on {}{on}", default_object_kind(t))
@@ -121,6 +124,7 @@ pub struct Catalog {
     pub functions: BTreeMap<(QualifiedName, String), Function>,
     pub triggers: BTreeMap<(QualifiedName, String), Trigger>,
     pub policies: BTreeMap<(QualifiedName, String), Policy>,
+    pub event_triggers: BTreeMap<String, EventTrigger>,
     /// `ALTER DEFAULT PRIVILEGES` entries, keyed by (role, schema or "", type letter).
     pub default_privileges: BTreeMap<(String, String, String), Privileges>,
     /// Comments on any object, keyed by the object.
@@ -367,6 +371,18 @@ pub struct Policy {
     pub with_check: Option<String>,
 }
 
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EventTrigger {
+    pub name: String,
+    /// `ddl_command_start`, `ddl_command_end`, `sql_drop`, `table_rewrite`, ...
+    pub event: String,
+    /// Command tags of `WHEN TAG IN (...)`, empty for all.
+    pub tags: Vec<String>,
+    pub function: QualifiedName,
+    /// `O` enabled, `D` disabled, `R` replica, `A` always.
+    pub enabled: char,
+}
+
 /// The effective privileges of one object.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Privileges {
@@ -419,6 +435,7 @@ impl Catalog {
             },
             ObjectId::Trigger(..) => "TRIGGER",
             ObjectId::Policy(..) => "POLICY",
+            ObjectId::EventTrigger(_) => "EVENT TRIGGER",
             ObjectId::DefaultPrivileges(..) => "DEFAULT PRIVILEGES",
         }
     }
@@ -442,6 +459,7 @@ impl Catalog {
             ObjectId::View(q) => self.views.contains_key(q),
             ObjectId::Trigger(q, n) => self.triggers.contains_key(&(q.clone(), n.clone())),
             ObjectId::Policy(q, n) => self.policies.contains_key(&(q.clone(), n.clone())),
+            ObjectId::EventTrigger(n) => self.event_triggers.contains_key(n),
             ObjectId::DefaultPrivileges(r, s, t) => {
                 self.default_privileges.contains_key(&(r.clone(), s.clone(), t.clone()))
             }
@@ -471,6 +489,7 @@ impl Catalog {
             + self.functions.len()
             + self.triggers.len()
             + self.policies.len()
+            + self.event_triggers.len()
     }
 }
 
@@ -623,6 +642,7 @@ impl Catalog {
                     }
                 }
                 ObjectId::Column(..)
+                | ObjectId::EventTrigger(_)
                 | ObjectId::Constraint(..)
                 | ObjectId::Index(_)
                 | ObjectId::View(_)

@@ -155,7 +155,7 @@ pub async fn environment(config: &Config, client: &tokio_postgres::Client, live:
 fn object_name(id: &crate::catalog::ObjectId) -> String {
     use crate::catalog::ObjectId;
     match id {
-        ObjectId::Schema(s) | ObjectId::Extension(s) => s.clone(),
+        ObjectId::Schema(s) | ObjectId::Extension(s) | ObjectId::EventTrigger(s) => s.clone(),
         ObjectId::Collation(q)
         | ObjectId::Type(q)
         | ObjectId::Sequence(q)

@@ -111,6 +111,9 @@ pub enum Change {
     DropTrigger(Trigger),
     CreatePolicy(Policy),
     DropPolicy(Policy),
+    CreateEventTrigger(EventTrigger),
+    SetEventTriggerEnabled(EventTrigger),
+    DropEventTrigger(EventTrigger),
     SetComment {
         target: ObjectId,
         kind: String,
@@ -195,6 +198,9 @@ impl Change {
                 ObjectId::Trigger(t.table.clone(), t.name.clone())
             }
             Change::CreatePolicy(p) | Change::DropPolicy(p) => ObjectId::Policy(p.table.clone(), p.name.clone()),
+            Change::CreateEventTrigger(e) | Change::SetEventTriggerEnabled(e) | Change::DropEventTrigger(e) => {
+                ObjectId::EventTrigger(e.name.clone())
+            }
             Change::SetComment { target, .. } | Change::Grant { target, .. } | Change::Revoke { target, .. } => {
                 target.clone()
             }
@@ -219,7 +225,8 @@ impl Change {
             | Change::DropView(_)
             | Change::DropFunction(_)
             | Change::DropTrigger(_)
-            | Change::DropPolicy(_) => Phase::Drop,
+            | Change::DropPolicy(_)
+            | Change::DropEventTrigger(_) => Phase::Drop,
             Change::CreateSchema(_)
             | Change::CreateExtension(_)
             | Change::AlterExtension { .. }
@@ -246,6 +253,8 @@ impl Change {
             | Change::CreateTrigger(_)
             | Change::SetTriggerEnabled(_)
             | Change::CreatePolicy(_)
+            | Change::CreateEventTrigger(_)
+            | Change::SetEventTriggerEnabled(_)
             | Change::SetComment { .. }
             | Change::Grant { .. }
             | Change::Revoke { .. }
@@ -283,6 +292,7 @@ impl Change {
                 | Change::CreateFunction(_)
                 | Change::CreateTrigger(_)
                 | Change::CreatePolicy(_)
+                | Change::CreateEventTrigger(_)
         )
     }
 }
@@ -308,6 +318,7 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     d.functions();
     d.triggers();
     d.policies();
+    d.event_triggers();
     d.recreate_dependents();
     d.recreate_children();
     d.comments();
@@ -766,6 +777,34 @@ impl<'a> Differ<'a> {
 
     /// The table or view is going away (dropped, or dropped and recreated), taking its
     /// indexes, triggers and policies with it.
+    fn event_triggers(&mut self) {
+        let both = self.creates_and_drops(
+            &self.live.event_triggers,
+            &self.desired.event_triggers,
+            Change::CreateEventTrigger,
+            Change::DropEventTrigger,
+        );
+        let disabled: Vec<EventTrigger> = self
+            .desired
+            .event_triggers
+            .values()
+            .filter(|e| e.enabled != 'O' && !self.live.event_triggers.contains_key(&e.name))
+            .cloned()
+            .collect();
+        self.out.extend(disabled.into_iter().map(Change::SetEventTriggerEnabled));
+        for (l, d) in both {
+            if (&l.event, &l.tags, &l.function) != (&d.event, &d.tags, &d.function) {
+                let id = ObjectId::EventTrigger(d.name.clone());
+                self.replace(id, Change::DropEventTrigger(l.clone()), Change::CreateEventTrigger(d.clone()));
+                if d.enabled != 'O' {
+                    self.out.push(Change::SetEventTriggerEnabled(d.clone()));
+                }
+            } else if l.enabled != d.enabled {
+                self.out.push(Change::SetEventTriggerEnabled(d.clone()));
+            }
+        }
+    }
+
     fn table_dropped(&self, t: &QualifiedName) -> bool {
         let (table, view) = (ObjectId::Table(t.clone()), ObjectId::View(t.clone()));
         !(self.desired.contains(&table) || self.desired.contains(&view))
@@ -925,6 +964,7 @@ impl<'a> Differ<'a> {
             | ObjectId::Sequence(_)
             | ObjectId::Table(_)
             | ObjectId::Column(..)
+            | ObjectId::EventTrigger(_)
             | ObjectId::DefaultPrivileges(..) => None,
         }
     }

@@ -23,6 +23,7 @@ const POLICIES: &str = include_str!("queries/policies.sql");
 const PRIVILEGES: &str = include_str!("queries/privileges.sql");
 const DEPENDS: &str = include_str!("queries/depends.sql");
 const DEFAULT_PRIVILEGES: &str = include_str!("queries/default_privileges.sql");
+const EVENT_TRIGGERS: &str = include_str!("queries/event_triggers.sql");
 const COLLATIONS: &str = include_str!("queries/collations.sql");
 const NORMALIZE: &str = include_str!("queries/normalize.sql");
 const EXTENSION_MEMBERS: &str = include_str!("queries/extension_members.sql");
@@ -50,6 +51,7 @@ fn class_key(cls: &str) -> Option<&'static str> {
         "pg_trigger" => "pg_trigger",
         "pg_policy" => "pg_policy",
         "pg_collation" => "pg_collation",
+        "pg_event_trigger" => "pg_event_trigger",
         _ => return None,
     })
 }
@@ -69,6 +71,7 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
         client.query(COLUMNS, &params),
         client.query(CONSTRAINTS, &params),
     )?;
+    let event_triggers = client.query(EVENT_TRIGGERS, &params).await?;
     let (indexes, views, functions, triggers, policies, privileges, depends, default_privileges, members, collations) =
         tokio::try_join!(
             client.query(INDEXES, &params),
@@ -100,6 +103,7 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
     b.functions(&functions);
     b.triggers(&triggers);
     b.policies(&policies);
+    b.event_triggers(&event_triggers);
     b.privileges(&privileges);
     b.depends(&depends);
     b.default_privileges(&default_privileges);
@@ -481,6 +485,25 @@ impl Builder {
                     roles: row.get("roles"),
                     using: row.get("using_expr"),
                     with_check: row.get("check_expr"),
+                },
+            );
+        }
+    }
+
+    fn event_triggers(&mut self, rows: &[Row]) {
+        for row in rows {
+            let name: String = row.get("name");
+            let id = ObjectId::EventTrigger(name.clone());
+            self.oids.insert(("pg_event_trigger", row.get("oid"), 0), id.clone());
+            self.comment(row, &id);
+            self.cat.event_triggers.insert(
+                name.clone(),
+                EventTrigger {
+                    name,
+                    event: row.get("event"),
+                    tags: row.get("tags"),
+                    function: qn(row, "function_schema", "function_name"),
+                    enabled: row.get::<_, String>("enabled").chars().next().unwrap_or('O'),
                 },
             );
         }

@@ -260,6 +260,7 @@ fn kind_rank(c: &Change) -> u8 {
         ObjectId::View(_) => 9,
         ObjectId::Trigger(..) => 10,
         ObjectId::Policy(..) => 11,
+        ObjectId::EventTrigger(_) => 12,
     }
 }
 
@@ -294,6 +295,7 @@ pub fn group_of(c: &Change) -> String {
             | ObjectId::Policy(q, _) => table_group(&q),
             ObjectId::Schema(_) | ObjectId::Extension(_) => "schemas and extensions".into(),
             ObjectId::DefaultPrivileges(..) => "default privileges".into(),
+            ObjectId::EventTrigger(_) => "event triggers".into(),
             ObjectId::Type(_) | ObjectId::Collation(_) => "types".into(),
             ObjectId::Sequence(_) => "sequences".into(),
             ObjectId::Function(..) => "functions".into(),
@@ -328,6 +330,7 @@ fn is_finishing_touch(c: &Change) -> bool {
             | Change::GrantDefault { .. }
             | Change::RevokeDefault { .. }
             | Change::SetTriggerEnabled(_)
+            | Change::SetEventTriggerEnabled(_)
     )
 }
 
@@ -728,6 +731,9 @@ pub fn describe(c: &Change) -> String {
         Change::DropTrigger(t) => format!("drop trigger {} on {}", t.name, t.table),
         Change::CreatePolicy(p) => format!("create policy {} on {}", p.name, p.table),
         Change::DropPolicy(p) => format!("drop policy {} on {}", p.name, p.table),
+        Change::CreateEventTrigger(e) => format!("create event trigger {}", e.name),
+        Change::SetEventTriggerEnabled(e) => format!("set enabled state of event trigger {}", e.name),
+        Change::DropEventTrigger(e) => format!("drop event trigger {}", e.name),
         Change::SetComment { target, .. } => format!("set comment on {target}"),
         Change::Grant { target, item, .. } => format!("grant {} on {target}", item.privilege),
         Change::Revoke { target, item, .. } => format!("revoke {} on {target}", item.privilege),

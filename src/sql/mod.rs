@@ -74,6 +74,7 @@ pub fn object_ref(id: &ObjectId, kind: &str) -> String {
         ObjectId::Constraint(q, c) => format!("CONSTRAINT {} ON {}", ident(c), q.sql()),
         ObjectId::Trigger(q, t) => format!("TRIGGER {} ON {}", ident(t), q.sql()),
         ObjectId::Policy(q, p) => format!("POLICY {} ON {}", ident(p), q.sql()),
+        ObjectId::EventTrigger(n) => format!("EVENT TRIGGER {}", ident(n)),
         ObjectId::DefaultPrivileges(..) => String::new(),
     }
 }
@@ -740,6 +741,31 @@ pub fn render(change: &Change) -> Vec<Statement> {
             vec![stmt(unless_exists(&cond, &create_policy_sql(p)))]
         }
         Change::DropPolicy(p) => vec![stmt(format!("DROP POLICY IF EXISTS {} ON {};", ident(&p.name), p.table.sql()))],
+        Change::CreateEventTrigger(e) => {
+            let tags = if e.tags.is_empty() {
+                String::new()
+            } else {
+                format!(" WHEN TAG IN ({})", e.tags.iter().map(|t| literal(t)).collect::<Vec<_>>().join(", "))
+            };
+            let cond = format!("SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = {}", literal(&e.name));
+            let create = format!(
+                "CREATE EVENT TRIGGER {} ON {}{tags} EXECUTE FUNCTION {}()",
+                ident(&e.name),
+                ident(&e.event),
+                e.function.sql()
+            );
+            vec![stmt(unless_exists(&cond, &create))]
+        }
+        Change::SetEventTriggerEnabled(e) => {
+            let state = match e.enabled {
+                'D' => "DISABLE",
+                'R' => "ENABLE REPLICA",
+                'A' => "ENABLE ALWAYS",
+                _ => "ENABLE",
+            };
+            vec![stmt(format!("ALTER EVENT TRIGGER {} {state};", ident(&e.name)))]
+        }
+        Change::DropEventTrigger(e) => vec![stmt(format!("DROP EVENT TRIGGER IF EXISTS {};", ident(&e.name)))],
         Change::SetComment { target, kind, comment } => {
             let text = comment.as_deref().map_or("NULL".to_string(), literal);
             vec![stmt(format!("COMMENT ON {} IS {text};", object_ref(target, kind)))]
