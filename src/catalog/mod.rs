@@ -259,6 +259,10 @@ pub struct Column {
     pub generated: Option<String>,
     /// Collation when it differs from the type's default.
     pub collation: Option<String>,
+    /// `SET STORAGE` mode when it differs from the type's default.
+    pub storage: Option<String>,
+    /// The type's default storage mode (what `storage: None` means).
+    pub type_storage: String,
     /// False for a column that exists only through inheritance.
     pub local: bool,
 }

@@ -1190,6 +1190,8 @@ mod tests {
                     identity: None,
                     generated: None,
                     collation: None,
+                    storage: None,
+                    type_storage: "EXTENDED".into(),
                     local: true,
                 })
                 .collect(),

@@ -360,6 +360,8 @@ impl Builder {
                 identity,
                 generated: row.get("generated"),
                 collation: row.get("collation"),
+                storage: row.get("storage"),
+                type_storage: row.get("type_storage"),
                 local: row.get("local"),
             };
             if let Some(t) = self.cat.tables.get_mut(&table) {

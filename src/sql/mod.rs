@@ -118,6 +118,14 @@ pub fn column_sql(c: &Column) -> String {
     s
 }
 
+/// `SET STORAGE` for a column whose storage is not its type's default (or back to the
+/// default). Storage is not part of a column definition before PostgreSQL 16, so it is a
+/// statement of its own.
+fn storage_sql(table: &QualifiedName, c: &Column) -> Option<Statement> {
+    let mode = c.storage.as_deref().unwrap_or(&c.type_storage);
+    Some(stmt(format!("ALTER TABLE {} ALTER COLUMN {} SET STORAGE {mode};", table.sql(), ident(&c.name))))
+}
+
 fn identity_sql(id: &Identity) -> String {
     format!(
         "GENERATED {} AS IDENTITY (SEQUENCE NAME {} {})",
@@ -272,6 +280,9 @@ fn alter_column(table: &QualifiedName, from: &Column, to: &Column, via_text: boo
     if from.not_null != to.not_null {
         let verb = if to.not_null { "SET" } else { "DROP" };
         out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} {verb} NOT NULL;")));
+    }
+    if from.storage != to.storage || (retype && to.storage.is_some()) {
+        out.extend(storage_sql(table, to));
     }
     match (&from.identity, &to.identity) {
         (Some(a), Some(b)) if a.sequence == b.sequence => {
@@ -644,6 +655,9 @@ pub fn render(change: &Change) -> Vec<Statement> {
         Change::DropSequence(s) => vec![stmt(format!("DROP SEQUENCE IF EXISTS {};", s.name.sql()))],
         Change::CreateTable(t) => {
             let mut out = vec![stmt(create_table_sql(t))];
+            for c in t.columns.iter().filter(|c| c.storage.is_some()) {
+                out.extend(storage_sql(&t.name, c));
+            }
             // Inherited columns take the parent's default and NULL-ness; where this
             // table differs, say so (repeating the parent's is harmless).
             for c in t.columns.iter().filter(|c| !c.local && c.identity.is_none() && c.generated.is_none()) {
@@ -669,7 +683,12 @@ pub fn render(change: &Change) -> Vec<Statement> {
         Change::AlterPartition { table, from, to } => alter_partition(table, from.as_ref(), to.as_ref()),
         Change::DropTable(t) => vec![stmt(format!("DROP TABLE IF EXISTS {};", t.name.sql()))],
         Change::AddColumn { table, column } => {
-            vec![stmt(format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {};", table.sql(), column_sql(column)))]
+            let mut out =
+                vec![stmt(format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {};", table.sql(), column_sql(column)))];
+            if column.storage.is_some() {
+                out.extend(storage_sql(table, column));
+            }
+            out
         }
         Change::AlterColumn { table, from, to, via_text } => alter_column(table, from, to, *via_text),
         Change::DropColumn { table, column } => {

@@ -11,6 +11,10 @@ SELECT a.attrelid AS rel_oid, a.attnum::int4 AS num, a.attname::text AS name,
                   JOIN pg_catalog.pg_namespace cn ON cn.oid = co.collnamespace
                   WHERE co.oid = a.attcollation) END AS collation,
        a.attislocal AS local,
+       CASE WHEN a.attstorage <> t.typstorage THEN
+            CASE a.attstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END
+       END AS storage,
+       CASE t.typstorage WHEN 'p' THEN 'PLAIN' WHEN 'e' THEN 'EXTERNAL' WHEN 'm' THEN 'MAIN' ELSE 'EXTENDED' END AS type_storage,
        idseq.schema AS seq_schema, idseq.name AS seq_name, idseq.seqstart AS seq_start,
        idseq.seqincrement AS seq_increment, idseq.seqmin AS seq_min, idseq.seqmax AS seq_max,
        idseq.seqcache AS seq_cache, idseq.seqcycle AS seq_cycle,

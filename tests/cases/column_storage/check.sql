@@ -1,0 +1,1 @@
+SELECT payload = 'x' FROM blobs WHERE id = 1
