@@ -21,6 +21,7 @@ pub struct FileConfig {
     pub max_file_lines: Option<usize>,
     pub lock_timeout: Option<String>,
     pub statement_timeout: Option<String>,
+    pub manage_ownership: Option<bool>,
 }
 
 /// Overrides from flags and the environment (clap fills both).
@@ -36,6 +37,7 @@ pub struct Overrides {
     pub max_file_lines: Option<usize>,
     pub lock_timeout: Option<String>,
     pub statement_timeout: Option<String>,
+    pub manage_ownership: Option<bool>,
 }
 
 /// The settings in force.
@@ -55,6 +57,8 @@ pub struct Config {
     pub max_file_lines: usize,
     pub lock_timeout: String,
     pub statement_timeout: String,
+    /// Make owners match the schema files' `ALTER ... OWNER TO` (off by default).
+    pub manage_ownership: bool,
 }
 
 impl Config {
@@ -109,6 +113,7 @@ impl Config {
             max_file_lines,
             lock_timeout: overrides.lock_timeout.or(file.lock_timeout).unwrap_or_else(|| "10s".into()),
             statement_timeout: overrides.statement_timeout.or(file.statement_timeout).unwrap_or_else(|| "0".into()),
+            manage_ownership: overrides.manage_ownership.or(file.manage_ownership).unwrap_or(false),
         })
     }
 

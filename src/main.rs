@@ -41,6 +41,9 @@ struct Cli {
     /// statement_timeout for migration statements [default: 0, none]
     #[arg(long, env = "SCHEMASPEC_STATEMENT_TIMEOUT", global = true)]
     statement_timeout: Option<String>,
+    /// Make owners match the schema files' ALTER ... OWNER TO [default: off]
+    #[arg(long, env = "SCHEMASPEC_MANAGE_OWNERSHIP", global = true)]
+    manage_ownership: bool,
     /// Project directory (where schemaspec.toml is) [default: current directory]
     #[arg(long, short = 'C', env = "SCHEMASPEC_PROJECT", global = true)]
     project: Option<PathBuf>,
@@ -116,6 +119,7 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         max_file_lines: None,
         lock_timeout: cli.lock_timeout,
         statement_timeout: cli.statement_timeout,
+        manage_ownership: cli.manage_ownership.then_some(true),
     };
     let config = Config::load(&root, overrides)?;
     match cli.command {

@@ -191,3 +191,26 @@ fn platform_objects_the_files_use_but_do_not_manage() {
     assert_eq!(db.query("SELECT count(*) FROM auth.users"), "1");
     assert_eq!(db.query("SELECT count(*) FROM pg_policy WHERE polname = 'own_profile'"), "1");
 }
+
+/// Ownership is managed only when asked for, and then only where the files name an owner.
+#[test]
+fn ownership_is_opt_in() {
+    let db = TestDb::new("cli_owner");
+    db.exec(
+        "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'schemaspec_test_owner') THEN CREATE ROLE schemaspec_test_owner; END IF; END $$;
+         CREATE TABLE reports (id int); CREATE TABLE other (id int);",
+    );
+    let p = Project::new();
+    p.write(
+        "schema/s.sql",
+        "CREATE TABLE reports (id int); ALTER TABLE reports OWNER TO schemaspec_test_owner; CREATE TABLE other (id int);",
+    );
+    p.run(&db, &["plan", "--exit-code"]).ok();
+    let plan = p.run(&db, &["--manage-ownership", "plan", "--exit-code"]).code(2);
+    assert!(plan.stdout.contains("ALTER TABLE public.reports OWNER TO schemaspec_test_owner;"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("public.other"), "{}", plan.stdout);
+    p.run(&db, &["--manage-ownership", "generate"]).ok();
+    p.run(&db, &["--manage-ownership", "apply"]).ok();
+    assert_eq!(db.query("SELECT relowner::regrole FROM pg_class WHERE relname = 'reports'"), "schemaspec_test_owner");
+    p.run(&db, &["--manage-ownership", "plan", "--exit-code"]).ok();
+}

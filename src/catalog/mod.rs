@@ -125,6 +125,9 @@ pub struct Catalog {
     pub triggers: BTreeMap<(QualifiedName, String), Trigger>,
     pub policies: BTreeMap<(QualifiedName, String), Policy>,
     pub event_triggers: BTreeMap<String, EventTrigger>,
+    /// Owners of schemas, relations, routines, types and collations. Compared only when
+    /// ownership is managed (`manage_ownership`); see `cmd::desired_catalog`.
+    pub owners: BTreeMap<ObjectId, String>,
     /// `ALTER DEFAULT PRIVILEGES` entries, keyed by (role, schema or "", type letter).
     pub default_privileges: BTreeMap<(String, String, String), Privileges>,
     /// Comments on any object, keyed by the object.

@@ -21,6 +21,8 @@ tracking_table = "schemaspec.schema_migrations"
 # exclude_schemas = ["audit"]
 
 max_file_lines = 200
+# Make owners match the schema files' ALTER ... OWNER TO.
+# manage_ownership = false
 lock_timeout = "10s"
 statement_timeout = "0"
 "#;

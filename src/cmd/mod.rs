@@ -93,6 +93,7 @@ pub async fn desired_catalog(
 ) -> Result<(Catalog, Vec<String>), Error> {
     let sources = crate::migrations::read_schema(&config.schema_dirs, &config.root)?;
     let scope = config.scope();
+    let manage_ownership = config.manage_ownership;
     let mut taken: std::collections::BTreeSet<crate::catalog::ObjectId> = Default::default();
     let taken_ref = &mut taken;
     // What the files create themselves is never taken from elsewhere.
@@ -127,6 +128,14 @@ pub async fn desired_catalog(
             .map_err(|e| Error::Other(format!("normalizing definitions failed: {}", pg::db_message(&e))))?;
         let mut catalog = read(&client, &scope).await?;
         catalog.equivalents = equivalents;
+        // Owners count only when managed, and only where the files name one: what the
+        // loading role owns just because it ran the files says nothing.
+        if manage_ownership {
+            let loader = catalog.current_user.clone();
+            catalog.owners.retain(|_, o| *o != loader);
+        } else {
+            catalog.owners.clear();
+        }
         pg::introspect::source_forms(&client, &mut catalog, texts)
             .await
             .map_err(|e| Error::Other(format!("checking source forms failed: {}", pg::db_message(&e))))?;

@@ -132,6 +132,11 @@ pub enum Change {
         owner: String,
     },
     /// `ALTER DEFAULT PRIVILEGES FOR ROLE role [IN SCHEMA schema] GRANT ...`.
+    SetOwner {
+        target: ObjectId,
+        kind: String,
+        owner: String,
+    },
     GrantDefault {
         role: String,
         schema: String,
@@ -201,9 +206,10 @@ impl Change {
             Change::CreateEventTrigger(e) | Change::SetEventTriggerEnabled(e) | Change::DropEventTrigger(e) => {
                 ObjectId::EventTrigger(e.name.clone())
             }
-            Change::SetComment { target, .. } | Change::Grant { target, .. } | Change::Revoke { target, .. } => {
-                target.clone()
-            }
+            Change::SetComment { target, .. }
+            | Change::Grant { target, .. }
+            | Change::Revoke { target, .. }
+            | Change::SetOwner { target, .. } => target.clone(),
             Change::GrantDefault { role, schema, object_type, .. }
             | Change::RevokeDefault { role, schema, object_type, .. } => {
                 ObjectId::DefaultPrivileges(role.clone(), schema.clone(), object_type.clone())
@@ -258,6 +264,7 @@ impl Change {
             | Change::SetComment { .. }
             | Change::Grant { .. }
             | Change::Revoke { .. }
+            | Change::SetOwner { .. }
             | Change::GrantDefault { .. }
             | Change::RevokeDefault { .. } => Phase::Create,
         }
@@ -322,6 +329,7 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     d.recreate_dependents();
     d.recreate_children();
     d.comments();
+    d.owners();
     d.privileges();
     d.default_privileges();
     d.out
@@ -801,6 +809,17 @@ impl<'a> Differ<'a> {
                 }
             } else if l.enabled != d.enabled {
                 self.out.push(Change::SetEventTriggerEnabled(d.clone()));
+            }
+        }
+    }
+
+    /// Owners the desired state names (only present when ownership is managed).
+    fn owners(&mut self) {
+        for (id, owner) in &self.desired.owners {
+            let have = if self.created(id) { None } else { self.live.owners.get(id) };
+            if have != Some(owner) && self.desired.contains(id) {
+                let kind = self.desired.kind_word(id).to_string();
+                self.out.push(Change::SetOwner { target: id.clone(), kind, owner: owner.clone() });
             }
         }
     }

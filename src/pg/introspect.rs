@@ -24,6 +24,7 @@ const PRIVILEGES: &str = include_str!("queries/privileges.sql");
 const DEPENDS: &str = include_str!("queries/depends.sql");
 const DEFAULT_PRIVILEGES: &str = include_str!("queries/default_privileges.sql");
 const EVENT_TRIGGERS: &str = include_str!("queries/event_triggers.sql");
+const OWNERS: &str = include_str!("queries/owners.sql");
 const COLLATIONS: &str = include_str!("queries/collations.sql");
 const NORMALIZE: &str = include_str!("queries/normalize.sql");
 const EXTENSION_MEMBERS: &str = include_str!("queries/extension_members.sql");
@@ -71,7 +72,7 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
         client.query(COLUMNS, &params),
         client.query(CONSTRAINTS, &params),
     )?;
-    let event_triggers = client.query(EVENT_TRIGGERS, &params).await?;
+    let (event_triggers, owners) = tokio::try_join!(client.query(EVENT_TRIGGERS, &params), client.query(OWNERS, &[]))?;
     let (indexes, views, functions, triggers, policies, privileges, depends, default_privileges, members, collations) =
         tokio::try_join!(
             client.query(INDEXES, &params),
@@ -105,6 +106,7 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
     b.policies(&policies);
     b.event_triggers(&event_triggers);
     b.privileges(&privileges);
+    b.owners(&owners);
     b.depends(&depends);
     b.default_privileges(&default_privileges);
     for row in &members {
@@ -508,6 +510,20 @@ impl Builder {
                     enabled: row.get::<_, String>("enabled").chars().next().unwrap_or('O'),
                 },
             );
+        }
+    }
+
+    fn owners(&mut self, rows: &[Row]) {
+        for row in rows {
+            let Some(cls) = class_key(&row.get::<_, String>("cls")) else { continue };
+            let Some(id) = self.oids.get(&(cls, row.get::<_, u32>("oid"), 0)).cloned() else { continue };
+            // A table's row type shares the table's id; only the table's owner counts.
+            if cls == "pg_type" && !matches!(id, ObjectId::Type(_)) {
+                continue;
+            }
+            if !matches!(id, ObjectId::Column(..) | ObjectId::Constraint(..) | ObjectId::Index(_)) {
+                self.cat.owners.insert(id, row.get("owner"));
+            }
         }
     }
 

@@ -327,6 +327,7 @@ fn is_finishing_touch(c: &Change) -> bool {
             | Change::SetComment { .. }
             | Change::Grant { .. }
             | Change::Revoke { .. }
+            | Change::SetOwner { .. }
             | Change::GrantDefault { .. }
             | Change::RevokeDefault { .. }
             | Change::SetTriggerEnabled(_)
@@ -737,6 +738,7 @@ pub fn describe(c: &Change) -> String {
         Change::SetComment { target, .. } => format!("set comment on {target}"),
         Change::Grant { target, item, .. } => format!("grant {} on {target}", item.privilege),
         Change::Revoke { target, item, .. } => format!("revoke {} on {target}", item.privilege),
+        Change::SetOwner { target, owner, .. } => format!("set owner of {target} to {owner}"),
         Change::GrantDefault { item, .. } => format!("{}: grant {}", c.subject(), item.privilege),
         Change::RevokeDefault { item, .. } => format!("{}: revoke {}", c.subject(), item.privilege),
     }

@@ -798,6 +798,9 @@ pub fn render(change: &Change) -> Vec<Statement> {
             let (privilege, on) = privilege_and_target(target, kind, &item.privilege);
             vec![stmt(format!("REVOKE {privilege} ON {on} FROM {};", grantee_sql(&item.grantee, owner)))]
         }
+        Change::SetOwner { target, kind, owner } => {
+            vec![stmt(format!("ALTER {} OWNER TO {};", object_ref(target, kind), ident(owner)))]
+        }
         Change::GrantDefault { role, schema, object_type, item } => {
             vec![stmt(default_privileges_sql(role, schema, object_type, item, true))]
         }

@@ -1,0 +1,13 @@
+-- Owners of the objects that have one. Matched to managed objects by (class, oid) in Rust.
+SELECT 'pg_class' AS cls, c.oid, pg_catalog.pg_get_userbyid(c.relowner)::text AS owner
+FROM pg_catalog.pg_class c WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S') AND c.oid >= 16384
+UNION ALL
+SELECT 'pg_proc', p.oid, pg_catalog.pg_get_userbyid(p.proowner)::text FROM pg_catalog.pg_proc p WHERE p.oid >= 16384
+UNION ALL
+SELECT 'pg_namespace', n.oid, pg_catalog.pg_get_userbyid(n.nspowner)::text FROM pg_catalog.pg_namespace n
+UNION ALL
+SELECT 'pg_type', t.oid, pg_catalog.pg_get_userbyid(t.typowner)::text
+FROM pg_catalog.pg_type t WHERE t.oid >= 16384 AND t.typtype IN ('e', 'd', 'c', 'r')
+UNION ALL
+SELECT 'pg_collation', co.oid, pg_catalog.pg_get_userbyid(co.collowner)::text
+FROM pg_catalog.pg_collation co WHERE co.oid >= 16384
