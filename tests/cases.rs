@@ -12,13 +12,24 @@ mod common;
 use common::{Project, TestDb};
 use std::path::Path;
 
-/// Extensions the server does not offer, of those a case lists in `requires`.
+/// Extensions the server does not offer (or not at the version), of those a case lists
+/// in `requires` (`name` or `name>=1.2`).
 fn missing_extensions(dir: &Path) -> Vec<String> {
     let Ok(list) = std::fs::read_to_string(dir.join("requires")) else { return Vec::new() };
-    let available =
-        common::query_text(&common::admin_url(), "SELECT string_agg(name, ' ') FROM pg_available_extensions");
-    let available: Vec<&str> = available.split(' ').collect();
-    list.split_whitespace().filter(|e| !available.contains(e)).map(str::to_string).collect()
+    let available = common::query_text(
+        &common::admin_url(),
+        "SELECT string_agg(name || '=' || default_version, ' ') FROM pg_available_extensions",
+    );
+    let version = |v: &str| -> Vec<u32> { v.split('.').map(|p| p.parse().unwrap_or(0)).collect() };
+    list.split_whitespace()
+        .filter(|req| {
+            let (name, min) = req.split_once(">=").unwrap_or((req, "0"));
+            !available
+                .split(' ')
+                .any(|a| a.split_once('=').is_some_and(|(n, v)| n == name && version(v) >= version(min)))
+        })
+        .map(str::to_string)
+        .collect()
 }
 
 fn run_case(dir: &Path) -> Result<(), String> {
