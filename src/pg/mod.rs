@@ -6,6 +6,7 @@ pub mod embedded;
 pub mod introspect;
 pub mod load;
 pub mod scratch;
+pub mod tls;
 
 use crate::error::{redact, Error};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,15 +17,17 @@ use tokio_postgres::{Client, NoTls};
 pub struct Target {
     pub config: tokio_postgres::Config,
     pub display: String,
+    pub tls: tls::TlsOptions,
 }
 
 impl Target {
     pub fn parse(url: &str) -> Result<Target, Error> {
-        let config: tokio_postgres::Config = url.parse().map_err(|e: tokio_postgres::Error| Error::Connect {
+        let (cleaned, tls) = tls::split_options(url);
+        let config: tokio_postgres::Config = cleaned.parse().map_err(|e: tokio_postgres::Error| Error::Connect {
             url: redact(url),
             message: format!("invalid connection string: {e}"),
         })?;
-        Ok(Target { config, display: redact(url) })
+        Ok(Target { config, display: redact(url), tls })
     }
 
     /// The same server, another database.
@@ -40,7 +43,7 @@ impl Target {
                 tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
             })
             .unwrap_or_default();
-        Target { config, display: format!("database {db} on {host}") }
+        Target { config, display: format!("database {db} on {host}"), tls: self.tls.clone() }
     }
 
     pub fn dbname(&self) -> String {
@@ -54,20 +57,37 @@ impl Target {
 
 static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
 
-/// Connect, and drive the connection on a background task.
+/// Connect (with TLS unless `sslmode=disable` or a unix socket), and drive the
+/// connection on a background task.
 pub async fn connect(target: &Target) -> Result<Client, Error> {
-    let (client, connection) = target
-        .config
-        .connect(NoTls)
-        .await
-        .map_err(|e| Error::Connect { url: target.display.clone(), message: redact(&describe_connect_error(&e)) })?;
+    let failed = |e: tokio_postgres::Error| Error::Connect {
+        url: target.display.clone(),
+        message: redact(&describe_connect_error(&e)),
+    };
+    let unix = target.config.get_hosts().iter().all(|h| matches!(h, tokio_postgres::config::Host::Unix(_)));
+    let client = if unix || target.config.get_ssl_mode() == tokio_postgres::config::SslMode::Disable {
+        let (client, connection) = target.config.connect(NoTls).await.map_err(failed)?;
+        spawn(connection);
+        client
+    } else {
+        let (client, connection) = target.config.connect(tls::connector(&target.tls)?).await.map_err(failed)?;
+        spawn(connection);
+        client
+    };
     CONNECTIONS.fetch_add(1, Ordering::Relaxed);
+    Ok(client)
+}
+
+fn spawn<S, T>(connection: tokio_postgres::Connection<S, T>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!("connection closed: {}", redact(&e.to_string()));
         }
     });
-    Ok(client)
 }
 
 fn describe_connect_error(e: &tokio_postgres::Error) -> String {
