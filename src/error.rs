@@ -110,7 +110,7 @@ pub fn redact(text: &str) -> String {
     for p in parts {
         result += "password=***";
         let end = if p.starts_with('\'') {
-            p[1..].find('\'').map_or(p.len(), |i| i + 2)
+            p.strip_prefix('\'').and_then(|q| q.find('\'')).map_or(p.len(), |i| i + 2)
         } else {
             p.find(|c: char| c.is_whitespace() || c == '&').unwrap_or(p.len())
         };

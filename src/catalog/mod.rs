@@ -483,21 +483,6 @@ impl Catalog {
     pub fn same_definition(&self, id: &ObjectId, live: &str, desired: &str) -> bool {
         live == desired || self.equivalents.get(id).is_some_and(|e| e == live)
     }
-
-    /// Number of objects, for reports.
-    pub fn object_count(&self) -> usize {
-        self.schemas.len()
-            + self.extensions.len()
-            + self.types.len()
-            + self.sequences.len()
-            + self.tables.len()
-            + self.indexes.len()
-            + self.views.len()
-            + self.functions.len()
-            + self.triggers.len()
-            + self.policies.len()
-            + self.event_triggers.len()
-    }
 }
 
 /// `TABLES`, `SEQUENCES`, ... for a `pg_default_acl.defaclobjtype` letter.

@@ -677,26 +677,6 @@ fn privilege_name(c: char) -> Option<&'static str> {
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn parses_acl_items_with_owner_public_and_grant_option() {
-        let items =
-            vec!["alice=arwdDxt/alice".to_string(), "=X/alice".to_string(), "\"Bob \"\"B\"\"\"=r*/alice".to_string()];
-        let acl = parse_acl(&items, "alice");
-        assert!(acl.contains(&AclItem { grantee: Grantee::Owner, privilege: "SELECT".into(), grantable: false }));
-        assert!(acl.contains(&AclItem { grantee: Grantee::Public, privilege: "EXECUTE".into(), grantable: false }));
-        assert!(acl.contains(&AclItem {
-            grantee: Grantee::Role("Bob \"B\"".into()),
-            privilege: "SELECT".into(),
-            grantable: true
-        }));
-        assert_eq!(acl.len(), 9);
-    }
-}
-
 /// Record, in the scratch database, the read-back form of definitions that PostgreSQL
 /// does not print as a fixpoint, and return them keyed by object.
 pub async fn normalized_definitions(client: &Client) -> Result<BTreeMap<ObjectId, String>, tokio_postgres::Error> {
@@ -832,4 +812,24 @@ async fn index_source_forms(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_acl_items_with_owner_public_and_grant_option() {
+        let items =
+            vec!["alice=arwdDxt/alice".to_string(), "=X/alice".to_string(), "\"Bob \"\"B\"\"\"=r*/alice".to_string()];
+        let acl = parse_acl(&items, "alice");
+        assert!(acl.contains(&AclItem { grantee: Grantee::Owner, privilege: "SELECT".into(), grantable: false }));
+        assert!(acl.contains(&AclItem { grantee: Grantee::Public, privilege: "EXECUTE".into(), grantable: false }));
+        assert!(acl.contains(&AclItem {
+            grantee: Grantee::Role("Bob \"B\"".into()),
+            privilege: "SELECT".into(),
+            grantable: true
+        }));
+        assert_eq!(acl.len(), 9);
+    }
 }

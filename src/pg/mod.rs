@@ -9,7 +9,6 @@ pub mod scratch;
 pub mod tls;
 
 use crate::error::{redact, Error};
-use std::sync::atomic::{AtomicU64, Ordering};
 use tokio_postgres::{Client, NoTls};
 
 /// A server and database to connect to; `display` is safe to print.
@@ -45,17 +44,7 @@ impl Target {
             .unwrap_or_default();
         Target { config, display: format!("database {db} on {host}"), tls: self.tls.clone() }
     }
-
-    pub fn dbname(&self) -> String {
-        self.config
-            .get_dbname()
-            .map(str::to_string)
-            .or_else(|| self.config.get_user().map(str::to_string))
-            .unwrap_or_default()
-    }
 }
-
-static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
 
 /// Connect (with TLS unless `sslmode=disable` or a unix socket), and drive the
 /// connection on a background task.
@@ -74,7 +63,6 @@ pub async fn connect(target: &Target) -> Result<Client, Error> {
         spawn(connection);
         client
     };
-    CONNECTIONS.fetch_add(1, Ordering::Relaxed);
     Ok(client)
 }
 

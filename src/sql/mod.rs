@@ -838,43 +838,6 @@ fn privilege_and_target(target: &ObjectId, kind: &str, privilege: &str) -> (Stri
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn constraint_add_is_guarded() {
-        let c = Change::AddConstraint {
-            table: QualifiedName::new("public", "Users"),
-            constraint: Constraint {
-                name: "users_pkey".into(),
-                kind: ConstraintKind::PrimaryKey,
-                definition: "PRIMARY KEY (id)".into(),
-                local: true,
-                source: None,
-            },
-        };
-        let sql = &render(&c)[0].sql;
-        assert!(sql.starts_with("DO $schemaspec$"), "{sql}");
-        assert!(sql.contains("conrelid = 'public.\"Users\"'::regclass AND conname = 'users_pkey'"), "{sql}");
-        assert!(sql.contains("ALTER TABLE public.\"Users\" ADD CONSTRAINT users_pkey PRIMARY KEY (id);"), "{sql}");
-    }
-
-    #[test]
-    fn index_gets_if_not_exists() {
-        let i = Index {
-            name: QualifiedName::new("public", "i"),
-            table: QualifiedName::new("public", "t"),
-            definition: "CREATE UNIQUE INDEX i ON public.t USING btree (a)".into(),
-            source: None,
-        };
-        assert_eq!(
-            render(&Change::CreateIndex(i))[0].sql,
-            "CREATE UNIQUE INDEX IF NOT EXISTS i ON public.t USING btree (a);"
-        );
-    }
-}
-
 /// Run `body` only when `condition` holds, evaluated with an empty search_path so that
 /// PostgreSQL's printed definitions are qualified exactly as schemaspec read them.
 fn when(condition: &str, body: &str) -> String {
@@ -983,5 +946,42 @@ pub fn guarded_drop(drop: &Change, condition: &str) -> Vec<Statement> {
     match render(drop).into_iter().next() {
         Some(plain) => vec![stmt(when(condition, strip_semicolon(&plain.sql)))],
         None => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constraint_add_is_guarded() {
+        let c = Change::AddConstraint {
+            table: QualifiedName::new("public", "Users"),
+            constraint: Constraint {
+                name: "users_pkey".into(),
+                kind: ConstraintKind::PrimaryKey,
+                definition: "PRIMARY KEY (id)".into(),
+                local: true,
+                source: None,
+            },
+        };
+        let sql = &render(&c)[0].sql;
+        assert!(sql.starts_with("DO $schemaspec$"), "{sql}");
+        assert!(sql.contains("conrelid = 'public.\"Users\"'::regclass AND conname = 'users_pkey'"), "{sql}");
+        assert!(sql.contains("ALTER TABLE public.\"Users\" ADD CONSTRAINT users_pkey PRIMARY KEY (id);"), "{sql}");
+    }
+
+    #[test]
+    fn index_gets_if_not_exists() {
+        let i = Index {
+            name: QualifiedName::new("public", "i"),
+            table: QualifiedName::new("public", "t"),
+            definition: "CREATE UNIQUE INDEX i ON public.t USING btree (a)".into(),
+            source: None,
+        };
+        assert_eq!(
+            render(&Change::CreateIndex(i))[0].sql,
+            "CREATE UNIQUE INDEX IF NOT EXISTS i ON public.t USING btree (a);"
+        );
     }
 }
