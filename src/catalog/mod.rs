@@ -57,6 +57,25 @@ impl ObjectId {
         }
     }
 
+    /// The object's own name, without schema (what a statement creating it names).
+    pub fn name(&self) -> &str {
+        match self {
+            ObjectId::Schema(s) | ObjectId::Extension(s) | ObjectId::EventTrigger(s) => s,
+            ObjectId::Collation(q)
+            | ObjectId::Type(q)
+            | ObjectId::Sequence(q)
+            | ObjectId::Function(q, _)
+            | ObjectId::Table(q)
+            | ObjectId::Index(q)
+            | ObjectId::View(q)
+            | ObjectId::Column(q, _)
+            | ObjectId::Constraint(q, _)
+            | ObjectId::Trigger(q, _)
+            | ObjectId::Policy(q, _) => &q.name,
+            ObjectId::DefaultPrivileges(r, _, _) => r,
+        }
+    }
+
     /// Whether `other` is the relation this object lives inside.
     pub fn is_child_of(&self, other: &ObjectId) -> bool {
         self.parents().contains(other)

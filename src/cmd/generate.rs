@@ -178,28 +178,26 @@ async fn prove(
 ) -> Result<(), Error> {
     let scope = config.scope();
     let t = timeouts(config);
-    let history = history.to_vec();
-    let base_copy = base.clone();
-    let env_copy = env.clone();
     let warning = with_scratch(dev, |target| async move {
         let client = pg::connect(&target).await?;
         let mut warning = None;
         if from_history {
-            for m in &history {
+            for m in history {
                 run_file(&client, m, None, &t).await?;
             }
         } else {
             // A copy of the live schema, rendered by the engine itself.
-            let plan = plan::build(&Catalog::default(), &env_copy).map_err(|e| Error::Cycle(e.members))?;
+            let plan = plan::build(&Catalog::default(), env).map_err(|e| Error::Cycle(e.members))?;
             let sql: Vec<String> =
                 plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.sql.clone())).collect();
             let source = load::Source { name: "<copy of the live schema>".into(), text: sql.join("\n") };
             if let Err(e) = load::load(&client, std::slice::from_ref(&source)).await {
                 warning = Some(format!("the live schema could not be copied to the scratch database ({e})"));
             } else {
-                let copy = read(&client, &scope).await?;
+                let mut copy = read(&client, &scope).await?;
                 // Owners differ between the live server and the scratch one by nature.
-                let gaps = diff::diff(&copy, &Catalog { owners: Default::default(), ..base_copy.clone() });
+                copy.owners = base.owners.clone();
+                let gaps = diff::diff(&copy, base);
                 if !gaps.is_empty() {
                     let what: Vec<String> = gaps.iter().take(5).map(plan::describe).collect();
                     warning = Some(format!("the scratch copy differs from the live schema ({})", what.join("; ")));

@@ -111,7 +111,7 @@ pub async fn desired_catalog(
             let wanted: std::collections::BTreeSet<_> = env
                 .objects_named_in(messages)
                 .into_iter()
-                .filter(|id| !taken_ref.contains(id) && !defined.contains(&object_name(id)))
+                .filter(|id| !taken_ref.contains(id) && !defined.contains(id.name()))
                 .collect();
             if wanted.is_empty() {
                 return Vec::new();
@@ -158,26 +158,6 @@ pub async fn environment(config: &Config, client: &tokio_postgres::Client, live:
     }
     let wide = pg::introspect::Scope { exclude: vec![config.tracking_schema.clone()], only: None };
     read(client, &wide).await
-}
-
-/// An object's own name (no schema), as a statement creating it would name it.
-fn object_name(id: &crate::catalog::ObjectId) -> String {
-    use crate::catalog::ObjectId;
-    match id {
-        ObjectId::Schema(s) | ObjectId::Extension(s) | ObjectId::EventTrigger(s) => s.clone(),
-        ObjectId::Collation(q)
-        | ObjectId::Type(q)
-        | ObjectId::Sequence(q)
-        | ObjectId::Function(q, _)
-        | ObjectId::Table(q)
-        | ObjectId::Index(q)
-        | ObjectId::View(q)
-        | ObjectId::Column(q, _)
-        | ObjectId::Constraint(q, _)
-        | ObjectId::Trigger(q, _)
-        | ObjectId::Policy(q, _) => q.name.clone(),
-        ObjectId::DefaultPrivileges(r, _, _) => r.clone(),
-    }
 }
 
 pub async fn read(client: &tokio_postgres::Client, scope: &pg::introspect::Scope) -> Result<Catalog, Error> {

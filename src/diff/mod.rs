@@ -304,16 +304,10 @@ impl Change {
     }
 }
 
-/// Objects to drop and create again, and columns whose type changes in place.
-#[derive(Default)]
-struct Replacements {
-    ids: BTreeSet<ObjectId>,
-}
-
 /// All changes that turn `live` into `desired`, in a deterministic (not yet dependency)
 /// order.
 pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
-    let mut d = Differ { live, desired, out: Vec::new(), replaced: Replacements::default() };
+    let mut d = Differ { live, desired, out: Vec::new(), replaced: BTreeSet::new() };
     d.schemas();
     d.extensions();
     d.collations();
@@ -339,7 +333,8 @@ struct Differ<'a> {
     live: &'a Catalog,
     desired: &'a Catalog,
     out: Vec<Change>,
-    replaced: Replacements,
+    /// Objects dropped and created again, and columns whose type changes in place.
+    replaced: BTreeSet<ObjectId>,
 }
 
 /// Keys only in `a`, only in `b`, and in both.
@@ -468,9 +463,9 @@ impl<'a> Differ<'a> {
                                 .is_some_and(|lc| lc.data_type == c.data_type)
                         })
                         .collect();
-                    self.replaced.ids.insert(ObjectId::Type(d.name.clone()));
+                    self.replaced.insert(ObjectId::Type(d.name.clone()));
                     for (t, c) in &columns {
-                        self.replaced.ids.insert(ObjectId::Column(t.clone(), c.name.clone()));
+                        self.replaced.insert(ObjectId::Column(t.clone(), c.name.clone()));
                     }
                     self.out.push(Change::ReplaceEnum { from: l.clone(), to: d.clone(), columns });
                 }
@@ -621,7 +616,7 @@ impl<'a> Differ<'a> {
     fn alter_column(&mut self, table: &QualifiedName, lc: &Column, dc: &Column) {
         let retype = lc.data_type != dc.data_type || lc.collation != dc.collation;
         if retype {
-            self.replaced.ids.insert(ObjectId::Column(table.clone(), dc.name.clone()));
+            self.replaced.insert(ObjectId::Column(table.clone(), dc.name.clone()));
         }
         let is_enum = |c: &Catalog, t: &str| {
             c.types
@@ -827,14 +822,14 @@ impl<'a> Differ<'a> {
     fn table_dropped(&self, t: &QualifiedName) -> bool {
         let (table, view) = (ObjectId::Table(t.clone()), ObjectId::View(t.clone()));
         !(self.desired.contains(&table) || self.desired.contains(&view))
-            || self.replaced.ids.contains(&table)
-            || self.replaced.ids.contains(&view)
+            || self.replaced.contains(&table)
+            || self.replaced.contains(&view)
             || (self.live.contains(&table) && self.desired.contains(&view))
             || (self.live.contains(&view) && self.desired.contains(&table))
     }
 
     fn replace(&mut self, id: ObjectId, drop: Change, create: Change) {
-        self.replaced.ids.insert(id);
+        self.replaced.insert(id);
         self.out.push(drop);
         self.out.push(create);
     }
@@ -848,7 +843,7 @@ impl<'a> Differ<'a> {
             dependents.entry(referenced).or_default().push(dep);
         }
         // Whatever goes away (replaced or dropped) takes its dependents with it.
-        let mut queue: Vec<ObjectId> = self.replaced.ids.iter().cloned().collect();
+        let mut queue: Vec<ObjectId> = self.replaced.iter().cloned().collect();
         queue.extend(self.out.iter().filter(|c| c.phase() == Phase::Drop).map(Change::subject));
         let mut seen: BTreeSet<ObjectId> = BTreeSet::new();
         while let Some(id) = queue.pop() {
@@ -866,7 +861,7 @@ impl<'a> Differ<'a> {
                 }
             }
             for dep in related {
-                if self.replaced.ids.contains(dep) || dep.is_child_of(&id) {
+                if self.replaced.contains(dep) || dep.is_child_of(&id) {
                     continue;
                 }
                 // A column type change rebuilds indexes and constraints by itself.
@@ -874,7 +869,7 @@ impl<'a> Differ<'a> {
                     continue;
                 }
                 if let Some((drop, create)) = self.recreation(dep) {
-                    self.replaced.ids.insert(dep.clone());
+                    self.replaced.insert(dep.clone());
                     // The object may already be changing; a recreate supersedes that.
                     self.out.retain(|c| c.subject() != *dep);
                     self.out.push(drop);
@@ -891,7 +886,6 @@ impl<'a> Differ<'a> {
     fn recreate_children(&mut self) {
         let recreated: BTreeSet<QualifiedName> = self
             .replaced
-            .ids
             .iter()
             .filter_map(|id| match id {
                 ObjectId::Table(q) | ObjectId::View(q) => Some(q.clone()),
@@ -923,15 +917,15 @@ impl<'a> Differ<'a> {
             }
             for i in d.indexes.values().filter(|i| &i.table == q) {
                 self.out.push(Change::CreateIndex(i.clone()));
-                self.replaced.ids.insert(ObjectId::Index(i.name.clone()));
+                self.replaced.insert(ObjectId::Index(i.name.clone()));
             }
             for t in d.triggers.values().filter(|t| &t.table == q) {
                 self.create_trigger(t);
-                self.replaced.ids.insert(ObjectId::Trigger(q.clone(), t.name.clone()));
+                self.replaced.insert(ObjectId::Trigger(q.clone(), t.name.clone()));
             }
             for p in d.policies.values().filter(|p| &p.table == q) {
                 self.out.push(Change::CreatePolicy(p.clone()));
-                self.replaced.ids.insert(ObjectId::Policy(q.clone(), p.name.clone()));
+                self.replaced.insert(ObjectId::Policy(q.clone(), p.name.clone()));
             }
         }
     }
@@ -991,7 +985,7 @@ impl<'a> Differ<'a> {
     /// Whether an object is created by this diff (new or recreated), so it starts with
     /// no comment and default privileges.
     fn created(&self, id: &ObjectId) -> bool {
-        if !self.live.contains(id) || (self.replaced.ids.contains(id) && !matches!(id, ObjectId::Column(..))) {
+        if !self.live.contains(id) || (self.replaced.contains(id) && !matches!(id, ObjectId::Column(..))) {
             return true;
         }
         let parent_created = || self.desired.parent_of(id).is_some_and(|p| self.created(&p));

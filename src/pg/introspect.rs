@@ -72,20 +72,33 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
         client.query(COLUMNS, &params),
         client.query(CONSTRAINTS, &params),
     )?;
-    let (event_triggers, owners) = tokio::try_join!(client.query(EVENT_TRIGGERS, &params), client.query(OWNERS, &[]))?;
-    let (indexes, views, functions, triggers, policies, privileges, depends, default_privileges, members, collations) =
-        tokio::try_join!(
-            client.query(INDEXES, &params),
-            client.query(VIEWS, &params),
-            client.query(FUNCTIONS, &params),
-            client.query(TRIGGERS, &params),
-            client.query(POLICIES, &params),
-            client.query(PRIVILEGES, &[]),
-            client.query(DEPENDS, &[]),
-            client.query(DEFAULT_PRIVILEGES, &params[..1]),
-            client.query(EXTENSION_MEMBERS, &[]),
-            client.query(COLLATIONS, &params),
-        )?;
+    let (
+        indexes,
+        views,
+        functions,
+        triggers,
+        policies,
+        privileges,
+        depends,
+        default_privileges,
+        members,
+        collations,
+        event_triggers,
+        owners,
+    ) = tokio::try_join!(
+        client.query(INDEXES, &params),
+        client.query(VIEWS, &params),
+        client.query(FUNCTIONS, &params),
+        client.query(TRIGGERS, &params),
+        client.query(POLICIES, &params),
+        client.query(PRIVILEGES, &[]),
+        client.query(DEPENDS, &[]),
+        client.query(DEFAULT_PRIVILEGES, &params[..1]),
+        client.query(EXTENSION_MEMBERS, &[]),
+        client.query(COLLATIONS, &params),
+        client.query(EVENT_TRIGGERS, &params),
+        client.query(OWNERS, &[]),
+    )?;
     client.batch_execute("RESET search_path").await?;
 
     let mut b = Builder::default();
