@@ -208,6 +208,46 @@ pub fn ident(name: &str) -> String {
 
 /// A string literal. Uses the `E''` form only when the text holds a backslash, so the
 /// result means the same whatever `standard_conforming_strings` is.
+/// Reads back a name as `quote_ident` prints it: `schema.name`, either part quoted or not.
+pub fn parse_qualified(sql: &str) -> Option<QualifiedName> {
+    let mut parts = Vec::new();
+    let mut chars = sql.trim().chars().peekable();
+    loop {
+        let mut part = String::new();
+        if chars.peek() == Some(&'"') {
+            chars.next();
+            loop {
+                match chars.next()? {
+                    '"' if chars.peek() == Some(&'"') => {
+                        chars.next();
+                        part.push('"');
+                    }
+                    '"' => break,
+                    c => part.push(c),
+                }
+            }
+        } else {
+            while let Some(&c) = chars.peek() {
+                if c == '.' {
+                    break;
+                }
+                part.push(c);
+                chars.next();
+            }
+        }
+        parts.push(part);
+        match chars.next() {
+            Some('.') => continue,
+            None => break,
+            Some(_) => return None,
+        }
+    }
+    match <[String; 2]>::try_from(parts) {
+        Ok([schema, name]) if !schema.is_empty() && !name.is_empty() => Some(QualifiedName::new(schema, name)),
+        _ => None,
+    }
+}
+
 pub fn literal(text: &str) -> String {
     let body = text.replace('\'', "''");
     if text.contains('\\') {
@@ -248,6 +288,15 @@ mod tests {
     fn literals_escape_quotes_and_backslashes() {
         assert_eq!(literal("it's"), "'it''s'");
         assert_eq!(literal("a\\b"), "E'a\\\\b'");
+    }
+
+    #[test]
+    fn qualified_names_read_back() {
+        let q = QualifiedName::new("my schema", "a\"b.c");
+        assert_eq!(parse_qualified(&q.sql()), Some(q));
+        assert_eq!(parse_qualified("public.t"), Some(QualifiedName::new("public", "t")));
+        assert_eq!(parse_qualified("t"), None);
+        assert_eq!(parse_qualified("\"unterminated"), None);
     }
 
     #[test]

@@ -42,9 +42,11 @@ pub enum Change {
         from: TypeDef,
         to: TypeDef,
     },
-    /// Values removed or reordered: the old type is renamed away, the new one created,
-    /// every column using it recast through text, the old one dropped.
-    ReplaceEnum {
+    /// A type that cannot change in place while columns use it (enum values removed or
+    /// reordered; a composite attribute retyped; a range or domain over another type):
+    /// the old type is renamed away, the new one created, every column using it recast,
+    /// the old one dropped.
+    ReplaceType {
         from: TypeDef,
         to: TypeDef,
         columns: Vec<(QualifiedName, Column)>,
@@ -176,7 +178,7 @@ impl Change {
             Change::CreateCollation(c) | Change::DropCollation(c) => ObjectId::Collation(c.name.clone()),
             Change::AlterDomain { to, .. } => ObjectId::Type(to.name.clone()),
             Change::AddEnumValue { name, .. } => ObjectId::Type(name.clone()),
-            Change::ReplaceEnum { to, .. } => ObjectId::Type(to.name.clone()),
+            Change::ReplaceType { to, .. } => ObjectId::Type(to.name.clone()),
             Change::RenameEnumValue { name, .. } => ObjectId::Type(name.clone()),
             Change::AlterComposite { to, .. } => ObjectId::Type(to.name.clone()),
             Change::CreateSequence(s) | Change::DropSequence(s) | Change::SetSequenceOwner(s) => {
@@ -239,7 +241,7 @@ impl Change {
             | Change::CreateType(_)
             | Change::CreateCollation(_)
             | Change::AddEnumValue { .. }
-            | Change::ReplaceEnum { .. }
+            | Change::ReplaceType { .. }
             | Change::RenameEnumValue { .. }
             | Change::AlterComposite { .. }
             | Change::AlterDomain { .. }
@@ -274,7 +276,7 @@ impl Change {
     /// columns it recasts (so what depends on them is ordered around it).
     pub fn subjects(&self) -> Vec<ObjectId> {
         match self {
-            Change::ReplaceEnum { to, columns, .. } => std::iter::once(ObjectId::Type(to.name.clone()))
+            Change::ReplaceType { to, columns, .. } => std::iter::once(ObjectId::Type(to.name.clone()))
                 .chain(columns.iter().map(|(t, c)| ObjectId::Column(t.clone(), c.name.clone())))
                 .collect(),
             _ => vec![self.subject()],
@@ -437,7 +439,7 @@ impl<'a> Differ<'a> {
                     self.out.push(Change::RenameEnumValue { name: d.name.clone(), from, to });
                 }
                 (TypeKind::Composite { attributes: old }, TypeKind::Composite { attributes: new })
-                    if composite_alterable(old, new) =>
+                    if composite_alterable(old, new) && !(retypes_attribute(old, new) && self.is_used_by_columns(d)) =>
                 {
                     self.out.push(Change::AlterComposite { from: l.clone(), to: d.clone() });
                 }
@@ -447,27 +449,13 @@ impl<'a> Differ<'a> {
                 ) if b1 == b2 && c1 == c2 => {
                     self.out.push(Change::AlterDomain { from: l.clone(), to: d.clone() });
                 }
-                (TypeKind::Enum { .. }, TypeKind::Enum { .. }) => {
-                    let sql = d.name.sql();
-                    let columns: Vec<(QualifiedName, Column)> = self
-                        .desired
-                        .tables
-                        .values()
-                        .flat_map(|t| t.columns.iter().filter(|c| c.local).map(move |c| (t.name.clone(), c.clone())))
-                        .filter(|(_, c)| c.data_type.trim_end_matches("[]") == sql)
-                        .filter(|(t, c)| {
-                            self.live
-                                .tables
-                                .get(t)
-                                .and_then(|lt| lt.column(&c.name))
-                                .is_some_and(|lc| lc.data_type == c.data_type)
-                        })
-                        .collect();
+                _ if matches!(d.kind, TypeKind::Enum { .. }) || self.is_used_by_columns(d) => {
+                    let columns = self.columns_using(d);
                     self.replaced.insert(ObjectId::Type(d.name.clone()));
                     for (t, c) in &columns {
                         self.replaced.insert(ObjectId::Column(t.clone(), c.name.clone()));
                     }
-                    self.out.push(Change::ReplaceEnum { from: l.clone(), to: d.clone(), columns });
+                    self.out.push(Change::ReplaceType { from: l.clone(), to: d.clone(), columns });
                 }
                 _ => self.replace(
                     ObjectId::Type(d.name.clone()),
@@ -476,6 +464,25 @@ impl<'a> Differ<'a> {
                 ),
             }
         }
+    }
+
+    /// Columns (kept, with the same declared type on both sides) whose type is `ty` or an
+    /// array of it: the ones a type swap must recast.
+    fn columns_using(&self, ty: &TypeDef) -> Vec<(QualifiedName, Column)> {
+        let sql = ty.name.sql();
+        self.desired
+            .tables
+            .values()
+            .flat_map(|t| t.columns.iter().filter(|c| c.local).map(move |c| (t.name.clone(), c.clone())))
+            .filter(|(_, c)| c.data_type.trim_end_matches("[]") == sql)
+            .filter(|(t, c)| {
+                self.live.tables.get(t).and_then(|lt| lt.column(&c.name)).is_some_and(|lc| lc.data_type == c.data_type)
+            })
+            .collect()
+    }
+
+    fn is_used_by_columns(&self, ty: &TypeDef) -> bool {
+        !self.columns_using(ty).is_empty()
     }
 
     fn sequences(&mut self) {
@@ -864,8 +871,10 @@ impl<'a> Differ<'a> {
                 if self.replaced.contains(dep) || dep.is_child_of(&id) {
                     continue;
                 }
-                // A column type change rebuilds indexes and constraints by itself.
-                if column_change && matches!(dep, ObjectId::Index(_) | ObjectId::Constraint(..)) {
+                // A column type change rebuilds constraints by itself. Indexes are dropped
+                // and created again explicitly: the plan shows the build, and the desired
+                // definition may need another operator class for the new type.
+                if column_change && matches!(dep, ObjectId::Constraint(..)) {
                     continue;
                 }
                 if let Some((drop, create)) = self.recreation(dep) {
@@ -1169,6 +1178,11 @@ fn composite_alterable(old: &[(String, String)], new: &[(String, String)]) -> bo
     let kept: Vec<&String> = old.iter().map(|(n, _)| n).filter(|n| new.iter().any(|(m, _)| m == *n)).collect();
     let new_names: Vec<&String> = new.iter().map(|(n, _)| n).collect();
     new_names.len() >= kept.len() && new_names[..kept.len()] == kept[..]
+}
+
+/// An attribute kept on both sides changes its type.
+fn retypes_attribute(old: &[(String, String)], new: &[(String, String)]) -> bool {
+    new.iter().any(|(n, t)| old.iter().any(|(m, u)| m == n && u != t))
 }
 
 /// Every element of `old` appears in `new`, in the same relative order.

@@ -9,7 +9,7 @@
 
 pub mod files;
 
-use crate::catalog::{Catalog, ConstraintKind, ObjectId, TypeKind};
+use crate::catalog::{Catalog, ConstraintKind, ObjectId, RoutineKind, TypeKind};
 use crate::diff::{self, Change, EnumPosition, Phase};
 use crate::ident::QualifiedName;
 use crate::sql::{self, Statement};
@@ -176,8 +176,8 @@ impl<'a> DropGuards<'a> {
                         vec![(c.subject(), sql::column_exists(table, &from.name, Some(&from.data_type)))]
                     }
                     // The type and every column it recasts stay old until the swap ran.
-                    Change::ReplaceEnum { to, .. } => {
-                        c.subjects().into_iter().map(|s| (s, sql::enum_differs(to))).collect()
+                    Change::ReplaceType { to, .. } => {
+                        c.subjects().into_iter().map(|s| (s, sql::type_differs(to))).collect()
                     }
                     _ => Vec::new(),
                 })
@@ -355,6 +355,37 @@ fn requires(c: &Change) -> Vec<ObjectId> {
     }
 }
 
+/// (routine, object its body names) for routines whose bodies PostgreSQL does not track:
+/// names resolved against the catalog's relations, types and routines, in any schema when
+/// written unqualified.
+fn body_references(c: &Catalog) -> Vec<(ObjectId, ObjectId)> {
+    let mut by_name: HashMap<&str, Vec<ObjectId>> = HashMap::new();
+    let relations = c.tables.keys().map(|q| ObjectId::Table(q.clone()));
+    let views = c.views.keys().map(|q| ObjectId::View(q.clone()));
+    let types = c.types.keys().map(|q| ObjectId::Type(q.clone()));
+    let sequences = c.sequences.keys().map(|q| ObjectId::Sequence(q.clone()));
+    let routines = c.functions.keys().map(|(q, a)| ObjectId::Function(q.clone(), a.clone()));
+    let ids: Vec<ObjectId> = relations.chain(views).chain(types).chain(sequences).chain(routines).collect();
+    for id in &ids {
+        by_name.entry(id.name()).or_default().push(id.clone());
+    }
+    let mut out = Vec::new();
+    for ((q, a), f) in &c.functions {
+        if f.kind == RoutineKind::Aggregate || f.definition.contains("BEGIN ATOMIC") {
+            continue;
+        }
+        let routine = ObjectId::Function(q.clone(), a.clone());
+        for (schema, name) in sql::order::body_mentions(&f.definition) {
+            for id in by_name.get(name.as_str()).into_iter().flatten() {
+                if *id != routine && schema.as_ref().is_none_or(|s| s == id.schema()) {
+                    out.push((routine.clone(), id.clone()));
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Order changes so that each runs after what it needs and before what it frees.
 pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Result<Vec<Change>, CycleError> {
     // Nodes are added in a fixed order: the same input always gives the same graph.
@@ -530,6 +561,19 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
     for (a, b) in edges {
         graph.add_edge(nodes[a], nodes[b], ());
     }
+    // What routine bodies reach (not in pg_depend): created before the routine where
+    // that closes no cycle. A default, check or index that runs the routine while the
+    // plan builds it then finds the tables it reads; a routine and a table that name
+    // each other keep the order the hard dependencies give.
+    for (routine, reached) in body_references(desired) {
+        for a in on(&routine, Phase::Create).into_iter().filter(|&a| changes[a].is_create()) {
+            for b in on(&reached, Phase::Create).into_iter().filter(|&b| changes[b].is_create()) {
+                if a != b && !petgraph::algo::has_path_connecting(&graph, nodes[a], nodes[b], None) {
+                    graph.update_edge(nodes[b], nodes[a], ());
+                }
+            }
+        }
+    }
     let order = sticky_toposort(&graph, &changes)?;
     let mut slots: Vec<Option<Change>> = changes.into_iter().map(Some).collect();
     Ok(order.into_iter().map(|i| slots[i].take().expect("each node once")).collect())
@@ -609,7 +653,10 @@ fn is_widening(from: &str, to: &str) -> bool {
     if to == "text" && texty.contains(&base(from).as_str()) {
         return true;
     }
-    if base(from) == base(to) {
+    // Only these keep every value when their modifier grows; `vector(3)` to `vector(4)`
+    // or `bit(3)` to `bit(4)` cannot cast a single row.
+    let growable = ["character varying", "character", "numeric", "bit varying", "timestamp", "time"];
+    if base(from) == base(to) && growable.contains(&base(from).as_str()) {
         return match (arg(from), arg(to)) {
             (Some(a), Some(b)) if a.len() == 1 && b.len() == 1 => b[0] >= a[0],
             (Some(a), Some(b)) if a.len() == 2 && b.len() == 2 => b[1] == a[1] && b[0] - b[1] >= a[0] - a[1],
@@ -618,6 +665,22 @@ fn is_widening(from: &str, to: &str) -> bool {
         };
     }
     matches!((from, to), ("real", "double precision") | ("timestamp without time zone", "timestamp with time zone"))
+}
+
+/// Values a type swap cannot carry over: an enum value removed (rows holding it make the
+/// migration fail), a composite attribute dropped or narrowed, a range or domain moved to
+/// a type that does not widen the old one.
+fn swap_loses_values(from: &TypeKind, to: &TypeKind) -> bool {
+    let narrows = |a: &str, b: &str| a != b && !is_widening(a, b);
+    match (from, to) {
+        (TypeKind::Enum { labels: old }, TypeKind::Enum { labels: new }) => old.iter().any(|l| !new.contains(l)),
+        (TypeKind::Composite { attributes: old }, TypeKind::Composite { attributes: new }) => {
+            old.iter().any(|(n, t)| new.iter().find(|(m, _)| m == n).is_none_or(|(_, u)| narrows(t, u)))
+        }
+        (TypeKind::Range { subtype: a, .. }, TypeKind::Range { subtype: b, .. }) => narrows(a, b),
+        (TypeKind::Domain { base: a, .. }, TypeKind::Domain { base: b, .. }) => narrows(a, b),
+        _ => true,
+    }
 }
 
 fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Hazard> {
@@ -665,16 +728,13 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
         Change::AlterPartition { to: Some(_), .. } => {
             h.insert(Hazard::ValidatesConstraint);
         }
-        Change::ReplaceEnum { from, to, columns } => {
+        Change::ReplaceType { from, to, columns } => {
             h.insert(Hazard::RecreatesObject);
             if !columns.is_empty() {
                 h.insert(Hazard::RewritesTable);
             }
-            // Rows holding a removed value cannot be recast: the migration fails on them.
-            if let (TypeKind::Enum { labels: old }, TypeKind::Enum { labels: new }) = (&from.kind, &to.kind) {
-                if old.iter().any(|l| !new.contains(l)) {
-                    h.insert(Hazard::DeletesData);
-                }
+            if !columns.is_empty() && swap_loses_values(&from.kind, &to.kind) {
+                h.insert(Hazard::DeletesData);
             }
         }
         Change::DropView(_) | Change::DropFunction(_) | Change::DropTrigger(_) | Change::DropPolicy(_) => {
@@ -704,8 +764,8 @@ pub fn describe(c: &Change) -> String {
             Some((p, _)) => format!("attach {table} as a partition of {p}"),
             None => format!("detach partition {table}"),
         },
-        Change::ReplaceEnum { to, columns, .. } => {
-            format!("replace enum {} (values removed or reordered; {} column(s) recast)", to.name, columns.len())
+        Change::ReplaceType { to, columns, .. } => {
+            format!("replace type {} ({} column(s) recast)", to.name, columns.len())
         }
         Change::AlterDomain { to, .. } => format!("alter domain {}", to.name),
         Change::CreateSequence(s) => format!("create sequence {}", s.name),
@@ -765,6 +825,8 @@ mod tests {
         assert!(is_widening("character varying(20)", "text"));
         assert!(is_widening("numeric(10,2)", "numeric(12,2)"));
         assert!(!is_widening("text", "integer"));
+        assert!(!is_widening("vector(3)", "vector(4)"));
+        assert!(!is_widening("bit(3)", "bit(4)"));
     }
 
     #[test]

@@ -433,43 +433,110 @@ fn alter_composite(from: &TypeDef, to: &TypeDef) -> Vec<Statement> {
     out
 }
 
-/// True while an enum's labels (in order) are not the desired ones.
-pub fn enum_differs(to: &TypeDef) -> String {
-    let labels: &[String] = match &to.kind {
-        TypeKind::Enum { labels } => labels,
-        _ => &[],
+/// True while the type is not yet in its desired form: an enum's labels in order, a
+/// composite's attributes, a range's subtype and functions, a domain's base type.
+pub fn type_differs(to: &TypeDef) -> String {
+    let name = literal(&to.name.sql());
+    let array = |items: Vec<String>| {
+        format!("ARRAY[{}]::text[]", items.iter().map(|i| literal(i)).collect::<Vec<_>>().join(", "))
     };
-    let array = format!("ARRAY[{}]::text[]", labels.iter().map(|l| literal(l)).collect::<Vec<_>>().join(", "));
-    format!(
-        "(SELECT pg_catalog.array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e \
-         WHERE e.enumtypid = pg_catalog.to_regtype({})) IS DISTINCT FROM {array}",
-        literal(&to.name.sql())
-    )
+    match &to.kind {
+        TypeKind::Enum { labels } => format!(
+            "(SELECT pg_catalog.array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e \
+             WHERE e.enumtypid = pg_catalog.to_regtype({name})) IS DISTINCT FROM {}",
+            array(labels.clone())
+        ),
+        TypeKind::Composite { attributes } => format!(
+            "(SELECT pg_catalog.array_agg(a.attname::text || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod) \
+             ORDER BY a.attnum) FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.typrelid = a.attrelid \
+             WHERE t.oid = pg_catalog.to_regtype({name}) AND a.attnum > 0 AND NOT a.attisdropped) IS DISTINCT FROM {}",
+            array(attributes.iter().map(|(n, t)| format!("{n} {}", without_collation(t))).collect())
+        ),
+        TypeKind::Range { subtype, options } => {
+            let mut want = vec![subtype.clone()];
+            for key in ["CANONICAL = ", "SUBTYPE_DIFF = "] {
+                want.extend(options.iter().filter(|o| o.starts_with(key)).cloned());
+            }
+            format!(
+                "(SELECT pg_catalog.array_remove(ARRAY[pg_catalog.format_type(r.rngsubtype, NULL), \
+                 CASE WHEN r.rngcanonical <> 0 THEN 'CANONICAL = ' || r.rngcanonical::regproc::text END, \
+                 CASE WHEN r.rngsubdiff <> 0 THEN 'SUBTYPE_DIFF = ' || r.rngsubdiff::regproc::text END], NULL) \
+                 FROM pg_catalog.pg_range r WHERE r.rngtypid = pg_catalog.to_regtype({name})) IS DISTINCT FROM {}",
+                array(want)
+            )
+        }
+        TypeKind::Domain { base, .. } => format!(
+            "(SELECT pg_catalog.format_type(t.typbasetype, t.typtypmod) FROM pg_catalog.pg_type t \
+             WHERE t.oid = pg_catalog.to_regtype({name})) IS DISTINCT FROM {}",
+            literal(base)
+        ),
+    }
 }
 
-/// Swap an enum for one with other values or order, in one block that runs only while
-/// the type's labels differ from the desired ones.
-fn replace_enum_sql(to: &TypeDef, columns: &[(QualifiedName, Column)]) -> String {
-    let old_name = format!("{}__schemaspec_old", to.name.name);
-    let old = QualifiedName::new(to.name.schema.clone(), old_name.clone());
-    let condition = enum_differs(to);
-    let mut body = vec![format!("ALTER TYPE {} RENAME TO {}", to.name.sql(), ident(&old_name)), create_type_sql(to)];
+/// `text COLLATE "C"` -> `text`: an attribute's type as `format_type` prints it.
+fn without_collation(t: &str) -> &str {
+    t.split(" COLLATE ").next().unwrap_or(t)
+}
+
+/// Swap a type for its new form, in one block that runs only while the type differs from
+/// the desired one: the old type is renamed away (with its multirange), the new one
+/// created, every column recast (composites attribute by attribute, by name; everything
+/// else through its text form), the old type dropped.
+fn replace_type_sql(from: &TypeDef, to: &TypeDef, columns: &[(QualifiedName, Column)]) -> String {
+    let aside = |q: &QualifiedName| QualifiedName::new(q.schema.clone(), format!("{}__schemaspec_old", q.name));
+    let old = aside(&to.name);
+    let keyword = if matches!(to.kind, TypeKind::Domain { .. }) { "DOMAIN" } else { "TYPE" };
+    let mut body = vec![format!("ALTER {keyword} {} RENAME TO {}", to.name.sql(), ident(&old.name))];
+    if let TypeKind::Range { options, .. } = &from.kind {
+        let multirange = options.iter().find_map(|o| o.strip_prefix("MULTIRANGE_TYPE_NAME = "));
+        let mut types = vec![literal(&old.sql())];
+        if let Some(m) = multirange.and_then(crate::ident::parse_qualified) {
+            body.push(format!("ALTER TYPE {} RENAME TO {}", m.sql(), ident(&aside(&m).name)));
+            types.push(literal(&aside(&m).sql()));
+        }
+        // Their constructor functions keep their names and would clash with the new ones.
+        body.push(format!(
+            "EXECUTE COALESCE((SELECT pg_catalog.string_agg(pg_catalog.format('ALTER FUNCTION %s RENAME TO %I', \
+             p.oid::regprocedure, p.proname || '__schemaspec_old'), '; ') FROM pg_catalog.pg_depend d \
+             JOIN pg_catalog.pg_proc p ON p.oid = d.objid WHERE d.classid = 'pg_catalog.pg_proc'::regclass \
+             AND d.refclassid = 'pg_catalog.pg_type'::regclass AND d.deptype = 'i' \
+             AND d.refobjid IN ({})), 'SELECT 1')",
+            types.iter().map(|t| format!("pg_catalog.to_regtype({t})")).collect::<Vec<_>>().join(", ")
+        ));
+    }
+    body.push(create_type_sql(to));
     for (table, c) in columns {
         let (t, col) = (table.sql(), ident(&c.name));
-        let array_suffix = if c.data_type.ends_with("[]") { "[]" } else { "" };
         if c.default.is_some() {
             body.push(format!("ALTER TABLE {t} ALTER COLUMN {col} DROP DEFAULT"));
         }
-        body.push(format!(
-            "ALTER TABLE {t} ALTER COLUMN {col} TYPE {} USING {col}::text{array_suffix}::{}",
-            c.data_type, c.data_type
-        ));
+        body.push(format!("ALTER TABLE {t} ALTER COLUMN {col} TYPE {} USING {}", c.data_type, recast(from, to, c)));
         if let Some(d) = &c.default {
             body.push(format!("ALTER TABLE {t} ALTER COLUMN {col} SET DEFAULT {d}"));
         }
     }
-    body.push(format!("DROP TYPE {}", old.sql()));
-    when(&condition, &body.join(";\n    "))
+    body.push(format!("DROP {keyword} {}", old.sql()));
+    when(&type_differs(to), &body.join(";\n    "))
+}
+
+/// The expression that turns a column's old value into the new type.
+fn recast(from: &TypeDef, to: &TypeDef, c: &Column) -> String {
+    let col = ident(&c.name);
+    let array = c.data_type.ends_with("[]");
+    match (&from.kind, &to.kind) {
+        // Field by field, by name: attributes may be added, dropped, reordered or retyped.
+        (TypeKind::Composite { attributes: old }, TypeKind::Composite { attributes: new }) if !array => {
+            let fields: Vec<String> = new
+                .iter()
+                .map(|(n, ty)| match old.iter().any(|(m, _)| m == n) {
+                    true => format!("({col}).{}::{}", ident(n), without_collation(ty)),
+                    false => format!("NULL::{}", without_collation(ty)),
+                })
+                .collect();
+            format!("CASE WHEN {col}::text IS NULL THEN NULL ELSE ROW({})::{} END", fields.join(", "), c.data_type)
+        }
+        _ => format!("{col}::text{}::{}", if array { "[]" } else { "" }, c.data_type),
+    }
 }
 
 fn alter_domain(from: &TypeDef, to: &TypeDef) -> Vec<Statement> {
@@ -620,7 +687,7 @@ pub fn render(change: &Change) -> Vec<Statement> {
             }]
         }
         Change::AlterDomain { from, to } => alter_domain(from, to),
-        Change::ReplaceEnum { to, columns, .. } => vec![stmt(replace_enum_sql(to, columns))],
+        Change::ReplaceType { from, to, columns } => vec![stmt(replace_type_sql(from, to, columns))],
         Change::RenameEnumValue { name, from, to } => {
             let cond = format!(
                 "SELECT 1 FROM pg_catalog.pg_enum WHERE enumtypid = pg_catalog.to_regtype({}) AND enumlabel = {}",

@@ -92,6 +92,51 @@ pub fn defined_names(statements: &[&str]) -> BTreeSet<String> {
     statements.iter().filter_map(|s| info(s).defines).collect()
 }
 
+/// Names a routine's body mentions, as `(schema, name)` with `schema` when written
+/// qualified: the body is the dollar- or single-quoted text of its `CREATE FUNCTION`.
+/// PL/pgSQL and non-atomic SQL bodies are not in `pg_depend`, so this is what tells the
+/// plan which tables, types and functions a routine reaches when it runs.
+pub fn body_mentions(definition: &str) -> BTreeSet<(Option<String>, String)> {
+    let dialect = PostgreSqlDialect {};
+    let Ok(tokens) = Tokenizer::new(&dialect, definition).tokenize() else {
+        return BTreeSet::new();
+    };
+    let mut out = BTreeSet::new();
+    for t in tokens {
+        let body = match t {
+            Token::DollarQuotedString(d) => d.value,
+            Token::SingleQuotedString(s) => s,
+            _ => continue,
+        };
+        // `nextval('seq')`, `'public.t'::regclass`: names written as literals.
+        if let Ok(inner) = Tokenizer::new(&dialect, &body).tokenize() {
+            for t in inner {
+                if let Token::SingleQuotedString(lit) = t {
+                    let parts: Vec<&str> = lit.split('.').collect();
+                    let plain = |p: &str| {
+                        p.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                            && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+                    };
+                    match parts[..] {
+                        [n] if plain(n) => out.insert((None, n.to_lowercase())),
+                        [sch, n] if plain(sch) && plain(n) => out.insert((Some(sch.to_lowercase()), n.to_lowercase())),
+                        _ => false,
+                    };
+                }
+            }
+        }
+        let Some(words) = words(&body) else { continue };
+        for (i, w) in words.iter().enumerate() {
+            let Some((name, _)) = w else { continue };
+            match (i.checked_sub(2).and_then(|j| words[j].as_ref()), words.get(i.wrapping_sub(1))) {
+                (Some((schema, _)), Some(None)) => out.insert((Some(schema.clone()), name.clone())),
+                _ => out.insert((None, name.clone())),
+            };
+        }
+    }
+    out
+}
+
 /// The order in which to run `statements`: a permutation of their indexes.
 pub fn dependency_order(statements: &[&str]) -> Vec<usize> {
     let infos: Vec<Info> = statements.iter().map(|s| info(s)).collect();
@@ -160,6 +205,17 @@ mod tests {
             "DO $$ BEGIN END $$",
         ];
         assert_eq!(dependency_order(&s), vec![0, 1, 2, 3]);
+    }
+
+    #[test]
+    fn routine_bodies_name_what_they_reach() {
+        let def = "CREATE OR REPLACE FUNCTION public.f() RETURNS integer LANGUAGE plpgsql AS $function$\n\
+                   BEGIN RETURN (SELECT count(*) FROM billing.\"Invoices\" JOIN lines USING (id)) + nextval('ids'); END\n$function$";
+        let m = body_mentions(def);
+        assert!(m.contains(&(Some("billing".into()), "Invoices".into())));
+        assert!(m.contains(&(None, "lines".into())));
+        assert!(m.contains(&(None, "ids".into())), "a sequence named in a literal");
+        assert!(!m.contains(&(None, "public".into())), "names outside the body are not mentions");
     }
 
     #[test]

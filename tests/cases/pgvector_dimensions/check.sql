@@ -1,1 +1,1 @@
-SELECT count(*) = 2 FROM chunks
+SELECT count(*) = 2 AND bool_and(legacy IS NOT NULL) AND (SELECT legacy::text FROM chunks WHERE id = 2) = '[3,4]' FROM chunks
