@@ -74,6 +74,12 @@ pub enum Change {
         from: Option<(QualifiedName, String)>,
         to: Option<(QualifiedName, String)>,
     },
+    /// Parents gained (`INHERIT`) and lost (`NO INHERIT`); the rows stay where they are.
+    SetInherits {
+        table: QualifiedName,
+        from: Vec<QualifiedName>,
+        to: Vec<QualifiedName>,
+    },
     AddColumn {
         table: QualifiedName,
         column: Column,
@@ -187,7 +193,7 @@ impl Change {
             Change::AlterSequence { to, .. } => ObjectId::Sequence(to.name.clone()),
             Change::CreateTable(t) | Change::DropTable(t) => ObjectId::Table(t.name.clone()),
             Change::AlterTable { to, .. } => ObjectId::Table(to.name.clone()),
-            Change::AlterPartition { table, .. } => ObjectId::Table(table.clone()),
+            Change::AlterPartition { table, .. } | Change::SetInherits { table, .. } => ObjectId::Table(table.clone()),
             Change::AddColumn { table, column } | Change::DropColumn { table, column } => {
                 ObjectId::Column(table.clone(), column.name.clone())
             }
@@ -251,6 +257,7 @@ impl Change {
             | Change::CreateTable(_)
             | Change::AlterTable { .. }
             | Change::AlterPartition { .. }
+            | Change::SetInherits { .. }
             | Change::AddColumn { .. }
             | Change::AlterColumn { .. }
             | Change::AddConstraint { .. }
@@ -527,7 +534,7 @@ impl<'a> Differ<'a> {
             self.out.push(Change::DropTable(t.clone()));
         }
         for (l, d) in both {
-            let shape = |t: &Table| (t.partitioned, t.partition_key.clone(), t.inherits.clone());
+            let shape = |t: &Table| (t.partitioned, t.partition_key.clone());
             if shape(l) != shape(d) {
                 self.replace(
                     ObjectId::Table(d.name.clone()),
@@ -543,6 +550,13 @@ impl<'a> Differ<'a> {
                     table: d.name.clone(),
                     from: l.partition_of.clone(),
                     to: d.partition_of.clone(),
+                });
+            }
+            if l.inherits != d.inherits {
+                self.out.push(Change::SetInherits {
+                    table: d.name.clone(),
+                    from: l.inherits.clone(),
+                    to: d.inherits.clone(),
                 });
             }
             let attrs =
@@ -569,6 +583,8 @@ impl<'a> Differ<'a> {
     }
 
     fn columns(&mut self, l: &Table, d: &Table) {
+        // A child leaving a parent keeps the columns it inherited, as its own (`NO INHERIT`).
+        let leaves_parent = l.inherits.iter().any(|p| !d.inherits.contains(p));
         for dc in d.columns.iter().filter(|c| c.local) {
             match l.column(&dc.name) {
                 None => self.out.push(Change::AddColumn { table: d.name.clone(), column: dc.clone() }),
@@ -586,6 +602,7 @@ impl<'a> Differ<'a> {
                 // A detached partition's columns become its own by themselves.
                 Some(lc)
                     if !lc.local
+                        && !leaves_parent
                         && !self.inherited_in_desired(d, &dc.name)
                         && d.partition_of.is_none()
                         && l.partition_of.is_none() =>
@@ -606,7 +623,7 @@ impl<'a> Differ<'a> {
                 }
             }
         }
-        for lc in l.columns.iter().filter(|c| c.local) {
+        for lc in l.columns.iter().filter(|c| c.local || leaves_parent) {
             if d.column(&lc.name).is_none() {
                 self.out.push(Change::DropColumn { table: l.name.clone(), column: lc.clone() });
             }

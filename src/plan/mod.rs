@@ -346,6 +346,13 @@ fn requires(c: &Change) -> Vec<ObjectId> {
         }
         Change::CreateIndex(i) => vec![ObjectId::Table(i.table.clone())],
         Change::AlterPartition { to: Some((p, _)), .. } => vec![ObjectId::Table(p.clone())],
+        // The new parents exist, and the child has every column they have.
+        Change::SetInherits { table, from, to } => to
+            .iter()
+            .filter(|p| !from.contains(p))
+            .map(|p| ObjectId::Table(p.clone()))
+            .chain(std::iter::once(ObjectId::Table(table.clone())))
+            .collect(),
         Change::CreateTrigger(t) | Change::SetTriggerEnabled(t) => vec![ObjectId::Table(t.table.clone())],
         Change::CreatePolicy(p) => vec![ObjectId::Table(p.table.clone())],
         Change::GrantDefault { schema, .. } | Change::RevokeDefault { schema, .. } if !schema.is_empty() => {
@@ -517,6 +524,28 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
                 if matches!(other, Change::AddEnumValue { name: n, value, .. } if n == name && value == p) {
                     edges.insert((j, i));
                 }
+            }
+        }
+    }
+    // A child joins a parent once both have their columns, and leaves it before its
+    // formerly inherited columns or the old parent go.
+    for (i, c) in changes.iter().enumerate() {
+        let Change::SetInherits { table, from, to } = c else { continue };
+        for (j, other) in changes.iter().enumerate() {
+            let column_of = |t: &QualifiedName| matches!(other.subject(), ObjectId::Column(q, _) if &q == t);
+            match other {
+                Change::AddColumn { .. } | Change::AlterColumn { .. }
+                    if column_of(table) || to.iter().any(|p| column_of(p)) =>
+                {
+                    edges.insert((j, i));
+                }
+                Change::DropColumn { .. } if column_of(table) => {
+                    edges.insert((i, j));
+                }
+                Change::DropTable(t) if from.contains(&t.name) && !to.contains(&t.name) => {
+                    edges.insert((i, j));
+                }
+                _ => {}
             }
         }
     }
@@ -760,6 +789,13 @@ pub fn describe(c: &Change) -> String {
         Change::AddEnumValue { name, value, .. } => format!("add value {value:?} to enum {name}"),
         Change::RenameEnumValue { name, from, to } => format!("rename value {from:?} of enum {name} to {to:?}"),
         Change::AlterComposite { to, .. } => format!("alter composite type {}", to.name),
+        Change::SetInherits { table, to, .. } => match to.is_empty() {
+            true => format!("set {table} to inherit from no table"),
+            false => format!(
+                "set {table} to inherit from {}",
+                to.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        },
         Change::AlterPartition { table, to, .. } => match to {
             Some((p, _)) => format!("attach {table} as a partition of {p}"),
             None => format!("detach partition {table}"),

@@ -748,6 +748,18 @@ pub fn render(change: &Change) -> Vec<Statement> {
         }
         Change::AlterTable { from, to } => table_attributes(to, Some(from)),
         Change::AlterPartition { table, from, to } => alter_partition(table, from.as_ref(), to.as_ref()),
+        Change::SetInherits { table, from, to } => {
+            let mut out = Vec::new();
+            for p in from.iter().filter(|p| !to.contains(p)) {
+                let sql = format!("ALTER TABLE {} NO INHERIT {}", table.sql(), p.sql());
+                out.push(stmt(when(&format!("EXISTS ({})", partition_of(table, p, None)), &sql)));
+            }
+            for p in to.iter().filter(|p| !from.contains(p)) {
+                let sql = format!("ALTER TABLE {} INHERIT {}", table.sql(), p.sql());
+                out.push(stmt(unless_exists(&partition_of(table, p, None), &sql)));
+            }
+            out
+        }
         Change::DropTable(t) => vec![stmt(format!("DROP TABLE IF EXISTS {};", t.name.sql()))],
         Change::AddColumn { table, column } => {
             let mut out =

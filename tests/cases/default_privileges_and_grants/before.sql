@@ -1,0 +1,10 @@
+DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'schemaspec_test_reader') THEN CREATE ROLE schemaspec_test_reader; END IF; END $$;
+DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'schemaspec_test_writer') THEN CREATE ROLE schemaspec_test_writer; END IF; END $$;
+CREATE SCHEMA api;
+CREATE SEQUENCE api.ticket_numbers;
+CREATE TYPE api.mood AS ENUM ('ok', 'bad');
+CREATE DOMAIN api.email AS text CHECK (VALUE LIKE '%@%');
+CREATE TABLE api.tickets (id int PRIMARY KEY, mood api.mood, contact api.email);
+GRANT USAGE ON SEQUENCE api.ticket_numbers TO schemaspec_test_writer;
+ALTER DEFAULT PRIVILEGES IN SCHEMA api GRANT SELECT ON TABLES TO schemaspec_test_writer;
+INSERT INTO api.tickets VALUES (1, 'ok', 'a@b');

@@ -1,0 +1,10 @@
+CREATE TABLE ledger (id int PRIMARY KEY, amount numeric NOT NULL);
+INSERT INTO ledger VALUES (1, 10), (2, 32);
+CREATE FUNCTION total() RETURNS numeric LANGUAGE sql STABLE AS $$ SELECT sum(amount) FROM ledger $$;
+CREATE FUNCTION fmt(x numeric) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT x::text $$;
+CREATE FUNCTION fmt(x numeric, unit text) RETURNS text LANGUAGE sql IMMUTABLE AS $$ SELECT x || ' ' || unit $$;
+CREATE FUNCTION old_signature(a int) RETURNS int LANGUAGE sql IMMUTABLE RETURN a + 1;
+CREATE PROCEDURE record(amount numeric) LANGUAGE sql AS $$ INSERT INTO ledger VALUES ((SELECT max(id) + 1 FROM ledger), amount) $$;
+CREATE FUNCTION add_sq(state numeric, x numeric) RETURNS numeric LANGUAGE sql IMMUTABLE RETURN state + x * x;
+CREATE AGGREGATE sum_sq(numeric) (SFUNC = add_sq, STYPE = numeric, INITCOND = '0');
+CREATE VIEW ledger_report AS SELECT fmt(amount) AS shown, old_signature(id) AS next_id FROM ledger;

@@ -1,0 +1,11 @@
+CREATE TABLE audit_base (id bigint NOT NULL, at timestamptz NOT NULL DEFAULT now());
+CREATE TABLE audit_login (username text) INHERITS (audit_base);
+CREATE TABLE orphan (note text) INHERITS (audit_base);
+CREATE TABLE scratch (id int PRIMARY KEY, note text);
+CREATE TABLE hot (id int PRIMARY KEY, counter int NOT NULL DEFAULT 0, label text);
+CREATE TABLE legacy_child (id bigint NOT NULL, at timestamptz NOT NULL DEFAULT now(), extra text);
+INSERT INTO audit_login VALUES (1, '2026-01-01', 'ann');
+INSERT INTO scratch VALUES (1, 'kept');
+INSERT INTO hot VALUES (1, 5, 'Zed'), (2, 6, 'abe');
+INSERT INTO legacy_child VALUES (7, '2026-02-02', 'x');
+INSERT INTO orphan VALUES (9, '2026-03-03', 'leaving');
