@@ -3,11 +3,11 @@
 //! Nothing else in the crate wraps a name in `format!`; it asks this module for the quoted
 //! form. Pure: no I/O.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A schema-qualified object name, as PostgreSQL stores it (case preserved, unquoted).
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct QualifiedName {
     pub schema: String,
     pub name: String,

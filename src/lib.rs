@@ -4,6 +4,7 @@
 //! (every database round trip) and `migrations` (every migration file read and write).
 //! `cmd` chains them, one function per subcommand.
 
+pub mod cache;
 pub mod catalog;
 pub mod cmd;
 pub mod config;

@@ -214,3 +214,27 @@ fn ownership_is_opt_in() {
     assert_eq!(db.query("SELECT relowner::regrole FROM pg_class WHERE relname = 'reports'"), "schemaspec_test_owner");
     p.run(&db, &["--manage-ownership", "plan", "--exit-code"]).ok();
 }
+
+/// The desired-state cache: a second plan with unchanged files reads the cache, and any
+/// change to a file (here one byte of a default) misses it and is planned.
+#[test]
+fn desired_state_cache_is_used_and_never_stale() {
+    let db = TestDb::new("cli_cache");
+    let p = Project::new();
+    p.write("schema/notes.sql", SCHEMA);
+    db.exec(SCHEMA);
+    let first = p.run(&db, &["plan", "--exit-code"]).ok();
+    assert!(first.stdout.contains("No changes"), "{}", first.stdout);
+    assert!(p.path().join(".schemaspec/cache/desired.bin").exists(), "the cache was written");
+    std::env::set_var("SCHEMASPEC_LOG", "warn,schemaspec::timing=info");
+    let warm = p.run(&db, &["plan", "--exit-code"]).ok();
+    std::env::remove_var("SCHEMASPEC_LOG");
+    assert!(warm.stderr.contains("desired_from_cache"), "a warm plan reads the cache: {}", warm.stderr);
+    assert!(warm.stdout.contains("No changes"), "{}", warm.stdout);
+    p.write("schema/notes.sql", "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL DEFAULT 'x');\n");
+    let changed = p.run(&db, &["plan", "--exit-code"]).code(2);
+    assert!(changed.stdout.contains("SET DEFAULT 'x'"), "{}", changed.stdout);
+    // A corrupt entry is a miss, not an error.
+    p.write(".schemaspec/cache/desired.bin", "garbage");
+    p.run(&db, &["plan", "--exit-code"]).code(2);
+}

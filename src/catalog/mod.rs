@@ -8,13 +8,13 @@
 //! comparable. This module must not depend on I/O.
 
 use crate::ident::QualifiedName;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 /// Every object schemaspec manages: the node of the dependency graph, the sort key of
 /// the plan and the subject of every error.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum ObjectId {
     Schema(String),
     Extension(String),
@@ -126,7 +126,7 @@ impl fmt::Display for ObjectId {
     }
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Catalog {
     /// `server_version_num` of the server the catalog was read from.
     pub server_version: i32,
@@ -168,19 +168,19 @@ pub struct Catalog {
     pub depends: Vec<(ObjectId, ObjectId)>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Schema {
     pub name: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Extension {
     pub name: String,
     pub schema: String,
     pub version: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Collation {
     pub name: QualifiedName,
     /// `c` libc, `i` icu, `b` builtin, `d` default.
@@ -192,13 +192,13 @@ pub struct Collation {
     pub rules: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypeDef {
     pub name: QualifiedName,
     pub kind: TypeKind,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TypeKind {
     Enum {
         labels: Vec<String>,
@@ -221,7 +221,7 @@ pub enum TypeKind {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sequence {
     pub name: QualifiedName,
     pub data_type: String,
@@ -235,7 +235,7 @@ pub struct Sequence {
     pub owned_by: Option<(QualifiedName, String)>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
     pub name: QualifiedName,
     pub partitioned: bool,
@@ -261,7 +261,7 @@ impl Table {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReplicaIdentity {
     Default,
     Nothing,
@@ -269,7 +269,7 @@ pub enum ReplicaIdentity {
     Index(String),
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Column {
     pub name: String,
     /// `format_type(atttypid, atttypmod)`, qualified where needed.
@@ -289,7 +289,7 @@ pub struct Column {
     pub local: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Identity {
     pub always: bool,
     pub sequence: QualifiedName,
@@ -301,7 +301,7 @@ pub struct Identity {
     pub cycle: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Constraint {
     pub name: String,
     pub kind: ConstraintKind,
@@ -316,7 +316,7 @@ pub struct Constraint {
     pub source: Option<String>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ConstraintKind {
     PrimaryKey,
     Unique,
@@ -325,7 +325,7 @@ pub enum ConstraintKind {
     Exclusion,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Index {
     pub name: QualifiedName,
     pub table: QualifiedName,
@@ -337,7 +337,7 @@ pub struct Index {
     pub source: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct View {
     pub name: QualifiedName,
     pub materialized: bool,
@@ -350,7 +350,7 @@ pub struct View {
     pub columns: Vec<(String, String)>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Function {
     pub name: QualifiedName,
     /// `pg_get_function_identity_arguments`.
@@ -366,14 +366,14 @@ pub struct Function {
     pub definition: String,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RoutineKind {
     Function,
     Procedure,
     Aggregate,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trigger {
     pub name: String,
     pub table: QualifiedName,
@@ -384,7 +384,7 @@ pub struct Trigger {
     pub enabled: char,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
     pub name: String,
     pub table: QualifiedName,
@@ -397,7 +397,7 @@ pub struct Policy {
     pub with_check: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventTrigger {
     pub name: String,
     /// `ddl_command_start`, `ddl_command_end`, `sql_drop`, `table_rewrite`, ...
@@ -410,7 +410,7 @@ pub struct EventTrigger {
 }
 
 /// The effective privileges of one object.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Privileges {
     /// The owner's role name on the side this was read from (used when rendering).
     pub owner: String,
@@ -419,7 +419,7 @@ pub struct Privileges {
     pub defaults: std::collections::BTreeSet<AclItem>,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct AclItem {
     pub grantee: Grantee,
     /// `SELECT`, `INSERT`, `USAGE`, `EXECUTE`, ...
@@ -427,7 +427,7 @@ pub struct AclItem {
     pub grantable: bool,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Grantee {
     Owner,
     Public,

@@ -93,6 +93,19 @@ pub async fn desired_catalog(
 ) -> Result<(Catalog, Vec<String>), Error> {
     let sources = crate::migrations::read_schema(&config.schema_dirs, &config.root)?;
     let scope = config.scope();
+    let started = std::time::Instant::now();
+    let cache_key = match std::env::var_os("SCHEMASPEC_NO_CACHE") {
+        Some(_) => None,
+        None => {
+            let facts = server_facts(dev).await?;
+            let settings = format!("{:?} {:?} {}", scope.exclude, scope.only, config.manage_ownership);
+            Some(crate::cache::key(&sources, &facts, &settings))
+        }
+    };
+    if let Some(hit) = cache_key.as_deref().and_then(|k| crate::cache::load(&config.root, k)) {
+        timing("desired_from_cache", started);
+        return Ok((hit, Vec::new()));
+    }
     let manage_ownership = config.manage_ownership;
     let mut taken: std::collections::BTreeSet<crate::catalog::ObjectId> = Default::default();
     let taken_ref = &mut taken;
@@ -123,6 +136,8 @@ pub async fn desired_catalog(
             }
         };
         load::load_with(&client, &sources, &mut provide).await?;
+        timing("scratch_and_load", started);
+        let introspecting = std::time::Instant::now();
         let equivalents = pg::introspect::normalized_definitions(&client)
             .await
             .map_err(|e| Error::Other(format!("normalizing definitions failed: {}", pg::db_message(&e))))?;
@@ -139,9 +154,16 @@ pub async fn desired_catalog(
         pg::introspect::source_forms(&client, &mut catalog, texts)
             .await
             .map_err(|e| Error::Other(format!("checking source forms failed: {}", pg::db_message(&e))))?;
+        timing("introspect_desired", introspecting);
         Ok(catalog)
     })
     .await?;
+    if let Some(k) = &cache_key {
+        // What was taken from the live database is not the files' alone: not cached.
+        if taken.is_empty() {
+            crate::cache::store(&config.root, k, &catalog);
+        }
+    }
     let notes = taken
         .iter()
         .map(|id| format!("the schema files use {id} without creating it; keeping it as the database has it"))
@@ -158,6 +180,31 @@ pub async fn environment(config: &Config, client: &tokio_postgres::Client, live:
     }
     let wide = pg::introspect::Scope { exclude: vec![config.tracking_schema.clone()], only: None };
     read(client, &wide).await
+}
+
+/// What the dev server contributes to a desired catalog besides the files.
+async fn server_facts(dev: &Target) -> Result<String, Error> {
+    let client = pg::connect(dev).await?;
+    let row = client
+        .query_one(
+            "SELECT pg_catalog.concat_ws(',', pg_catalog.current_setting('server_version_num'), current_user, \
+             d.datcollate, d.datctype, pg_catalog.pg_encoding_to_char(d.encoding), \
+             pg_catalog.current_setting('default_table_access_method'), \
+             pg_catalog.current_setting('default_toast_compression'), \
+             (SELECT pg_catalog.string_agg(e.name || '=' || COALESCE(e.default_version, ''), ',' ORDER BY e.name) \
+              FROM pg_catalog.pg_available_extensions e)) \
+             FROM pg_catalog.pg_database d WHERE d.datname = 'template0'",
+            &[],
+        )
+        .await
+        .map_err(|e| Error::Other(pg::db_message(&e)))?;
+    Ok(row.get(0))
+}
+
+/// Stage timings for the benchmark (`SCHEMASPEC_LOG=schemaspec::timing=info`), in
+/// milliseconds since `since`.
+pub fn timing(stage: &str, since: std::time::Instant) {
+    tracing::info!(target: "schemaspec::timing", stage, ms = since.elapsed().as_millis() as u64);
 }
 
 pub async fn read(client: &tokio_postgres::Client, scope: &pg::introspect::Scope) -> Result<Catalog, Error> {

@@ -9,13 +9,17 @@ pub struct Args {
 }
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
+    let started = std::time::Instant::now();
     let live_target = live_target(config).await?;
     let dev = dev_target(config).await?;
     let client = pg::connect(&live_target).await?;
     let live = read(&client, &config.scope()).await?;
     let env = environment(config, &client, &live).await?;
+    timing("introspect_live", started);
     let (desired, notes) = desired_catalog(config, &dev, Some(&env)).await?;
+    let started = std::time::Instant::now();
     let plan = plan::build(&live, &desired).map_err(|e| Error::Cycle(e.members))?;
+    timing("diff_order_render", started);
     print_plan(&plan, &notes, args.format, out)?;
     Ok(if args.exit_code && !plan.is_empty() { EXIT_CHANGES } else { EXIT_OK })
 }

@@ -446,7 +446,8 @@ impl<'a> Differ<'a> {
                     self.out.push(Change::RenameEnumValue { name: d.name.clone(), from, to });
                 }
                 (TypeKind::Composite { attributes: old }, TypeKind::Composite { attributes: new })
-                    if composite_alterable(old, new) && !(retypes_attribute(old, new) && self.is_used_by_columns(d)) =>
+                    if composite_alterable(old, new)
+                        && !(retypes_attribute(old, new) && self.is_used_by_columns(d)) =>
                 {
                     self.out.push(Change::AlterComposite { from: l.clone(), to: d.clone() });
                 }

@@ -1,8 +1,10 @@
 //! Loads SQL files into a database (the desired state into a scratch database, or a
-//! migration history replayed). PostgreSQL is the parser of record: statements run one
-//! at a time, and one that fails because something it references does not exist yet is
+//! migration history replayed). PostgreSQL is the parser of record: a statement that
+//! fails because something it references does not exist yet is
 //! deferred and retried after the others, so files and statements may come in any
-//! order. A genuine error names file:line:column and PostgreSQL's message.
+//! order. A genuine error names file:line:column and PostgreSQL's message. Statements go
+//! in batches first (few round trips, few transactions); only a batch that fails is run
+//! statement by statement.
 
 use crate::error::Error;
 use crate::sql::split::{line_col, split, SqlStatement};
@@ -19,6 +21,9 @@ struct Item<'a> {
     source: &'a Source,
     stmt: SqlStatement,
 }
+
+/// Statements sent in one round trip on the first pass.
+const BATCH: usize = 250;
 
 /// Errors that mean "something this statement needs is not there yet".
 fn is_missing_dependency(e: &tokio_postgres::Error) -> bool {
@@ -101,12 +106,38 @@ pub async fn load_with(
     sources: &[Source],
     provide: &mut dyn FnMut(&[String]) -> Vec<String>,
 ) -> Result<usize, Error> {
-    let mut pending = statements(sources)?;
+    let items = statements(sources)?;
     client
-        .batch_execute("SET check_function_bodies = off; SET client_min_messages = warning")
+        .batch_execute(
+            "SET check_function_bodies = off; SET client_min_messages = warning; SET synchronous_commit = off",
+        )
         .await
         .map_err(|e| Error::Other(super::db_message(&e)))?;
     let mut done = 0;
+    // First pass in batches: one round trip and one transaction per batch. A batch that
+    // fails is rolled back whole by PostgreSQL, and its statements run one by one, so
+    // errors keep their file:line and missing dependencies are deferred as usual.
+    let mut pending = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        let batch: Vec<Item> = items.by_ref().take(BATCH).collect();
+        // A newline before each `;`: a statement may end in a line comment.
+        let joined = batch.iter().map(|i| i.stmt.text.as_str()).collect::<Vec<_>>().join("\n;\n");
+        if batch.len() > 1 && client.batch_execute(&joined).await.is_ok() {
+            done += batch.len();
+            continue;
+        }
+        for item in batch {
+            match client.batch_execute(&item.stmt.text).await {
+                Ok(()) => done += 1,
+                Err(e) if is_missing_dependency(&e) => pending.push(item),
+                Err(e) => return Err(located_error(&item.source.name, &item.source.text, &item.stmt, &e)),
+            }
+        }
+    }
+    if pending.is_empty() {
+        return Ok(done);
+    }
     loop {
         let mut deferred: Vec<(Item, tokio_postgres::Error)> = Vec::new();
         let before = pending.len();

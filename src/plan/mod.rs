@@ -535,7 +535,7 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
             let column_of = |t: &QualifiedName| matches!(other.subject(), ObjectId::Column(q, _) if &q == t);
             match other {
                 Change::AddColumn { .. } | Change::AlterColumn { .. }
-                    if column_of(table) || to.iter().any(|p| column_of(p)) =>
+                    if column_of(table) || to.iter().any(&column_of) =>
                 {
                     edges.insert((j, i));
                 }

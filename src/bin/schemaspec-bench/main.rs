@@ -1,0 +1,458 @@
+//! The benchmark: schemaspec against PostgreSQL's own floor (`psql -f` of the desired
+//! schema plus `pg_dump --schema-only`) and against migra, on synthetic schemas of
+//! several sizes, on one machine in one run. Everything runs against a real server (the
+//! embedded cluster under `target/bench/pg`), each figure is the median of several runs,
+//! and the results go to `docs/benchmarks.md` with a chart.
+//!
+//!   scripts/bench                      # sizes 100, 1000, 5000; 3 runs each
+//!   schemaspec-bench gen --tables 1000 --seed 1 [--changed] --out DIR
+
+mod chart;
+mod gen;
+
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+#[derive(Parser)]
+#[command(about = "schemaspec benchmark")]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Write a synthetic schema's files into a directory.
+    Gen {
+        #[arg(long)]
+        tables: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The "new" side of the change scenario (5 % of the tables altered).
+        #[arg(long)]
+        changed: bool,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Run the benchmark and write the report.
+    Run {
+        #[arg(long, value_delimiter = ',', default_value = "100,1000,5000")]
+        sizes: Vec<usize>,
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// The schemaspec binary to measure (build it with --release).
+        #[arg(long, default_value = "target/release/schemaspec")]
+        schemaspec: PathBuf,
+        /// The migra command, if any (skipped when it cannot be run).
+        #[arg(long, default_value = "migra")]
+        migra: String,
+        #[arg(long, default_value = "docs/benchmarks.md")]
+        report: PathBuf,
+        #[arg(long, default_value = "docs/benchmarks.png")]
+        chart: PathBuf,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Cmd::Gen { tables, seed, changed, out } => write_schema(&gen::generate(tables, seed, changed), &out),
+        Cmd::Run { sizes, runs, schemaspec, migra, report, chart } => {
+            run(&sizes, runs, &schemaspec, &migra, &report, &chart)
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+type Result<T> = std::result::Result<T, String>;
+
+fn write_schema(s: &gen::Schema, dir: &Path) -> Result<()> {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    for (name, text) in &s.files {
+        std::fs::write(dir.join(name), text).map_err(|e| format!("{name}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// Wall time and peak RSS of one child process.
+struct Measured {
+    secs: f64,
+    rss_mb: f64,
+    stderr: String,
+}
+
+fn measure(cmd: &mut Command) -> Result<Measured> {
+    measure_codes(cmd, &[0])
+}
+
+/// Like `measure`, accepting these exit codes (migra exits 2 when there are changes).
+fn measure_codes(cmd: &mut Command, ok: &[i32]) -> Result<Measured> {
+    let start = Instant::now();
+    let child = cmd.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().map_err(|e| format!("{cmd:?}: {e}"))?;
+    let pid = child.id() as i32;
+    let mut stderr = String::new();
+    if let Some(mut e) = child.stderr {
+        use std::io::Read;
+        let _ = e.read_to_string(&mut stderr);
+    }
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid out-parameter; pid is our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let secs = start.elapsed().as_secs_f64();
+    if r < 0 || !libc::WIFEXITED(status) || !ok.contains(&libc::WEXITSTATUS(status)) {
+        return Err(format!("{cmd:?} failed: {}", stderr.lines().rev().take(5).collect::<Vec<_>>().join(" | ")));
+    }
+    Ok(Measured { secs, rss_mb: usage.ru_maxrss as f64 / 1024.0, stderr })
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(|a, b| a.total_cmp(b));
+    match v.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => v[n / 2],
+        n => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
+}
+
+struct Env {
+    bin: PathBuf,
+    socket: PathBuf,
+    work: PathBuf,
+    schemaspec: PathBuf,
+}
+
+impl Env {
+    fn url(&self, db: &str) -> String {
+        format!("host={} port=5432 user=postgres dbname={db}", self.socket.display())
+    }
+
+    fn psql(&self, db: &str) -> Command {
+        let mut c = Command::new(self.bin.join("psql"));
+        c.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &self.url(db)]);
+        c
+    }
+
+    fn sql(&self, sql: &str) -> Result<()> {
+        let out = self.psql("postgres").args(["-c", sql]).output().map_err(|e| e.to_string())?;
+        if !out.status.success() {
+            return Err(format!("{sql}: {}", String::from_utf8_lossy(&out.stderr)));
+        }
+        Ok(())
+    }
+
+    fn fresh_db(&self, db: &str) -> Result<()> {
+        self.sql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))?;
+        self.sql(&format!("CREATE DATABASE {db} TEMPLATE template0"))
+    }
+
+    /// A project directory whose schema/ holds `schema`; generated/ empty.
+    fn project(&self, name: &str, schema: &gen::Schema) -> Result<PathBuf> {
+        let dir = self.work.join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        write_schema(schema, &dir.join("schema"))?;
+        std::fs::write(dir.join("schemaspec.toml"), "").map_err(|e| e.to_string())?;
+        Ok(dir)
+    }
+
+    fn schemaspec(&self, project: &Path, live_db: &str, args: &[&str], cache: bool) -> Command {
+        let mut c = Command::new(&self.schemaspec);
+        c.current_dir(project)
+            .args(["--database-url", &self.url(live_db), "--dev-url", &self.url("postgres")])
+            .args(args)
+            .env("SCHEMASPEC_LOG", "warn,schemaspec::timing=info");
+        if !cache {
+            c.env("SCHEMASPEC_NO_CACHE", "1");
+        }
+        c
+    }
+}
+
+/// Stage timings schemaspec logs with `SCHEMASPEC_LOG=schemaspec::timing=info`:
+/// `... schemaspec::timing: stage="scratch_and_load" ms=1234`.
+fn stages(stderr: &str) -> Vec<(String, f64)> {
+    stderr
+        .lines()
+        .map(strip_ansi)
+        .filter(|l| l.contains("schemaspec::timing"))
+        .filter_map(|l| {
+            let field = |k: &str| -> Option<String> {
+                let rest = &l[l.find(&format!("{k}="))? + k.len() + 1..];
+                Some(rest.split_whitespace().next()?.trim_matches('"').to_string())
+            };
+            Some((field("stage")?, field("ms")?.parse::<f64>().ok()? / 1000.0))
+        })
+        .collect()
+}
+
+fn strip_ansi(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    let mut chars = line.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+#[derive(Default)]
+struct Row {
+    tables: usize,
+    floor_load: f64,
+    floor_dump: f64,
+    plan_cold: f64,
+    plan_warm: f64,
+    plan_rss: f64,
+    generate: f64,
+    stages: Vec<(String, f64)>,
+    migra: Option<(f64, f64)>,
+}
+
+fn run(sizes: &[usize], runs: usize, schemaspec: &Path, migra: &str, report: &Path, chart_path: &Path) -> Result<()> {
+    let root = std::env::current_dir().map_err(|e| e.to_string())?;
+    let home = root.join("target/bench/pg");
+    let cluster = schemaspec::pg::embedded::ensure(&home).map_err(|e| e.to_string())?;
+    let env = Env {
+        bin: cluster.bin.clone(),
+        socket: cluster.socket_dir.clone(),
+        work: root.join("target/bench/work"),
+        schemaspec: root.join(schemaspec),
+    };
+    std::fs::create_dir_all(&env.work).map_err(|e| e.to_string())?;
+    let version = String::from_utf8_lossy(
+        &Command::new(env.bin.join("postgres")).arg("--version").output().map_err(|e| e.to_string())?.stdout,
+    )
+    .trim()
+    .to_string();
+    let migra_ok = Command::new(migra).arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
+    let mut rows = Vec::new();
+    for &n in sizes {
+        eprintln!("== {n} tables");
+        let old = gen::generate(n, 1, false);
+        let new = gen::generate(n, 1, true);
+        let new_sql = env.work.join(format!("new-{n}.sql"));
+        std::fs::write(&new_sql, new.text()).map_err(|e| e.to_string())?;
+        let old_sql = env.work.join(format!("old-{n}.sql"));
+        std::fs::write(&old_sql, old.text()).map_err(|e| e.to_string())?;
+        let mut row = Row { tables: n, ..Row::default() };
+        // The floor: what PostgreSQL itself needs to load the desired schema and dump the live one.
+        let (mut load, mut dump) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            env.fresh_db("bench_desired")?;
+            load.push(measure(env.psql("bench_desired").arg("-f").arg(&new_sql))?.secs);
+            let mut d = Command::new(env.bin.join("pg_dump"));
+            d.args(["--schema-only", "-d", &env.url("bench_desired"), "-f", "/dev/null"]);
+            dump.push(measure(&mut d)?.secs);
+        }
+        row.floor_load = median(load);
+        row.floor_dump = median(dump);
+        // The live database holds the old schema.
+        env.fresh_db("bench_live")?;
+        measure(env.psql("bench_live").arg("-f").arg(&old_sql))?;
+        let project = env.project(&format!("plan-{n}"), &new)?;
+        let (mut cold, mut warm, mut rss) = (Vec::new(), Vec::new(), Vec::new());
+        let mut all_stages: Vec<Vec<(String, f64)>> = Vec::new();
+        for _ in 0..runs {
+            let m = measure(&mut env.schemaspec(&project, "bench_live", &["plan"], false))?;
+            cold.push(m.secs);
+            rss.push(m.rss_mb);
+            all_stages.push(stages(&m.stderr));
+        }
+        measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?; // fills the cache
+        for _ in 0..runs {
+            warm.push(measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?.secs);
+        }
+        row.plan_cold = median(cold);
+        row.plan_warm = median(warm);
+        row.plan_rss = rss.iter().copied().fold(0.0, f64::max);
+        if let Some(first) = all_stages.first() {
+            row.stages = first
+                .iter()
+                .map(|(name, _)| {
+                    let v =
+                        all_stages.iter().filter_map(|s| s.iter().find(|(n2, _)| n2 == name).map(|x| x.1)).collect();
+                    (name.clone(), median(v))
+                })
+                .collect();
+        }
+        let mut gen_times = Vec::new();
+        for _ in 0..runs {
+            let _ = std::fs::remove_dir_all(project.join("generated"));
+            let args = ["generate", "--allow-hazards", "all"];
+            gen_times.push(measure(&mut env.schemaspec(&project, "bench_live", &args, false))?.secs);
+        }
+        row.generate = median(gen_times);
+        if migra_ok {
+            let (mut t, mut r) = (Vec::new(), Vec::new());
+            for _ in 0..runs {
+                let mut c = Command::new(migra);
+                c.args(["--unsafe", &sqlalchemy_url(&env, "bench_live"), &sqlalchemy_url(&env, "bench_desired")]);
+                let m = measure_codes(&mut c, &[0, 2])?;
+                t.push(m.secs);
+                r.push(m.rss_mb);
+            }
+            row.migra = Some((median(t), r.iter().copied().fold(0.0, f64::max)));
+        }
+        eprintln!(
+            "   floor {:.2}+{:.2}s  plan cold {:.2}s warm {:.2}s ({:.0} MB)  generate {:.2}s  migra {:?}",
+            row.floor_load, row.floor_dump, row.plan_cold, row.plan_warm, row.plan_rss, row.generate, row.migra
+        );
+        rows.push(row);
+    }
+    let apply = apply_overhead(&env, runs)?;
+    let text = render(&rows, apply, runs, &version, migra_ok);
+    std::fs::write(report, text).map_err(|e| format!("{}: {e}", report.display()))?;
+    chart::draw(chart_path, &rows.iter().map(chart::Point::from).collect::<Vec<_>>())?;
+    eprintln!("wrote {} and {}", report.display(), chart_path.display());
+    Ok(())
+}
+
+impl From<&Row> for chart::Point {
+    fn from(r: &Row) -> Self {
+        chart::Point {
+            tables: r.tables as f64,
+            floor: r.floor_load + r.floor_dump,
+            cold: r.plan_cold,
+            warm: r.plan_warm,
+            migra: r.migra.map(|(t, _)| t + r.floor_load),
+        }
+    }
+}
+
+fn sqlalchemy_url(env: &Env, db: &str) -> String {
+    format!("postgresql://postgres@/{db}?host={}&port=5432", env.socket.display())
+}
+
+/// `apply` of 1,000 one-statement migrations into an empty database, against psql
+/// running the same files in one process: (schemaspec s, psql s).
+fn apply_overhead(env: &Env, runs: usize) -> Result<(f64, f64)> {
+    let project = env.work.join("apply-1000");
+    let _ = std::fs::remove_dir_all(&project);
+    let gen_dir = project.join("generated");
+    std::fs::create_dir_all(&gen_dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(project.join("schema")).map_err(|e| e.to_string())?;
+    std::fs::write(project.join("schemaspec.toml"), "").map_err(|e| e.to_string())?;
+    let mut files = Vec::new();
+    for k in 0..1000 {
+        let name = format!("2026010100{:04}_m{k}.sql", k);
+        let path = gen_dir.join(&name);
+        std::fs::write(&path, format!("CREATE TABLE IF NOT EXISTS public.m{k} (id integer);\n"))
+            .map_err(|e| e.to_string())?;
+        files.push(path);
+    }
+    let sum = Command::new(&env.schemaspec).current_dir(&project).arg("hash").output().map_err(|e| e.to_string())?;
+    if !sum.status.success() {
+        return Err(format!("schemaspec hash: {}", String::from_utf8_lossy(&sum.stderr)));
+    }
+    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        env.fresh_db("bench_apply")?;
+        ours.push(measure(&mut env.schemaspec(&project, "bench_apply", &["apply"], true))?.secs);
+        env.fresh_db("bench_apply")?;
+        let mut c = env.psql("bench_apply");
+        for f in &files {
+            c.arg("-f").arg(f);
+        }
+        theirs.push(measure(&mut c)?.secs);
+    }
+    Ok((median(ours), median(theirs)))
+}
+
+fn render(rows: &[Row], apply: (f64, f64), runs: usize, version: &str, migra_ok: bool) -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let mut s = String::from("# Benchmarks\n\n");
+    s += "Written by `scripts/bench` (the `schemaspec-bench` binary); do not edit by hand.\n\n";
+    s += &format!(
+        "Machine: {cores} cores ({cpu}); {version}, the embedded cluster (`fsync` off, as for every local scratch \
+         database). Each figure is the median of {runs} runs. Schemas come from the generator (`schemaspec-bench gen`, \
+         seed 1): per table 10 columns of varied types, 2 indexes and a foreign key; views on 10 % of the tables, \
+         triggers on 5 %, RLS policies on 10 %, enums, comments, grants. The change scenario alters 5 % of the \
+         tables.\n\n"
+    );
+    s += "- **floor**: `psql -f` of the desired schema into an empty database plus `pg_dump --schema-only`.\n";
+    s += "- **plan cold**: `schemaspec plan` end to end (scratch load, both introspections, diff, order, render) \
+          with the desired-state cache off; **warm**: schema files unchanged since the last run.\n";
+    s += "- **generate**: end to end, including its proof on a scratch database.\n";
+    s += "- **migra**: `migra --unsafe live desired`, charged for loading its reference database (the floor's \
+          `psql -f`), since it needs one.\n\n";
+    s += "| tables | floor (s) | plan cold (s) | plan warm (s) | generate (s) | peak RSS (MB) | cold / floor | warm / floor | migra + load (s) | migra / cold | migra alone / warm |\n";
+    s += "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+    for r in rows {
+        let floor = r.floor_load + r.floor_dump;
+        let (m, mc, mw) = match r.migra {
+            Some((t, _)) => (
+                format!("{:.2}", t + r.floor_load),
+                format!("{:.1}×", (t + r.floor_load) / r.plan_cold),
+                format!("{:.1}×", t / r.plan_warm),
+            ),
+            None => ("n/a".into(), "n/a".into(), "n/a".into()),
+        };
+        s += &format!(
+            "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {m} | {mc} | {mw} |\n",
+            r.tables,
+            floor,
+            r.plan_cold,
+            r.plan_warm,
+            r.generate,
+            r.plan_rss,
+            r.plan_cold / floor,
+            r.plan_warm / floor
+        );
+    }
+    if !migra_ok {
+        s += "\nmigra was not found (`pip install migra 'sqlalchemy<2' psycopg2-binary`), so its columns are empty.\n";
+    }
+    s += "\n## Stages of a cold plan (s)\n\n| tables | ";
+    let names: Vec<&String> = rows.first().map(|r| r.stages.iter().map(|(n, _)| n).collect()).unwrap_or_default();
+    s += &names.iter().map(|n| n.as_str()).collect::<Vec<_>>().join(" | ");
+    s += " |\n| ---: |";
+    s += &" ---: |".repeat(names.len());
+    s += "\n";
+    for r in rows {
+        s += &format!(
+            "| {} | {} |\n",
+            r.tables,
+            r.stages.iter().map(|(_, v)| format!("{v:.2}")).collect::<Vec<_>>().join(" | ")
+        );
+    }
+    if rows.len() >= 2 {
+        let (a, b) = (&rows[rows.len() - 2], &rows[rows.len() - 1]);
+        let slope = (b.plan_cold - a.plan_cold) / (b.tables - a.tables) as f64 * 1000.0;
+        let floor_slope =
+            ((b.floor_load + b.floor_dump) - (a.floor_load + a.floor_dump)) / (b.tables - a.tables) as f64 * 1000.0;
+        s += &format!(
+            "\nGrowth between {} and {} tables: cold plan {slope:.2} ms per table, floor {floor_slope:.2} ms per table.\n",
+            a.tables, b.tables
+        );
+    }
+    let (ours, psql) = apply;
+    s += &format!(
+        "\n## apply of 1,000 one-statement migrations\n\nschemaspec apply {ours:.2} s, psql with the same files {psql:.2} s: \
+         {:.2} ms overhead per migration (tracking row, lock, checksums, one transaction each).\n",
+        (ours - psql)
+    );
+    s += "\n![time against number of tables](benchmarks.png)\n\nRun it: `scripts/bench` (builds in release; \
+          `SIZES=100,1000 scripts/bench` for a quicker run).\n";
+    s
+}
