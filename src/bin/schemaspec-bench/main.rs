@@ -133,8 +133,14 @@ impl Env {
         format!("host={} port=5432 user=postgres dbname={db}", self.socket.display())
     }
 
+    /// A client tool beside the server binaries, else the one on PATH.
+    fn tool(&self, name: &str) -> Command {
+        let beside = self.bin.join(name);
+        Command::new(if beside.exists() { beside } else { PathBuf::from(name) })
+    }
+
     fn psql(&self, db: &str) -> Command {
-        let mut c = Command::new(self.bin.join("psql"));
+        let mut c = self.tool("psql");
         c.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", &self.url(db)]);
         c
     }
@@ -253,7 +259,7 @@ fn run(sizes: &[usize], runs: usize, schemaspec: &Path, migra: &str, report: &Pa
         for _ in 0..runs {
             env.fresh_db("bench_desired")?;
             load.push(measure(env.psql("bench_desired").arg("-f").arg(&new_sql))?.secs);
-            let mut d = Command::new(env.bin.join("pg_dump"));
+            let mut d = env.tool("pg_dump");
             d.args(["--schema-only", "-d", &env.url("bench_desired"), "-f", "/dev/null"]);
             dump.push(measure(&mut d)?.secs);
         }

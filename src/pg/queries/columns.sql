@@ -31,7 +31,8 @@ LEFT JOIN LATERAL (
     JOIN pg_catalog.pg_class sc ON sc.oid = d.objid AND sc.relkind = 'S'
     JOIN pg_catalog.pg_namespace sn ON sn.oid = sc.relnamespace
     JOIN pg_catalog.pg_sequence s ON s.seqrelid = sc.oid
-    WHERE d.classid = 'pg_catalog.pg_class'::regclass AND d.refobjid = a.attrelid
+    WHERE d.classid = 'pg_catalog.pg_class'::regclass
+      AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = a.attrelid
       AND d.refobjsubid = a.attnum AND d.deptype = 'i'
     LIMIT 1) idseq ON a.attidentity <> ''
 WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm')
