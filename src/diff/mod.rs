@@ -421,6 +421,8 @@ impl<'a> Differ<'a> {
             if l == d {
                 continue;
             }
+            // The columns a swap would recast; a type they use cannot change in place.
+            let columns = self.columns_using(d);
             match (&l.kind, &d.kind) {
                 (TypeKind::Enum { labels: old }, TypeKind::Enum { labels: new }) if is_subsequence(old, new) => {
                     for (i, value) in new.iter().enumerate() {
@@ -446,8 +448,7 @@ impl<'a> Differ<'a> {
                     self.out.push(Change::RenameEnumValue { name: d.name.clone(), from, to });
                 }
                 (TypeKind::Composite { attributes: old }, TypeKind::Composite { attributes: new })
-                    if composite_alterable(old, new)
-                        && !(retypes_attribute(old, new) && self.is_used_by_columns(d)) =>
+                    if composite_alterable(old, new) && (columns.is_empty() || !retypes_attribute(old, new)) =>
                 {
                     self.out.push(Change::AlterComposite { from: l.clone(), to: d.clone() });
                 }
@@ -457,8 +458,7 @@ impl<'a> Differ<'a> {
                 ) if b1 == b2 && c1 == c2 => {
                     self.out.push(Change::AlterDomain { from: l.clone(), to: d.clone() });
                 }
-                _ if matches!(d.kind, TypeKind::Enum { .. }) || self.is_used_by_columns(d) => {
-                    let columns = self.columns_using(d);
+                _ if matches!(d.kind, TypeKind::Enum { .. }) || !columns.is_empty() => {
                     self.replaced.insert(ObjectId::Type(d.name.clone()));
                     for (t, c) in &columns {
                         self.replaced.insert(ObjectId::Column(t.clone(), c.name.clone()));
@@ -487,10 +487,6 @@ impl<'a> Differ<'a> {
                 self.live.tables.get(t).and_then(|lt| lt.column(&c.name)).is_some_and(|lc| lc.data_type == c.data_type)
             })
             .collect()
-    }
-
-    fn is_used_by_columns(&self, ty: &TypeDef) -> bool {
-        !self.columns_using(ty).is_empty()
     }
 
     fn sequences(&mut self) {

@@ -93,6 +93,24 @@ pub fn located_error(source: &str, text: &str, stmt: &SqlStatement, e: &tokio_po
     }
 }
 
+/// Run `items` one at a time: those stopped by a missing dependency come back with their
+/// error; any other error ends the load, located in its file.
+async fn run_each<'a>(
+    client: &Client,
+    items: Vec<Item<'a>>,
+    done: &mut usize,
+) -> Result<Vec<(Item<'a>, tokio_postgres::Error)>, Error> {
+    let mut deferred = Vec::new();
+    for item in items {
+        match client.batch_execute(&item.stmt.text).await {
+            Ok(()) => *done += 1,
+            Err(e) if is_missing_dependency(&e) => deferred.push((item, e)),
+            Err(e) => return Err(located_error(&item.source.name, &item.source.text, &item.stmt, &e)),
+        }
+    }
+    Ok(deferred)
+}
+
 /// Run every statement of `sources`, deferring those whose dependencies are missing.
 pub async fn load(client: &Client, sources: &[Source]) -> Result<usize, Error> {
     load_with(client, sources, &mut |_| Vec::new()).await
@@ -127,27 +145,14 @@ pub async fn load_with(
             done += batch.len();
             continue;
         }
-        for item in batch {
-            match client.batch_execute(&item.stmt.text).await {
-                Ok(()) => done += 1,
-                Err(e) if is_missing_dependency(&e) => pending.push(item),
-                Err(e) => return Err(located_error(&item.source.name, &item.source.text, &item.stmt, &e)),
-            }
-        }
+        pending.extend(run_each(client, batch, &mut done).await?.into_iter().map(|(i, _)| i));
     }
     if pending.is_empty() {
         return Ok(done);
     }
     loop {
-        let mut deferred: Vec<(Item, tokio_postgres::Error)> = Vec::new();
         let before = pending.len();
-        for item in pending {
-            match client.batch_execute(&item.stmt.text).await {
-                Ok(()) => done += 1,
-                Err(e) if is_missing_dependency(&e) => deferred.push((item, e)),
-                Err(e) => return Err(located_error(&item.source.name, &item.source.text, &item.stmt, &e)),
-            }
-        }
+        let deferred = run_each(client, pending, &mut done).await?;
         if deferred.is_empty() {
             return Ok(done);
         }

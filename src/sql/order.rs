@@ -40,20 +40,21 @@ struct Info {
 /// them; `None` for `.`.
 fn words(sql: &str) -> Option<Vec<Option<(String, bool)>>> {
     let dialect = PostgreSqlDialect {};
-    let tokens = Tokenizer::new(&dialect, sql).tokenize().ok()?;
-    Some(
-        tokens
-            .into_iter()
-            .filter_map(|t| match t {
-                Token::Word(w) => Some(Some(match w.quote_style {
-                    Some(_) => (w.value, true),
-                    None => (w.value.to_lowercase(), false),
-                })),
-                Token::Period => Some(None),
-                _ => None,
-            })
-            .collect(),
-    )
+    Some(words_of(Tokenizer::new(&dialect, sql).tokenize().ok()?))
+}
+
+fn words_of(tokens: Vec<Token>) -> Vec<Option<(String, bool)>> {
+    tokens
+        .into_iter()
+        .filter_map(|t| match t {
+            Token::Word(w) => Some(Some(match w.quote_style {
+                Some(_) => (w.value, true),
+                None => (w.value.to_lowercase(), false),
+            })),
+            Token::Period => Some(None),
+            _ => None,
+        })
+        .collect()
 }
 
 fn info(sql: &str) -> Info {
@@ -108,24 +109,22 @@ pub fn body_mentions(definition: &str) -> BTreeSet<(Option<String>, String)> {
             Token::SingleQuotedString(s) => s,
             _ => continue,
         };
+        let Ok(inner) = Tokenizer::new(&dialect, &body).tokenize() else { continue };
         // `nextval('seq')`, `'public.t'::regclass`: names written as literals.
-        if let Ok(inner) = Tokenizer::new(&dialect, &body).tokenize() {
-            for t in inner {
-                if let Token::SingleQuotedString(lit) = t {
-                    let parts: Vec<&str> = lit.split('.').collect();
-                    let plain = |p: &str| {
-                        p.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                            && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
-                    };
-                    match parts[..] {
-                        [n] if plain(n) => out.insert((None, n.to_lowercase())),
-                        [sch, n] if plain(sch) && plain(n) => out.insert((Some(sch.to_lowercase()), n.to_lowercase())),
-                        _ => false,
-                    };
-                }
+        let plain = |p: &str| {
+            p.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+                && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+        };
+        for t in &inner {
+            if let Token::SingleQuotedString(lit) = t {
+                match lit.split('.').collect::<Vec<_>>()[..] {
+                    [n] if plain(n) => out.insert((None, n.to_lowercase())),
+                    [sch, n] if plain(sch) && plain(n) => out.insert((Some(sch.to_lowercase()), n.to_lowercase())),
+                    _ => false,
+                };
             }
         }
-        let Some(words) = words(&body) else { continue };
+        let words = words_of(inner);
         for (i, w) in words.iter().enumerate() {
             let Some((name, _)) = w else { continue };
             match (i.checked_sub(2).and_then(|j| words[j].as_ref()), words.get(i.wrapping_sub(1))) {
