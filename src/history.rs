@@ -8,6 +8,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 pub const SUM_FILE: &str = "schemaspec.sum";
 const VERSION_FORMAT: &str = "%Y%m%d%H%M%S";
+/// A header line marking a file as part of a baseline (`schemaspec baseline`); the
+/// group is named by the version of its first file.
+pub const BASELINE_MARKER: &str = "-- schemaspec:baseline";
 
 /// A migration file as found in the migrations directory.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -17,13 +20,38 @@ pub struct LocalMigration {
     pub file_name: String,
     #[serde(skip)]
     pub content: String,
+    /// Hash of the normalized content: what "modified" is judged by.
     pub checksum: String,
+    /// Hash of the bytes as they are, kept in the tracking table for audit.
+    pub raw_checksum: String,
+    /// The baseline group this file belongs to (its first version), if any.
+    pub baseline: Option<String>,
 }
 
 impl LocalMigration {
     pub fn new(file_name: &str, content: String) -> Option<LocalMigration> {
         let (version, name) = parse_file_name(file_name)?;
-        Some(LocalMigration { version, name, file_name: file_name.to_string(), checksum: checksum(&content), content })
+        let baseline = content
+            .lines()
+            .take(5)
+            .find_map(|l| l.strip_prefix(BASELINE_MARKER))
+            .map(|rest| rest.trim().to_string())
+            .filter(|g| !g.is_empty());
+        Some(LocalMigration {
+            version,
+            name,
+            file_name: file_name.to_string(),
+            checksum: normalized_checksum(&content),
+            raw_checksum: checksum(&content),
+            baseline,
+            content,
+        })
+    }
+
+    /// Whether a recorded checksum is this file's: the normalized one, or (rows written
+    /// before normalization existed, and audit copies) the raw one.
+    pub fn matches(&self, recorded: &str) -> bool {
+        recorded == self.checksum || recorded == self.raw_checksum
     }
 }
 
@@ -46,6 +74,36 @@ pub fn parse_file_name(file_name: &str) -> Option<(String, String)> {
 
 pub fn checksum(content: &str) -> String {
     hex::encode(Sha256::digest(content.as_bytes()))
+}
+
+/// The content with comments, line endings, runs of whitespace and psql meta-commands
+/// taken out: editing only those does not make an applied migration "modified". Text
+/// inside quotes and dollar-quoted bodies is kept byte for byte.
+pub fn normalize(content: &str) -> String {
+    use sqlparser::dialect::PostgreSqlDialect;
+    use sqlparser::tokenizer::{Token, Tokenizer};
+    // psql meta-commands are not part of what runs: removing one is no modification.
+    let statements: Vec<String> = crate::sql::split::split(content).statements.into_iter().map(|s| s.text).collect();
+    let sql = statements.join("\n");
+    match Tokenizer::new(&PostgreSqlDialect {}, &sql).tokenize() {
+        Ok(tokens) => {
+            let words: Vec<String> =
+                tokens.iter().filter(|t| !matches!(t, Token::Whitespace(_))).map(|t| t.to_string()).collect();
+            words.join(" ")
+        }
+        // Not tokenizable: line endings and blank space only.
+        Err(_) => sql
+            .replace("\r\n", "\n")
+            .lines()
+            .map(str::trim_end)
+            .filter(|l| !l.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+pub fn normalized_checksum(content: &str) -> String {
+    checksum(&normalize(content))
 }
 
 /// `n` fresh versions: from `now`, strictly after every version in `taken`, one second
@@ -114,6 +172,17 @@ pub fn verify_sum(files: &[LocalMigration], sum: Option<&str>) -> Option<SumProb
     Some(SumProblem::Mismatch { file: first_new })
 }
 
+/// First version of the newest baseline among the files: older files are superseded.
+pub fn newest_baseline(local: &[LocalMigration]) -> Option<&str> {
+    local.iter().filter_map(|l| l.baseline.as_deref()).max()
+}
+
+/// The files a fresh database runs: from the newest baseline on (all without one).
+pub fn replayable(local: &[LocalMigration]) -> Vec<LocalMigration> {
+    let baseline = newest_baseline(local);
+    local.iter().filter(|l| baseline.is_none_or(|b| l.version.as_str() >= b)).cloned().collect()
+}
+
 /// State of one version across the directory and the tracking table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -128,6 +197,9 @@ pub enum MigrationState {
     OutOfOrder,
     /// Started outside a transaction and never recorded as finished.
     Failed,
+    /// Not applied and older than the newest baseline, which already contains its
+    /// effects: never run.
+    Superseded,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -140,12 +212,14 @@ pub struct VersionStatus {
 pub fn reconcile(local: &[LocalMigration], applied: &[AppliedMigration]) -> Vec<VersionStatus> {
     let applied_by: BTreeMap<&str, &AppliedMigration> = applied.iter().map(|a| (a.version.as_str(), a)).collect();
     let newest_applied = applied.iter().filter(|a| a.success).map(|a| a.version.as_str()).max();
+    let baseline = newest_baseline(local);
     let mut out: BTreeMap<String, VersionStatus> = BTreeMap::new();
     for l in local {
         let state = match applied_by.get(l.version.as_str()) {
             Some(a) if !a.success => MigrationState::Failed,
-            Some(a) if a.checksum != l.checksum => MigrationState::Modified,
+            Some(a) if !l.matches(&a.checksum) => MigrationState::Modified,
             Some(_) => MigrationState::Applied,
+            None if baseline.is_some_and(|b| l.version.as_str() < b) => MigrationState::Superseded,
             None if newest_applied.is_some_and(|n| n > l.version.as_str()) => MigrationState::OutOfOrder,
             None => MigrationState::Pending,
         };

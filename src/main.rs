@@ -9,7 +9,8 @@ use std::io::Write;
 use std::path::PathBuf;
 
 const EXIT_CODES: &str = "Exit codes: 0 success (nothing to do, or done); 1 error (nothing was changed \
-    unless the message says so); 2 changes found (plan --exit-code), or pending/unclean history (status).";
+    unless the message says so); 2 changes found (plan --exit-code), pending/unclean history (status), findings (check), \
+    drift (drift), or mismatches reported (import).";
 
 #[derive(Parser)]
 #[command(name = "schemaspec", version, about = "Declarative desired-state schema migrations for PostgreSQL", after_help = EXIT_CODES)]
@@ -81,8 +82,81 @@ enum Command {
         #[arg(long)]
         allow_out_of_order: bool,
     },
-    /// List applied, pending, modified, missing and out-of-order migrations
+    /// Three-way view of files, tracking table and live catalog: applied, pending, modified, missing, out-of-order, failed
     Status {
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Do not replay the history to compare the live catalog (files and tracking table only)
+        #[arg(long)]
+        no_catalog: bool,
+    },
+    /// Lint the migrations directory and schema files (exit 0 clean, 2 findings, 1 error)
+    Check {
+        #[arg(long, value_enum, default_value = "text")]
+        format: cmd::check::CheckFormat,
+        /// Rewrite non-idempotent statements of hand-written migrations in guarded forms
+        #[arg(long)]
+        fix: bool,
+        /// Hazards accepted in pending migrations (comma-separated, or all)
+        #[arg(long, value_delimiter = ',')]
+        allow_hazards: Vec<String>,
+    },
+    /// Put the history right: mark files applied (after proof) or unapplied, forget rows, renumber files
+    Repair {
+        /// Record version V as applied, after proving its effects are already in the database
+        #[arg(long, value_name = "V")]
+        mark_applied: Vec<String>,
+        /// Remove version V's row (archived), so the next apply runs the file again
+        #[arg(long, value_name = "V")]
+        mark_unapplied: Vec<String>,
+        /// Remove a row that has no local file (archived), after checking nothing depends on it
+        #[arg(long, value_name = "V")]
+        forget: Vec<String>,
+        /// Give duplicate and out-of-order pending files fresh versions; rewrite the sum file
+        #[arg(long)]
+        renumber: bool,
+    },
+    /// Write the live schema as declarative schema files (then `plan` is empty)
+    Dump {
+        /// Directory to write [default: the first schema directory]
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Replace the .sql files already in that directory
+        #[arg(long)]
+        force: bool,
+    },
+    /// Start the history afresh from the live schema: small proved files recorded as applied, old rows archived
+    Baseline {
+        /// Move the earlier migration files to <migrations dir>/archive/
+        #[arg(long)]
+        archive_files: bool,
+        /// Most lines per file [default and maximum: 200]
+        #[arg(long)]
+        max_file_lines: Option<usize>,
+    },
+    /// Adopt another tool's history (Supabase, Flyway, sqlx, any version table) and migrations folder
+    Import {
+        /// Which history table(s) [default: every one found]
+        #[arg(long, value_enum, value_delimiter = ',')]
+        from: Vec<cmd::import::Source>,
+        /// A history table as schema.table (with --from table)
+        #[arg(long)]
+        table: Option<String>,
+        /// Its version column
+        #[arg(long, default_value = "version")]
+        version_column: String,
+        /// Its name/description column
+        #[arg(long)]
+        name_column: Option<String>,
+        /// The other tool's migrations folder (e.g. supabase/migrations), copied under schemaspec's names
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Report what would be imported; change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Compare the live catalog with the applied history replayed (exit 2 on drift) and with the schema files
+    Drift {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
@@ -133,7 +207,26 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Apply { allow_out_of_order } => {
             cmd::apply::run(&config, &cmd::apply::Args { allow_out_of_order }, out).await
         }
-        Command::Status { format } => cmd::status::run(&config, &cmd::status::Args { format }, out).await,
+        Command::Status { format, no_catalog } => {
+            cmd::status::run(&config, &cmd::status::Args { format, no_catalog }, out).await
+        }
+        Command::Check { format, fix, allow_hazards } => {
+            cmd::check::run(&config, &cmd::check::Args { format, fix, allow_hazards }, out).await
+        }
+        Command::Repair { mark_applied, mark_unapplied, forget, renumber } => {
+            cmd::repair::run(&config, &cmd::repair::Args { mark_applied, mark_unapplied, forget, renumber }, out).await
+        }
+        Command::Dump { out: dir, force } => {
+            cmd::dump::dump(&config, &cmd::dump::DumpArgs { out: dir, force }, out).await
+        }
+        Command::Baseline { archive_files, max_file_lines } => {
+            cmd::dump::baseline(&config, &cmd::dump::BaselineArgs { archive_files, max_file_lines }, out).await
+        }
+        Command::Import { from, table, version_column, name_column, dir, dry_run } => {
+            let args = cmd::import::Args { from, table, version_column, name_column, dir, dry_run };
+            cmd::import::run(&config, &args, out).await
+        }
+        Command::Drift { format } => cmd::drift::run(&config, &cmd::drift::Args { format }, out).await,
         Command::Hash => {
             let dir = schemaspec::migrations::read(&config.migrations_dir)?;
             schemaspec::migrations::write(&dir, &[])?;

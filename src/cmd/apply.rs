@@ -76,7 +76,10 @@ async fn apply_locked(
                 )
                 .map_err(io)?;
             }
-            MigrationState::Applied | MigrationState::Pending | MigrationState::OutOfOrder => {}
+            MigrationState::Applied
+            | MigrationState::Pending
+            | MigrationState::OutOfOrder
+            | MigrationState::Superseded => {}
         }
     }
     let pending: Vec<_> = status
@@ -84,6 +87,12 @@ async fn apply_locked(
         .filter(|s| matches!(s.state, MigrationState::Pending | MigrationState::OutOfOrder))
         .filter_map(|s| dir.migrations.iter().find(|m| m.version == s.version))
         .collect();
+    // A psql meta-command would reach the server as a syntax error mid-file: refuse first.
+    for m in &pending {
+        if let Some(c) = crate::sql::split::split(&m.content).meta_commands.first() {
+            return Err(Error::MetaCommand { file: m.file_name.clone(), line: c.line, command: c.text.clone() });
+        }
+    }
     if pending.is_empty() {
         writeln!(out, "Nothing to apply: {} migration(s) already applied.", applied.len()).map_err(io)?;
         return Ok(EXIT_OK);

@@ -62,7 +62,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
 
     let mut taken = dir.versions();
     let (base, env): (Catalog, Catalog) = if args.from_history {
-        let migrations = dir.migrations.clone();
+        let migrations = history::replayable(&dir.migrations);
         let t = timeouts(config);
         let scope = scope.clone();
         with_scratch(&dev, |target| async move {
@@ -81,11 +81,10 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             crate::pg::apply::Tracking { schema: config.tracking_schema.clone(), table: config.tracking_table.clone() };
         let applied = tracking.applied(&client).await?;
         taken.extend(applied.iter().map(|a| a.version.clone()));
-        let applied_versions: BTreeSet<&str> = applied.iter().map(|a| a.version.as_str()).collect();
-        let pending: Vec<&str> = dir
-            .migrations
+        let pending: Vec<&str> = history::reconcile(&dir.migrations, &applied)
             .iter()
-            .filter(|m| !applied_versions.contains(m.version.as_str()))
+            .filter(|s| matches!(s.state, history::MigrationState::Pending | history::MigrationState::OutOfOrder))
+            .filter_map(|s| dir.migrations.iter().find(|m| m.version == s.version))
             .map(|m| m.file_name.as_str())
             .collect();
         if !pending.is_empty() {
@@ -131,7 +130,18 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         .map(|(d, v)| LocalMigration::new(&format!("{v}_{}.sql", d.slug), d.content.clone()).expect("valid name"))
         .collect();
 
-    if let Err(e) = prove(config, &dev, &dir.migrations, (&base, &env), &desired, &new, args.from_history, out).await {
+    if let Err(e) = prove(
+        config,
+        &dev,
+        &history::replayable(&dir.migrations),
+        (&base, &env),
+        &desired,
+        &new,
+        args.from_history,
+        out,
+    )
+    .await
+    {
         // Keep the rejected files where the user can read them; the project is untouched.
         let keep = std::env::temp_dir().join(format!("schemaspec-rejected-{}", std::process::id()));
         if std::fs::create_dir_all(&keep).is_ok() {
@@ -186,12 +196,7 @@ async fn prove(
                 run_file(&client, m, None, &t).await?;
             }
         } else {
-            // A copy of the live schema, rendered by the engine itself.
-            let plan = plan::build(&Catalog::default(), env).map_err(|e| Error::Cycle(e.members))?;
-            let sql: Vec<String> =
-                plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.sql.clone())).collect();
-            let source = load::Source { name: "<copy of the live schema>".into(), text: sql.join("\n") };
-            if let Err(e) = load::load(&client, std::slice::from_ref(&source)).await {
+            if let Err(e) = copy_schema(&client, env).await {
                 warning = Some(format!("the live schema could not be copied to the scratch database ({e})"));
             } else {
                 let mut copy = read(&client, &scope).await?;

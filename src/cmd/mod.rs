@@ -3,9 +3,14 @@
 //! given and returns an exit code: 0 done or nothing to do, 2 changes/pending/findings.
 
 pub mod apply;
+pub mod check;
+pub mod drift;
+pub mod dump;
 pub mod generate;
+pub mod import;
 pub mod init;
 pub mod plan;
+pub mod repair;
 pub mod status;
 
 use crate::catalog::Catalog;
@@ -180,6 +185,38 @@ pub async fn environment(config: &Config, client: &tokio_postgres::Client, live:
     }
     let wide = pg::introspect::Scope { exclude: vec![config.tracking_schema.clone()], only: None };
     read(client, &wide).await
+}
+
+/// Create `catalog`'s objects in the (empty) database behind `client`: a copy of the
+/// live schema for proofs, rendered by the engine itself.
+pub async fn copy_schema(client: &tokio_postgres::Client, catalog: &Catalog) -> Result<(), Error> {
+    let plan = crate::plan::build(&Catalog::default(), catalog).map_err(|e| Error::Cycle(e.members))?;
+    let sql: Vec<String> = plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.sql.clone())).collect();
+    let source = load::Source { name: "<copy of the live schema>".into(), text: sql.join("\n") };
+    load::load(client, std::slice::from_ref(&source)).await.map(|_| ())
+}
+
+/// The catalog the migration files produce when run in order on an empty scratch
+/// database: what the history says the database should be.
+pub async fn replay(config: &Config, dev: &Target, files: &[crate::history::LocalMigration]) -> Result<Catalog, Error> {
+    let timeouts = pg::apply::Timeouts {
+        lock_timeout: config.lock_timeout.clone(),
+        statement_timeout: config.statement_timeout.clone(),
+    };
+    let scope = config.scope();
+    with_scratch(dev, |target| async move {
+        let client = pg::connect(&target).await?;
+        for m in files {
+            pg::apply::run_file(&client, m, None, &timeouts).await?;
+        }
+        read(&client, &scope).await
+    })
+    .await
+}
+
+/// The tracking table named in the configuration.
+pub fn tracking(config: &Config) -> pg::apply::Tracking {
+    pg::apply::Tracking { schema: config.tracking_schema.clone(), table: config.tracking_table.clone() }
 }
 
 /// What the dev server contributes to a desired catalog besides the files.

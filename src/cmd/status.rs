@@ -1,4 +1,7 @@
-//! `schemaspec status`: applied, pending, modified, missing and out-of-order files.
+//! `schemaspec status`: a three-way view of the local files, the tracking table and
+//! the live catalog: applied, pending, modified (by normalized content), missing,
+//! out-of-order, failed and superseded versions; duplicates, strays and the sum file;
+//! and whether the catalog is what the applied files produce (see `drift`).
 
 use super::*;
 use crate::history::{self, MigrationState};
@@ -7,6 +10,8 @@ use crate::pg::apply::Tracking;
 
 pub struct Args {
     pub format: Format,
+    /// Skip replaying the history to compare the catalog (files and table only).
+    pub no_catalog: bool,
 }
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
@@ -18,7 +23,17 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let status = history::reconcile(&dir.migrations, &applied);
     let sum = history::verify_sum(&dir.migrations, dir.sum.as_deref());
     let duplicates = dir.duplicate_versions();
-    let clean = status.iter().all(|s| s.state == MigrationState::Applied)
+    // The catalog leg: replaying a history that cannot be replayed is a finding too.
+    let catalog: Option<Result<Vec<String>, String>> = if args.no_catalog {
+        None
+    } else {
+        Some(match super::drift::compare(config, false).await {
+            Ok(r) => Ok(r.drifted.iter().map(|d| format!("{}: {}", d.object, d.changes.join("; "))).collect()),
+            Err(e) => Err(e.to_string()),
+        })
+    };
+    let clean = status.iter().all(|s| matches!(s.state, MigrationState::Applied | MigrationState::Superseded))
+        && catalog.as_ref().is_none_or(|c| c.as_ref().is_ok_and(|d| d.is_empty()))
         && sum.is_none()
         && dir.strays.is_empty()
         && duplicates.is_empty();
@@ -31,6 +46,8 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             sum_problem: Option<history::SumProblem>,
             strays: &'a [String],
             duplicate_versions: &'a [String],
+            /// Drifted objects, or why the history could not be replayed.
+            catalog_drift: Option<&'a Result<Vec<String>, String>>,
         }
         write_json(
             out,
@@ -41,6 +58,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
                 sum_problem: sum,
                 strays: &dir.strays,
                 duplicate_versions: &duplicates,
+                catalog_drift: catalog.as_ref(),
             },
         )?;
     } else {
@@ -58,18 +76,35 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             writeln!(out, "  stray file: {s}").map_err(io)?;
         }
         for d in &duplicates {
-            writeln!(out, "  duplicate version: {d}").map_err(io)?;
+            writeln!(out, "  duplicate version: {d} (fix: `schemaspec repair --renumber`)").map_err(io)?;
+        }
+        match &catalog {
+            None => {}
+            Some(Ok(d)) if d.is_empty() => writeln!(out, "Catalog: matches the applied migrations").map_err(io)?,
+            Some(Ok(d)) => {
+                writeln!(
+                    out,
+                    "Catalog: {} object group(s) drifted from the applied migrations (details: `schemaspec drift`)",
+                    d.len()
+                )
+                .map_err(io)?;
+                for x in d {
+                    writeln!(out, "  drifted: {x}").map_err(io)?;
+                }
+            }
+            Some(Err(e)) => writeln!(out, "Catalog: not compared: {e}").map_err(io)?,
         }
         let count = |st: MigrationState| status.iter().filter(|s| s.state == st).count();
         writeln!(
             out,
-            "{} applied, {} pending, {} modified, {} missing locally, {} out of order, {} failed",
+            "{} applied, {} pending, {} modified, {} missing locally, {} out of order, {} failed, {} superseded by a baseline",
             count(MigrationState::Applied),
             count(MigrationState::Pending),
             count(MigrationState::Modified),
             count(MigrationState::MissingLocally),
             count(MigrationState::OutOfOrder),
-            count(MigrationState::Failed)
+            count(MigrationState::Failed),
+            count(MigrationState::Superseded)
         )
         .map_err(io)?;
     }

@@ -93,6 +93,41 @@ pub fn write(dir: &Directory, new: &[LocalMigration]) -> Result<Vec<PathBuf>, Er
     Ok(written)
 }
 
+/// Replace one file's content (`check --fix`).
+pub fn rewrite(dir: &Path, file_name: &str, content: &str) -> Result<(), Error> {
+    write_atomically(&dir.join(file_name), content)
+}
+
+/// Rename files (`repair --renumber`): `(old, new)` names; fails before touching
+/// anything when a new name is taken.
+pub fn rename_all(dir: &Path, renames: &[(String, String)]) -> Result<(), Error> {
+    for (_, new) in renames {
+        if dir.join(new).exists() && !renames.iter().any(|(old, _)| old == new) {
+            return Err(Error::Other(format!("{} already exists; not overwriting it", dir.join(new).display())));
+        }
+    }
+    // Through temporary names, so a chain of renames never overwrites a file.
+    for (old, _) in renames {
+        std::fs::rename(dir.join(old), dir.join(format!("{old}.renumbering")))
+            .map_err(|e| io_error(&dir.join(old), e))?;
+    }
+    for (old, new) in renames {
+        std::fs::rename(dir.join(format!("{old}.renumbering")), dir.join(new))
+            .map_err(|e| io_error(&dir.join(new), e))?;
+    }
+    Ok(())
+}
+
+/// Move files into a subfolder (`baseline --archive-files`).
+pub fn archive(dir: &Path, files: &[String], folder: &str) -> Result<PathBuf, Error> {
+    let to = dir.join(folder);
+    std::fs::create_dir_all(&to).map_err(|e| io_error(&to, e))?;
+    for f in files {
+        std::fs::rename(dir.join(f), to.join(f)).map_err(|e| io_error(&dir.join(f), e))?;
+    }
+    Ok(to)
+}
+
 fn write_atomically(path: &Path, content: &str) -> Result<(), Error> {
     let tmp = path.with_extension("tmp-schemaspec");
     std::fs::write(&tmp, content).map_err(|e| {
@@ -100,6 +135,43 @@ fn write_atomically(path: &Path, content: &str) -> Result<(), Error> {
         io_error(path, e)
     })?;
     std::fs::rename(&tmp, path).map_err(|e| io_error(path, e))
+}
+
+/// Write dumped schema files into `dir`. Existing `.sql` files there are an error,
+/// unless `replace`, when they are removed first (only after every new file was
+/// staged, so a failure leaves the directory as it was).
+pub fn write_schema_dir(dir: &Path, files: &[(String, String)], replace: bool) -> Result<Vec<PathBuf>, Error> {
+    let mut existing = Vec::new();
+    if dir.exists() {
+        collect_sql(dir, &mut existing)?;
+    }
+    if !existing.is_empty() && !replace {
+        return Err(Error::Other(format!(
+            "{} already holds {} .sql file(s); dump into an empty directory (--out DIR) or replace them with --force",
+            dir.display(),
+            existing.len()
+        )));
+    }
+    let staging = dir.with_extension("schemaspec-dump");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).map_err(|e| io_error(&staging, e))?;
+    for (name, content) in files {
+        std::fs::write(staging.join(name), content).map_err(|e| {
+            let _ = std::fs::remove_dir_all(&staging);
+            io_error(&staging.join(name), e)
+        })?;
+    }
+    for f in &existing {
+        std::fs::remove_file(f).map_err(|e| io_error(f, e))?;
+    }
+    std::fs::create_dir_all(dir).map_err(|e| io_error(dir, e))?;
+    let mut written = Vec::new();
+    for (name, _) in files {
+        std::fs::rename(staging.join(name), dir.join(name)).map_err(|e| io_error(&dir.join(name), e))?;
+        written.push(dir.join(name));
+    }
+    let _ = std::fs::remove_dir_all(&staging);
+    Ok(written)
 }
 
 /// Every `.sql` file under the schema directories, sorted by path, with its text.

@@ -10,7 +10,6 @@ use super::db_message;
 use crate::error::Error;
 use crate::history::{AppliedMigration, LocalMigration};
 use crate::ident::{ident, literal};
-use crate::plan::files::NO_TRANSACTION_MARKER;
 use crate::sql::split::split;
 use std::time::{Duration, Instant};
 use tokio_postgres::Client;
@@ -24,8 +23,57 @@ pub struct Tracking {
 }
 
 impl Tracking {
-    fn qualified(&self) -> String {
+    pub fn qualified(&self) -> String {
         format!("{}.{}", ident(&self.schema), ident(&self.table))
+    }
+
+    /// Where `repair` and `baseline` move rows they take out of the history.
+    pub fn archive(&self) -> String {
+        format!("{}.{}", ident(&self.schema), ident(&format!("{}_archive", self.table)))
+    }
+
+    /// Where every repair, import and baseline is logged.
+    pub fn log(&self) -> String {
+        format!("{}.{}", ident(&self.schema), ident("history_log"))
+    }
+
+    /// Create the archive and log tables if missing (inside the caller's transaction).
+    pub fn ensure_archive_sql(&self) -> String {
+        format!(
+            "CREATE TABLE IF NOT EXISTS {archive} (LIKE {t}, archived_at timestamptz NOT NULL DEFAULT now(), archived_by text NOT NULL DEFAULT current_user, reason text NOT NULL);
+             CREATE TABLE IF NOT EXISTS {log} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), by_role text NOT NULL DEFAULT current_user, action text NOT NULL, version text, detail text NOT NULL);",
+            archive = self.archive(),
+            t = self.qualified(),
+            log = self.log()
+        )
+    }
+
+    /// Move a row to the archive table (nothing happens when there is no such row).
+    pub fn archive_row_sql(&self, version: &str, reason: &str) -> String {
+        format!(
+            "WITH moved AS (DELETE FROM {t} WHERE version = {v} RETURNING *)
+             INSERT INTO {archive} (version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum, reason)
+             SELECT version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum, {r} FROM moved;",
+            t = self.qualified(),
+            archive = self.archive(),
+            v = literal(version),
+            r = literal(reason)
+        )
+    }
+
+    pub fn log_sql(&self, action: &str, version: Option<&str>, detail: &str) -> String {
+        format!(
+            "INSERT INTO {} (action, version, detail) VALUES ({}, {}, {});",
+            self.log(),
+            literal(action),
+            version.map_or("NULL".to_string(), literal),
+            literal(detail)
+        )
+    }
+
+    /// Record a file as applied without running it (repair, baseline, import).
+    pub fn record_sql(&self, m: &LocalMigration) -> String {
+        self.insert_sql(m, true, None) + ";"
     }
 
     /// Create the tracking schema and table if missing.
@@ -39,9 +87,11 @@ impl Tracking {
                  applied_at timestamptz NOT NULL DEFAULT now(),
                  execution_time_ms bigint,
                  applied_by text NOT NULL DEFAULT current_user,
-                 success boolean NOT NULL
+                 success boolean NOT NULL,
+                 raw_checksum text
              );
-             COMMENT ON TABLE {t} IS 'Migrations applied by schemaspec; success = false means started outside a transaction and not finished.';",
+             ALTER TABLE {t} ADD COLUMN IF NOT EXISTS raw_checksum text;
+             COMMENT ON TABLE {t} IS 'Migrations applied by schemaspec; checksum is of the normalized text (comments and whitespace aside), raw_checksum of the bytes; success = false means started outside a transaction and not finished.';",
             schema = ident(&self.schema),
             t = self.qualified()
         );
@@ -81,13 +131,14 @@ impl Tracking {
 
     fn insert_sql(&self, m: &LocalMigration, success: bool, ms: Option<i64>) -> String {
         format!(
-            "INSERT INTO {} (version, name, checksum, execution_time_ms, success) VALUES ({}, {}, {}, {}, {success})
-             ON CONFLICT (version) DO UPDATE SET checksum = EXCLUDED.checksum, execution_time_ms = EXCLUDED.execution_time_ms,
-                 success = EXCLUDED.success, applied_at = now(), applied_by = current_user",
+            "INSERT INTO {} (version, name, checksum, raw_checksum, execution_time_ms, success) VALUES ({}, {}, {}, {}, {}, {success})
+             ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, raw_checksum = EXCLUDED.raw_checksum,
+                 execution_time_ms = EXCLUDED.execution_time_ms, success = EXCLUDED.success, applied_at = now(), applied_by = current_user",
             self.qualified(),
             literal(&m.version),
             literal(&m.name),
             literal(&m.checksum),
+            literal(&m.raw_checksum),
             ms.map_or("NULL".to_string(), |v| v.to_string())
         )
     }
@@ -98,9 +149,7 @@ pub struct Timeouts {
     pub statement_timeout: String,
 }
 
-pub fn is_no_transaction(content: &str) -> bool {
-    content.lines().next().is_some_and(|l| l.trim() == NO_TRANSACTION_MARKER)
-}
+pub use crate::plan::files::is_no_transaction;
 
 /// Run one migration file; with `tracking`, record it. Returns how long it took.
 pub async fn run_file(

@@ -10,6 +10,11 @@ use std::collections::BTreeSet;
 /// First line of a file whose statements must run outside a transaction.
 pub const NO_TRANSACTION_MARKER: &str = "-- schemaspec:no-transaction";
 
+/// Whether a migration file must run outside a transaction (its first line says so).
+pub fn is_no_transaction(content: &str) -> bool {
+    content.lines().next().is_some_and(|l| l.trim() == NO_TRANSACTION_MARKER)
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileDraft {
     pub slug: String,
@@ -81,6 +86,48 @@ fn render_chunk(steps: Vec<&Step>) -> FileDraft {
         }
     }
     FileDraft { slug: chunk_slug(&steps), content: out, no_transaction, hazards }
+}
+
+/// A catalog rendered as declarative schema files (`dump`, `baseline`): one file per
+/// object group (a table with its indexes, constraints, triggers, policies, comments and
+/// grants; the types; the functions; a view...), numbered in dependency order, with
+/// plain statements. Returns (file name, content).
+pub fn dump_files(plan: &Plan, source: &str) -> Vec<(String, String)> {
+    let mut chunks: Vec<Vec<&Step>> = Vec::new();
+    let mut index: std::collections::BTreeMap<&str, usize> = Default::default();
+    for step in &plan.steps {
+        // A group's later steps (a foreign key added after both tables) may join it when
+        // nothing in between needs them; the loader orders statements anyway.
+        match index.get(step.group.as_str()) {
+            Some(&i) => chunks[i].push(step),
+            None => {
+                index.insert(&step.group, chunks.len());
+                chunks.push(vec![step]);
+            }
+        }
+    }
+    let width = chunks.len().to_string().len().max(3);
+    chunks
+        .into_iter()
+        .enumerate()
+        .map(|(i, steps)| {
+            let mut out = format!(
+                "-- {}: dumped by schemaspec from {source}. This is desired state: edit it freely.\n",
+                steps[0].group
+            );
+            if steps.iter().any(|s| matches!(s.change, Change::CreateFunction(_))) {
+                out += "SET check_function_bodies = off;\n";
+            }
+            for s in &steps {
+                out += &format!("\n-- {}\n", s.description);
+                for st in &s.statements {
+                    out += &crate::sql::plain(&st.sql);
+                    out += "\n";
+                }
+            }
+            (format!("{:0width$}_{}.sql", i + 1, slug(&steps[0].group)), out)
+        })
+        .collect()
 }
 
 /// `create_users`, `alter_users`, `drop_sessions`, `functions`, `view_active_users`...:

@@ -30,6 +30,21 @@ fn unless_exists(condition: &str, body: &str) -> String {
     format!("DO {};", dollar_quote(&block, "schemaspec"))
 }
 
+/// The statement a guard from `unless_exists` wraps, for files people edit (`dump`):
+/// declarative schema files need no guards. Anything else is returned as it is.
+pub fn plain(sql: &str) -> String {
+    let unwrapped = (|| {
+        let rest = sql.strip_prefix("DO $schemaspec")?;
+        let tag_end = rest.find('$')?;
+        let tag = format!("$schemaspec{}$", &rest[..tag_end]);
+        let inner = rest[tag_end + 1..].strip_suffix(&format!("{tag};"))?;
+        let inner = inner.strip_prefix("\nBEGIN\n  IF NOT EXISTS (")?.strip_suffix(";\n  END IF;\nEND\n")?;
+        let body = &inner[inner.find(") THEN\n    ")? + ") THEN\n    ".len()..];
+        Some(format!("{body};"))
+    })();
+    unwrapped.unwrap_or_else(|| sql.to_string())
+}
+
 fn type_exists(q: &QualifiedName) -> String {
     format!(
         "SELECT 1 FROM pg_catalog.pg_type t JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace \
@@ -1046,6 +1061,7 @@ mod tests {
         };
         let sql = &render(&c)[0].sql;
         assert!(sql.starts_with("DO $schemaspec$"), "{sql}");
+        assert_eq!(plain(&unless_exists("SELECT 1", "CREATE TYPE t AS ENUM ('a')")), "CREATE TYPE t AS ENUM ('a');");
         assert!(sql.contains("conrelid = 'public.\"Users\"'::regclass AND conname = 'users_pkey'"), "{sql}");
         assert!(sql.contains("ALTER TABLE public.\"Users\" ADD CONSTRAINT users_pkey PRIMARY KEY (id);"), "{sql}");
     }

@@ -1,0 +1,138 @@
+//! `schemaspec check`: the linter for CI and pre-commit hooks. Reads the migrations
+//! directory and the schema files, and the tracking table when a database is
+//! configured (only the `pending-hazard` rule needs it), then runs `lint::check`.
+
+use super::*;
+use crate::history;
+use crate::lint::{self, Finding};
+use crate::migrations;
+use crate::pg::apply::Tracking;
+use std::collections::BTreeSet;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum CheckFormat {
+    Text,
+    Json,
+    /// GitHub Actions workflow commands: findings show up as annotations on the diff.
+    Github,
+}
+
+pub struct Args {
+    pub format: CheckFormat,
+    pub fix: bool,
+    pub allow_hazards: Vec<String>,
+}
+
+pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
+    let mut dir = migrations::read(&config.migrations_dir)?;
+    let dir_name =
+        config.migrations_dir.strip_prefix(&config.root).unwrap_or(&config.migrations_dir).display().to_string();
+    let mut notes = Vec::new();
+    if args.fix {
+        let sum_was_valid = history::verify_sum(&dir.migrations, dir.sum.as_deref()).is_none();
+        let mut fixed = Vec::new();
+        for m in dir.migrations.iter().filter(|m| !lint::is_generated(m)) {
+            if let Some(content) = lint::fix_non_idempotent(&m.content) {
+                migrations::rewrite(&dir.path, &m.file_name, &content)?;
+                fixed.push(m.file_name.clone());
+            }
+        }
+        if !fixed.is_empty() {
+            dir = migrations::read(&config.migrations_dir)?;
+            // Only a sum file that matched before is brought up to date: an edit the
+            // sum file caught must stay visible.
+            if sum_was_valid {
+                migrations::write(&dir, &[])?;
+                dir = migrations::read(&config.migrations_dir)?;
+            }
+            for f in &fixed {
+                notes.push(format!("fixed {dir_name}/{f}: non-idempotent statements rewritten in guarded forms"));
+            }
+            notes.push("if a fixed file was applied already, record its new checksum with `schemaspec repair --mark-applied VERSION` (it proves the file changes nothing first)".into());
+        }
+    }
+    let schema_files: Vec<(String, String)> = match migrations::read_schema(&config.schema_dirs, &config.root) {
+        Ok(files) => files.into_iter().map(|s| (s.name, s.text)).collect(),
+        Err(_) => Vec::new(),
+    };
+    // Which versions are applied: only from a database the user configured (a linter
+    // in a pre-commit hook must not start a server).
+    let applied: Option<BTreeSet<String>> = match &config.database_url {
+        Some(url) => {
+            let target = pg::Target::parse(url)?;
+            let client = pg::connect(&target).await?;
+            let tracking = Tracking { schema: config.tracking_schema.clone(), table: config.tracking_table.clone() };
+            Some(tracking.applied(&client).await?.into_iter().filter(|a| a.success).map(|a| a.version).collect())
+        }
+        None => {
+            notes.push(
+                "no database configured: the pending-hazard rule was skipped (set --database-url or DATABASE_URL)"
+                    .into(),
+            );
+            None
+        }
+    };
+    let allowed: BTreeSet<String> =
+        super::generate::parse_hazards(&args.allow_hazards)?.into_iter().map(|h| h.name().to_string()).collect();
+    let findings = lint::check(&lint::Input {
+        dir: &dir_name,
+        migrations: &dir.migrations,
+        strays: &dir.strays,
+        sum: dir.sum.as_deref(),
+        schema_files: &schema_files,
+        applied: applied.as_ref(),
+        allowed_hazards: &allowed,
+    });
+    report(&findings, &notes, args.format, out)?;
+    Ok(if findings.is_empty() { EXIT_OK } else { EXIT_CHANGES })
+}
+
+fn report(findings: &[Finding], notes: &[String], format: CheckFormat, out: &mut dyn Write) -> Result<(), Error> {
+    match format {
+        CheckFormat::Json => {
+            #[derive(serde::Serialize)]
+            struct Report<'a> {
+                clean: bool,
+                findings: &'a [Finding],
+                notes: &'a [String],
+            }
+            write_json(out, &Report { clean: findings.is_empty(), findings, notes })
+        }
+        CheckFormat::Github => {
+            // https://docs.github.com/actions/reference/workflow-commands-for-github-actions
+            let escape = |s: &str| s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A");
+            let prop = |s: &str| escape(s).replace(':', "%3A").replace(',', "%2C");
+            for f in findings {
+                let line = f.line.map(|l| format!(",line={l}")).unwrap_or_default();
+                writeln!(
+                    out,
+                    "::error file={}{line},title={}::{}",
+                    prop(&f.file),
+                    prop(f.rule),
+                    escape(&format!("{} (fix: {})", f.message, f.hint))
+                )
+                .map_err(io)?;
+            }
+            for n in notes {
+                writeln!(out, "::notice::{}", escape(n)).map_err(io)?;
+            }
+            Ok(())
+        }
+        CheckFormat::Text => {
+            for f in findings {
+                let at = f.line.map(|l| format!("{}:{l}", f.file)).unwrap_or_else(|| f.file.clone());
+                writeln!(out, "{at}: [{}] {}\n  hint: {}", f.rule, f.message, f.hint).map_err(io)?;
+            }
+            for n in notes {
+                writeln!(out, "note: {n}").map_err(io)?;
+            }
+            if findings.is_empty() {
+                writeln!(out, "check: clean").map_err(io)?;
+            } else {
+                let files: BTreeSet<&str> = findings.iter().map(|f| f.file.as_str()).collect();
+                writeln!(out, "check: {} finding(s) in {} file(s)", findings.len(), files.len()).map_err(io)?;
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! `schemaspec drift`: is the live database what its history says it is? The applied
+//! migration files are replayed on a scratch database and that catalog compared with
+//! the live one; every drifted object is printed with a unified diff of its definition
+//! and the SQL that would put it back. The desired state (the schema files) is
+//! compared too, so the report also says what `generate` has still to write.
+
+use super::*;
+use crate::catalog::Catalog;
+use crate::history::{self, MigrationState};
+use crate::migrations;
+use crate::plan::{self, Plan};
+use std::collections::BTreeMap;
+
+pub struct Args {
+    pub format: Format,
+}
+
+/// One drifted object group (a table with its parts, a view, the functions...).
+#[derive(Debug, serde::Serialize)]
+pub struct Drifted {
+    pub object: String,
+    /// What changed, one line per change, as the live side differs from the history.
+    pub changes: Vec<String>,
+    /// Unified diff from the history's definition to the live one.
+    pub diff: String,
+    /// Statements that would make the live object what the history says.
+    pub correction: Vec<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Report {
+    pub database: String,
+    /// Files replayed (those the tracking table records as applied).
+    pub replayed: usize,
+    pub drifted: Vec<Drifted>,
+    /// Changes the schema files ask for that no migration makes yet (None: no schema files).
+    pub undeployed: Option<Vec<String>>,
+}
+
+/// Definitions per group, as the engine would create them from nothing.
+fn definitions(c: &Catalog) -> Result<BTreeMap<String, String>, Error> {
+    let plan = plan::build(&Catalog::default(), c).map_err(|e| Error::Cycle(e.members))?;
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for s in &plan.steps {
+        let text = out.entry(s.group.clone()).or_default();
+        for st in &s.statements {
+            text.push_str(&crate::sql::plain(&st.sql));
+            text.push('\n');
+        }
+    }
+    Ok(out)
+}
+
+pub fn drifted(history: &Catalog, live: &Catalog) -> Result<Vec<Drifted>, Error> {
+    let correction: Plan = plan::build(live, history).map_err(|e| Error::Cycle(e.members))?;
+    if correction.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (before, after) = (definitions(history)?, definitions(live)?);
+    let mut groups: BTreeMap<String, Drifted> = BTreeMap::new();
+    for s in &correction.steps {
+        let d = groups.entry(s.group.clone()).or_insert_with(|| {
+            let old = before.get(&s.group).map(String::as_str).unwrap_or("");
+            let new = after.get(&s.group).map(String::as_str).unwrap_or("");
+            let diff = similar::TextDiff::from_lines(old, new)
+                .unified_diff()
+                .context_radius(3)
+                .header("history (applied migrations)", "live database")
+                .to_string();
+            Drifted { object: s.group.clone(), changes: Vec::new(), diff, correction: Vec::new() }
+        });
+        d.changes.push(s.description.clone());
+        d.correction.extend(s.statements.iter().map(|st| st.sql.clone()));
+    }
+    Ok(groups.into_values().collect())
+}
+
+/// Replay the applied files and compare with the live catalog.
+pub async fn compare(config: &Config, with_desired: bool) -> Result<Report, Error> {
+    let dir = migrations::read(&config.migrations_dir)?;
+    let target = live_target(config).await?;
+    let client = pg::connect(&target).await?;
+    let applied = tracking(config).applied(&client).await?;
+    let status = history::reconcile(&dir.migrations, &applied);
+    let files: Vec<history::LocalMigration> = dir
+        .migrations
+        .iter()
+        .filter(|m| {
+            status.iter().any(|s| {
+                s.version == m.version && matches!(s.state, MigrationState::Applied | MigrationState::Modified)
+            })
+        })
+        .cloned()
+        .collect();
+    let dev = dev_target(config).await?;
+    let expected = replay(config, &dev, &files).await.map_err(|e| {
+        Error::Other(format!(
+            "the applied history cannot be replayed on an empty database ({e}); `schemaspec baseline` starts a history that can"
+        ))
+    })?;
+    let mut live = read(&client, &config.scope()).await?;
+    live.owners = expected.owners.clone();
+    let drifted = drifted(&expected, &live)?;
+    let has_schema = config.schema_dirs.iter().any(|d| d.exists());
+    let undeployed = if with_desired && has_schema {
+        let env = environment(config, &client, &live).await?;
+        let (desired, _) = desired_catalog(config, &dev, Some(&env)).await?;
+        let plan = plan::build(&expected, &desired).map_err(|e| Error::Cycle(e.members))?;
+        Some(plan.steps.iter().map(|s| s.description.clone()).collect())
+    } else {
+        None
+    };
+    Ok(Report { database: target.display, replayed: files.len(), drifted, undeployed })
+}
+
+pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
+    let report = compare(config, true).await?;
+    let code = if report.drifted.is_empty() { EXIT_OK } else { EXIT_CHANGES };
+    if args.format == Format::Json {
+        write_json(out, &report)?;
+        return Ok(code);
+    }
+    if report.drifted.is_empty() {
+        writeln!(out, "No drift: {} matches its {} applied migration(s).", report.database, report.replayed)
+            .map_err(io)?;
+    } else {
+        writeln!(
+            out,
+            "Drift: {} object group(s) in {} differ from what its {} applied migration(s) create.",
+            report.drifted.len(),
+            report.database,
+            report.replayed
+        )
+        .map_err(io)?;
+        for d in &report.drifted {
+            writeln!(out, "\n== {}", d.object).map_err(io)?;
+            for c in &d.changes {
+                writeln!(out, "  - {c}").map_err(io)?;
+            }
+            write!(out, "{}", d.diff).map_err(io)?;
+            writeln!(out, "-- to make the database match its history:").map_err(io)?;
+            for s in &d.correction {
+                writeln!(out, "{s}").map_err(io)?;
+            }
+        }
+        writeln!(
+            out,
+            "\nKeep the manual change: put it in the schema files, run `schemaspec generate --from-history`, then `schemaspec repair --mark-applied VERSION` for the new file (it proves the change is in place). Undo it: run the SQL above."
+        )
+        .map_err(io)?;
+    }
+    match &report.undeployed {
+        Some(steps) if !steps.is_empty() => {
+            writeln!(
+                out,
+                "\nThe schema files ask for {} change(s) no migration makes yet (run `schemaspec generate`):",
+                steps.len()
+            )
+            .map_err(io)?;
+            for s in steps {
+                writeln!(out, "  - {s}").map_err(io)?;
+            }
+        }
+        Some(_) => writeln!(out, "The migrations reach the schema files' desired state.").map_err(io)?,
+        None => {}
+    }
+    Ok(code)
+}

@@ -1,0 +1,142 @@
+//! `schemaspec dump` and `schemaspec baseline`: the live schema as files.
+//!
+//! `dump` writes declarative schema files (so `dump` then `plan` is empty). `baseline`
+//! starts the history afresh from the live schema: small dependency-ordered migration
+//! files, proved on a scratch database to rebuild the live catalog from nothing (what a
+//! new environment or a database branch does), recorded as applied, with the old rows
+//! moved to the archive table.
+
+use super::*;
+use crate::diff;
+use crate::history::{self, LocalMigration, BASELINE_MARKER};
+use crate::migrations;
+use crate::plan::{self, files};
+
+pub struct DumpArgs {
+    pub out: Option<std::path::PathBuf>,
+    pub force: bool,
+}
+
+pub async fn dump(config: &Config, args: &DumpArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    let target = live_target(config).await?;
+    let client = pg::connect(&target).await?;
+    let live = read(&client, &config.scope()).await?;
+    let plan = plan::build(&Catalog::default(), &live).map_err(|e| Error::Cycle(e.members))?;
+    let dumped = files::dump_files(&plan, &target.display);
+    let dir = match &args.out {
+        Some(d) => config.root.join(d),
+        None => config.schema_dirs.first().cloned().unwrap_or_else(|| config.root.join("schema")),
+    };
+    let written = migrations::write_schema_dir(&dir, &dumped, args.force)?;
+    writeln!(
+        out,
+        "dumped {} object change(s) into {} file(s) under {}",
+        plan.steps.len(),
+        written.len(),
+        dir.strip_prefix(&config.root).unwrap_or(&dir).display()
+    )
+    .map_err(io)?;
+    Ok(EXIT_OK)
+}
+
+pub struct BaselineArgs {
+    /// Move the old migration files to `<migrations dir>/archive/`.
+    pub archive_files: bool,
+    pub max_file_lines: Option<usize>,
+}
+
+pub async fn baseline(config: &Config, args: &BaselineArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    let dir = migrations::read(&config.migrations_dir)?;
+    let target = live_target(config).await?;
+    let client = pg::connect(&target).await?;
+    let t = tracking(config);
+    let live = read(&client, &config.scope()).await?;
+    let applied = t.applied(&client).await?;
+    let plan = plan::build(&Catalog::default(), &live).map_err(|e| Error::Cycle(e.members))?;
+    if plan.is_empty() {
+        return Err(Error::Other(format!("{} has no schema objects to baseline", target.display)));
+    }
+    let max_lines = args.max_file_lines.unwrap_or(config.max_file_lines).min(200);
+    let drafts = files::drafts(&plan, max_lines);
+    let mut taken = dir.versions();
+    taken.extend(applied.iter().map(|a| a.version.clone()));
+    let versions = history::next_versions(chrono::Utc::now().naive_utc(), &taken, drafts.len());
+    let group = versions[0].clone();
+    let new: Vec<LocalMigration> = drafts
+        .iter()
+        .zip(&versions)
+        .map(|(d, v)| {
+            // The marker goes on the second line: the first may be the no-transaction one.
+            let (first, rest) = d.content.split_once('\n').unwrap_or((&d.content, ""));
+            let content = format!("{first}\n{BASELINE_MARKER} {group}\n{rest}");
+            LocalMigration::new(&format!("{v}_baseline_{}.sql", d.slug), content).expect("valid name")
+        })
+        .collect();
+
+    // Proof: from an empty database the files rebuild the live catalog, twice over.
+    let dev = dev_target(config).await?;
+    let twice: Vec<LocalMigration> = new.iter().chain(&new).cloned().collect();
+    let rebuilt = replay(config, &dev, &twice)
+        .await
+        .map_err(|e| Error::ProofFailed(format!("the baseline does not replay (twice) on an empty database: {e}")))?;
+    let mut expected = live.clone();
+    expected.owners = rebuilt.owners.clone();
+    let gaps = diff::diff(&rebuilt, &expected);
+    if !gaps.is_empty() {
+        let what: Vec<String> = gaps.iter().take(10).map(plan::describe).collect();
+        return Err(Error::ProofFailed(format!(
+            "replayed from empty, the baseline differs from the live schema: {}",
+            what.join("; ")
+        )));
+    }
+
+    let written = migrations::write(&dir, &new)?;
+    let mut sql = vec![t.ensure_archive_sql()];
+    sql.extend(applied.iter().map(|a| t.archive_row_sql(&a.version, &format!("baseline {group}"))));
+    sql.extend(new.iter().map(|m| t.record_sql(m)));
+    sql.push(t.log_sql(
+        "baseline",
+        Some(&group),
+        &format!("{} file(s) recorded; {} earlier row(s) archived", new.len(), applied.len()),
+    ));
+    t.ensure(&client).await?;
+    t.lock(&client).await?;
+    let recorded = client.batch_execute(&format!("BEGIN;\n{}\nCOMMIT;", sql.join("\n"))).await;
+    t.unlock(&client).await;
+    if let Err(e) = recorded {
+        let _ = client.batch_execute("ROLLBACK").await;
+        for p in &written {
+            let _ = std::fs::remove_file(p);
+        }
+        migrations::write(&dir, &[])?;
+        return Err(Error::Other(format!(
+            "recording the baseline failed, the files were removed and nothing changed: {}",
+            pg::db_message(&e)
+        )));
+    }
+    for p in &written {
+        writeln!(out, "wrote {}", p.strip_prefix(&config.root).unwrap_or(p).display()).map_err(io)?;
+    }
+    writeln!(
+        out,
+        "baseline {group}: {} file(s) (at most {max_lines} lines each), proved to rebuild the live schema from empty; recorded as applied, {} earlier row(s) moved to {}",
+        new.len(),
+        applied.len(),
+        t.archive()
+    )
+    .map_err(io)?;
+    let old: Vec<String> = dir.migrations.iter().map(|m| m.file_name.clone()).collect();
+    if args.archive_files && !old.is_empty() {
+        let to = migrations::archive(&dir.path, &old, "archive")?;
+        migrations::write(&migrations::read(&config.migrations_dir)?, &[])?;
+        writeln!(out, "moved {} earlier file(s) to {}", old.len(), to.display()).map_err(io)?;
+    } else if !old.is_empty() {
+        writeln!(
+            out,
+            "{} earlier file(s) stay in place, superseded by the baseline (never run again); `--archive-files` moves them out",
+            old.len()
+        )
+        .map_err(io)?;
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,399 @@
+//! `schemaspec import`: adopt the history another tool kept. Rows come from
+//! `supabase_migrations.schema_migrations`, `flyway_schema_history`,
+//! `_sqlx_migrations`, or any table with a version column; files from that tool's
+//! migrations folder (e.g. `supabase/migrations`), copied under schemaspec's names.
+//! What matches is recorded in one transaction; every mismatch is reported, never
+//! guessed at: rows without a file, files without a row, files older than the newest
+//! applied one, applied text that differs from the file, versions with no 14-digit
+//! form, duplicates.
+
+use super::*;
+use crate::history::{self, LocalMigration};
+use crate::ident::{ident, literal};
+use crate::migrations;
+use std::collections::BTreeMap;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Source {
+    Supabase,
+    Flyway,
+    Sqlx,
+    /// `--table` with `--version-column` (and optionally `--name-column`).
+    Table,
+}
+
+pub struct Args {
+    pub from: Vec<Source>,
+    pub table: Option<String>,
+    pub version_column: String,
+    pub name_column: Option<String>,
+    pub dir: Option<std::path::PathBuf>,
+    pub dry_run: bool,
+}
+
+/// A row of the other tool's table.
+struct ForeignRow {
+    source: String,
+    version: String,
+    name: String,
+    /// The SQL it ran, when the table keeps it (Supabase's `statements`).
+    applied_sql: Option<String>,
+    success: bool,
+}
+
+/// `20240101120000` stays; `1`, `42` become `00000000000001`...; anything else
+/// (`1.1`, `V2_3`) has no form that keeps the order and is reported.
+pub fn version14(v: &str) -> Option<String> {
+    let v = v.trim();
+    (!v.is_empty() && v.len() <= 14 && v.bytes().all(|b| b.is_ascii_digit())).then(|| format!("{v:0>14}"))
+}
+
+/// (version, name) of another tool's migration file name, or why not.
+pub fn foreign_file_name(file: &str) -> Result<(String, String), String> {
+    if file.ends_with(".down.sql") {
+        return Err("a down migration (not applied by deploys)".into());
+    }
+    let stem = file
+        .strip_suffix(".up.sql")
+        .or_else(|| file.strip_suffix(".sql"))
+        .ok_or_else(|| "not a .sql file".to_string())?;
+    let stem = stem.strip_prefix('V').filter(|s| s.starts_with(|c: char| c.is_ascii_digit())).unwrap_or(stem);
+    let (version, name) = stem.split_once("__").or_else(|| stem.split_once('_')).ok_or("no version_name form")?;
+    let v = version14(version).ok_or_else(|| format!("version {version:?} has no 14-digit form"))?;
+    Ok((v, crate::plan::files::slug(name)))
+}
+
+async fn rows(client: &tokio_postgres::Client, args: &Args) -> Result<(Vec<ForeignRow>, Vec<String>), Error> {
+    let mut out = Vec::new();
+    let mut problems = Vec::new();
+    let q = |e: tokio_postgres::Error| Error::Other(pg::db_message(&e));
+    // Where a table lives: the first schema on the search path or any schema.
+    let locate = |name: &'static str| async move {
+        client
+            .query_opt(
+                "SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.relname = $1 AND c.relkind IN ('r','p') ORDER BY n.nspname <> 'public', n.nspname LIMIT 1",
+                &[&name],
+            )
+            .await
+            .map(|r| r.map(|r| r.get::<_, String>(0)))
+    };
+    let has_column = |schema: String, table: &'static str, column: &'static str| async move {
+        client
+            .query_opt(
+                "SELECT 1 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE n.nspname = $1 AND c.relname = $2 AND a.attname = $3 AND a.attnum > 0 AND NOT a.attisdropped",
+                &[&schema, &table, &column],
+            )
+            .await
+            .map(|r| r.is_some())
+    };
+    let mut sources = args.from.clone();
+    if sources.is_empty() {
+        if args.table.is_some() {
+            sources.push(Source::Table);
+        }
+        for (s, t) in [
+            (Source::Supabase, "schema_migrations"),
+            (Source::Flyway, "flyway_schema_history"),
+            (Source::Sqlx, "_sqlx_migrations"),
+        ] {
+            let found = match s {
+                Source::Supabase => client
+                    .query_opt("SELECT to_regclass('supabase_migrations.schema_migrations')::text", &[])
+                    .await
+                    .map_err(q)?
+                    .and_then(|r| r.get::<_, Option<String>>(0))
+                    .is_some(),
+                _ => locate(t).await.map_err(q)?.is_some(),
+            };
+            if found {
+                sources.push(s);
+            }
+        }
+    }
+    if sources.is_empty() {
+        return Err(Error::Other(
+            "no history table found (looked for supabase_migrations.schema_migrations, flyway_schema_history, _sqlx_migrations); name one with --table".into(),
+        ));
+    }
+    for s in sources {
+        match s {
+            Source::Supabase => {
+                let name = if has_column("supabase_migrations".into(), "schema_migrations", "name").await.map_err(q)? {
+                    "name"
+                } else {
+                    "''"
+                };
+                let stmts =
+                    if has_column("supabase_migrations".into(), "schema_migrations", "statements").await.map_err(q)? {
+                        "array_to_string(statements, E';\\n')"
+                    } else {
+                        "NULL"
+                    };
+                let sql = format!("SELECT version::text, coalesce({name}, '')::text, {stmts} FROM supabase_migrations.schema_migrations ORDER BY version");
+                for r in client.query(&sql, &[]).await.map_err(q)? {
+                    out.push(ForeignRow {
+                        source: "supabase_migrations.schema_migrations".into(),
+                        version: r.get(0),
+                        name: r.get(1),
+                        applied_sql: r.get(2),
+                        success: true,
+                    });
+                }
+            }
+            Source::Flyway => {
+                let schema = locate("flyway_schema_history")
+                    .await
+                    .map_err(q)?
+                    .ok_or_else(|| Error::Other("flyway_schema_history not found".into()))?;
+                let t = format!("{}.flyway_schema_history", ident(&schema));
+                let sql = format!(
+                    "SELECT coalesce(version, ''), description, type, success FROM {t} ORDER BY installed_rank"
+                );
+                for r in client.query(&sql, &[]).await.map_err(q)? {
+                    let (v, kind): (String, String) = (r.get(0), r.get(2));
+                    if v.is_empty() || kind != "SQL" {
+                        problems.push(format!(
+                            "{t}: row {:?} ({kind}) is not a versioned SQL migration; not imported",
+                            r.get::<_, String>(1)
+                        ));
+                        continue;
+                    }
+                    out.push(ForeignRow {
+                        source: t.clone(),
+                        version: v,
+                        name: r.get(1),
+                        applied_sql: None,
+                        success: r.get(3),
+                    });
+                }
+            }
+            Source::Sqlx => {
+                let schema = locate("_sqlx_migrations")
+                    .await
+                    .map_err(q)?
+                    .ok_or_else(|| Error::Other("_sqlx_migrations not found".into()))?;
+                let t = format!("{}._sqlx_migrations", ident(&schema));
+                let sql = format!("SELECT version::text, description, success FROM {t} ORDER BY version");
+                for r in client.query(&sql, &[]).await.map_err(q)? {
+                    out.push(ForeignRow {
+                        source: t.clone(),
+                        version: r.get(0),
+                        name: r.get(1),
+                        applied_sql: None,
+                        success: r.get(2),
+                    });
+                }
+            }
+            Source::Table => {
+                let table = args
+                    .table
+                    .as_deref()
+                    .ok_or_else(|| Error::Other("--from table needs --table SCHEMA.TABLE".into()))?;
+                let q_name = crate::ident::parse_qualified(table)
+                    .ok_or_else(|| Error::Other(format!("--table {table:?} is not a table name")))?;
+                let name = args.name_column.as_deref().map_or("''".to_string(), |c| format!("{}::text", ident(c)));
+                let sql =
+                    format!("SELECT {}::text, {name} FROM {} ORDER BY 1", ident(&args.version_column), q_name.sql());
+                for r in client
+                    .query(&sql, &[])
+                    .await
+                    .map_err(|e| Error::Other(format!("reading {table}: {}", pg::db_message(&e))))?
+                {
+                    out.push(ForeignRow {
+                        source: table.to_string(),
+                        version: r.get(0),
+                        name: r.get(1),
+                        applied_sql: None,
+                        success: true,
+                    });
+                }
+            }
+        }
+    }
+    Ok((out, problems))
+}
+
+pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
+    let target = live_target(config).await?;
+    let client = pg::connect(&target).await?;
+    let (foreign, mut problems) = rows(&client, args).await?;
+    let mut dir = migrations::read(&config.migrations_dir)?;
+
+    // 1. Files from the other tool's folder, under schemaspec's names.
+    let mut copies: Vec<LocalMigration> = Vec::new();
+    if let Some(from) = &args.dir {
+        let from = config.root.join(from);
+        let mut names: Vec<String> = std::fs::read_dir(&from)
+            .map_err(|e| Error::Other(format!("{}: {e}", from.display())))?
+            .flatten()
+            .filter(|e| e.path().is_file())
+            .map(|e| e.file_name().to_string_lossy().to_string())
+            .collect();
+        names.sort();
+        let mut by_version: BTreeMap<String, String> = BTreeMap::new();
+        for n in names {
+            let (v, name) = match foreign_file_name(&n) {
+                Ok(x) => x,
+                Err(why) => {
+                    problems.push(format!("{}/{n}: not imported: {why}", from.display()));
+                    continue;
+                }
+            };
+            if let Some(other) = by_version.insert(v.clone(), n.clone()) {
+                problems.push(format!(
+                    "{n} and {other} both have version {v}: not imported; rename one, then import again"
+                ));
+                copies.retain(|c| c.version != v);
+                continue;
+            }
+            let content = std::fs::read_to_string(from.join(&n)).map_err(|e| Error::Other(format!("{n}: {e}")))?;
+            let m = LocalMigration::new(&format!("{v}_{name}.sql"), content).expect("valid name");
+            match dir.migrations.iter().find(|d| d.version == v) {
+                Some(d) if d.checksum == m.checksum => {}
+                Some(d) => problems
+                    .push(format!("{n}: version {v} is already {} with other content; not imported", d.file_name)),
+                None => copies.push(m),
+            }
+        }
+    }
+
+    // 2. Rows, matched with the files by version.
+    let mut local: Vec<LocalMigration> = dir.migrations.iter().chain(&copies).cloned().collect();
+    local.sort_by(|a, b| a.version.cmp(&b.version));
+    let t = tracking(config);
+    let existing: BTreeMap<String, history::AppliedMigration> =
+        t.applied(&client).await?.into_iter().map(|a| (a.version.clone(), a)).collect();
+    // Rows a repair or baseline archived were taken out on purpose: not brought back.
+    let archived: std::collections::BTreeSet<String> =
+        match client.query(&format!("SELECT version FROM {}", t.archive()), &[]).await {
+            Ok(rows) => rows.iter().map(|r| r.get(0)).collect(),
+            Err(_) => Default::default(),
+        };
+    let mut records: Vec<String> = Vec::new();
+    let mut imported = 0;
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    for row in &foreign {
+        let Some(v) = version14(&row.version) else {
+            problems.push(format!("{}: version {:?} has no 14-digit form; not imported", row.source, row.version));
+            continue;
+        };
+        if let Some(src) = seen.insert(v.clone(), row.source.clone()) {
+            if src != row.source {
+                problems.push(format!("version {v} is recorded by both {src} and {}; imported once", row.source));
+            }
+            continue;
+        }
+        if archived.contains(&v) && !existing.contains_key(&v) {
+            problems.push(format!(
+                "{v} was taken out of the history by a repair or baseline ({}); not imported again",
+                t.archive()
+            ));
+            continue;
+        }
+        let file = local.iter().find(|m| m.version == v);
+        // The checksum that goes in: the file's when it is the text that ran.
+        let (checksum, raw, name) = match (file, &row.applied_sql) {
+            (Some(f), Some(sql)) if !sql.trim().is_empty() && !same_sql(sql, &f.content) => {
+                problems.push(format!("{}: the SQL {} recorded for {v} differs from the file; imported with the recorded text's checksum (status shows it modified)", f.file_name, row.source));
+                (history::normalized_checksum(sql), history::checksum(sql), f.name.clone())
+            }
+            (Some(f), _) => (f.checksum.clone(), f.raw_checksum.clone(), f.name.clone()),
+            (None, sql) => {
+                problems.push(format!("{v} ({}) is applied according to {} but has no local file (\"Remote migration versions not found in local migrations directory\"); restore the file, or `schemaspec repair --forget {v}` once nothing depends on it", row.name, row.source));
+                let text = sql.clone().unwrap_or_default();
+                (history::normalized_checksum(&text), history::checksum(&text), crate::plan::files::slug(&row.name))
+            }
+        };
+        if !row.success {
+            problems.push(format!("{v} is recorded as failed by {}; imported as failed (fix the database, then `schemaspec repair --mark-applied {v}`)", row.source));
+        }
+        match existing.get(&v) {
+            Some(a) if a.checksum == checksum || file.is_some_and(|f| f.matches(&a.checksum)) => continue,
+            Some(_) => {
+                problems.push(format!("{v} is already in {} with another checksum; left as it is", t.qualified()));
+                continue;
+            }
+            None => {}
+        }
+        records.push(format!(
+            "INSERT INTO {} (version, name, checksum, raw_checksum, success) VALUES ({}, {}, {}, {}, {}) ON CONFLICT (version) DO NOTHING;",
+            t.qualified(),
+            literal(&v),
+            literal(&name),
+            literal(&checksum),
+            literal(&raw),
+            row.success
+        ));
+        imported += 1;
+    }
+    let recorded: std::collections::BTreeSet<&str> = seen.keys().map(String::as_str).collect();
+    let newest = recorded.iter().next_back().copied();
+    for m in &local {
+        if !recorded.contains(m.version.as_str()) && !existing.contains_key(&m.version) {
+            if newest.is_some_and(|n| n > m.version.as_str()) {
+                problems.push(format!("{} is not applied but older than the newest applied version (\"Found local migration files to be inserted before the last migration on remote database\"); `schemaspec repair --renumber` gives it a new version", m.file_name));
+            } else {
+                problems.push(format!("{} is not applied (pending)", m.file_name));
+            }
+        }
+    }
+
+    if args.dry_run {
+        writeln!(out, "dry run: would copy {} file(s) and record {imported} row(s)", copies.len()).map_err(io)?;
+    } else {
+        if !copies.is_empty() {
+            migrations::write(&dir, &copies)?;
+            dir = migrations::read(&config.migrations_dir)?;
+        }
+        t.ensure(&client).await?;
+        let sql = format!(
+            "BEGIN;\n{}\n{}\n{}\nCOMMIT;",
+            t.ensure_archive_sql(),
+            records.join("\n"),
+            t.log_sql(
+                "import",
+                None,
+                &format!(
+                    "{imported} row(s) from {}",
+                    foreign
+                        .iter()
+                        .map(|r| r.source.as_str())
+                        .collect::<std::collections::BTreeSet<_>>()
+                        .into_iter()
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            )
+        );
+        if let Err(e) = client.batch_execute(&sql).await {
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(Error::Other(format!(
+                "recording the imported rows failed, none were recorded: {}",
+                pg::db_message(&e)
+            )));
+        }
+        writeln!(
+            out,
+            "copied {} file(s) into {}; recorded {imported} row(s) in {}",
+            copies.len(),
+            dir.path.display(),
+            t.qualified()
+        )
+        .map_err(io)?;
+    }
+    for p in &problems {
+        writeln!(out, "mismatch: {p}").map_err(io)?;
+    }
+    Ok(if problems.is_empty() { EXIT_OK } else { EXIT_CHANGES })
+}
+
+/// Whether two texts are the same SQL, comments, whitespace and statement separators
+/// aside (Supabase records the statements of a file without their semicolons).
+fn same_sql(a: &str, b: &str) -> bool {
+    let words =
+        |s: &str| history::normalize(s).split(' ').filter(|w| *w != ";").map(str::to_string).collect::<Vec<_>>();
+    words(a) == words(b)
+}

@@ -1,0 +1,337 @@
+//! `schemaspec repair`: put the history right with one command, each repair in one
+//! transaction under the deploy lock, logged in the tracking schema, old rows moved to
+//! the archive table (never deleted).
+//!
+//! - `--mark-applied V` records a file as applied only after proving its effects are
+//!   in the live catalog already: it runs on a scratch copy of the live schema and
+//!   nothing may change ("already exists" errors count as proof for that statement).
+//! - `--mark-unapplied V` takes the row out, so the next `apply` runs the file again.
+//! - `--forget V` takes out a row that has no file, after checking the live catalog is
+//!   what the remaining files produce (nothing in it depends on the forgotten one).
+//! - `--renumber` gives duplicate and out-of-order pending files fresh versions.
+
+use super::*;
+use crate::diff;
+use crate::history::{self, LocalMigration, MigrationState};
+use crate::migrations;
+use tokio_postgres::error::SqlState;
+
+pub struct Args {
+    pub mark_applied: Vec<String>,
+    pub mark_unapplied: Vec<String>,
+    pub forget: Vec<String>,
+    pub renumber: bool,
+}
+
+pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
+    let actions = args.mark_applied.len() + args.mark_unapplied.len() + args.forget.len() + usize::from(args.renumber);
+    if actions == 0 {
+        return Err(Error::Other(
+            "nothing to repair: name one of --mark-applied V, --mark-unapplied V, --forget V, --renumber".into(),
+        ));
+    }
+    let target = live_target(config).await?;
+    let client = pg::connect(&target).await?;
+    let tracking = tracking(config);
+    tracking.ensure(&client).await?;
+    tracking.lock(&client).await?;
+    let result = async {
+        if args.renumber {
+            renumber(config, &client, out).await?;
+        }
+        for v in &args.mark_applied {
+            mark_applied(config, &client, v, out).await?;
+        }
+        for v in &args.mark_unapplied {
+            mark_unapplied(config, &client, v, out).await?;
+        }
+        for v in &args.forget {
+            forget(config, &client, v, out).await?;
+        }
+        Ok(EXIT_OK)
+    }
+    .await;
+    tracking.unlock(&client).await;
+    result
+}
+
+/// Files the forward-reference rule flags.
+fn forward_references(files: &[LocalMigration]) -> Vec<String> {
+    let none = std::collections::BTreeSet::new();
+    let input = crate::lint::Input {
+        dir: "",
+        migrations: files,
+        strays: &[],
+        sum: None,
+        schema_files: &[],
+        applied: None,
+        allowed_hazards: &none,
+    };
+    crate::lint::check(&input)
+        .into_iter()
+        .filter(|f| f.rule == "forward-reference")
+        .map(|f| f.file.trim_start_matches('/').to_string())
+        .collect()
+}
+
+/// Run `sql` (several statements) in one transaction.
+async fn transaction(client: &tokio_postgres::Client, sql: &str) -> Result<(), Error> {
+    let r = client.batch_execute(&format!("BEGIN;\n{sql}\nCOMMIT;")).await;
+    if let Err(e) = r {
+        let _ = client.batch_execute("ROLLBACK").await;
+        return Err(Error::Other(format!("the repair was rolled back, nothing changed: {}", pg::db_message(&e))));
+    }
+    Ok(())
+}
+
+fn one_file<'a>(dir: &'a migrations::Directory, version: &str) -> Result<&'a LocalMigration, Error> {
+    let files: Vec<&LocalMigration> = dir.migrations.iter().filter(|m| m.version == version).collect();
+    match files[..] {
+        [one] => Ok(one),
+        [] => Err(Error::Other(format!("no migration file has version {version} in {}", dir.path.display()))),
+        _ => Err(Error::Other(format!(
+            "{} files have version {version}; run `schemaspec repair --renumber` first",
+            files.len()
+        ))),
+    }
+}
+
+/// Errors that mean "what this statement creates is there already".
+fn already_there(e: &tokio_postgres::Error) -> bool {
+    e.code().is_some_and(|c| {
+        [
+            SqlState::DUPLICATE_TABLE,
+            SqlState::DUPLICATE_OBJECT,
+            SqlState::DUPLICATE_COLUMN,
+            SqlState::DUPLICATE_SCHEMA,
+            SqlState::DUPLICATE_FUNCTION,
+            SqlState::UNIQUE_VIOLATION,
+        ]
+        .contains(c)
+    })
+}
+
+async fn mark_applied(
+    config: &Config,
+    client: &tokio_postgres::Client,
+    version: &str,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let dir = migrations::read(&config.migrations_dir)?;
+    let file = one_file(&dir, version)?.clone();
+    let live = read(client, &config.scope()).await?;
+    let env = environment(config, client, &live).await?;
+    let dev = dev_target(config).await?;
+    let scope = config.scope();
+    let proof_file = file.clone();
+    let skipped = with_scratch(&dev, |target| async move {
+        let scratch = pg::connect(&target).await?;
+        copy_schema(&scratch, &env).await.map_err(|e| {
+            Error::Other(format!("cannot prove {}: the live schema could not be copied to a scratch database ({e})", proof_file.file_name))
+        })?;
+        let before = read(&scratch, &scope).await?;
+        let mut skipped = Vec::new();
+        for st in crate::sql::split::split(&proof_file.content).statements {
+            if let Err(e) = scratch.batch_execute(&st.text).await {
+                if already_there(&e) {
+                    skipped.push(format!("line {}: {}", st.line, pg::db_message(&e)));
+                } else {
+                    return Err(Error::Other(format!(
+                        "{} is not applied: on a copy of the live schema it fails at line {} ({}); run `schemaspec apply` instead",
+                        proof_file.file_name,
+                        st.line,
+                        pg::db_message(&e)
+                    )));
+                }
+            }
+        }
+        let after = read(&scratch, &scope).await?;
+        let changed = diff::diff(&before, &after);
+        if !changed.is_empty() {
+            let what: Vec<String> = changed.iter().take(10).map(crate::plan::describe).collect();
+            return Err(Error::Other(format!(
+                "{} is not (fully) applied: running it on a copy of the live schema would still {}; run `schemaspec apply` to apply it",
+                proof_file.file_name,
+                what.join("; ")
+            )));
+        }
+        Ok(skipped)
+    })
+    .await?;
+    let t = tracking(config);
+    let sql = format!(
+        "{}\n{}\n{}\n{}",
+        t.ensure_archive_sql(),
+        t.archive_row_sql(version, "replaced by repair --mark-applied"),
+        t.record_sql(&file),
+        t.log_sql("mark-applied", Some(version), &format!("{}: proved on a copy of the live schema", file.file_name))
+    );
+    transaction(client, &sql).await?;
+    writeln!(out, "marked {} as applied: running it on a copy of the live schema changes nothing", file.file_name)
+        .map_err(io)?;
+    for s in skipped {
+        writeln!(out, "  already there: {s}").map_err(io)?;
+    }
+    Ok(())
+}
+
+async fn mark_unapplied(
+    config: &Config,
+    client: &tokio_postgres::Client,
+    version: &str,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let t = tracking(config);
+    let applied = t.applied(client).await?;
+    if !applied.iter().any(|a| a.version == version) {
+        return Err(Error::Other(format!("version {version} is not in {}; nothing to mark unapplied", t.qualified())));
+    }
+    let sql = format!(
+        "{}\n{}\n{}",
+        t.ensure_archive_sql(),
+        t.archive_row_sql(version, "repair --mark-unapplied"),
+        t.log_sql("mark-unapplied", Some(version), "row moved to the archive; the next apply runs the file")
+    );
+    transaction(client, &sql).await?;
+    writeln!(out, "marked {version} as not applied (its row is in {}); `schemaspec apply` will run it", t.archive())
+        .map_err(io)?;
+    Ok(())
+}
+
+async fn forget(
+    config: &Config,
+    client: &tokio_postgres::Client,
+    version: &str,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let t = tracking(config);
+    let dir = migrations::read(&config.migrations_dir)?;
+    if dir.migrations.iter().any(|m| m.version == version) {
+        return Err(Error::Other(format!(
+            "version {version} has a file in {}; `--forget` is for rows without one (use `--mark-unapplied {version}`)",
+            dir.path.display()
+        )));
+    }
+    let applied = t.applied(client).await?;
+    if !applied.iter().any(|a| a.version == version) {
+        return Err(Error::Other(format!("version {version} is not in {}; nothing to forget", t.qualified())));
+    }
+    // The live catalog must be what the remaining applied files produce.
+    let status = history::reconcile(&dir.migrations, &applied);
+    let remaining: Vec<LocalMigration> = history::replayable(&dir.migrations)
+        .into_iter()
+        .filter(|m| {
+            status.iter().any(|s| {
+                s.version == m.version && matches!(s.state, MigrationState::Applied | MigrationState::Modified)
+            })
+        })
+        .collect();
+    let dev = dev_target(config).await?;
+    let expected = replay(config, &dev, &remaining).await?;
+    let mut live = read(client, &config.scope()).await?;
+    live.owners = expected.owners.clone();
+    let extra = diff::diff(&expected, &live);
+    if !extra.is_empty() {
+        let what: Vec<String> = extra.iter().take(10).map(crate::plan::describe).collect();
+        return Err(Error::Other(format!(
+            "cannot forget {version}: the live database is not what the other applied files produce; to get there from them one would {} (these may be {version}'s effects). Restore its file instead, or run `schemaspec baseline` to start the history from the live schema",
+            what.join("; ")
+        )));
+    }
+    let sql = format!(
+        "{}\n{}\n{}",
+        t.ensure_archive_sql(),
+        t.archive_row_sql(version, "repair --forget"),
+        t.log_sql(
+            "forget",
+            Some(version),
+            "row without a file moved to the archive; the catalog does not depend on it"
+        )
+    );
+    transaction(client, &sql).await?;
+    writeln!(
+        out,
+        "forgot {version}: the live catalog is exactly what the remaining files produce (row kept in {})",
+        t.archive()
+    )
+    .map_err(io)?;
+    Ok(())
+}
+
+async fn renumber(config: &Config, client: &tokio_postgres::Client, out: &mut dyn Write) -> Result<(), Error> {
+    let dir = migrations::read(&config.migrations_dir)?;
+    let t = tracking(config);
+    let applied = t.applied(client).await?;
+    let mut renames: Vec<(String, String)> = Vec::new();
+    // Of files sharing a version, the one the database applied (by checksum, then by
+    // name) keeps it; without one, the first by file name does.
+    let mut to_move: Vec<&LocalMigration> = Vec::new();
+    for v in dir.duplicate_versions() {
+        let files: Vec<&LocalMigration> = dir.migrations.iter().filter(|m| m.version == v).collect();
+        let row = applied.iter().find(|a| a.version == v);
+        let keeper = row
+            .and_then(|a| {
+                files
+                    .iter()
+                    .position(|f| f.matches(&a.checksum))
+                    .or_else(|| files.iter().position(|f| f.name == a.name))
+            })
+            .unwrap_or(0);
+        to_move.extend(files.iter().enumerate().filter(|(i, _)| *i != keeper).map(|(_, f)| *f));
+    }
+    let unique: Vec<LocalMigration> = {
+        let moving: Vec<&str> = to_move.iter().map(|m| m.file_name.as_str()).collect();
+        dir.migrations.iter().filter(|m| !moving.contains(&m.file_name.as_str())).cloned().collect()
+    };
+    for s in history::reconcile(&unique, &applied) {
+        if s.state == MigrationState::OutOfOrder {
+            to_move.extend(
+                unique
+                    .iter()
+                    .filter(|m| m.version == s.version)
+                    .map(|m| dir.migrations.iter().find(|d| d.file_name == m.file_name).expect("from dir")),
+            );
+        }
+    }
+    // Pending files that use what a later file creates go after it (and after every
+    // other moved file).
+    let status = history::reconcile(&unique, &applied);
+    let pending = |m: &LocalMigration| {
+        status
+            .iter()
+            .any(|s| s.version == m.version && matches!(s.state, MigrationState::Pending | MigrationState::OutOfOrder))
+    };
+    let mut forward: Vec<&LocalMigration> = Vec::new();
+    for f in forward_references(&unique) {
+        if let Some(m) = dir.migrations.iter().find(|m| m.file_name == f && pending(m)) {
+            forward.push(m);
+        }
+    }
+    to_move.sort_by(|a, b| (&a.version, &a.file_name).cmp(&(&b.version, &b.file_name)));
+    to_move.retain(|m| !forward.iter().any(|f| f.file_name == m.file_name));
+    to_move.extend(forward);
+    let mut seen = std::collections::BTreeSet::new();
+    to_move.retain(|m| seen.insert(m.file_name.clone()));
+    if to_move.is_empty() {
+        writeln!(out, "nothing to renumber: versions are unique and no pending file is older than the applied ones")
+            .map_err(io)?;
+        return Ok(());
+    }
+    let mut taken = dir.versions();
+    taken.extend(applied.iter().map(|a| a.version.clone()));
+    let versions = history::next_versions(chrono::Utc::now().naive_utc(), &taken, to_move.len());
+    for (m, v) in to_move.iter().zip(&versions) {
+        renames.push((m.file_name.clone(), format!("{v}_{}.sql", m.name)));
+    }
+    migrations::rename_all(&dir.path, &renames)?;
+    let renamed = migrations::read(&config.migrations_dir)?;
+    migrations::write(&renamed, &[])?;
+    let detail: Vec<String> = renames.iter().map(|(a, b)| format!("{a} -> {b}")).collect();
+    transaction(client, &format!("{}\n{}", t.ensure_archive_sql(), t.log_sql("renumber", None, &detail.join("; "))))
+        .await?;
+    for (a, b) in &renames {
+        writeln!(out, "renamed {a} -> {b}").map_err(io)?;
+    }
+    writeln!(out, "rewrote {}/{}", config.migrations_dir.display(), history::SUM_FILE).map_err(io)?;
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! Pending migrations that would destroy data, rewrite tables or take long locks: for
+//! generated files, the hazards their header lists; for hand-written ones, the
+//! statements that drop or retype. Needs to know what is pending, so it runs only when
+//! `check` can read the tracking table.
+
+use super::{is_generated, words, Finding, Input};
+use crate::history::{self, MigrationState};
+use crate::sql::split::split;
+
+pub const RULE: &str = "pending-hazard";
+
+fn hand_written_hazard(sql: &str) -> Option<&'static str> {
+    let w = words(sql);
+    let has = |a: &str, b: &str| w.windows(2).any(|p| p[0] == a && p[1] == b);
+    match w.first().map(String::as_str) {
+        Some("truncate") | Some("delete") => Some("deletes_data"),
+        Some("drop") if matches!(w.get(1).map(String::as_str), Some("table" | "schema" | "materialized")) => {
+            Some("deletes_data")
+        }
+        Some("alter") if has("drop", "column") => Some("deletes_data"),
+        Some("alter") if w.get(1).is_some_and(|t| t == "table") && w.iter().skip(3).any(|x| x == "type") => {
+            Some("rewrites_table")
+        }
+        _ => None,
+    }
+}
+
+pub fn check(input: &Input) -> Vec<Finding> {
+    let Some(applied) = input.applied else { return Vec::new() };
+    let rows: Vec<history::AppliedMigration> = applied
+        .iter()
+        .map(|v| history::AppliedMigration {
+            version: v.clone(),
+            name: String::new(),
+            checksum: String::new(),
+            success: true,
+        })
+        .collect();
+    let pending: Vec<&str> = history::reconcile(input.migrations, &rows)
+        .into_iter()
+        .filter(|s| matches!(s.state, MigrationState::Pending | MigrationState::OutOfOrder))
+        .map(|s| s.version)
+        .filter_map(|v| input.migrations.iter().find(|m| m.version == v).map(|m| m.file_name.as_str()))
+        .collect();
+    let mut out = Vec::new();
+    for m in input.migrations.iter().filter(|m| pending.contains(&m.file_name.as_str())) {
+        let mut found: Vec<(Option<usize>, String)> = Vec::new();
+        if is_generated(m) {
+            let listed = m.content.lines().take(5).find_map(|l| l.strip_prefix("-- hazards:")).unwrap_or("");
+            found.extend(
+                listed
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|h| !h.is_empty() && *h != "none")
+                    .map(|h| (None, h.to_string())),
+            );
+        } else {
+            for st in split(&m.content).statements {
+                found.extend(hand_written_hazard(&st.text).map(|h| (Some(st.line), h.to_string())));
+            }
+        }
+        for (line, h) in found.into_iter().filter(|(_, h)| !input.allowed_hazards.contains(h)) {
+            out.push(Finding {
+                file: input.path(&m.file_name),
+                line,
+                rule: RULE,
+                message: format!("pending migration has hazard {h}"),
+                hint: format!("review it; accept it with `schemaspec check --allow-hazards {h}`"),
+            });
+        }
+    }
+    out
+}
