@@ -397,3 +397,20 @@ fn same_sql(a: &str, b: &str) -> bool {
         |s: &str| history::normalize(s).split(' ').filter(|w| *w != ";").map(str::to_string).collect::<Vec<_>>();
     words(a) == words(b)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn foreign_names_and_versions() {
+        assert_eq!(version14("20240101000000").as_deref(), Some("20240101000000"));
+        assert_eq!(version14("42").as_deref(), Some("00000000000042"));
+        assert_eq!(version14("1.1"), None);
+        assert_eq!(foreign_file_name("V3__add_tags.sql"), Ok(("00000000000003".into(), "add_tags".into())));
+        assert_eq!(foreign_file_name("20240101000000_init.sql"), Ok(("20240101000000".into(), "init".into())));
+        assert_eq!(foreign_file_name("7_users.up.sql"), Ok(("00000000000007".into(), "users".into())));
+        assert!(foreign_file_name("7_users.down.sql").is_err());
+        assert!(foreign_file_name("notes.txt").is_err());
+    }
+}

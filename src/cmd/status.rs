@@ -107,6 +107,35 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             count(MigrationState::Superseded)
         )
         .map_err(io)?;
+        // What to do next, one line per kind of problem found.
+        let mut next: Vec<&str> = Vec::new();
+        if !duplicates.is_empty() || count(MigrationState::OutOfOrder) > 0 {
+            next.push("duplicate or out-of-order versions: `schemaspec repair --renumber`");
+        }
+        if count(MigrationState::Pending) > 0 {
+            next.push("pending files: `schemaspec apply`");
+        }
+        if count(MigrationState::Modified) > 0 || sum.is_some() {
+            next.push("modified files or sum file: restore the files (`schemaspec check` names them)");
+        }
+        if count(MigrationState::MissingLocally) > 0 {
+            next.push("rows without a file: restore the file, or `schemaspec repair --forget VERSION`");
+        }
+        if count(MigrationState::Failed) > 0 {
+            next.push("failed files: `schemaspec repair --mark-unapplied VERSION` then `schemaspec apply`, or `--mark-applied VERSION`");
+        }
+        if !dir.strays.is_empty() {
+            next.push("stray files: delete them or move them out of the migrations directory");
+        }
+        if catalog.as_ref().is_some_and(|c| c.as_ref().is_ok_and(|d| !d.is_empty())) {
+            next.push("drift: `schemaspec drift` shows each object and the SQL to undo it");
+        }
+        if catalog.as_ref().is_some_and(|c| c.is_err()) {
+            next.push("history that cannot be replayed: `schemaspec baseline`");
+        }
+        for n in next {
+            writeln!(out, "next: {n}").map_err(io)?;
+        }
     }
     Ok(if clean { EXIT_OK } else { EXIT_CHANGES })
 }
