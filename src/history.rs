@@ -276,6 +276,29 @@ mod tests {
     }
 
     #[test]
+    fn only_sql_changes_count_as_modifications() {
+        let base = "CREATE TABLE t (a text DEFAULT 'x  y');\nSELECT 1;\n";
+        let same = "-- note\r\nCREATE  TABLE t\r\n  (a text /* why */ DEFAULT 'x  y');\r\n\\d t\r\n\r\nSELECT 1;";
+        assert_eq!(normalized_checksum(base), normalized_checksum(same));
+        // Inside quotes every byte counts.
+        assert_ne!(normalized_checksum(base), normalized_checksum(&base.replace("x  y", "x y")));
+        assert_ne!(normalized_checksum(base), normalized_checksum(&base.replace("text", "varchar")));
+        let m = LocalMigration::new("20260101000000_x.sql", same.into()).unwrap();
+        assert!(m.matches(&checksum(same)) && m.matches(&normalized_checksum(base)));
+    }
+
+    #[test]
+    fn baseline_supersedes_older_unapplied_files() {
+        let old = m("20260101000000", "a");
+        let base = LocalMigration::new("20260102000000_b.sql", "-- x\n-- schemaspec:baseline 20260102000000\nb".into())
+            .unwrap();
+        let states: Vec<MigrationState> =
+            reconcile(&[old.clone(), base.clone()], &[]).into_iter().map(|s| s.state).collect();
+        assert_eq!(states, vec![MigrationState::Superseded, MigrationState::Pending]);
+        assert_eq!(replayable(&[old, base.clone()]), vec![base]);
+    }
+
+    #[test]
     fn reconcile_states() {
         let local = vec![m("20260101000000", "a"), m("20260101000001", "b"), m("20260101000003", "d")];
         let applied = vec![
