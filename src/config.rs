@@ -22,7 +22,12 @@ pub struct FileConfig {
     pub lock_timeout: Option<String>,
     pub statement_timeout: Option<String>,
     pub manage_ownership: Option<bool>,
+    pub unmanaged_tables: Option<Vec<String>>,
 }
+
+/// Other tools' history tables: left alone unless `unmanaged_tables` says otherwise
+/// (they outlive a move to schemaspec, see `schemaspec import`).
+pub const DEFAULT_UNMANAGED_TABLES: [&str; 2] = ["flyway_schema_history", "_sqlx_migrations"];
 
 /// Overrides from flags and the environment (clap fills both).
 #[derive(Debug, Default, Clone)]
@@ -59,6 +64,8 @@ pub struct Config {
     pub statement_timeout: String,
     /// Make owners match the schema files' `ALTER ... OWNER TO` (off by default).
     pub manage_ownership: bool,
+    /// Tables never managed (`name` or `schema.name`).
+    pub unmanaged_tables: Vec<String>,
 }
 
 impl Config {
@@ -114,6 +121,9 @@ impl Config {
             lock_timeout: overrides.lock_timeout.or(file.lock_timeout).unwrap_or_else(|| "10s".into()),
             statement_timeout: overrides.statement_timeout.or(file.statement_timeout).unwrap_or_else(|| "0".into()),
             manage_ownership: overrides.manage_ownership.or(file.manage_ownership).unwrap_or(false),
+            unmanaged_tables: file
+                .unmanaged_tables
+                .unwrap_or_else(|| DEFAULT_UNMANAGED_TABLES.iter().map(|t| t.to_string()).collect()),
         })
     }
 
@@ -121,7 +131,11 @@ impl Config {
     pub fn scope(&self) -> crate::pg::introspect::Scope {
         let mut exclude = self.exclude_schemas.clone();
         exclude.push(self.tracking_schema.clone());
-        crate::pg::introspect::Scope { exclude, only: (!self.schemas.is_empty()).then(|| self.schemas.clone()) }
+        crate::pg::introspect::Scope {
+            exclude,
+            only: (!self.schemas.is_empty()).then(|| self.schemas.clone()),
+            unmanaged_tables: self.unmanaged_tables.clone(),
+        }
     }
 }
 

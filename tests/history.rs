@@ -397,18 +397,16 @@ fn dump_then_plan_is_empty() {
 fn flyway_history_with_numeric_versions_is_imported() {
     let db = TestDb::new("h_flyway");
     let p = Project::new();
-    p.write("schemaspec.toml", "exclude_schemas = [\"flyway\"]\n");
     p.write("db/migration/V1__create_notes.sql", NOTES);
     p.write("db/migration/V2__add_tags.sql", "ALTER TABLE notes ADD COLUMN tags text[];\n");
     p.write("db/migration/V2.1__hotfix.sql", "SELECT 1;\n");
     db.exec(&format!(
         "{NOTES} ALTER TABLE notes ADD COLUMN tags text[];
          INSERT INTO notes VALUES (1, 'keep me'), (2, 'me too');
-         CREATE SCHEMA flyway;
-         CREATE TABLE flyway.flyway_schema_history (installed_rank int PRIMARY KEY, version text, description text NOT NULL,
+         CREATE TABLE public.flyway_schema_history (installed_rank int PRIMARY KEY, version text, description text NOT NULL,
            type text NOT NULL, script text NOT NULL, checksum int, installed_by text NOT NULL,
            installed_on timestamp NOT NULL DEFAULT now(), execution_time int NOT NULL, success boolean NOT NULL);
-         INSERT INTO flyway.flyway_schema_history VALUES
+         INSERT INTO public.flyway_schema_history VALUES
            (1, '1', 'create notes', 'SQL', 'V1__create_notes.sql', 1, 'me', now(), 5, true),
            (2, '2', 'add tags', 'SQL', 'V2__add_tags.sql', 2, 'me', now(), 5, true);"
     ));
@@ -421,5 +419,7 @@ fn flyway_history_with_numeric_versions_is_imported() {
     );
     assert!(p.path().join("generated/00000000000001_create_notes.sql").exists());
     p.write("schema/notes.sql", "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL, tags text[]);\n");
+    // Flyway's own table stays in public, unmanaged: no plan drops it.
     healthy(&p, &db, ROWS, KEPT);
+    assert_eq!(db.query("SELECT count(*) FROM public.flyway_schema_history"), "2");
 }

@@ -580,6 +580,42 @@ impl Catalog {
     /// The part of this catalog that `ids` name, with the schemas they live in and the
     /// types, sequences, collations and functions they depend on. A table comes with its
     /// keys and checks (what a foreign key to it needs), not its foreign keys.
+    /// Forget the tables `unmanaged` picks and everything that belongs to them (columns,
+    /// constraints, indexes, triggers, policies, owned sequences, comments, grants).
+    pub fn remove_tables(&mut self, unmanaged: impl Fn(&QualifiedName) -> bool) {
+        let gone: BTreeSet<QualifiedName> = self.tables.keys().filter(|q| unmanaged(q)).cloned().collect();
+        if gone.is_empty() {
+            return;
+        }
+        let belongs = |id: &ObjectId| match id {
+            ObjectId::Table(q) | ObjectId::Column(q, _) | ObjectId::Constraint(q, _) => gone.contains(q),
+            ObjectId::Trigger(q, _) | ObjectId::Policy(q, _) => gone.contains(q),
+            _ => false,
+        };
+        self.tables.retain(|q, _| !gone.contains(q));
+        let indexes: BTreeSet<QualifiedName> =
+            self.indexes.iter().filter(|(_, i)| gone.contains(&i.table)).map(|(q, _)| q.clone()).collect();
+        self.indexes.retain(|q, _| !indexes.contains(q));
+        let sequences: BTreeSet<QualifiedName> = self
+            .sequences
+            .iter()
+            .filter(|(_, s)| s.owned_by.as_ref().is_some_and(|(t, _)| gone.contains(t)))
+            .map(|(q, _)| q.clone())
+            .collect();
+        self.sequences.retain(|q, _| !sequences.contains(q));
+        self.triggers.retain(|(t, _), _| !gone.contains(t));
+        self.policies.retain(|(t, _), _| !gone.contains(t));
+        let also = |id: &ObjectId| match id {
+            ObjectId::Index(q) => indexes.contains(q),
+            ObjectId::Sequence(q) => sequences.contains(q),
+            _ => false,
+        };
+        self.comments.retain(|id, _| !belongs(id) && !also(id));
+        self.privileges.retain(|id, _| !belongs(id) && !also(id));
+        self.owners.retain(|id, _| !belongs(id) && !also(id));
+        self.depends.retain(|(a, b)| !belongs(a) && !belongs(b) && !also(a) && !also(b));
+    }
+
     pub fn subset(&self, ids: &BTreeSet<ObjectId>) -> Catalog {
         let mut ids = ids.clone();
         loop {

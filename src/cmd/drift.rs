@@ -143,6 +143,13 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
                 writeln!(out, "{s}").map_err(io)?;
             }
         }
+        if report.replayed == 0 {
+            writeln!(
+                out,
+                "\nNo migration is recorded as applied: adopt the live schema with `schemaspec baseline`, or another tool's history with `schemaspec import`."
+            )
+            .map_err(io)?;
+        }
         writeln!(
             out,
             "\nKeep the manual change: put it in the schema files, run `schemaspec generate --from-history`, then `schemaspec repair --mark-applied VERSION` for the new file (it proves the change is in place). Undo it: run the SQL above."

@@ -103,7 +103,10 @@ pub async fn desired_catalog(
         Some(_) => None,
         None => {
             let facts = server_facts(dev).await?;
-            let settings = format!("{:?} {:?} {}", scope.exclude, scope.only, config.manage_ownership);
+            let settings = format!(
+                "{:?} {:?} {:?} {}",
+                scope.exclude, scope.only, scope.unmanaged_tables, config.manage_ownership
+            );
             Some(crate::cache::key(&sources, &facts, &settings))
         }
     };
@@ -183,7 +186,11 @@ pub async fn environment(config: &Config, client: &tokio_postgres::Client, live:
     if config.schemas.is_empty() && config.exclude_schemas.is_empty() {
         return Ok(live.clone());
     }
-    let wide = pg::introspect::Scope { exclude: vec![config.tracking_schema.clone()], only: None };
+    let wide = pg::introspect::Scope {
+        exclude: vec![config.tracking_schema.clone()],
+        only: None,
+        unmanaged_tables: config.unmanaged_tables.clone(),
+    };
     read(client, &wide).await
 }
 

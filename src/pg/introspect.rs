@@ -36,6 +36,9 @@ pub struct Scope {
     pub exclude: Vec<String>,
     /// When set, only these are managed.
     pub only: Option<Vec<String>>,
+    /// Tables never managed, as `name` (any schema) or `schema.name`: other tools'
+    /// history tables by default.
+    pub unmanaged_tables: Vec<String>,
 }
 
 /// Key of a catalog row in the oid map: (catalog table, oid, sub-object id).
@@ -126,6 +129,10 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
         let (ext, schema, name): (String, String, String) = (row.get(0), row.get(1), row.get(2));
         b.cat.extension_members.insert(format!("{schema}.{name}"), ext.clone());
         b.cat.extension_members.entry(name).or_insert(ext);
+    }
+    if !scope.unmanaged_tables.is_empty() {
+        let unmanaged = &scope.unmanaged_tables;
+        b.cat.remove_tables(|q| unmanaged.iter().any(|u| *u == q.name || *u == format!("{}.{}", q.schema, q.name)));
     }
     Ok(b.cat)
 }

@@ -105,7 +105,7 @@ impl TestDb {
     pub fn catalog(&self) -> schemaspec::catalog::Catalog {
         runtime().block_on(async {
             let client = connect(&self.url).await;
-            let scope = schemaspec::pg::introspect::Scope { exclude: vec!["schemaspec".into()], only: None };
+            let scope = schemaspec::pg::introspect::Scope { exclude: vec!["schemaspec".into()], ..Default::default() };
             schemaspec::pg::introspect::read_catalog(&client, &scope).await.unwrap()
         })
     }
