@@ -183,6 +183,21 @@ pub fn replayable(local: &[LocalMigration]) -> Vec<LocalMigration> {
     local.iter().filter(|l| baseline.is_none_or(|b| l.version.as_str() >= b)).cloned().collect()
 }
 
+/// The files the tracking table records as applied (modified ones too: what ran is
+/// what the database has), in version order: what replaying the history runs.
+pub fn applied_files(local: &[LocalMigration], applied: &[AppliedMigration]) -> Vec<LocalMigration> {
+    let status = reconcile(local, applied);
+    local
+        .iter()
+        .filter(|m| {
+            status.iter().any(|s| {
+                s.version == m.version && matches!(s.state, MigrationState::Applied | MigrationState::Modified)
+            })
+        })
+        .cloned()
+        .collect()
+}
+
 /// State of one version across the directory and the tracking table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -228,8 +228,7 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         }
         Command::Drift { format } => cmd::drift::run(&config, &cmd::drift::Args { format }, out).await,
         Command::Hash => {
-            let dir = schemaspec::migrations::read(&config.migrations_dir)?;
-            schemaspec::migrations::write(&dir, &[])?;
+            let dir = schemaspec::migrations::rehash(&config.migrations_dir)?;
             writeln!(out, "wrote {}/schemaspec.sum ({} files)", config.migrations_dir.display(), dir.migrations.len())
                 .map_err(cmd::io)?;
             Ok(0)

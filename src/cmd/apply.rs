@@ -4,7 +4,7 @@
 use super::*;
 use crate::history::{self, MigrationState};
 use crate::migrations;
-use crate::pg::apply::{run_file, Timeouts, Tracking};
+use crate::pg::apply::{run_file, Tracking};
 
 pub struct Args {
     pub allow_out_of_order: bool,
@@ -26,7 +26,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     }
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
-    let tracking = Tracking { schema: config.tracking_schema.clone(), table: config.tracking_table.clone() };
+    let tracking = tracking(config);
     tracking.ensure(&client).await?;
     tracking.lock(&client).await?;
     let result = apply_locked(config, args, &client, &tracking, &dir, out).await;
@@ -97,8 +97,7 @@ async fn apply_locked(
         writeln!(out, "Nothing to apply: {} migration(s) already applied.", applied.len()).map_err(io)?;
         return Ok(EXIT_OK);
     }
-    let timeouts =
-        Timeouts { lock_timeout: config.lock_timeout.clone(), statement_timeout: config.statement_timeout.clone() };
+    let timeouts = timeouts(config);
     for (i, m) in pending.iter().enumerate() {
         match run_file(client, m, Some(tracking), &timeouts).await {
             Ok(took) => writeln!(out, "applied {} ({} ms)", m.file_name, took.as_millis()).map_err(io)?,

@@ -6,7 +6,6 @@ use super::*;
 use crate::history;
 use crate::lint::{self, Finding};
 use crate::migrations;
-use crate::pg::apply::Tracking;
 use std::collections::BTreeSet;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -38,13 +37,12 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             }
         }
         if !fixed.is_empty() {
-            dir = migrations::read(&config.migrations_dir)?;
             // Only a sum file that matched before is brought up to date: an edit the
             // sum file caught must stay visible.
             if sum_was_valid {
-                migrations::write(&dir, &[])?;
-                dir = migrations::read(&config.migrations_dir)?;
+                migrations::rehash(&config.migrations_dir)?;
             }
+            dir = migrations::read(&config.migrations_dir)?;
             for f in &fixed {
                 notes.push(format!("fixed {dir_name}/{f}: non-idempotent statements rewritten in guarded forms"));
             }
@@ -61,8 +59,9 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         Some(url) => {
             let target = pg::Target::parse(url)?;
             let client = pg::connect(&target).await?;
-            let tracking = Tracking { schema: config.tracking_schema.clone(), table: config.tracking_table.clone() };
-            Some(tracking.applied(&client).await?.into_iter().filter(|a| a.success).map(|a| a.version).collect())
+            Some(
+                tracking(config).applied(&client).await?.into_iter().filter(|a| a.success).map(|a| a.version).collect(),
+            )
         }
         None => {
             notes.push(

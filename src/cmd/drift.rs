@@ -6,7 +6,7 @@
 
 use super::*;
 use crate::catalog::Catalog;
-use crate::history::{self, MigrationState};
+use crate::history;
 use crate::migrations;
 use crate::plan::{self, Plan};
 use std::collections::BTreeMap;
@@ -81,36 +81,38 @@ pub async fn compare(config: &Config, with_desired: bool) -> Result<Report, Erro
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
     let applied = tracking(config).applied(&client).await?;
-    let status = history::reconcile(&dir.migrations, &applied);
-    let files: Vec<history::LocalMigration> = dir
-        .migrations
-        .iter()
-        .filter(|m| {
-            status.iter().any(|s| {
-                s.version == m.version && matches!(s.state, MigrationState::Applied | MigrationState::Modified)
-            })
-        })
-        .cloned()
-        .collect();
+    compare_with(config, &client, &target.display, &dir, &applied, with_desired).await
+}
+
+/// `compare` for a caller that has read the directory and the tracking table already.
+pub async fn compare_with(
+    config: &Config,
+    client: &tokio_postgres::Client,
+    database: &str,
+    dir: &migrations::Directory,
+    applied: &[history::AppliedMigration],
+    with_desired: bool,
+) -> Result<Report, Error> {
+    let files = history::applied_files(&dir.migrations, applied);
     let dev = dev_target(config).await?;
     let expected = replay(config, &dev, &files).await.map_err(|e| {
         Error::Other(format!(
             "the applied history cannot be replayed on an empty database ({e}); `schemaspec baseline` starts a history that can"
         ))
     })?;
-    let mut live = read(&client, &config.scope()).await?;
+    let mut live = read(client, &config.scope()).await?;
     live.owners = expected.owners.clone();
     let drifted = drifted(&expected, &live)?;
     let has_schema = config.schema_dirs.iter().any(|d| d.exists());
     let undeployed = if with_desired && has_schema {
-        let env = environment(config, &client, &live).await?;
+        let env = environment(config, client, &live).await?;
         let (desired, _) = desired_catalog(config, &dev, Some(&env)).await?;
         let plan = plan::build(&expected, &desired).map_err(|e| Error::Cycle(e.members))?;
         Some(plan.steps.iter().map(|s| s.description.clone()).collect())
     } else {
         None
     };
-    Ok(Report { database: target.display, replayed: files.len(), drifted, undeployed })
+    Ok(Report { database: database.to_string(), replayed: files.len(), drifted, undeployed })
 }
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {

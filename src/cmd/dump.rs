@@ -91,27 +91,19 @@ pub async fn baseline(config: &Config, args: &BaselineArgs, out: &mut dyn Write)
     }
 
     let written = migrations::write(&dir, &new)?;
-    let mut sql = vec![t.ensure_archive_sql()];
-    sql.extend(applied.iter().map(|a| t.archive_row_sql(&a.version, &format!("baseline {group}"))));
-    sql.extend(new.iter().map(|m| t.record_sql(m)));
-    sql.push(t.log_sql(
-        "baseline",
-        Some(&group),
-        &format!("{} file(s) recorded; {} earlier row(s) archived", new.len(), applied.len()),
-    ));
+    let mut statements: Vec<String> =
+        applied.iter().map(|a| t.archive_row_sql(&a.version, &format!("baseline {group}"))).collect();
+    statements.extend(new.iter().map(|m| t.record_sql(m)));
+    let detail = format!("{} file(s) recorded; {} earlier row(s) archived", new.len(), applied.len());
     t.ensure(&client).await?;
     t.lock(&client).await?;
-    let recorded = client.batch_execute(&format!("BEGIN;\n{}\nCOMMIT;", sql.join("\n"))).await;
+    let recorded = t.change_history(&client, &statements, "baseline", Some(&group), &detail).await;
     t.unlock(&client).await;
     if let Err(e) = recorded {
-        let _ = client.batch_execute("ROLLBACK").await;
-        for p in &written {
-            let _ = std::fs::remove_file(p);
-        }
-        migrations::write(&dir, &[])?;
+        migrations::remove(&written);
+        migrations::rehash(&dir.path)?;
         return Err(Error::Other(format!(
-            "recording the baseline failed, the files were removed and nothing changed: {}",
-            pg::db_message(&e)
+            "recording the baseline failed, the files were removed and nothing changed: {e}"
         )));
     }
     for p in &written {
@@ -128,7 +120,7 @@ pub async fn baseline(config: &Config, args: &BaselineArgs, out: &mut dyn Write)
     let old: Vec<String> = dir.migrations.iter().map(|m| m.file_name.clone()).collect();
     if args.archive_files && !old.is_empty() {
         let to = migrations::archive(&dir.path, &old, "archive")?;
-        migrations::write(&migrations::read(&config.migrations_dir)?, &[])?;
+        migrations::rehash(&config.migrations_dir)?;
         writeln!(out, "moved {} earlier file(s) to {}", old.len(), to.display()).map_err(io)?;
     } else if !old.is_empty() {
         writeln!(

@@ -7,7 +7,7 @@ use crate::catalog::Catalog;
 use crate::diff;
 use crate::history::{self, LocalMigration};
 use crate::migrations;
-use crate::pg::apply::{run_file, Timeouts};
+use crate::pg::apply::run_file;
 use crate::plan::{self, files, Hazard};
 use std::collections::BTreeSet;
 
@@ -35,10 +35,6 @@ pub fn parse_hazards(names: &[String]) -> Result<BTreeSet<Hazard>, Error> {
     Ok(out)
 }
 
-fn timeouts(config: &Config) -> Timeouts {
-    Timeouts { lock_timeout: config.lock_timeout.clone(), statement_timeout: config.statement_timeout.clone() }
-}
-
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
     let allowed = parse_hazards(&args.allow_hazards)?;
     let dir = migrations::read(&config.migrations_dir)?;
@@ -62,24 +58,12 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
 
     let mut taken = dir.versions();
     let (base, env): (Catalog, Catalog) = if args.from_history {
-        let migrations = history::replayable(&dir.migrations);
-        let t = timeouts(config);
-        let scope = scope.clone();
-        with_scratch(&dev, |target| async move {
-            let client = pg::connect(&target).await?;
-            for m in &migrations {
-                run_file(&client, m, None, &t).await?;
-            }
-            read(&client, &scope).await
-        })
-        .await
-        .map(|c| (c.clone(), c))?
+        let c = replay(config, &dev, &history::replayable(&dir.migrations)).await?;
+        (c.clone(), c)
     } else {
         let target = live_target(config).await?;
         let client = pg::connect(&target).await?;
-        let tracking =
-            crate::pg::apply::Tracking { schema: config.tracking_schema.clone(), table: config.tracking_table.clone() };
-        let applied = tracking.applied(&client).await?;
+        let applied = tracking(config).applied(&client).await?;
         taken.extend(applied.iter().map(|a| a.version.clone()));
         let pending: Vec<&str> = history::reconcile(&dir.migrations, &applied)
             .iter()

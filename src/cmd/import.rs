@@ -226,15 +226,8 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let mut copies: Vec<LocalMigration> = Vec::new();
     if let Some(from) = &args.dir {
         let from = config.root.join(from);
-        let mut names: Vec<String> = std::fs::read_dir(&from)
-            .map_err(|e| Error::Other(format!("{}: {e}", from.display())))?
-            .flatten()
-            .filter(|e| e.path().is_file())
-            .map(|e| e.file_name().to_string_lossy().to_string())
-            .collect();
-        names.sort();
         let mut by_version: BTreeMap<String, String> = BTreeMap::new();
-        for n in names {
+        for (n, content) in migrations::read_folder(&from)? {
             let (v, name) = match foreign_file_name(&n) {
                 Ok(x) => x,
                 Err(why) => {
@@ -249,7 +242,6 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
                 copies.retain(|c| c.version != v);
                 continue;
             }
-            let content = std::fs::read_to_string(from.join(&n)).map_err(|e| Error::Other(format!("{n}: {e}")))?;
             let m = LocalMigration::new(&format!("{v}_{name}.sql"), content).expect("valid name");
             match dir.migrations.iter().find(|d| d.version == v) {
                 Some(d) if d.checksum == m.checksum => {}
@@ -349,32 +341,11 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             dir = migrations::read(&config.migrations_dir)?;
         }
         t.ensure(&client).await?;
-        let sql = format!(
-            "BEGIN;\n{}\n{}\n{}\nCOMMIT;",
-            t.ensure_archive_sql(),
-            records.join("\n"),
-            t.log_sql(
-                "import",
-                None,
-                &format!(
-                    "{imported} row(s) from {}",
-                    foreign
-                        .iter()
-                        .map(|r| r.source.as_str())
-                        .collect::<std::collections::BTreeSet<_>>()
-                        .into_iter()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
-            )
-        );
-        if let Err(e) = client.batch_execute(&sql).await {
-            let _ = client.batch_execute("ROLLBACK").await;
-            return Err(Error::Other(format!(
-                "recording the imported rows failed, none were recorded: {}",
-                pg::db_message(&e)
-            )));
-        }
+        let sources: std::collections::BTreeSet<&str> = foreign.iter().map(|r| r.source.as_str()).collect();
+        let detail = format!("{imported} row(s) from {}", sources.into_iter().collect::<Vec<_>>().join(", "));
+        t.change_history(&client, &records, "import", None, &detail)
+            .await
+            .map_err(|e| Error::Other(format!("recording the imported rows failed, none were recorded: {e}")))?;
         writeln!(
             out,
             "copied {} file(s) into {}; recorded {imported} row(s) in {}",

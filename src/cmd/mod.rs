@@ -206,10 +206,7 @@ pub async fn copy_schema(client: &tokio_postgres::Client, catalog: &Catalog) -> 
 /// The catalog the migration files produce when run in order on an empty scratch
 /// database: what the history says the database should be.
 pub async fn replay(config: &Config, dev: &Target, files: &[crate::history::LocalMigration]) -> Result<Catalog, Error> {
-    let timeouts = pg::apply::Timeouts {
-        lock_timeout: config.lock_timeout.clone(),
-        statement_timeout: config.statement_timeout.clone(),
-    };
+    let timeouts = timeouts(config);
     let scope = config.scope();
     with_scratch(dev, |target| async move {
         let client = pg::connect(&target).await?;
@@ -219,6 +216,14 @@ pub async fn replay(config: &Config, dev: &Target, files: &[crate::history::Loca
         read(&client, &scope).await
     })
     .await
+}
+
+/// `lock_timeout` and `statement_timeout` for migration statements.
+pub fn timeouts(config: &Config) -> pg::apply::Timeouts {
+    pg::apply::Timeouts {
+        lock_timeout: config.lock_timeout.clone(),
+        statement_timeout: config.statement_timeout.clone(),
+    }
 }
 
 /// The tracking table named in the configuration.

@@ -74,14 +74,19 @@ fn forward_references(files: &[LocalMigration]) -> Vec<String> {
         .collect()
 }
 
-/// Run `sql` (several statements) in one transaction.
-async fn transaction(client: &tokio_postgres::Client, sql: &str) -> Result<(), Error> {
-    let r = client.batch_execute(&format!("BEGIN;\n{sql}\nCOMMIT;")).await;
-    if let Err(e) = r {
-        let _ = client.batch_execute("ROLLBACK").await;
-        return Err(Error::Other(format!("the repair was rolled back, nothing changed: {}", pg::db_message(&e))));
-    }
-    Ok(())
+/// Apply a repair to the history in one transaction, logged.
+async fn change_history(
+    config: &Config,
+    client: &tokio_postgres::Client,
+    statements: &[String],
+    action: &str,
+    version: Option<&str>,
+    detail: &str,
+) -> Result<(), Error> {
+    tracking(config)
+        .change_history(client, statements, action, version, detail)
+        .await
+        .map_err(|e| Error::Other(format!("the repair was rolled back, nothing changed: {e}")))
 }
 
 fn one_file<'a>(dir: &'a migrations::Directory, version: &str) -> Result<&'a LocalMigration, Error> {
@@ -159,14 +164,9 @@ async fn mark_applied(
     })
     .await?;
     let t = tracking(config);
-    let sql = format!(
-        "{}\n{}\n{}\n{}",
-        t.ensure_archive_sql(),
-        t.archive_row_sql(version, "replaced by repair --mark-applied"),
-        t.record_sql(&file),
-        t.log_sql("mark-applied", Some(version), &format!("{}: proved on a copy of the live schema", file.file_name))
-    );
-    transaction(client, &sql).await?;
+    let statements = [t.archive_row_sql(version, "replaced by repair --mark-applied"), t.record_sql(&file)];
+    let detail = format!("{}: proved on a copy of the live schema", file.file_name);
+    change_history(config, client, &statements, "mark-applied", Some(version), &detail).await?;
     writeln!(out, "marked {} as applied: running it on a copy of the live schema changes nothing", file.file_name)
         .map_err(io)?;
     for s in skipped {
@@ -186,13 +186,9 @@ async fn mark_unapplied(
     if !applied.iter().any(|a| a.version == version) {
         return Err(Error::Other(format!("version {version} is not in {}; nothing to mark unapplied", t.qualified())));
     }
-    let sql = format!(
-        "{}\n{}\n{}",
-        t.ensure_archive_sql(),
-        t.archive_row_sql(version, "repair --mark-unapplied"),
-        t.log_sql("mark-unapplied", Some(version), "row moved to the archive; the next apply runs the file")
-    );
-    transaction(client, &sql).await?;
+    let statements = [t.archive_row_sql(version, "repair --mark-unapplied")];
+    let detail = "row moved to the archive; the next apply runs the file";
+    change_history(config, client, &statements, "mark-unapplied", Some(version), detail).await?;
     writeln!(out, "marked {version} as not applied (its row is in {}); `schemaspec apply` will run it", t.archive())
         .map_err(io)?;
     Ok(())
@@ -216,39 +212,20 @@ async fn forget(
     if !applied.iter().any(|a| a.version == version) {
         return Err(Error::Other(format!("version {version} is not in {}; nothing to forget", t.qualified())));
     }
-    // The live catalog must be what the remaining applied files produce.
-    let status = history::reconcile(&dir.migrations, &applied);
-    let remaining: Vec<LocalMigration> = history::replayable(&dir.migrations)
-        .into_iter()
-        .filter(|m| {
-            status.iter().any(|s| {
-                s.version == m.version && matches!(s.state, MigrationState::Applied | MigrationState::Modified)
-            })
-        })
-        .collect();
-    let dev = dev_target(config).await?;
-    let expected = replay(config, &dev, &remaining).await?;
-    let mut live = read(client, &config.scope()).await?;
-    live.owners = expected.owners.clone();
-    let extra = diff::diff(&expected, &live);
-    if !extra.is_empty() {
-        let what: Vec<String> = extra.iter().take(10).map(crate::plan::describe).collect();
+    // The live catalog must be what the remaining applied files produce (the row to
+    // forget has no file, so the replay leaves it out by itself).
+    let report = super::drift::compare_with(config, client, "", &dir, &applied, false).await?;
+    if !report.drifted.is_empty() {
+        let what: Vec<&str> =
+            report.drifted.iter().flat_map(|d| d.changes.iter().map(String::as_str)).take(10).collect();
         return Err(Error::Other(format!(
-            "cannot forget {version}: the live database is not what the other applied files produce; to get there from them one would {} (these may be {version}'s effects). Restore its file instead, or run `schemaspec baseline` to start the history from the live schema",
+            "cannot forget {version}: the live database is not what the other applied files produce (to match them it would take: {}); the difference may be {version}'s effects. Restore its file instead, or run `schemaspec baseline` to start the history from the live schema",
             what.join("; ")
         )));
     }
-    let sql = format!(
-        "{}\n{}\n{}",
-        t.ensure_archive_sql(),
-        t.archive_row_sql(version, "repair --forget"),
-        t.log_sql(
-            "forget",
-            Some(version),
-            "row without a file moved to the archive; the catalog does not depend on it"
-        )
-    );
-    transaction(client, &sql).await?;
+    let statements = [t.archive_row_sql(version, "repair --forget")];
+    let detail = "row without a file moved to the archive; the catalog does not depend on it";
+    change_history(config, client, &statements, "forget", Some(version), detail).await?;
     writeln!(
         out,
         "forgot {version}: the live catalog is exactly what the remaining files produce (row kept in {})",
@@ -324,11 +301,9 @@ async fn renumber(config: &Config, client: &tokio_postgres::Client, out: &mut dy
         renames.push((m.file_name.clone(), format!("{v}_{}.sql", m.name)));
     }
     migrations::rename_all(&dir.path, &renames)?;
-    let renamed = migrations::read(&config.migrations_dir)?;
-    migrations::write(&renamed, &[])?;
+    migrations::rehash(&config.migrations_dir)?;
     let detail: Vec<String> = renames.iter().map(|(a, b)| format!("{a} -> {b}")).collect();
-    transaction(client, &format!("{}\n{}", t.ensure_archive_sql(), t.log_sql("renumber", None, &detail.join("; "))))
-        .await?;
+    change_history(config, client, &[], "renumber", None, &detail.join("; ")).await?;
     for (a, b) in &renames {
         writeln!(out, "renamed {a} -> {b}").map_err(io)?;
     }

@@ -6,7 +6,6 @@
 use super::*;
 use crate::history::{self, MigrationState};
 use crate::migrations;
-use crate::pg::apply::Tracking;
 
 pub struct Args {
     pub format: Format,
@@ -18,7 +17,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let dir = migrations::read(&config.migrations_dir)?;
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
-    let tracking = Tracking { schema: config.tracking_schema.clone(), table: config.tracking_table.clone() };
+    let tracking = tracking(config);
     let applied = tracking.applied(&client).await?;
     let status = history::reconcile(&dir.migrations, &applied);
     let sum = history::verify_sum(&dir.migrations, dir.sum.as_deref());
@@ -27,7 +26,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let catalog: Option<Result<Vec<String>, String>> = if args.no_catalog {
         None
     } else {
-        Some(match super::drift::compare(config, false).await {
+        Some(match super::drift::compare_with(config, &client, &target.display, &dir, &applied, false).await {
             Ok(r) => Ok(r.drifted.iter().map(|d| format!("{}: {}", d.object, d.changes.join("; "))).collect()),
             Err(e) => Err(e.to_string()),
         })

@@ -4,7 +4,7 @@
 //! `check` can read the tracking table.
 
 use super::{is_generated, words, Finding, Input};
-use crate::history::{self, MigrationState};
+use crate::history::{self, LocalMigration};
 use crate::sql::split::split;
 
 pub const RULE: &str = "pending-hazard";
@@ -27,23 +27,11 @@ fn hand_written_hazard(sql: &str) -> Option<&'static str> {
 
 pub fn check(input: &Input) -> Vec<Finding> {
     let Some(applied) = input.applied else { return Vec::new() };
-    let rows: Vec<history::AppliedMigration> = applied
-        .iter()
-        .map(|v| history::AppliedMigration {
-            version: v.clone(),
-            name: String::new(),
-            checksum: String::new(),
-            success: true,
-        })
-        .collect();
-    let pending: Vec<&str> = history::reconcile(input.migrations, &rows)
-        .into_iter()
-        .filter(|s| matches!(s.state, MigrationState::Pending | MigrationState::OutOfOrder))
-        .map(|s| s.version)
-        .filter_map(|v| input.migrations.iter().find(|m| m.version == v).map(|m| m.file_name.as_str()))
-        .collect();
+    // Pending: not applied, and not superseded by a baseline.
+    let pending: Vec<LocalMigration> =
+        history::replayable(input.migrations).into_iter().filter(|m| !applied.contains(&m.version)).collect();
     let mut out = Vec::new();
-    for m in input.migrations.iter().filter(|m| pending.contains(&m.file_name.as_str())) {
+    for m in &pending {
         let mut found: Vec<(Option<usize>, String)> = Vec::new();
         if is_generated(m) {
             let listed = m.content.lines().take(5).find_map(|l| l.strip_prefix("-- hazards:")).unwrap_or("");

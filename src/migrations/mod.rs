@@ -93,6 +93,35 @@ pub fn write(dir: &Directory, new: &[LocalMigration]) -> Result<Vec<PathBuf>, Er
     Ok(written)
 }
 
+/// Rewrite the sum file from the files as they are; returns the directory read.
+pub fn rehash(path: &Path) -> Result<Directory, Error> {
+    let dir = read(path)?;
+    write(&dir, &[])?;
+    Ok(dir)
+}
+
+/// Remove files written by a step that is being undone (best effort).
+pub fn remove(paths: &[PathBuf]) {
+    for p in paths {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// Every file directly in another tool's migrations folder, by name: (name, text).
+pub fn read_folder(path: &Path) -> Result<Vec<(String, String)>, Error> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(path).map_err(|e| io_error(path, e))? {
+        let file = entry.map_err(|e| io_error(path, e))?.path();
+        if !file.is_file() {
+            continue;
+        }
+        let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        out.push((name, std::fs::read_to_string(&file).map_err(|e| io_error(&file, e))?));
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// Replace one file's content (`check --fix`).
 pub fn rewrite(dir: &Path, file_name: &str, content: &str) -> Result<(), Error> {
     write_atomically(&dir.join(file_name), content)

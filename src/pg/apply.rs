@@ -37,8 +37,31 @@ impl Tracking {
         format!("{}.{}", ident(&self.schema), ident("history_log"))
     }
 
-    /// Create the archive and log tables if missing (inside the caller's transaction).
-    pub fn ensure_archive_sql(&self) -> String {
+    /// Change the history in one transaction: `statements` (archiving, recording rows),
+    /// then the log entry, creating the archive and log tables first if missing. On
+    /// failure everything is rolled back and PostgreSQL's message returned.
+    pub async fn change_history(
+        &self,
+        client: &Client,
+        statements: &[String],
+        action: &str,
+        version: Option<&str>,
+        detail: &str,
+    ) -> Result<(), String> {
+        let sql = format!(
+            "BEGIN;\n{}\n{}\n{}\nCOMMIT;",
+            self.ensure_archive_sql(),
+            statements.join("\n"),
+            self.log_sql(action, version, detail)
+        );
+        if let Err(e) = client.batch_execute(&sql).await {
+            let _ = client.batch_execute("ROLLBACK").await;
+            return Err(db_message(&e));
+        }
+        Ok(())
+    }
+
+    fn ensure_archive_sql(&self) -> String {
         format!(
             "CREATE TABLE IF NOT EXISTS {archive} (LIKE {t}, archived_at timestamptz NOT NULL DEFAULT now(), archived_by text NOT NULL DEFAULT current_user, reason text NOT NULL);
              CREATE TABLE IF NOT EXISTS {log} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), by_role text NOT NULL DEFAULT current_user, action text NOT NULL, version text, detail text NOT NULL);",
@@ -61,7 +84,7 @@ impl Tracking {
         )
     }
 
-    pub fn log_sql(&self, action: &str, version: Option<&str>, detail: &str) -> String {
+    fn log_sql(&self, action: &str, version: Option<&str>, detail: &str) -> String {
         format!(
             "INSERT INTO {} (action, version, detail) VALUES ({}, {}, {});",
             self.log(),
