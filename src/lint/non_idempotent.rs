@@ -264,7 +264,9 @@ pub fn check(input: &Input) -> Vec<Finding> {
     // Applied files do not run again here; when the tracking table was read, only the
     // others count (a fix would make an applied file "modified").
     let pending = |m: &&crate::history::LocalMigration| input.applied.is_none_or(|a| !a.contains(&m.version));
-    for m in input.migrations.iter().filter(|m| !is_generated(m)).filter(pending) {
+    // Files a baseline superseded never run again either.
+    let files = crate::history::replayable(input.migrations);
+    for m in files.iter().filter(|m| !is_generated(m)).filter(pending) {
         let mut previous: Option<String> = None;
         for st in split(&m.content).statements {
             let found = issue_after(previous.as_deref(), &st.text);
