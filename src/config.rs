@@ -23,6 +23,9 @@ pub struct FileConfig {
     pub statement_timeout: Option<String>,
     pub manage_ownership: Option<bool>,
     pub unmanaged_tables: Option<Vec<String>>,
+    pub online_ddl: Option<bool>,
+    pub lock_retries: Option<u32>,
+    pub apply_checks_hazards: Option<bool>,
 }
 
 /// Other tools' history tables: left alone unless `unmanaged_tables` says otherwise
@@ -43,6 +46,8 @@ pub struct Overrides {
     pub lock_timeout: Option<String>,
     pub statement_timeout: Option<String>,
     pub manage_ownership: Option<bool>,
+    pub online_ddl: Option<bool>,
+    pub lock_retries: Option<u32>,
 }
 
 /// The settings in force.
@@ -66,6 +71,14 @@ pub struct Config {
     pub manage_ownership: bool,
     /// Tables never managed (`name` or `schema.name`).
     pub unmanaged_tables: Vec<String>,
+    /// Online forms on existing tables (CONCURRENTLY, NOT VALID then VALIDATE).
+    pub online_ddl: bool,
+    /// How often `apply` retries a statement (or a transactional file) that could not
+    /// get its lock within `lock_timeout`, waiting longer each time.
+    pub lock_retries: u32,
+    /// `apply` refuses pending files whose hazards need consent not given with
+    /// `apply --allow-hazards`.
+    pub apply_checks_hazards: bool,
 }
 
 impl Config {
@@ -124,7 +137,14 @@ impl Config {
             unmanaged_tables: file
                 .unmanaged_tables
                 .unwrap_or_else(|| DEFAULT_UNMANAGED_TABLES.iter().map(|t| t.to_string()).collect()),
+            online_ddl: overrides.online_ddl.or(file.online_ddl).unwrap_or(true),
+            lock_retries: overrides.lock_retries.or(file.lock_retries).unwrap_or(5),
+            apply_checks_hazards: file.apply_checks_hazards.unwrap_or(false),
         })
+    }
+
+    pub fn plan_options(&self) -> crate::plan::Options {
+        crate::plan::Options { online: self.online_ddl }
     }
 
     /// The introspection scope: never the tracking schema.

@@ -20,6 +20,9 @@ pub enum Error {
     #[error("migration {version} ({name}) is recorded as started but never finished")]
     DirtyMigration { version: String, name: String },
 
+    #[error("lost the connection to the database while applying {file}: {message}")]
+    ConnectionLost { file: String, no_transaction: bool, message: String },
+
     #[error("dependency cycle between: {}", .0.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "))]
     Cycle(Vec<ObjectId>),
 
@@ -58,6 +61,12 @@ impl Error {
             }
             Error::DirtyMigration { .. } => {
                 "check the database by hand; the migration's statements are idempotent, so `schemaspec apply` runs it again once its row is removed".into()
+            }
+            Error::ConnectionLost { no_transaction: false, .. } => {
+                "the server rolled the file back with its transaction (nothing of it is applied or recorded); run `schemaspec apply` again once the database is reachable".into()
+            }
+            Error::ConnectionLost { no_transaction: true, .. } => {
+                "the file runs outside a transaction, so part of it may be applied; its row is marked as not finished. Run `schemaspec apply` again once the database is reachable: generated files resume (their statements are idempotent); for a hand-written one, `schemaspec status` says what to do".into()
             }
             Error::Cycle(_) => "break the cycle in the schema files, e.g. add a foreign key with ALTER TABLE after both tables".into(),
             Error::HazardsNotAllowed(_) => "review the plan, then name the hazards with `--allow-hazards KIND[,KIND]` (or `all`)".into(),

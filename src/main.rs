@@ -45,6 +45,12 @@ struct Cli {
     /// Make owners match the schema files' ALTER ... OWNER TO [default: off]
     #[arg(long, env = "SCHEMASPEC_MANAGE_OWNERSHIP", global = true)]
     manage_ownership: bool,
+    /// Plain DDL on existing tables instead of online forms (CONCURRENTLY, NOT VALID then VALIDATE) [default: online]
+    #[arg(long, env = "SCHEMASPEC_NO_ONLINE_DDL", global = true)]
+    no_online_ddl: bool,
+    /// Retries of a statement that could not get its lock within lock_timeout, with backoff [default: 5]
+    #[arg(long, env = "SCHEMASPEC_LOCK_RETRIES", global = true)]
+    lock_retries: Option<u32>,
     /// Project directory (where schemaspec.toml is) [default: current directory]
     #[arg(long, short = 'C', env = "SCHEMASPEC_PROJECT", global = true)]
     project: Option<PathBuf>,
@@ -81,6 +87,9 @@ enum Command {
         /// Apply files older than the newest applied one instead of refusing
         #[arg(long)]
         allow_out_of_order: bool,
+        /// Hazards accepted in pending files' headers, when schemaspec.toml sets apply_checks_hazards
+        #[arg(long, value_delimiter = ',')]
+        allow_hazards: Vec<String>,
     },
     /// Three-way view of files, tracking table and live catalog: applied, pending, modified, missing, out-of-order, failed
     Status {
@@ -194,6 +203,8 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         lock_timeout: cli.lock_timeout,
         statement_timeout: cli.statement_timeout,
         manage_ownership: cli.manage_ownership.then_some(true),
+        online_ddl: cli.no_online_ddl.then_some(false),
+        lock_retries: cli.lock_retries,
     };
     let config = Config::load(&root, overrides)?;
     match cli.command {
@@ -204,8 +215,8 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Generate { from_history, allow_hazards, max_file_lines } => {
             cmd::generate::run(&config, &cmd::generate::Args { from_history, allow_hazards, max_file_lines }, out).await
         }
-        Command::Apply { allow_out_of_order } => {
-            cmd::apply::run(&config, &cmd::apply::Args { allow_out_of_order }, out).await
+        Command::Apply { allow_out_of_order, allow_hazards } => {
+            cmd::apply::run(&config, &cmd::apply::Args { allow_out_of_order, allow_hazards }, out).await
         }
         Command::Status { format, no_catalog } => {
             cmd::status::run(&config, &cmd::status::Args { format, no_catalog }, out).await

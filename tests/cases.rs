@@ -103,7 +103,11 @@ fn run_case(dir: &Path) -> Result<(), String> {
             let client = schemaspec::pg::connect(&target).await.unwrap();
             let m =
                 schemaspec::history::LocalMigration::new(&file.file_name().unwrap().to_string_lossy(), sql).unwrap();
-            let t = schemaspec::pg::apply::Timeouts { lock_timeout: "10s".into(), statement_timeout: "0".into() };
+            let t = schemaspec::pg::apply::Timeouts {
+                lock_timeout: "10s".into(),
+                statement_timeout: "0".into(),
+                lock_retries: 0,
+            };
             schemaspec::pg::apply::run_file(&client, &m, None, &t).await
         });
         result.map_err(|e| format!("re-running {} failed: {e}", file.display()))?;

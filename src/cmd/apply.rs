@@ -3,11 +3,16 @@
 
 use super::*;
 use crate::history::{self, MigrationState};
+use crate::lint;
 use crate::migrations;
 use crate::pg::apply::{run_file, Tracking};
+use crate::plan::Hazard;
+use std::collections::BTreeSet;
 
 pub struct Args {
     pub allow_out_of_order: bool,
+    /// Hazards accepted in pending files (checked when `apply_checks_hazards` is set).
+    pub allow_hazards: Vec<String>,
 }
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
@@ -24,12 +29,13 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     for s in &dir.strays {
         writeln!(out, "warning: skipping {s} in {dir_name} (not a migration file name)").map_err(io)?;
     }
+    let allowed = super::generate::parse_hazards(&args.allow_hazards)?;
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
     let tracking = tracking(config);
     tracking.ensure(&client).await?;
     tracking.lock(&client).await?;
-    let result = apply_locked(config, args, &client, &tracking, &dir, out).await;
+    let result = apply_locked(config, args, &allowed, &client, &tracking, &dir, out).await;
     tracking.unlock(&client).await;
     result
 }
@@ -37,6 +43,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
 async fn apply_locked(
     config: &Config,
     args: &Args,
+    allowed: &BTreeSet<Hazard>,
     client: &tokio_postgres::Client,
     tracking: &Tracking,
     dir: &migrations::Directory,
@@ -45,6 +52,7 @@ async fn apply_locked(
     // Read the history only once the lock is held: another deploy may just have applied.
     let applied = tracking.applied(client).await?;
     let status = history::reconcile(&dir.migrations, &applied);
+    let mut resumed = BTreeSet::new();
     for s in &status {
         let file = dir.migrations.iter().find(|m| m.version == s.version);
         match s.state {
@@ -57,9 +65,16 @@ async fn apply_locked(
                     local: f.checksum.clone(),
                 });
             }
-            MigrationState::Failed => {
-                return Err(Error::DirtyMigration { version: s.version.clone(), name: s.name.clone() });
-            }
+            // Started outside a transaction by an apply that did not finish (we hold the
+            // lock, so that apply is gone). A generated file's statements are idempotent:
+            // running it again completes it. A hand-written one needs a person.
+            MigrationState::Failed => match file {
+                Some(f) if lint::is_generated(f) && f.checksum == applied_checksum(&applied, &s.version) => {
+                    writeln!(out, "resuming {} (started by an apply that did not finish)", f.file_name).map_err(io)?;
+                    resumed.insert(s.version.clone());
+                }
+                _ => return Err(Error::DirtyMigration { version: s.version.clone(), name: s.name.clone() }),
+            },
             MigrationState::OutOfOrder if !args.allow_out_of_order => {
                 return Err(Error::Other(format!(
                     "{} is older than the newest applied migration; apply it anyway with `--allow-out-of-order`, or give it a new version",
@@ -84,13 +99,31 @@ async fn apply_locked(
     }
     let pending: Vec<_> = status
         .iter()
-        .filter(|s| matches!(s.state, MigrationState::Pending | MigrationState::OutOfOrder))
+        .filter(|s| {
+            matches!(s.state, MigrationState::Pending | MigrationState::OutOfOrder) || resumed.contains(&s.version)
+        })
         .filter_map(|s| dir.migrations.iter().find(|m| m.version == s.version))
         .collect();
     // A psql meta-command would reach the server as a syntax error mid-file: refuse first.
     for m in &pending {
         if let Some(c) = crate::sql::split::split(&m.content).meta_commands.first() {
             return Err(Error::MetaCommand { file: m.file_name.clone(), line: c.line, command: c.text.clone() });
+        }
+    }
+    if config.apply_checks_hazards {
+        for m in &pending {
+            let refused: Vec<String> = lint::file_hazards(m)
+                .into_iter()
+                .map(|(_, h)| h)
+                .filter(|h| Hazard::parse(h).is_none_or(|k| k.needs_consent() && !allowed.contains(&k)))
+                .collect();
+            if !refused.is_empty() {
+                return Err(Error::HazardsNotAllowed(format!(
+                    "{} has {} (apply_checks_hazards is set in schemaspec.toml; nothing was applied)",
+                    m.file_name,
+                    refused.join(", ")
+                )));
+            }
         }
     }
     if pending.is_empty() {
@@ -117,4 +150,8 @@ async fn apply_locked(
     }
     writeln!(out, "{} migration(s) applied.", pending.len()).map_err(io)?;
     Ok(EXIT_OK)
+}
+
+fn applied_checksum(applied: &[history::AppliedMigration], version: &str) -> String {
+    applied.iter().find(|a| a.version == version).map(|a| a.checksum.clone()).unwrap_or_default()
 }

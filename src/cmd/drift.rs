@@ -39,7 +39,7 @@ pub struct Report {
 
 /// Definitions per group, as the engine would create them from nothing.
 fn definitions(c: &Catalog) -> Result<BTreeMap<String, String>, Error> {
-    let plan = plan::build(&Catalog::default(), c).map_err(|e| Error::Cycle(e.members))?;
+    let plan = plan::build(&Catalog::default(), c, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     for s in &plan.steps {
         let text = out.entry(s.group.clone()).or_default();
@@ -52,7 +52,7 @@ fn definitions(c: &Catalog) -> Result<BTreeMap<String, String>, Error> {
 }
 
 pub fn drifted(history: &Catalog, live: &Catalog) -> Result<Vec<Drifted>, Error> {
-    let correction: Plan = plan::build(live, history).map_err(|e| Error::Cycle(e.members))?;
+    let correction: Plan = plan::build(live, history, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
     if correction.is_empty() {
         return Ok(Vec::new());
     }
@@ -107,7 +107,7 @@ pub async fn compare_with(
     let undeployed = if with_desired && has_schema {
         let env = environment(config, client, &live).await?;
         let (desired, _) = desired_catalog(config, &dev, Some(&env)).await?;
-        let plan = plan::build(&expected, &desired).map_err(|e| Error::Cycle(e.members))?;
+        let plan = plan::build(&expected, &desired, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
         Some(plan.steps.iter().map(|s| s.description.clone()).collect())
     } else {
         None

@@ -21,7 +21,7 @@ pub async fn dump(config: &Config, args: &DumpArgs, out: &mut dyn Write) -> Resu
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
     let live = read(&client, &config.scope()).await?;
-    let plan = plan::build(&Catalog::default(), &live).map_err(|e| Error::Cycle(e.members))?;
+    let plan = plan::build(&Catalog::default(), &live, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
     let dumped = files::dump_files(&plan, &target.display);
     let dir = match &args.out {
         Some(d) => config.root.join(d),
@@ -52,7 +52,7 @@ pub async fn baseline(config: &Config, args: &BaselineArgs, out: &mut dyn Write)
     let t = tracking(config);
     let live = read(&client, &config.scope()).await?;
     let applied = t.applied(&client).await?;
-    let plan = plan::build(&Catalog::default(), &live).map_err(|e| Error::Cycle(e.members))?;
+    let plan = plan::build(&Catalog::default(), &live, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
     if plan.is_empty() {
         return Err(Error::Other(format!("{} has no schema objects to baseline", target.display)));
     }

@@ -87,7 +87,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     for n in &notes {
         writeln!(out, "note: {n}").map_err(io)?;
     }
-    let plan = plan::build(&base, &desired).map_err(|e| Error::Cycle(e.members))?;
+    let plan = plan::build(&base, &desired, config.plan_options()).map_err(|e| Error::Cycle(e.members))?;
     if plan.is_empty() {
         writeln!(out, "No changes: nothing to generate.").map_err(io)?;
         return Ok(EXIT_OK);
@@ -202,7 +202,7 @@ async fn prove(
                     .map_err(|e| Error::ProofFailed(format!("{}: {e}", m.file_name)))?;
             }
             let after = read(&client, &scope).await?;
-            let left = plan::build(&after, desired).map_err(|e| Error::Cycle(e.members))?;
+            let left = plan::build(&after, desired, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
             if !left.is_empty() {
                 let what: Vec<String> = left.steps.iter().take(10).map(|s| s.description.clone()).collect();
                 return Err(Error::ProofFailed(format!("after applying them, still to do: {}", what.join("; "))));

@@ -138,7 +138,7 @@ pub async fn desired_catalog(
                 return Vec::new();
             }
             taken_ref.extend(wanted.iter().cloned());
-            match crate::plan::build(&Catalog::default(), &env.subset(&wanted)) {
+            match crate::plan::build(&Catalog::default(), &env.subset(&wanted), crate::plan::Options::OFFLINE) {
                 Ok(plan) => plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.sql.clone())).collect(),
                 Err(_) => Vec::new(),
             }
@@ -197,7 +197,8 @@ pub async fn environment(config: &Config, client: &tokio_postgres::Client, live:
 /// Create `catalog`'s objects in the (empty) database behind `client`: a copy of the
 /// live schema for proofs, rendered by the engine itself.
 pub async fn copy_schema(client: &tokio_postgres::Client, catalog: &Catalog) -> Result<(), Error> {
-    let plan = crate::plan::build(&Catalog::default(), catalog).map_err(|e| Error::Cycle(e.members))?;
+    let plan = crate::plan::build(&Catalog::default(), catalog, crate::plan::Options::OFFLINE)
+        .map_err(|e| Error::Cycle(e.members))?;
     let sql: Vec<String> = plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.sql.clone())).collect();
     let source = load::Source { name: "<copy of the live schema>".into(), text: sql.join("\n") };
     load::load(client, std::slice::from_ref(&source)).await.map(|_| ())
@@ -223,6 +224,7 @@ pub fn timeouts(config: &Config) -> pg::apply::Timeouts {
     pg::apply::Timeouts {
         lock_timeout: config.lock_timeout.clone(),
         statement_timeout: config.statement_timeout.clone(),
+        lock_retries: config.lock_retries,
     }
 }
 

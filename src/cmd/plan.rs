@@ -18,7 +18,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     timing("introspect_live", started);
     let (desired, notes) = desired_catalog(config, &dev, Some(&env)).await?;
     let started = std::time::Instant::now();
-    let plan = plan::build(&live, &desired).map_err(|e| Error::Cycle(e.members))?;
+    let plan = plan::build(&live, &desired, config.plan_options()).map_err(|e| Error::Cycle(e.members))?;
     timing("diff_order_render", started);
     print_plan(&plan, &notes, args.format, out)?;
     Ok(if args.exit_code && !plan.is_empty() { EXIT_CHANGES } else { EXIT_OK })

@@ -9,6 +9,7 @@ mod forward_reference;
 mod meta_commands;
 mod non_idempotent;
 mod pending_hazards;
+pub use pending_hazards::file_hazards;
 mod stray_files;
 mod sum_file;
 mod transaction_unsafe;

@@ -25,6 +25,23 @@ fn hand_written_hazard(sql: &str) -> Option<&'static str> {
     }
 }
 
+/// The hazards of one migration file, with the line where known: for a generated file
+/// those its header lists, for a hand-written one the statements that drop or retype.
+pub fn file_hazards(m: &LocalMigration) -> Vec<(Option<usize>, String)> {
+    let mut found = Vec::new();
+    if is_generated(m) {
+        let listed = m.content.lines().take(5).find_map(|l| l.strip_prefix("-- hazards:")).unwrap_or("");
+        found.extend(
+            listed.split(',').map(str::trim).filter(|h| !h.is_empty() && *h != "none").map(|h| (None, h.to_string())),
+        );
+    } else {
+        for st in split(&m.content).statements {
+            found.extend(hand_written_hazard(&st.text).map(|h| (Some(st.line), h.to_string())));
+        }
+    }
+    found
+}
+
 pub fn check(input: &Input) -> Vec<Finding> {
     let Some(applied) = input.applied else { return Vec::new() };
     // Pending: not applied, and not superseded by a baseline.
@@ -32,22 +49,7 @@ pub fn check(input: &Input) -> Vec<Finding> {
         history::replayable(input.migrations).into_iter().filter(|m| !applied.contains(&m.version)).collect();
     let mut out = Vec::new();
     for m in &pending {
-        let mut found: Vec<(Option<usize>, String)> = Vec::new();
-        if is_generated(m) {
-            let listed = m.content.lines().take(5).find_map(|l| l.strip_prefix("-- hazards:")).unwrap_or("");
-            found.extend(
-                listed
-                    .split(',')
-                    .map(str::trim)
-                    .filter(|h| !h.is_empty() && *h != "none")
-                    .map(|h| (None, h.to_string())),
-            );
-        } else {
-            for st in split(&m.content).statements {
-                found.extend(hand_written_hazard(&st.text).map(|h| (Some(st.line), h.to_string())));
-            }
-        }
-        for (line, h) in found.into_iter().filter(|(_, h)| !input.allowed_hazards.contains(h)) {
+        for (line, h) in file_hazards(m).into_iter().filter(|(_, h)| !input.allowed_hazards.contains(h)) {
             out.push(Finding {
                 file: input.path(&m.file_name),
                 line,

@@ -170,11 +170,30 @@ impl Tracking {
 pub struct Timeouts {
     pub lock_timeout: String,
     pub statement_timeout: String,
+    /// Retries after `lock_timeout` expired (SQLSTATE 55P03), with doubling waits.
+    pub lock_retries: u32,
 }
 
 pub use crate::plan::files::is_no_transaction;
 
+/// The wait before retry `attempt` (1-based): 0.5 s doubling, at most 8 s, plus up to a
+/// quarter more so that deploys retrying together do not collide again.
+fn backoff(attempt: u32) -> Duration {
+    let base = Duration::from_millis(500).saturating_mul(1 << attempt.saturating_sub(1).min(4));
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let jitter = nanos.subsec_nanos() as u64 % (base.as_millis() as u64 / 4 + 1);
+    base + Duration::from_millis(jitter)
+}
+
+fn is_lock_timeout(e: &tokio_postgres::Error) -> bool {
+    e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE)
+}
+
 /// Run one migration file; with `tracking`, record it. Returns how long it took.
+///
+/// A statement that cannot get its lock within `lock_timeout` is retried (a
+/// transactional file as a whole, after its rollback; a no-transaction file's statement
+/// on its own, which is safe because those statements are idempotent).
 pub async fn run_file(
     client: &Client,
     m: &LocalMigration,
@@ -187,8 +206,12 @@ pub async fn run_file(
         literal(&timeouts.lock_timeout),
         literal(&timeouts.statement_timeout)
     );
+    let no_transaction = is_no_transaction(&m.content);
     // The error names the file, the place and the statement it happened in.
     let fail = |e: &tokio_postgres::Error, stmt: &crate::sql::split::SqlStatement| {
+        if e.is_closed() || (e.as_db_error().is_none() && e.code().is_none()) {
+            return Error::ConnectionLost { file: m.file_name.clone(), no_transaction, message: db_message(e) };
+        }
         let mut err = super::load::located_error(&m.file_name, &m.content, stmt, e);
         if let Error::SqlError { line, message, .. } = &mut err {
             let statements = split(&m.content).statements;
@@ -198,40 +221,80 @@ pub async fn run_file(
                 let first: String = first.chars().take(120).collect();
                 *message = format!("{message} (in the statement at line {}: {first})", st.line);
             }
+            if is_lock_timeout(e) {
+                *message = format!(
+                    "{message}; gave up after {} retries (lock_timeout {})",
+                    timeouts.lock_retries, timeouts.lock_timeout
+                );
+            }
         }
         err
     };
+    let plain = |e: &tokio_postgres::Error| {
+        let whole = crate::sql::split::SqlStatement { text: String::new(), offset: 0, line: 1, column: 1 };
+        fail(e, &whole)
+    };
     let whole = crate::sql::split::SqlStatement { text: m.content.clone(), offset: 0, line: 1, column: 1 };
-    if is_no_transaction(&m.content) {
-        client.batch_execute(&settings).await.map_err(|e| Error::Other(db_message(&e)))?;
+    if no_transaction {
+        client.batch_execute(&settings).await.map_err(|e| plain(&e))?;
         if let Some(t) = tracking {
-            client.batch_execute(&t.insert_sql(m, false, None)).await.map_err(|e| Error::Other(db_message(&e)))?;
+            client.batch_execute(&t.insert_sql(m, false, None)).await.map_err(|e| plain(&e))?;
         }
         for stmt in split(&m.content).statements {
-            client.batch_execute(&stmt.text).await.map_err(|e| fail(&e, &stmt))?;
+            let mut attempt = 0;
+            loop {
+                match client.batch_execute(&stmt.text).await {
+                    Ok(()) => break,
+                    Err(e) if is_lock_timeout(&e) && attempt < timeouts.lock_retries => {
+                        attempt += 1;
+                        let wait = backoff(attempt);
+                        tracing::warn!(
+                            "{}:{}: lock not available within lock_timeout; retry {attempt}/{} in {} ms",
+                            m.file_name,
+                            stmt.line,
+                            timeouts.lock_retries,
+                            wait.as_millis()
+                        );
+                        tokio::time::sleep(wait).await;
+                    }
+                    Err(e) => return Err(fail(&e, &stmt)),
+                }
+            }
         }
         if let Some(t) = tracking {
             let ms = started.elapsed().as_millis() as i64;
-            client.batch_execute(&t.insert_sql(m, true, Some(ms))).await.map_err(|e| Error::Other(db_message(&e)))?;
+            client.batch_execute(&t.insert_sql(m, true, Some(ms))).await.map_err(|e| plain(&e))?;
         }
-    } else {
-        client.batch_execute(&format!("BEGIN; {settings}")).await.map_err(|e| Error::Other(db_message(&e)))?;
-        let result = async {
-            client.batch_execute(&m.content).await.map_err(|e| fail(&e, &whole))?;
+        return Ok(started.elapsed());
+    }
+    let mut attempt = 0;
+    loop {
+        let result: Result<(), tokio_postgres::Error> = async {
+            client.batch_execute(&format!("BEGIN; {settings}")).await?;
+            client.batch_execute(&m.content).await?;
             if let Some(t) = tracking {
                 let ms = started.elapsed().as_millis() as i64;
-                client
-                    .batch_execute(&t.insert_sql(m, true, Some(ms)))
-                    .await
-                    .map_err(|e| Error::Other(db_message(&e)))?;
+                client.batch_execute(&t.insert_sql(m, true, Some(ms))).await?;
             }
-            client.batch_execute("COMMIT").await.map_err(|e| fail(&e, &whole))
+            client.batch_execute("COMMIT").await
         }
         .await;
-        if result.is_err() {
+        let Err(e) = result else { return Ok(started.elapsed()) };
+        if !e.is_closed() {
             let _ = client.batch_execute("ROLLBACK").await;
         }
-        result?;
+        if is_lock_timeout(&e) && attempt < timeouts.lock_retries {
+            attempt += 1;
+            let wait = backoff(attempt);
+            tracing::warn!(
+                "{}: lock not available within lock_timeout; rolled back, retry {attempt}/{} in {} ms",
+                m.file_name,
+                timeouts.lock_retries,
+                wait.as_millis()
+            );
+            tokio::time::sleep(wait).await;
+            continue;
+        }
+        return Err(fail(&e, &whole));
     }
-    Ok(started.elapsed())
 }

@@ -8,6 +8,9 @@
 //! every object in it. Pure: no I/O.
 
 pub mod files;
+pub mod online;
+
+pub use online::Options;
 
 use crate::catalog::{Catalog, ConstraintKind, ObjectId, RoutineKind, TypeKind};
 use crate::diff::{self, Change, EnumPosition, Phase};
@@ -34,16 +37,23 @@ pub enum Hazard {
     NoTransaction,
     /// Drops and recreates an object that other sessions may be using.
     RecreatesObject,
+    /// Holds an ACCESS EXCLUSIVE lock on a table with rows while it scans or rewrites
+    /// it: every read and write of the table waits.
+    AccessExclusiveLock,
+    /// Adds, renames or removes enum values (clients that cache enum labels see new ones).
+    ChangesEnum,
 }
 
 impl Hazard {
-    pub const ALL: [Hazard; 6] = [
+    pub const ALL: [Hazard; 8] = [
         Hazard::DeletesData,
         Hazard::RewritesTable,
         Hazard::BuildsIndex,
         Hazard::ValidatesConstraint,
         Hazard::NoTransaction,
         Hazard::RecreatesObject,
+        Hazard::AccessExclusiveLock,
+        Hazard::ChangesEnum,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +64,8 @@ impl Hazard {
             Hazard::ValidatesConstraint => "validates_constraint",
             Hazard::NoTransaction => "no_transaction",
             Hazard::RecreatesObject => "recreates_object",
+            Hazard::AccessExclusiveLock => "access_exclusive_lock",
+            Hazard::ChangesEnum => "changes_enum",
         }
     }
 
@@ -112,8 +124,8 @@ pub struct CycleError {
     pub members: Vec<ObjectId>,
 }
 
-/// Diff two catalogs and order the result.
-pub fn build(live: &Catalog, desired: &Catalog) -> Result<Plan, CycleError> {
+/// Diff two catalogs and order the result, in online forms where `options` ask for them.
+pub fn build(live: &Catalog, desired: &Catalog, options: Options) -> Result<Plan, CycleError> {
     let changes = diff::diff(live, desired);
     let ordered = order(changes, live, desired)?;
     let created_tables: BTreeSet<QualifiedName> = ordered
@@ -123,28 +135,69 @@ pub fn build(live: &Catalog, desired: &Catalog) -> Result<Plan, CycleError> {
             _ => None,
         })
         .collect();
-    let guards = DropGuards::new(&ordered, live);
-    let statements: Vec<Vec<Statement>> = ordered
+    let dropped_tables: BTreeSet<QualifiedName> = ordered
         .iter()
-        .map(|change| match guards.condition(change) {
-            Some(cond) => sql::guarded_drop(change, &cond),
-            None => sql::render(change),
+        .filter_map(|c| match c {
+            Change::DropTable(t) => Some(t.name.clone()),
+            _ => None,
         })
         .collect();
+    let existing = online::Existing { live, created: &created_tables, dropped: &dropped_tables };
+    let guards = DropGuards::new(&ordered, live);
+    let mut steps = Vec::with_capacity(ordered.len());
+    let mut validations = Vec::new();
+    for change in &ordered {
+        let condition = guards.condition(change);
+        let rewritten = if options.online { online::rewrite(change, &existing, condition.is_some()) } else { None };
+        let (statements, hazards) = match rewritten {
+            Some(o) => {
+                if let Some(later) = o.later {
+                    validations.push(Step {
+                        object: change.subject(),
+                        description: later.description,
+                        statements: later.statements,
+                        hazards: [Hazard::ValidatesConstraint].into(),
+                        // A file of its own: the short lock of the first half is
+                        // released before the scan starts.
+                        group: format!("validate {}", later.table),
+                        change: change.clone(),
+                    });
+                }
+                if let Some(then) = o.then {
+                    steps.push(Step {
+                        object: change.subject(),
+                        description: describe(change) + " (index built concurrently)",
+                        statements: o.statements,
+                        hazards: o.hazards,
+                        group: group_of(change),
+                        change: change.clone(),
+                    });
+                    (then, BTreeSet::new())
+                } else {
+                    (o.statements, o.hazards)
+                }
+            }
+            None => {
+                let statements = match &condition {
+                    Some(cond) => sql::guarded_drop(change, cond),
+                    None => sql::render(change),
+                };
+                (statements, hazards(change, &created_tables))
+            }
+        };
+        if !statements.is_empty() {
+            steps.push(Step {
+                object: change.subject(),
+                description: describe(change),
+                statements,
+                hazards,
+                group: group_of(change),
+                change: change.clone(),
+            });
+        }
+    }
     drop(guards);
-    let steps = ordered
-        .into_iter()
-        .zip(statements)
-        .map(|(change, statements)| Step {
-            object: change.subject(),
-            description: describe(&change),
-            statements,
-            hazards: hazards(&change, &created_tables),
-            group: group_of(&change),
-            change,
-        })
-        .filter(|s| !s.statements.is_empty())
-        .collect();
+    steps.extend(validations);
     Ok(Plan { steps })
 }
 
@@ -730,37 +783,64 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
         Change::AlterColumn { table, from, to, .. } => {
             if from.data_type != to.data_type || from.collation != to.collation {
                 h.insert(Hazard::RewritesTable);
+                if existing(table) {
+                    h.insert(Hazard::AccessExclusiveLock);
+                }
                 if !is_widening(&from.data_type, &to.data_type) {
                     h.insert(Hazard::DeletesData);
                 }
             }
             if to.not_null && !from.not_null && existing(table) {
                 h.insert(Hazard::ValidatesConstraint);
+                h.insert(Hazard::AccessExclusiveLock);
             }
         }
         Change::AlterTable { from, to } if from.unlogged != to.unlogged => {
             h.insert(Hazard::RewritesTable);
+            if existing(&to.name) {
+                h.insert(Hazard::AccessExclusiveLock);
+            }
         }
-        Change::AddConstraint { table, constraint } if existing(table) => {
-            h.insert(match constraint.kind {
-                ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion => Hazard::BuildsIndex,
-                ConstraintKind::Check | ConstraintKind::ForeignKey => Hazard::ValidatesConstraint,
-            });
-        }
+        // ADD CONSTRAINT holds ACCESS EXCLUSIVE while it builds or scans; a foreign key
+        // takes SHARE ROW EXCLUSIVE (writes wait, reads go on).
+        Change::AddConstraint { table, constraint } if existing(table) => match constraint.kind {
+            ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion => {
+                h.insert(Hazard::BuildsIndex);
+                h.insert(Hazard::AccessExclusiveLock);
+            }
+            ConstraintKind::Check => {
+                h.insert(Hazard::ValidatesConstraint);
+                h.insert(Hazard::AccessExclusiveLock);
+            }
+            ConstraintKind::ForeignKey => {
+                h.insert(Hazard::ValidatesConstraint);
+            }
+        },
         Change::CreateIndex(i) if existing(&i.table) => {
             h.insert(Hazard::BuildsIndex);
         }
         Change::AddEnumValue { .. } => {
             h.insert(Hazard::NoTransaction);
+            h.insert(Hazard::ChangesEnum);
         }
-        // Attaching scans the table to check it fits the bound.
-        Change::AlterPartition { to: Some(_), .. } => {
+        Change::RenameEnumValue { .. } => {
+            h.insert(Hazard::ChangesEnum);
+        }
+        // Attaching scans the partition, which waits under ACCESS EXCLUSIVE meanwhile.
+        Change::AlterPartition { table, to: Some(_), .. } => {
             h.insert(Hazard::ValidatesConstraint);
+            if existing(table) {
+                h.insert(Hazard::AccessExclusiveLock);
+            }
         }
         Change::ReplaceType { from, to, columns } => {
             h.insert(Hazard::RecreatesObject);
+            if matches!(from.kind, TypeKind::Enum { .. }) {
+                h.insert(Hazard::ChangesEnum);
+            }
             if !columns.is_empty() {
                 h.insert(Hazard::RewritesTable);
+                h.insert(Hazard::AccessExclusiveLock);
             }
             if !columns.is_empty() && swap_loses_values(&from.kind, &to.kind) {
                 h.insert(Hazard::DeletesData);

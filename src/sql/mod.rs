@@ -1035,6 +1035,127 @@ pub fn column_exists(table: &QualifiedName, column: &str, data_type: Option<&str
     )
 }
 
+// Online forms (chosen by `plan::online`): statements that keep ACCESS EXCLUSIVE locks
+// short on tables that already hold rows. Each is safe to run twice, also after a crash
+// half-way: a concurrent build that died leaves an INVALID index, which the next run
+// drops before building again (IF NOT EXISTS alone would keep the broken one).
+
+/// `CREATE INDEX CONCURRENTLY`, preceded by the removal of an invalid leftover; `None`
+/// when the statement is not a plain `CREATE [UNIQUE] INDEX`.
+pub fn create_index_concurrently(i: &Index) -> Option<Vec<Statement>> {
+    let create = create_index_sql(i);
+    let concurrent = ["CREATE UNIQUE INDEX ", "CREATE INDEX "]
+        .iter()
+        .find_map(|head| create.strip_prefix(head).map(|rest| format!("{head}CONCURRENTLY {rest}")))?;
+    let invalid = format!(
+        "SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = pg_catalog.to_regclass({}) AND NOT indisvalid",
+        literal(&i.name.sql())
+    );
+    let cleanup = when(&format!("EXISTS ({invalid})"), &format!("DROP INDEX IF EXISTS {}", i.name.sql()));
+    Some(vec![Statement { sql: cleanup, no_transaction: true }, Statement { sql: concurrent, no_transaction: true }])
+}
+
+/// A unique constraint built online: its index `CONCURRENTLY` (no-transaction
+/// statements), then `ADD CONSTRAINT ... USING INDEX`, which only takes a short lock.
+/// `None` unless the definition is a plain `UNIQUE [NULLS NOT DISTINCT] (cols)`
+/// [`DEFERRABLE` ...] that an index can carry.
+pub fn unique_concurrently(table: &QualifiedName, c: &Constraint) -> Option<(Vec<Statement>, Vec<Statement>)> {
+    let def = c.source.as_deref().unwrap_or(&c.definition);
+    let rest = def.strip_prefix("UNIQUE ")?;
+    let (nulls, rest) = match rest.strip_prefix("NULLS NOT DISTINCT ") {
+        Some(r) => (" NULLS NOT DISTINCT", r),
+        None => ("", rest),
+    };
+    let close = rest.find(')')?;
+    let (columns, tail) = rest.split_at(close + 1);
+    let tail = tail.trim();
+    let deferrable = ["", "DEFERRABLE", "DEFERRABLE INITIALLY DEFERRED", "DEFERRABLE INITIALLY IMMEDIATE"];
+    if !columns.starts_with('(') || columns[1..].contains('(') || !deferrable.contains(&tail) {
+        return None;
+    }
+    let index = Index {
+        name: QualifiedName::new(table.schema.clone(), c.name.clone()),
+        table: table.clone(),
+        definition: format!("CREATE UNIQUE INDEX {} ON {} USING btree {columns}{nulls}", ident(&c.name), table.sql()),
+        source: None,
+    };
+    let build = create_index_concurrently(&index)?;
+    let tail = if tail.is_empty() { String::new() } else { format!(" {tail}") };
+    let attach = format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}{tail}",
+        table.sql(),
+        ident(&c.name),
+        ident(&c.name)
+    );
+    Some((build, vec![stmt(unless_exists(&constraint_exists(table, &c.name), &attach))]))
+}
+
+pub fn drop_index_concurrently(i: &Index) -> Vec<Statement> {
+    vec![Statement { sql: format!("DROP INDEX CONCURRENTLY IF EXISTS {};", i.name.sql()), no_transaction: true }]
+}
+
+/// `ADD CONSTRAINT ... NOT VALID` (a short lock, no scan); `None` when the constraint is
+/// meant to stay NOT VALID anyway.
+pub fn add_constraint_not_valid(table: &QualifiedName, c: &Constraint) -> Option<Vec<Statement>> {
+    let def = c.source.as_deref().unwrap_or(&c.definition);
+    if def.ends_with("NOT VALID") {
+        return None;
+    }
+    let sql = format!("ALTER TABLE {} ADD CONSTRAINT {} {def} NOT VALID", table.sql(), ident(&c.name));
+    Some(vec![stmt(unless_exists(&constraint_exists(table, &c.name), &sql))])
+}
+
+/// Scans the table under a lock that lets reads and writes go on; a no-op when valid.
+pub fn validate_constraint(table: &QualifiedName, name: &str) -> Vec<Statement> {
+    vec![stmt(format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", table.sql(), ident(name)))]
+}
+
+/// Name of the temporary check that proves a column holds no NULL (unique per column,
+/// at most 63 bytes).
+pub fn not_null_check_name(table: &QualifiedName, column: &str) -> String {
+    let tag = &crate::history::checksum(&format!("{}.{column}", table.sql()))[..8];
+    let mut prefix: String = String::new();
+    for ch in column.chars() {
+        if prefix.len() + ch.len_utf8() > 36 {
+            break;
+        }
+        prefix.push(ch);
+    }
+    format!("{prefix}_not_null_{tag}")
+}
+
+/// First half of `SET NOT NULL` online: `CHECK (col IS NOT NULL) NOT VALID`, only while
+/// the column is still nullable.
+pub fn add_not_null_check(table: &QualifiedName, column: &str) -> Vec<Statement> {
+    let name = not_null_check_name(table, column);
+    let done = format!(
+        "{} OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND attnotnull)",
+        constraint_exists(table, &name),
+        literal(&table.sql()),
+        literal(column)
+    );
+    let sql = format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
+        table.sql(),
+        ident(&name),
+        ident(column)
+    );
+    vec![stmt(unless_exists(&done, &sql))]
+}
+
+/// Second half: validate the check (reads and writes go on), then `SET NOT NULL`, which
+/// PostgreSQL proves from the valid check without a scan, and drop the check.
+pub fn finish_not_null(table: &QualifiedName, column: &str) -> Vec<Statement> {
+    let name = not_null_check_name(table, column);
+    let t = table.sql();
+    let validate = format!("ALTER TABLE {t} VALIDATE CONSTRAINT {}", ident(&name));
+    vec![
+        stmt(when(&format!("EXISTS ({})", constraint_exists(table, &name)), &validate)),
+        stmt(format!("ALTER TABLE {t} ALTER COLUMN {} SET NOT NULL;", ident(column))),
+        stmt(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {};", ident(&name))),
+    ]
+}
+
 /// A drop that runs only while `condition` holds.
 pub fn guarded_drop(drop: &Change, condition: &str) -> Vec<Statement> {
     match render(drop).into_iter().next() {
