@@ -33,8 +33,16 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
     let tracking = tracking(config);
-    tracking.ensure(&client).await?;
-    tracking.lock(&client).await?;
+    // Lock first: sixteen deploys creating the tracking table at once would collide.
+    tracking
+        .lock(&client, &mut || {
+            let _ = writeln!(out, "waiting for another schemaspec run on this database to finish...");
+        })
+        .await?;
+    if let Err(e) = tracking.ensure(&client).await {
+        tracking.unlock(&client).await;
+        return Err(e);
+    }
     let result = apply_locked(config, args, &allowed, &client, &tracking, &dir, out).await;
     tracking.unlock(&client).await;
     result

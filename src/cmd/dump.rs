@@ -95,8 +95,11 @@ pub async fn baseline(config: &Config, args: &BaselineArgs, out: &mut dyn Write)
         applied.iter().map(|a| t.archive_row_sql(&a.version, &format!("baseline {group}"))).collect();
     statements.extend(new.iter().map(|m| t.record_sql(m)));
     let detail = format!("{} file(s) recorded; {} earlier row(s) archived", new.len(), applied.len());
-    t.ensure(&client).await?;
-    t.lock(&client).await?;
+    t.lock(&client, &mut || {}).await?;
+    if let Err(e) = t.ensure(&client).await {
+        t.unlock(&client).await;
+        return Err(e);
+    }
     let recorded = t.change_history(&client, &statements, "baseline", Some(&group), &detail).await;
     t.unlock(&client).await;
     if let Err(e) = recorded {

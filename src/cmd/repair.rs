@@ -33,8 +33,11 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
     let tracking = tracking(config);
-    tracking.ensure(&client).await?;
-    tracking.lock(&client).await?;
+    tracking.lock(&client, &mut || {}).await?;
+    if let Err(e) = tracking.ensure(&client).await {
+        tracking.unlock(&client).await;
+        return Err(e);
+    }
     let result = async {
         if args.renumber {
             renumber(config, &client, out).await?;

@@ -143,9 +143,30 @@ impl Tracking {
             .collect())
     }
 
-    pub async fn lock(&self, client: &Client) -> Result<(), Error> {
-        client.execute("SELECT pg_advisory_lock($1)", &[&LOCK_KEY]).await.map_err(|e| Error::Other(db_message(&e)))?;
-        Ok(())
+    /// Take the deploy lock, waiting for another apply to finish. Waiting polls with
+    /// `pg_try_advisory_lock` rather than blocking in `pg_advisory_lock`: a session blocked
+    /// in a statement holds a snapshot, and `CREATE INDEX CONCURRENTLY` in the running
+    /// apply waits for every such snapshot to go, so a blocked waiter would deadlock it.
+    /// `waiting` is called once, when the lock is taken by someone else.
+    pub async fn lock(&self, client: &Client, waiting: &mut dyn FnMut()) -> Result<(), Error> {
+        let mut pause = Duration::from_millis(20);
+        let mut told = false;
+        loop {
+            let got: bool = client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+                .await
+                .map_err(|e| Error::Other(db_message(&e)))?
+                .get(0);
+            if got {
+                return Ok(());
+            }
+            if !told {
+                waiting();
+                told = true;
+            }
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(Duration::from_millis(500));
+        }
     }
 
     pub async fn unlock(&self, client: &Client) {
@@ -185,6 +206,15 @@ fn backoff(attempt: u32) -> Duration {
     base + Duration::from_millis(jitter)
 }
 
+/// The session is gone: closed socket, I/O error, or the server ending it (terminated
+/// by an administrator, shutting down, crashed: SQLSTATE class 57P).
+fn connection_lost(e: &tokio_postgres::Error) -> bool {
+    e.is_closed()
+        || e.as_db_error().is_none() && e.code().is_none()
+        || e.code().is_some_and(|c| c.code().starts_with("57P"))
+        || e.as_db_error().is_some_and(|d| matches!(d.severity(), "FATAL" | "PANIC"))
+}
+
 fn is_lock_timeout(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE)
 }
@@ -209,7 +239,7 @@ pub async fn run_file(
     let no_transaction = is_no_transaction(&m.content);
     // The error names the file, the place and the statement it happened in.
     let fail = |e: &tokio_postgres::Error, stmt: &crate::sql::split::SqlStatement| {
-        if e.is_closed() || (e.as_db_error().is_none() && e.code().is_none()) {
+        if connection_lost(e) {
             return Error::ConnectionLost { file: m.file_name.clone(), no_transaction, message: db_message(e) };
         }
         let mut err = super::load::located_error(&m.file_name, &m.content, stmt, e);
@@ -280,7 +310,7 @@ pub async fn run_file(
         }
         .await;
         let Err(e) = result else { return Ok(started.elapsed()) };
-        if !e.is_closed() {
+        if !connection_lost(&e) {
             let _ = client.batch_execute("ROLLBACK").await;
         }
         if is_lock_timeout(&e) && attempt < timeouts.lock_retries {

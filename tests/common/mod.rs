@@ -157,6 +157,11 @@ impl Project {
 
     /// Run the CLI in this project against `db`, with scratch databases on the test server.
     pub fn run(&self, db: &TestDb, args: &[&str]) -> Run {
+        Run::from(self.command(db, args).output().unwrap())
+    }
+
+    /// The command `run` runs, to spawn it (several at once, or to kill it).
+    pub fn command(&self, db: &TestDb, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_schemaspec"));
         cmd.current_dir(self.path())
             .env_remove("DATABASE_URL")
@@ -166,7 +171,7 @@ impl Project {
             .arg("--dev-url")
             .arg(admin_url())
             .args(args);
-        Run::from(cmd.output().unwrap())
+        cmd
     }
 
     /// Run the CLI with exactly these arguments (no URLs added).
