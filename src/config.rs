@@ -114,6 +114,18 @@ impl Config {
         if max_file_lines < 10 {
             return Err(Error::Config { path, message: "max_file_lines must be at least 10".into() });
         }
+        let lock_timeout = overrides.lock_timeout.or(file.lock_timeout).unwrap_or_else(|| "10s".into());
+        let statement_timeout = overrides.statement_timeout.or(file.statement_timeout).unwrap_or_else(|| "0".into());
+        for (key, value) in [("lock_timeout", &lock_timeout), ("statement_timeout", &statement_timeout)] {
+            if !is_duration(value) {
+                return Err(Error::Config {
+                    path,
+                    message: format!(
+                        "{key} = {value:?} is not a duration PostgreSQL accepts (a number with us, ms, s, min, h or d, e.g. \"10s\"; 0 for none)"
+                    ),
+                });
+            }
+        }
         Ok(Config {
             root: root.to_path_buf(),
             database_url: overrides.database_url.or(file.database_url).filter(|s| !s.is_empty()),
@@ -131,8 +143,8 @@ impl Config {
                 overrides.exclude_schemas
             },
             max_file_lines,
-            lock_timeout: overrides.lock_timeout.or(file.lock_timeout).unwrap_or_else(|| "10s".into()),
-            statement_timeout: overrides.statement_timeout.or(file.statement_timeout).unwrap_or_else(|| "0".into()),
+            lock_timeout,
+            statement_timeout,
             manage_ownership: overrides.manage_ownership.or(file.manage_ownership).unwrap_or(false),
             unmanaged_tables: file
                 .unmanaged_tables
@@ -159,6 +171,15 @@ impl Config {
     }
 }
 
+/// A value PostgreSQL takes for a time setting: digits (milliseconds) or a number with
+/// a unit.
+fn is_duration(v: &str) -> bool {
+    let v = v.trim();
+    let digits = v.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(v.len());
+    let (number, unit) = v.split_at(digits);
+    !number.is_empty() && number.parse::<f64>().is_ok() && ["", "us", "ms", "s", "min", "h", "d"].contains(&unit.trim())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,5 +199,15 @@ mod tests {
         let c = Config::load(&dir, Overrides { migrations_dir: Some("o".into()), ..Default::default() }).unwrap();
         assert_eq!(c.migrations_dir, dir.join("o"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn durations_postgresql_takes() {
+        for ok in ["0", "10s", "500ms", "1.5s", "2min", "1h", "1d", "250", "10 s"] {
+            assert!(is_duration(ok), "{ok}");
+        }
+        for bad in ["", "soon", "s", "10sec", "-1s", "10 seconds"] {
+            assert!(!is_duration(bad), "{bad}");
+        }
     }
 }

@@ -23,6 +23,9 @@ pub enum Error {
     #[error("lost the connection to the database while applying {file}: {message}")]
     ConnectionLost { file: String, no_transaction: bool, message: String },
 
+    #[error("{file} is not named like a migration (<14-digit version>_<name>.sql); nothing was applied")]
+    InvalidFileName { file: String },
+
     #[error("dependency cycle between: {}", .0.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "))]
     Cycle(Vec<ObjectId>),
 
@@ -41,12 +44,20 @@ pub enum Error {
     #[error("the generated migrations do not reach the desired state: {0}")]
     ProofFailed(String),
 
+    #[error("{message}")]
+    Failed { message: String, hint: String },
+
     #[error("{0}")]
     Other(String),
 }
 
 impl Error {
     /// What the user should do about it.
+    /// An error with what to do about it.
+    pub fn failed(message: impl Into<String>, hint: impl Into<String>) -> Error {
+        Error::Failed { message: message.into(), hint: hint.into() }
+    }
+
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             Error::SqlError { hint, .. } => return hint.clone(),
@@ -68,8 +79,20 @@ impl Error {
             Error::ConnectionLost { no_transaction: true, .. } => {
                 "the file runs outside a transaction, so part of it may be applied; its row is marked as not finished. Run `schemaspec apply` again once the database is reachable: generated files resume (their statements are idempotent); for a hand-written one, `schemaspec status` says what to do".into()
             }
+            Error::InvalidFileName { .. } => {
+                "rename it to <YYYYMMDDHHMMSS>_<name>.sql (`schemaspec repair --renumber` fixes versions), or move it out of the migrations directory; `schemaspec check` lists every such file".into()
+            }
             Error::Cycle(_) => "break the cycle in the schema files, e.g. add a foreign key with ALTER TABLE after both tables".into(),
             Error::HazardsNotAllowed(_) => "review the plan, then name the hazards with `--allow-hazards KIND[,KIND]` (or `all`)".into(),
+            Error::Connect { message, .. } if message.contains("no encryption") => {
+                "the server accepts only TLS connections here: add sslmode=require (or verify-full with sslrootcert=<CA file>) to the URL".into()
+            }
+            Error::Connect { message, .. } if message.contains("password authentication failed") => {
+                "the password (or user) is wrong: check the URL or PGPASSWORD; it is never printed".into()
+            }
+            Error::Connect { message, .. } if message.to_ascii_lowercase().contains("certificate") => {
+                "the server's certificate could not be verified: point sslrootcert at the CA that signed it, or use sslmode=require to encrypt without verifying".into()
+            }
             Error::Connect { .. } => {
                 "check that the server is running and the URL (host, port, user, password, database) is right".into()
             }
@@ -78,6 +101,7 @@ impl Error {
             }
             Error::Config { .. } => "fix the setting; `docs/configuration.md` lists every key".into(),
             Error::ProofFailed(_) => "nothing was written; please report this with the schema that caused it".into(),
+            Error::Failed { hint, .. } => hint.clone(),
             Error::Other(_) => return None,
         })
     }

@@ -22,9 +22,15 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         return Err(Error::SumMismatch { dir: dir_name, detail: format!("{problem:?}") });
     }
     if let Some(v) = dir.duplicate_versions().first() {
-        return Err(Error::Other(format!(
-            "two migration files in {dir_name} have version {v}; give one of them a new version"
-        )));
+        return Err(Error::failed(
+            format!("two migration files in {dir_name} have version {v}; nothing was applied"),
+            "`schemaspec repair --renumber` gives the pending one a new version (the applied one keeps its own)",
+        ));
+    }
+    // A `.sql` file that is not named like a migration was most likely meant to run:
+    // refuse rather than deploy without it. Backups and notes (.backup, .skip) are skipped.
+    if let Some(s) = dir.strays.iter().find(|s| s.ends_with(".sql")) {
+        return Err(Error::InvalidFileName { file: format!("{dir_name}/{s}") });
     }
     for s in &dir.strays {
         writeln!(out, "warning: skipping {s} in {dir_name} (not a migration file name)").map_err(io)?;
@@ -84,10 +90,13 @@ async fn apply_locked(
                 _ => return Err(Error::DirtyMigration { version: s.version.clone(), name: s.name.clone() }),
             },
             MigrationState::OutOfOrder if !args.allow_out_of_order => {
-                return Err(Error::Other(format!(
-                    "{} is older than the newest applied migration; apply it anyway with `--allow-out-of-order`, or give it a new version",
-                    file.map_or(s.version.as_str(), |f| f.file_name.as_str())
-                )));
+                return Err(Error::failed(
+                    format!(
+                        "{} is older than the newest applied migration; nothing was applied",
+                        file.map_or(s.version.as_str(), |f| f.file_name.as_str())
+                    ),
+                    "`schemaspec repair --renumber` gives it a newer version; or, if it does not depend on newer files, `schemaspec apply --allow-out-of-order`",
+                ));
             }
             MigrationState::MissingLocally => {
                 writeln!(

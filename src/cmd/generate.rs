@@ -25,10 +25,13 @@ pub fn parse_hazards(names: &[String]) -> Result<BTreeSet<Hazard>, Error> {
             out.extend(Hazard::ALL);
         } else {
             out.insert(Hazard::parse(n).ok_or_else(|| {
-                Error::Other(format!(
-                    "unknown hazard {n:?} in --allow-hazards; known: {}, all",
-                    Hazard::ALL.iter().map(|h| h.name()).collect::<Vec<_>>().join(", ")
-                ))
+                Error::failed(
+                    format!(
+                        "unknown hazard {n:?} in --allow-hazards; known: {}, all",
+                        Hazard::ALL.iter().map(|h| h.name()).collect::<Vec<_>>().join(", ")
+                    ),
+                    "docs/hazards.md says what each one means",
+                )
             })?);
         }
     }

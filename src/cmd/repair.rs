@@ -96,7 +96,10 @@ fn one_file<'a>(dir: &'a migrations::Directory, version: &str) -> Result<&'a Loc
     let files: Vec<&LocalMigration> = dir.migrations.iter().filter(|m| m.version == version).collect();
     match files[..] {
         [one] => Ok(one),
-        [] => Err(Error::Other(format!("no migration file has version {version} in {}", dir.path.display()))),
+        [] => Err(Error::failed(
+            format!("no migration file has version {version} in {}", dir.path.display()),
+            "`schemaspec status` lists the versions of the files and of the tracking table",
+        )),
         _ => Err(Error::Other(format!(
             "{} files have version {version}; run `schemaspec repair --renumber` first",
             files.len()

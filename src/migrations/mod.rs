@@ -31,7 +31,12 @@ impl Directory {
 }
 
 fn io_error(path: &Path, e: std::io::Error) -> Error {
-    Error::Other(format!("{}: {e}", path.display()))
+    let hint = match e.kind() {
+        std::io::ErrorKind::InvalidData => "save the file as UTF-8",
+        std::io::ErrorKind::PermissionDenied => "check the permissions of the path",
+        _ => "check that the path is a directory you can write to and that its disk has space; files written by this run were removed again",
+    };
+    Error::failed(format!("{}: {e}", path.display()), hint)
 }
 
 /// Read the directory; a missing directory is an empty one.
@@ -208,10 +213,10 @@ pub fn read_schema(dirs: &[PathBuf], root: &Path) -> Result<Vec<crate::pg::load:
     let mut files = Vec::new();
     for d in dirs {
         if !d.exists() {
-            return Err(Error::Other(format!(
-                "schema directory {} does not exist (run `schemaspec init`, or set schema_dirs in schemaspec.toml)",
-                d.display()
-            )));
+            return Err(Error::failed(
+                format!("schema directory {} does not exist", d.display()),
+                "run `schemaspec init`, or set schema_dirs in schemaspec.toml (or --schema-dir)",
+            ));
         }
         collect_sql(d, &mut files)?;
     }

@@ -99,27 +99,54 @@ impl Tracking {
         self.insert_sql(m, true, None) + ";"
     }
 
-    /// Create the tracking schema and table if missing.
+    /// Create the tracking schema and table if missing. Only what is missing is created
+    /// (a role that may not create schemas, given USAGE on the tracking schema and
+    /// SELECT, INSERT, UPDATE, DELETE on the table, can apply), and nothing is granted
+    /// to PUBLIC: the history is readable by owners and those granted it.
     pub async fn ensure(&self, client: &Client) -> Result<(), Error> {
-        let sql = format!(
-            "CREATE SCHEMA IF NOT EXISTS {schema};
-             CREATE TABLE IF NOT EXISTS {t} (
-                 version text PRIMARY KEY,
-                 name text NOT NULL,
-                 checksum text NOT NULL,
-                 applied_at timestamptz NOT NULL DEFAULT now(),
-                 execution_time_ms bigint,
-                 applied_by text NOT NULL DEFAULT current_user,
-                 success boolean NOT NULL,
-                 raw_checksum text
-             );
-             ALTER TABLE {t} ADD COLUMN IF NOT EXISTS raw_checksum text;
-             COMMENT ON TABLE {t} IS 'Migrations applied by schemaspec; checksum is of the normalized text (comments and whitespace aside), raw_checksum of the bytes; success = false means started outside a transaction and not finished.';",
-            schema = ident(&self.schema),
-            t = self.qualified()
-        );
+        let row = client
+            .query_one(
+                "SELECT to_regnamespace($1) IS NOT NULL, to_regclass($2) IS NOT NULL,
+                        EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass($2) AND attname = 'raw_checksum')",
+                &[&ident(&self.schema), &self.qualified()],
+            )
+            .await
+            .map_err(|e| Error::Other(db_message(&e)))?;
+        let (has_schema, has_table, has_raw): (bool, bool, bool) = (row.get(0), row.get(1), row.get(2));
+        let mut sql = String::new();
+        if !has_schema {
+            sql += &format!(
+                "CREATE SCHEMA IF NOT EXISTS {schema}; REVOKE ALL ON SCHEMA {schema} FROM PUBLIC;",
+                schema = ident(&self.schema)
+            );
+        }
+        if !has_table {
+            sql += &format!(
+                "CREATE TABLE IF NOT EXISTS {t} (
+                     version text PRIMARY KEY,
+                     name text NOT NULL,
+                     checksum text NOT NULL,
+                     applied_at timestamptz NOT NULL DEFAULT now(),
+                     execution_time_ms bigint,
+                     applied_by text NOT NULL DEFAULT current_user,
+                     success boolean NOT NULL,
+                     raw_checksum text
+                 );
+                 REVOKE ALL ON {t} FROM PUBLIC;
+                 COMMENT ON TABLE {t} IS 'Migrations applied by schemaspec; checksum is of the normalized text (comments and whitespace aside), raw_checksum of the bytes; success = false means started outside a transaction and not finished.';",
+                t = self.qualified()
+            );
+        } else if !has_raw {
+            sql += &format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS raw_checksum text;", self.qualified());
+        }
+        if sql.is_empty() {
+            return Ok(());
+        }
         client.batch_execute(&sql).await.map_err(|e| {
-            Error::Other(format!("cannot create the tracking table {}: {}", self.qualified(), db_message(&e)))
+            Error::failed(
+                format!("cannot create the tracking table {}: {}", self.qualified(), db_message(&e)),
+                "nothing was applied. The role needs CREATE on the database for the tracking schema (or create the schema and table once as an owner and grant this role INSERT, UPDATE, DELETE on it, or set tracking_table to a schema it owns); a read-only database or a replica cannot be migrated",
+            )
         })
     }
 
@@ -243,7 +270,18 @@ pub async fn run_file(
             return Error::ConnectionLost { file: m.file_name.clone(), no_transaction, message: db_message(e) };
         }
         let mut err = super::load::located_error(&m.file_name, &m.content, stmt, e);
-        if let Error::SqlError { line, message, .. } = &mut err {
+        if let Error::SqlError { line, message, hint, .. } = &mut err {
+            let what_to_do = if is_lock_timeout(e) {
+                "another session held a lock the statement needs for longer than lock_timeout allows, retries included; run `schemaspec apply` again at a quieter moment, or raise lock_timeout / lock_retries"
+            } else if no_transaction {
+                "the file runs outside a transaction: statements before this one stay applied and its row is marked as not finished. Fix the cause; `schemaspec apply` then resumes a generated file, and `schemaspec status` says what to do with a hand-written one"
+            } else {
+                "the file was rolled back: nothing of it is applied or recorded. Fix it (it has not been applied, so it may still be edited) and run `schemaspec apply` again"
+            };
+            *hint = Some(match hint.take() {
+                Some(pg) => format!("{pg}. {what_to_do}"),
+                None => what_to_do.to_string(),
+            });
             let statements = split(&m.content).statements;
             if let Some(st) = statements.iter().rev().find(|s| s.line <= *line) {
                 let first =

@@ -93,6 +93,16 @@ pub fn located_error(source: &str, text: &str, stmt: &SqlStatement, e: &tokio_po
     }
 }
 
+/// A schema file's error, with what to do when PostgreSQL gave no hint of its own.
+fn schema_error(mut e: Error) -> Error {
+    if let Error::SqlError { hint: hint @ None, .. } = &mut e {
+        *hint = Some(
+            "fix the statement at that place in the schema file; nothing was changed (schema files are loaded into a scratch database, never into the target)".into(),
+        );
+    }
+    e
+}
+
 /// Run `items` one at a time: those stopped by a missing dependency come back with their
 /// error; any other error ends the load, located in its file.
 async fn run_each<'a>(
@@ -105,7 +115,7 @@ async fn run_each<'a>(
         match client.batch_execute(&item.stmt.text).await {
             Ok(()) => *done += 1,
             Err(e) if is_missing_dependency(&e) => deferred.push((item, e)),
-            Err(e) => return Err(located_error(&item.source.name, &item.source.text, &item.stmt, &e)),
+            Err(e) => return Err(schema_error(located_error(&item.source.name, &item.source.text, &item.stmt, &e))),
         }
     }
     Ok(deferred)
@@ -169,7 +179,7 @@ pub async fn load_with(
             }
             if !provided {
                 let (item, e) = &deferred[0];
-                return Err(located_error(&item.source.name, &item.source.text, &item.stmt, e));
+                return Err(schema_error(located_error(&item.source.name, &item.source.text, &item.stmt, e)));
             }
         }
         pending = deferred.into_iter().map(|(i, _)| i).collect();
