@@ -437,3 +437,36 @@ fn passwords_never_appear_in_any_output() {
     }
     assert!(failures >= 12, "the unreachable URLs must fail ({failures} failed)");
 }
+
+#[test]
+fn a_deploy_role_with_only_dml_on_the_tracking_table_can_apply() {
+    let db = TestDb::new("least");
+    let p = Project::new();
+    p.write("generated/20250101000001_a.sql", "CREATE TABLE app.a (id int);\n");
+    p.write("generated/20250101000002_b.sql", "CREATE TABLE app.b (id int);\n");
+    p.run(&db, &["hash"]).ok();
+    // An owner sets up once: the tracking table, and a schema the deployer owns.
+    db.exec(
+        "DO $$ BEGIN CREATE ROLE schemaspec_deployer LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+         CREATE SCHEMA app AUTHORIZATION schemaspec_deployer;",
+    );
+    let as_owner = p.run(&db, &["apply"]).ok();
+    assert!(as_owner.stdout.contains("2 migration(s) applied"), "{}", as_owner.stdout);
+    // Nothing of the history is visible to PUBLIC.
+    assert_eq!(
+        db.query("SELECT has_schema_privilege('public', 'schemaspec', 'USAGE') OR has_table_privilege('public', 'schemaspec.schema_migrations', 'SELECT')"),
+        "f"
+    );
+    db.exec(
+        "GRANT USAGE ON SCHEMA schemaspec TO schemaspec_deployer;
+         GRANT SELECT, INSERT, UPDATE, DELETE ON schemaspec.schema_migrations TO schemaspec_deployer;",
+    );
+    p.write("generated/20250101000003_c.sql", "CREATE TABLE app.c (id int);\n");
+    p.run(&db, &["hash"]).ok();
+    let deployer = db.url.replace("user=postgres", "user=schemaspec_deployer");
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_schemaspec"));
+    cmd.current_dir(p.path()).env_remove("DATABASE_URL").args(["--database-url", &deployer, "apply"]);
+    let r = common::Run::from(cmd.output().unwrap()).ok();
+    assert!(r.stdout.contains("applied 20250101000003_c.sql"), "{}", r.stdout);
+    assert_eq!(db.query("SELECT applied_by FROM schemaspec.schema_migrations WHERE version = '20250101000003'"), "schemaspec_deployer");
+}
