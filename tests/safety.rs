@@ -468,5 +468,8 @@ fn a_deploy_role_with_only_dml_on_the_tracking_table_can_apply() {
     cmd.current_dir(p.path()).env_remove("DATABASE_URL").args(["--database-url", &deployer, "apply"]);
     let r = common::Run::from(cmd.output().unwrap()).ok();
     assert!(r.stdout.contains("applied 20250101000003_c.sql"), "{}", r.stdout);
-    assert_eq!(db.query("SELECT applied_by FROM schemaspec.schema_migrations WHERE version = '20250101000003'"), "schemaspec_deployer");
+    assert_eq!(
+        db.query("SELECT applied_by FROM schemaspec.schema_migrations WHERE version = '20250101000003'"),
+        "schemaspec_deployer"
+    );
 }

@@ -298,9 +298,13 @@ pub async fn run_file(
         }
         err
     };
+    // Errors of schemaspec's own statements (settings, the tracking row): no file location.
     let plain = |e: &tokio_postgres::Error| {
-        let whole = crate::sql::split::SqlStatement { text: String::new(), offset: 0, line: 1, column: 1 };
-        fail(e, &whole)
+        if connection_lost(e) {
+            Error::ConnectionLost { file: m.file_name.clone(), no_transaction, message: db_message(e) }
+        } else {
+            Error::Other(format!("{}: {}", m.file_name, db_message(e)))
+        }
     };
     let whole = crate::sql::split::SqlStatement { text: m.content.clone(), offset: 0, line: 1, column: 1 };
     if no_transaction {
@@ -337,17 +341,18 @@ pub async fn run_file(
     }
     let mut attempt = 0;
     loop {
-        let result: Result<(), tokio_postgres::Error> = async {
-            client.batch_execute(&format!("BEGIN; {settings}")).await?;
-            client.batch_execute(&m.content).await?;
+        // (error, whether it is the file's: its statements, or deferred checks at COMMIT)
+        let result: Result<(), (tokio_postgres::Error, bool)> = async {
+            client.batch_execute(&format!("BEGIN; {settings}")).await.map_err(|e| (e, false))?;
+            client.batch_execute(&m.content).await.map_err(|e| (e, true))?;
             if let Some(t) = tracking {
                 let ms = started.elapsed().as_millis() as i64;
-                client.batch_execute(&t.insert_sql(m, true, Some(ms))).await?;
+                client.batch_execute(&t.insert_sql(m, true, Some(ms))).await.map_err(|e| (e, false))?;
             }
-            client.batch_execute("COMMIT").await
+            client.batch_execute("COMMIT").await.map_err(|e| (e, true))
         }
         .await;
-        let Err(e) = result else { return Ok(started.elapsed()) };
+        let Err((e, in_file)) = result else { return Ok(started.elapsed()) };
         if !connection_lost(&e) {
             let _ = client.batch_execute("ROLLBACK").await;
         }
@@ -363,6 +368,6 @@ pub async fn run_file(
             tokio::time::sleep(wait).await;
             continue;
         }
-        return Err(fail(&e, &whole));
+        return Err(if in_file { fail(&e, &whole) } else { plain(&e) });
     }
 }

@@ -123,7 +123,7 @@ pub fn rewrite(change: &Change, tables: &Existing, guarded: bool) -> Option<Onli
             nullable.not_null = false;
             let rest =
                 Change::AlterColumn { table: table.clone(), from: from.clone(), to: nullable, via_text: *via_text };
-            let mut statements = if from == &to_nullable(to) { Vec::new() } else { sql::render(&rest) };
+            let mut statements = if rest_is_noop(&rest) { Vec::new() } else { sql::render(&rest) };
             statements.extend(sql::add_not_null_check(table, &to.name));
             Some(Online {
                 statements,
@@ -140,8 +140,6 @@ pub fn rewrite(change: &Change, tables: &Existing, guarded: bool) -> Option<Onli
     }
 }
 
-fn to_nullable(c: &crate::catalog::Column) -> crate::catalog::Column {
-    let mut c = c.clone();
-    c.not_null = false;
-    c
+fn rest_is_noop(c: &Change) -> bool {
+    matches!(c, Change::AlterColumn { from, to, .. } if from == to)
 }
