@@ -71,7 +71,7 @@ impl Error {
                 "restore the migration files, or if the change is intended run `schemaspec generate` to rewrite the sum file".into()
             }
             Error::DirtyMigration { .. } => {
-                "check the database by hand; the migration's statements are idempotent, so `schemaspec apply` runs it again once its row is removed".into()
+                "a hand-written file ran outside a transaction and stopped part-way, so only a person can tell what is in place: `schemaspec repair --mark-applied VERSION` records it when its effects are all there (it proves that first), `schemaspec repair --mark-unapplied VERSION` then `schemaspec apply` runs it again (make its statements safe to re-run first: `schemaspec check --fix`)".into()
             }
             Error::ConnectionLost { no_transaction: false, .. } => {
                 "the server rolled the file back with its transaction (nothing of it is applied or recorded); run `schemaspec apply` again once the database is reachable".into()

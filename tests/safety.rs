@@ -213,7 +213,7 @@ fn unfinished_hand_written_no_transaction_file_is_reported_with_next_step() {
     ));
     let r = p.run(&db, &["apply"]).code(1);
     assert!(r.stderr.contains("20250101000001") && r.stderr.contains("never finished"), "{}", r.stderr);
-    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+    assert!(r.stderr.contains("hint:") && r.stderr.contains("repair --mark-unapplied VERSION"), "{}", r.stderr);
     assert_eq!(db.query("SELECT to_regclass('t_id') IS NULL"), "t", "nothing ran");
 }
 
