@@ -387,12 +387,8 @@ fn passwords_never_appear_in_any_output() {
     let quoted = format!("host=127.0.0.1 port=1 user=app password='{secret} x' dbname=x connect_timeout=2");
     let mut outputs = Vec::new();
     let command = |database_url: &str, dev_url: &str| {
-        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_schemaspec"));
-        cmd.current_dir(p.path())
-            .env("SCHEMASPEC_LOG", "debug")
-            .env_remove("DATABASE_URL")
-            .env_remove("SCHEMASPEC_DEV_URL")
-            .args(["--database-url", database_url, "--dev-url", dev_url]);
+        let mut cmd = p.bare_command();
+        cmd.env("SCHEMASPEC_LOG", "debug").args(["--database-url", database_url, "--dev-url", dev_url]);
         cmd
     };
     let mut go = |args: &[&str], url: &str| {
@@ -464,9 +460,7 @@ fn a_deploy_role_with_only_dml_on_the_tracking_table_can_apply() {
     p.write("generated/20250101000003_c.sql", "CREATE TABLE app.c (id int);\n");
     p.run(&db, &["hash"]).ok();
     let deployer = db.url.replace("user=postgres", "user=schemaspec_deployer");
-    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_schemaspec"));
-    cmd.current_dir(p.path()).env_remove("DATABASE_URL").args(["--database-url", &deployer, "apply"]);
-    let r = common::Run::from(cmd.output().unwrap()).ok();
+    let r = common::Run::from(p.bare_command().args(["--database-url", &deployer, "apply"]).output().unwrap()).ok();
     assert!(r.stdout.contains("applied 20250101000003_c.sql"), "{}", r.stdout);
     assert_eq!(
         db.query("SELECT applied_by FROM schemaspec.schema_migrations WHERE version = '20250101000003'"),

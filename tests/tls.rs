@@ -168,13 +168,8 @@ impl Drop for Server {
 }
 
 fn run(p: &common::Project, live: &str, dev: &str, args: &[&str]) -> common::Run {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_schemaspec"));
-    cmd.current_dir(p.path())
-        .env_remove("DATABASE_URL")
-        .env_remove("SCHEMASPEC_DEV_URL")
-        .env("SCHEMASPEC_NO_CACHE", "1")
-        .args(["--database-url", live, "--dev-url", dev])
-        .args(args);
+    let mut cmd = p.bare_command();
+    cmd.env("SCHEMASPEC_NO_CACHE", "1").args(["--database-url", live, "--dev-url", dev]).args(args);
     let r = common::Run::from(cmd.output().unwrap());
     assert!(
         !r.stdout.contains(PASSWORD) && !r.stderr.contains(PASSWORD),

@@ -83,7 +83,10 @@ async fn apply_locked(
             // lock, so that apply is gone). A generated file's statements are idempotent:
             // running it again completes it. A hand-written one needs a person.
             MigrationState::Failed => match file {
-                Some(f) if lint::is_generated(f) && f.checksum == applied_checksum(&applied, &s.version) => {
+                Some(f)
+                    if lint::is_generated(f)
+                        && applied.iter().any(|a| a.version == s.version && f.matches(&a.checksum)) =>
+                {
                     writeln!(out, "resuming {} (started by an apply that did not finish)", f.file_name).map_err(io)?;
                     resumed.insert(s.version.clone());
                 }
@@ -167,8 +170,4 @@ async fn apply_locked(
     }
     writeln!(out, "{} migration(s) applied.", pending.len()).map_err(io)?;
     Ok(EXIT_OK)
-}
-
-fn applied_checksum(applied: &[history::AppliedMigration], version: &str) -> String {
-    applied.iter().find(|a| a.version == version).map(|a| a.checksum.clone()).unwrap_or_default()
 }

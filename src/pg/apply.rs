@@ -246,6 +246,30 @@ fn is_lock_timeout(e: &tokio_postgres::Error) -> bool {
     e.code() == Some(&tokio_postgres::error::SqlState::LOCK_NOT_AVAILABLE)
 }
 
+/// After `e`: when it is a lock timeout with retries left, say so (at `place`, after
+/// `done`, e.g. "rolled back, "), wait the backoff and return true (try again);
+/// otherwise false.
+async fn retry_after(
+    e: &tokio_postgres::Error,
+    attempt: &mut u32,
+    timeouts: &Timeouts,
+    place: &str,
+    done: &str,
+) -> bool {
+    if !is_lock_timeout(e) || *attempt >= timeouts.lock_retries {
+        return false;
+    }
+    *attempt += 1;
+    let wait = backoff(*attempt);
+    tracing::warn!(
+        "{place}: lock not available within lock_timeout; {done}retry {attempt}/{} in {} ms",
+        timeouts.lock_retries,
+        wait.as_millis()
+    );
+    tokio::time::sleep(wait).await;
+    true
+}
+
 /// Run one migration file; with `tracking`, record it. Returns how long it took.
 ///
 /// A statement that cannot get its lock within `lock_timeout` is retried (a
@@ -314,22 +338,10 @@ pub async fn run_file(
         }
         for stmt in split(&m.content).statements {
             let mut attempt = 0;
-            loop {
-                match client.batch_execute(&stmt.text).await {
-                    Ok(()) => break,
-                    Err(e) if is_lock_timeout(&e) && attempt < timeouts.lock_retries => {
-                        attempt += 1;
-                        let wait = backoff(attempt);
-                        tracing::warn!(
-                            "{}:{}: lock not available within lock_timeout; retry {attempt}/{} in {} ms",
-                            m.file_name,
-                            stmt.line,
-                            timeouts.lock_retries,
-                            wait.as_millis()
-                        );
-                        tokio::time::sleep(wait).await;
-                    }
-                    Err(e) => return Err(fail(&e, &stmt)),
+            while let Err(e) = client.batch_execute(&stmt.text).await {
+                let place = format!("{}:{}", m.file_name, stmt.line);
+                if !retry_after(&e, &mut attempt, timeouts, &place, "").await {
+                    return Err(fail(&e, &stmt));
                 }
             }
         }
@@ -356,18 +368,8 @@ pub async fn run_file(
         if !connection_lost(&e) {
             let _ = client.batch_execute("ROLLBACK").await;
         }
-        if is_lock_timeout(&e) && attempt < timeouts.lock_retries {
-            attempt += 1;
-            let wait = backoff(attempt);
-            tracing::warn!(
-                "{}: lock not available within lock_timeout; rolled back, retry {attempt}/{} in {} ms",
-                m.file_name,
-                timeouts.lock_retries,
-                wait.as_millis()
-            );
-            tokio::time::sleep(wait).await;
-            continue;
+        if !retry_after(&e, &mut attempt, timeouts, &m.file_name, "rolled back, ").await {
+            return Err(if in_file { fail(&e, &whole) } else { plain(&e) });
         }
-        return Err(if in_file { fail(&e, &whole) } else { plain(&e) });
     }
 }

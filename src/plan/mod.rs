@@ -147,34 +147,36 @@ pub fn build(live: &Catalog, desired: &Catalog, options: Options) -> Result<Plan
     let mut steps = Vec::with_capacity(ordered.len());
     let mut validations = Vec::new();
     for change in &ordered {
+        let step = |description: String, statements, hazards, group| Step {
+            object: change.subject(),
+            description,
+            statements,
+            hazards,
+            group,
+            change: change.clone(),
+        };
         let condition = guards.condition(change);
         let rewritten = if options.online { online::rewrite(change, &existing, condition.is_some()) } else { None };
         let (statements, hazards) = match rewritten {
             Some(o) => {
                 if let Some(later) = o.later {
-                    validations.push(Step {
-                        object: change.subject(),
-                        description: later.description,
-                        statements: later.statements,
-                        hazards: [Hazard::ValidatesConstraint].into(),
-                        // A file of its own: the short lock of the first half is
-                        // released before the scan starts.
-                        group: format!("validate {}", later.table),
-                        change: change.clone(),
-                    });
+                    // A file of its own: the short lock of the first half is released
+                    // before the scan starts.
+                    let group = format!("validate {}", later.table);
+                    validations.push(step(
+                        later.description,
+                        later.statements,
+                        [Hazard::ValidatesConstraint].into(),
+                        group,
+                    ));
                 }
-                if let Some(then) = o.then {
-                    steps.push(Step {
-                        object: change.subject(),
-                        description: describe(change) + " (index built concurrently)",
-                        statements: o.statements,
-                        hazards: o.hazards,
-                        group: group_of(change),
-                        change: change.clone(),
-                    });
-                    (then, BTreeSet::new())
-                } else {
-                    (o.statements, o.hazards)
+                match o.then {
+                    Some(then) => {
+                        let built = describe(change) + " (index built concurrently)";
+                        steps.push(step(built, o.statements, o.hazards, group_of(change)));
+                        (then, BTreeSet::new())
+                    }
+                    None => (o.statements, o.hazards),
                 }
             }
             None => {
@@ -186,14 +188,7 @@ pub fn build(live: &Catalog, desired: &Catalog, options: Options) -> Result<Plan
             }
         };
         if !statements.is_empty() {
-            steps.push(Step {
-                object: change.subject(),
-                description: describe(change),
-                statements,
-                hazards,
-                group: group_of(change),
-                change: change.clone(),
-            });
+            steps.push(step(describe(change), statements, hazards, group_of(change)));
         }
     }
     drop(guards);

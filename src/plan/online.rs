@@ -121,9 +121,16 @@ pub fn rewrite(change: &Change, tables: &Existing, guarded: bool) -> Option<Onli
             // Everything else the column change does, with the column left nullable.
             let mut nullable = to.clone();
             nullable.not_null = false;
-            let rest =
-                Change::AlterColumn { table: table.clone(), from: from.clone(), to: nullable, via_text: *via_text };
-            let mut statements = if rest_is_noop(&rest) { Vec::new() } else { sql::render(&rest) };
+            let mut statements = if *from == nullable {
+                Vec::new()
+            } else {
+                sql::render(&Change::AlterColumn {
+                    table: table.clone(),
+                    from: from.clone(),
+                    to: nullable,
+                    via_text: *via_text,
+                })
+            };
             statements.extend(sql::add_not_null_check(table, &to.name));
             Some(Online {
                 statements,
@@ -138,8 +145,4 @@ pub fn rewrite(change: &Change, tables: &Existing, guarded: bool) -> Option<Onli
         }
         _ => None,
     }
-}
-
-fn rest_is_noop(c: &Change) -> bool {
-    matches!(c, Change::AlterColumn { from, to, .. } if from == to)
 }

@@ -160,25 +160,24 @@ impl Project {
         Run::from(self.command(db, args).output().unwrap())
     }
 
+    /// The CLI in this project with no database settings from the environment; the
+    /// caller adds the arguments (URLs of its own, or none).
+    pub fn bare_command(&self) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_schemaspec"));
+        cmd.current_dir(self.path()).env_remove("DATABASE_URL").env_remove("SCHEMASPEC_DEV_URL");
+        cmd
+    }
+
     /// The command `run` runs, to spawn it (several at once, or to kill it).
     pub fn command(&self, db: &TestDb, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_schemaspec"));
-        cmd.current_dir(self.path())
-            .env_remove("DATABASE_URL")
-            .env_remove("SCHEMASPEC_DEV_URL")
-            .arg("--database-url")
-            .arg(&db.url)
-            .arg("--dev-url")
-            .arg(admin_url())
-            .args(args);
+        let mut cmd = self.bare_command();
+        cmd.arg("--database-url").arg(&db.url).arg("--dev-url").arg(admin_url()).args(args);
         cmd
     }
 
     /// Run the CLI with exactly these arguments (no URLs added).
     pub fn run_raw(&self, args: &[&str]) -> Run {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_schemaspec"));
-        cmd.current_dir(self.path()).env_remove("DATABASE_URL").env_remove("SCHEMASPEC_DEV_URL").args(args);
-        Run::from(cmd.output().unwrap())
+        Run::from(self.bare_command().args(args).output().unwrap())
     }
 }
 
