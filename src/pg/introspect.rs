@@ -61,7 +61,9 @@ fn class_key(cls: &str) -> Option<&'static str> {
 }
 
 pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tokio_postgres::Error> {
-    client.batch_execute("SET search_path = ''; SET statement_timeout = 0").await?;
+    // JIT compilation of these catalog queries costs more than it saves: with thousands
+    // of tables it turned a 30 ms query into a second.
+    client.batch_execute("SET search_path = ''; SET statement_timeout = 0; SET jit = off").await?;
     let row = client.query_one("SELECT current_setting('server_version_num')::int4, current_user::text", &[]).await?;
     let (version, current_user): (i32, String) = (row.get(0), row.get(1));
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&scope.exclude, &scope.only];

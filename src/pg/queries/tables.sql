@@ -16,10 +16,12 @@ SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind = 'p' AS partiti
        (SELECT ic.relname::text FROM pg_catalog.pg_index x
         JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
         WHERE x.indrelid = c.oid AND x.indisreplident) AS replica_index,
-       obj_description(c.oid, 'pg_class') AS comment
+       dsc.description AS comment
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_type t ON t.oid = c.reltype
+LEFT JOIN pg_catalog.pg_description dsc
+       ON dsc.classoid = 'pg_catalog.pg_class'::regclass AND dsc.objoid = c.oid AND dsc.objsubid = 0
 WHERE c.relkind IN ('r', 'p')
   AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
   AND NOT (n.nspname = ANY ($1::text[]))

@@ -46,7 +46,7 @@ SELECT t.oid, n.nspname AS schema, t.typname AS name, t.typtype::text AS kind,
             CASE WHEN r.rngsubdiff <> 0 THEN 'SUBTYPE_DIFF = ' || r.rngsubdiff::regproc::text END,
             'MULTIRANGE_TYPE_NAME = ' || pg_catalog.quote_ident(mn.nspname) || '.' || pg_catalog.quote_ident(mt.typname)
             ], NULL) END AS range_options,
-       obj_description(t.oid, 'pg_type') AS comment
+       dsc.description AS comment
 FROM pg_catalog.pg_type t
 JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
 LEFT JOIN pg_catalog.pg_range r ON r.rngtypid = t.oid
@@ -55,6 +55,8 @@ LEFT JOIN pg_catalog.pg_opclass opc ON opc.oid = r.rngsubopc
 LEFT JOIN pg_catalog.pg_namespace opcn ON opcn.oid = opc.opcnamespace
 LEFT JOIN pg_catalog.pg_type mt ON mt.oid = r.rngmultitypid
 LEFT JOIN pg_catalog.pg_namespace mn ON mn.oid = mt.typnamespace
+LEFT JOIN pg_catalog.pg_description dsc
+       ON dsc.classoid = 'pg_catalog.pg_type'::regclass AND dsc.objoid = t.oid AND dsc.objsubid = 0
 WHERE t.typtype IN ('e', 'd', 'c', 'r')
   AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c')
   AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
