@@ -60,9 +60,9 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let scope = config.scope();
 
     let mut taken = dir.versions();
-    let (base, env): (Catalog, Catalog) = if args.from_history {
-        let c = replay(config, &dev, &history::replayable(&dir.migrations)).await?;
-        (c.clone(), c)
+    // `env`: what the schema files may use without defining; None when it is `base`.
+    let (base, env): (Catalog, Option<Catalog>) = if args.from_history {
+        (replay(config, &dev, &history::replayable(&dir.migrations)).await?, None)
     } else {
         let target = live_target(config).await?;
         let client = pg::connect(&target).await?;
@@ -83,10 +83,14 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             )));
         }
         let live = read(&client, &scope).await?;
-        let env = environment(config, &client, &live).await?;
+        let env = match environment(config, &client, &live).await? {
+            std::borrow::Cow::Borrowed(_) => None,
+            std::borrow::Cow::Owned(wide) => Some(wide),
+        };
         (live, env)
     };
-    let (desired, notes) = desired_catalog(config, &dev, Some(&env)).await?;
+    let env = env.as_ref().unwrap_or(&base);
+    let (desired, notes) = desired_catalog(config, &dev, Some(env)).await?;
     for n in &notes {
         writeln!(out, "note: {n}").map_err(io)?;
     }
@@ -117,17 +121,9 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         .map(|(d, v)| LocalMigration::new(&format!("{v}_{}.sql", d.slug), d.content.clone()).expect("valid name"))
         .collect();
 
-    if let Err(e) = prove(
-        config,
-        &dev,
-        &history::replayable(&dir.migrations),
-        (&base, &env),
-        &desired,
-        &new,
-        args.from_history,
-        out,
-    )
-    .await
+    if let Err(e) =
+        prove(config, &dev, &history::replayable(&dir.migrations), (&base, env), &desired, &new, args.from_history, out)
+            .await
     {
         // Keep the rejected files where the user can read them; the project is untouched.
         let keep = std::env::temp_dir().join(format!("schemaspec-rejected-{}", std::process::id()));
@@ -176,17 +172,18 @@ async fn prove(
     let scope = config.scope();
     let t = timeouts(config);
     let warning = with_scratch(dev, |target| async move {
-        let client = pg::connect(&target).await?;
+        let clients = pg::connect_many(&target, pg::load::connections()).await?;
+        let client = &clients[0];
         let mut warning = None;
         if from_history {
             for m in history {
-                run_file(&client, m, None, &t).await?;
+                run_file(client, m, None, &t).await?;
             }
         } else {
-            if let Err(e) = copy_schema(&client, env).await {
+            if let Err(e) = copy_schema(&clients, env).await {
                 warning = Some(format!("the live schema could not be copied to the scratch database ({e})"));
             } else {
-                let mut copy = read(&client, &scope).await?;
+                let mut copy = read(client, &scope).await?;
                 // Owners differ between the live server and the scratch one by nature.
                 copy.owners = base.owners.clone();
                 let gaps = diff::diff(&copy, base);
@@ -200,22 +197,20 @@ async fn prove(
         // may be the copy's, so it is reported as a warning rather than refused.
         let checked = async {
             for m in new {
-                run_file(&client, m, None, &t)
-                    .await
-                    .map_err(|e| Error::ProofFailed(format!("{}: {e}", m.file_name)))?;
+                run_file(client, m, None, &t).await.map_err(|e| Error::ProofFailed(format!("{}: {e}", m.file_name)))?;
             }
-            let after = read(&client, &scope).await?;
+            let after = read(client, &scope).await?;
             let left = plan::build(&after, desired, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
             if !left.is_empty() {
                 let what: Vec<String> = left.steps.iter().take(10).map(|s| s.description.clone()).collect();
                 return Err(Error::ProofFailed(format!("after applying them, still to do: {}", what.join("; "))));
             }
             for m in new {
-                run_file(&client, m, None, &t)
+                run_file(client, m, None, &t)
                     .await
                     .map_err(|e| Error::ProofFailed(format!("running {} a second time failed: {e}", m.file_name)))?;
             }
-            let again = read(&client, &scope).await?;
+            let again = read(client, &scope).await?;
             let changed = diff::diff(&after, &again);
             if !changed.is_empty() {
                 let what: Vec<String> = changed.iter().take(10).map(plan::describe).collect();

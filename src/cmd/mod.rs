@@ -126,7 +126,8 @@ pub async fn desired_catalog(
     let defined = crate::sql::order::defined_names(&texts);
     let texts = &texts;
     let catalog = with_scratch(dev, |target| async move {
-        let client = pg::connect(&target).await?;
+        let clients = pg::connect_many(&target, load::connections()).await?;
+        let client = &clients[0];
         let mut provide = |messages: &[String]| -> Vec<String> {
             let Some(env) = environment else { return Vec::new() };
             let wanted: std::collections::BTreeSet<_> = env
@@ -143,13 +144,15 @@ pub async fn desired_catalog(
                 Err(_) => Vec::new(),
             }
         };
-        load::load_with(&client, &sources, &mut provide).await?;
+        timing("scratch_created", started);
+        load::load_with(&clients, &sources, &mut provide).await?;
         timing("scratch_and_load", started);
         let introspecting = std::time::Instant::now();
-        let equivalents = pg::introspect::normalized_definitions(&client)
+        pg::introspect::analyze_scratch(client).await?;
+        let equivalents = pg::introspect::normalized_definitions(client)
             .await
             .map_err(|e| Error::Other(format!("normalizing definitions failed: {}", pg::db_message(&e))))?;
-        let mut catalog = read(&client, &scope).await?;
+        let mut catalog = read(client, &scope).await?;
         catalog.equivalents = equivalents;
         // Owners count only when managed, and only where the files name one: what the
         // loading role owns just because it ran the files says nothing.
@@ -159,7 +162,7 @@ pub async fn desired_catalog(
         } else {
             catalog.owners.clear();
         }
-        pg::introspect::source_forms(&client, &mut catalog, texts)
+        pg::introspect::source_forms(client, &mut catalog, texts)
             .await
             .map_err(|e| Error::Other(format!("checking source forms failed: {}", pg::db_message(&e))))?;
         timing("introspect_desired", introspecting);
@@ -181,27 +184,34 @@ pub async fn desired_catalog(
 
 /// What the schema files may use without defining: the live database seen whole (the
 /// user's schema exclusions aside, only the tracking schema left out). When no schemas
-/// are excluded, that is the live catalog already read.
-pub async fn environment(config: &Config, client: &tokio_postgres::Client, live: &Catalog) -> Result<Catalog, Error> {
+/// are excluded, that is the live catalog already read (borrowed: a copy of a large
+/// catalog is tens of megabytes).
+pub async fn environment<'a>(
+    config: &Config,
+    client: &tokio_postgres::Client,
+    live: &'a Catalog,
+) -> Result<std::borrow::Cow<'a, Catalog>, Error> {
     if config.schemas.is_empty() && config.exclude_schemas.is_empty() {
-        return Ok(live.clone());
+        return Ok(std::borrow::Cow::Borrowed(live));
     }
     let wide = pg::introspect::Scope {
         exclude: vec![config.tracking_schema.clone()],
         only: None,
         unmanaged_tables: config.unmanaged_tables.clone(),
     };
-    read(client, &wide).await
+    read(client, &wide).await.map(std::borrow::Cow::Owned)
 }
 
-/// Create `catalog`'s objects in the (empty) database behind `client`: a copy of the
-/// live schema for proofs, rendered by the engine itself.
-pub async fn copy_schema(client: &tokio_postgres::Client, catalog: &Catalog) -> Result<(), Error> {
+/// Create `catalog`'s objects in the (empty) database behind `clients` (connections to
+/// it, loaded over all of them): a copy of the live schema for proofs, rendered by the
+/// engine itself. The catalog's statistics are refreshed for the reads that follow.
+pub async fn copy_schema(clients: &[tokio_postgres::Client], catalog: &Catalog) -> Result<(), Error> {
     let plan = crate::plan::build(&Catalog::default(), catalog, crate::plan::Options::OFFLINE)
         .map_err(|e| Error::Cycle(e.members))?;
     let sql: Vec<String> = plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.sql.clone())).collect();
     let source = load::Source { name: "<copy of the live schema>".into(), text: sql.join("\n") };
-    load::load(client, std::slice::from_ref(&source)).await.map(|_| ())
+    load::load_with(clients, std::slice::from_ref(&source), &mut |_| Vec::new()).await?;
+    pg::introspect::analyze_scratch(&clients[0]).await
 }
 
 /// The catalog the migration files produce when run in order on an empty scratch
@@ -214,6 +224,7 @@ pub async fn replay(config: &Config, dev: &Target, files: &[crate::history::Loca
         for m in files {
             pg::apply::run_file(&client, m, None, &timeouts).await?;
         }
+        pg::introspect::analyze_scratch(&client).await?;
         read(&client, &scope).await
     })
     .await
@@ -255,7 +266,17 @@ async fn server_facts(dev: &Target) -> Result<String, Error> {
 /// Stage timings for the benchmark (`SCHEMASPEC_LOG=schemaspec::timing=info`), in
 /// milliseconds since `since`.
 pub fn timing(stage: &str, since: std::time::Instant) {
-    tracing::info!(target: "schemaspec::timing", stage, ms = since.elapsed().as_millis() as u64);
+    // Peak resident memory so far (Linux), to see which stage sets the peak.
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let mb = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    let (rss_mb, peak_mb) = (mb("VmRSS:"), mb("VmHWM:"));
+    tracing::info!(target: "schemaspec::timing", stage, ms = since.elapsed().as_millis() as u64, rss_mb, peak_mb);
 }
 
 pub async fn read(client: &tokio_postgres::Client, scope: &pg::introspect::Scope) -> Result<Catalog, Error> {

@@ -136,11 +136,12 @@ async fn mark_applied(
     let scope = config.scope();
     let proof_file = file.clone();
     let skipped = with_scratch(&dev, |target| async move {
-        let scratch = pg::connect(&target).await?;
-        copy_schema(&scratch, &env).await.map_err(|e| {
+        let clients = pg::connect_many(&target, pg::load::connections()).await?;
+        let scratch = &clients[0];
+        copy_schema(&clients, &env).await.map_err(|e| {
             Error::Other(format!("cannot prove {}: the live schema could not be copied to a scratch database ({e})", proof_file.file_name))
         })?;
-        let before = read(&scratch, &scope).await?;
+        let before = read(scratch, &scope).await?;
         let mut skipped = Vec::new();
         for st in crate::sql::split::split(&proof_file.content).statements {
             if let Err(e) = scratch.batch_execute(&st.text).await {
@@ -156,7 +157,7 @@ async fn mark_applied(
                 }
             }
         }
-        let after = read(&scratch, &scope).await?;
+        let after = read(scratch, &scope).await?;
         let changed = diff::diff(&before, &after);
         if !changed.is_empty() {
             let what: Vec<String> = changed.iter().take(10).map(crate::plan::describe).collect();

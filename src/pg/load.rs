@@ -5,9 +5,17 @@
 //! order. A genuine error names file:line:column and PostgreSQL's message. Statements go
 //! in batches first (few round trips, few transactions); only a batch that fails is run
 //! statement by statement.
+//!
+//! Given several connections, the loader first runs the layers of `sql::order::layers`
+//! over all of them at once: each statement of a layer on its own (so locks are held
+//! for one statement, not a batch), pipelined on its connection. Until the first
+//! failure: from the layer where something failed on, everything goes through the
+//! one-connection path above, in order, so its deferral and error reporting decide.
 
 use crate::error::Error;
+use crate::sql::order::Layer;
 use crate::sql::split::{line_col, split, SqlStatement};
+use futures_util::future::join_all;
 use tokio_postgres::error::{ErrorPosition, SqlState};
 use tokio_postgres::Client;
 
@@ -40,7 +48,7 @@ fn is_missing_dependency(e: &tokio_postgres::Error) -> bool {
     })
 }
 
-/// Statements of every source, ordered by what they define and reference;
+/// Statements of every source in file order (transaction control left out);
 /// meta-commands are an error.
 fn statements(sources: &[Source]) -> Result<Vec<Item<'_>>, Error> {
     let mut items = Vec::new();
@@ -53,10 +61,7 @@ fn statements(sources: &[Source]) -> Result<Vec<Item<'_>>, Error> {
             s.statements.into_iter().filter(|st| !is_transaction_control(&st.text)).map(|stmt| Item { source, stmt }),
         );
     }
-    let texts: Vec<&str> = items.iter().map(|i| i.stmt.text.as_str()).collect();
-    let order = crate::sql::order::dependency_order(&texts);
-    let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
-    Ok(order.into_iter().filter_map(|i| slots[i].take()).collect())
+    Ok(items)
 }
 
 /// BEGIN/COMMIT in a schema file would end the loader's own transaction handling.
@@ -123,30 +128,62 @@ async fn run_each<'a>(
 
 /// Run every statement of `sources`, deferring those whose dependencies are missing.
 pub async fn load(client: &Client, sources: &[Source]) -> Result<usize, Error> {
-    load_with(client, sources, &mut |_| Vec::new()).await
+    load_with(std::slice::from_ref(client), sources, &mut |_| Vec::new()).await
 }
 
-/// Like `load`; when statements are stuck on missing objects, `provide` is shown their
-/// error messages and may return SQL that creates what they need (objects the files use
-/// without defining, taken from elsewhere), after which they are retried.
+/// How many connections to load a scratch database over: the dev server is normally on
+/// this machine, so one per core (at least two, to overlap round trips), at most eight.
+pub fn connections() -> usize {
+    if let Some(n) = std::env::var("SCHEMASPEC_LOAD_CONNECTIONS").ok().and_then(|v| v.parse::<usize>().ok()) {
+        return n.max(1);
+    }
+    std::thread::available_parallelism().map_or(2, |n| n.get()).clamp(2, 8)
+}
+
+/// Like `load`, over `clients` (connections to one database; the first is where
+/// anything that cannot run in parallel runs). When statements are stuck on missing
+/// objects, `provide` is shown their error messages and may return SQL that creates
+/// what they need (objects the files use without defining, taken from elsewhere), after
+/// which they are retried.
 pub async fn load_with(
-    client: &Client,
+    clients: &[Client],
     sources: &[Source],
     provide: &mut dyn FnMut(&[String]) -> Vec<String>,
 ) -> Result<usize, Error> {
     let items = statements(sources)?;
-    client
-        .batch_execute(
-            "SET check_function_bodies = off; SET client_min_messages = warning; SET synchronous_commit = off",
-        )
-        .await
-        .map_err(|e| Error::Other(super::db_message(&e)))?;
+    let settings = "SET check_function_bodies = off; SET client_min_messages = warning; SET synchronous_commit = off";
+    for result in join_all(clients.iter().map(|c| c.batch_execute(settings))).await {
+        result.map_err(|e| Error::Other(super::db_message(&e)))?;
+    }
+    let texts: Vec<&str> = items.iter().map(|i| i.stmt.text.as_str()).collect();
+    let layers = crate::sql::order::layers(&texts);
+    let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
     let mut done = 0;
+    let mut layers = layers.into_iter();
+    let mut rest: Vec<Item> = Vec::new();
+    if clients.len() > 1 {
+        for layer in layers.by_ref() {
+            let failed = run_layer(clients, &layer, &slots).await;
+            let ran = layer_indexes(&layer);
+            done += ran.len() - failed.len();
+            if !failed.is_empty() {
+                tracing::debug!("parallel load stopped after {done} statements: {} failed", failed.len());
+                rest.extend(failed.into_iter().filter_map(|i| slots[i].take()));
+                break;
+            }
+            for i in ran {
+                slots[i] = None;
+            }
+        }
+    }
+    rest.extend(layers.flat_map(|l| layer_indexes(&l)).filter_map(|i| slots[i].take()));
+    tracing::debug!("{done} statements loaded over {} connections, {} to load in order", clients.len(), rest.len());
+    let client = &clients[0];
     // First pass in batches: one round trip and one transaction per batch. A batch that
     // fails is rolled back whole by PostgreSQL, and its statements run one by one, so
     // errors keep their file:line and missing dependencies are deferred as usual.
     let mut pending = Vec::new();
-    let mut items = items.into_iter().peekable();
+    let mut items = rest.into_iter().peekable();
     while items.peek().is_some() {
         let batch: Vec<Item> = items.by_ref().take(BATCH).collect();
         // A newline before each `;`: a statement may end in a line comment.
@@ -183,6 +220,49 @@ pub async fn load_with(
             }
         }
         pending = deferred.into_iter().map(|(i, _)| i).collect();
+    }
+}
+
+fn layer_indexes(layer: &Layer) -> Vec<usize> {
+    match layer {
+        Layer::Together(v) => v.clone(),
+        Layer::Alone(i) | Layer::Everywhere(i) => vec![*i],
+    }
+}
+
+/// Run one layer over `clients`; the indexes of statements that failed (in order). A
+/// setting runs on every connection; a statement that must run alone, on the first.
+async fn run_layer(clients: &[Client], layer: &Layer, slots: &[Option<Item<'_>>]) -> Vec<usize> {
+    let sql = |i: usize| slots[i].as_ref().map_or("", |item| item.stmt.text.as_str());
+    match layer {
+        Layer::Everywhere(i) => {
+            let results = join_all(clients.iter().map(|c| c.batch_execute(sql(*i)))).await;
+            if results.iter().all(Result::is_ok) {
+                Vec::new()
+            } else {
+                vec![*i]
+            }
+        }
+        Layer::Alone(i) => match clients[0].batch_execute(sql(*i)).await {
+            Ok(()) => Vec::new(),
+            Err(_) => vec![*i],
+        },
+        Layer::Together(indexes) => {
+            // Statement k of the layer goes to connection k mod n; each connection gets
+            // its share pipelined, every statement its own transaction.
+            let n = clients.len();
+            let shares = join_all(clients.iter().enumerate().map(|(c, client)| {
+                let mine: Vec<usize> = indexes.iter().copied().skip(c).step_by(n).collect();
+                async move {
+                    let results = join_all(mine.iter().map(|&i| client.batch_execute(sql(i)))).await;
+                    mine.into_iter().zip(results).filter(|(_, r)| r.is_err()).map(|(i, _)| i).collect::<Vec<_>>()
+                }
+            }))
+            .await;
+            let mut failed: Vec<usize> = shares.into_iter().flatten().collect();
+            failed.sort_by_key(|i| indexes.iter().position(|x| x == i));
+            failed
+        }
     }
 }
 

@@ -46,6 +46,22 @@ impl Target {
     }
 }
 
+/// `n` connections to `target` (at least the first; the others only as far as the
+/// server allows).
+pub async fn connect_many(target: &Target, n: usize) -> Result<Vec<Client>, Error> {
+    let mut clients = vec![connect(target).await?];
+    for _ in 1..n {
+        match connect(target).await {
+            Ok(c) => clients.push(c),
+            Err(e) => {
+                tracing::debug!("loading over {} connection(s): {e}", clients.len());
+                break;
+            }
+        }
+    }
+    Ok(clients)
+}
+
 /// Connect (with TLS unless `sslmode=disable` or a unix socket), and drive the
 /// connection on a background task.
 pub async fn connect(target: &Target) -> Result<Client, Error> {

@@ -97,6 +97,19 @@ impl TestDb {
         })
     }
 
+    /// Load SQL over `connections` connections at once, as schemaspec loads a scratch
+    /// database (one connection: the batched path alone).
+    pub fn load_over(&self, connections: usize, sql: &str) -> Result<usize, String> {
+        runtime().block_on(async {
+            let mut clients = Vec::new();
+            for _ in 0..connections {
+                clients.push(connect(&self.url).await);
+            }
+            let sources = [schemaspec::pg::load::Source { name: "schema.sql".into(), text: sql.to_string() }];
+            schemaspec::pg::load::load_with(&clients, &sources, &mut |_| Vec::new()).await.map_err(|e| e.to_string())
+        })
+    }
+
     pub fn query(&self, sql: &str) -> String {
         query_text(&self.url, sql)
     }
