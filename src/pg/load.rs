@@ -33,6 +33,10 @@ struct Item<'a> {
 /// Statements sent in one round trip on the first pass.
 const BATCH: usize = 250;
 
+/// Statements per transaction in a parallel layer: small enough that a connection
+/// waiting for another's lock does not wait long.
+const LAYER_BATCH: usize = 50;
+
 /// Errors that mean "something this statement needs is not there yet".
 fn is_missing_dependency(e: &tokio_postgres::Error) -> bool {
     e.code().is_some_and(|c| {
@@ -163,7 +167,9 @@ pub async fn load_with(
     let mut rest: Vec<Item> = Vec::new();
     if clients.len() > 1 {
         for layer in layers.by_ref() {
+            let started = std::time::Instant::now();
             let failed = run_layer(clients, &layer, &slots).await;
+            tracing::trace!("layer of {} in {:?}", layer_indexes(&layer).len(), started.elapsed());
             let ran = layer_indexes(&layer);
             done += ran.len() - failed.len();
             if !failed.is_empty() {
@@ -225,7 +231,7 @@ pub async fn load_with(
 
 fn layer_indexes(layer: &Layer) -> Vec<usize> {
     match layer {
-        Layer::Together(v) => v.clone(),
+        Layer::Together(groups) => groups.concat(),
         Layer::Alone(i) | Layer::Everywhere(i) => vec![*i],
     }
 }
@@ -247,21 +253,35 @@ async fn run_layer(clients: &[Client], layer: &Layer, slots: &[Option<Item<'_>>]
             Ok(()) => Vec::new(),
             Err(_) => vec![*i],
         },
-        Layer::Together(indexes) => {
-            // Statement k of the layer goes to connection k mod n; each connection gets
-            // its share pipelined, every statement its own transaction.
-            let n = clients.len();
-            let shares = join_all(clients.iter().enumerate().map(|(c, client)| {
-                let mine: Vec<usize> = indexes.iter().copied().skip(c).step_by(n).collect();
-                async move {
-                    let results = join_all(mine.iter().map(|&i| client.batch_execute(sql(i)))).await;
-                    mine.into_iter().zip(results).filter(|(_, r)| r.is_err()).map(|(i, _)| i).collect::<Vec<_>>()
-                }
+        Layer::Together(groups) => {
+            // Whole groups to the least loaded connection, largest first, so statements
+            // that lock the same table wait for each other on one connection instead of
+            // across two (where batches could deadlock). Each connection runs its share
+            // in pipelined batches, one transaction each: a commit per statement made
+            // every backend process the others' catalog invalidations per statement.
+            let mut shares: Vec<Vec<usize>> = vec![Vec::new(); clients.len()];
+            let mut by_size: Vec<&Vec<usize>> = groups.iter().collect();
+            by_size.sort_by_key(|g| std::cmp::Reverse(g.len()));
+            for g in by_size {
+                let least = (0..shares.len()).min_by_key(|&c| shares[c].len()).unwrap_or(0);
+                shares[least].extend(g);
+            }
+            let failed = join_all(clients.iter().zip(&shares).map(|(client, mine)| async move {
+                let batches: Vec<&[usize]> = mine.chunks(LAYER_BATCH).collect();
+                let texts: Vec<String> =
+                    batches.iter().map(|b| b.iter().map(|&i| sql(i)).collect::<Vec<_>>().join("\n;\n")).collect();
+                let results = join_all(texts.iter().map(|t| client.batch_execute(t))).await;
+                batches
+                    .into_iter()
+                    .zip(results)
+                    .filter(|(_, r)| r.is_err())
+                    .flat_map(|(b, _)| b.to_vec())
+                    .collect::<Vec<_>>()
             }))
             .await;
-            let mut failed: Vec<usize> = shares.into_iter().flatten().collect();
-            failed.sort_by_key(|i| indexes.iter().position(|x| x == i));
-            failed
+            let failed: std::collections::HashSet<usize> = failed.into_iter().flatten().collect();
+            // In the layer's order, for the in-order path that takes over.
+            groups.iter().flatten().copied().filter(|i| failed.contains(i)).collect()
         }
     }
 }

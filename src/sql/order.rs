@@ -46,6 +46,9 @@ struct Info {
     barrier: bool,
     /// How the statement may run beside others, and the names whose objects it changes.
     reach: Reach,
+    /// It is a `CREATE TABLE`: others mentioning its name may lock it (a foreign key
+    /// takes a SHARE ROW EXCLUSIVE lock on the table it references).
+    creates_table: bool,
 }
 
 /// How a statement may share a layer with others.
@@ -59,11 +62,14 @@ enum Reach {
     Session,
 }
 
-/// One group of `layers`: statement indexes that may run at the same time (in
-/// dependency order), one that must run alone, or a setting every connection needs.
+/// One group of `layers`: statements that may run at the same time, one that must run
+/// alone, or a setting every connection needs. `Together` holds them in groups: the
+/// statements of a group mention the same table created by another statement (the
+/// first such), so they may wait for each other's locks on it (a foreign key
+/// locks the table it references); a group is best kept on one connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Layer {
-    Together(Vec<usize>),
+    Together(Vec<Vec<usize>>),
     Alone(usize),
     Everywhere(usize),
 }
@@ -106,7 +112,7 @@ impl Names {
 fn info(sql: &str, names: &mut Names) -> Info {
     let dialect = PostgreSqlDialect {};
     let Ok(raw) = Tokenizer::new(&dialect, sql).tokenize() else {
-        return Info { defines: None, mentions: Vec::new(), barrier: false, reach: Reach::Alone };
+        return Info { defines: None, mentions: Vec::new(), barrier: false, reach: Reach::Alone, creates_table: false };
     };
     let raw: Vec<Token> = raw.into_iter().filter(|t| !matches!(t, Token::Whitespace(_))).collect();
     let reach = reach(&raw);
@@ -125,12 +131,14 @@ fn info(sql: &str, names: &mut Names) -> Info {
     let barrier = matches!(plain(0), Some("set" | "reset"))
         || (plain(0) == Some("select") && tokens.iter().flatten().any(|(w, _)| w == "set_config"));
     let mut defines = None;
+    let mut creates_table = false;
     if plain(0) == Some("create") {
         let mut i = 1;
         while plain(i).is_some_and(|w| MODIFIERS.contains(&w)) {
             i += 1;
         }
         if plain(i).is_some_and(|w| KINDS.contains(&w)) {
+            creates_table = plain(i) == Some("table");
             i += 1;
             if plain(i) == Some("if") && plain(i + 1) == Some("not") && plain(i + 2) == Some("exists") {
                 i += 3;
@@ -148,7 +156,7 @@ fn info(sql: &str, names: &mut Names) -> Info {
         tokens.into_iter().flatten().map(|(w, _)| w).chain(literal_names).map(|w| names.id(w)).collect();
     mentions.sort_unstable();
     mentions.dedup();
-    Info { defines, mentions, barrier, reach }
+    Info { defines, mentions, barrier, reach, creates_table }
 }
 
 fn is_plain_name(p: &str) -> bool {
@@ -488,13 +496,43 @@ pub fn layers(statements: &[&str]) -> Vec<Layer> {
     for &i in &order {
         by_level[level[i]].push(i);
     }
+    let mut tables = vec![false; names.len()];
+    for inf in &infos {
+        if let (true, Some(d)) = (inf.creates_table, inf.defines.as_deref().and_then(|d| names.get(d))) {
+            tables[d as usize] = true;
+        }
+    }
+    // The table a statement may lock besides its own: the first other table it mentions.
+    let lock_key = |i: usize| -> Option<u32> {
+        let own = match &infos[i].reach {
+            Reach::Names(targets) => ids(targets),
+            Reach::Alone | Reach::Session => Vec::new(),
+        };
+        infos[i].mentions.iter().copied().find(|&m| tables[m as usize] && !own.contains(&(m as usize)))
+    };
     by_level
         .into_iter()
         .filter(|l| !l.is_empty())
         .map(|l| match infos[l[0]].reach {
             Reach::Alone => Layer::Alone(l[0]),
             Reach::Session => Layer::Everywhere(l[0]),
-            Reach::Names(_) => Layer::Together(l),
+            Reach::Names(_) => {
+                let mut groups: Vec<Vec<usize>> = Vec::new();
+                let mut group_of: HashMap<u32, usize> = HashMap::new();
+                for i in l {
+                    match lock_key(i) {
+                        Some(k) => match group_of.get(&k) {
+                            Some(&g) => groups[g].push(i),
+                            None => {
+                                group_of.insert(k, groups.len());
+                                groups.push(vec![i]);
+                            }
+                        },
+                        None => groups.push(vec![i]),
+                    }
+                }
+                Layer::Together(groups)
+            }
         })
         .collect()
 }
@@ -548,7 +586,22 @@ mod tests {
             "GRANT SELECT ON app.a, app.b TO PUBLIC",
         ];
         use Layer::Together as T;
-        assert_eq!(layers(&s), vec![T(vec![0]), T(vec![1, 2]), T(vec![3, 5]), T(vec![4, 6])]);
+        assert_eq!(
+            layers(&s),
+            vec![T(vec![vec![0]]), T(vec![vec![1], vec![2]]), T(vec![vec![3], vec![5]]), T(vec![vec![4], vec![6]])]
+        );
+    }
+
+    #[test]
+    fn tables_referencing_the_same_table_are_grouped() {
+        let s = [
+            "CREATE TABLE p (id int PRIMARY KEY)",
+            "CREATE TABLE q (id int PRIMARY KEY)",
+            "CREATE TABLE a (p_id int REFERENCES p)",
+            "CREATE TABLE b (q_id int REFERENCES q)",
+            "CREATE TABLE c (p_id int REFERENCES p)",
+        ];
+        assert_eq!(layers(&s)[1], Layer::Together(vec![vec![2, 4], vec![3]]));
     }
 
     #[test]
@@ -562,7 +615,7 @@ mod tests {
             "COMMENT ON COLUMN t.b IS 'later'",
         ];
         use Layer::Together as T;
-        assert_eq!(layers(&s), vec![T(vec![0]), T(vec![1]), T(vec![2]), T(vec![3])]);
+        assert_eq!(layers(&s), vec![T(vec![vec![0]]), T(vec![vec![1]]), T(vec![vec![2]]), T(vec![vec![3]])]);
     }
 
     #[test]
@@ -581,7 +634,7 @@ mod tests {
         use Layer::{Alone as A, Everywhere as E, Together as T};
         assert_eq!(
             layers(&s),
-            vec![E(0), T(vec![1, 2]), A(3), A(4), A(5), T(vec![7]), T(vec![6]), A(8)],
+            vec![E(0), T(vec![vec![1], vec![2]]), A(3), A(4), A(5), T(vec![vec![7]]), T(vec![vec![6]]), A(8)],
             "the sequence named in a literal comes before the table using it"
         );
     }
