@@ -180,7 +180,10 @@ async fn prove(
                 run_file(client, m, None, &t).await?;
             }
         } else {
-            if let Err(e) = copy_schema(&clients, env).await {
+            let started = std::time::Instant::now();
+            let copied = copy_schema(&clients, env).await;
+            timing("proof_copy_live", started);
+            if let Err(e) = copied {
                 warning = Some(format!("the live schema could not be copied to the scratch database ({e})"));
             } else {
                 let mut copy = read(client, &scope).await?;
@@ -196,9 +199,11 @@ async fn prove(
         // With an exact copy every failure is the migration's; with an imperfect one it
         // may be the copy's, so it is reported as a warning rather than refused.
         let checked = async {
+            let started = std::time::Instant::now();
             for m in new {
                 run_file(client, m, None, &t).await.map_err(|e| Error::ProofFailed(format!("{}: {e}", m.file_name)))?;
             }
+            timing("proof_apply", started);
             let after = read(client, &scope).await?;
             let left = plan::build(&after, desired, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
             if !left.is_empty() {
@@ -210,6 +215,7 @@ async fn prove(
                     .await
                     .map_err(|e| Error::ProofFailed(format!("running {} a second time failed: {e}", m.file_name)))?;
             }
+            timing("proof_apply_twice", started);
             let again = read(client, &scope).await?;
             let changed = diff::diff(&after, &again);
             if !changed.is_empty() {

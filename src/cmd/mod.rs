@@ -208,7 +208,12 @@ pub async fn environment<'a>(
 pub async fn copy_schema(clients: &[tokio_postgres::Client], catalog: &Catalog) -> Result<(), Error> {
     let plan = crate::plan::build(&Catalog::default(), catalog, crate::plan::Options::OFFLINE)
         .map_err(|e| Error::Cycle(e.members))?;
-    let sql: Vec<String> = plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.sql.clone())).collect();
+    // Plain forms, as `dump` writes them: the idempotency guards (a DO block per
+    // statement) are not needed in an empty database, and a DO block runs alone, so
+    // with them the copy could not load in parallel (10.5 s instead of ~1.5 s at 1,000
+    // tables).
+    let sql: Vec<String> =
+        plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| crate::sql::plain(&st.sql))).collect();
     let source = load::Source { name: "<copy of the live schema>".into(), text: sql.join("\n") };
     load::load_with(clients, std::slice::from_ref(&source), &mut |_| Vec::new()).await?;
     pg::introspect::analyze_scratch(&clients[0]).await
