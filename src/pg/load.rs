@@ -7,8 +7,8 @@
 //! statement by statement.
 //!
 //! Given several connections, the loader first runs the layers of `sql::order::layers`
-//! over all of them at once: each statement of a layer on its own (so locks are held
-//! for one statement, not a batch), pipelined on its connection. Until the first
+//! over all of them at once: a layer's groups spread over the connections, each
+//! connection's share in pipelined batches of `LAYER_BATCH` statements. Until the first
 //! failure: from the layer where something failed on, everything goes through the
 //! one-connection path above, in order, so its deferral and error reporting decide.
 
@@ -169,8 +169,8 @@ pub async fn load_with(
         for layer in layers.by_ref() {
             let started = std::time::Instant::now();
             let failed = run_layer(clients, &layer, &slots).await;
-            tracing::trace!("layer of {} in {:?}", layer_indexes(&layer).len(), started.elapsed());
             let ran = layer_indexes(&layer);
+            tracing::trace!("layer of {} in {:?}", ran.len(), started.elapsed());
             done += ran.len() - failed.len();
             if !failed.is_empty() {
                 tracing::debug!("parallel load stopped after {done} statements: {} failed", failed.len());

@@ -385,13 +385,7 @@ pub fn body_mentions(definition: &str) -> BTreeSet<(Option<String>, String)> {
     out
 }
 
-/// The order in which to run `statements`: a permutation of their indexes.
-pub fn dependency_order(statements: &[&str]) -> Vec<usize> {
-    let mut names = Names::default();
-    let infos: Vec<Info> = statements.iter().map(|s| info(s, &mut names)).collect();
-    order_of(&infos, &names)
-}
-
+/// The order in which to run the statements: a permutation of their indexes.
 fn order_of(infos: &[Info], names: &Names) -> Vec<usize> {
     let mut definers: Vec<Vec<usize>> = vec![Vec::new(); names.len()];
     for (i, inf) in infos.iter().enumerate() {
@@ -540,6 +534,12 @@ pub fn layers(statements: &[&str]) -> Vec<Layer> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn dependency_order(statements: &[&str]) -> Vec<usize> {
+        let mut names = Names::default();
+        let infos: Vec<Info> = statements.iter().map(|s| info(s, &mut names)).collect();
+        order_of(&infos, &names)
+    }
 
     #[test]
     fn definitions_move_before_their_users() {
