@@ -82,7 +82,9 @@ where
 {
     let scratch = Scratch::create(dev).await?;
     let result = f(scratch.target.clone()).await;
+    let dropping = std::time::Instant::now();
     scratch.drop().await;
+    timing("scratch_dropped", dropping);
     result
 }
 
