@@ -172,7 +172,7 @@ async fn prove(
     let scope = config.scope();
     let t = timeouts(config);
     let warning = with_scratch(dev, |target| async move {
-        let clients = pg::connect_many(&target, pg::load::connections()).await?;
+        let clients = pg::connect_for_load(&target).await?;
         let client = &clients[0];
         let mut warning = None;
         if from_history {

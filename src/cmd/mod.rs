@@ -128,7 +128,7 @@ pub async fn desired_catalog(
     let defined = crate::sql::order::defined_names(&texts);
     let texts = &texts;
     let catalog = with_scratch(dev, |target| async move {
-        let clients = pg::connect_many(&target, load::connections()).await?;
+        let clients = pg::connect_for_load(&target).await?;
         let client = &clients[0];
         let mut provide = |messages: &[String]| -> Vec<String> {
             let Some(env) = environment else { return Vec::new() };

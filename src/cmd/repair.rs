@@ -136,7 +136,7 @@ async fn mark_applied(
     let scope = config.scope();
     let proof_file = file.clone();
     let skipped = with_scratch(&dev, |target| async move {
-        let clients = pg::connect_many(&target, pg::load::connections()).await?;
+        let clients = pg::connect_for_load(&target).await?;
         let scratch = &clients[0];
         copy_schema(&clients, &env).await.map_err(|e| {
             Error::Other(format!("cannot prove {}: the live schema could not be copied to a scratch database ({e})", proof_file.file_name))

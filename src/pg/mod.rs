@@ -46,11 +46,11 @@ impl Target {
     }
 }
 
-/// `n` connections to `target` (at least the first; the others only as far as the
-/// server allows).
-pub async fn connect_many(target: &Target, n: usize) -> Result<Vec<Client>, Error> {
+/// The connections to load a scratch database over (`load::connections()` of them: at
+/// least the first; the others only as far as the server allows).
+pub async fn connect_for_load(target: &Target) -> Result<Vec<Client>, Error> {
     let mut clients = vec![connect(target).await?];
-    for _ in 1..n {
+    for _ in 1..load::connections() {
         match connect(target).await {
             Ok(c) => clients.push(c),
             Err(e) => {

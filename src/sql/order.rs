@@ -43,7 +43,6 @@ struct Info {
     /// Every name it mentions, as `Names` ids, sorted and without repeats (ids, not
     /// strings: at 20,000 statements the strings were 70 MB).
     mentions: Vec<u32>,
-    barrier: bool,
     /// How the statement may run beside others, and the names whose objects it changes.
     reach: Reach,
     /// It is a `CREATE TABLE`: others mentioning its name may lock it (a foreign key
@@ -112,7 +111,7 @@ impl Names {
 fn info(sql: &str, names: &mut Names) -> Info {
     let dialect = PostgreSqlDialect {};
     let Ok(raw) = Tokenizer::new(&dialect, sql).tokenize() else {
-        return Info { defines: None, mentions: Vec::new(), barrier: false, reach: Reach::Alone, creates_table: false };
+        return Info { defines: None, mentions: Vec::new(), reach: Reach::Alone, creates_table: false };
     };
     let raw: Vec<Token> = raw.into_iter().filter(|t| !matches!(t, Token::Whitespace(_))).collect();
     let reach = reach(&raw);
@@ -128,8 +127,6 @@ fn info(sql: &str, names: &mut Names) -> Info {
     let tokens = words_of(raw);
     let word = |i: usize| tokens.get(i).and_then(|t| t.as_ref());
     let plain = |i: usize| word(i).filter(|(_, quoted)| !quoted).map(|(w, _)| w.as_str());
-    let barrier = matches!(plain(0), Some("set" | "reset"))
-        || (plain(0) == Some("select") && tokens.iter().flatten().any(|(w, _)| w == "set_config"));
     let mut defines = None;
     let mut creates_table = false;
     if plain(0) == Some("create") {
@@ -156,7 +153,7 @@ fn info(sql: &str, names: &mut Names) -> Info {
         tokens.into_iter().flatten().map(|(w, _)| w).chain(literal_names).map(|w| names.id(w)).collect();
     mentions.sort_unstable();
     mentions.dedup();
-    Info { defines, mentions, barrier, reach, creates_table }
+    Info { defines, mentions, reach, creates_table }
 }
 
 fn is_plain_name(p: &str) -> bool {
@@ -183,6 +180,11 @@ fn dotted(t: &[Token], mut i: usize) -> Option<(Vec<String>, usize)> {
     Some((parts, i + 1))
 }
 
+/// The last part of the dotted name starting at `i` (`t` of `app.t`).
+fn last_name(t: &[Token], i: usize) -> Option<String> {
+    dotted(t, i).and_then(|(mut parts, _)| parts.pop())
+}
+
 /// How a statement may run beside others (see `Reach`). Tokens come without whitespace.
 fn reach(t: &[Token]) -> Reach {
     let kw = |i: usize| match t.get(i) {
@@ -197,7 +199,7 @@ fn reach(t: &[Token]) -> Reach {
         if is(j, "only") {
             j += 1;
         }
-        dotted(t, j).and_then(|(p, _)| p.last().cloned())
+        last_name(t, j)
     };
     let skip_if_exists = |mut i: usize| {
         if is(i, "if") && is(i + 1, "exists") {
@@ -228,7 +230,7 @@ fn reach(t: &[Token]) -> Reach {
                     if is(i, "if") && is(i + 1, "not") && is(i + 2, "exists") {
                         i += 3;
                     }
-                    named(dotted(t, i).and_then(|(p, _)| p.last().cloned()))
+                    named(last_name(t, i))
                 }
                 Some("index") => {
                     let table = after_on(i);
@@ -241,7 +243,7 @@ fn reach(t: &[Token]) -> Reach {
                         j += 3;
                     }
                     if !is(j, "on") {
-                        names.extend(dotted(t, j).and_then(|(p, _)| p.last().cloned()));
+                        names.extend(last_name(t, j));
                     }
                     if names.is_empty() {
                         Reach::Alone
@@ -252,7 +254,7 @@ fn reach(t: &[Token]) -> Reach {
                 Some("policy" | "trigger" | "constraint") => named(after_on(i)),
                 Some("rule") => {
                     let to = (i..t.len()).find(|&j| is(j, "to"));
-                    named(to.and_then(|j| dotted(t, j + 1)).and_then(|(p, _)| p.last().cloned()))
+                    named(to.and_then(|j| last_name(t, j + 1)))
                 }
                 Some(_) => Reach::Alone,
             }
@@ -262,14 +264,14 @@ fn reach(t: &[Token]) -> Reach {
         Some("alter") => match kw(1).as_deref() {
             Some("policy" | "trigger") => named(after_on(2)),
             Some("materialized" | "foreign") if is(2, "view") || is(2, "table") => {
-                named(dotted(t, skip_if_exists(3)).and_then(|(p, _)| p.last().cloned()))
+                named(last_name(t, skip_if_exists(3)))
             }
             Some(kind) if KINDS.contains(&kind) && kind != "extension" || kind == "index" => {
                 // `ALTER TABLE ... ALL IN TABLESPACE` moves many tables.
                 if t.iter().any(|x| folded(x).as_deref() == Some("tablespace")) && is(2, "all") {
                     return Reach::Alone;
                 }
-                named(dotted(t, skip_if_exists(2)).and_then(|(p, _)| p.last().cloned()))
+                named(last_name(t, skip_if_exists(2)))
             }
             _ => Reach::Alone,
         },
@@ -284,7 +286,7 @@ fn reach(t: &[Token]) -> Reach {
             let Some((path, next)) = dotted(t, i + 1) else { return Reach::Alone };
             if is(next, "on") {
                 // `COMMENT ON CONSTRAINT c ON t`, `... POLICY p ON t`, `... TRIGGER t ON r`.
-                return named(dotted(t, next + 1).and_then(|(p, _)| p.last().cloned()));
+                return named(last_name(t, next + 1));
             }
             let target = if column { path.len().checked_sub(2).map(|k| path[k].clone()) } else { path.last().cloned() };
             named(target)
@@ -406,7 +408,8 @@ fn order_of(infos: &[Info], names: &Names) -> Vec<usize> {
                 }
             }
         }
-        if inf.barrier {
+        // Session settings are barriers.
+        if inf.reach == Reach::Session {
             // Everything since the previous barrier (which itself waits for what came
             // before it).
             deps[i].extend(last_barrier.unwrap_or(0)..i);
