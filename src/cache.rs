@@ -68,32 +68,99 @@ pub fn load(root: &Path, key: &str) -> Option<Catalog> {
     Some(catalog)
 }
 
+/// `Entry` as written: the same fields in the same order, borrowed from the catalog
+/// (a copy of a 5,000-table catalog is ~40 MB).
+#[derive(Serialize)]
+struct EntryRef<'a> {
+    key: &'a str,
+    catalog: &'a Catalog,
+    equivalents: Vec<(&'a ObjectId, &'a String)>,
+    extension_members: Vec<(&'a String, &'a String)>,
+    constraint_sources: Vec<(&'a QualifiedName, &'a String, &'a String)>,
+    index_sources: Vec<(&'a QualifiedName, &'a String)>,
+}
+
 /// Best effort: a cache that cannot be written only costs the next run its speed.
 pub fn store(root: &Path, key: &str, catalog: &Catalog) {
-    let entry = Entry {
-        key: key.to_string(),
-        catalog: catalog.clone(),
-        equivalents: catalog.equivalents.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        extension_members: catalog.extension_members.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+    let entry = EntryRef {
+        key,
+        catalog,
+        equivalents: catalog.equivalents.iter().collect(),
+        extension_members: catalog.extension_members.iter().collect(),
         constraint_sources: catalog
             .tables
             .values()
-            .flat_map(|t| {
-                t.constraints.values().filter_map(|c| Some((t.name.clone(), c.name.clone(), c.source.clone()?)))
-            })
+            .flat_map(|t| t.constraints.values().filter_map(|c| Some((&t.name, &c.name, c.source.as_ref()?))))
             .collect(),
-        index_sources: catalog.indexes.values().filter_map(|i| Some((i.name.clone(), i.source.clone()?))).collect(),
+        index_sources: catalog.indexes.values().filter_map(|i| Some((&i.name, i.source.as_ref()?))).collect(),
     };
     let p = path(root);
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(p.parent().expect("has a parent"))?;
-        let bytes = bincode::serialize(&entry).map_err(std::io::Error::other)?;
         // Written aside and renamed: a reader never sees half a file.
         let tmp = p.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, bytes)?;
+        let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+        bincode::serialize_into(&mut file, &entry).map_err(std::io::Error::other)?;
+        std::io::Write::flush(&mut file)?;
+        drop(file);
         std::fs::rename(&tmp, &p)
     };
     if let Err(e) = write() {
         tracing::warn!("could not write the desired-state cache {}: {e}", p.display());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Constraint, ConstraintKind, Index, Table};
+
+    /// What `store` writes, `load` reads back whole, the fields Catalog's own
+    /// serialization skips included; another key misses.
+    #[test]
+    fn an_entry_reads_back_as_written() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let name = QualifiedName::new("app", "t");
+        let mut catalog = Catalog { server_version: 150000, current_user: "me".into(), ..Catalog::default() };
+        let check = Constraint {
+            name: "t_check".into(),
+            kind: ConstraintKind::Check,
+            definition: "CHECK ((a > 0))".into(),
+            local: true,
+            source: Some("CHECK (a > 0)".into()),
+        };
+        catalog.tables.insert(
+            name.clone(),
+            Table {
+                name: name.clone(),
+                partitioned: false,
+                unlogged: false,
+                rls_enabled: false,
+                rls_forced: false,
+                partition_key: None,
+                partition_of: None,
+                inherits: Vec::new(),
+                options: Vec::new(),
+                replica_identity: crate::catalog::ReplicaIdentity::Default,
+                columns: Vec::new(),
+                constraints: [("t_check".to_string(), check)].into_iter().collect(),
+            },
+        );
+        let index = QualifiedName::new("app", "t_idx");
+        catalog.indexes.insert(
+            index.clone(),
+            Index {
+                name: index.clone(),
+                table: name.clone(),
+                definition: "CREATE INDEX t_idx ON app.t USING btree (a)".into(),
+                source: Some("create index t_idx on app.t (a)".into()),
+            },
+        );
+        catalog.equivalents.insert(ObjectId::Table(name), "equivalent".into());
+        catalog.extension_members.insert("citext".into(), "citext".into());
+        store(dir.path(), "k1", &catalog);
+        // Catalog's equality covers the skipped fields too.
+        assert_eq!(load(dir.path(), "k1"), Some(catalog));
+        assert_eq!(load(dir.path(), "k2"), None);
     }
 }

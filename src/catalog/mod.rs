@@ -276,7 +276,8 @@ pub struct Column {
     pub data_type: String,
     pub not_null: bool,
     pub default: Option<String>,
-    pub identity: Option<Identity>,
+    /// Boxed: few columns have one, and every column would otherwise carry its size.
+    pub identity: Option<Box<Identity>>,
     /// Expression of a stored generated column.
     pub generated: Option<String>,
     /// Collation when it differs from the type's default.

@@ -127,7 +127,7 @@ pub async fn desired_catalog(
     let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
     let defined = crate::sql::order::defined_names(&texts);
     let texts = &texts;
-    let catalog = with_scratch(dev, |target| async move {
+    let catalog = with_scratch(dev, move |target| async move {
         let clients = pg::connect_for_load(&target).await?;
         let client = &clients[0];
         let mut provide = |messages: &[String]| -> Vec<String> {
@@ -148,6 +148,7 @@ pub async fn desired_catalog(
         };
         timing("scratch_created", started);
         load::load_with(&clients, &sources, &mut provide).await?;
+        drop(sources); // not needed again, and the catalog read is when memory peaks
         timing("scratch_and_load", started);
         let introspecting = std::time::Instant::now();
         pg::introspect::analyze_scratch(client).await?;

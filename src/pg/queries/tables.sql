@@ -13,6 +13,7 @@ SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind = 'p' AS partiti
              WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parent_names,
        COALESCE(c.reloptions, '{}') AS options,
        c.relreplident::text AS replica_identity,
+       c.relnatts::int4 AS column_slots,
        (SELECT ic.relname::text FROM pg_catalog.pg_index x
         JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
         WHERE x.indrelid = c.oid AND x.indisreplident) AS replica_index,
