@@ -860,7 +860,7 @@ impl<'a> Differ<'a> {
     /// unchanged. Repeats until nothing new is pulled in.
     fn recreate_dependents(&mut self) {
         let mut dependents: BTreeMap<&ObjectId, Vec<&ObjectId>> = BTreeMap::new();
-        for (dep, referenced) in &self.live.depends {
+        for (dep, referenced) in self.live.depends.iter() {
             dependents.entry(referenced).or_default().push(dep);
         }
         // Whatever goes away (replaced or dropped) takes its dependents with it.
@@ -875,7 +875,7 @@ impl<'a> Differ<'a> {
             let mut related: Vec<&ObjectId> = dependents.get(&id).cloned().unwrap_or_default();
             if let ObjectId::Table(t) | ObjectId::View(t) = &id {
                 // Dependents of a relation's columns go with the relation.
-                for (dep, referenced) in &self.live.depends {
+                for (dep, referenced) in self.live.depends.iter() {
                     if matches!(referenced, ObjectId::Column(rt, _) if rt == t) {
                         related.push(dep);
                     }
@@ -1281,7 +1281,7 @@ mod tests {
         desired.tables.insert(t2.name.clone(), t2);
         live.views.insert(q.clone(), v.clone());
         desired.views.insert(q.clone(), View { columns: vec![("id".into(), "bigint".into())], ..v.clone() });
-        live.depends.push((ObjectId::View(q.clone()), ObjectId::Column(t1.name.clone(), "id".into())));
+        live.depends = [(ObjectId::View(q.clone()), ObjectId::Column(t1.name.clone(), "id".into()))].into_iter().collect();
         let changes = diff(&live, &desired);
         assert!(changes.iter().any(|c| matches!(c, Change::DropView(_))));
         assert!(changes.iter().any(|c| matches!(c, Change::CreateView(_))));

@@ -97,26 +97,27 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
     let mut b = Builder::default();
     b.cat.server_version = version;
     b.cat.current_user = current_user;
-    b.schemas(&schemas);
-    b.extensions(&extensions);
-    b.collations(&collations);
-    b.types(&types);
-    b.sequences(&sequences);
-    b.tables(&tables);
-    b.views(&views);
+    b.schemas(schemas);
+    b.extensions(extensions);
+    b.collations(collations);
+    b.types(types);
+    b.sequences(sequences);
+    b.tables(tables);
+    b.views(views);
     in_chunks(client, COLUMNS, &params, |rows| b.columns(rows)).await?;
     in_chunks(client, CONSTRAINTS, &params, |rows| b.constraints(rows)).await?;
     in_chunks(client, INDEXES, &params, |rows| b.indexes(rows)).await?;
-    b.functions(&functions);
-    b.triggers(&triggers);
-    b.policies(&policies);
-    b.event_triggers(&event_triggers);
-    b.privileges(&privileges);
-    b.owners(&owners);
+    b.functions(functions);
+    b.triggers(triggers);
+    b.policies(policies);
+    b.event_triggers(event_triggers);
+    b.privileges(privileges);
+    b.owners(owners);
     in_chunks(client, DEPENDS, &[], |rows| b.depends(rows)).await?;
     b.resolve_depends();
+    b.pack();
     client.batch_execute("RESET search_path").await?;
-    b.default_privileges(&default_privileges);
+    b.default_privileges(default_privileges);
     for row in &members {
         let (ext, schema, name): (String, String, String) = (row.get(0), row.get(1), row.get(2));
         b.cat.extension_members.insert(format!("{schema}.{name}"), ext.clone());
@@ -153,6 +154,8 @@ async fn in_chunks(
     Ok(())
 }
 
+/// Turns query rows into the catalog. A method given a whole query's rows takes them by
+/// value, so they are freed as soon as they are read; the streamed ones get a chunk.
 #[derive(Default)]
 struct Builder {
     cat: Catalog,
@@ -177,8 +180,8 @@ impl Builder {
         }
     }
 
-    fn schemas(&mut self, rows: &[Row]) {
-        for row in rows {
+    fn schemas(&mut self, rows: Vec<Row>) {
+        for row in &rows {
             let name: String = row.get("name");
             let id = ObjectId::Schema(name.clone());
             self.oids.insert(("pg_namespace", row.get("oid")), id.clone());
@@ -187,8 +190,8 @@ impl Builder {
         }
     }
 
-    fn extensions(&mut self, rows: &[Row]) {
-        for row in rows {
+    fn extensions(&mut self, rows: Vec<Row>) {
+        for row in &rows {
             let name: String = row.get("name");
             let id = ObjectId::Extension(name.clone());
             self.oids.insert(("pg_extension", row.get("oid")), id.clone());
@@ -199,8 +202,8 @@ impl Builder {
         }
     }
 
-    fn collations(&mut self, rows: &[Row]) {
-        for row in rows {
+    fn collations(&mut self, rows: Vec<Row>) {
+        for row in &rows {
             let name = qn(row, "schema", "name");
             let id = ObjectId::Collation(name.clone());
             self.oids.insert(("pg_collation", row.get("oid")), id.clone());
@@ -220,8 +223,8 @@ impl Builder {
         }
     }
 
-    fn types(&mut self, rows: &[Row]) {
-        for row in rows {
+    fn types(&mut self, rows: Vec<Row>) {
+        for row in &rows {
             let name = qn(row, "schema", "name");
             let id = ObjectId::Type(name.clone());
             let oid: u32 = row.get("oid");
@@ -261,8 +264,8 @@ impl Builder {
         }
     }
 
-    fn sequences(&mut self, rows: &[Row]) {
-        for row in rows {
+    fn sequences(&mut self, rows: Vec<Row>) {
+        for row in &rows {
             let name = qn(row, "schema", "name");
             let id = ObjectId::Sequence(name.clone());
             self.oids.insert(("pg_class", row.get("oid")), id.clone());
@@ -287,8 +290,8 @@ impl Builder {
         }
     }
 
-    fn tables(&mut self, rows: &[Row]) {
-        for row in rows {
+    fn tables(&mut self, rows: Vec<Row>) {
+        for row in &rows {
             let name = qn(row, "schema", "name");
             let id = ObjectId::Table(name.clone());
             let oid: u32 = row.get("oid");
@@ -339,8 +342,8 @@ impl Builder {
         }
     }
 
-    fn views(&mut self, rows: &[Row]) {
-        for row in rows {
+    fn views(&mut self, rows: Vec<Row>) {
+        for row in &rows {
             let name = qn(row, "schema", "name");
             let id = ObjectId::View(name.clone());
             let oid: u32 = row.get("oid");
@@ -463,8 +466,8 @@ impl Builder {
         }
     }
 
-    fn functions(&mut self, rows: &[Row]) {
-        for row in rows {
+    fn functions(&mut self, rows: Vec<Row>) {
+        for row in &rows {
             let name = qn(row, "schema", "name");
             let args: String = row.get("identity_args");
             let id = ObjectId::Function(name.clone(), args.clone());
@@ -491,8 +494,8 @@ impl Builder {
         }
     }
 
-    fn triggers(&mut self, rows: &[Row]) {
-        for row in rows {
+    fn triggers(&mut self, rows: Vec<Row>) {
+        for row in &rows {
             let table = qn(row, "table_schema", "table_name");
             let name: String = row.get("name");
             let id = ObjectId::Trigger(table.clone(), name.clone());
@@ -512,8 +515,8 @@ impl Builder {
         }
     }
 
-    fn policies(&mut self, rows: &[Row]) {
-        for row in rows {
+    fn policies(&mut self, rows: Vec<Row>) {
+        for row in &rows {
             let table = qn(row, "table_schema", "table_name");
             let name: String = row.get("name");
             let id = ObjectId::Policy(table.clone(), name.clone());
@@ -534,8 +537,8 @@ impl Builder {
         }
     }
 
-    fn event_triggers(&mut self, rows: &[Row]) {
-        for row in rows {
+    fn event_triggers(&mut self, rows: Vec<Row>) {
+        for row in &rows {
             let name: String = row.get("name");
             let id = ObjectId::EventTrigger(name.clone());
             self.oids.insert(("pg_event_trigger", row.get("oid")), id.clone());
@@ -553,8 +556,8 @@ impl Builder {
         }
     }
 
-    fn owners(&mut self, rows: &[Row]) {
-        for row in rows {
+    fn owners(&mut self, rows: Vec<Row>) {
+        for row in &rows {
             let Some(cls) = class_key(&row.get::<_, String>("cls")) else { continue };
             let Some(id) = self.id(cls, row.get("oid"), 0) else { continue };
             // A table's row type shares the table's id; only the table's owner counts.
@@ -567,8 +570,8 @@ impl Builder {
         }
     }
 
-    fn privileges(&mut self, rows: &[Row]) {
-        for row in rows {
+    fn privileges(&mut self, rows: Vec<Row>) {
+        for row in &rows {
             let Some(cls) = class_key(&row.get::<_, String>("cls")) else { continue };
             let Some(id) = self.id(cls, row.get("oid"), row.get("sub")) else { continue };
             // A table's row type shares the table's id; its ACL is not the table's.
@@ -584,8 +587,8 @@ impl Builder {
         }
     }
 
-    fn default_privileges(&mut self, rows: &[Row]) {
-        for row in rows {
+    fn default_privileges(&mut self, rows: Vec<Row>) {
+        for row in &rows {
             let role: String = row.get("role");
             let schema: String = row.get("schema");
             if !schema.is_empty() && !self.cat.schemas.contains_key(&schema) {
@@ -621,17 +624,46 @@ impl Builder {
         }
     }
 
-    /// Fill `depends`, sorted and without repeats, from the rows `depends` kept. The
-    /// pairs are counted before any is built: grown a row at a time, the vector had a
-    /// third more room than pairs (at 5,000 tables, ~50,000 pairs of 160 bytes).
+    /// Fill `depends` from the rows `depends` kept, each object named once.
     fn resolve_depends(&mut self) {
         let rows = std::mem::take(&mut self.dep_rows);
-        let count = rows.iter().filter(|r| self.dependency(r).is_some()).count();
-        let mut pairs = Vec::with_capacity(count);
-        pairs.extend(rows.iter().filter_map(|r| self.dependency(r)).map(|(d, r)| (d.to_id(), r.to_id())));
-        pairs.sort_unstable();
-        pairs.dedup();
-        self.cat.depends = pairs;
+        let mut index: HashMap<IdRef<'_>, u32> = HashMap::new();
+        let mut pairs = Vec::new();
+        for row in &rows {
+            let Some((dep, referenced)) = self.dependency(row) else { continue };
+            let mut at = |r| {
+                let next = u32::try_from(index.len()).expect("fewer than 2^32 objects");
+                *index.entry(r).or_insert(next)
+            };
+            pairs.push((at(dep), at(referenced)));
+        }
+        // The objects are made once their number is known: no room to spare.
+        let mut refs: Vec<(u32, IdRef<'_>)> = index.into_iter().map(|(r, i)| (i, r)).collect();
+        refs.sort_unstable_by_key(|(i, _)| *i);
+        let mut ids = Vec::with_capacity(refs.len());
+        ids.extend(refs.into_iter().map(|(_, r)| r.to_id()));
+        self.cat.depends = Depends::new(ids, pairs);
+    }
+
+    /// Rebuild the large maps with full nodes. Filled in key order, a B-tree's nodes
+    /// stay about half empty; built from sorted entries at once, they are full (at
+    /// 5,000 tables, ~5 MB less per catalog).
+    fn pack(&mut self) {
+        fn packed<K: Ord, V>(map: &mut BTreeMap<K, V>) {
+            *map = std::mem::take(map).into_iter().collect();
+        }
+        let c = &mut self.cat;
+        packed(&mut c.tables);
+        packed(&mut c.indexes);
+        packed(&mut c.views);
+        packed(&mut c.sequences);
+        packed(&mut c.types);
+        packed(&mut c.functions);
+        packed(&mut c.triggers);
+        packed(&mut c.policies);
+        packed(&mut c.comments);
+        packed(&mut c.owners);
+        packed(&mut c.privileges);
     }
 
     /// The (dependent, referenced) pair a `pg_depend` row stands for, when it is one the
@@ -684,7 +716,7 @@ struct DepRow {
 }
 
 /// An object id borrowed from the builder's maps (a column's is made from two parts).
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
 enum IdRef<'a> {
     Object(&'a ObjectId),
     Column(&'a QualifiedName, &'a str),

@@ -211,7 +211,7 @@ struct DropGuards<'a> {
 impl<'a> DropGuards<'a> {
     fn new(changes: &'a [Change], live: &'a Catalog) -> Self {
         let mut depends_on: HashMap<&ObjectId, Vec<&ObjectId>> = HashMap::new();
-        for (dep, referenced) in &live.depends {
+        for (dep, referenced) in live.depends.iter() {
             depends_on.entry(dep).or_default().push(referenced);
         }
         DropGuards {
@@ -498,7 +498,7 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
     }
     // Desired dependencies order creates and alters. Finishing touches on the referenced
     // object (comments, grants, OWNED BY) need not wait for its dependents' creation.
-    for (dep, referenced) in &desired.depends {
+    for (dep, referenced) in desired.depends.iter() {
         for a in on_or_parent(dep, Phase::Create) {
             for b in with_parent(referenced, Phase::Create) {
                 if a != b && !is_finishing_touch(&changes[b]) {
@@ -530,7 +530,7 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
             }
     };
     // Live dependencies order drops: what depends goes first.
-    for (dep, referenced) in &live.depends {
+    for (dep, referenced) in live.depends.iter() {
         let dep_drops = on_or_parent(dep, Phase::Drop);
         let dep_alters: Vec<usize> =
             on(dep, Phase::Create).into_iter().filter(|&a| !recreated_with_parent(&changes[a])).collect();
