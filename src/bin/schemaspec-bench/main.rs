@@ -404,9 +404,11 @@ fn render(rows: &[Row], apply: (f64, f64), runs: usize, version: &str, migra_ok:
           `psql -f`), since it needs one.\n";
     s += "- **peak RSS**: the largest of the cold plan runs (`getrusage` of the child).\n\n";
     s += "How schemaspec gets there: the desired state is loaded over one connection per core, layer by layer of \
-          the statements' dependency graph, each statement pipelined in its own transaction (`psql -f` waits for \
-          each statement's round trip); the scratch catalog is analyzed, then read, like the live one, in a fixed \
-          number of queries whatever the size; warm runs read the normalized desired catalog from the cache.\n\n";
+          the statements' dependency graph, in pipelined batches of 50 statements, one transaction per batch \
+          (`psql -f` waits for each statement's round trip); the scratch catalog is analyzed, then read, like the \
+          live one, in a fixed number of queries whatever the size; warm runs read the normalized desired catalog \
+          from the cache. Memory: the catalogs are kept compact (dependencies as one set of objects with index \
+          pairs, full B-tree nodes, query rows freed once read) and mimalloc returns freed pages at once.\n\n";
     s += "Noise: every run creates and drops databases of up to 5,000 tables (about 35,000 files each). On a \
           file system with online discard the file creation that follows a large drop can run at half speed for \
           a while; it hits the floor's `psql -f` and schemaspec's scratch load alike, and the medians hide most \
