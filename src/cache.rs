@@ -129,23 +129,9 @@ mod tests {
             local: true,
             source: Some("CHECK (a > 0)".into()),
         };
-        catalog.tables.insert(
-            name.clone(),
-            Table {
-                name: name.clone(),
-                partitioned: false,
-                unlogged: false,
-                rls_enabled: false,
-                rls_forced: false,
-                partition_key: None,
-                partition_of: None,
-                inherits: Vec::new(),
-                options: Vec::new(),
-                replica_identity: crate::catalog::ReplicaIdentity::Default,
-                columns: Vec::new(),
-                constraints: [("t_check".to_string(), check)].into_iter().collect(),
-            },
-        );
+        let table =
+            Table { constraints: [("t_check".to_string(), check)].into_iter().collect(), ..Table::empty(name.clone()) };
+        catalog.tables.insert(name.clone(), table);
         let index = QualifiedName::new("app", "t_idx");
         catalog.indexes.insert(
             index.clone(),

@@ -227,10 +227,8 @@ impl Depends {
             write += 1;
         }
         ids.truncate(write);
-        let mut pairs: Vec<(u32, u32)> = pairs
-            .into_iter()
-            .map(|(a, b)| (rank[target[a as usize]], rank[target[b as usize]]))
-            .collect();
+        let mut pairs: Vec<(u32, u32)> =
+            pairs.into_iter().map(|(a, b)| (rank[target[a as usize]], rank[target[b as usize]])).collect();
         pairs.sort_unstable();
         pairs.dedup();
         Depends { ids, pairs }
@@ -359,6 +357,24 @@ pub struct Table {
 }
 
 impl Table {
+    /// A plain table with no columns or constraints yet.
+    pub fn empty(name: QualifiedName) -> Table {
+        Table {
+            name,
+            partitioned: false,
+            unlogged: false,
+            rls_enabled: false,
+            rls_forced: false,
+            partition_key: None,
+            partition_of: None,
+            inherits: Vec::new(),
+            options: Vec::new(),
+            replica_identity: ReplicaIdentity::Default,
+            columns: Vec::new(),
+            constraints: BTreeMap::new(),
+        }
+    }
+
     pub fn column(&self, name: &str) -> Option<&Column> {
         self.columns.iter().find(|c| c.name == name)
     }
@@ -802,8 +818,12 @@ impl Catalog {
                 | ObjectId::DefaultPrivileges(..) => {}
             }
         }
-        c.depends =
-            self.depends.iter().filter(|(d, r)| c.contains(d) && c.contains(r)).map(|(d, r)| (d.clone(), r.clone())).collect();
+        c.depends = self
+            .depends
+            .iter()
+            .filter(|(d, r)| c.contains(d) && c.contains(r))
+            .map(|(d, r)| (d.clone(), r.clone()))
+            .collect();
         for s in schemas {
             if let Some(x) = self.schemas.get(&s) {
                 c.schemas.insert(s, x.clone());

@@ -1211,16 +1211,6 @@ mod tests {
 
     fn table(name: &str, cols: &[(&str, &str)]) -> Table {
         Table {
-            name: QualifiedName::new("public", name),
-            partitioned: false,
-            unlogged: false,
-            rls_enabled: false,
-            rls_forced: false,
-            partition_key: None,
-            partition_of: None,
-            inherits: vec![],
-            options: vec![],
-            replica_identity: ReplicaIdentity::Default,
             columns: cols
                 .iter()
                 .map(|(n, t)| Column {
@@ -1236,7 +1226,7 @@ mod tests {
                     local: true,
                 })
                 .collect(),
-            constraints: BTreeMap::new(),
+            ..Table::empty(QualifiedName::new("public", name))
         }
     }
 
@@ -1281,7 +1271,8 @@ mod tests {
         desired.tables.insert(t2.name.clone(), t2);
         live.views.insert(q.clone(), v.clone());
         desired.views.insert(q.clone(), View { columns: vec![("id".into(), "bigint".into())], ..v.clone() });
-        live.depends = [(ObjectId::View(q.clone()), ObjectId::Column(t1.name.clone(), "id".into()))].into_iter().collect();
+        live.depends =
+            [(ObjectId::View(q.clone()), ObjectId::Column(t1.name.clone(), "id".into()))].into_iter().collect();
         let changes = diff(&live, &desired);
         assert!(changes.iter().any(|c| matches!(c, Change::DropView(_))));
         assert!(changes.iter().any(|c| matches!(c, Change::CreateView(_))));

@@ -735,9 +735,7 @@ impl IdRef<'_> {
         match (self, other) {
             (IdRef::Column(relation, _), IdRef::Object(ObjectId::Table(t) | ObjectId::View(t))) => relation == &t,
             (IdRef::Object(id), IdRef::Object(parent)) => id.is_child_of(parent),
-            (IdRef::Column(..) | IdRef::Object(_), IdRef::Column(..)) | (IdRef::Column(..), IdRef::Object(_)) => {
-                false
-            }
+            (IdRef::Column(..) | IdRef::Object(_), IdRef::Column(..)) | (IdRef::Column(..), IdRef::Object(_)) => false,
         }
     }
 }
