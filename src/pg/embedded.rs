@@ -3,9 +3,17 @@
 //! the project (git-ignored), listening only on a unix socket, and reused across runs.
 //! As root it runs the server as the unprivileged `postgres` user, because PostgreSQL
 //! refuses to run as root.
+//!
+//! On a shared machine (docs/security.md) the cluster is private: its folder is 0700,
+//! owned by the server's OS user and marked as schemaspec's, so only that user, the
+//! invoking one and root can reach the socket (which is 0700 too, and TCP is off). When
+//! the server's user cannot reach the project folder, the cluster lives in a folder made
+//! atomically under the temp dir (mkdtemp, an unpredictable name) and recorded in the
+//! project; every use checks the recorded folder's type, owner, mode and mark, and
+//! schemaspec never chowns, chmods or deletes anything that is not so marked.
 
 use crate::error::Error;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -70,6 +78,13 @@ pub fn find_binaries() -> Result<PathBuf, Error> {
     versions.pop().map(|(_, p)| p).ok_or(Error::NoServerBinaries)
 }
 
+/// The file that marks a folder as made by schemaspec for a cluster.
+const MARKER: &str = ".schemaspec-cluster";
+/// In `<project>/.schemaspec/`: where the cluster lives when not in the project.
+const LOCATION_FILE: &str = "pg.location";
+/// In the cluster's folder: where the socket lives when the folder's path is too long.
+const SOCKET_LOCATION_FILE: &str = "socket.location";
+
 /// The unprivileged user to run the server as, when we are root.
 fn server_user() -> Result<Option<nix::unistd::User>, Error> {
     if !nix::unistd::geteuid().is_root() {
@@ -85,9 +100,31 @@ fn server_user() -> Result<Option<nix::unistd::User>, Error> {
         )))
 }
 
+/// Who the cluster's folders belong to: the server's user, or (not root) ourselves.
+struct Owner {
+    uid: nix::unistd::Uid,
+    gid: nix::unistd::Gid,
+    name: String,
+}
+
+impl Owner {
+    fn of(user: &Option<nix::unistd::User>) -> Owner {
+        match user {
+            Some(u) => Owner { uid: u.uid, gid: u.gid, name: u.name.clone() },
+            None => {
+                let uid = nix::unistd::geteuid();
+                let name = nix::unistd::User::from_uid(uid)
+                    .ok()
+                    .flatten()
+                    .map_or_else(|| format!("uid {uid}"), |u| u.name);
+                Owner { uid, gid: nix::unistd::getegid(), name }
+            }
+        }
+    }
+}
+
 /// True when `user` can reach `dir` (every ancestor searchable).
 fn reachable_by(dir: &Path, user: &nix::unistd::User) -> bool {
-    use std::os::unix::fs::MetadataExt;
     dir.ancestors().all(|a| match std::fs::metadata(a) {
         Ok(m) => {
             let mode = m.mode();
@@ -108,36 +145,196 @@ fn run(cmd: &mut Command, user: &Option<nix::unistd::User>, what: &str) -> Resul
     cmd.output().map_err(|e| Error::Other(format!("{what}: cannot run {}: {e}", cmd.get_program().to_string_lossy())))
 }
 
-fn chown(path: &Path, user: &Option<nix::unistd::User>) -> Result<(), Error> {
-    if let Some(u) = user {
-        nix::unistd::chown(path, Some(u.uid), Some(u.gid))
-            .map_err(|e| Error::Other(format!("cannot hand {} to {}: {e}", path.display(), u.name)))?;
+fn refuse(path: &Path, why: &str, hint: &str) -> Error {
+    Error::failed(format!("refusing to use {} for the embedded PostgreSQL: {why}", path.display()), hint)
+}
+
+fn fs_error(path: &Path, what: &str, e: impl std::fmt::Display) -> Error {
+    Error::Other(format!("cannot {what} {}: {e}", path.display()))
+}
+
+/// Make `path` a new private folder (0700, refusing to follow or reuse anything already
+/// there), hand it to `owner` and mark it as ours.
+fn create_private(path: &Path, owner: &Owner) -> Result<(), Error> {
+    std::fs::DirBuilder::new().mode(0o700).create(path).map_err(|e| fs_error(path, "create", e))?;
+    take_and_mark(path, owner)
+}
+
+/// Hand a folder this process just created to `owner`, and mark it.
+fn take_and_mark(path: &Path, owner: &Owner) -> Result<(), Error> {
+    nix::unistd::chown(path, Some(owner.uid), Some(owner.gid))
+        .map_err(|e| fs_error(path, &format!("hand to {}", owner.name), e))?;
+    std::fs::write(path.join(MARKER), "made by schemaspec for its embedded PostgreSQL; see docs/security.md\n")
+        .map_err(|e| fs_error(&path.join(MARKER), "write", e))
+}
+
+/// A new folder with an unpredictable name under the temp dir (mkdtemp: created
+/// atomically, 0700), handed to `owner` and marked.
+fn create_temp_private(prefix: &str, owner: &Owner) -> Result<PathBuf, Error> {
+    let template = std::env::temp_dir().join(format!("{prefix}XXXXXX"));
+    let dir = nix::unistd::mkdtemp(&template).map_err(|e| fs_error(&template, "create a folder like", e))?;
+    take_and_mark(&dir, owner)?;
+    Ok(dir)
+}
+
+/// Check that `path` is a folder schemaspec made for `owner`: a real directory (not a
+/// symlink), owned by `owner`, with no access for group or others, and marked.
+fn verify_private(path: &Path, owner: &Owner, recorded_in: &Path) -> Result<(), Error> {
+    let hint = format!(
+        "it may have been planted by another user: inspect it, and if it is not yours remove {} so schemaspec makes a new private folder",
+        recorded_in.display()
+    );
+    let m = std::fs::symlink_metadata(path).map_err(|e| fs_error(path, "inspect", e))?;
+    if m.file_type().is_symlink() || !m.is_dir() {
+        return Err(refuse(path, "it is not a directory (a symlink, or a file)", &hint));
     }
-    Ok(())
+    if m.uid() != owner.uid.as_raw() {
+        return Err(refuse(path, &format!("it is owned by uid {}, not by {}", m.uid(), owner.name), &hint));
+    }
+    if m.mode() & 0o077 != 0 {
+        return Err(refuse(path, &format!("its mode is {:o}: others may use it (schemaspec makes it 0700)", m.mode() & 0o777), &hint));
+    }
+    match std::fs::symlink_metadata(path.join(MARKER)) {
+        Ok(mark) if mark.is_file() => Ok(()),
+        _ => Err(refuse(path, "it carries no mark of schemaspec (it was not made by schemaspec)", &hint)),
+    }
+}
+
+/// The folder recorded in `pointer` when it still exists (verified), `None` when
+/// there is no record or the folder is gone (a cleaned temp dir).
+fn recorded(pointer: &Path, owner: &Owner) -> Result<Option<PathBuf>, Error> {
+    let text = match std::fs::read_to_string(pointer) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(fs_error(pointer, "read", e)),
+    };
+    let dir = PathBuf::from(text.trim());
+    if !dir.is_absolute() {
+        return Err(refuse(&dir, &format!("{} does not hold an absolute path", pointer.display()), "remove that file"));
+    }
+    match std::fs::symlink_metadata(&dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        _ => verify_private(&dir, owner, pointer).map(|()| Some(dir)),
+    }
+}
+
+fn record(pointer: &Path, dir: &Path) -> Result<(), Error> {
+    if let Some(parent) = pointer.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| fs_error(parent, "create", e))?;
+    }
+    let tmp = pointer.with_extension(format!("tmp-{}", std::process::id()));
+    std::fs::write(&tmp, format!("{}\n", dir.display()))
+        .and_then(|()| std::fs::rename(&tmp, pointer))
+        .map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            fs_error(pointer, "write", e)
+        })
+}
+
+/// The project's own cluster folder: created private and marked when missing; an
+/// existing one must be a real directory of `owner`'s. A folder that an earlier
+/// schemaspec made (no mark yet: a cluster, or nothing, inside) is adopted: marked and
+/// made private. Anything else is refused.
+fn project_home(home: &Path, owner: &Owner, create: bool) -> Result<Option<PathBuf>, Error> {
+    let hint = "schemaspec keeps its embedded PostgreSQL in <project>/.schemaspec/pg; move what is there away, or run schemaspec as the user who owns it";
+    match std::fs::symlink_metadata(home) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            if !create {
+                return Ok(None);
+            }
+            if let Some(parent) = home.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| fs_error(parent, "create", e))?;
+            }
+            create_private(home, owner)?;
+            Ok(Some(home.to_path_buf()))
+        }
+        Err(e) => Err(fs_error(home, "inspect", e)),
+        Ok(m) => {
+            if m.file_type().is_symlink() || !m.is_dir() {
+                return Err(refuse(home, "it is not a directory (a symlink, or a file)", hint));
+            }
+            if m.uid() != owner.uid.as_raw() {
+                return Err(refuse(home, &format!("it is owned by uid {}, not by {}", m.uid(), owner.name), hint));
+            }
+            if std::fs::symlink_metadata(home.join(MARKER)).is_err() {
+                let entries: Vec<String> = std::fs::read_dir(home)
+                    .map_err(|e| fs_error(home, "read", e))?
+                    .flatten()
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect();
+                let earlier = ["data", "run", "lock", "server.log"];
+                let ours = entries.iter().all(|e| earlier.contains(&e.as_str()))
+                    && (entries.is_empty() || home.join("data").join("PG_VERSION").is_file());
+                if !ours {
+                    return Err(refuse(home, "it holds files schemaspec did not make", hint));
+                }
+                std::fs::write(home.join(MARKER), "made by schemaspec for its embedded PostgreSQL\n")
+                    .map_err(|e| fs_error(home, "mark", e))?;
+            }
+            std::fs::set_permissions(home, std::fs::Permissions::from_mode(0o700))
+                .map_err(|e| fs_error(home, "make private", e))?;
+            Ok(Some(home.to_path_buf()))
+        }
+    }
 }
 
 /// Where the cluster for `home` really lives: `home`, unless the server's user cannot
-/// reach it (a 0700 home directory, say); then a shared location named after it.
-fn resolve_home(home: &Path, user: &Option<nix::unistd::User>) -> PathBuf {
+/// reach it (a 0700 home directory, say); then a private folder under the temp dir,
+/// recorded in `<project>/.schemaspec/pg.location`. `None` when there is none yet and
+/// `create` is false.
+fn locate(home: &Path, user: &Option<nix::unistd::User>, create: bool) -> Result<Option<PathBuf>, Error> {
+    let owner = Owner::of(user);
     match user {
         Some(u) if !reachable_by(home, u) => {
-            let tag = crate::history::checksum(&home.display().to_string());
-            let moved = std::env::temp_dir().join(format!("schemaspec-{}", &tag[..12]));
-            tracing::info!("{} not reachable by {}; embedded cluster in {}", home.display(), u.name, moved.display());
-            moved
+            let pointer = home.with_file_name(LOCATION_FILE);
+            if let Some(dir) = recorded(&pointer, &owner)? {
+                return Ok(Some(dir));
+            }
+            if !create {
+                return Ok(None);
+            }
+            let dir = create_temp_private("schemaspec-", &owner)?;
+            record(&pointer, &dir)?;
+            tracing::info!("{} not reachable by {}; embedded cluster in {}", home.display(), u.name, dir.display());
+            Ok(Some(dir))
         }
-        _ => home.to_path_buf(),
+        _ => project_home(home, &owner, create),
     }
+}
+
+/// The socket's folder: `run/` in the cluster's folder, or, when that path is too long
+/// for a unix socket, a private folder under the temp dir recorded in the cluster's.
+fn socket_dir(home: &Path, owner: &Owner) -> Result<PathBuf, Error> {
+    let run = home.join("run");
+    // A unix socket path must fit in 107 bytes.
+    if run.join(format!(".s.PGSQL.{PORT}")).as_os_str().len() <= 100 {
+        match std::fs::symlink_metadata(&run) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => create_private(&run, owner)?,
+            Err(e) => return Err(fs_error(&run, "inspect", e)),
+            // Inside our private folder: only we (or the server's user) made it.
+            Ok(m) if m.is_dir() && !m.file_type().is_symlink() => {
+                std::fs::set_permissions(&run, std::fs::Permissions::from_mode(0o700))
+                    .map_err(|e| fs_error(&run, "make private", e))?;
+            }
+            Ok(_) => return Err(refuse(&run, "it is not a directory", "remove it")),
+        }
+        return Ok(run);
+    }
+    let pointer = home.join(SOCKET_LOCATION_FILE);
+    if let Some(dir) = recorded(&pointer, owner)? {
+        return Ok(dir);
+    }
+    let dir = create_temp_private("schemaspec-sock-", owner)?;
+    record(&pointer, &dir)?;
+    Ok(dir)
 }
 
 /// Start (or reuse) the cluster under `home` (normally `<project>/.schemaspec/pg`).
 pub fn ensure(home: &Path) -> Result<Cluster, Error> {
     let bin = find_binaries()?;
     let user = server_user()?;
-    let home = resolve_home(home, &user);
-    std::fs::create_dir_all(&home).map_err(|e| Error::Other(format!("cannot create {}: {e}", home.display())))?;
-    let _ = std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o755));
-    chown(&home, &user)?;
+    let owner = Owner::of(&user);
+    let home = locate(home, &user, true)?.ok_or_else(|| Error::Other("the embedded cluster has no folder".into()))?;
     let lock_path = home.join("lock");
     let lock_file = std::fs::OpenOptions::new()
         .create(true)
@@ -149,24 +346,24 @@ pub fn ensure(home: &Path) -> Result<Cluster, Error> {
         .map_err(|(_, e)| Error::Other(format!("cannot lock {}: {e}", lock_path.display())))?;
 
     let data = home.join("data");
-    let mut socket_dir = home.join("run");
-    // A unix socket path must fit in 107 bytes.
-    if socket_dir.join(format!(".s.PGSQL.{PORT}")).as_os_str().len() > 100 {
-        let tag = crate::history::checksum(&home.display().to_string());
-        socket_dir = std::env::temp_dir().join(format!("schemaspec-sock-{}", &tag[..12]));
-    }
-    std::fs::create_dir_all(&socket_dir)
-        .map_err(|e| Error::Other(format!("cannot create {}: {e}", socket_dir.display())))?;
-    chown(&socket_dir, &user)?;
-
+    let socket_dir = socket_dir(&home, &owner)?;
     if !data.join("PG_VERSION").exists() {
-        let _ = std::fs::remove_dir_all(&data);
+        // A data folder without PG_VERSION is what an interrupted initdb left in our
+        // private, marked folder.
+        match std::fs::symlink_metadata(&data) {
+            Ok(m) if m.file_type().is_symlink() || !m.is_dir() => {
+                return Err(refuse(&data, "it is not a directory", "remove it"));
+            }
+            Ok(_) => std::fs::remove_dir_all(&data).map_err(|e| fs_error(&data, "remove the unfinished", e))?,
+            Err(_) => {}
+        }
+        // Local (socket) connections only; TCP is refused even if someone turns it on.
         let out = run(
             Command::new(bin.join("initdb")).arg("-D").arg(&data).args([
                 "-U",
                 SUPERUSER,
-                "-A",
-                "trust",
+                "--auth-local=trust",
+                "--auth-host=reject",
                 "-E",
                 "UTF8",
                 "--locale=C",
@@ -188,9 +385,10 @@ pub fn ensure(home: &Path) -> Result<Cluster, Error> {
         return Ok(cluster);
     }
     // fsync is off: this is a local development cluster whose contents can be rebuilt
-    // from the schema and migration files; it makes scratch databases cheap.
+    // from the schema and migration files; it makes scratch databases cheap. The socket
+    // is the only way in, and only its owner (and root) may use it.
     let opts = format!(
-        "-c listen_addresses='' -c port={PORT} -c unix_socket_directories='{}' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+        "-c listen_addresses='' -c port={PORT} -c unix_socket_directories='{}' -c unix_socket_permissions=0700 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
         socket_dir.display()
     );
     let log = home.join("server.log");
@@ -231,7 +429,8 @@ fn status_running(cluster: &Cluster, user: &Option<nix::unistd::User>) -> Result
 pub fn stop(home: &Path) -> Result<bool, Error> {
     let bin = find_binaries()?;
     let user = server_user()?;
-    let data = resolve_home(home, &user).join("data");
+    let Some(home) = locate(home, &user, false)? else { return Ok(false) };
+    let data = home.join("data");
     if !data.join("postmaster.pid").exists() {
         return Ok(false);
     }
