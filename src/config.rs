@@ -85,9 +85,7 @@ impl Config {
     pub fn load(root: &Path, overrides: Overrides) -> Result<Config, Error> {
         let path = root.join(CONFIG_FILE);
         let file: FileConfig = match std::fs::read_to_string(&path) {
-            Ok(text) => {
-                toml::from_str(&text).map_err(|e| Error::Config { path: path.clone(), message: e.to_string() })?
-            }
+            Ok(text) => toml::from_str(&text).map_err(|e| Error::Config { path: path.clone(), message: toml_error(&text, &e) })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileConfig::default(),
             Err(e) => return Err(Error::Config { path, message: e.to_string() }),
         };
@@ -168,6 +166,18 @@ impl Config {
             only: (!self.schemas.is_empty()).then(|| self.schemas.clone()),
             unmanaged_tables: self.unmanaged_tables.clone(),
         }
+    }
+}
+
+/// A TOML error by its line and what is wrong, without the excerpt of the file that
+/// `toml` prints: the line may hold a connection string with a password.
+fn toml_error(text: &str, e: &toml::de::Error) -> String {
+    match e.span() {
+        Some(span) => {
+            let (line, column) = crate::sql::split::line_col(text, span.start);
+            format!("line {line}, column {column}: {}", e.message())
+        }
+        None => e.message().to_string(),
     }
 }
 

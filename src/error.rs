@@ -107,48 +107,77 @@ impl Error {
     }
 }
 
-/// Remove the password from a connection string, in URL or key=value form.
+/// A safety net for free text (server messages, error chains): connection strings in
+/// it lose their passwords, in URI form (credentials up to the last `@` before the
+/// host, so unencoded `@ / ?` in a password are covered) and in `password = value`
+/// form (any case, spaces around `=`, quoted values). What schemaspec itself shows of a
+/// connection is built from the parsed parameters instead (`pg::conninfo`).
 pub fn redact(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut rest = text;
-    // postgres://user:password@host → postgres://user:***@host
     while let Some(i) = rest.find("://") {
         let (head, tail) = rest.split_at(i + 3);
         out += head;
-        let end = tail.find(|c: char| c.is_whitespace() || c == '/' || c == '?').unwrap_or(tail.len());
-        let authority = &tail[..end];
-        match authority.rfind('@') {
+        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        let uri = &tail[..end];
+        match uri.rfind('@') {
             Some(at) => {
-                let userinfo = &authority[..at];
+                let userinfo = &uri[..at];
                 match userinfo.find(':') {
                     Some(colon) => {
                         out += &userinfo[..colon];
                         out += ":***";
-                        out += &authority[at..];
+                        out += &uri[at..];
                     }
-                    None => out += authority,
+                    None => out += uri,
                 }
             }
-            None => out += authority,
+            None => out += uri,
         }
         rest = &tail[end..];
     }
     out += rest;
-    // password=secret → password=***
-    let mut result = String::new();
-    let mut parts = out.split("password=").peekable();
-    if let Some(first) = parts.next() {
-        result += first;
-    }
-    for p in parts {
-        result += "password=***";
-        let end = if p.starts_with('\'') {
-            p.strip_prefix('\'').and_then(|q| q.find('\'')).map_or(p.len(), |i| i + 2)
+    redact_password_values(&out)
+}
+
+/// `password = value` (any case; quoted values whole) → `password=***`.
+fn redact_password_values(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut result = String::with_capacity(text.len());
+    let mut i = 0;
+    while let Some(found) = lower[i..].find("password") {
+        let key_end = i + found + "password".len();
+        let after = &text[key_end..];
+        let spaces = after.len() - after.trim_start_matches([' ', '\t']).len();
+        if !after[spaces..].starts_with('=') {
+            result += &text[i..key_end];
+            i = key_end;
+            continue;
+        }
+        let value_start = key_end + spaces + 1;
+        let value = &text[value_start..];
+        let value = &value[value.len() - value.trim_start_matches([' ', '\t']).len()..];
+        let start = text.len() - value.len();
+        let len = if let Some(quoted) = value.strip_prefix('\'') {
+            let mut n = 1;
+            let mut chars = quoted.chars();
+            while let Some(c) = chars.next() {
+                n += c.len_utf8();
+                match c {
+                    '\\' => n += chars.next().map_or(0, char::len_utf8),
+                    '\'' => break,
+                    _ => {}
+                }
+            }
+            n
         } else {
-            p.find(|c: char| c.is_whitespace() || c == '&').unwrap_or(p.len())
+            value.find(|c: char| c.is_whitespace() || c == '&' || c == '"' || c == ',').unwrap_or(value.len())
         };
-        result += &p[end..];
+        result += &text[i..key_end];
+        result += "=***";
+        i = start + len;
     }
+    result += &text[i..];
     result
 }
 
@@ -162,5 +191,9 @@ mod tests {
         assert_eq!(redact("postgresql://app@db/app"), "postgresql://app@db/app");
         assert_eq!(redact("host=db password=s3cret user=x"), "host=db password=*** user=x");
         assert_eq!(redact("url postgres://u:p@h/d?password=z"), "url postgres://u:***@h/d?password=***");
+        assert_eq!(redact("postgres://u:p@s/s?x@h/d is down"), "postgres://u:***@h/d is down");
+        assert_eq!(redact("host=h password = 'a b\\'c' x"), "host=h password=*** x");
+        assert_eq!(redact("PASSWORD=hunter2 host=h"), "PASSWORD=*** host=h");
+        assert_eq!(redact("the password was wrong"), "the password was wrong");
     }
 }

@@ -234,4 +234,36 @@ fn tls_connections_and_their_failures() {
     run(&p, &verify, &verify, &["apply"]).ok();
     run(&p, &verify, &require, &["plan", "--exit-code"]).ok();
     assert_eq!(common::query_text(&local, "SELECT count(*) FROM schemaspec.schema_migrations"), "1");
+
+    // The password from where libpq takes it when the string has none: PGPASSWORD, a
+    // password file named by `passfile` or PGPASSFILE, then ~/.pgpass. A file others
+    // can read is ignored (libpq ignores it too), and the password is never printed.
+    let bare = format!("postgres://postgres@127.0.0.1:{}/postgres?sslmode=require", server.port);
+    let passfile = server.dir.join("pgpass");
+    std::fs::write(&passfile, format!("# host:port:db:user:password\n127.0.0.1:{}:*:postgres:{PASSWORD}\n", server.port))
+        .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let home = server.dir.join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::copy(&passfile, home.join(".pgpass")).unwrap();
+    std::fs::set_permissions(home.join(".pgpass"), std::fs::Permissions::from_mode(0o600)).unwrap();
+    let with_env = |vars: &[(&str, &str)], url: &str| {
+        let mut cmd = p.bare_command();
+        cmd.env("SCHEMASPEC_NO_CACHE", "1").env_remove("PGPASSWORD").env_remove("PGPASSFILE");
+        for (k, v) in vars {
+            cmd.env(k, v);
+        }
+        let r = common::Run::from(cmd.args(["--database-url", url, "--dev-url", &require, "status", "--no-catalog"]).output().unwrap());
+        assert!(!r.stdout.contains(PASSWORD) && !r.stderr.contains(PASSWORD), "{}\n{}", r.stdout, r.stderr);
+        r
+    };
+    let file = passfile.display().to_string();
+    with_env(&[("PGPASSWORD", PASSWORD)], &bare).ok();
+    with_env(&[], &format!("{bare}&passfile={file}")).ok();
+    with_env(&[("PGPASSFILE", &file)], &bare).ok();
+    with_env(&[("HOME", &home.display().to_string())], &bare).ok();
+    std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let open = with_env(&[("PGPASSFILE", &file)], &bare).code(1);
+    assert!(open.stderr.contains("group or world access"), "{}", open.stderr);
 }

@@ -2,6 +2,7 @@
 //! introspection, loading SQL, the tracking table and running migrations.
 
 pub mod apply;
+pub mod conninfo;
 pub mod embedded;
 pub mod introspect;
 pub mod load;
@@ -17,32 +18,32 @@ pub struct Target {
     pub config: tokio_postgres::Config,
     pub display: String,
     pub tls: tls::TlsOptions,
+    info: conninfo::ConnInfo,
 }
 
 impl Target {
+    /// Parse a connection string as libpq does (the `PG*` environment, password files).
+    /// An error never repeats the string: it may hold a password.
     pub fn parse(url: &str) -> Result<Target, Error> {
-        let (cleaned, tls) = tls::split_options(url);
-        let config: tokio_postgres::Config = cleaned.parse().map_err(|e: tokio_postgres::Error| Error::Connect {
-            url: redact(url),
-            message: format!("invalid connection string: {e}"),
-        })?;
-        Ok(Target { config, display: redact(url), tls })
+        let env = |k: &str| std::env::var(k).ok();
+        let invalid = |e: conninfo::ParseError| {
+            Error::failed(
+                format!("the connection string is not valid ({e}); it is not shown, as it may hold a password"),
+                "write it in one of libpq's forms: a URI, postgresql://user@host:port/dbname?sslmode=... (a password goes after the user as `user:secret@`, with @ / ? # % percent-encoded), or host=... port=... user=... dbname=... pairs",
+            )
+        };
+        let info = conninfo::parse(url).and_then(|i| i.complete(&env)).map_err(invalid)?;
+        let (config, tls) = info.to_config().map_err(invalid)?;
+        Ok(Target { config, display: info.display(), tls, info })
     }
 
     /// The same server, another database.
     pub fn with_dbname(&self, db: &str) -> Target {
         let mut config = self.config.clone();
         config.dbname(db);
-        let host = self
-            .config
-            .get_hosts()
-            .first()
-            .map(|h| match h {
-                tokio_postgres::config::Host::Tcp(s) => s.clone(),
-                tokio_postgres::config::Host::Unix(p) => p.display().to_string(),
-            })
-            .unwrap_or_default();
-        Target { config, display: format!("database {db} on {host}"), tls: self.tls.clone() }
+        let mut info = self.info.clone();
+        info.set_dbname(db);
+        Target { config, display: info.display(), tls: self.tls.clone(), info }
     }
 }
 

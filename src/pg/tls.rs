@@ -2,8 +2,8 @@
 //! the server offers it); `require` (encrypted, the certificate not checked, as libpq
 //! does without a root certificate); `verify-ca` and `verify-full` (the certificate
 //! checked against `sslrootcert` or the web PKI roots; both check the host name here).
-//! tokio-postgres knows only disable/prefer/require, so the verifying modes and
-//! `sslrootcert` are taken out of the connection string before it parses it.
+//! tokio-postgres knows only disable/prefer/require, so `conninfo` keeps the verifying
+//! modes and `sslrootcert` here, beside the configuration.
 
 use crate::error::Error;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -16,40 +16,6 @@ pub struct TlsOptions {
     /// The certificate must be verified (`verify-ca`, `verify-full`).
     pub verify: bool,
     pub root_cert: Option<String>,
-}
-
-/// Remove what tokio-postgres does not parse, and say how to verify.
-pub fn split_options(conn: &str) -> (String, TlsOptions) {
-    let mut opts = TlsOptions::default();
-    let mut take = |key: &str, value: &str| -> Option<String> {
-        match (key, value) {
-            ("sslmode", "verify-ca" | "verify-full") => {
-                opts.verify = true;
-                Some(format!("{key}=require"))
-            }
-            ("sslrootcert", v) => {
-                opts.root_cert = Some(v.to_string());
-                None
-            }
-            _ => Some(format!("{key}={value}")),
-        }
-    };
-    if let Some((base, query)) = conn.split_once('?').filter(|_| conn.contains("://")) {
-        let kept: Vec<String> = query
-            .split('&')
-            .filter_map(|kv| kv.split_once('=').map_or(Some(kv.to_string()), |(k, v)| take(k, v)))
-            .collect();
-        let cleaned = if kept.is_empty() { base.to_string() } else { format!("{base}?{}", kept.join("&")) };
-        (cleaned, opts)
-    } else if conn.contains("://") {
-        (conn.to_string(), opts)
-    } else {
-        let kept: Vec<String> = conn
-            .split_whitespace()
-            .filter_map(|kv| kv.split_once('=').map_or(Some(kv.to_string()), |(k, v)| take(k, v)))
-            .collect();
-        (kept.join(" "), opts)
-    }
 }
 
 /// A TLS connector for tokio-postgres.
@@ -166,16 +132,6 @@ impl ServerCertVerifier for EncryptOnly {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn verifying_modes_are_taken_out() {
-        let (url, o) = split_options("postgres://u:p@h/db?sslmode=verify-full&sslrootcert=/ca.pem&application_name=x");
-        assert_eq!(url, "postgres://u:p@h/db?sslmode=require&application_name=x");
-        assert_eq!(o, TlsOptions { verify: true, root_cert: Some("/ca.pem".into()) });
-        let (kv, o) = split_options("host=h sslmode=require dbname=d");
-        assert_eq!(kv, "host=h sslmode=require dbname=d");
-        assert!(!o.verify);
-    }
 
     #[test]
     fn base64_round_trip() {
