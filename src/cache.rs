@@ -139,6 +139,7 @@ mod tests {
                 name: index.clone(),
                 table: name.clone(),
                 definition: "CREATE INDEX t_idx ON app.t USING btree (a)".into(),
+                valid: false,
                 source: Some("create index t_idx on app.t (a)".into()),
             },
         );

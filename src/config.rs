@@ -85,7 +85,8 @@ impl Config {
     pub fn load(root: &Path, overrides: Overrides) -> Result<Config, Error> {
         let path = root.join(CONFIG_FILE);
         let file: FileConfig = match std::fs::read_to_string(&path) {
-            Ok(text) => toml::from_str(&text).map_err(|e| Error::Config { path: path.clone(), message: toml_error(&text, &e) })?,
+            Ok(text) => toml::from_str(&text)
+                .map_err(|e| Error::Config { path: path.clone(), message: toml_error(&text, &e) })?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileConfig::default(),
             Err(e) => return Err(Error::Config { path, message: e.to_string() }),
         };
@@ -175,7 +176,17 @@ fn toml_error(text: &str, e: &toml::de::Error) -> String {
     match e.span() {
         Some(span) => {
             let (line, column) = crate::sql::split::line_col(text, span.start);
-            format!("line {line}, column {column}: {}", e.message())
+            // The key (a setting's name) may be shown; its value may not.
+            let key = text
+                .lines()
+                .nth(line - 1)
+                .and_then(|l| l.split_once('='))
+                .map(|(k, _)| k.trim())
+                .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)));
+            match key {
+                Some(k) => format!("line {line}, column {column} ({k}): {}", e.message()),
+                None => format!("line {line}, column {column}: {}", e.message()),
+            }
         }
         None => e.message().to_string(),
     }

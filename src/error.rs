@@ -11,6 +11,9 @@ pub enum Error {
     #[error("{file}:{line}: psql meta-command `{command}` is not SQL")]
     MetaCommand { file: String, line: usize, command: String },
 
+    #[error("{file}:{line}: `{command}` in a migration file; nothing of the file was run")]
+    TransactionControl { file: String, line: usize, command: String, no_transaction: bool },
+
     #[error("migration {file} was edited after it was applied (checksum {applied} in the database, {local} on disk)")]
     ChecksumMismatch { file: String, applied: String, local: String },
 
@@ -63,6 +66,12 @@ impl Error {
             Error::SqlError { hint, .. } => return hint.clone(),
             Error::MetaCommand { .. } => {
                 "remove it: schema and migration files are plain SQL run by schemaspec, not psql scripts".into()
+            }
+            Error::TransactionControl { no_transaction: false, .. } => {
+                "schemaspec runs each migration file in one transaction of its own, and records it in the same transaction: remove the transaction control (`schemaspec check --fix` removes a BEGIN ... COMMIT that wraps the whole file), or split the file where it committed part-way".into()
+            }
+            Error::TransactionControl { no_transaction: true, .. } => {
+                "this file is marked `-- schemaspec:no-transaction`, so each statement commits on its own and a crash part-way is resumed statement by statement: remove the transaction control, and move statements that must commit together into a file without the marker (it runs in one transaction)".into()
             }
             Error::ChecksumMismatch { .. } => {
                 "restore the file as it was applied, or run `schemaspec generate` to add a new migration with the change".into()

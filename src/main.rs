@@ -130,6 +130,9 @@ enum Command {
         /// Give duplicate and out-of-order pending files fresh versions; rewrite the sum file
         #[arg(long)]
         renumber: bool,
+        /// Mend a damaged tracking table: missing or mistyped columns, rows without a version, duplicate rows, a missing primary key
+        #[arg(long)]
+        mend_tracking_table: bool,
     },
     /// Write the live schema as declarative schema files (then `plan` is empty)
     Dump {
@@ -230,8 +233,9 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Check { format, fix, allow_hazards } => {
             cmd::check::run(&config, &cmd::check::Args { format, fix, allow_hazards }, out).await
         }
-        Command::Repair { mark_applied, mark_unapplied, forget, renumber } => {
-            cmd::repair::run(&config, &cmd::repair::Args { mark_applied, mark_unapplied, forget, renumber }, out).await
+        Command::Repair { mark_applied, mark_unapplied, forget, renumber, mend_tracking_table } => {
+            let args = cmd::repair::Args { mark_applied, mark_unapplied, forget, renumber, mend_tracking_table };
+            cmd::repair::run(&config, &args, out).await
         }
         Command::Dump { out: dir, force } => {
             cmd::dump::dump(&config, &cmd::dump::DumpArgs { out: dir, force }, out).await

@@ -70,7 +70,7 @@ fn unreachable_database_is_named_without_its_password() {
         "status",
     ]);
     assert_eq!(r.code, 1, "{}{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("cannot connect to postgres://app:***@127.0.0.1:1/app"), "{}", r.stderr);
+    assert!(r.stderr.contains("cannot connect to postgresql://app@127.0.0.1:1/app"), "{}", r.stderr);
     assert!(r.stderr.contains("hint:"), "{}", r.stderr);
     assert!(!r.stderr.contains("hunter2") && !r.stdout.contains("hunter2"));
 }
@@ -106,4 +106,121 @@ fn invalid_config_names_the_setting() {
     let r = p.run_raw(&["status"]).code(1);
     assert!(r.stderr.contains("schemaspec.toml"), "{}", r.stderr);
     assert!(r.stderr.contains("lock_timout"), "{}", r.stderr);
+}
+
+/// Regression (#14): a COMMIT inside a file committed its first part while the report
+/// said "rolled back, nothing of it is applied"; a ROLLBACK inside one was recorded as a
+/// success with its first table missing. Both are refused before anything runs.
+#[test]
+fn transaction_control_in_a_file_is_refused_before_anything_runs() {
+    for (body, command, line) in [
+        ("BEGIN;\nCREATE TABLE bc1 (id int);\nCOMMIT;\nCREATE TABLE bc2 (id int);\nSELECT 1/0;\n", "BEGIN", 1),
+        ("CREATE TABLE bc1 (id int);\nROLLBACK;\nCREATE TABLE bc2 (id int);\n", "ROLLBACK", 2),
+        (
+            "CREATE TABLE bc1 (id int);\nSAVEPOINT s;\nCREATE TABLE bc2 (id int);\nRELEASE SAVEPOINT s;\n",
+            "SAVEPOINT",
+            2,
+        ),
+        ("-- schemaspec:no-transaction\nCREATE TABLE bc1 (id int);\nCOMMIT;\n", "COMMIT", 3),
+    ] {
+        let db = TestDb::new("err_txn");
+        let p = Project::new();
+        p.write("generated/20260101000000_first.sql", "CREATE TABLE first (id int);\n");
+        p.write("generated/20260101000001_txn.sql", body);
+        p.run_raw(&["hash"]).ok();
+        let c = p.run(&db, &["check"]).code(2);
+        assert!(
+            c.stdout.contains(&format!("generated/20260101000001_txn.sql:{line}: [transaction-control] `{command}`")),
+            "{}",
+            c.stdout
+        );
+        let r = p.run(&db, &["apply"]).code(1);
+        assert!(
+            r.stderr.contains(&format!(
+                "20260101000001_txn.sql:{line}: `{command}` in a migration file; nothing of the file was run"
+            )),
+            "{}",
+            r.stderr
+        );
+        assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+        // Nothing ran: not even the file before it (apply refuses before running any).
+        assert_eq!(db.query("SELECT to_regclass('first') IS NULL AND to_regclass('bc1') IS NULL"), "t", "{body}");
+        assert_eq!(db.query("SELECT to_regclass('schemaspec.schema_migrations') IS NULL OR NOT EXISTS (SELECT FROM schemaspec.schema_migrations)"), "t");
+    }
+}
+
+#[test]
+fn check_fix_removes_a_begin_commit_that_wraps_a_whole_file() {
+    let db = TestDb::new("err_txn_fix");
+    let p = Project::new();
+    p.write("generated/20260101000000_wrapped.sql", "BEGIN;\nCREATE TABLE IF NOT EXISTS w (id int);\nCOMMIT;\n");
+    p.run_raw(&["hash"]).ok();
+    let c = p.run(&db, &["check"]).code(2);
+    assert!(c.stdout.contains("check --fix` to remove the BEGIN ... COMMIT"), "{}", c.stdout);
+    p.run(&db, &["check", "--fix"]).ok();
+    assert_eq!(p.read("generated/20260101000000_wrapped.sql"), "\nCREATE TABLE IF NOT EXISTS w (id int);\n\n");
+    p.run(&db, &["apply"]).ok();
+    assert_eq!(db.query("SELECT to_regclass('w') IS NOT NULL"), "t");
+}
+
+/// Regression (#14): errors without a position were located at `:1:1` / "the statement
+/// at line 1", whatever statement failed.
+#[test]
+fn errors_without_a_position_name_the_statement_that_failed() {
+    let db = TestDb::new("err_pos");
+    let p = Project::new();
+    p.write(
+        "generated/20260101000000_dup.sql",
+        "CREATE TABLE u (id int PRIMARY KEY);\nINSERT INTO u VALUES (1);\n\n  INSERT INTO u VALUES (1);\nSELECT 1;\n",
+    );
+    p.run_raw(&["hash"]).ok();
+    let r = p.run(&db, &["apply"]).code(1);
+    assert!(r.stderr.contains("20260101000000_dup.sql:4:3: ERROR: duplicate key value"), "{}", r.stderr);
+    assert!(r.stderr.contains("(in the statement at line 4: INSERT INTO u VALUES (1);)"), "{}", r.stderr);
+    assert_eq!(db.query("SELECT to_regclass('u') IS NULL"), "t", "rolled back whole");
+    // A deferred constraint fails at COMMIT: said so, not blamed on the first line.
+    p.write(
+        "generated/20260101000001_deferred.sql",
+        "CREATE TABLE p (id int PRIMARY KEY);\nCREATE TABLE c (p int REFERENCES p DEFERRABLE INITIALLY DEFERRED);\nINSERT INTO c VALUES (7);\n",
+    );
+    std::fs::remove_file(p.path().join("generated/20260101000000_dup.sql")).unwrap();
+    p.run_raw(&["hash"]).ok();
+    let r = p.run(&db, &["apply"]).code(1);
+    assert!(r.stderr.contains("when the file's transaction committed: a deferred constraint"), "{}", r.stderr);
+}
+
+/// Regression (#14): a UTF-8 byte order mark gave `syntax error at or near "CREATE"`,
+/// pointing at an invisible character.
+#[test]
+fn a_byte_order_mark_is_ignored_in_schema_and_migration_files() {
+    let db = TestDb::new("err_bom");
+    let p = Project::new();
+    p.write("schema/a.sql", "\u{feff}CREATE TABLE bom (id int);\nCREATE TABLE hand (id int);\n");
+    p.run(&db, &["generate"]).ok();
+    p.write("generated/20200101000000_hand.sql", "\u{feff}-- schemaspec:no-transaction\nCREATE TABLE hand (id int);\n");
+    p.run_raw(&["hash"]).ok();
+    p.run(&db, &["apply", "--allow-out-of-order"]).ok();
+    assert_eq!(db.query("SELECT count(*) FROM pg_class WHERE relname IN ('bom', 'hand')"), "2");
+    p.run(&db, &["plan", "--exit-code"]).ok();
+    // The no-transaction marker was seen through the mark: the row was written first.
+    assert_eq!(db.query("SELECT success FROM schemaspec.schema_migrations WHERE version = '20200101000000'"), "t");
+}
+
+/// Regression (#14): converting a generated file (DO $...$ bodies) to CRLF made it
+/// "edited after it was applied".
+#[test]
+fn crlf_line_endings_never_make_an_applied_file_modified() {
+    let db = TestDb::new("err_crlf");
+    let p = Project::new();
+    p.write("schema/a.sql", "CREATE TABLE t (id int PRIMARY KEY, body text);\nCREATE INDEX t_body ON t (body);\nCREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$\nBEGIN\n  RETURN 1;\nEND\n$$;\n");
+    p.run(&db, &["generate"]).ok();
+    p.run(&db, &["apply"]).ok();
+    for file in p.migrations() {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(text.contains("$"), "a body to convert");
+        std::fs::write(&file, text.replace('\n', "\r\n")).unwrap();
+    }
+    p.run(&db, &["status"]).ok();
+    p.run(&db, &["apply"]).ok();
+    p.run(&db, &["check"]).ok();
 }

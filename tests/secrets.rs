@@ -155,7 +155,12 @@ fn forms(pgpass_dir: &std::path::Path) -> Vec<Form> {
         ("bad sslmode", format!("postgres://app:QzBadMode@{closed}/app?sslmode=bogus"), &["QzBadMode"], Via::Flags),
         ("unterminated quote", "host=127.0.0.1 port=1 password='QzQuoted open".into(), &["QzQuoted"], Via::Flags),
         ("bad percent-encoding", "postgres://app:Qz%ZZbadPct@127.0.0.1:1/app".into(), &["ZZbadPct"], Via::Flags),
-        ("sslmode=require", format!("postgres://app:QzTlsSecret@{closed}/app?sslmode=require"), &["QzTlsSecret"], Via::Flags),
+        (
+            "sslmode=require",
+            format!("postgres://app:QzTlsSecret@{closed}/app?sslmode=require"),
+            &["QzTlsSecret"],
+            Via::Flags,
+        ),
         ("DATABASE_URL", format!("postgres://app:QzEnvUrl@{closed}/app"), &["QzEnvUrl"], Via::Environment),
         ("schemaspec.toml", format!("postgres://app:QzToml@{closed}/app"), &["QzToml"], Via::ConfigFile),
         ("word without a value", "host=127.0.0.1 QzLoneWord".into(), &["QzLoneWord"], Via::Flags),
@@ -214,7 +219,13 @@ fn no_password_in_any_output_of_any_command() {
             }
             assert_ne!(r.code, 101, "{} / {args:?} panicked: {}", form.what, r.stderr);
             if form.reachable && args == ["status"] {
-                assert!(r.stdout.contains("Database: postgresql://postgres@/"), "{}: {}{}", form.what, r.stdout, r.stderr);
+                assert!(
+                    r.stdout.contains("Database: postgresql://postgres@/"),
+                    "{}: {}{}",
+                    form.what,
+                    r.stdout,
+                    r.stderr
+                );
             }
             if !form.reachable {
                 assert_eq!(r.code, 1, "{} / {args:?}: {}{}", form.what, r.stdout, r.stderr);

@@ -240,8 +240,11 @@ fn tls_connections_and_their_failures() {
     // can read is ignored (libpq ignores it too), and the password is never printed.
     let bare = format!("postgres://postgres@127.0.0.1:{}/postgres?sslmode=require", server.port);
     let passfile = server.dir.join("pgpass");
-    std::fs::write(&passfile, format!("# host:port:db:user:password\n127.0.0.1:{}:*:postgres:{PASSWORD}\n", server.port))
-        .unwrap();
+    std::fs::write(
+        &passfile,
+        format!("# host:port:db:user:password\n127.0.0.1:{}:*:postgres:{PASSWORD}\n", server.port),
+    )
+    .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&passfile, std::fs::Permissions::from_mode(0o600)).unwrap();
     let home = server.dir.join("home");
@@ -254,7 +257,9 @@ fn tls_connections_and_their_failures() {
         for (k, v) in vars {
             cmd.env(k, v);
         }
-        let r = common::Run::from(cmd.args(["--database-url", url, "--dev-url", &require, "status", "--no-catalog"]).output().unwrap());
+        let r = common::Run::from(
+            cmd.args(["--database-url", url, "--dev-url", &require, "status", "--no-catalog"]).output().unwrap(),
+        );
         assert!(!r.stdout.contains(PASSWORD) && !r.stderr.contains(PASSWORD), "{}\n{}", r.stdout, r.stderr);
         r
     };

@@ -451,6 +451,9 @@ pub struct Index {
     pub table: QualifiedName,
     /// `pg_get_indexdef`, with `ON ONLY` of partitioned parents removed.
     pub definition: String,
+    /// False for an index a failed `CREATE INDEX CONCURRENTLY` left behind
+    /// (`pg_index.indisvalid`): it is maintained but never used, and must be rebuilt.
+    pub valid: bool,
     /// Desired side only: the schema files' own statement, where PostgreSQL's printed
     /// form would not create the same index. Rendering uses it; comparing does not.
     #[serde(skip)]

@@ -124,11 +124,9 @@ async fn apply_locked(
         })
         .filter_map(|s| dir.migrations.iter().find(|m| m.version == s.version))
         .collect();
-    // A psql meta-command would reach the server as a syntax error mid-file: refuse first.
+    // Meta-commands and transaction control: refused before any file runs.
     for m in &pending {
-        if let Some(c) = crate::sql::split::split(&m.content).meta_commands.first() {
-            return Err(Error::MetaCommand { file: m.file_name.clone(), line: c.line, command: c.text.clone() });
-        }
+        crate::pg::apply::runnable(m)?;
     }
     if config.apply_checks_hazards {
         for m in &pending {

@@ -27,14 +27,43 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let dir_name =
         config.migrations_dir.strip_prefix(&config.root).unwrap_or(&config.migrations_dir).display().to_string();
     let mut notes = Vec::new();
+    // Which versions are applied: from a database the user configured (a linter in a
+    // pre-commit hook must not start a server). `--fix` must know, to never rewrite an
+    // applied file, so it asks the embedded database when none is configured.
+    let rows = match (&config.database_url, args.fix) {
+        (None, false) => {
+            notes.push(
+                "no database configured: the pending-hazard rule was skipped (set --database-url or DATABASE_URL)"
+                    .into(),
+            );
+            None
+        }
+        _ => {
+            let target = live_target(config).await?;
+            let client = pg::connect(&target).await?;
+            Some(tracking(config).applied(&client).await?)
+        }
+    };
+    // Versions that ran to the end: the rules look at the others.
+    let applied: Option<BTreeSet<String>> =
+        rows.as_ref().map(|r| r.iter().filter(|a| a.success).map(|a| a.version.clone()).collect());
     if args.fix {
+        // Any row at all, finished or not: such a file has (partly) run.
+        let applied: BTreeSet<&str> = rows.iter().flatten().map(|a| a.version.as_str()).collect();
         let sum_was_valid = history::verify_sum(&dir.migrations, dir.sum.as_deref()).is_none();
         let mut fixed = Vec::new();
-        for m in dir.migrations.iter().filter(|m| !lint::is_generated(m)) {
-            if let Some(content) = lint::fix_non_idempotent(&m.content) {
-                migrations::rewrite(&dir.path, &m.file_name, &content)?;
-                fixed.push(m.file_name.clone());
+        for m in history::replayable(&dir.migrations) {
+            let Some(content) = lint::fix(&m) else { continue };
+            if applied.contains(m.version.as_str()) {
+                notes.push(format!(
+                    "not fixed: {dir_name}/{} is recorded as applied, and an applied file must not be edited (its statements already ran). To change it anyway: `schemaspec repair --mark-unapplied {v}`, fix it, then `schemaspec repair --mark-applied {v}` (which proves its effects are in place)",
+                    m.file_name,
+                    v = m.version
+                ));
+                continue;
             }
+            migrations::rewrite(&dir.path, &m.file_name, &content)?;
+            fixed.push(m.file_name.clone());
         }
         if !fixed.is_empty() {
             // Only a sum file that matched before is brought up to date: an edit the
@@ -44,32 +73,13 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             }
             dir = migrations::read(&config.migrations_dir)?;
             for f in &fixed {
-                notes.push(format!("fixed {dir_name}/{f}: non-idempotent statements rewritten in guarded forms"));
+                notes.push(format!("fixed {dir_name}/{f}: rewritten in guarded forms"));
             }
-            notes.push("if a fixed file was applied already, record its new checksum with `schemaspec repair --mark-applied VERSION` (it proves the file changes nothing first)".into());
         }
     }
     let schema_files: Vec<(String, String)> = match migrations::read_schema(&config.schema_dirs, &config.root) {
         Ok(files) => files.into_iter().map(|s| (s.name, s.text)).collect(),
         Err(_) => Vec::new(),
-    };
-    // Which versions are applied: only from a database the user configured (a linter
-    // in a pre-commit hook must not start a server).
-    let applied: Option<BTreeSet<String>> = match &config.database_url {
-        Some(url) => {
-            let target = pg::Target::parse(url)?;
-            let client = pg::connect(&target).await?;
-            Some(
-                tracking(config).applied(&client).await?.into_iter().filter(|a| a.success).map(|a| a.version).collect(),
-            )
-        }
-        None => {
-            notes.push(
-                "no database configured: the pending-hazard rule was skipped (set --database-url or DATABASE_URL)"
-                    .into(),
-            );
-            None
-        }
     };
     let allowed: BTreeSet<String> =
         super::generate::parse_hazards(&args.allow_hazards)?.into_iter().map(|h| h.name().to_string()).collect();

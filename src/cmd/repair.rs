@@ -21,13 +21,19 @@ pub struct Args {
     pub mark_unapplied: Vec<String>,
     pub forget: Vec<String>,
     pub renumber: bool,
+    pub mend_tracking_table: bool,
 }
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
-    let actions = args.mark_applied.len() + args.mark_unapplied.len() + args.forget.len() + usize::from(args.renumber);
+    let actions = args.mark_applied.len()
+        + args.mark_unapplied.len()
+        + args.forget.len()
+        + usize::from(args.renumber)
+        + usize::from(args.mend_tracking_table);
     if actions == 0 {
         return Err(Error::Other(
-            "nothing to repair: name one of --mark-applied V, --mark-unapplied V, --forget V, --renumber".into(),
+            "nothing to repair: name one of --mark-applied V, --mark-unapplied V, --forget V, --renumber, --mend-tracking-table"
+                .into(),
         ));
     }
     let target = live_target(config).await?;
@@ -39,6 +45,9 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         return Err(e);
     }
     let result = async {
+        if args.mend_tracking_table {
+            mend_tracking_table(config, &client, out).await?;
+        }
         if args.renumber {
             renumber(config, &client, out).await?;
         }
@@ -182,6 +191,102 @@ async fn mark_applied(
     Ok(())
 }
 
+/// Mend a damaged tracking table in one transaction: add missing columns, convert
+/// columns of another type, archive rows without a version and identical copies of a
+/// row, and restore the unique key on `version`. What needs a person's judgement (a row
+/// with a NULL checksum, rows that disagree) is named with the command for it.
+async fn mend_tracking_table(
+    config: &Config,
+    client: &tokio_postgres::Client,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    use crate::pg::apply::DamageKind;
+    let t = tracking(config);
+    let Some(shape) = t.structure(client).await? else {
+        writeln!(out, "{} does not exist yet; `schemaspec apply` creates it", t.qualified()).map_err(io)?;
+        return Ok(());
+    };
+    let table = t.qualified();
+    let mut prelude = Vec::new();
+    let mut add_key = false;
+    for damage in &shape {
+        match &damage.kind {
+            DamageKind::MissingColumn("version") => {
+                return Err(Error::failed(
+                    format!("{table} has no version column: its rows name no migration; nothing was changed"),
+                    "rename the table out of the way (`schemaspec import --from table` can adopt it), and let `schemaspec apply` create a new one",
+                ));
+            }
+            DamageKind::MissingColumn(column) => {
+                let ty = if *column == "success" { "boolean" } else { "text" };
+                prelude.push(format!("ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {column} {ty};"));
+            }
+            DamageKind::WrongType { column, want } => {
+                prelude.push(format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {want} USING {column}::{want};"));
+            }
+            DamageKind::NoUniqueVersion => add_key = true,
+            _ => {
+                return Err(Error::failed(
+                    format!("{table}: {}; nothing was changed", damage.problem),
+                    damage.hint.clone(),
+                ))
+            }
+        }
+    }
+    // The rows can be read once their columns are right: mend the columns first, then
+    // come back for the rows.
+    let rows = if prelude.is_empty() { t.rows(client).await? } else { Vec::new() };
+    let mut null_versions = false;
+    let mut copies = Vec::new();
+    for damage in pg::apply::damaged_rows(&rows) {
+        match damage.kind {
+            DamageKind::NullVersion(_) => null_versions = true,
+            DamageKind::Duplicate(ctid) => copies.push(ctid),
+            _ => return Err(Error::failed(format!("{table}: {}; nothing was changed", damage.problem), damage.hint)),
+        }
+    }
+    let archive_where = |condition: &str, reason: &str| {
+        format!(
+            "WITH moved AS (DELETE FROM {table} WHERE {condition} RETURNING *)
+             INSERT INTO {archive} (version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum, reason)
+             SELECT version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum, {r} FROM moved;",
+            archive = t.archive(),
+            r = crate::ident::literal(reason)
+        )
+    };
+    let mut statements = Vec::new();
+    let mut taken = Vec::new();
+    if null_versions {
+        statements.push(archive_where("version IS NULL", "repair --mend-tracking-table: no version"));
+        taken.push("rows without a version".to_string());
+    }
+    if !copies.is_empty() {
+        let ctids: Vec<String> = copies.iter().map(|c| format!("{}::tid", crate::ident::literal(c))).collect();
+        statements
+            .push(archive_where(&format!("ctid IN ({})", ctids.join(", ")), "repair --mend-tracking-table: duplicate"));
+        taken.push(format!("{} duplicate row(s)", copies.len()));
+    }
+    if add_key && prelude.is_empty() {
+        statements.push(format!("ALTER TABLE {table} ADD PRIMARY KEY (version);"));
+    }
+    if prelude.is_empty() && statements.is_empty() {
+        writeln!(out, "{table} is sound: nothing to mend").map_err(io)?;
+        return Ok(());
+    }
+    let detail = format!("{} statement(s) {}", prelude.len() + statements.len(), taken.join(", "));
+    t.change_history_after(client, &prelude, &statements, "mend-tracking-table", None, detail.trim())
+        .await
+        .map_err(|e| Error::Other(format!("the repair was rolled back, nothing changed: {e}")))?;
+    for s in prelude.iter().chain(&statements) {
+        writeln!(out, "  {}", s.lines().next().unwrap_or(s)).map_err(io)?;
+    }
+    writeln!(out, "mended {table} (rows taken out are in {})", t.archive()).map_err(io)?;
+    if !prelude.is_empty() {
+        return Box::pin(mend_tracking_table(config, client, out)).await;
+    }
+    Ok(())
+}
+
 async fn mark_unapplied(
     config: &Config,
     client: &tokio_postgres::Client,
@@ -189,8 +294,9 @@ async fn mark_unapplied(
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let t = tracking(config);
-    let applied = t.applied(client).await?;
-    if !applied.iter().any(|a| a.version == version) {
+    // Read leniently: this is how a damaged row (NULLs, duplicates) is taken out.
+    let rows = t.rows(client).await?;
+    if !rows.iter().any(|r| r.version.as_deref() == Some(version)) {
         return Err(Error::Other(format!("version {version} is not in {}; nothing to mark unapplied", t.qualified())));
     }
     let statements = [t.archive_row_sql(version, "repair --mark-unapplied")];

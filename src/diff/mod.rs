@@ -684,7 +684,8 @@ impl<'a> Differ<'a> {
         }
         for (l, d) in both {
             let id = ObjectId::Index(d.name.clone());
-            if l.table != d.table || !self.desired.same_definition(&id, &l.definition, &d.definition) {
+            // An invalid index (a failed concurrent build) is rebuilt: it is never used.
+            if l.table != d.table || !l.valid || !self.desired.same_definition(&id, &l.definition, &d.definition) {
                 self.replace(id, Change::DropIndex(l.clone()), Change::CreateIndex(d.clone()));
             }
         }

@@ -103,11 +103,66 @@ fn exception_guard(sql: &str) -> String {
     )
 }
 
+/// `CREATE [UNIQUE] INDEX CONCURRENTLY`: a build that fails or is cancelled leaves an
+/// INVALID index behind, which `IF NOT EXISTS` then keeps for good. The guarded form
+/// drops an invalid leftover first (as generated files do), then builds `IF NOT EXISTS`.
+fn concurrent_index(sql: &str, w: &[Word], after: usize, guarded: bool) -> Option<Issue> {
+    let name_at_word = if guarded { after + 3 } else { after };
+    if kw(w, name_at_word, "on") {
+        return Some(Issue {
+            guarded_by: None,
+            message:
+                "CREATE INDEX without a name creates another index each time it runs; name it and use IF NOT EXISTS"
+                    .into(),
+            fixed: None,
+        });
+    }
+    let index = &w.get(name_at_word)?.text;
+    let on = (name_at_word..w.len()).find(|&j| kw(w, j, "on"))?;
+    let mut table_start = on + 1;
+    if kw(w, table_start, "only") {
+        table_start += 1;
+    }
+    let (table, _) = name_at(w, table_start)?;
+    // The index lands in its table's schema.
+    let qualified = match table.rsplit_once('.') {
+        Some((schema, _)) => format!("{schema}.{}", ident(index)),
+        None => ident(index),
+    };
+    let guard = invalid_index_guard(&qualified);
+    let create = if guarded { sql.trim_start().to_string() } else { insert_at(sql, w[after].start, "IF NOT EXISTS") };
+    Some(Issue {
+        guarded_by: Some(guard.clone()),
+        message: if guarded {
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS keeps an INVALID index that a failed or cancelled build left behind; drop such a leftover first".into()
+        } else {
+            "CREATE INDEX CONCURRENTLY fails when run again, and a failed build leaves an INVALID index; drop an invalid leftover first and use IF NOT EXISTS".into()
+        },
+        fixed: Some(format!("{guard}\n{}", create.trim_start())),
+    })
+}
+
+/// Drops `index` when it is INVALID (a leftover of a failed concurrent build).
+fn invalid_index_guard(index: &str) -> String {
+    format!(
+        "DO $schemaspec_fix$\nBEGIN\n  IF EXISTS (SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = pg_catalog.to_regclass({}) AND NOT indisvalid) THEN\n    DROP INDEX {index};\n  END IF;\nEND\n$schemaspec_fix$;",
+        crate::ident::literal(index)
+    )
+}
+
+/// Whether `previous` is the invalid-index guard for the index `guard` is about.
+fn same_guard(guard: &str, previous: &str) -> bool {
+    if guard.contains("indisvalid") {
+        return crate::history::normalize(guard) == crate::history::normalize(previous);
+    }
+    super::words(guard) == super::words(previous)
+}
+
 /// The statement's issue, unless the statement before it guards it.
 fn issue_after(previous: Option<&str>, sql: &str) -> Option<Issue> {
     let issue = issue(sql)?;
     match (&issue.guarded_by, previous) {
-        (Some(guard), Some(prev)) if super::words(guard) == super::words(prev) => None,
+        (Some(guard), Some(prev)) if same_guard(guard, prev) => None,
         _ => Some(issue),
     }
 }
@@ -143,6 +198,7 @@ fn issue(sql: &str) -> Option<Issue> {
                 message: message("IF NOT EXISTS"),
                 fixed: Some(insert_at(sql, at(after), "IF NOT EXISTS")),
             }),
+            "index" if kw(&w, i + 1, "concurrently") => concurrent_index(sql, &w, after, guarded),
             "index" if !guarded => {
                 let named = !kw(&w, after, "on");
                 Some(Issue {
@@ -341,6 +397,21 @@ mod tests {
         assert_eq!(fixed("drop table t;"), "drop table IF EXISTS t;");
         assert!(fixed("create type mood as enum ('a');").starts_with("DO $schemaspec_fix$"));
         assert!(fixed("alter table t add constraint c check (a > 0);").contains("duplicate_object"));
+    }
+
+    #[test]
+    fn concurrent_index_builds_drop_an_invalid_leftover_first() {
+        let sql = "-- schemaspec:no-transaction\nCREATE INDEX CONCURRENTLY notes_body ON app.notes (body);\n";
+        let once = fix(sql).unwrap();
+        assert!(once.contains("to_regclass('app.notes_body') AND NOT indisvalid"), "{once}");
+        assert!(once.contains("DROP INDEX app.notes_body;"), "{once}");
+        assert!(once.contains("CREATE INDEX CONCURRENTLY IF NOT EXISTS notes_body ON app.notes (body);"), "{once}");
+        // Fixed once, nothing left to fix.
+        assert_eq!(fix(&once), None, "{once}");
+        // Guarded by IF NOT EXISTS alone: still an issue, fixed the same way.
+        let if_not_exists = fix("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS u ON t (a);").unwrap();
+        assert!(if_not_exists.starts_with("DO $schemaspec_fix$") && if_not_exists.contains("to_regclass('u')"));
+        assert!(if_not_exists.ends_with("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS u ON t (a);"));
     }
 
     #[test]

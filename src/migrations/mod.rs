@@ -225,6 +225,8 @@ pub fn read_schema(dirs: &[PathBuf], root: &Path) -> Result<Vec<crate::pg::load:
         .into_iter()
         .map(|p| {
             let text = std::fs::read_to_string(&p).map_err(|e| io_error(&p, e))?;
+            // CRLF checkouts describe the same state (function bodies included).
+            let text = if text.contains('\r') { text.replace("\r\n", "\n") } else { text };
             let name = p.strip_prefix(root).unwrap_or(&p).display().to_string();
             Ok(crate::pg::load::Source { name, text })
         })

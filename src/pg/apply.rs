@@ -11,6 +11,7 @@ use crate::error::Error;
 use crate::history::{AppliedMigration, LocalMigration};
 use crate::ident::{ident, literal};
 use crate::sql::split::split;
+use futures_util::future::join_all;
 use std::time::{Duration, Instant};
 use tokio_postgres::Client;
 
@@ -48,8 +49,23 @@ impl Tracking {
         version: Option<&str>,
         detail: &str,
     ) -> Result<(), String> {
+        self.change_history_after(client, &[], statements, action, version, detail).await
+    }
+
+    /// `change_history`, with `prelude` run first in the same transaction (before the
+    /// archive table is made in the tracking table's image).
+    pub async fn change_history_after(
+        &self,
+        client: &Client,
+        prelude: &[String],
+        statements: &[String],
+        action: &str,
+        version: Option<&str>,
+        detail: &str,
+    ) -> Result<(), String> {
         let sql = format!(
-            "BEGIN;\n{}\n{}\n{}\nCOMMIT;",
+            "BEGIN;\n{}\n{}\n{}\n{}\nCOMMIT;",
+            prelude.join("\n"),
             self.ensure_archive_sql(),
             statements.join("\n"),
             self.log_sql(action, version, detail)
@@ -94,9 +110,18 @@ impl Tracking {
         )
     }
 
-    /// Record a file as applied without running it (repair, baseline, import).
+    /// Record a file as applied without running it (repair, baseline), where its
+    /// version has no row (archived just before, or new). A plain insert: it works on a
+    /// table whose unique key on `version` is being mended.
     pub fn record_sql(&self, m: &LocalMigration) -> String {
-        self.insert_sql(m, true, None) + ";"
+        format!(
+            "INSERT INTO {} (version, name, checksum, raw_checksum, success) VALUES ({}, {}, {}, {}, true);",
+            self.qualified(),
+            literal(&m.version),
+            literal(&m.name),
+            literal(&m.checksum),
+            literal(&m.raw_checksum)
+        )
     }
 
     /// Create the tracking schema and table if missing. Only what is missing is created
@@ -107,12 +132,14 @@ impl Tracking {
         let row = client
             .query_one(
                 "SELECT to_regnamespace($1) IS NOT NULL, to_regclass($2) IS NOT NULL,
-                        EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass($2) AND attname = 'raw_checksum')",
+                        ARRAY(SELECT attname::text FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass($2) AND attnum > 0 AND NOT attisdropped)",
                 &[&ident(&self.schema), &self.qualified()],
             )
             .await
             .map_err(|e| Error::Other(db_message(&e)))?;
-        let (has_schema, has_table, has_raw): (bool, bool, bool) = (row.get(0), row.get(1), row.get(2));
+        let (has_schema, has_table): (bool, bool) =
+            (row.try_get(0).map_err(internal)?, row.try_get(1).map_err(internal)?);
+        let columns: Vec<String> = row.try_get(2).map_err(internal)?;
         let mut sql = String::new();
         if !has_schema {
             sql += &format!(
@@ -136,8 +163,14 @@ impl Tracking {
                  COMMENT ON TABLE {t} IS 'Migrations applied by schemaspec; checksum is of the normalized text (comments and whitespace aside), raw_checksum of the bytes; success = false means started outside a transaction and not finished.';",
                 t = self.qualified()
             );
-        } else if !has_raw {
-            sql += &format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS raw_checksum text;", self.qualified());
+        } else {
+            // Columns added since the table was made (raw_checksum), or left out of a
+            // table made by hand: what schemaspec writes must be there.
+            for (column, definition) in OPTIONAL_COLUMNS {
+                if !columns.iter().any(|c| c == column) {
+                    sql += &format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {column} {definition};", self.qualified());
+                }
+            }
         }
         if sql.is_empty() {
             return Ok(());
@@ -150,24 +183,103 @@ impl Tracking {
         })
     }
 
-    /// Rows of the tracking table; none when it does not exist yet.
+    /// Rows of the tracking table; none when it does not exist yet. A damaged table (a
+    /// column missing or of another type, no unique key on `version`, a row with a
+    /// NULL, two rows for one version) is an error naming the table, the column or the
+    /// row, and the command that mends it.
     pub async fn applied(&self, client: &Client) -> Result<Vec<AppliedMigration>, Error> {
+        let Some(shape) = self.structure(client).await? else { return Ok(Vec::new()) };
+        if let Some(damage) = shape.into_iter().next() {
+            return Err(damage.into_error(self));
+        }
+        let rows = self.read_rows(client).await?;
+        if let Some(damage) = damaged_rows(&rows).into_iter().next() {
+            return Err(damage.into_error(self));
+        }
+        Ok(rows
+            .into_iter()
+            .filter_map(|r| {
+                Some(AppliedMigration {
+                    version: r.version?,
+                    name: r.name?,
+                    checksum: r.checksum?,
+                    success: r.success?,
+                })
+            })
+            .collect())
+    }
+
+    /// What is wrong with the table's shape, in one round trip; `None` when it does not
+    /// exist yet.
+    pub async fn structure(&self, client: &Client) -> Result<Option<Vec<Damage>>, Error> {
+        let row = client
+            .query_opt(
+                "SELECT c.relkind::text,
+                        ARRAY(SELECT a.attname::text FROM pg_catalog.pg_attribute a
+                              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
+                        ARRAY(SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) FROM pg_catalog.pg_attribute a
+                              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
+                        ARRAY(SELECT a.attnotnull AND NOT a.atthasdef AND a.attidentity = '' AND a.attgenerated = '' FROM pg_catalog.pg_attribute a
+                              WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum),
+                        EXISTS (SELECT 1 FROM pg_catalog.pg_index i
+                                JOIN pg_catalog.pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                                WHERE i.indrelid = c.oid AND i.indisunique AND i.indnkeyatts = 1
+                                  AND a.attname = 'version' AND i.indpred IS NULL AND i.indexprs IS NULL)
+                 FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)",
+                &[&self.qualified()],
+            )
+            .await
+            .map_err(|e| Error::Other(db_message(&e)))?;
+        let Some(row) = row else { return Ok(None) };
+        let kind: String = row.try_get(0).map_err(internal)?;
+        let names: Vec<String> = row.try_get(1).map_err(internal)?;
+        let types: Vec<String> = row.try_get(2).map_err(internal)?;
+        let required: Vec<bool> = row.try_get(3).map_err(internal)?;
+        let unique: bool = row.try_get(4).map_err(internal)?;
+        Ok(Some(structure_damage(&kind, &names, &types, &required, unique)))
+    }
+
+    /// Every row as it is, NULLs and duplicates included (for the commands that mend
+    /// them). Needs the four columns schemaspec reads, of readable types.
+    pub async fn rows(&self, client: &Client) -> Result<Vec<TrackingRow>, Error> {
         let exists: bool = client
-            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&self.qualified()])
+            .query_one("SELECT pg_catalog.to_regclass($1) IS NOT NULL", &[&self.qualified()])
             .await
             .map_err(|e| Error::Other(db_message(&e)))?
-            .get(0);
+            .try_get(0)
+            .map_err(internal)?;
         if !exists {
             return Ok(Vec::new());
         }
+        self.read_rows(client).await
+    }
+
+    async fn read_rows(&self, client: &Client) -> Result<Vec<TrackingRow>, Error> {
         let rows = client
-            .query(&format!("SELECT version, name, checksum, success FROM {} ORDER BY version", self.qualified()), &[])
+            .query(
+                &format!(
+                    "SELECT ctid::text, version::text, name::text, checksum::text, success::text FROM {} ORDER BY version, ctid",
+                    self.qualified()
+                ),
+                &[],
+            )
             .await
-            .map_err(|e| Error::Other(format!("cannot read {}: {}", self.qualified(), db_message(&e))))?;
-        Ok(rows
-            .iter()
-            .map(|r| AppliedMigration { version: r.get(0), name: r.get(1), checksum: r.get(2), success: r.get(3) })
-            .collect())
+            .map_err(|e| Error::failed(
+                format!("cannot read {}: {}", self.qualified(), db_message(&e)),
+                "the tracking table needs the columns version, name, checksum (text) and success (boolean): `schemaspec repair --mend-tracking-table` adds or converts them",
+            ))?;
+        rows.iter()
+            .map(|r| {
+                let text = |i: usize| r.try_get::<_, Option<String>>(i).map_err(internal);
+                Ok(TrackingRow {
+                    ctid: text(0)?.unwrap_or_default(),
+                    version: text(1)?,
+                    name: text(2)?,
+                    checksum: text(3)?,
+                    success: text(4)?.map(|s| matches!(s.as_str(), "true" | "t")),
+                })
+            })
+            .collect()
     }
 
     /// Take the deploy lock, waiting for another apply to finish. Waiting polls with
@@ -212,6 +324,204 @@ impl Tracking {
             literal(&m.raw_checksum),
             ms.map_or("NULL".to_string(), |v| v.to_string())
         )
+    }
+}
+
+/// A row of the tracking table as stored: any field may be NULL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackingRow {
+    /// Where the row is (`(0,3)`): names a row that has no version.
+    pub ctid: String,
+    pub version: Option<String>,
+    pub name: Option<String>,
+    pub checksum: Option<String>,
+    pub success: Option<bool>,
+}
+
+/// Something wrong with the tracking table, and the command that mends it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Damage {
+    pub kind: DamageKind,
+    pub problem: String,
+    pub hint: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DamageKind {
+    /// A view, or another kind of relation.
+    NotATable,
+    MissingColumn(&'static str),
+    /// A column of another type, and the type it should have.
+    WrongType {
+        column: &'static str,
+        want: &'static str,
+    },
+    /// Someone else's NOT NULL column without a default: every insert fails.
+    ForeignNotNull(String),
+    /// No unique key on `version` (inserts say `ON CONFLICT (version)`).
+    NoUniqueVersion,
+    /// The row (by ctid) has no version.
+    NullVersion(String),
+    /// The row for a version has a NULL in a column schemaspec needs.
+    NullField {
+        version: String,
+        column: &'static str,
+    },
+    /// A second row for a version, identical to the first (by ctid).
+    Duplicate(String),
+    /// Rows for one version that disagree.
+    Conflicting(String),
+}
+
+impl Damage {
+    fn into_error(self, t: &Tracking) -> Error {
+        Error::failed(
+            format!("the tracking table {} is damaged: {}; nothing was changed", t.qualified(), self.problem),
+            self.hint,
+        )
+    }
+}
+
+fn internal(e: tokio_postgres::Error) -> Error {
+    Error::Other(format!("unexpected answer reading the tracking table: {e}"))
+}
+
+/// The columns schemaspec reads and writes, and the types it takes for each.
+const COLUMNS: [(&str, &[&str], bool); 8] = [
+    ("version", &["text", "character varying"], true),
+    ("name", &["text", "character varying"], true),
+    ("checksum", &["text", "character varying"], true),
+    ("success", &["boolean"], true),
+    ("raw_checksum", &["text", "character varying"], false),
+    ("execution_time_ms", &["bigint", "integer"], false),
+    ("applied_at", &["timestamp with time zone", "timestamp without time zone"], false),
+    ("applied_by", &["text", "character varying", "name"], false),
+];
+
+/// Columns of the tracking table that schemaspec writes but does not need to read, with
+/// their definitions.
+const OPTIONAL_COLUMNS: [(&str, &str); 4] = [
+    ("raw_checksum", "text"),
+    ("execution_time_ms", "bigint"),
+    ("applied_at", "timestamptz NOT NULL DEFAULT now()"),
+    ("applied_by", "text NOT NULL DEFAULT current_user"),
+];
+
+const REPAIR_TABLE: &str =
+    "`schemaspec repair --mend-tracking-table` mends it (in one transaction, archiving the rows it takes out)";
+
+/// What is wrong with the table's shape: its kind, a column schemaspec needs missing
+/// or of another type, a column of someone else's that inserts would fail on, or no
+/// unique key on `version` (inserts say `ON CONFLICT (version)`).
+pub fn structure_damage(
+    kind: &str,
+    names: &[String],
+    types: &[String],
+    required: &[bool],
+    unique: bool,
+) -> Vec<Damage> {
+    let mut out = Vec::new();
+    if !matches!(kind, "r" | "p") {
+        out.push(Damage {
+            kind: DamageKind::NotATable,
+            problem: "it is not a table (a view, or another kind of relation)".into(),
+            hint: "rename or drop that relation, or set tracking_table to another name".into(),
+        });
+        return out;
+    }
+    for (column, accepted, needed) in COLUMNS {
+        match names.iter().position(|n| n == column) {
+            None if needed => out.push(Damage {
+                kind: DamageKind::MissingColumn(column),
+                problem: format!("column {column} is missing"),
+                hint: REPAIR_TABLE.into(),
+            }),
+            None => {}
+            Some(i) => {
+                let ty = &types[i];
+                if !accepted.iter().any(|a| ty == a || ty.starts_with(&format!("{a}("))) {
+                    out.push(Damage {
+                        kind: DamageKind::WrongType { column, want: accepted[0] },
+                        problem: format!("column {column} is {ty}, not {}", accepted[0]),
+                        hint: REPAIR_TABLE.into(),
+                    });
+                }
+            }
+        }
+    }
+    for (i, n) in names.iter().enumerate() {
+        if required.get(i).copied().unwrap_or(false) && !COLUMNS.iter().any(|(c, _, _)| c == n) {
+            out.push(Damage {
+                kind: DamageKind::ForeignNotNull(n.clone()),
+                problem: format!("column {n} is NOT NULL without a default, and schemaspec does not write it"),
+                hint: format!("give it a default or drop NOT NULL (ALTER TABLE ... ALTER COLUMN {n} DROP NOT NULL)"),
+            });
+        }
+    }
+    if !unique && out.is_empty() {
+        out.push(Damage {
+            kind: DamageKind::NoUniqueVersion,
+            problem: "it has no primary key (or unique index) on version".into(),
+            hint: REPAIR_TABLE.into(),
+        });
+    }
+    out
+}
+
+/// What is wrong with the rows: a NULL where a value is needed, or two rows for one
+/// version (identical copies, or conflicting ones).
+pub fn damaged_rows(rows: &[TrackingRow]) -> Vec<Damage> {
+    let mut out = Vec::new();
+    let mut seen: std::collections::BTreeMap<&str, &TrackingRow> = std::collections::BTreeMap::new();
+    for r in rows {
+        let Some(v) = r.version.as_deref() else {
+            out.push(Damage {
+                kind: DamageKind::NullVersion(r.ctid.clone()),
+                problem: format!("the row at {} has no version (NULL), so it can name no migration", r.ctid),
+                hint: REPAIR_TABLE.into(),
+            });
+            continue;
+        };
+        let null = [("name", r.name.is_none()), ("checksum", r.checksum.is_none()), ("success", r.success.is_none())];
+        if let Some((column, _)) = null.iter().find(|(_, n)| *n) {
+            out.push(Damage {
+                kind: DamageKind::NullField { version: v.to_string(), column },
+                problem: format!("the row for version {v} has no {column} (NULL)"),
+                hint: format!("`schemaspec repair --mark-applied {v}` proves the file's effects are in place and writes a complete row; `schemaspec repair --mark-unapplied {v}` archives the row so `apply` runs the file again"),
+            });
+        }
+        match seen.get(v) {
+            Some(first) if (first.name.as_deref(), first.checksum.as_deref(), first.success) == (r.name.as_deref(), r.checksum.as_deref(), r.success) => {
+                out.push(Damage {
+                    kind: DamageKind::Duplicate(r.ctid.clone()),
+                    problem: format!("version {v} is recorded twice (identical rows)"),
+                    hint: REPAIR_TABLE.into(),
+                })
+            }
+            Some(first) => out.push(Damage {
+                kind: DamageKind::Conflicting(v.to_string()),
+                problem: format!(
+                    "version {v} is recorded twice, and the rows disagree (success {} and {}, checksums {} and {})",
+                    shown(first.success),
+                    shown(r.success),
+                    first.checksum.as_deref().unwrap_or("NULL"),
+                    r.checksum.as_deref().unwrap_or("NULL")
+                ),
+                hint: format!("only a person can tell which is right: `schemaspec repair --mark-applied {v}` (proves the effects are in place) or `--mark-unapplied {v}` replaces both with one"),
+            }),
+            None => {
+                seen.insert(v, r);
+            }
+        }
+    }
+    out
+}
+
+fn shown(b: Option<bool>) -> &'static str {
+    match b {
+        Some(true) => "true",
+        Some(false) => "false",
+        None => "NULL",
     }
 }
 
@@ -270,7 +580,45 @@ async fn retry_after(
     true
 }
 
+/// The file's statements, or why it must not run at all: a psql meta-command (it would
+/// reach the server as a syntax error mid-file) or transaction control.
+pub fn runnable(m: &LocalMigration) -> Result<Vec<crate::sql::split::SqlStatement>, Error> {
+    let parts = split(&m.content);
+    if let Some(c) = parts.meta_commands.first() {
+        return Err(Error::MetaCommand { file: m.file_name.clone(), line: c.line, command: c.text.clone() });
+    }
+    if let Some((st, command)) =
+        parts.statements.iter().find_map(|s| crate::sql::split::transaction_control(&s.text).map(|c| (s, c)))
+    {
+        return Err(Error::TransactionControl {
+            file: m.file_name.clone(),
+            line: st.line,
+            command: command.to_string(),
+            no_transaction: is_no_transaction(&m.content),
+        });
+    }
+    Ok(parts.statements)
+}
+
+/// Where a failure in `run_file` happened.
+enum At {
+    /// schemaspec's own statements (settings, the tracking row).
+    Ours,
+    /// The file's statement with this index.
+    Statement(usize),
+    /// At COMMIT: a deferred constraint or trigger of the file.
+    Commit,
+}
+
 /// Run one migration file; with `tracking`, record it. Returns how long it took.
+///
+/// Files with psql meta-commands or transaction control (`BEGIN`, `COMMIT`, ...) are
+/// refused before anything runs: the file already runs in one transaction, and a
+/// `COMMIT` inside it would commit part of it and leave the rest to fail on its own.
+///
+/// A transactional file's statements go to the server one message each, pipelined (one
+/// round trip in all), so an error is located at the statement that failed even when
+/// PostgreSQL gives no position.
 ///
 /// A statement that cannot get its lock within `lock_timeout` is retried (a
 /// transactional file as a whole, after its rollback; a no-transaction file's statement
@@ -282,19 +630,28 @@ pub async fn run_file(
     timeouts: &Timeouts,
 ) -> Result<Duration, Error> {
     let started = Instant::now();
+    let no_transaction = is_no_transaction(&m.content);
+    let statements = runnable(m)?;
     let settings = format!(
         "SET lock_timeout = {}; SET statement_timeout = {}",
         literal(&timeouts.lock_timeout),
         literal(&timeouts.statement_timeout)
     );
-    let no_transaction = is_no_transaction(&m.content);
     // The error names the file, the place and the statement it happened in.
-    let fail = |e: &tokio_postgres::Error, stmt: &crate::sql::split::SqlStatement| {
+    let fail = |e: &tokio_postgres::Error, at: At| {
         if connection_lost(e) {
             return Error::ConnectionLost { file: m.file_name.clone(), no_transaction, message: db_message(e) };
         }
+        let stmt = match at {
+            At::Ours => return Error::Other(format!("{}: {}", m.file_name, db_message(e))),
+            At::Statement(i) => &statements[i],
+            At::Commit => match statements.last() {
+                Some(last) => last,
+                None => return Error::Other(format!("{}: {}", m.file_name, db_message(e))),
+            },
+        };
         let mut err = super::load::located_error(&m.file_name, &m.content, stmt, e);
-        if let Error::SqlError { line, message, hint, .. } = &mut err {
+        if let Error::SqlError { message, hint, .. } = &mut err {
             let what_to_do = if is_lock_timeout(e) {
                 "another session held a lock the statement needs for longer than lock_timeout allows, retries included; run `schemaspec apply` again at a quieter moment, or raise lock_timeout / lock_retries"
             } else if no_transaction {
@@ -306,12 +663,14 @@ pub async fn run_file(
                 Some(pg) => format!("{pg}. {what_to_do}"),
                 None => what_to_do.to_string(),
             });
-            let statements = split(&m.content).statements;
-            if let Some(st) = statements.iter().rev().find(|s| s.line <= *line) {
+            if matches!(at, At::Commit) {
+                *message =
+                    format!("{message} (when the file's transaction committed: a deferred constraint or trigger)");
+            } else {
                 let first =
-                    st.text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("--")).unwrap_or("");
+                    stmt.text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with("--")).unwrap_or("");
                 let first: String = first.chars().take(120).collect();
-                *message = format!("{message} (in the statement at line {}: {first})", st.line);
+                *message = format!("{message} (in the statement at line {}: {first})", stmt.line);
             }
             if is_lock_timeout(e) {
                 *message = format!(
@@ -322,54 +681,49 @@ pub async fn run_file(
         }
         err
     };
-    // Errors of schemaspec's own statements (settings, the tracking row): no file location.
-    let plain = |e: &tokio_postgres::Error| {
-        if connection_lost(e) {
-            Error::ConnectionLost { file: m.file_name.clone(), no_transaction, message: db_message(e) }
-        } else {
-            Error::Other(format!("{}: {}", m.file_name, db_message(e)))
-        }
-    };
-    let whole = crate::sql::split::SqlStatement { text: m.content.clone(), offset: 0, line: 1, column: 1 };
     if no_transaction {
-        client.batch_execute(&settings).await.map_err(|e| plain(&e))?;
+        client.batch_execute(&settings).await.map_err(|e| fail(&e, At::Ours))?;
         if let Some(t) = tracking {
-            client.batch_execute(&t.insert_sql(m, false, None)).await.map_err(|e| plain(&e))?;
+            client.batch_execute(&t.insert_sql(m, false, None)).await.map_err(|e| fail(&e, At::Ours))?;
         }
-        for stmt in split(&m.content).statements {
+        for (i, stmt) in statements.iter().enumerate() {
             let mut attempt = 0;
             while let Err(e) = client.batch_execute(&stmt.text).await {
                 let place = format!("{}:{}", m.file_name, stmt.line);
                 if !retry_after(&e, &mut attempt, timeouts, &place, "").await {
-                    return Err(fail(&e, &stmt));
+                    return Err(fail(&e, At::Statement(i)));
                 }
             }
         }
         if let Some(t) = tracking {
             let ms = started.elapsed().as_millis() as i64;
-            client.batch_execute(&t.insert_sql(m, true, Some(ms))).await.map_err(|e| plain(&e))?;
+            client.batch_execute(&t.insert_sql(m, true, Some(ms))).await.map_err(|e| fail(&e, At::Ours))?;
         }
         return Ok(started.elapsed());
     }
     let mut attempt = 0;
     loop {
-        // (error, whether it is the file's: its statements, or deferred checks at COMMIT)
-        let result: Result<(), (tokio_postgres::Error, bool)> = async {
-            client.batch_execute(&format!("BEGIN; {settings}")).await.map_err(|e| (e, false))?;
-            client.batch_execute(&m.content).await.map_err(|e| (e, true))?;
+        let result: Result<(), (tokio_postgres::Error, At)> = async {
+            client.batch_execute(&format!("BEGIN; {settings}")).await.map_err(|e| (e, At::Ours))?;
+            // Pipelined: every statement is sent before the first answer is read; after
+            // a failure the server refuses the rest (the transaction is aborted).
+            let results = join_all(statements.iter().map(|s| client.batch_execute(&s.text))).await;
+            if let Some((i, e)) = results.into_iter().enumerate().find_map(|(i, r)| r.err().map(|e| (i, e))) {
+                return Err((e, At::Statement(i)));
+            }
             if let Some(t) = tracking {
                 let ms = started.elapsed().as_millis() as i64;
-                client.batch_execute(&t.insert_sql(m, true, Some(ms))).await.map_err(|e| (e, false))?;
+                client.batch_execute(&t.insert_sql(m, true, Some(ms))).await.map_err(|e| (e, At::Ours))?;
             }
-            client.batch_execute("COMMIT").await.map_err(|e| (e, true))
+            client.batch_execute("COMMIT").await.map_err(|e| (e, At::Commit))
         }
         .await;
-        let Err((e, in_file)) = result else { return Ok(started.elapsed()) };
+        let Err((e, at)) = result else { return Ok(started.elapsed()) };
         if !connection_lost(&e) {
             let _ = client.batch_execute("ROLLBACK").await;
         }
         if !retry_after(&e, &mut attempt, timeouts, &m.file_name, "rolled back, ").await {
-            return Err(if in_file { fail(&e, &whole) } else { plain(&e) });
+            return Err(fail(&e, at));
         }
     }
 }

@@ -142,7 +142,10 @@ fn percent_decode(s: &str) -> Result<String, ParseError> {
     while i < b.len() {
         if b[i] == b'%' {
             let hex = s.get(i + 1..i + 3).ok_or(ParseError::Malformed("a `%` not followed by two hex digits"))?;
-            out.push(u8::from_str_radix(hex, 16).map_err(|_| ParseError::Malformed("a `%` not followed by two hex digits"))?);
+            out.push(
+                u8::from_str_radix(hex, 16)
+                    .map_err(|_| ParseError::Malformed("a `%` not followed by two hex digits"))?,
+            );
             i += 3;
         } else {
             out.push(b[i]);
@@ -340,10 +343,12 @@ impl ConnInfo {
             self.params.insert("dbname", user);
         }
         if !self.params.contains_key("password") {
-            let file = self.params.get("passfile").map(PathBuf::from).or_else(|| {
-                env("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".pgpass"))
-            });
-            if let Some(password) = file.and_then(|f| self.from_passfile(&f)) {
+            let file = self
+                .params
+                .get("passfile")
+                .map(PathBuf::from)
+                .or_else(|| env("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".pgpass")));
+            if let Some(password) = file.and_then(|f| self.password_in_file(&f)) {
                 self.params.insert("password", password);
             }
         }
@@ -353,24 +358,20 @@ impl ConnInfo {
     /// The first matching line of a password file (`host:port:database:user:password`,
     /// `*` matching anything, `\` escaping). Ignored, as libpq does, unless it is a
     /// regular file that only its owner can read.
-    fn from_passfile(&self, path: &Path) -> Option<String> {
+    fn password_in_file(&self, path: &Path) -> Option<String> {
         use std::os::unix::fs::MetadataExt;
         let meta = std::fs::metadata(path).ok()?;
         if !meta.is_file() {
             return None;
         }
         if meta.mode() & 0o077 != 0 {
-            tracing::warn!(
-                "password file {} has group or world access; it is ignored (chmod 0600 it)",
-                path.display()
-            );
+            tracing::warn!("password file {} has group or world access; it is ignored (chmod 0600 it)", path.display());
             return None;
         }
         let text = std::fs::read_to_string(path).ok()?;
         let host = self.get("host").and_then(|h| h.split(',').next()).unwrap_or("");
-        let host_matches = |field: &str| {
-            field == "*" || field == host || (host.starts_with('/') && field == "localhost")
-        };
+        let host_matches =
+            |field: &str| field == "*" || field == host || (host.starts_with('/') && field == "localhost");
         let port = self.get("port").and_then(|p| p.split(',').next()).unwrap_or("5432");
         let wanted = [self.get("dbname").unwrap_or(""), self.get("user").unwrap_or("")];
         for line in text.lines().filter(|l| !l.trim_start().starts_with('#') && !l.trim().is_empty()) {
@@ -395,7 +396,8 @@ impl ConnInfo {
                 .collect()
         };
         let user = self.get("user").map(|u| format!("{}@", enc(u))).unwrap_or_default();
-        let hosts: Vec<&str> = self.get("host").or(self.get("hostaddr")).map(|h| h.split(',').collect()).unwrap_or_default();
+        let hosts: Vec<&str> =
+            self.get("host").or(self.get("hostaddr")).map(|h| h.split(',').collect()).unwrap_or_default();
         let ports: Vec<&str> = self.get("port").map(|p| p.split(',').collect()).unwrap_or_default();
         let port_of = |i: usize| ports.get(i).or(ports.first()).copied().unwrap_or("");
         let mut query = Vec::new();
@@ -602,10 +604,7 @@ mod tests {
         let info = parse("host=db  password = 's3 cr\\'et' user=app dbname=app port=5433").unwrap();
         assert_eq!(info.get("password"), Some("s3 cr'et"));
         assert_eq!(shown("host=db password = x user=app dbname=app port=5433"), "postgresql://app@db:5433/app");
-        assert_eq!(
-            shown("host=/tmp/run user=postgres dbname=x"),
-            "postgresql://postgres@/x?host=/tmp/run&port=5432"
-        );
+        assert_eq!(shown("host=/tmp/run user=postgres dbname=x"), "postgresql://postgres@/x?host=/tmp/run&port=5432");
         assert_eq!(parse("PASSWORD=x host=db"), Err(ParseError::UnknownOption(Some("password"))));
         assert_eq!(parse("host=db sslcert=/c"), Err(ParseError::Unsupported("sslcert")));
         assert!(matches!(parse("host=db secret"), Err(ParseError::Malformed(_))));
@@ -637,7 +636,8 @@ mod tests {
     fn environment_and_password_file() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("pgpass");
-        std::fs::write(&file, "# comment\nother:*:*:*:no\ndb:5432:app:app:fr\\:om\\\\file\n*:*:*:*:fallback\n").unwrap();
+        std::fs::write(&file, "# comment\nother:*:*:*:no\ndb:5432:app:app:fr\\:om\\\\file\n*:*:*:*:fallback\n")
+            .unwrap();
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
         let path = file.display().to_string();

@@ -113,10 +113,8 @@ impl Owner {
             Some(u) => Owner { uid: u.uid, gid: u.gid, name: u.name.clone() },
             None => {
                 let uid = nix::unistd::geteuid();
-                let name = nix::unistd::User::from_uid(uid)
-                    .ok()
-                    .flatten()
-                    .map_or_else(|| format!("uid {uid}"), |u| u.name);
+                let name =
+                    nix::unistd::User::from_uid(uid).ok().flatten().map_or_else(|| format!("uid {uid}"), |u| u.name);
                 Owner { uid, gid: nix::unistd::getegid(), name }
             }
         }
@@ -192,7 +190,11 @@ fn verify_private(path: &Path, owner: &Owner, recorded_in: &Path) -> Result<(), 
         return Err(refuse(path, &format!("it is owned by uid {}, not by {}", m.uid(), owner.name), &hint));
     }
     if m.mode() & 0o077 != 0 {
-        return Err(refuse(path, &format!("its mode is {:o}: others may use it (schemaspec makes it 0700)", m.mode() & 0o777), &hint));
+        return Err(refuse(
+            path,
+            &format!("its mode is {:o}: others may use it (schemaspec makes it 0700)", m.mode() & 0o777),
+            &hint,
+        ));
     }
     match std::fs::symlink_metadata(path.join(MARKER)) {
         Ok(mark) if mark.is_file() => Ok(()),
@@ -223,12 +225,10 @@ fn record(pointer: &Path, dir: &Path) -> Result<(), Error> {
         std::fs::create_dir_all(parent).map_err(|e| fs_error(parent, "create", e))?;
     }
     let tmp = pointer.with_extension(format!("tmp-{}", std::process::id()));
-    std::fs::write(&tmp, format!("{}\n", dir.display()))
-        .and_then(|()| std::fs::rename(&tmp, pointer))
-        .map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            fs_error(pointer, "write", e)
-        })
+    std::fs::write(&tmp, format!("{}\n", dir.display())).and_then(|()| std::fs::rename(&tmp, pointer)).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        fs_error(pointer, "write", e)
+    })
 }
 
 /// The project's own cluster folder: created private and marked when missing; an

@@ -460,6 +460,7 @@ impl Builder {
                     // A partitioned parent's index is printed `ON ONLY`; created without
                     // ONLY, PostgreSQL builds and attaches the partitions' indexes itself.
                     definition: definition.replacen(" ON ONLY ", " ON ", 1),
+                    valid: row.get("valid"),
                     source: None,
                 },
             );

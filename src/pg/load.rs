@@ -68,18 +68,10 @@ fn statements(sources: &[Source]) -> Result<Vec<Item<'_>>, Error> {
     Ok(items)
 }
 
-/// BEGIN/COMMIT in a schema file would end the loader's own transaction handling.
+/// BEGIN/COMMIT in a schema file would end the loader's own transaction handling (a
+/// dump's wrapping `BEGIN; ... COMMIT;` says nothing about the desired state).
 fn is_transaction_control(sql: &str) -> bool {
-    let words: Vec<String> =
-        sql.trim_end_matches(';').split_whitespace().take(3).map(|w| w.to_ascii_lowercase()).collect();
-    matches!(
-        words.iter().map(String::as_str).collect::<Vec<_>>().as_slice(),
-        ["begin"]
-            | ["begin", "transaction" | "work"]
-            | ["commit" | "end" | "rollback"]
-            | ["commit" | "end" | "rollback", "transaction" | "work"]
-            | ["start", "transaction", ..]
-    )
+    crate::sql::split::transaction_control(sql).is_some()
 }
 
 /// The error for a failed statement, located in its file.

@@ -892,6 +892,9 @@ pub fn describe(c: &Change) -> String {
         Change::AddConstraint { table, constraint } => format!("add constraint {} on {}", constraint.name, table),
         Change::DropConstraint { table, constraint } => format!("drop constraint {} on {}", constraint.name, table),
         Change::CreateIndex(i) => format!("create index {}", i.name),
+        Change::DropIndex(i) if !i.valid => {
+            format!("drop index {} (INVALID: left by a failed concurrent build; rebuilt)", i.name)
+        }
         Change::DropIndex(i) => format!("drop index {}", i.name),
         Change::CreateView(v) => format!("create {}view {}", if v.materialized { "materialized " } else { "" }, v.name),
         Change::AlterViewOptions { to, .. } => format!("set options of view {}", to.name),

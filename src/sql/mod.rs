@@ -1077,6 +1077,7 @@ pub fn unique_concurrently(table: &QualifiedName, c: &Constraint) -> Option<(Vec
         name: QualifiedName::new(table.schema.clone(), c.name.clone()),
         table: table.clone(),
         definition: format!("CREATE UNIQUE INDEX {} ON {} USING btree {columns}{nulls}", ident(&c.name), table.sql()),
+        valid: true,
         source: None,
     };
     let build = create_index_concurrently(&index)?;
@@ -1193,6 +1194,7 @@ mod tests {
             name: QualifiedName::new("public", "i"),
             table: QualifiedName::new("public", "t"),
             definition: "CREATE UNIQUE INDEX i ON public.t USING btree (a)".into(),
+            valid: true,
             source: None,
         };
         assert_eq!(

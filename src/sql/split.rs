@@ -26,13 +26,55 @@ pub struct Split {
     pub meta_commands: Vec<MetaCommand>,
 }
 
-/// 1-based (line, column) of a byte offset; the column counts characters.
+/// A UTF-8 byte order mark, which some editors put first in a file: not SQL, and not
+/// counted in columns.
+pub const BOM: char = '\u{feff}';
+
+/// 1-based (line, column) of a byte offset; the column counts characters (a leading
+/// byte order mark aside).
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
     let before = &text[..offset];
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    (line, before[line_start..].chars().count() + 1)
+    let bom = usize::from(line_start == 0 && before.starts_with(BOM));
+    (line, before[line_start..].chars().count() + 1 - bom)
+}
+
+/// The transaction-control command a statement is, if it is one (`BEGIN`, `START
+/// TRANSACTION`, `COMMIT`, `END`, `ROLLBACK`, `ABORT`, `SAVEPOINT`, `RELEASE`, `PREPARE
+/// TRANSACTION`, `COMMIT PREPARED`, `ROLLBACK PREPARED`): such a statement would end or
+/// split the transaction schemaspec runs a migration file in.
+pub fn transaction_control(sql: &str) -> Option<&'static str> {
+    let words: Vec<String> = sql
+        .trim_end()
+        .trim_end_matches(';')
+        .split(|c: char| c.is_whitespace() || c == ';')
+        .filter(|w| !w.is_empty())
+        .take(2)
+        .map(str::to_ascii_lowercase)
+        .collect();
+    let first = words.first().map(String::as_str)?;
+    let second = words.get(1).map(String::as_str);
+    Some(match (first, second) {
+        // BEGIN ATOMIC opens a routine body, never a statement.
+        ("begin", Some("atomic")) => return None,
+        ("begin", _) => "BEGIN",
+        ("start", Some("transaction")) => "START TRANSACTION",
+        ("commit", Some("prepared")) => "COMMIT PREPARED",
+        ("rollback", Some("prepared")) => "ROLLBACK PREPARED",
+        ("commit", _) => "COMMIT",
+        ("end", _) => "END",
+        ("rollback", _) => "ROLLBACK",
+        ("abort", _) => "ABORT",
+        ("savepoint", _) => "SAVEPOINT",
+        ("release", _) => "RELEASE",
+        ("prepare", Some("transaction")) => "PREPARE TRANSACTION",
+        _ => return None,
+    })
 }
 
 fn is_ident_char(c: u8) -> bool {
@@ -77,6 +119,9 @@ pub fn split(text: &str) -> Split {
         };
     }
 
+    if text.starts_with(BOM) {
+        i = BOM.len_utf8();
+    }
     while i < b.len() {
         let c = b[i];
         match c {
@@ -256,6 +301,37 @@ mod tests {
         assert_eq!(split.meta_commands, vec![MetaCommand { line: 2, text: "\\d users".into() }]);
         assert_eq!(split.statements.len(), 2);
         assert_eq!(split.statements[1].line, 3);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_not_sql() {
+        let s = split("\u{feff}CREATE TABLE t (a int);\nSELECT 1;").statements;
+        assert_eq!(s[0].text, "CREATE TABLE t (a int);");
+        assert_eq!((s[0].line, s[0].column), (1, 1));
+        assert_eq!((s[1].line, s[1].column), (2, 1));
+    }
+
+    #[test]
+    fn transaction_control_statements() {
+        for (sql, verb) in [
+            ("BEGIN;", "BEGIN"),
+            ("begin transaction isolation level serializable", "BEGIN"),
+            ("START TRANSACTION;", "START TRANSACTION"),
+            ("COMMIT", "COMMIT"),
+            ("commit and chain;", "COMMIT"),
+            ("END;", "END"),
+            ("ROLLBACK TO SAVEPOINT a;", "ROLLBACK"),
+            ("abort;", "ABORT"),
+            ("SAVEPOINT a;", "SAVEPOINT"),
+            ("RELEASE SAVEPOINT a;", "RELEASE"),
+            ("PREPARE TRANSACTION 'x';", "PREPARE TRANSACTION"),
+            ("COMMIT PREPARED 'x';", "COMMIT PREPARED"),
+        ] {
+            assert_eq!(transaction_control(sql), Some(verb), "{sql}");
+        }
+        for sql in ["BEGIN ATOMIC SELECT 1; END", "create table begin_x ()", "PREPARE q AS SELECT 1", "ending"] {
+            assert_eq!(transaction_control(sql), None, "{sql}");
+        }
     }
 
     #[test]

@@ -2,7 +2,7 @@
 -- its parent's index.
 SELECT i.indexrelid AS oid, n.nspname AS schema, ic.relname AS name,
        tn.nspname AS table_schema, tc.relname AS table_name,
-       pg_catalog.pg_get_indexdef(i.indexrelid) AS definition,
+       pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, i.indisvalid AS valid,
        dsc.description AS comment
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
