@@ -103,6 +103,28 @@ impl Config {
                 })
             }
         };
+        let schemas = if overrides.schemas.is_empty() { file.schemas.unwrap_or_default() } else { overrides.schemas };
+        let exclude_schemas = if overrides.exclude_schemas.is_empty() {
+            file.exclude_schemas.unwrap_or_default()
+        } else {
+            overrides.exclude_schemas
+        };
+        // The tracking schema is never managed: in a schema that is, it would take the
+        // user's objects out of every plan without a word.
+        let managed = if schemas.is_empty() {
+            tracking_schema == "public" && !exclude_schemas.contains(&tracking_schema)
+        } else {
+            schemas.contains(&tracking_schema)
+        };
+        if managed {
+            return Err(Error::failed(
+                format!(
+                    "{}: tracking_table = {tracking:?} is in schema {tracking_schema}, which schemaspec manages; the tracking schema is never managed, so every object in {tracking_schema} would silently drop out of plans",
+                    path.display()
+                ),
+                "keep the tracking table in a schema of its own: tracking_table = \"schemaspec.schema_migrations\" (the default)",
+            ));
+        }
         let resolve = |p: PathBuf| if p.is_absolute() { p } else { root.join(p) };
         let schema_dirs = if !overrides.schema_dirs.is_empty() {
             overrides.schema_dirs
@@ -135,12 +157,8 @@ impl Config {
             ),
             tracking_schema,
             tracking_table,
-            schemas: if overrides.schemas.is_empty() { file.schemas.unwrap_or_default() } else { overrides.schemas },
-            exclude_schemas: if overrides.exclude_schemas.is_empty() {
-                file.exclude_schemas.unwrap_or_default()
-            } else {
-                overrides.exclude_schemas
-            },
+            schemas,
+            exclude_schemas,
             max_file_lines,
             lock_timeout,
             statement_timeout,
@@ -220,6 +238,25 @@ mod tests {
         let c = Config::load(&dir, Overrides { migrations_dir: Some("o".into()), ..Default::default() }).unwrap();
         assert_eq!(c.migrations_dir, dir.join("o"));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_tracking_table_in_a_managed_schema_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let load = |tracking: &str, schemas: &[&str], exclude: &[&str]| {
+            let o = Overrides {
+                tracking_table: Some(tracking.into()),
+                schemas: schemas.iter().map(|s| s.to_string()).collect(),
+                exclude_schemas: exclude.iter().map(|s| s.to_string()).collect(),
+                ..Default::default()
+            };
+            Config::load(dir.path(), o).map(|_| ()).map_err(|e| e.to_string())
+        };
+        assert!(load("public.schema_migrations", &[], &[]).unwrap_err().contains("which schemaspec manages"));
+        assert!(load("app.schema_migrations", &["app"], &[]).is_err());
+        assert!(load("public.schema_migrations", &["app"], &[]).is_ok());
+        assert!(load("public.schema_migrations", &[], &["public"]).is_ok());
+        assert!(load("ops.schema_migrations", &[], &[]).is_ok());
     }
 
     #[test]

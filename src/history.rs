@@ -135,8 +135,8 @@ pub fn normalized_checksum(content: &str) -> String {
 }
 
 /// `n` fresh versions: from `now`, strictly after every version in `taken`, one second
-/// apart.
-pub fn next_versions(now: NaiveDateTime, taken: &BTreeSet<String>, n: usize) -> Vec<String> {
+/// apart; `None` when they would not fit in 14 digits (a version at the end of time).
+pub fn next_versions(now: NaiveDateTime, taken: &BTreeSet<String>, n: usize) -> Option<Vec<String>> {
     // Versions have whole seconds: compare in whole seconds.
     let mut t = now.with_nanosecond(0).unwrap_or(now);
     if let Some(max) = taken.iter().next_back() {
@@ -149,7 +149,9 @@ pub fn next_versions(now: NaiveDateTime, taken: &BTreeSet<String>, n: usize) -> 
             t = NaiveDateTime::parse_from_str("99991231235959", VERSION_FORMAT).expect("valid");
         }
     }
-    (0..n).map(|i| (t + Duration::seconds(i as i64)).format(VERSION_FORMAT).to_string()).collect()
+    let versions: Vec<String> =
+        (0..n).map(|i| (t + Duration::seconds(i as i64)).format(VERSION_FORMAT).to_string()).collect();
+    versions.iter().all(|v| v.len() == 14 && v.bytes().all(|b| b.is_ascii_digit())).then_some(versions)
 }
 
 /// The sum file: a chained hash over the files in version order, so that an edited,
@@ -297,11 +299,14 @@ mod tests {
     fn versions_are_unique_and_increasing() {
         let now = NaiveDateTime::parse_from_str("20260101000000", VERSION_FORMAT).unwrap();
         let taken: BTreeSet<String> = ["20260101000000".to_string()].into();
-        assert_eq!(next_versions(now, &taken, 2), vec!["20260101000001", "20260101000002"]);
-        assert_eq!(next_versions(now, &BTreeSet::new(), 1), vec!["20260101000000"]);
+        assert_eq!(next_versions(now, &taken, 2).unwrap(), vec!["20260101000001", "20260101000002"]);
+        assert_eq!(next_versions(now, &BTreeSet::new(), 1).unwrap(), vec!["20260101000000"]);
+        // After a version at the end of time there is none left (never 15 digits).
+        let end: BTreeSet<String> = ["99999999999999".to_string()].into();
+        assert_eq!(next_versions(now, &end, 2), None);
         // Regression: later in the same second as a taken version (found by CI).
         let later = now + Duration::milliseconds(500);
-        assert_eq!(next_versions(later, &taken, 1), vec!["20260101000001"]);
+        assert_eq!(next_versions(later, &taken, 1).unwrap(), vec!["20260101000001"]);
     }
 
     #[test]

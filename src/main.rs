@@ -249,6 +249,7 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         }
         Command::Drift { format } => cmd::drift::run(&config, &cmd::drift::Args { format }, out).await,
         Command::Hash => {
+            let _lock = cmd::migrations_lock(&config, out)?;
             let dir = schemaspec::migrations::rehash(&config.migrations_dir)?;
             writeln!(out, "wrote {}/schemaspec.sum ({} files)", config.migrations_dir.display(), dir.migrations.len())
                 .map_err(cmd::io)?;
@@ -284,6 +285,29 @@ fn tune_allocator() {
     }
 }
 
+/// The first of SIGINT, SIGTERM (a CI runner cancelling a job) or SIGHUP (a closed
+/// terminal) to arrive.
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut term), Ok(mut hup)) = (signal(SignalKind::terminate()), signal(SignalKind::hangup())) else {
+        let _ = tokio::signal::ctrl_c().await;
+        return "SIGINT";
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => "SIGINT",
+        _ = term.recv() => "SIGTERM",
+        _ = hup.recv() => "SIGHUP",
+    }
+}
+
+fn signal_number(name: &str) -> i32 {
+    match name {
+        "SIGHUP" => 1,
+        "SIGTERM" => 15,
+        _ => 2,
+    }
+}
+
 fn main() {
     tune_allocator();
     tracing_subscriber::fmt()
@@ -308,10 +332,10 @@ fn main() {
                     1
                 }
             },
-            _ = tokio::signal::ctrl_c() => {
+            signal = interrupted() => {
                 schemaspec::pg::scratch::drop_all().await;
-                eprintln!("interrupted");
-                130
+                eprintln!("interrupted ({signal}); scratch databases dropped");
+                128 + signal_number(signal)
             }
         }
     });

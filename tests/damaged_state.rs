@@ -111,3 +111,205 @@ fn every_command_over_every_damaged_tracking_table() {
         assert_eq!(db.query(&format!("SELECT count(*) FROM {TABLE}")), "1", "{what}: one row per version");
     }
 }
+
+fn files(p: &Project) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(p.path().join("generated"))
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// Regression (#14): interrupted by a file-system error, `repair --renumber` left a
+/// migration only as `...sql.renumbering`, which `status` then called a stray.
+#[test]
+fn renumber_is_all_or_nothing() {
+    let db = TestDb::new("renumber");
+    let p = Project::new();
+    p.write("generated/20250101000000_a.sql", "CREATE TABLE IF NOT EXISTS a (id int);\n");
+    p.write("generated/20250101000000_b.sql", "CREATE TABLE IF NOT EXISTS b (id int);\n");
+    p.write("generated/20250101000001_c.sql", "CREATE TABLE IF NOT EXISTS c (id int);\n");
+    // The sum file cannot be replaced (a directory stands in its way): the last step of
+    // the renumbering fails after every rename was done.
+    std::fs::create_dir_all(p.path().join("generated/schemaspec.sum/blocked")).unwrap();
+    let before = files(&p);
+    let r = p.run(&db, &["repair", "--renumber"]).code(1);
+    assert!(r.stderr.contains("schemaspec.sum"), "{}", r.stderr);
+    assert_eq!(files(&p), before, "every file back under its name, nothing left behind");
+    std::fs::remove_dir_all(p.path().join("generated/schemaspec.sum")).unwrap();
+    p.run_raw(&["hash"]).ok();
+    let before = files(&p);
+
+    // A process killed half-way: its journal says what it was doing; the next run that
+    // reads the directory undoes it before anything else.
+    std::fs::rename(
+        p.path().join("generated/20250101000000_b.sql"),
+        p.path().join("generated/.20250101000000_b.sql.renumbering"),
+    )
+    .unwrap();
+    std::fs::rename(p.path().join("generated/20250101000001_c.sql"), p.path().join("generated/20991231000000_c.sql"))
+        .unwrap();
+    let sum = p.read("generated/schemaspec.sum");
+    p.write(
+        "generated/.schemaspec-renumber.journal",
+        &format!(
+            "20250101000000_b.sql\t20991231000001_b.sql\n20250101000001_c.sql\t20991231000000_c.sql\n--sum--\n{sum}"
+        ),
+    );
+    p.write("generated/schemaspec.sum", "h1:garbage\n");
+    let s = p.run(&db, &["status", "--no-catalog"]);
+    assert!(!s.stdout.contains("stray"), "{}", s.stdout);
+    assert!(!s.stdout.contains("sum file"), "the old sum file is back: {}", s.stdout);
+    assert_eq!(files(&p), before);
+
+    // And a renumbering that succeeds.
+    p.run(&db, &["repair", "--renumber"]).ok();
+    let after = files(&p);
+    assert_eq!(after.len(), 4, "{after:?}");
+    assert!(after.iter().all(|f| !f.contains("renumbering") && !f.starts_with('.')), "{after:?}");
+    p.run(&db, &["check"]).ok();
+}
+
+/// Regression (#14): two `generate` runs into one folder wrote the same version in 3 of
+/// 5 tries, and the sum file missed one run's files every time.
+#[test]
+fn concurrent_generates_serialize() {
+    for round in 0..5 {
+        let db = TestDb::new("gen_race");
+        let p = Project::new();
+        p.write(
+            "schema/app.sql",
+            &format!("CREATE TABLE t{round} (id int PRIMARY KEY);\nCREATE TABLE u{round} (id int);\n"),
+        );
+        let children: Vec<_> = (0..2)
+            .map(|_| {
+                p.command(&db, &["generate", "--from-history"])
+                    .stdout(std::process::Stdio::piped())
+                    .stderr(std::process::Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        let runs: Vec<common::Run> =
+            children.into_iter().map(|c| common::Run::from(c.wait_with_output().unwrap())).collect();
+        for r in &runs {
+            assert_eq!(r.code, 0, "round {round}: {}{}", r.stdout, r.stderr);
+        }
+        assert_eq!(
+            runs.iter().filter(|r| r.stdout.contains("No changes")).count(),
+            1,
+            "round {round}: the second run sees the first one's files"
+        );
+        let versions: Vec<String> =
+            p.migrations().iter().map(|m| m.file_name().unwrap().to_string_lossy()[..14].to_string()).collect();
+        let unique: std::collections::BTreeSet<&String> = versions.iter().collect();
+        assert_eq!(unique.len(), versions.len(), "round {round}: {versions:?}");
+        p.run(&db, &["check"]).ok();
+        p.run(&db, &["apply"]).ok();
+    }
+}
+
+/// The scratch databases this test's child process owns.
+fn scratch_of(db: &TestDb, pid: u32) -> Vec<String> {
+    let names = db.query(&format!(
+        "SELECT coalesce(string_agg(datname, ','), '') FROM pg_database WHERE datname LIKE 'schemaspec\\_scratch\\_%\\_{pid}\\_%'"
+    ));
+    names.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect()
+}
+
+fn slow_project() -> Project {
+    let p = Project::new();
+    p.write("schema/app.sql", "CREATE TABLE t (id int);\nDO $$ BEGIN PERFORM pg_sleep(20); END $$;\n");
+    p
+}
+
+fn wait_for_scratch(db: &TestDb, pid: u32) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while scratch_of(db, pid).is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no scratch database appeared");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Regression (#14): a SIGTERMed `plan` or a SIGKILLed `generate` left its scratch
+/// databases behind for good.
+#[test]
+fn scratch_databases_are_dropped_on_signals_and_after_a_kill() {
+    use nix::sys::signal::{kill, Signal};
+    let db = TestDb::new("leftover");
+    for (signal, code) in [(Signal::SIGTERM, 143), (Signal::SIGHUP, 129), (Signal::SIGINT, 130)] {
+        let p = slow_project();
+        let child = p
+            .command(&db, &["plan"])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        wait_for_scratch(&db, pid);
+        kill(nix::unistd::Pid::from_raw(pid as i32), signal).unwrap();
+        let r = common::Run::from(child.wait_with_output().unwrap());
+        assert_eq!(r.code, code, "{signal}: {}", r.stderr);
+        assert!(scratch_of(&db, pid).is_empty(), "{signal}: dropped on the way out");
+    }
+    // SIGKILL cannot be caught: the next run on this machine drops what it left.
+    let p = slow_project();
+    let mut child = p
+        .command(&db, &["generate"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id();
+    wait_for_scratch(&db, pid);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let left = scratch_of(&db, pid);
+    assert_eq!(left.len(), 1, "left behind by the kill");
+    let next = Project::new();
+    next.write("schema/app.sql", "CREATE TABLE t (id int);\n");
+    next.run(&db, &["plan"]).ok();
+    assert!(scratch_of(&db, pid).is_empty(), "{left:?} dropped by the next run");
+}
+
+/// Regression (#14): after a cancelled concurrent build the documented recovery left an
+/// INVALID index, and `status` said the catalog matched.
+#[test]
+fn invalid_indexes_are_drift_with_the_sql_that_mends_them() {
+    let db = TestDb::new("invalid_index");
+    let p = Project::new();
+    p.write("schema/app.sql", "CREATE TABLE t (a int);\nCREATE UNIQUE INDEX t_a ON t (a);\n");
+    p.run(&db, &["generate"]).ok();
+    p.run(&db, &["apply"]).ok();
+    db.exec("INSERT INTO t SELECT generate_series(1, 100)");
+    // What a failed CREATE INDEX CONCURRENTLY leaves behind.
+    db.exec("UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'public.t_a'::regclass");
+    let s = p.run(&db, &["status"]).code(2);
+    assert!(s.stdout.contains("INVALID"), "{}", s.stdout);
+    let d = p.run(&db, &["drift"]).code(2);
+    assert!(d.stdout.contains("drop index public.t_a (INVALID"), "{}", d.stdout);
+    assert!(d.stdout.contains("CREATE UNIQUE INDEX"), "{}", d.stdout);
+    // The plan rebuilds it (online: concurrently, in files of their own).
+    let plan = p.run(&db, &["plan"]).ok();
+    assert!(plan.stdout.contains("CONCURRENTLY"), "{}", plan.stdout);
+    p.run(&db, &["generate"]).ok();
+    p.run(&db, &["apply"]).ok();
+    assert_eq!(db.query("SELECT indisvalid FROM pg_index WHERE indexrelid = 'public.t_a'::regclass"), "t");
+    p.run(&db, &["status"]).ok();
+}
+
+/// Regression (#14): `tracking_table = "public.schema_migrations"` silently stopped
+/// `public` from being managed (`plan`: "No changes" while tables were missing).
+#[test]
+fn a_tracking_table_in_a_managed_schema_is_refused() {
+    let db = TestDb::new("tracking_public");
+    let p = Project::new();
+    p.write("schema/app.sql", "CREATE TABLE t (a int);\n");
+    p.write("schemaspec.toml", "tracking_table = \"public.schema_migrations\"\n");
+    let r = p.run(&db, &["plan"]).code(1);
+    assert!(r.stderr.contains("is in schema public, which schemaspec manages"), "{}", r.stderr);
+    assert!(r.stderr.contains("hint: keep the tracking table in a schema of its own"), "{}", r.stderr);
+    assert_eq!(db.query("SELECT to_regclass('public.schema_migrations') IS NULL"), "t");
+}

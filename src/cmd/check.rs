@@ -23,6 +23,8 @@ pub struct Args {
 }
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
+    // --fix writes files: other runs writing there wait (and it waits for them).
+    let _lock = if args.fix { Some(migrations::lock(&config.migrations_dir, &mut || {})?) } else { None };
     let mut dir = migrations::read(&config.migrations_dir)?;
     let dir_name =
         config.migrations_dir.strip_prefix(&config.root).unwrap_or(&config.migrations_dir).display().to_string();

@@ -8,7 +8,7 @@
 
 use super::*;
 use crate::diff;
-use crate::history::{self, LocalMigration, BASELINE_MARKER};
+use crate::history::{LocalMigration, BASELINE_MARKER};
 use crate::migrations;
 use crate::plan::{self, files};
 
@@ -46,6 +46,7 @@ pub struct BaselineArgs {
 }
 
 pub async fn baseline(config: &Config, args: &BaselineArgs, out: &mut dyn Write) -> Result<i32, Error> {
+    let _lock = migrations_lock(config, out)?;
     let dir = migrations::read(&config.migrations_dir)?;
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
@@ -60,8 +61,8 @@ pub async fn baseline(config: &Config, args: &BaselineArgs, out: &mut dyn Write)
     let drafts = files::drafts(&plan, max_lines);
     let mut taken = dir.versions();
     taken.extend(applied.iter().map(|a| a.version.clone()));
-    let versions = history::next_versions(chrono::Utc::now().naive_utc(), &taken, drafts.len());
-    let group = versions[0].clone();
+    let versions = new_versions(&taken, drafts.len())?;
+    let group = versions.first().cloned().unwrap_or_default();
     let new: Vec<LocalMigration> = drafts
         .iter()
         .zip(&versions)
@@ -69,9 +70,9 @@ pub async fn baseline(config: &Config, args: &BaselineArgs, out: &mut dyn Write)
             // The marker goes on the second line: the first may be the no-transaction one.
             let (first, rest) = d.content.split_once('\n').unwrap_or((&d.content, ""));
             let content = format!("{first}\n{BASELINE_MARKER} {group}\n{rest}");
-            LocalMigration::new(&format!("{v}_baseline_{}.sql", d.slug), content).expect("valid name")
+            new_migration(v, &format!("baseline_{}", d.slug), content)
         })
-        .collect();
+        .collect::<Result<_, _>>()?;
 
     // Proof: from an empty database the files rebuild the live catalog, twice over.
     let dev = dev_target(config).await?;

@@ -40,6 +40,7 @@ pub fn parse_hazards(names: &[String]) -> Result<BTreeSet<Hazard>, Error> {
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
     let allowed = parse_hazards(&args.allow_hazards)?;
+    let _lock = migrations_lock(config, out)?;
     let dir = migrations::read(&config.migrations_dir)?;
     if let Some(v) = dir.duplicate_versions().first() {
         return Err(Error::Other(format!(
@@ -114,12 +115,12 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     }
 
     let drafts = files::drafts(&plan, args.max_file_lines.unwrap_or(config.max_file_lines));
-    let versions = history::next_versions(chrono::Utc::now().naive_utc(), &taken, drafts.len());
+    let versions = new_versions(&taken, drafts.len())?;
     let new: Vec<LocalMigration> = drafts
         .iter()
         .zip(versions)
-        .map(|(d, v)| LocalMigration::new(&format!("{v}_{}.sql", d.slug), d.content.clone()).expect("valid name"))
-        .collect();
+        .map(|(d, v)| new_migration(&v, &d.slug, d.content.clone()))
+        .collect::<Result<_, _>>()?;
 
     if let Err(e) =
         prove(config, &dev, &history::replayable(&dir.migrations), (&base, env), &desired, &new, args.from_history, out)

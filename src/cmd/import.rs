@@ -132,13 +132,19 @@ async fn rows(client: &tokio_postgres::Client, args: &Args) -> Result<(Vec<Forei
                     } else {
                         "NULL"
                     };
-                let sql = format!("SELECT version::text, coalesce({name}, '')::text, {stmts} FROM supabase_migrations.schema_migrations ORDER BY version");
+                let sql = format!("SELECT version::text, coalesce({name}, '')::text, ({stmts})::text FROM supabase_migrations.schema_migrations ORDER BY version");
                 for r in client.query(&sql, &[]).await.map_err(q)? {
+                    let [version, name, applied_sql] = cells(&r);
+                    let source = "supabase_migrations.schema_migrations";
+                    let Some(version) = version else {
+                        problems.push(format!("{source}: a row without a version; not imported"));
+                        continue;
+                    };
                     out.push(ForeignRow {
-                        source: "supabase_migrations.schema_migrations".into(),
-                        version: r.get(0),
-                        name: r.get(1),
-                        applied_sql: r.get(2),
+                        source: source.into(),
+                        version,
+                        name: name.unwrap_or_default(),
+                        applied_sql,
                         success: true,
                     });
                 }
@@ -150,23 +156,24 @@ async fn rows(client: &tokio_postgres::Client, args: &Args) -> Result<(Vec<Forei
                     .ok_or_else(|| Error::Other("flyway_schema_history not found".into()))?;
                 let t = format!("{}.flyway_schema_history", ident(&schema));
                 let sql = format!(
-                    "SELECT coalesce(version, ''), description, type, success FROM {t} ORDER BY installed_rank"
+                    "SELECT version::text, description::text, type::text, success::text FROM {t} ORDER BY installed_rank"
                 );
                 for r in client.query(&sql, &[]).await.map_err(q)? {
-                    let (v, kind): (String, String) = (r.get(0), r.get(2));
-                    if v.is_empty() || kind != "SQL" {
+                    let [version, name, kind, success] = cells(&r);
+                    let (Some(v), Some("SQL")) = (version.filter(|v| !v.is_empty()), kind.as_deref()) else {
                         problems.push(format!(
-                            "{t}: row {:?} ({kind}) is not a versioned SQL migration; not imported",
-                            r.get::<_, String>(1)
+                            "{t}: row {:?} ({}) is not a versioned SQL migration; not imported",
+                            name.unwrap_or_default(),
+                            kind.as_deref().unwrap_or("no type")
                         ));
                         continue;
-                    }
+                    };
                     out.push(ForeignRow {
                         source: t.clone(),
                         version: v,
-                        name: r.get(1),
+                        name: name.unwrap_or_default(),
                         applied_sql: None,
-                        success: r.get(3),
+                        success: truthy(success),
                     });
                 }
             }
@@ -176,14 +183,19 @@ async fn rows(client: &tokio_postgres::Client, args: &Args) -> Result<(Vec<Forei
                     .map_err(q)?
                     .ok_or_else(|| Error::Other("_sqlx_migrations not found".into()))?;
                 let t = format!("{}._sqlx_migrations", ident(&schema));
-                let sql = format!("SELECT version::text, description, success FROM {t} ORDER BY version");
+                let sql = format!("SELECT version::text, description::text, success::text FROM {t} ORDER BY version");
                 for r in client.query(&sql, &[]).await.map_err(q)? {
+                    let [version, name, success] = cells(&r);
+                    let Some(version) = version else {
+                        problems.push(format!("{t}: a row without a version; not imported"));
+                        continue;
+                    };
                     out.push(ForeignRow {
                         source: t.clone(),
-                        version: r.get(0),
-                        name: r.get(1),
+                        version,
+                        name: name.unwrap_or_default(),
                         applied_sql: None,
-                        success: r.get(2),
+                        success: truthy(success),
                     });
                 }
             }
@@ -202,10 +214,15 @@ async fn rows(client: &tokio_postgres::Client, args: &Args) -> Result<(Vec<Forei
                     .await
                     .map_err(|e| Error::Other(format!("reading {table}: {}", pg::db_message(&e))))?
                 {
+                    let [version, name] = cells(&r);
+                    let Some(version) = version else {
+                        problems.push(format!("{table}: a row without a version; not imported"));
+                        continue;
+                    };
                     out.push(ForeignRow {
                         source: table.to_string(),
-                        version: r.get(0),
-                        name: r.get(1),
+                        version,
+                        name: name.unwrap_or_default(),
                         applied_sql: None,
                         success: true,
                     });
@@ -216,10 +233,21 @@ async fn rows(client: &tokio_postgres::Client, args: &Args) -> Result<(Vec<Forei
     Ok((out, problems))
 }
 
+/// A row's first `N` columns as text (the queries cast every column), NULL as `None`.
+fn cells<const N: usize>(r: &tokio_postgres::Row) -> [Option<String>; N] {
+    std::array::from_fn(|i| r.try_get::<_, Option<String>>(i).ok().flatten())
+}
+
+/// A boolean read as text: only `true`/`t` count (a NULL is a failure).
+fn truthy(v: Option<String>) -> bool {
+    matches!(v.as_deref(), Some("true" | "t"))
+}
+
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
     let (foreign, mut problems) = rows(&client, args).await?;
+    let _lock = if args.dry_run { None } else { Some(migrations_lock(config, out)?) };
     let mut dir = migrations::read(&config.migrations_dir)?;
 
     // 1. Files from the other tool's folder, under schemaspec's names.
@@ -242,7 +270,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
                 copies.retain(|c| c.version != v);
                 continue;
             }
-            let m = LocalMigration::new(&format!("{v}_{name}.sql"), content).expect("valid name");
+            let m = new_migration(&v, &name, content)?;
             match dir.migrations.iter().find(|d| d.version == v) {
                 Some(d) if d.checksum == m.checksum => {}
                 Some(d) => problems
@@ -260,8 +288,8 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         t.applied(&client).await?.into_iter().map(|a| (a.version.clone(), a)).collect();
     // Rows a repair or baseline archived were taken out on purpose: not brought back.
     let archived: std::collections::BTreeSet<String> =
-        match client.query(&format!("SELECT version FROM {}", t.archive()), &[]).await {
-            Ok(rows) => rows.iter().map(|r| r.get(0)).collect(),
+        match client.query(&format!("SELECT version::text FROM {}", t.archive()), &[]).await {
+            Ok(rows) => rows.iter().filter_map(|r| r.try_get::<_, Option<String>>(0).ok().flatten()).collect(),
             Err(_) => Default::default(),
         };
     let mut records: Vec<String> = Vec::new();

@@ -74,6 +74,35 @@ pub async fn dev_target(config: &Config) -> Result<Target, Error> {
     }
 }
 
+/// `n` fresh versions after every one in `taken` (see `history::next_versions`).
+pub fn new_versions(taken: &std::collections::BTreeSet<String>, n: usize) -> Result<Vec<String>, Error> {
+    crate::history::next_versions(chrono::Utc::now().naive_utc(), taken, n).ok_or_else(|| {
+        Error::failed(
+            format!(
+                "no 14-digit version is left after {} for {n} new file(s)",
+                taken.iter().next_back().map_or("now", String::as_str)
+            ),
+            "a version at the end of time blocks every newer one: give that file a version like the others (`schemaspec repair --renumber` renumbers pending files)",
+        )
+    })
+}
+
+/// A new migration file from a version, a name and its content.
+pub fn new_migration(version: &str, slug: &str, content: String) -> Result<crate::history::LocalMigration, Error> {
+    let file = format!("{version}_{slug}.sql");
+    crate::history::LocalMigration::new(&file, content)
+        .ok_or_else(|| Error::Other(format!("{file} is not a migration file name")))
+}
+
+/// Lock the migrations directory for a command that writes into it, saying so when
+/// another run holds it.
+pub fn migrations_lock(config: &Config, out: &mut dyn Write) -> Result<crate::migrations::DirLock, Error> {
+    let dir = config.migrations_dir.clone();
+    crate::migrations::lock(&dir, &mut || {
+        let _ = writeln!(out, "waiting for another schemaspec run writing to {} to finish...", dir.display());
+    })
+}
+
 /// Run `f` against a fresh scratch database, dropping it afterwards whatever happens.
 pub async fn with_scratch<T, F, Fut>(dev: &Target, f: F) -> Result<T, Error>
 where

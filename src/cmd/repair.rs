@@ -349,6 +349,7 @@ async fn forget(
 }
 
 async fn renumber(config: &Config, client: &tokio_postgres::Client, out: &mut dyn Write) -> Result<(), Error> {
+    let _lock = migrations_lock(config, out)?;
     let dir = migrations::read(&config.migrations_dir)?;
     let t = tracking(config);
     let applied = t.applied(client).await?;
@@ -409,12 +410,11 @@ async fn renumber(config: &Config, client: &tokio_postgres::Client, out: &mut dy
     }
     let mut taken = dir.versions();
     taken.extend(applied.iter().map(|a| a.version.clone()));
-    let versions = history::next_versions(chrono::Utc::now().naive_utc(), &taken, to_move.len());
+    let versions = new_versions(&taken, to_move.len())?;
     for (m, v) in to_move.iter().zip(&versions) {
         renames.push((m.file_name.clone(), format!("{v}_{}.sql", m.name)));
     }
     migrations::rename_all(&dir.path, &renames)?;
-    migrations::rehash(&config.migrations_dir)?;
     let detail: Vec<String> = renames.iter().map(|(a, b)| format!("{a} -> {b}")).collect();
     change_history(config, client, &[], "renumber", None, &detail.join("; ")).await?;
     for (a, b) in &renames {

@@ -30,6 +30,99 @@ impl Directory {
     }
 }
 
+/// Held while a command writes into the migrations directory (`generate`, `baseline`,
+/// `import`, `repair --renumber`, `check --fix`, `hash`): concurrent runs wait for each
+/// other, so versions stay unique and the sum file lists every file. An advisory lock
+/// (flock) on the directory itself: nothing is left behind, and it goes with the process.
+pub struct DirLock {
+    _lock: nix::fcntl::Flock<std::fs::File>,
+}
+
+/// Lock the migrations directory (creating it), waiting for another run that holds it
+/// (`waiting` is called once, if so); then undo a renumbering that an earlier run left
+/// half-done.
+pub fn lock(path: &Path, waiting: &mut dyn FnMut()) -> Result<DirLock, Error> {
+    use nix::fcntl::{Flock, FlockArg};
+    std::fs::create_dir_all(path).map_err(|e| io_error(path, e))?;
+    let open = || std::fs::File::open(path).map_err(|e| io_error(path, e));
+    let lock = match Flock::lock(open()?, FlockArg::LockExclusiveNonblock) {
+        Ok(l) => l,
+        Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
+            waiting();
+            Flock::lock(open()?, FlockArg::LockExclusive).map_err(|(_, e)| io_error(path, e.into()))?
+        }
+        Err((_, e)) => return Err(io_error(path, e.into())),
+    };
+    recover(path)?;
+    Ok(DirLock { _lock: lock })
+}
+
+/// Where `rename_all` records what it is about to do (a dot-file: never a stray).
+const JOURNAL: &str = ".schemaspec-renumber.journal";
+
+/// Undo a renumbering that did not finish (the process died half-way): every file back
+/// under its old name, the old sum file back. Needs the directory lock.
+fn recover(dir: &Path) -> Result<(), Error> {
+    let journal = dir.join(JOURNAL);
+    let text = match std::fs::read_to_string(&journal) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(io_error(&journal, e)),
+    };
+    let (renames, sum) = parse_journal(&text);
+    undo_renames(dir, &renames)?;
+    match sum {
+        Some(sum) => write_atomically(&dir.join(SUM_FILE), &sum)?,
+        None => {
+            let _ = std::fs::remove_file(dir.join(SUM_FILE));
+        }
+    }
+    std::fs::remove_file(&journal).map_err(|e| io_error(&journal, e))?;
+    tracing::warn!("undid a renumbering in {} that an earlier run left half-done", dir.display());
+    Ok(())
+}
+
+/// The journal: one `old<TAB>new` line per rename, then `--sum--` and the sum file as it
+/// was (or `--no-sum--`).
+fn journal_text(renames: &[(String, String)], sum: Option<&str>) -> String {
+    let mut out: String = renames.iter().map(|(a, b)| format!("{a}\t{b}\n")).collect();
+    match sum {
+        Some(s) => out += &format!("--sum--\n{s}"),
+        None => out += "--no-sum--\n",
+    }
+    out
+}
+
+fn parse_journal(text: &str) -> (Vec<(String, String)>, Option<String>) {
+    let (head, sum) = match text.split_once("--sum--\n") {
+        Some((h, s)) => (h, Some(s.to_string())),
+        None => (text.split("--no-sum--").next().unwrap_or(""), None),
+    };
+    let renames =
+        head.lines().filter_map(|l| l.split_once('\t')).map(|(a, b)| (a.to_string(), b.to_string())).collect();
+    (renames, sum)
+}
+
+/// The temporary name of a file being renamed (a dot-file: never read as a migration).
+fn renaming(old: &str) -> String {
+    format!(".{old}.renumbering")
+}
+
+/// Put every file of `renames` back under its old name, from wherever it got to.
+fn undo_renames(dir: &Path, renames: &[(String, String)]) -> Result<(), Error> {
+    for (old, new) in renames.iter().rev() {
+        let (old_p, tmp_p, new_p) = (dir.join(old), dir.join(renaming(old)), dir.join(new));
+        if old_p.exists() {
+            continue;
+        }
+        let from = if tmp_p.exists() { tmp_p } else { new_p };
+        if from.exists() {
+            std::fs::rename(&from, &old_p).map_err(|e| io_error(&old_p, e))?;
+        }
+    }
+    Ok(())
+}
+
 fn io_error(path: &Path, e: std::io::Error) -> Error {
     let hint = match e.kind() {
         std::io::ErrorKind::InvalidData => "save the file as UTF-8",
@@ -39,8 +132,17 @@ fn io_error(path: &Path, e: std::io::Error) -> Error {
     Error::failed(format!("{}: {e}", path.display()), hint)
 }
 
-/// Read the directory; a missing directory is an empty one.
+/// Read the directory; a missing directory is an empty one. A renumbering another run
+/// left half-done is undone first (under the directory lock); one in progress is waited
+/// for.
 pub fn read(path: &Path) -> Result<Directory, Error> {
+    if path.join(JOURNAL).exists() {
+        drop(lock(path, &mut || {})?);
+    }
+    read_files(path)
+}
+
+fn read_files(path: &Path) -> Result<Directory, Error> {
     let mut dir = Directory { path: path.to_path_buf(), ..Default::default() };
     let entries = match std::fs::read_dir(path) {
         Ok(e) => e,
@@ -132,24 +234,50 @@ pub fn rewrite(dir: &Path, file_name: &str, content: &str) -> Result<(), Error> 
     write_atomically(&dir.join(file_name), content)
 }
 
-/// Rename files (`repair --renumber`): `(old, new)` names; fails before touching
-/// anything when a new name is taken.
-pub fn rename_all(dir: &Path, renames: &[(String, String)]) -> Result<(), Error> {
+/// Rename files (`repair --renumber`) and rewrite the sum file, all or nothing:
+/// `(old, new)` names. Fails before touching anything when a new name is taken. What is
+/// about to happen is journaled first; a failure part-way undoes it at once, and a
+/// process killed part-way has it undone by the next run that reads the directory. Needs
+/// the directory lock.
+pub fn rename_all(dir: &Path, renames: &[(String, String)]) -> Result<Directory, Error> {
     for (_, new) in renames {
         if dir.join(new).exists() && !renames.iter().any(|(old, _)| old == new) {
             return Err(Error::Other(format!("{} already exists; not overwriting it", dir.join(new).display())));
         }
     }
-    // Through temporary names, so a chain of renames never overwrites a file.
-    for (old, _) in renames {
-        std::fs::rename(dir.join(old), dir.join(format!("{old}.renumbering")))
-            .map_err(|e| io_error(&dir.join(old), e))?;
+    let sum = std::fs::read_to_string(dir.join(SUM_FILE)).ok();
+    let journal = dir.join(JOURNAL);
+    write_atomically(&journal, &journal_text(renames, sum.as_deref()))?;
+    let result = (|| {
+        // Through temporary names, so a chain of renames never overwrites a file.
+        for (old, _) in renames {
+            std::fs::rename(dir.join(old), dir.join(renaming(old))).map_err(|e| io_error(&dir.join(old), e))?;
+        }
+        for (old, new) in renames {
+            std::fs::rename(dir.join(renaming(old)), dir.join(new)).map_err(|e| io_error(&dir.join(new), e))?;
+        }
+        let renamed = read_files(dir)?;
+        write_atomically(&dir.join(SUM_FILE), &history::sum_file(&renamed.migrations))?;
+        Ok(renamed)
+    })();
+    match result {
+        Ok(renamed) => {
+            std::fs::remove_file(&journal).map_err(|e| io_error(&journal, e))?;
+            Ok(renamed)
+        }
+        Err(e) => {
+            if let Err(undo) = recover(dir) {
+                return Err(Error::failed(
+                    format!("{e}; undoing the renames failed too: {undo}"),
+                    format!(
+                        "{JOURNAL} in {} lists every rename (old, new): the next schemaspec run undoes them",
+                        dir.display()
+                    ),
+                ));
+            }
+            Err(e)
+        }
     }
-    for (old, new) in renames {
-        std::fs::rename(dir.join(format!("{old}.renumbering")), dir.join(new))
-            .map_err(|e| io_error(&dir.join(new), e))?;
-    }
-    Ok(())
 }
 
 /// Move files into a subfolder (`baseline --archive-files`).
@@ -162,13 +290,17 @@ pub fn archive(dir: &Path, files: &[String], folder: &str) -> Result<PathBuf, Er
     Ok(to)
 }
 
+/// Write a file whole or not at all: into a temporary dot-file beside it (never read as
+/// a migration or reported as a stray), then renamed over it; the temporary file is
+/// removed on any failure.
 fn write_atomically(path: &Path, content: &str) -> Result<(), Error> {
-    let tmp = path.with_extension("tmp-schemaspec");
-    std::fs::write(&tmp, content).map_err(|e| {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
+    let result = std::fs::write(&tmp, content).and_then(|()| std::fs::rename(&tmp, path));
+    result.map_err(|e| {
         let _ = std::fs::remove_file(&tmp);
         io_error(path, e)
-    })?;
-    std::fs::rename(&tmp, path).map_err(|e| io_error(path, e))
+    })
 }
 
 /// Write dumped schema files into `dir`. Existing `.sql` files there are an error,

@@ -1,6 +1,9 @@
 //! Scratch databases: uniquely named, created from template0 on the dev server, and
-//! always dropped, also on error (callers drop explicitly) and on Ctrl-C (the registry
-//! below lets `main` drop whatever is still open).
+//! always dropped, also on error (callers drop explicitly) and on SIGINT, SIGTERM and
+//! SIGHUP (the registry below lets `main` drop whatever is still open). A process
+//! killed outright (SIGKILL, a crash) cannot drop its own: every name carries the
+//! machine, the owner's pid and the owner's start time, and the next run on the same
+//! machine drops those whose owner is gone.
 
 use super::{connect, Target};
 use crate::error::Error;
@@ -10,23 +13,97 @@ use tokio_postgres::Client;
 
 static OPEN: Mutex<Vec<(Target, String)>> = Mutex::new(Vec::new());
 
+const PREFIX: &str = "schemaspec_scratch_";
+
 pub struct Scratch {
     pub name: String,
     pub target: Target,
     admin: Target,
 }
 
+/// A short tag for this machine (its machine id, else its host name), so a run never
+/// judges the processes of another machine sharing the dev server.
+fn machine_tag() -> String {
+    let id = std::fs::read_to_string("/etc/machine-id")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .or_else(|| nix::unistd::gethostname().ok().map(|h| h.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    crate::history::checksum(id.trim())[..8].to_string()
+}
+
+/// When process `pid` started (clock ticks after boot, `/proc/<pid>/stat` field 22), so
+/// a reused pid is not taken for the process that named a scratch database.
+fn start_time(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces.
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Whether the process that named a scratch database (pid, start time) still runs.
+fn alive(pid: u32, started: u64) -> bool {
+    match start_time(pid) {
+        Some(now) => now == started,
+        // No /proc: only whether the pid exists.
+        None if !std::path::Path::new("/proc/self/stat").exists() => {
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None).is_ok()
+        }
+        None => false,
+    }
+}
+
 fn unique_name() -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
     static N: AtomicU32 = AtomicU32::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    format!("schemaspec_scratch_{}_{}_{:08x}", std::process::id(), N.fetch_add(1, Ordering::Relaxed), nanos)
+    let pid = std::process::id();
+    format!("{PREFIX}{}_{pid}_{}_{}", machine_tag(), start_time(pid).unwrap_or(0), N.fetch_add(1, Ordering::Relaxed))
+}
+
+/// (machine tag, pid, start time) of a scratch database's name, if it is one.
+fn owner(name: &str) -> Option<(&str, u32, u64)> {
+    let mut parts = name.strip_prefix(PREFIX)?.split('_');
+    let (tag, pid, started, n) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    (tag.len() == 8 && parts.next().is_none() && n.parse::<u32>().is_ok()).then_some(()).and(Some((
+        tag,
+        pid.parse().ok()?,
+        started.parse().ok()?,
+    )))
+}
+
+/// Drop the scratch databases on the server that processes of this machine left when
+/// they were killed; once per run.
+async fn drop_leftovers(client: &Client) {
+    static DONE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if DONE.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        return;
+    }
+    let rows = match client
+        .query("SELECT datname::text FROM pg_catalog.pg_database WHERE datname LIKE 'schemaspec\\_scratch\\_%'", &[])
+        .await
+    {
+        Ok(rows) => rows,
+        Err(e) => return tracing::debug!("listing scratch databases: {}", super::db_message(&e)),
+    };
+    let tag = machine_tag();
+    for row in rows {
+        let Ok(name) = row.try_get::<_, String>(0) else { continue };
+        let Some((machine, pid, started)) = owner(&name) else { continue };
+        if machine != tag || alive(pid, started) {
+            continue;
+        }
+        match client.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", ident(&name))).await {
+            Ok(()) => tracing::info!("dropped scratch database {name}, left by a process that is gone"),
+            Err(e) => tracing::debug!("could not drop {name}: {}", super::db_message(&e)),
+        }
+    }
 }
 
 impl Scratch {
     pub async fn create(admin: &Target) -> Result<Scratch, Error> {
         let name = unique_name();
         let client = connect(admin).await?;
+        drop_leftovers(&client).await;
         client
             .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'", ident(&name)))
             .await
@@ -62,10 +139,27 @@ async fn drop_database(admin: &Target, name: &str) {
     }
 }
 
-/// Drop every scratch database this process still has (on Ctrl-C).
+/// Drop every scratch database this process still has (on SIGINT, SIGTERM, SIGHUP).
 pub async fn drop_all() {
     let open: Vec<(Target, String)> = std::mem::take(&mut *OPEN.lock().expect("not poisoned"));
     for (admin, name) in open {
         drop_database(&admin, &name).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_say_whose_they_are() {
+        let name = unique_name();
+        assert!(name.len() <= 63, "{name}");
+        let (tag, pid, started) = owner(&name).unwrap();
+        assert_eq!((tag, pid), (machine_tag().as_str(), std::process::id()));
+        assert!(alive(pid, started), "this process is alive");
+        assert!(!alive(pid, started + 1), "a reused pid is another process");
+        assert_eq!(owner("schemaspec_scratch_123_4_0a1b2c3d"), None, "names of earlier versions are left alone");
+        assert_eq!(owner("app_db"), None);
     }
 }
