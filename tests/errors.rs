@@ -224,3 +224,24 @@ fn crlf_line_endings_never_make_an_applied_file_modified() {
     p.run(&db, &["apply"]).ok();
     p.run(&db, &["check"]).ok();
 }
+
+/// Regression (#14): `check --fix` rewrote files that were applied already, and `apply`
+/// then stopped on them as edited.
+#[test]
+fn check_fix_never_rewrites_an_applied_file() {
+    let db = TestDb::new("err_fix_applied");
+    let p = Project::new();
+    let body = "CREATE TABLE t (id int);\nCREATE INDEX t_id ON t (id);\n";
+    p.write("generated/20260101000000_hand.sql", body);
+    p.run_raw(&["hash"]).ok();
+    p.run(&db, &["apply"]).ok();
+    p.write("generated/20260101000001_pending.sql", "CREATE TABLE u (id int);\n");
+    p.run_raw(&["hash"]).ok();
+    let r = p.run(&db, &["check", "--fix"]);
+    assert_eq!(p.read("generated/20260101000000_hand.sql"), body, "the applied file is untouched");
+    assert!(r.stdout.contains("not fixed: generated/20260101000000_hand.sql is recorded as applied"), "{}", r.stdout);
+    assert!(r.stdout.contains("repair --mark-unapplied 20260101000000"), "{}", r.stdout);
+    assert_eq!(p.read("generated/20260101000001_pending.sql"), "CREATE TABLE IF NOT EXISTS u (id int);\n");
+    p.run(&db, &["apply"]).ok();
+    p.run(&db, &["status", "--no-catalog"]).ok();
+}
