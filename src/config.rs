@@ -26,6 +26,17 @@ pub struct FileConfig {
     pub online_ddl: Option<bool>,
     pub lock_retries: Option<u32>,
     pub apply_checks_hazards: Option<bool>,
+    /// A preset: supabase, rds, cloudsql, neon, azure.
+    pub platform: Option<String>,
+    /// Schemas, roles and extensions the platform provides, added to the preset's.
+    pub platform_schemas: Option<Vec<String>>,
+    pub platform_roles: Option<Vec<String>>,
+    pub platform_extensions: Option<Vec<String>>,
+    pub platform_search_path: Option<String>,
+    /// A SQL file that creates the platform's schemas, for where no live database has them.
+    pub platform_baseline: Option<PathBuf>,
+    /// Roles the schema files use that exist outside schemaspec (created by ops tooling).
+    pub roles: Option<Vec<String>>,
 }
 
 /// Other tools' history tables: left alone unless `unmanaged_tables` says otherwise
@@ -48,6 +59,50 @@ pub struct Overrides {
     pub manage_ownership: Option<bool>,
     pub online_ddl: Option<bool>,
     pub lock_retries: Option<u32>,
+    pub platform: Option<String>,
+}
+
+/// What a managed platform provides (see `crate::platform`): a preset's lists plus the
+/// project's additions.
+#[derive(Debug, Clone, Default)]
+pub struct Platform {
+    /// The preset's name, if one is in force.
+    pub name: Option<String>,
+    /// Schemas the platform owns: never managed, except user triggers and policies on
+    /// their tables and user grants and comments on their objects.
+    pub schemas: Vec<String>,
+    /// Roles the platform provides: created on scratch clusters when missing.
+    pub roles: Vec<String>,
+    /// Extensions the platform installs: never dropped.
+    pub extensions: Vec<String>,
+    /// Publications the platform made: only which user tables they publish is managed.
+    pub publications: Vec<String>,
+    /// The search path migrations run with on the platform.
+    pub search_path: Option<String>,
+    /// SQL creating the platform's schemas where no live database has them.
+    pub schemas_sql: Option<String>,
+    /// SQL of the platform's defaults in the user's schemas.
+    pub defaults_sql: Option<String>,
+}
+
+impl Platform {
+    pub fn is_empty(&self) -> bool {
+        self.schemas.is_empty() && self.roles.is_empty() && self.extensions.is_empty() && self.schemas_sql.is_none()
+    }
+
+    /// What identifies it for the desired-state cache.
+    pub fn fingerprint(&self) -> String {
+        crate::history::checksum(&format!(
+            "{:?} {:?} {:?} {:?} {:?} {:?} {:?}",
+            self.schemas,
+            self.roles,
+            self.extensions,
+            self.publications,
+            self.search_path,
+            self.schemas_sql,
+            self.defaults_sql
+        ))
+    }
 }
 
 /// The settings in force.
@@ -79,6 +134,10 @@ pub struct Config {
     /// `apply` refuses pending files whose hazards need consent not given with
     /// `apply --allow-hazards`.
     pub apply_checks_hazards: bool,
+    pub platform: Platform,
+    /// Roles the schema files use that exist outside schemaspec: created (NOLOGIN) on
+    /// scratch clusters when missing.
+    pub roles: Vec<String>,
 }
 
 impl Config {
@@ -90,6 +149,7 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => FileConfig::default(),
             Err(e) => return Err(Error::Config { path, message: e.to_string() }),
         };
+        let platform = platform(&path, root, overrides.platform.or(file.platform.clone()), &file)?;
         let tracking = overrides
             .tracking_table
             .or(file.tracking_table)
@@ -111,7 +171,9 @@ impl Config {
         };
         // The tracking schema is never managed: in a schema that is, it would take the
         // user's objects out of every plan without a word.
-        let managed = if schemas.is_empty() {
+        let managed = if platform.schemas.contains(&tracking_schema) {
+            false
+        } else if schemas.is_empty() {
             tracking_schema == "public" && !exclude_schemas.contains(&tracking_schema)
         } else {
             schemas.contains(&tracking_schema)
@@ -169,6 +231,8 @@ impl Config {
             online_ddl: overrides.online_ddl.or(file.online_ddl).unwrap_or(true),
             lock_retries: overrides.lock_retries.or(file.lock_retries).unwrap_or(5),
             apply_checks_hazards: file.apply_checks_hazards.unwrap_or(false),
+            roles: file.roles.unwrap_or_default(),
+            platform,
         })
     }
 
@@ -176,16 +240,73 @@ impl Config {
         crate::plan::Options { online: self.online_ddl }
     }
 
-    /// The introspection scope: never the tracking schema.
+    /// The introspection scope: never the tracking schema, nor the platform's schemas
+    /// (but the user's triggers and policies on their tables).
     pub fn scope(&self) -> crate::pg::introspect::Scope {
         let mut exclude = self.exclude_schemas.clone();
         exclude.push(self.tracking_schema.clone());
+        exclude.extend(self.platform.schemas.iter().cloned());
         crate::pg::introspect::Scope {
             exclude,
             only: (!self.schemas.is_empty()).then(|| self.schemas.clone()),
             unmanaged_tables: self.unmanaged_tables.clone(),
+            platform: self.platform.schemas.clone(),
+            platform_extensions: self.platform.extensions.clone(),
+            platform_publications: self.platform.publications.clone(),
         }
     }
+
+    /// Roles every scratch cluster must have: the platform's and the project's own.
+    pub fn external_roles(&self) -> Vec<String> {
+        let mut roles: Vec<String> = self.platform.roles.iter().chain(&self.roles).cloned().collect();
+        roles.sort();
+        roles.dedup();
+        roles
+    }
+}
+
+/// The platform in force: the named preset (if any) plus the file's additions.
+fn platform(path: &Path, root: &Path, name: Option<String>, file: &FileConfig) -> Result<Platform, Error> {
+    let mut p = Platform::default();
+    if let Some(name) = name.filter(|n| !n.is_empty() && n != "none") {
+        let preset = crate::platform::preset(&name).ok_or_else(|| Error::Config {
+            path: path.to_path_buf(),
+            message: format!(
+                "platform = {name:?} is not a platform schemaspec knows ({}); describe it with platform_schemas, platform_roles and platform_extensions instead",
+                crate::platform::PRESETS.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
+            ),
+        })?;
+        p.name = Some(preset.name.to_string());
+        p.schemas = preset.schemas.iter().map(|s| s.to_string()).collect();
+        p.roles = preset.roles.iter().map(|s| s.to_string()).collect();
+        p.extensions = preset.extensions.iter().map(|s| s.to_string()).collect();
+        p.publications = preset.publications.iter().map(|s| s.to_string()).collect();
+        p.search_path = preset.search_path.map(str::to_string);
+        p.schemas_sql = preset.schemas_sql.map(str::to_string);
+        p.defaults_sql = preset.defaults_sql.map(str::to_string);
+    }
+    let add = |to: &mut Vec<String>, more: &Option<Vec<String>>| {
+        for m in more.iter().flatten() {
+            if !to.contains(m) {
+                to.push(m.clone());
+            }
+        }
+    };
+    add(&mut p.schemas, &file.platform_schemas);
+    add(&mut p.roles, &file.platform_roles);
+    add(&mut p.extensions, &file.platform_extensions);
+    if let Some(sp) = &file.platform_search_path {
+        p.search_path = Some(sp.clone());
+    }
+    if let Some(file_path) = &file.platform_baseline {
+        let full = if file_path.is_absolute() { file_path.clone() } else { root.join(file_path) };
+        let sql = std::fs::read_to_string(&full).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            message: format!("platform_baseline = {}: {e}", file_path.display()),
+        })?;
+        p.schemas_sql = Some(sql);
+    }
+    Ok(p)
 }
 
 /// A TOML error by its line and what is wrong, without the excerpt of the file that

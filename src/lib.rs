@@ -16,4 +16,5 @@ pub mod lint;
 pub mod migrations;
 pub mod pg;
 pub mod plan;
+pub mod platform;
 pub mod sql;

@@ -57,6 +57,9 @@ struct Cli {
     /// Retries of a statement that could not get its lock within lock_timeout, with backoff [default: 5]
     #[arg(long, env = "SCHEMASPEC_LOCK_RETRIES", global = true)]
     lock_retries: Option<u32>,
+    /// Managed platform the database runs on: supabase, rds, cloudsql, neon, azure [default: none]
+    #[arg(long, env = "SCHEMASPEC_PLATFORM", global = true)]
+    platform: Option<String>,
     /// Project directory (where schemaspec.toml is) [default: current directory]
     #[arg(long, short = 'C', env = "SCHEMASPEC_PROJECT", global = true)]
     project: Option<PathBuf>,
@@ -214,6 +217,7 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         manage_ownership: cli.manage_ownership.then_some(true),
         online_ddl: cli.no_online_ddl.then_some(false),
         lock_retries: cli.lock_retries,
+        platform: cli.platform,
     };
     let config = Config::load(&root, overrides)?;
     match cli.command {

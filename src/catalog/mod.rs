@@ -32,6 +32,7 @@ pub enum ObjectId {
     EventTrigger(String),
     /// Default privileges of (role, schema or "" for all schemas, object type letter).
     DefaultPrivileges(String, String, String),
+    Publication(String),
 }
 
 impl ObjectId {
@@ -53,6 +54,7 @@ impl ObjectId {
             | ObjectId::View(_)
             | ObjectId::Collation(_)
             | ObjectId::EventTrigger(_)
+            | ObjectId::Publication(_)
             | ObjectId::DefaultPrivileges(..) => Vec::new(),
         }
     }
@@ -60,7 +62,7 @@ impl ObjectId {
     /// The object's own name, without schema (what a statement creating it names).
     pub fn name(&self) -> &str {
         match self {
-            ObjectId::Schema(s) | ObjectId::Extension(s) | ObjectId::EventTrigger(s) => s,
+            ObjectId::Schema(s) | ObjectId::Extension(s) | ObjectId::EventTrigger(s) | ObjectId::Publication(s) => s,
             ObjectId::Collation(q)
             | ObjectId::Type(q)
             | ObjectId::Sequence(q)
@@ -84,7 +86,7 @@ impl ObjectId {
     pub fn schema(&self) -> &str {
         match self {
             ObjectId::Schema(s) => s,
-            ObjectId::Extension(_) | ObjectId::EventTrigger(_) => "",
+            ObjectId::Extension(_) | ObjectId::EventTrigger(_) | ObjectId::Publication(_) => "",
             ObjectId::DefaultPrivileges(_, s, _) => s,
             ObjectId::Type(q)
             | ObjectId::Collation(q)
@@ -118,6 +120,7 @@ impl fmt::Display for ObjectId {
             ObjectId::Trigger(q, t) => write!(f, "trigger {t} on {q}"),
             ObjectId::Policy(q, p) => write!(f, "policy {p} on {q}"),
             ObjectId::EventTrigger(n) => write!(f, "event trigger {n}"),
+            ObjectId::Publication(n) => write!(f, "publication {n}"),
             ObjectId::DefaultPrivileges(r, s, t) => {
                 let on = if s.is_empty() { String::new() } else { format!(" in schema {s}") };
                 write!(f, "default privileges of {r} on {}{on}", default_object_kind(t))
@@ -144,6 +147,7 @@ pub struct Catalog {
     pub triggers: BTreeMap<(QualifiedName, String), Trigger>,
     pub policies: BTreeMap<(QualifiedName, String), Policy>,
     pub event_triggers: BTreeMap<String, EventTrigger>,
+    pub publications: BTreeMap<String, Publication>,
     /// Owners of schemas, relations, routines, types and collations. Compared only when
     /// ownership is managed (`manage_ownership`); see `cmd::desired_catalog`.
     pub owners: BTreeMap<ObjectId, String>,
@@ -166,6 +170,9 @@ pub struct Catalog {
     pub equivalents: BTreeMap<ObjectId, String>,
     /// `(dependent, referenced)` pairs from `pg_depend`, between managed objects.
     pub depends: Depends,
+    /// Objects in a platform's schemas (not managed themselves), known by id so that
+    /// the grants and comments the user gives them are.
+    pub platform_objects: BTreeSet<ObjectId>,
 }
 
 /// `(dependent, referenced)` pairs, sorted and without repeats, each object kept once:
@@ -279,6 +286,9 @@ pub struct Extension {
     pub name: String,
     pub schema: String,
     pub version: String,
+    /// Installed by a platform, or living in a schema schemaspec does not manage: never
+    /// dropped (it is someone else's), though files may still create it.
+    pub held: bool,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -507,6 +517,25 @@ pub struct Trigger {
     pub enabled: char,
 }
 
+impl Trigger {
+    /// The schema of the function the trigger runs (`EXECUTE FUNCTION schema.f()` in
+    /// its definition, printed schema-qualified).
+    pub fn function_schema(&self) -> Option<&str> {
+        let after =
+            self.definition.rsplit_once(" EXECUTE FUNCTION ").or(self.definition.rsplit_once(" EXECUTE PROCEDURE "))?.1;
+        let name = &after[..after.find('(')?];
+        let mut in_quotes = false;
+        for (i, ch) in name.char_indices() {
+            match ch {
+                '"' => in_quotes = !in_quotes,
+                '.' if !in_quotes => return Some(name[..i].trim_matches('"')),
+                _ => {}
+            }
+        }
+        None
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Policy {
     pub name: String,
@@ -530,6 +559,34 @@ pub struct EventTrigger {
     pub function: QualifiedName,
     /// `O` enabled, `D` disabled, `R` replica, `A` always.
     pub enabled: char,
+}
+
+/// A publication (logical replication), with the tables and schemas it publishes that
+/// schemaspec manages (memberships of other tables are left out of the model, and so
+/// never touched).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Publication {
+    pub name: String,
+    /// `FOR ALL TABLES`.
+    pub all_tables: bool,
+    /// The operations published, in PostgreSQL's order: `insert, update, delete, truncate`.
+    pub publish: String,
+    /// `publish_via_partition_root`.
+    pub via_root: bool,
+    pub tables: BTreeMap<QualifiedName, PublishedTable>,
+    /// `TABLES IN SCHEMA` (PostgreSQL 15 and later).
+    pub schemas: BTreeSet<String>,
+    /// A platform's (Supabase's `supabase_realtime`): never created nor dropped by a
+    /// plan; only which managed tables it publishes is.
+    pub held: bool,
+}
+
+/// How a table is published: a column list and a row filter (PostgreSQL 15 and later).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublishedTable {
+    pub columns: Option<Vec<String>>,
+    /// `pg_get_expr` of the filter, schema-qualified.
+    pub row_filter: Option<String>,
 }
 
 /// The effective privileges of one object.
@@ -558,6 +615,33 @@ pub enum Grantee {
 }
 
 impl Catalog {
+    /// Every role the catalog names: grantees, policy roles, default-privilege roles and
+    /// owners (a scratch cluster needs them to load a copy of it).
+    pub fn roles_mentioned(&self) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        let mut acl = |p: &Privileges| {
+            for i in p.items.iter().chain(&p.defaults) {
+                if let Grantee::Role(r) = &i.grantee {
+                    out.insert(r.clone());
+                }
+            }
+        };
+        for p in self.privileges.values() {
+            acl(p);
+        }
+        for p in self.default_privileges.values() {
+            acl(p);
+        }
+        for (role, _, _) in self.default_privileges.keys() {
+            out.insert(role.clone());
+        }
+        for p in self.policies.values() {
+            out.extend(p.roles.iter().filter(|r| *r != "public").cloned());
+        }
+        out.extend(self.owners.values().cloned());
+        out
+    }
+
     /// The SQL keyword(s) naming this object's kind in COMMENT ON / GRANT ... ON.
     pub fn kind_word(&self, id: &ObjectId) -> &'static str {
         match id {
@@ -585,6 +669,7 @@ impl Catalog {
             ObjectId::Trigger(..) => "TRIGGER",
             ObjectId::Policy(..) => "POLICY",
             ObjectId::EventTrigger(_) => "EVENT TRIGGER",
+            ObjectId::Publication(_) => "PUBLICATION",
             ObjectId::DefaultPrivileges(..) => "DEFAULT PRIVILEGES",
         }
     }
@@ -609,6 +694,7 @@ impl Catalog {
             ObjectId::Trigger(q, n) => self.triggers.contains_key(&(q.clone(), n.clone())),
             ObjectId::Policy(q, n) => self.policies.contains_key(&(q.clone(), n.clone())),
             ObjectId::EventTrigger(n) => self.event_triggers.contains_key(n),
+            ObjectId::Publication(n) => self.publications.contains_key(n),
             ObjectId::DefaultPrivileges(r, s, t) => {
                 self.default_privileges.contains_key(&(r.clone(), s.clone(), t.clone()))
             }
@@ -728,6 +814,9 @@ impl Catalog {
         self.sequences.retain(|q, _| !sequences.contains(q));
         self.triggers.retain(|(t, _), _| !gone.contains(t));
         self.policies.retain(|(t, _), _| !gone.contains(t));
+        for p in self.publications.values_mut() {
+            p.tables.retain(|t, _| !gone.contains(t));
+        }
         let also = |id: &ObjectId| match id {
             ObjectId::Index(q) => indexes.contains(q),
             ObjectId::Sequence(q) => sequences.contains(q),
@@ -737,6 +826,109 @@ impl Catalog {
         self.privileges.retain(|id, _| !belongs(id) && !also(id));
         self.owners.retain(|id, _| !belongs(id) && !also(id));
         self.depends.retain(|a, b| !belongs(a) && !belongs(b) && !also(a) && !also(b));
+    }
+
+    /// Everything of the catalog in `schemas` (a platform's), as the platform made it:
+    /// the user's part there is left out (policies on its tables, triggers that run a
+    /// function outside `schemas`), and so are event triggers (they would act on what is
+    /// loaded next). What a scratch database is given to stand for the platform of the
+    /// live database.
+    pub fn within_schemas(&self, schemas: &[String]) -> Catalog {
+        let inside = |s: &str| schemas.iter().any(|x| x == s);
+        let keep = |q: &QualifiedName| inside(&q.schema);
+        let mut c = Catalog {
+            server_version: self.server_version,
+            current_user: self.current_user.clone(),
+            ..Catalog::default()
+        };
+        c.schemas = self.schemas.iter().filter(|(n, _)| inside(n)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        c.extensions =
+            self.extensions.iter().filter(|(_, e)| inside(&e.schema)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        c.collations = self.collations.iter().filter(|(q, _)| keep(q)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        c.types = self.types.iter().filter(|(q, _)| keep(q)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        c.sequences = self.sequences.iter().filter(|(q, _)| keep(q)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        c.tables = self.tables.iter().filter(|(q, _)| keep(q)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        c.indexes = self.indexes.iter().filter(|(q, _)| keep(q)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        c.views = self.views.iter().filter(|(q, _)| keep(q)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        c.functions =
+            self.functions.iter().filter(|((q, _), _)| keep(q)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        c.triggers = self
+            .triggers
+            .iter()
+            .filter(|((q, _), t)| keep(q) && t.function_schema().is_some_and(inside))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        c.default_privileges = self
+            .default_privileges
+            .iter()
+            .filter(|((_, s, _), _)| inside(s))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        c.publications = self
+            .publications
+            .iter()
+            .filter(|(_, p)| p.held)
+            .map(|(n, p)| {
+                let mut p = p.clone();
+                p.tables.retain(|t, _| inside(&t.schema));
+                p.schemas.retain(|s| inside(s));
+                (n.clone(), p)
+            })
+            .collect();
+        let comments =
+            self.comments.iter().filter(|(id, _)| c.contains(id)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let privileges =
+            self.privileges.iter().filter(|(id, _)| c.contains(id)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        let owners = self.owners.iter().filter(|(id, _)| c.contains(id)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        c.comments = comments;
+        c.privileges = privileges;
+        c.owners = owners;
+        c.depends = self
+            .depends
+            .iter()
+            .filter(|(d, r)| c.contains(d) && c.contains(r))
+            .map(|(d, r)| (d.clone(), r.clone()))
+            .collect();
+        c
+    }
+
+    /// The catalog without what `within_schemas(schemas)` keeps: the user's part of a
+    /// live database, for a scratch database whose platform is loaded otherwise.
+    pub fn without_schemas(&self, schemas: &[String]) -> Catalog {
+        let inside = |s: &str| schemas.iter().any(|x| x == s);
+        let keep = |q: &QualifiedName| !inside(&q.schema);
+        let mut c = self.clone();
+        c.schemas.retain(|n, _| !inside(n));
+        c.extensions.retain(|_, e| !inside(&e.schema));
+        c.collations.retain(|q, _| keep(q));
+        c.types.retain(|q, _| keep(q));
+        c.sequences.retain(|q, _| keep(q));
+        c.tables.retain(|q, _| keep(q));
+        c.indexes.retain(|q, _| keep(q));
+        c.views.retain(|q, _| keep(q));
+        c.functions.retain(|(q, _), _| keep(q));
+        c.triggers.retain(|(q, _), t| keep(q) || !t.function_schema().is_some_and(inside));
+        c.default_privileges.retain(|(_, s, _), _| !inside(s));
+        for p in c.publications.values_mut() {
+            p.tables.retain(|t, _| !inside(&t.schema));
+            p.schemas.retain(|s| !inside(s));
+        }
+        // The platform's objects bring their comments and grants with them.
+        let (comments, privileges, owners) = (
+            self.comments.iter().filter(|(id, _)| c.contains(id)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            self.privileges.iter().filter(|(id, _)| c.contains(id)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+            self.owners.iter().filter(|(id, _)| c.contains(id)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+        );
+        (c.comments, c.privileges, c.owners) = (comments, privileges, owners);
+        let depends = c
+            .depends
+            .iter()
+            .filter(|(d, r)| c.contains(d) && c.contains(r))
+            .map(|(d, r)| (d.clone(), r.clone()))
+            .collect();
+        c.depends = depends;
+        c.platform_objects.clear();
+        c
     }
 
     pub fn subset(&self, ids: &BTreeSet<ObjectId>) -> Catalog {
@@ -818,6 +1010,7 @@ impl Catalog {
                 | ObjectId::View(_)
                 | ObjectId::Trigger(..)
                 | ObjectId::Policy(..)
+                | ObjectId::Publication(_)
                 | ObjectId::DefaultPrivileges(..) => {}
             }
         }

@@ -95,17 +95,18 @@ pub async fn compare_with(
 ) -> Result<Report, Error> {
     let files = history::applied_files(&dir.migrations, applied);
     let dev = dev_target(config).await?;
-    let expected = replay(config, &dev, &files).await.map_err(|e| {
+    let live = read(client, &config.scope()).await?;
+    let env = environment(config, client, &live).await?;
+    let mut expected = replay(config, &dev, &files, Some(&env)).await.map_err(|e| {
         Error::Other(format!(
             "the applied history cannot be replayed on an empty database ({e}); `schemaspec baseline` starts a history that can"
         ))
     })?;
-    let mut live = read(client, &config.scope()).await?;
-    live.owners = expected.owners.clone();
+    // Owners differ between the live server and a scratch one by nature.
+    expected.owners = live.owners.clone();
     let drifted = drifted(&expected, &live)?;
     let has_schema = config.schema_dirs.iter().any(|d| d.exists());
     let undeployed = if with_desired && has_schema {
-        let env = environment(config, client, &live).await?;
         let (desired, _) = desired_catalog(config, &dev, Some(&env)).await?;
         let plan = plan::build(&expected, &desired, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
         Some(plan.steps.iter().map(|s| s.description.clone()).collect())

@@ -77,7 +77,8 @@ pub async fn baseline(config: &Config, args: &BaselineArgs, out: &mut dyn Write)
     // Proof: from an empty database the files rebuild the live catalog, twice over.
     let dev = dev_target(config).await?;
     let twice: Vec<LocalMigration> = new.iter().chain(&new).cloned().collect();
-    let rebuilt = replay(config, &dev, &twice)
+    let env = environment(config, &client, &live).await?;
+    let rebuilt = replay(config, &dev, &twice, Some(&env))
         .await
         .map_err(|e| Error::ProofFailed(format!("the baseline does not replay (twice) on an empty database: {e}")))?;
     let mut expected = live.clone();

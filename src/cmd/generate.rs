@@ -63,7 +63,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let mut taken = dir.versions();
     // `env`: what the schema files may use without defining; None when it is `base`.
     let (base, env): (Catalog, Option<Catalog>) = if args.from_history {
-        (replay(config, &dev, &history::replayable(&dir.migrations)).await?, None)
+        (replay(config, &dev, &history::replayable(&dir.migrations), None).await?, None)
     } else {
         let target = live_target(config).await?;
         let client = pg::connect(&target).await?;
@@ -172,17 +172,21 @@ async fn prove(
 ) -> Result<(), Error> {
     let scope = config.scope();
     let t = timeouts(config);
+    let prelude = Prelude::new(config, (!from_history).then_some(env))?;
+    ensure_roles(config, dev, &prelude.roles).await?;
+    let prelude = &prelude;
     let warning = with_scratch(dev, |target| async move {
-        let clients = pg::connect_for_load(&target).await?;
+        let clients = pg::connect_for_load(&prelude.target(target)).await?;
         let client = &clients[0];
         let mut warning = None;
         if from_history {
+            prelude.load(client).await?;
             for m in history {
                 run_file(client, m, None, &t).await?;
             }
         } else {
             let started = std::time::Instant::now();
-            let copied = copy_schema(&clients, env).await;
+            let copied = copy_live(config, &clients, prelude, env).await;
             timing("proof_copy_live", started);
             if let Err(e) = copied {
                 warning = Some(format!("the live schema could not be copied to the scratch database ({e})"));

@@ -43,18 +43,37 @@ pub async fn live_target(config: &Config) -> Result<Target, Error> {
     let cluster = embedded::ensure(&embedded_home(config))?;
     let admin = Target::parse(&cluster.url("postgres"))?;
     let client = pg::connect(&admin).await?;
-    let exists = client
-        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&EMBEDDED_DB])
+    // (exists, the platform it was given: a comment on the database)
+    let row = client
+        .query_opt(
+            "SELECT pg_catalog.shobj_description(oid, 'pg_database') FROM pg_catalog.pg_database WHERE datname = $1",
+            &[&EMBEDDED_DB],
+        )
         .await
-        .map_err(|e| Error::Other(pg::db_message(&e)))?
-        .is_some();
-    if !exists {
+        .map_err(|e| Error::Other(pg::db_message(&e)))?;
+    if row.is_none() {
         client
             .batch_execute(&format!("CREATE DATABASE {EMBEDDED_DB}"))
             .await
             .map_err(|e| Error::Other(pg::db_message(&e)))?;
     }
+    let given: Option<String> = row.and_then(|r| r.try_get(0).ok().flatten());
     let mut t = Target::parse(&cluster.url(EMBEDDED_DB))?;
+    // The embedded database stands for one on the platform: it gets the platform's
+    // objects, defaults and search path once (again when the platform changes).
+    let platform = format!("schemaspec platform {}", config.platform.fingerprint());
+    if !config.platform.is_empty() && given.as_deref() != Some(platform.as_str()) {
+        let prelude = Prelude::new(config, None)?;
+        let admin = Target::parse(&cluster.url("postgres"))?;
+        ensure_roles(config, &admin, &prelude.roles).await?;
+        let db = pg::connect(&t).await?;
+        prelude.load(&db).await?;
+        let mut sql = format!("COMMENT ON DATABASE {EMBEDDED_DB} IS {};", crate::ident::literal(&platform));
+        if let Some(sp) = &prelude.search_path {
+            sql += &format!("ALTER DATABASE {EMBEDDED_DB} SET search_path TO {sp};");
+        }
+        db.batch_execute(&sql).await.map_err(|e| Error::Other(pg::db_message(&e)))?;
+    }
     t.display = format!("embedded PostgreSQL ({})", cluster.data.display());
     Ok(t)
 }
@@ -103,6 +122,134 @@ pub fn migrations_lock(config: &Config, out: &mut dyn Write) -> Result<crate::mi
     })
 }
 
+/// What every scratch database starts with, for the platform the project runs on: its
+/// roles on the cluster, its objects (a copy of the live database's platform schemas, or
+/// the preset's own SQL where no live database has them), its defaults in the user's
+/// schemas, and its search path. Empty without a platform.
+#[derive(Clone, Debug, Default)]
+pub struct Prelude {
+    /// The search path migrations run with on the platform.
+    pub search_path: Option<String>,
+    /// Statements creating the platform's objects. One that fails is skipped (an
+    /// extension the dev server lacks): what then needs it says so itself.
+    pub objects: Vec<String>,
+    /// The platform's defaults in the user's schemas (grants on `public`, default
+    /// privileges): part of every desired state.
+    pub defaults: Option<String>,
+    /// Roles the scratch cluster must have.
+    pub roles: Vec<String>,
+}
+
+impl Prelude {
+    /// The prelude for `config`, taking the platform's objects from `live` (the live
+    /// database's whole catalog) when it has them.
+    pub fn new(config: &Config, live: Option<&Catalog>) -> Result<Prelude, Error> {
+        let p = &config.platform;
+        let mut roles: std::collections::BTreeSet<String> = config.external_roles().into_iter().collect();
+        if let Some(env) = live {
+            roles.extend(env.roles_mentioned());
+        }
+        let copied = live.map(|env| env.within_schemas(&p.schemas)).filter(|c| !c.schemas.is_empty());
+        let objects = match copied {
+            // With their owners: a platform's grants are relative to them.
+            Some(part) => {
+                let plan = crate::plan::build(&Catalog::default(), &part, crate::plan::Options::OFFLINE)
+                    .map_err(|e| Error::Cycle(e.members))?;
+                // Grants last, once every owner is set: changing an owner rewrites the
+                // ACL, and a grant to the loading role before would be lost.
+                let (grants, rest): (Vec<_>, Vec<_>) = plan.steps.iter().partition(|s| {
+                    matches!(s.change, crate::diff::Change::Grant { .. } | crate::diff::Change::Revoke { .. })
+                });
+                rest.into_iter()
+                    .chain(grants)
+                    .flat_map(|s| s.statements.iter().map(|st| crate::sql::plain(&st.sql)))
+                    .collect()
+            }
+            None => p
+                .schemas_sql
+                .as_deref()
+                .map(|sql| crate::sql::split::split(sql).statements.into_iter().map(|s| s.text).collect())
+                .unwrap_or_default(),
+        };
+        Ok(Prelude {
+            search_path: p.search_path.clone(),
+            objects,
+            defaults: p.defaults_sql.clone(),
+            roles: roles.into_iter().filter(|r| r != "public").collect(),
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.search_path.is_none() && self.objects.is_empty() && self.defaults.is_none() && self.roles.is_empty()
+    }
+
+    /// What makes two preludes give the same scratch database (for the desired-state
+    /// cache).
+    pub fn fingerprint(&self) -> String {
+        crate::history::checksum(&format!(
+            "{:?} {:?} {:?} {:?}",
+            self.search_path, self.objects, self.defaults, self.roles
+        ))
+    }
+
+    /// The scratch database's target with the platform's search path.
+    pub fn target(&self, scratch: Target) -> Target {
+        match &self.search_path {
+            Some(sp) => scratch.with_setting("search_path", sp),
+            None => scratch,
+        }
+    }
+
+    /// Load the platform into a fresh scratch database (roles must exist: `ensure_roles`).
+    pub async fn load(&self, client: &tokio_postgres::Client) -> Result<(), Error> {
+        if !self.objects.is_empty() {
+            for (sql, message) in load::run_tolerant(client, &self.objects).await? {
+                let first = sql.lines().next().unwrap_or("");
+                tracing::debug!("platform object not copied to the scratch database ({message}): {first}");
+            }
+        }
+        if let Some(defaults) = &self.defaults {
+            let source = load::Source { name: "<the platform's defaults>".into(), text: defaults.clone() };
+            load::load(client, std::slice::from_ref(&source)).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Create the roles a scratch cluster must have (NOLOGIN), where missing: the platform's,
+/// the project's `roles`, those the live database's grants name. Only on a server that
+/// holds nothing but scratch databases: the embedded cluster, or `--dev-url`.
+pub async fn ensure_roles(config: &Config, dev: &Target, roles: &[String]) -> Result<(), Error> {
+    if roles.is_empty() || (config.dev_url.is_none() && config.database_url.is_some() && !embedded_available()) {
+        return Ok(());
+    }
+    let client = pg::connect(dev).await?;
+    let missing: Vec<String> = client
+        .query(
+            "SELECT r FROM unnest($1::text[]) r WHERE NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = r)",
+            &[&roles],
+        )
+        .await
+        .map_err(|e| Error::Other(pg::db_message(&e)))?
+        .iter()
+        .filter_map(|r| r.try_get::<_, String>(0).ok())
+        .collect();
+    for role in missing {
+        client.batch_execute(&format!("CREATE ROLE {} NOLOGIN", crate::ident::ident(&role))).await.map_err(|e| {
+            Error::failed(
+                format!("cannot create role {role} on {}, where scratch databases are loaded: {}", dev.display, pg::db_message(&e)),
+                format!("schemaspec needs the roles the schema files and the live database use to exist there; create {role} on that server once, or use a dev server where schemaspec may create roles"),
+            )
+        })?;
+        tracing::info!("created role {role} (NOLOGIN) on {}", dev.display);
+    }
+    Ok(())
+}
+
+fn embedded_available() -> bool {
+    embedded::find_binaries().is_ok()
+}
+
 /// Run `f` against a fresh scratch database, dropping it afterwards whatever happens.
 pub async fn with_scratch<T, F, Fut>(dev: &Target, f: F) -> Result<T, Error>
 where
@@ -119,24 +266,35 @@ where
 
 /// Load the schema files into a scratch database and read its catalog.
 ///
-/// Objects the files use without defining them (a schema, type or extension that the
-/// platform or another tool manages) are taken from `environment` (the live database)
-/// when that is what stops a statement; the returned notes name them.
+/// The scratch database first gets the platform (`Prelude`). Objects the files use
+/// without defining them (a schema, type or extension that the platform or another tool
+/// manages) are taken from `environment` (the live database) when that is what stops a
+/// statement; the returned notes name them. Statements that would change the cluster
+/// (roles, databases) are refused before anything runs, and an object the files create
+/// in a schema that is not managed is an error naming the statement: nothing written in
+/// the files is silently left out.
 pub async fn desired_catalog(
     config: &Config,
     dev: &Target,
     environment: Option<&Catalog>,
 ) -> Result<(Catalog, Vec<String>), Error> {
     let sources = crate::migrations::read_schema(&config.schema_dirs, &config.root)?;
+    // Before the cache: what a cold run refuses, a warm one refuses too.
+    check_schema_statements(&sources)?;
     let scope = config.scope();
+    let prelude = Prelude::new(config, environment)?;
     let started = std::time::Instant::now();
     let cache_key = match std::env::var_os("SCHEMASPEC_NO_CACHE") {
         Some(_) => None,
         None => {
             let facts = server_facts(dev).await?;
             let settings = format!(
-                "{:?} {:?} {:?} {}",
-                scope.exclude, scope.only, scope.unmanaged_tables, config.manage_ownership
+                "{:?} {:?} {:?} {} {}",
+                scope.exclude,
+                scope.only,
+                scope.unmanaged_tables,
+                config.manage_ownership,
+                prelude.fingerprint()
             );
             Some(crate::cache::key(&sources, &facts, &settings))
         }
@@ -145,20 +303,33 @@ pub async fn desired_catalog(
         timing("desired_from_cache", started);
         return Ok((hit, Vec::new()));
     }
+    ensure_roles(config, dev, &prelude.roles).await?;
     let manage_ownership = config.manage_ownership;
     let mut taken: std::collections::BTreeSet<crate::catalog::ObjectId> = Default::default();
     let taken_ref = &mut taken;
+    // Everything those brought with them (the types a taken table needs...).
+    let mut provided: std::collections::BTreeSet<crate::catalog::ObjectId> = Default::default();
+    let provided_ref = &mut provided;
     // What the files create themselves is never taken from elsewhere.
-    let texts: Vec<String> = sources
+    let statements: Vec<(usize, crate::sql::split::SqlStatement)> = sources
         .iter()
-        .flat_map(|s| crate::sql::split::split(&s.text).statements.into_iter().map(|st| st.text))
+        .enumerate()
+        .flat_map(|(i, s)| crate::sql::split::split(&s.text).statements.into_iter().map(move |st| (i, st)))
         .collect();
-    let texts: Vec<&str> = texts.iter().map(String::as_str).collect();
+    let texts: Vec<&str> = statements.iter().map(|(_, st)| st.text.as_str()).collect();
     let defined = crate::sql::order::defined_names(&texts);
     let texts = &texts;
+    let (statements, sources_ref) = (&statements, &sources);
+    let prelude = &prelude;
+    let scope_ref = &scope;
     let catalog = with_scratch(dev, move |target| async move {
+        let target = prelude.target(target);
         let clients = pg::connect_for_load(&target).await?;
         let client = &clients[0];
+        prelude.load(client).await?;
+        let before = pg::introspect::unmanaged_objects(client, scope_ref)
+            .await
+            .map_err(|e| Error::Other(format!("reading the scratch database failed: {}", pg::db_message(&e))))?;
         let mut provide = |messages: &[String]| -> Vec<String> {
             let Some(env) = environment else { return Vec::new() };
             let wanted: std::collections::BTreeSet<_> = env
@@ -170,21 +341,39 @@ pub async fn desired_catalog(
                 return Vec::new();
             }
             taken_ref.extend(wanted.iter().cloned());
-            match crate::plan::build(&Catalog::default(), &env.subset(&wanted), crate::plan::Options::OFFLINE) {
-                Ok(plan) => plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.sql.clone())).collect(),
+            let part = env.subset(&wanted);
+            match crate::plan::build(&Catalog::default(), &part, crate::plan::Options::OFFLINE) {
+                Ok(plan) => {
+                    provided_ref.extend(plan.steps.iter().map(|s| s.change.subject()));
+                    plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.sql.clone())).collect()
+                }
                 Err(_) => Vec::new(),
             }
         };
         timing("scratch_created", started);
-        load::load_with(&clients, &sources, &mut provide).await?;
-        drop(sources); // not needed again, and the catalog read is when memory peaks
+        load::load_with(&clients, sources_ref, &mut provide).await?;
         timing("scratch_and_load", started);
+        let after = pg::introspect::unmanaged_objects(client, scope_ref)
+            .await
+            .map_err(|e| Error::Other(format!("reading the scratch database failed: {}", pg::db_message(&e))))?;
+        let provided: std::collections::BTreeSet<(String, String)> = provided_ref.iter().map(unmanaged_key).collect();
+        let created: Vec<&pg::introspect::Unmanaged> = after
+            .difference(&before)
+            // (What a taken table brings along, its indexes, came with it.)
+            .filter(|(_, schema, name, parent)| {
+                !provided.contains(&(schema.clone(), name.clone()))
+                    && !parent.as_ref().is_some_and(|t| provided.contains(&(schema.clone(), t.clone())))
+            })
+            .collect();
+        if let Some(first) = created.first() {
+            return Err(unmanaged_error(config, first, created.len(), statements, sources_ref));
+        }
         let introspecting = std::time::Instant::now();
         pg::introspect::analyze_scratch(client).await?;
         let equivalents = pg::introspect::normalized_definitions(client)
             .await
             .map_err(|e| Error::Other(format!("normalizing definitions failed: {}", pg::db_message(&e))))?;
-        let mut catalog = read(client, &scope).await?;
+        let mut catalog = read(client, scope_ref).await?;
         catalog.equivalents = equivalents;
         // Owners count only when managed, and only where the files name one: what the
         // loading role owns just because it ran the files says nothing.
@@ -201,6 +390,7 @@ pub async fn desired_catalog(
         Ok(catalog)
     })
     .await?;
+    drop(sources);
     if let Some(k) = &cache_key {
         // What was taken from the live database is not the files' alone: not cached.
         if taken.is_empty() {
@@ -214,6 +404,89 @@ pub async fn desired_catalog(
     Ok((catalog, notes))
 }
 
+/// An object's (schema, name) as `unmanaged_objects` lists it.
+fn unmanaged_key(id: &crate::catalog::ObjectId) -> (String, String) {
+    use crate::catalog::ObjectId;
+    match id {
+        ObjectId::Function(q, args) => (q.schema.clone(), format!("{}({args})", q.name)),
+        ObjectId::Schema(s) => (s.clone(), s.clone()),
+        other => (other.schema().to_string(), other.name().to_string()),
+    }
+}
+
+/// Statements a schema file may not hold, found before anything runs: those that would
+/// change the cluster (roles, databases, tablespaces) rather than describe a database.
+fn check_schema_statements(sources: &[load::Source]) -> Result<(), Error> {
+    for source in sources {
+        for st in crate::sql::split::split(&source.text).statements {
+            let words = crate::lint::words(&st.text);
+            if let Some(what) = crate::platform::cluster_statement(&words) {
+                return Err(Error::SqlError {
+                    file: source.name.clone(),
+                    line: st.line,
+                    column: st.column,
+                    message: format!(
+                        "this statement changes {what}, which belongs to the whole PostgreSQL cluster, not to the database the schema files describe; nothing was run"
+                    ),
+                    hint: Some(
+                        "roles are created outside the schema files (by your platform, your ops tooling, or a hand-written migration): name the roles the files use in `roles = [...]` in schemaspec.toml (or set `platform`), and schemaspec creates them on its scratch clusters".into(),
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The error for an object the schema files create where schemaspec does not manage.
+fn unmanaged_error(
+    config: &Config,
+    (kind, schema, name, _): &pg::introspect::Unmanaged,
+    count: usize,
+    statements: &[(usize, crate::sql::split::SqlStatement)],
+    sources: &[load::Source],
+) -> Error {
+    let object_name = name.split('(').next().unwrap_or(name);
+    let own = object_name.rsplit('.').next().unwrap_or(object_name).to_lowercase();
+    let schema_l = schema.to_lowercase();
+    let found = statements.iter().find(|(_, st)| {
+        let w = crate::lint::words(&st.text);
+        let names: Vec<String> = w.iter().map(|x| x.to_lowercase()).collect();
+        names.contains(&schema_l) && (kind == "schema" || names.contains(&own))
+    });
+    let why = if config.platform.schemas.contains(schema) {
+        format!("it belongs to the platform ({})", config.platform.name.as_deref().unwrap_or("platform_schemas"))
+    } else if *schema == config.tracking_schema {
+        "it holds the tracking table".to_string()
+    } else if config.exclude_schemas.contains(schema) {
+        "it is in exclude_schemas".to_string()
+    } else {
+        "it is not in `schemas`".to_string()
+    };
+    let what = match kind.as_str() {
+        "trigger" | "policy" => format!("{kind} {name} is on a table of schema {schema}"),
+        "schema" => format!("schema {schema} is created"),
+        _ => format!("{kind} {schema}.{name} is created in schema {schema}"),
+    };
+    let more = if count > 1 { format!(" ({} such objects in all)", count) } else { String::new() };
+    let message = format!("{what}, which schemaspec does not manage ({why}): it would never reach the database{more}");
+    let hint = if config.platform.schemas.contains(schema) {
+        format!("{schema} is the platform's: put the object in a schema of your own. On the platform's tables, triggers and policies are managed, and so are grants and comments on its objects")
+    } else {
+        format!("manage {schema} (take it out of exclude_schemas, or add it to `schemas`), or move the object to a managed schema")
+    };
+    match found {
+        Some((i, st)) => Error::SqlError {
+            file: sources[*i].name.clone(),
+            line: st.line,
+            column: st.column,
+            message,
+            hint: Some(hint),
+        },
+        None => Error::failed(message, hint),
+    }
+}
+
 /// What the schema files may use without defining: the live database seen whole (the
 /// user's schema exclusions aside, only the tracking schema left out). When no schemas
 /// are excluded, that is the live catalog already read (borrowed: a copy of a large
@@ -223,21 +496,58 @@ pub async fn environment<'a>(
     client: &tokio_postgres::Client,
     live: &'a Catalog,
 ) -> Result<std::borrow::Cow<'a, Catalog>, Error> {
-    if config.schemas.is_empty() && config.exclude_schemas.is_empty() {
+    if config.schemas.is_empty() && config.exclude_schemas.is_empty() && config.platform.schemas.is_empty() {
         return Ok(std::borrow::Cow::Borrowed(live));
     }
     let wide = pg::introspect::Scope {
         exclude: vec![config.tracking_schema.clone()],
         only: None,
         unmanaged_tables: config.unmanaged_tables.clone(),
+        platform: Vec::new(),
+        platform_extensions: config.platform.extensions.clone(),
+        platform_publications: config.platform.publications.clone(),
     };
     read(client, &wide).await.map(std::borrow::Cow::Owned)
 }
 
-/// Create `catalog`'s objects in the (empty) database behind `clients` (connections to
-/// it, loaded over all of them): a copy of the live schema for proofs, rendered by the
-/// engine itself. The catalog's statistics are refreshed for the reads that follow.
-pub async fn copy_schema(clients: &[tokio_postgres::Client], catalog: &Catalog) -> Result<(), Error> {
+/// What `env` (the live database) has of the objects `messages` name, that may be taken
+/// into a scratch database: not what the files create themselves (`defined`), not what
+/// was taken already, and only what `allowed` lets through. Returns the statements that
+/// create them (in plain forms) and every object they create.
+pub fn take_from(
+    env: &Catalog,
+    messages: &[String],
+    defined: &std::collections::BTreeSet<String>,
+    taken: &std::collections::BTreeSet<crate::catalog::ObjectId>,
+    allowed: &dyn Fn(&crate::catalog::ObjectId) -> bool,
+) -> (Vec<String>, Vec<crate::catalog::ObjectId>) {
+    let wanted: std::collections::BTreeSet<_> = env
+        .objects_named_in(messages)
+        .into_iter()
+        .filter(|id| !taken.contains(id) && !defined.contains(id.name()) && allowed(id))
+        .collect();
+    if wanted.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    match crate::plan::build(&Catalog::default(), &env.subset(&wanted), crate::plan::Options::OFFLINE) {
+        Ok(plan) => (
+            plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| crate::sql::plain(&st.sql))).collect(),
+            plan.steps.iter().map(|s| s.change.subject()).chain(wanted).collect(),
+        ),
+        Err(_) => (Vec::new(), Vec::new()),
+    }
+}
+
+/// Create `catalog`'s objects in the database behind `clients` (connections to it,
+/// loaded over all of them): a copy of the live schema for proofs, rendered by the
+/// engine itself. What it uses from schemas that are not copied (excluded ones) is taken
+/// from `env` when missing. The catalog's statistics are refreshed for the reads that
+/// follow.
+pub async fn copy_schema(
+    clients: &[tokio_postgres::Client],
+    catalog: &Catalog,
+    env: Option<&Catalog>,
+) -> Result<(), Error> {
     let plan = crate::plan::build(&Catalog::default(), catalog, crate::plan::Options::OFFLINE)
         .map_err(|e| Error::Cycle(e.members))?;
     // Plain forms, as `dump` writes them: the idempotency guards (a DO block per
@@ -247,22 +557,89 @@ pub async fn copy_schema(clients: &[tokio_postgres::Client], catalog: &Catalog) 
     let sql: Vec<String> =
         plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| crate::sql::plain(&st.sql))).collect();
     let source = load::Source { name: "<copy of the live schema>".into(), text: sql.join("\n") };
-    load::load_with(clients, std::slice::from_ref(&source), &mut |_| Vec::new()).await?;
+    let defined: std::collections::BTreeSet<String> =
+        plan.steps.iter().map(|s| s.change.subject().name().to_string()).collect();
+    let mut taken = std::collections::BTreeSet::new();
+    let mut provide = |messages: &[String]| match env {
+        Some(env) => {
+            let (sql, ids) = take_from(env, messages, &defined, &taken, &|_| true);
+            taken.extend(ids);
+            sql
+        }
+        None => Vec::new(),
+    };
+    load::load_with(clients, std::slice::from_ref(&source), &mut provide).await?;
     pg::introspect::analyze_scratch(&clients[0]).await
 }
 
-/// The catalog the migration files produce when run in order on an empty scratch
-/// database: what the history says the database should be.
-pub async fn replay(config: &Config, dev: &Target, files: &[crate::history::LocalMigration]) -> Result<Catalog, Error> {
+/// Make the (empty) scratch database behind `clients` stand for the live one: the
+/// platform (`prelude`, whose target the clients were made from), then a copy of the
+/// rest of `env`, the live database seen whole.
+pub async fn copy_live(
+    config: &Config,
+    clients: &[tokio_postgres::Client],
+    prelude: &Prelude,
+    env: &Catalog,
+) -> Result<(), Error> {
+    prelude.load(&clients[0]).await?;
+    if config.platform.schemas.is_empty() {
+        copy_schema(clients, env, None).await
+    } else {
+        copy_schema(clients, &env.without_schemas(&config.platform.schemas), Some(env)).await
+    }
+}
+
+/// The catalog the migration files produce when run in order on a scratch database
+/// that has the platform (`Prelude`): what the history says the database should be.
+/// When a file stops on an object that the live database (`env`) has in a schema
+/// schemaspec does not manage (another tool's, a platform's the prelude could not copy),
+/// that object is taken from it and the file run again; objects of managed schemas never
+/// are (their absence is what drift is).
+pub async fn replay(
+    config: &Config,
+    dev: &Target,
+    files: &[crate::history::LocalMigration],
+    env: Option<&Catalog>,
+) -> Result<Catalog, Error> {
     let timeouts = timeouts(config);
     let scope = config.scope();
+    let prelude = Prelude::new(config, env)?;
+    ensure_roles(config, dev, &prelude.roles).await?;
+    let texts: Vec<String> = files
+        .iter()
+        .flat_map(|m| crate::sql::split::split(&m.content).statements.into_iter().map(|s| s.text))
+        .collect();
+    let defined = crate::sql::order::defined_names(&texts.iter().map(String::as_str).collect::<Vec<_>>());
+    let unmanaged = |id: &crate::catalog::ObjectId| {
+        let s = id.schema();
+        scope.exclude.iter().any(|x| x == s) || scope.only.as_ref().is_some_and(|only| !only.iter().any(|x| x == s))
+    };
+    let (prelude, defined, unmanaged, scope) = (&prelude, &defined, &unmanaged, &scope);
     with_scratch(dev, |target| async move {
-        let client = pg::connect(&target).await?;
+        let client = pg::connect(&prelude.target(target)).await?;
+        prelude.load(&client).await?;
+        let mut taken = std::collections::BTreeSet::new();
         for m in files {
-            pg::apply::run_file(&client, m, None, &timeouts).await?;
+            let mut tries = 0;
+            loop {
+                let e = match pg::apply::run_file(&client, m, None, &timeouts).await {
+                    Ok(_) => break,
+                    Err(e) => e,
+                };
+                let (Some(env), Error::SqlError { message, .. }) = (env, &e) else { return Err(e) };
+                let (sql, ids) = take_from(env, std::slice::from_ref(message), defined, &taken, unmanaged);
+                if sql.is_empty() || tries == 20 {
+                    return Err(e);
+                }
+                taken.extend(ids);
+                for s in sql {
+                    client.batch_execute(&s).await.map_err(|e| Error::Other(pg::db_message(&e)))?;
+                }
+                tries += 1;
+            }
         }
         pg::introspect::analyze_scratch(&client).await?;
-        read(&client, &scope).await
+        read(&client, scope).await
     })
     .await
 }

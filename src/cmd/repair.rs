@@ -144,10 +144,13 @@ async fn mark_applied(
     let dev = dev_target(config).await?;
     let scope = config.scope();
     let proof_file = file.clone();
+    let prelude = Prelude::new(config, Some(&env))?;
+    ensure_roles(config, &dev, &prelude.roles).await?;
+    let prelude = &prelude;
     let skipped = with_scratch(&dev, |target| async move {
-        let clients = pg::connect_for_load(&target).await?;
+        let clients = pg::connect_for_load(&prelude.target(target)).await?;
         let scratch = &clients[0];
-        copy_schema(&clients, &env).await.map_err(|e| {
+        copy_live(config, &clients, prelude, &env).await.map_err(|e| {
             Error::Other(format!("cannot prove {}: the live schema could not be copied to a scratch database ({e})", proof_file.file_name))
         })?;
         let before = read(scratch, &scope).await?;

@@ -10,6 +10,13 @@ use crate::ident::QualifiedName;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// What a publication publishes: a table (how: column list, row filter) or a schema.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum PublicationMember {
+    Table { table: QualifiedName, entry: PublishedTable },
+    Schema(String),
+}
+
 /// One step from the live state toward the desired state. Creates carry the whole new
 /// object and drops the whole old one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -122,6 +129,28 @@ pub enum Change {
     CreateEventTrigger(EventTrigger),
     SetEventTriggerEnabled(EventTrigger),
     DropEventTrigger(EventTrigger),
+    /// A publication with its options (and `FOR ALL TABLES`); tables and schemas are
+    /// added by `Publish`.
+    CreatePublication(Publication),
+    /// `publish` or `publish_via_partition_root` changed.
+    AlterPublication {
+        from: Publication,
+        to: Publication,
+    },
+    DropPublication(Publication),
+    /// A table (with its column list and row filter) or a schema added to a publication,
+    /// or, for a table already in it, published otherwise.
+    Publish {
+        publication: String,
+        member: PublicationMember,
+    },
+    /// A table or schema taken out of a publication; with `unless_as`, only while the
+    /// table is published otherwise than that (the first half of republishing it).
+    Unpublish {
+        publication: String,
+        member: PublicationMember,
+        unless_as: Option<PublishedTable>,
+    },
     SetComment {
         target: ObjectId,
         kind: String,
@@ -214,6 +243,11 @@ impl Change {
             Change::CreateEventTrigger(e) | Change::SetEventTriggerEnabled(e) | Change::DropEventTrigger(e) => {
                 ObjectId::EventTrigger(e.name.clone())
             }
+            Change::CreatePublication(p) | Change::DropPublication(p) => ObjectId::Publication(p.name.clone()),
+            Change::AlterPublication { to, .. } => ObjectId::Publication(to.name.clone()),
+            Change::Publish { publication, .. } | Change::Unpublish { publication, .. } => {
+                ObjectId::Publication(publication.clone())
+            }
             Change::SetComment { target, .. }
             | Change::Grant { target, .. }
             | Change::Revoke { target, .. }
@@ -240,7 +274,9 @@ impl Change {
             | Change::DropFunction(_)
             | Change::DropTrigger(_)
             | Change::DropPolicy(_)
-            | Change::DropEventTrigger(_) => Phase::Drop,
+            | Change::DropEventTrigger(_)
+            | Change::DropPublication(_)
+            | Change::Unpublish { .. } => Phase::Drop,
             Change::CreateSchema(_)
             | Change::CreateExtension(_)
             | Change::AlterExtension { .. }
@@ -270,6 +306,9 @@ impl Change {
             | Change::CreatePolicy(_)
             | Change::CreateEventTrigger(_)
             | Change::SetEventTriggerEnabled(_)
+            | Change::CreatePublication(_)
+            | Change::AlterPublication { .. }
+            | Change::Publish { .. }
             | Change::SetComment { .. }
             | Change::Grant { .. }
             | Change::Revoke { .. }
@@ -309,6 +348,7 @@ impl Change {
                 | Change::CreateTrigger(_)
                 | Change::CreatePolicy(_)
                 | Change::CreateEventTrigger(_)
+                | Change::CreatePublication(_)
         )
     }
 }
@@ -328,6 +368,7 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     d.functions();
     d.triggers();
     d.policies();
+    d.publications();
     d.event_triggers();
     d.recreate_dependents();
     d.recreate_children();
@@ -384,14 +425,17 @@ impl<'a> Differ<'a> {
     }
 
     fn extensions(&mut self) {
-        let both = self.creates_and_drops(
-            &self.live.extensions,
-            &self.desired.extensions,
-            Change::CreateExtension,
-            Change::DropExtension,
-        );
+        let (gone, new, both) = split(&self.live.extensions, &self.desired.extensions);
+        for e in new {
+            self.out.push(Change::CreateExtension(e.clone()));
+        }
+        // One a platform installed, or one in a schema that is not managed, is someone
+        // else's: files that do not mention it do not drop it.
+        for e in gone.into_iter().filter(|e| !e.held) {
+            self.out.push(Change::DropExtension(e.clone()));
+        }
         for (l, d) in both {
-            if l != d {
+            if (&l.name, &l.schema, &l.version) != (&d.name, &d.schema, &d.version) {
                 self.out.push(Change::AlterExtension { from: l.clone(), to: d.clone() });
             }
         }
@@ -800,6 +844,72 @@ impl<'a> Differ<'a> {
         }
     }
 
+    fn publications(&mut self) {
+        let (gone, new, both) = split(&self.live.publications, &self.desired.publications);
+        for p in new {
+            self.out.push(Change::CreatePublication(p.clone()));
+            self.publish(p, None);
+        }
+        // A platform's publication stays; only what it publishes of ours goes.
+        for p in gone {
+            if p.held {
+                let empty = Publication { tables: BTreeMap::new(), schemas: BTreeSet::new(), ..p.clone() };
+                self.publish(&empty, Some(p));
+            } else {
+                self.out.push(Change::DropPublication(p.clone()));
+            }
+        }
+        for (l, d) in both {
+            if l.all_tables != d.all_tables && !l.held {
+                self.out.push(Change::DropPublication(l.clone()));
+                self.out.push(Change::CreatePublication(d.clone()));
+                self.publish(d, None);
+                continue;
+            }
+            if (&l.publish, l.via_root) != (&d.publish, d.via_root) {
+                self.out.push(Change::AlterPublication { from: l.clone(), to: d.clone() });
+            }
+            self.publish(d, Some(l));
+        }
+    }
+
+    /// The memberships that turn `live`'s (none for a new publication) into `desired`'s.
+    fn publish(&mut self, desired: &Publication, live: Option<&Publication>) {
+        let name = &desired.name;
+        let empty = BTreeMap::new();
+        let had = live.map_or(&empty, |l| &l.tables);
+        for (t, entry) in &desired.tables {
+            match had.get(t) {
+                Some(old) if old == entry => continue,
+                // Published otherwise (columns, filter): out, then in as desired.
+                Some(old) => {
+                    let member = PublicationMember::Table { table: t.clone(), entry: old.clone() };
+                    let unless_as = Some(entry.clone());
+                    self.out.push(Change::Unpublish { publication: name.clone(), member, unless_as });
+                }
+                None => {}
+            }
+            let member = PublicationMember::Table { table: t.clone(), entry: entry.clone() };
+            self.out.push(Change::Publish { publication: name.clone(), member });
+        }
+        let leaving: Vec<QualifiedName> =
+            had.keys().filter(|t| !desired.tables.contains_key(*t) && !self.table_dropped(t)).cloned().collect();
+        for t in leaving {
+            let member = PublicationMember::Table { table: t, entry: PublishedTable::default() };
+            self.out.push(Change::Unpublish { publication: name.clone(), member, unless_as: None });
+        }
+        let no_schemas = BTreeSet::new();
+        let had = live.map_or(&no_schemas, |l| &l.schemas);
+        for s in desired.schemas.difference(had) {
+            self.out.push(Change::Publish { publication: name.clone(), member: PublicationMember::Schema(s.clone()) });
+        }
+        let leaving: Vec<String> = had.difference(&desired.schemas).cloned().collect();
+        for s in leaving {
+            let member = PublicationMember::Schema(s);
+            self.out.push(Change::Unpublish { publication: name.clone(), member, unless_as: None });
+        }
+    }
+
     /// The table or view is going away (dropped, or dropped and recreated), taking its
     /// indexes, triggers and policies with it.
     fn event_triggers(&mut self) {
@@ -1002,6 +1112,7 @@ impl<'a> Differ<'a> {
             | ObjectId::Table(_)
             | ObjectId::Column(..)
             | ObjectId::EventTrigger(_)
+            | ObjectId::Publication(_)
             | ObjectId::DefaultPrivileges(..) => None,
         }
     }
@@ -1009,6 +1120,10 @@ impl<'a> Differ<'a> {
     /// Whether an object is created by this diff (new or recreated), so it starts with
     /// no comment and default privileges.
     fn created(&self, id: &ObjectId) -> bool {
+        // A platform's object is there already (its grants and comments are the user's).
+        if self.live.platform_objects.contains(id) {
+            return false;
+        }
         if !self.live.contains(id) || (self.replaced.contains(id) && !matches!(id, ObjectId::Column(..))) {
             return true;
         }
@@ -1026,7 +1141,12 @@ impl<'a> Differ<'a> {
 
     fn comments(&mut self) {
         let mut ids: BTreeSet<&ObjectId> = self.desired.comments.keys().collect();
-        ids.extend(self.live.comments.keys().filter(|id| self.desired.contains(id)));
+        ids.extend(
+            self.live
+                .comments
+                .keys()
+                .filter(|id| self.desired.contains(id) || self.desired.platform_objects.contains(id)),
+        );
         for id in ids {
             let want = self.desired.comments.get(id);
             // A new extension brings its own comment with it.
@@ -1046,7 +1166,13 @@ impl<'a> Differ<'a> {
 
     fn privileges(&mut self) {
         let mut ids: BTreeSet<ObjectId> = self.desired.privileges.keys().cloned().collect();
-        ids.extend(self.live.privileges.keys().filter(|id| self.desired.contains(id)).cloned());
+        ids.extend(
+            self.live
+                .privileges
+                .keys()
+                .filter(|id| self.desired.contains(id) || self.desired.platform_objects.contains(id))
+                .cloned(),
+        );
         // Objects this plan creates get what default privileges grant on creation.
         ids.extend(
             self.out.iter().filter(|c| c.is_create()).map(Change::subject).filter(|id| self.initial_acl(id).is_some()),

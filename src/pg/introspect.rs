@@ -28,6 +28,27 @@ const OWNERS: &str = include_str!("queries/owners.sql");
 const COLLATIONS: &str = include_str!("queries/collations.sql");
 const NORMALIZE: &str = include_str!("queries/normalize.sql");
 const EXTENSION_MEMBERS: &str = include_str!("queries/extension_members.sql");
+const PLATFORM_OBJECTS: &str = include_str!("queries/platform_objects.sql");
+const UNMANAGED: &str = include_str!("queries/unmanaged.sql");
+const PUBLICATIONS: &str = include_str!("queries/publications.sql");
+const PUBLICATIONS_14: &str = include_str!("queries/publications_14.sql");
+
+/// An object in a schema schemaspec does not manage: (kind, schema, name, the table of an
+/// index, trigger or policy); a trigger's or policy's name is `table.name`, a function's
+/// `name(arguments)`.
+pub type Unmanaged = (String, String, String, Option<String>);
+
+/// The objects in schemas `scope` does not manage (see `queries/unmanaged.sql`).
+pub async fn unmanaged_objects(
+    client: &Client,
+    scope: &Scope,
+) -> Result<std::collections::BTreeSet<Unmanaged>, tokio_postgres::Error> {
+    let rows = client.query(UNMANAGED, &[&scope.exclude, &scope.only, &scope.platform]).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|r| Some((r.try_get(0).ok()?, r.try_get(1).ok()?, r.try_get(2).ok()?, r.try_get(3).ok()?)))
+        .collect())
+}
 
 /// Which schemas are read.
 #[derive(Clone, Debug, Default)]
@@ -39,6 +60,14 @@ pub struct Scope {
     /// Tables never managed, as `name` (any schema) or `schema.name`: other tools'
     /// history tables by default.
     pub unmanaged_tables: Vec<String>,
+    /// Schemas a platform owns (also in `exclude`): the user's triggers (those whose
+    /// function is not the platform's) and policies on their tables are read, and their
+    /// objects are known by id for the grants and comments the user gives them.
+    pub platform: Vec<String>,
+    /// Extensions a platform installs: never dropped.
+    pub platform_extensions: Vec<String>,
+    /// Publications a platform made: never created nor dropped.
+    pub platform_publications: Vec<String>,
 }
 
 /// Key of a catalog row in the oid map: (catalog table, oid). Columns are not in the
@@ -70,6 +99,9 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
     let row = client.query_one("SELECT current_setting('server_version_num')::int4, current_user::text", &[]).await?;
     let (version, current_user): (i32, String) = (row.get(0), row.get(1));
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&scope.exclude, &scope.only];
+    // Triggers and policies: on managed tables, and the user's on a platform's tables.
+    let with_platform: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&scope.exclude, &scope.only, &scope.platform];
+    let platform_only: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&scope.platform];
     // The small queries are issued together (tokio-postgres pipelines them over the one
     // connection). The four that grow with every table (columns, constraints, indexes,
     // dependencies) are streamed to the builder in chunks when it needs them: held all
@@ -82,23 +114,27 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
         client.query(TABLES, &params),
         client.query(VIEWS, &params),
         client.query(FUNCTIONS, &params),
-        client.query(TRIGGERS, &params),
-        client.query(POLICIES, &params),
+        client.query(TRIGGERS, &with_platform),
+        client.query(POLICIES, &with_platform),
     )?;
-    let (privileges, default_privileges, members, collations, event_triggers, owners) = tokio::try_join!(
+    // Publications: column lists, row filters and schemas came with PostgreSQL 15.
+    let publications_sql = if version >= 150000 { PUBLICATIONS } else { PUBLICATIONS_14 };
+    let (privileges, default_privileges, members, collations, event_triggers, owners, platform, publications) = tokio::try_join!(
         client.query(PRIVILEGES, &[]),
         client.query(DEFAULT_PRIVILEGES, &params[..1]),
         client.query(EXTENSION_MEMBERS, &[]),
         client.query(COLLATIONS, &params),
         client.query(EVENT_TRIGGERS, &params),
         client.query(OWNERS, &[]),
+        client.query(PLATFORM_OBJECTS, &platform_only),
+        client.query(publications_sql, &[]),
     )?;
 
     let mut b = Builder::default();
     b.cat.server_version = version;
     b.cat.current_user = current_user;
     b.schemas(schemas);
-    b.extensions(extensions);
+    b.extensions(extensions, scope);
     b.collations(collations);
     b.types(types);
     b.sequences(sequences);
@@ -111,6 +147,8 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
     b.triggers(triggers);
     b.policies(policies);
     b.event_triggers(event_triggers);
+    b.platform_objects(platform);
+    b.publications(publications, scope);
     b.privileges(privileges);
     b.owners(owners);
     in_chunks(client, DEPENDS, &[], |rows| b.depends(rows)).await?;
@@ -190,15 +228,17 @@ impl Builder {
         }
     }
 
-    fn extensions(&mut self, rows: Vec<Row>) {
+    fn extensions(&mut self, rows: Vec<Row>, scope: &Scope) {
         for row in &rows {
             let name: String = row.get("name");
+            let schema: String = row.get("schema");
+            let held = scope.platform_extensions.contains(&name)
+                || scope.exclude.contains(&schema)
+                || scope.only.as_ref().is_some_and(|only| !only.contains(&schema));
             let id = ObjectId::Extension(name.clone());
             self.oids.insert(("pg_extension", row.get("oid")), id.clone());
             self.comment(row, &id);
-            self.cat
-                .extensions
-                .insert(name.clone(), Extension { name, schema: row.get("schema"), version: row.get("version") });
+            self.cat.extensions.insert(name.clone(), Extension { name, schema, version: row.get("version"), held });
         }
     }
 
@@ -535,6 +575,65 @@ impl Builder {
                     with_check: row.get("check_expr"),
                 },
             );
+        }
+    }
+
+    /// Publications, with the tables and schemas they publish that are managed (others'
+    /// memberships are not modelled, so never touched).
+    fn publications(&mut self, rows: Vec<Row>, scope: &Scope) {
+        let managed = |schema: &str| {
+            !scope.exclude.iter().any(|x| x == schema)
+                && scope.only.as_ref().is_none_or(|o| o.iter().any(|x| x == schema))
+        };
+        for row in &rows {
+            let name: String = row.get("publication");
+            match row.get::<_, &str>("row") {
+                "publication" => {
+                    let id = ObjectId::Publication(name.clone());
+                    self.oids.insert(("pg_publication", row.get("oid")), id.clone());
+                    self.comment(row, &id);
+                    self.cat.publications.insert(
+                        name.clone(),
+                        Publication {
+                            held: scope.platform_publications.contains(&name),
+                            name,
+                            all_tables: row.get("all_tables"),
+                            publish: row.get("publish"),
+                            via_root: row.get("via_root"),
+                            tables: Default::default(),
+                            schemas: Default::default(),
+                        },
+                    );
+                }
+                kind => {
+                    let schema: String = row.get("schema");
+                    let Some(p) = self.cat.publications.get_mut(&name).filter(|_| managed(&schema)) else { continue };
+                    if kind == "table" {
+                        let entry = PublishedTable { columns: row.get("columns"), row_filter: row.get("row_filter") };
+                        p.tables.insert(QualifiedName::new(schema, row.get::<_, String>("name")), entry);
+                    } else {
+                        p.schemas.insert(schema);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Objects of a platform's schemas: known by id (for grants and comments), not managed.
+    fn platform_objects(&mut self, rows: Vec<Row>) {
+        for row in &rows {
+            let Some(cls) = class_key(&row.get::<_, String>("cls")) else { continue };
+            let name = qn(row, "schema", "name");
+            let id = match row.get::<_, String>("kind").as_str() {
+                "schema" => ObjectId::Schema(name.name),
+                "view" => ObjectId::View(name),
+                "sequence" => ObjectId::Sequence(name),
+                "function" => ObjectId::Function(name, row.get("args")),
+                _ => ObjectId::Table(name),
+            };
+            self.oids.insert((cls, row.get("oid")), id.clone());
+            self.comment(row, &id);
+            self.cat.platform_objects.insert(id);
         }
     }
 

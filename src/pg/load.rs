@@ -221,6 +221,30 @@ pub async fn load_with(
     }
 }
 
+/// Run `statements` in order, each on its own, skipping those that fail: passes over what
+/// is left until a pass runs nothing more (a statement may need one that comes later).
+/// Returns what never ran, with PostgreSQL's message. For copies that are allowed to be
+/// partial: a platform's objects on a dev server that lacks some of its extensions.
+pub async fn run_tolerant(client: &Client, statements: &[String]) -> Result<Vec<(String, String)>, Error> {
+    let mut pending: Vec<&String> = statements.iter().collect();
+    loop {
+        let mut failed = Vec::new();
+        let before = pending.len();
+        for sql in pending {
+            if let Err(e) = client.batch_execute(sql).await {
+                if e.as_db_error().is_none() {
+                    return Err(Error::Other(super::db_message(&e)));
+                }
+                failed.push((sql, super::db_message(&e)));
+            }
+        }
+        if failed.is_empty() || failed.len() == before {
+            return Ok(failed.into_iter().map(|(s, m)| (s.clone(), m)).collect());
+        }
+        pending = failed.into_iter().map(|(s, _)| s).collect();
+    }
+}
+
 fn layer_indexes(layer: &Layer) -> Vec<usize> {
     match layer {
         Layer::Together(groups) => groups.concat(),

@@ -37,6 +37,16 @@ impl Target {
         Ok(Target { config, display: info.display(), tls, info })
     }
 
+    /// The same target, with a session setting on every connection (`-c name=value` in
+    /// the startup options, so `RESET` comes back to it).
+    pub fn with_setting(&self, name: &str, value: &str) -> Target {
+        let mut config = self.config.clone();
+        let escaped = value.replace('\\', "\\\\").replace(' ', "\\ ");
+        let options = format!("{} -c {name}={escaped}", config.get_options().unwrap_or(""));
+        config.options(options.trim());
+        Target { config, ..self.clone() }
+    }
+
     /// The same server, another database.
     pub fn with_dbname(&self, db: &str) -> Target {
         let mut config = self.config.clone();

@@ -13,7 +13,7 @@ pub mod online;
 pub use online::Options;
 
 use crate::catalog::{Catalog, ConstraintKind, ObjectId, RoutineKind, TypeKind};
-use crate::diff::{self, Change, EnumPosition, Phase};
+use crate::diff::{self, Change, EnumPosition, Phase, PublicationMember};
 use crate::ident::QualifiedName;
 use crate::sql::{self, Statement};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -309,6 +309,7 @@ fn kind_rank(c: &Change) -> u8 {
         ObjectId::Trigger(..) => 10,
         ObjectId::Policy(..) => 11,
         ObjectId::EventTrigger(_) => 12,
+        ObjectId::Publication(_) => 13,
     }
 }
 
@@ -344,6 +345,7 @@ pub fn group_of(c: &Change) -> String {
             ObjectId::Schema(_) | ObjectId::Extension(_) => "schemas and extensions".into(),
             ObjectId::DefaultPrivileges(..) => "default privileges".into(),
             ObjectId::EventTrigger(_) => "event triggers".into(),
+            ObjectId::Publication(p) => format!("publication {p}"),
             ObjectId::Type(_) | ObjectId::Collation(_) => "types".into(),
             ObjectId::Sequence(_) => "sequences".into(),
             ObjectId::Function(..) => "functions".into(),
@@ -403,6 +405,8 @@ fn requires(c: &Change) -> Vec<ObjectId> {
             .collect(),
         Change::CreateTrigger(t) | Change::SetTriggerEnabled(t) => vec![ObjectId::Table(t.table.clone())],
         Change::CreatePolicy(p) => vec![ObjectId::Table(p.table.clone())],
+        Change::Publish { member: PublicationMember::Table { table, .. }, .. } => vec![ObjectId::Table(table.clone())],
+        Change::Publish { member: PublicationMember::Schema(s), .. } => vec![ObjectId::Schema(s.clone())],
         Change::GrantDefault { schema, .. } | Change::RevokeDefault { schema, .. } if !schema.is_empty() => {
             vec![ObjectId::Schema(schema.clone())]
         }
@@ -909,6 +913,21 @@ pub fn describe(c: &Change) -> String {
         Change::CreateEventTrigger(e) => format!("create event trigger {}", e.name),
         Change::SetEventTriggerEnabled(e) => format!("set enabled state of event trigger {}", e.name),
         Change::DropEventTrigger(e) => format!("drop event trigger {}", e.name),
+        Change::CreatePublication(p) => format!("create publication {}", p.name),
+        Change::AlterPublication { to, .. } => format!("set options of publication {}", to.name),
+        Change::DropPublication(p) => format!("drop publication {}", p.name),
+        Change::Publish { publication, member: PublicationMember::Table { table, .. } } => {
+            format!("publish table {table} in {publication}")
+        }
+        Change::Publish { publication, member: PublicationMember::Schema(s) } => {
+            format!("publish the tables of schema {s} in {publication}")
+        }
+        Change::Unpublish { publication, member: PublicationMember::Table { table, .. }, .. } => {
+            format!("stop publishing table {table} in {publication}")
+        }
+        Change::Unpublish { publication, member: PublicationMember::Schema(s), .. } => {
+            format!("stop publishing the tables of schema {s} in {publication}")
+        }
         Change::SetComment { target, .. } => format!("set comment on {target}"),
         Change::Grant { target, item, .. } => format!("grant {} on {target}", item.privilege),
         Change::Revoke { target, item, .. } => format!("revoke {} on {target}", item.privilege),

@@ -8,7 +8,7 @@ pub mod source;
 pub mod split;
 
 use crate::catalog::*;
-use crate::diff::{Change, EnumPosition};
+use crate::diff::{Change, EnumPosition, PublicationMember};
 use crate::ident::{dollar_quote, ident, literal, QualifiedName};
 
 /// One rendered statement.
@@ -90,6 +90,7 @@ pub fn object_ref(id: &ObjectId, kind: &str) -> String {
         ObjectId::Trigger(q, t) => format!("TRIGGER {} ON {}", ident(t), q.sql()),
         ObjectId::Policy(q, p) => format!("POLICY {} ON {}", ident(p), q.sql()),
         ObjectId::EventTrigger(n) => format!("EVENT TRIGGER {}", ident(n)),
+        ObjectId::Publication(n) => format!("PUBLICATION {}", ident(n)),
         ObjectId::DefaultPrivileges(..) => String::new(),
     }
 }
@@ -652,6 +653,64 @@ fn create_trigger_sql(t: &Trigger) -> String {
     }
 }
 
+/// `publish = '...', publish_via_partition_root = ...`.
+fn publication_options(p: &Publication) -> String {
+    format!("publish = {}, publish_via_partition_root = {}", literal(&p.publish), p.via_root)
+}
+
+/// What `ADD` takes: `TABLE t (columns) WHERE (filter)` or `TABLES IN SCHEMA s`.
+fn published(member: &PublicationMember) -> String {
+    match member {
+        PublicationMember::Table { table, entry } => {
+            let columns = entry
+                .columns
+                .as_ref()
+                .map(|c| format!(" ({})", c.iter().map(|n| ident(n)).collect::<Vec<_>>().join(", ")))
+                .unwrap_or_default();
+            let filter = entry.row_filter.as_ref().map(|f| format!(" WHERE ({f})")).unwrap_or_default();
+            format!("TABLE {}{columns}{filter}", table.sql())
+        }
+        PublicationMember::Schema(s) => format!("TABLES IN SCHEMA {}", ident(s)),
+    }
+}
+
+/// A query with a row while the table or schema is in the publication.
+fn membership(publication: &str, member: &PublicationMember) -> String {
+    match member {
+        PublicationMember::Table { table, .. } => format!(
+            "SELECT 1 FROM pg_catalog.pg_publication_rel r JOIN pg_catalog.pg_publication p ON p.oid = r.prpubid \
+             WHERE p.pubname = {} AND r.prrelid = pg_catalog.to_regclass({})",
+            literal(publication),
+            literal(&table.sql())
+        ),
+        PublicationMember::Schema(s) => format!(
+            "SELECT 1 FROM pg_catalog.pg_publication_namespace n JOIN pg_catalog.pg_publication p ON p.oid = n.pnpubid \
+             WHERE p.pubname = {} AND n.pnnspid = pg_catalog.to_regnamespace({})",
+            literal(publication),
+            literal(&ident(s))
+        ),
+    }
+}
+
+/// A query with a row while the table is published exactly as `entry` says (read with
+/// an empty search path, as the catalog was).
+fn published_as(publication: &str, table: &QualifiedName, entry: &PublishedTable) -> String {
+    let member = membership(publication, &PublicationMember::Table { table: table.clone(), entry: entry.clone() });
+    let columns = match &entry.columns {
+        None => "r.prattrs IS NULL".to_string(),
+        Some(c) => format!(
+            "ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(r.prattrs) k JOIN pg_catalog.pg_attribute a \
+             ON a.attrelid = r.prrelid AND a.attnum = k ORDER BY a.attnum) = ARRAY[{}]::text[]",
+            c.iter().map(|n| literal(n)).collect::<Vec<_>>().join(", ")
+        ),
+    };
+    let filter = match &entry.row_filter {
+        None => "r.prqual IS NULL".to_string(),
+        Some(f) => format!("pg_catalog.pg_get_expr(r.prqual, r.prrelid) = {}", literal(f)),
+    };
+    format!("{member} AND {columns} AND {filter}")
+}
+
 /// The SQL for one change.
 pub fn render(change: &Change) -> Vec<Statement> {
     match change {
@@ -879,6 +938,32 @@ pub fn render(change: &Change) -> Vec<Statement> {
             vec![stmt(format!("ALTER EVENT TRIGGER {} {state};", ident(&e.name)))]
         }
         Change::DropEventTrigger(e) => vec![stmt(format!("DROP EVENT TRIGGER IF EXISTS {};", ident(&e.name)))],
+        Change::CreatePublication(p) => {
+            let exists = format!("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = {}", literal(&p.name));
+            let all = if p.all_tables { " FOR ALL TABLES" } else { "" };
+            let create = format!("CREATE PUBLICATION {}{all} WITH ({})", ident(&p.name), publication_options(p));
+            vec![stmt(unless_exists(&exists, &create))]
+        }
+        Change::AlterPublication { to, .. } => {
+            vec![stmt(format!("ALTER PUBLICATION {} SET ({});", ident(&to.name), publication_options(to)))]
+        }
+        Change::DropPublication(p) => vec![stmt(format!("DROP PUBLICATION IF EXISTS {};", ident(&p.name)))],
+        Change::Publish { publication, member } => {
+            let add = format!("ALTER PUBLICATION {} ADD {}", ident(publication), published(member));
+            vec![stmt(unless_exists(&membership(publication, member), &add))]
+        }
+        Change::Unpublish { publication, member, unless_as } => {
+            let drop = match member {
+                PublicationMember::Table { table, .. } => format!("TABLE {}", table.sql()),
+                PublicationMember::Schema(s) => format!("TABLES IN SCHEMA {}", ident(s)),
+            };
+            let drop = format!("ALTER PUBLICATION {} DROP {drop}", ident(publication));
+            let mut condition = format!("EXISTS ({})", membership(publication, member));
+            if let (Some(entry), PublicationMember::Table { table, .. }) = (unless_as, member) {
+                condition += &format!(" AND NOT EXISTS ({})", published_as(publication, table, entry));
+            }
+            vec![stmt(when(&condition, &drop))]
+        }
         Change::SetComment { target, kind, comment } => {
             let text = comment.as_deref().map_or("NULL".to_string(), literal);
             vec![stmt(format!("COMMENT ON {} IS {text};", object_ref(target, kind)))]

@@ -1,4 +1,4 @@
--- Row-level security policies.
+-- Row-level security policies (on a platform's tables too: the platform defines none).
 SELECT pol.oid, n.nspname AS table_schema, c.relname AS table_name, pol.polname::text AS name,
        pol.polpermissive AS permissive,
        CASE pol.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE'
@@ -12,6 +12,7 @@ FROM pg_catalog.pg_policy pol
 JOIN pg_catalog.pg_class c ON c.oid = pol.polrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
-  AND NOT (n.nspname = ANY ($1::text[]))
-  AND ($2::text[] IS NULL OR n.nspname = ANY ($2::text[]))
+  AND ((NOT (n.nspname = ANY ($1::text[])) AND ($2::text[] IS NULL OR n.nspname = ANY ($2::text[])))
+       -- A platform's tables ($3): policies on them are the user's.
+       OR n.nspname = ANY ($3::text[]))
 ORDER BY n.nspname, c.relname, pol.polname
