@@ -84,6 +84,22 @@ pub async fn compare(config: &Config, with_desired: bool) -> Result<Report, Erro
     compare_with(config, &client, &target.display, &dir, &applied, with_desired).await
 }
 
+/// Whether running `files` (in version order) on a scratch database gives the live
+/// catalog: e.g. the applied files and pending ones whose statements someone already ran
+/// by hand.
+pub async fn replay_matches(
+    config: &Config,
+    client: &tokio_postgres::Client,
+    files: &[history::LocalMigration],
+) -> Result<bool, Error> {
+    let dev = dev_target(config).await?;
+    let live = read(client, &config.scope()).await?;
+    let env = environment(config, client, &live).await?;
+    let mut expected = replay(config, &dev, files, Some(&env)).await?;
+    expected.owners = live.owners.clone();
+    Ok(drifted(&expected, &live)?.is_empty())
+}
+
 /// `compare` for a caller that has read the directory and the tracking table already.
 pub async fn compare_with(
     config: &Config,

@@ -63,6 +63,36 @@ pub fn foreign_file_name(file: &str) -> Result<(String, String), String> {
     Ok((v, crate::plan::files::slug(name)))
 }
 
+/// The `schemaspec import ...` command that adopts the history table found in the
+/// database, with the project's migrations folder of that tool when there is one.
+pub async fn found(config: &Config, client: &tokio_postgres::Client) -> Option<String> {
+    let row = client
+        .query_one(
+            "SELECT to_regclass('supabase_migrations.schema_migrations') IS NOT NULL,
+                    EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relname = 'flyway_schema_history' AND relkind IN ('r', 'p')),
+                    EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE relname = '_sqlx_migrations' AND relkind IN ('r', 'p'))",
+            &[],
+        )
+        .await
+        .ok()?;
+    let [supabase, flyway, sqlx]: [bool; 3] = std::array::from_fn(|i| row.try_get(i).unwrap_or(false));
+    let folder = |candidates: &[&str]| {
+        candidates.iter().find(|d| config.root.join(d).is_dir()).map_or(String::new(), |d| format!(" --dir {d}"))
+    };
+    if supabase {
+        Some(format!("schemaspec import --from supabase{}", folder(&["supabase/migrations"])))
+    } else if flyway {
+        Some(format!(
+            "schemaspec import --from flyway{}",
+            folder(&["db/migration", "src/main/resources/db/migration", "sql"])
+        ))
+    } else if sqlx {
+        Some(format!("schemaspec import --from sqlx{}", folder(&["migrations"])))
+    } else {
+        None
+    }
+}
+
 async fn rows(client: &tokio_postgres::Client, args: &Args) -> Result<(Vec<ForeignRow>, Vec<String>), Error> {
     let mut out = Vec::new();
     let mut problems = Vec::new();
@@ -252,12 +282,18 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
 
     // 1. Files from the other tool's folder, under schemaspec's names.
     let mut copies: Vec<LocalMigration> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
     if let Some(from) = &args.dir {
         let from = config.root.join(from);
         let mut by_version: BTreeMap<String, String> = BTreeMap::new();
         for (n, content) in migrations::read_folder(&from)? {
             let (v, name) = match foreign_file_name(&n) {
                 Ok(x) => x,
+                // `.sql.backup`, `.sql.skip`: the other tool never ran them either.
+                Err(why) if !n.ends_with(".sql") => {
+                    notes.push(format!("skipped {}/{n} ({why}; the tool that wrote it skips it too)", from.display()));
+                    continue;
+                }
                 Err(why) => {
                     problems.push(format!("{}/{n}: not imported: {why}", from.display()));
                     continue;
@@ -321,10 +357,26 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
                 (history::normalized_checksum(sql), history::checksum(sql), f.name.clone())
             }
             (Some(f), _) => (f.checksum.clone(), f.raw_checksum.clone(), f.name.clone()),
-            (None, sql) => {
+            // The tool kept the statements it ran: the file comes back from them.
+            (None, Some(sql)) if !sql.trim().is_empty() => {
+                let name = crate::plan::files::slug(&row.name);
+                let content = format!(
+                    "-- Restored by schemaspec import from the statements {} recorded for {v}:\n-- the file never reached this clone (pushed from another one).\n{}\n",
+                    row.source,
+                    restored_text(sql)
+                );
+                let m = new_migration(&v, &name, content)?;
+                notes.push(format!(
+                    "restored {} from {}: {v} was applied, its file was missing",
+                    m.file_name, row.source
+                ));
+                let recorded = (m.checksum.clone(), m.raw_checksum.clone(), m.name.clone());
+                copies.push(m);
+                recorded
+            }
+            (None, _) => {
                 problems.push(format!("{v} ({}) is applied according to {} but has no local file (\"Remote migration versions not found in local migrations directory\"); restore the file, or `schemaspec repair --forget {v}` once nothing depends on it", row.name, row.source));
-                let text = sql.clone().unwrap_or_default();
-                (history::normalized_checksum(&text), history::checksum(&text), crate::plan::files::slug(&row.name))
+                (history::normalized_checksum(""), history::checksum(""), crate::plan::files::slug(&row.name))
             }
         };
         if !row.success {
@@ -383,10 +435,24 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         )
         .map_err(io)?;
     }
+    for n in &notes {
+        writeln!(out, "{n}").map_err(io)?;
+    }
     for p in &problems {
         writeln!(out, "mismatch: {p}").map_err(io)?;
     }
     Ok(if problems.is_empty() { EXIT_OK } else { EXIT_CHANGES })
+}
+
+/// A file's text from the statements a tool recorded without their semicolons (`rows`
+/// joined them with `;` and a newline): the last one ended too.
+fn restored_text(sql: &str) -> String {
+    let sql = sql.trim_end();
+    if sql.ends_with(';') {
+        sql.to_string()
+    } else {
+        format!("{sql};")
+    }
 }
 
 /// Whether two texts are the same SQL, comments, whitespace and statement separators

@@ -151,8 +151,10 @@ impl Prelude {
         }
         let copied = live.map(|env| env.within_schemas(&p.schemas)).filter(|c| !c.schemas.is_empty());
         let objects = match copied {
-            // With their owners: a platform's grants are relative to them.
-            Some(part) => {
+            // With their owners: a platform's grants are relative to them. Its
+            // publications are made here (plans never make a platform's).
+            Some(mut part) => {
+                part.publications.values_mut().for_each(|p| p.held = false);
                 let plan = crate::plan::build(&Catalog::default(), &part, crate::plan::Options::OFFLINE)
                     .map_err(|e| Error::Cycle(e.members))?;
                 // Grants last, once every owner is set: changing an owner rewrites the

@@ -31,6 +31,24 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             Err(e) => Err(e.to_string()),
         })
     };
+    // Drift that the pending files would make: someone ran them by hand. Then the next
+    // step is to record them (after proof), not to run them again.
+    let pending: Vec<&history::LocalMigration> = status
+        .iter()
+        .filter(|s| matches!(s.state, MigrationState::Pending | MigrationState::OutOfOrder))
+        .filter_map(|s| dir.migrations.iter().find(|m| m.version == s.version))
+        .collect();
+    let ran_by_hand = match &catalog {
+        Some(Ok(d)) if !d.is_empty() && !pending.is_empty() => {
+            let mut files = history::applied_files(&dir.migrations, &applied);
+            files.extend(pending.iter().map(|m| (*m).clone()));
+            files.sort_by(|a, b| a.version.cmp(&b.version));
+            super::drift::replay_matches(config, &client, &files).await.unwrap_or(false)
+        }
+        _ => false,
+    };
+    // Another tool's history, for a database that has none of schemaspec's yet.
+    let foreign = if applied.is_empty() { super::import::found(config, &client).await } else { None };
     let clean = status.iter().all(|s| matches!(s.state, MigrationState::Applied | MigrationState::Superseded))
         && catalog.as_ref().is_none_or(|c| c.as_ref().is_ok_and(|d| d.is_empty()))
         && sum.is_none()
@@ -107,30 +125,43 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         )
         .map_err(io)?;
         // What to do next, one line per kind of problem found.
-        let mut next: Vec<&str> = Vec::new();
-        if !duplicates.is_empty() || count(MigrationState::OutOfOrder) > 0 {
-            next.push("duplicate or out-of-order versions: `schemaspec repair --renumber`");
+        let mut next: Vec<String> = Vec::new();
+        let record = pending.iter().map(|m| format!("--mark-applied {}", m.version)).collect::<Vec<_>>().join(" ");
+        if ran_by_hand {
+            next.push(format!(
+                "the pending files' effects are in the database already (it is what they make; someone ran them by hand): record them with `schemaspec repair {record}` (each is proved first)"
+            ));
         }
-        if count(MigrationState::Pending) > 0 {
-            next.push("pending files: `schemaspec apply`");
+        if !duplicates.is_empty() || (count(MigrationState::OutOfOrder) > 0 && !ran_by_hand) {
+            next.push("duplicate or out-of-order versions: `schemaspec repair --renumber`".into());
+        }
+        if count(MigrationState::Pending) > 0 && !ran_by_hand {
+            next.push("pending files: `schemaspec apply`".into());
         }
         if count(MigrationState::Modified) > 0 || sum.is_some() {
-            next.push("modified files or sum file: restore the files (`schemaspec check` names them)");
+            next.push(String::from("modified files or sum file: restore the files (`schemaspec check` names them)"));
         }
         if count(MigrationState::MissingLocally) > 0 {
-            next.push("rows without a file: restore the file, or `schemaspec repair --forget VERSION`");
+            next.push(String::from("rows without a file: restore the file, or `schemaspec repair --forget VERSION`"));
         }
         if count(MigrationState::Failed) > 0 {
-            next.push("failed files: `schemaspec repair --mark-unapplied VERSION` then `schemaspec apply`, or `--mark-applied VERSION`");
+            next.push(String::from("failed files: `schemaspec repair --mark-unapplied VERSION` then `schemaspec apply`, or `--mark-applied VERSION`"));
         }
         if !dir.strays.is_empty() {
-            next.push("stray files: delete them or move them out of the migrations directory");
+            next.push(String::from("stray files: delete them or move them out of the migrations directory"));
         }
-        if catalog.as_ref().is_some_and(|c| c.as_ref().is_ok_and(|d| !d.is_empty())) {
-            next.push("drift: `schemaspec drift` shows each object and the SQL to undo it");
+        let drifted = catalog.as_ref().is_some_and(|c| c.as_ref().is_ok_and(|d| !d.is_empty()));
+        if drifted && applied.is_empty() && !ran_by_hand {
+            // Nothing recorded, yet the database has a schema: adopt its history.
+            next.push(match &foreign {
+                Some(how) => format!("no migration is recorded as applied, but the database has a schema and another tool's history: adopt it with `{how}`"),
+                None => "no migration is recorded as applied, but the database has a schema: adopt it with `schemaspec baseline` (or another tool's history with `schemaspec import`)".into(),
+            });
+        } else if drifted && !ran_by_hand {
+            next.push(String::from("drift: `schemaspec drift` shows each object and the SQL to undo it"));
         }
         if catalog.as_ref().is_some_and(|c| c.is_err()) {
-            next.push("history that cannot be replayed: `schemaspec baseline`");
+            next.push(String::from("history that cannot be replayed: `schemaspec baseline`"));
         }
         for n in next {
             writeln!(out, "next: {n}").map_err(io)?;

@@ -846,8 +846,12 @@ impl<'a> Differ<'a> {
 
     fn publications(&mut self) {
         let (gone, new, both) = split(&self.live.publications, &self.desired.publications);
+        // A platform's publication is the platform's to make: only what it publishes
+        // of ours is planned (where it is missing, those steps say so when they run).
         for p in new {
-            self.out.push(Change::CreatePublication(p.clone()));
+            if !p.held {
+                self.out.push(Change::CreatePublication(p.clone()));
+            }
             self.publish(p, None);
         }
         // A platform's publication stays; only what it publishes of ours goes.
@@ -953,6 +957,10 @@ impl<'a> Differ<'a> {
 
     fn table_dropped(&self, t: &QualifiedName) -> bool {
         let (table, view) = (ObjectId::Table(t.clone()), ObjectId::View(t.clone()));
+        // A platform's table is never dropped (the user's policies on it are managed).
+        if self.live.platform_objects.contains(&table) || self.live.platform_objects.contains(&view) {
+            return false;
+        }
         !(self.desired.contains(&table) || self.desired.contains(&view))
             || self.replaced.contains(&table)
             || self.replaced.contains(&view)
