@@ -136,6 +136,9 @@ enum Command {
         /// Mend a damaged tracking table: missing or mistyped columns, rows without a version, duplicate rows, a missing primary key
         #[arg(long)]
         mend_tracking_table: bool,
+        /// Write back the missing file of applied version V from the text recorded when it was applied
+        #[arg(long, value_name = "V")]
+        restore: Vec<String>,
     },
     /// Write the live schema as declarative schema files (then `plan` is empty)
     Dump {
@@ -237,8 +240,9 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Check { format, fix, allow_hazards } => {
             cmd::check::run(&config, &cmd::check::Args { format, fix, allow_hazards }, out).await
         }
-        Command::Repair { mark_applied, mark_unapplied, forget, renumber, mend_tracking_table } => {
-            let args = cmd::repair::Args { mark_applied, mark_unapplied, forget, renumber, mend_tracking_table };
+        Command::Repair { mark_applied, mark_unapplied, forget, renumber, mend_tracking_table, restore } => {
+            let args =
+                cmd::repair::Args { mark_applied, mark_unapplied, forget, renumber, mend_tracking_table, restore };
             cmd::repair::run(&config, &args, out).await
         }
         Command::Dump { out: dir, force } => {

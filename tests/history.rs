@@ -324,15 +324,26 @@ fn supabase_history_and_folder_are_imported_with_every_mismatch_reported() {
     ));
     let import = p.run(&db, &["import", "--from", "supabase,sqlx", "--dir", "supabase/migrations"]).code(2);
     assert!(import.stdout.contains("recorded 3 row(s)"), "{}", import.stdout);
-    assert!(import.stdout.contains("mismatch: 20240103000000 (lost) is applied according to supabase_migrations.schema_migrations but has no local file"), "{}", import.stdout);
-    assert!(import.stdout.contains("20240102000000_tags.sql.skip: not imported"), "{}", import.stdout);
+    assert!(import.stdout.contains("mismatch: version 20240101000000 is recorded by both"), "{}", import.stdout);
+    assert!(import.stdout.contains("20240102000000_tags.sql.skip (not a .sql file"), "{}", import.stdout);
     assert!(p.path().join("generated/20240102000000_tags.sql").exists());
-    p.run(&db, &["repair", "--forget", "20240103000000"]).ok();
+    // The remote-only version comes back from the statements Supabase recorded.
+    assert!(import.stdout.contains("restored 20240103000000_lost.sql from supabase_migrations.schema_migrations"), "{}", import.stdout);
+    assert!(p.read("generated/20240103000000_lost.sql").ends_with("SELECT 1;\n"));
     p.write("schema/notes.sql", "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL, tags text[]);\n");
     // Import again: nothing new, nothing doubled.
-    let again = p.run(&db, &["import", "--from", "supabase", "--dir", "supabase/migrations"]).code(2);
-    assert!(again.stdout.contains("20240103000000 was taken out of the history"), "{}", again.stdout);
-    assert_eq!(db.query("SELECT count(*) FROM schemaspec.schema_migrations"), "2");
+    p.run(&db, &["import", "--from", "supabase", "--dir", "supabase/migrations"]).ok();
+    assert_eq!(db.query("SELECT count(*) FROM schemaspec.schema_migrations"), "3");
+    healthy(&p, &db, ROWS, KEPT);
+    // A version whose file went missing here comes back from the text the tracking table
+    // recorded when it was applied.
+    let lost = p.read("generated/20240103000000_lost.sql");
+    std::fs::remove_file(p.path().join("generated/20240103000000_lost.sql")).unwrap();
+    p.run_raw(&["hash"]).ok();
+    let s = p.run(&db, &["status"]).code(2);
+    assert!(s.stdout.contains("`schemaspec repair --restore 20240103000000`"), "{}", s.stdout);
+    p.run(&db, &["repair", "--restore", "20240103000000"]).ok();
+    assert_eq!(p.read("generated/20240103000000_lost.sql"), lost);
     healthy(&p, &db, ROWS, KEPT);
 }
 

@@ -20,8 +20,8 @@ pub struct DumpArgs {
 pub async fn dump(config: &Config, args: &DumpArgs, out: &mut dyn Write) -> Result<i32, Error> {
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
-    let live = read(&client, &config.scope()).await?;
-    let plan = plan::build(&Catalog::default(), &live, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
+    let (from, live) = users_part(config, &client).await?;
+    let plan = plan::build(&from, &live, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
     let dumped = files::dump_files(&plan, &target.display);
     let dir = match &args.out {
         Some(d) => config.root.join(d),
@@ -39,6 +39,25 @@ pub async fn dump(config: &Config, args: &DumpArgs, out: &mut dyn Write) -> Resu
     Ok(EXIT_OK)
 }
 
+/// The live catalog and what it is written relative to: a fresh database of the
+/// platform (nothing without one), so that only the user's objects are written; owners
+/// only when ownership is managed (else every file would say `OWNER TO` the role that
+/// happened to run it).
+async fn users_part(config: &Config, client: &tokio_postgres::Client) -> Result<(Catalog, Catalog), Error> {
+    let mut live = read(client, &config.scope()).await?;
+    let mut from = if config.platform.is_empty() {
+        Catalog::default()
+    } else {
+        let env = environment(config, client, &live).await?;
+        platform_baseline(config, &dev_target(config).await?, Some(&env)).await?
+    };
+    if !config.manage_ownership {
+        live.owners.clear();
+        from.owners.clear();
+    }
+    Ok((from, live))
+}
+
 pub struct BaselineArgs {
     /// Move the old migration files to `<migrations dir>/archive/`.
     pub archive_files: bool,
@@ -51,9 +70,9 @@ pub async fn baseline(config: &Config, args: &BaselineArgs, out: &mut dyn Write)
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
     let t = tracking(config);
-    let live = read(&client, &config.scope()).await?;
+    let (from, live) = users_part(config, &client).await?;
     let applied = t.applied(&client).await?;
-    let plan = plan::build(&Catalog::default(), &live, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
+    let plan = plan::build(&from, &live, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
     if plan.is_empty() {
         return Err(Error::Other(format!("{} has no schema objects to baseline", target.display)));
     }

@@ -351,12 +351,12 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         }
         let file = local.iter().find(|m| m.version == v);
         // The checksum that goes in: the file's when it is the text that ran.
-        let (checksum, raw, name) = match (file, &row.applied_sql) {
+        let (checksum, raw, name, text) = match (file, &row.applied_sql) {
             (Some(f), Some(sql)) if !sql.trim().is_empty() && !same_sql(sql, &f.content) => {
                 problems.push(format!("{}: the SQL {} recorded for {v} differs from the file; imported with the recorded text's checksum (status shows it modified)", f.file_name, row.source));
-                (history::normalized_checksum(sql), history::checksum(sql), f.name.clone())
+                (history::normalized_checksum(sql), history::checksum(sql), f.name.clone(), Some(sql.clone()))
             }
-            (Some(f), _) => (f.checksum.clone(), f.raw_checksum.clone(), f.name.clone()),
+            (Some(f), _) => (f.checksum.clone(), f.raw_checksum.clone(), f.name.clone(), Some(f.content.clone())),
             // The tool kept the statements it ran: the file comes back from them.
             (None, Some(sql)) if !sql.trim().is_empty() => {
                 let name = crate::plan::files::slug(&row.name);
@@ -370,13 +370,13 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
                     "restored {} from {}: {v} was applied, its file was missing",
                     m.file_name, row.source
                 ));
-                let recorded = (m.checksum.clone(), m.raw_checksum.clone(), m.name.clone());
+                let recorded = (m.checksum.clone(), m.raw_checksum.clone(), m.name.clone(), Some(m.content.clone()));
                 copies.push(m);
                 recorded
             }
             (None, _) => {
                 problems.push(format!("{v} ({}) is applied according to {} but has no local file (\"Remote migration versions not found in local migrations directory\"); restore the file, or `schemaspec repair --forget {v}` once nothing depends on it", row.name, row.source));
-                (history::normalized_checksum(""), history::checksum(""), crate::plan::files::slug(&row.name))
+                (history::normalized_checksum(""), history::checksum(""), crate::plan::files::slug(&row.name), None)
             }
         };
         if !row.success {
@@ -391,12 +391,13 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             None => {}
         }
         records.push(format!(
-            "INSERT INTO {} (version, name, checksum, raw_checksum, success) VALUES ({}, {}, {}, {}, {}) ON CONFLICT (version) DO NOTHING;",
+            "INSERT INTO {} (version, name, checksum, raw_checksum, content, success) VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT (version) DO NOTHING;",
             t.qualified(),
             literal(&v),
             literal(&name),
             literal(&checksum),
             literal(&raw),
+            text.as_deref().map_or("NULL".to_string(), literal),
             row.success
         ));
         imported += 1;

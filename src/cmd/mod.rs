@@ -574,6 +574,27 @@ pub async fn copy_schema(
     pg::introspect::analyze_scratch(&clients[0]).await
 }
 
+/// What a fresh database on the platform has in the managed scope before any migration
+/// (the platform's grants and comments on its own objects, its defaults in `public`):
+/// what `dump` and `baseline` write the live schema relative to, so that they write only
+/// the user's objects. Empty without a platform.
+pub async fn platform_baseline(config: &Config, dev: &Target, env: Option<&Catalog>) -> Result<Catalog, Error> {
+    if config.platform.is_empty() {
+        return Ok(Catalog::default());
+    }
+    let prelude = Prelude::new(config, env)?;
+    ensure_roles(config, dev, &prelude.roles).await?;
+    let scope = config.scope();
+    let (prelude, scope) = (&prelude, &scope);
+    with_scratch(dev, |target| async move {
+        let client = pg::connect(&prelude.target(target)).await?;
+        prelude.load(&client).await?;
+        pg::introspect::analyze_scratch(&client).await?;
+        read(&client, scope).await
+    })
+    .await
+}
+
 /// Make the (empty) scratch database behind `clients` stand for the live one: the
 /// platform (`prelude`, whose target the clients were made from), then a copy of the
 /// rest of `env`, the live database seen whole.

@@ -22,6 +22,7 @@ pub struct Args {
     pub forget: Vec<String>,
     pub renumber: bool,
     pub mend_tracking_table: bool,
+    pub restore: Vec<String>,
 }
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
@@ -29,10 +30,11 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         + args.mark_unapplied.len()
         + args.forget.len()
         + usize::from(args.renumber)
-        + usize::from(args.mend_tracking_table);
+        + usize::from(args.mend_tracking_table)
+        + args.restore.len();
     if actions == 0 {
         return Err(Error::Other(
-            "nothing to repair: name one of --mark-applied V, --mark-unapplied V, --forget V, --renumber, --mend-tracking-table"
+            "nothing to repair: name one of --mark-applied V, --mark-unapplied V, --forget V, --renumber, --mend-tracking-table, --restore V"
                 .into(),
         ));
     }
@@ -59,6 +61,9 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         }
         for v in &args.forget {
             forget(config, &client, v, out).await?;
+        }
+        for v in &args.restore {
+            restore(config, &client, v, out).await?;
         }
         Ok(EXIT_OK)
     }
@@ -251,8 +256,8 @@ async fn mend_tracking_table(
     let archive_where = |condition: &str, reason: &str| {
         format!(
             "WITH moved AS (DELETE FROM {table} WHERE {condition} RETURNING *)
-             INSERT INTO {archive} (version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum, reason)
-             SELECT version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum, {r} FROM moved;",
+             INSERT INTO {archive} (version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum, content, reason)
+             SELECT version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum, content, {r} FROM moved;",
             archive = t.archive(),
             r = crate::ident::literal(reason)
         )
@@ -287,6 +292,56 @@ async fn mend_tracking_table(
     if !prelude.is_empty() {
         return Box::pin(mend_tracking_table(config, client, out)).await;
     }
+    Ok(())
+}
+
+/// Write back the file of an applied version that is missing locally (pushed from
+/// another clone), from the text the tracking table recorded when it was applied, after
+/// checking that text against the recorded checksum.
+async fn restore(
+    config: &Config,
+    client: &tokio_postgres::Client,
+    version: &str,
+    out: &mut dyn Write,
+) -> Result<(), Error> {
+    let _lock = migrations_lock(config, out)?;
+    let dir = migrations::read(&config.migrations_dir)?;
+    if let Some(m) = dir.migrations.iter().find(|m| m.version == version) {
+        return Err(Error::Other(format!("version {version} has a file already: {}; nothing to restore", m.file_name)));
+    }
+    let t = tracking(config);
+    let Some((name, checksum, content)) = t.recorded_text(client, version).await? else {
+        return Err(Error::failed(
+            format!("version {version} is not in {}; nothing to restore", t.qualified()),
+            "`schemaspec status` lists the versions of the tracking table",
+        ));
+    };
+    let Some(content) = content else {
+        return Err(Error::failed(
+            format!("{} kept no text for {version} ({name}): it was recorded before schemaspec kept the text of applied files, or by another tool", t.qualified()),
+            format!("copy the file from the clone that has it; or, if nothing in the database depends on it any more, `schemaspec repair --forget {version}`"),
+        ));
+    };
+    let name = if name.is_empty() { "restored".to_string() } else { crate::plan::files::slug(&name) };
+    let m = new_migration(version, &name, content)?;
+    if !m.matches(&checksum) {
+        return Err(Error::failed(
+            format!(
+                "the text {} recorded for {version} does not hash to its recorded checksum; not written",
+                t.qualified()
+            ),
+            "the row was edited by hand: copy the file from the clone that has it",
+        ));
+    }
+    let written = migrations::write(&dir, std::slice::from_ref(&m))?;
+    let detail = format!("{}: written back from the recorded text", m.file_name);
+    if let Err(e) = change_history(config, client, &[], "restore", Some(version), &detail).await {
+        migrations::remove(&written);
+        migrations::rehash(&config.migrations_dir)?;
+        return Err(e);
+    }
+    writeln!(out, "restored {} from the text recorded when it was applied (checksum verified)", m.file_name)
+        .map_err(io)?;
     Ok(())
 }
 

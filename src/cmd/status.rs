@@ -141,8 +141,13 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         if count(MigrationState::Modified) > 0 || sum.is_some() {
             next.push(String::from("modified files or sum file: restore the files (`schemaspec check` names them)"));
         }
-        if count(MigrationState::MissingLocally) > 0 {
-            next.push(String::from("rows without a file: restore the file, or `schemaspec repair --forget VERSION`"));
+        for s in status.iter().filter(|s| s.state == MigrationState::MissingLocally) {
+            let kept = tracking.recorded_text(&client, &s.version).await?.is_some_and(|(_, _, text)| text.is_some());
+            next.push(if kept {
+                format!("{} has no file here (pushed from another clone): `schemaspec repair --restore {}` writes it back from the text recorded when it was applied", s.version, s.version)
+            } else {
+                format!("{} has no file here and no recorded text: copy the file from the clone that has it, or `schemaspec repair --forget {}` if nothing depends on it", s.version, s.version)
+            });
         }
         if count(MigrationState::Failed) > 0 {
             next.push(String::from("failed files: `schemaspec repair --mark-unapplied VERSION` then `schemaspec apply`, or `--mark-applied VERSION`"));

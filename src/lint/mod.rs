@@ -185,6 +185,18 @@ mod tests {
     }
 
     #[test]
+    fn a_column_used_before_the_file_that_adds_it() {
+        // Regression (#15): renumber kept a file that indexes a column before the file
+        // that adds the column, and check said clean.
+        let files = [
+            m("20250101000000_a.sql", "CREATE TABLE IF NOT EXISTS profiles (id int, username text);\n"),
+            m("20250102000000_b.sql", "CREATE INDEX IF NOT EXISTS profiles_site ON public.profiles (lower(website));\nCREATE INDEX IF NOT EXISTS profiles_user ON profiles (username);\n"),
+            m("20250103000000_c.sql", "ALTER TABLE profiles ADD COLUMN IF NOT EXISTS website text;\n"),
+        ];
+        assert_eq!(rules(&files, None), vec![("generated/20250102000000_b.sql".into(), Some(1), "forward-reference")]);
+    }
+
+    #[test]
     fn files_superseded_by_a_baseline_are_not_linted_as_runnable() {
         // Regression: after `baseline` without --archive-files, old hand-written files
         // stay; they never run, so their statements are no findings.

@@ -80,6 +80,7 @@ impl Tracking {
     fn ensure_archive_sql(&self) -> String {
         format!(
             "CREATE TABLE IF NOT EXISTS {archive} (LIKE {t}, archived_at timestamptz NOT NULL DEFAULT now(), archived_by text NOT NULL DEFAULT current_user, reason text NOT NULL);
+             ALTER TABLE {archive} ADD COLUMN IF NOT EXISTS content text;
              CREATE TABLE IF NOT EXISTS {log} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), by_role text NOT NULL DEFAULT current_user, action text NOT NULL, version text, detail text NOT NULL);",
             archive = self.archive(),
             t = self.qualified(),
@@ -91,8 +92,8 @@ impl Tracking {
     pub fn archive_row_sql(&self, version: &str, reason: &str) -> String {
         format!(
             "WITH moved AS (DELETE FROM {t} WHERE version = {v} RETURNING *)
-             INSERT INTO {archive} (version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum, reason)
-             SELECT version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum, {r} FROM moved;",
+             INSERT INTO {archive} (version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum, content, reason)
+             SELECT version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum, content, {r} FROM moved;",
             t = self.qualified(),
             archive = self.archive(),
             v = literal(version),
@@ -115,12 +116,13 @@ impl Tracking {
     /// table whose unique key on `version` is being mended.
     pub fn record_sql(&self, m: &LocalMigration) -> String {
         format!(
-            "INSERT INTO {} (version, name, checksum, raw_checksum, success) VALUES ({}, {}, {}, {}, true);",
+            "INSERT INTO {} (version, name, checksum, raw_checksum, content, success) VALUES ({}, {}, {}, {}, {}, true);",
             self.qualified(),
             literal(&m.version),
             literal(&m.name),
             literal(&m.checksum),
-            literal(&m.raw_checksum)
+            literal(&m.raw_checksum),
+            literal(&m.content)
         )
     }
 
@@ -157,10 +159,11 @@ impl Tracking {
                      execution_time_ms bigint,
                      applied_by text NOT NULL DEFAULT current_user,
                      success boolean NOT NULL,
-                     raw_checksum text
+                     raw_checksum text,
+                     content text
                  );
                  REVOKE ALL ON {t} FROM PUBLIC;
-                 COMMENT ON TABLE {t} IS 'Migrations applied by schemaspec; checksum is of the normalized text (comments and whitespace aside), raw_checksum of the bytes; success = false means started outside a transaction and not finished.';",
+                 COMMENT ON TABLE {t} IS 'Migrations applied by schemaspec; checksum is of the normalized text (comments and whitespace aside), raw_checksum of the bytes, content the text that ran (repair --restore writes a missing file back from it); success = false means started outside a transaction and not finished.';",
                 t = self.qualified()
             );
         } else {
@@ -180,6 +183,44 @@ impl Tracking {
                 format!("cannot create the tracking table {}: {}", self.qualified(), db_message(&e)),
                 "nothing was applied. The role needs CREATE on the database for the tracking schema (or create the schema and table once as an owner and grant this role INSERT, UPDATE, DELETE on it, or set tracking_table to a schema it owns); a read-only database or a replica cannot be migrated",
             )
+        })
+    }
+
+    /// The text recorded for `version` when it was applied (`None`: the row has none: it
+    /// was recorded before schemaspec kept texts, or by another tool), with the row's
+    /// name and checksum.
+    pub async fn recorded_text(
+        &self,
+        client: &Client,
+        version: &str,
+    ) -> Result<Option<(String, String, Option<String>)>, Error> {
+        let has_content: bool = client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass($1) AND attname = 'content' AND NOT attisdropped)",
+                &[&self.qualified()],
+            )
+            .await
+            .map_err(|e| Error::Other(db_message(&e)))?
+            .try_get(0)
+            .map_err(internal)?;
+        let content = if has_content { "content" } else { "NULL::text" };
+        let row = client
+            .query_opt(
+                &format!(
+                    "SELECT name::text, checksum::text, {content} FROM {} WHERE version = $1 LIMIT 1",
+                    self.qualified()
+                ),
+                &[&version],
+            )
+            .await
+            .map_err(|e| Error::Other(db_message(&e)))?;
+        Ok(match row {
+            Some(r) => Some((
+                r.try_get::<_, Option<String>>(0).map_err(internal)?.unwrap_or_default(),
+                r.try_get::<_, Option<String>>(1).map_err(internal)?.unwrap_or_default(),
+                r.try_get(2).map_err(internal)?,
+            )),
+            None => None,
         })
     }
 
@@ -314,14 +355,15 @@ impl Tracking {
 
     fn insert_sql(&self, m: &LocalMigration, success: bool, ms: Option<i64>) -> String {
         format!(
-            "INSERT INTO {} (version, name, checksum, raw_checksum, execution_time_ms, success) VALUES ({}, {}, {}, {}, {}, {success})
+            "INSERT INTO {} (version, name, checksum, raw_checksum, content, execution_time_ms, success) VALUES ({}, {}, {}, {}, {}, {}, {success})
              ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, raw_checksum = EXCLUDED.raw_checksum,
-                 execution_time_ms = EXCLUDED.execution_time_ms, success = EXCLUDED.success, applied_at = now(), applied_by = current_user",
+                 content = EXCLUDED.content, execution_time_ms = EXCLUDED.execution_time_ms, success = EXCLUDED.success, applied_at = now(), applied_by = current_user",
             self.qualified(),
             literal(&m.version),
             literal(&m.name),
             literal(&m.checksum),
             literal(&m.raw_checksum),
+            literal(&m.content),
             ms.map_or("NULL".to_string(), |v| v.to_string())
         )
     }
@@ -387,7 +429,8 @@ fn internal(e: tokio_postgres::Error) -> Error {
 }
 
 /// The columns schemaspec reads and writes, and the types it takes for each.
-const COLUMNS: [(&str, &[&str], bool); 8] = [
+const COLUMNS: [(&str, &[&str], bool); 9] = [
+    ("content", &["text"], false),
     ("version", &["text", "character varying"], true),
     ("name", &["text", "character varying"], true),
     ("checksum", &["text", "character varying"], true),
@@ -400,8 +443,9 @@ const COLUMNS: [(&str, &[&str], bool); 8] = [
 
 /// Columns of the tracking table that schemaspec writes but does not need to read, with
 /// their definitions.
-const OPTIONAL_COLUMNS: [(&str, &str); 4] = [
+const OPTIONAL_COLUMNS: [(&str, &str); 5] = [
     ("raw_checksum", "text"),
+    ("content", "text"),
     ("execution_time_ms", "bigint"),
     ("applied_at", "timestamptz NOT NULL DEFAULT now()"),
     ("applied_by", "text NOT NULL DEFAULT current_user"),
