@@ -74,10 +74,11 @@ fn columns_defined(w: &[String]) -> Vec<(String, String)> {
                     item_start = true;
                     continue;
                 }
-                word if depth == 1 && item_start => {
-                    if !["constraint", "primary", "unique", "check", "foreign", "exclude", "like"].contains(&word) {
-                        out.push((table.clone(), word.to_string()));
-                    }
+                word if depth == 1
+                    && item_start
+                    && !["constraint", "primary", "unique", "check", "foreign", "exclude", "like"].contains(&word) =>
+                {
+                    out.push((table.clone(), word.to_string()));
                 }
                 _ => {}
             }
