@@ -362,9 +362,9 @@ pub async fn desired_catalog(
         let created: Vec<&pg::introspect::Unmanaged> = after
             .difference(&before)
             // (What a taken table brings along, its indexes, came with it.)
-            .filter(|(_, schema, name, parent)| {
+            .filter(|(kind, schema, name, parent)| {
                 !provided.contains(&(schema.clone(), name.clone()))
-                    && !parent.as_ref().is_some_and(|t| provided.contains(&(schema.clone(), t.clone())))
+                    && !(kind == "index" && parent.as_ref().is_some_and(|t| provided.contains(&(schema.clone(), t.clone()))))
             })
             .collect();
         if let Some(first) = created.first() {
@@ -647,6 +647,16 @@ pub async fn replay(
             loop {
                 let e = match pg::apply::run_file(&client, m, None, &timeouts).await {
                     Ok(_) => break,
+                    // Said as what it is: a replay, which changed no database.
+                    Err(Error::SqlError { file, line, column, message, .. }) => Error::SqlError {
+                        message: format!("replaying the history on a scratch database: {message}"),
+                        hint: Some(format!(
+                            "{file} ran on its database once, but does not run after the files before it on a database that has only those (and the platform); nothing was changed. A file that needs what a later file creates: `schemaspec repair --renumber` (pending files) or `schemaspec baseline` (applied ones)"
+                        )),
+                        file,
+                        line,
+                        column,
+                    },
                     Err(e) => e,
                 };
                 let (Some(env), Error::SqlError { message, .. }) = (env, &e) else { return Err(e) };

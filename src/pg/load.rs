@@ -96,10 +96,14 @@ pub fn located_error(source: &str, text: &str, stmt: &SqlStatement, e: &tokio_po
 
 /// A schema file's error, with what to do when PostgreSQL gave no hint of its own.
 fn schema_error(mut e: Error) -> Error {
-    if let Error::SqlError { hint: hint @ None, .. } = &mut e {
-        *hint = Some(
-            "fix the statement at that place in the schema file; nothing was changed (schema files are loaded into a scratch database, never into the target)".into(),
-        );
+    if let Error::SqlError { hint: hint @ None, message, .. } = &mut e {
+        // The statement is right; the scratch cluster lacks a cluster-wide role.
+        let role = message.contains("role \"") && message.contains("does not exist");
+        *hint = Some(if role {
+            "roles belong to the whole cluster, so the scratch cluster the schema files load into has only those schemaspec is told about: name it in `roles = [...]` in schemaspec.toml (or set `platform` when your platform provides it), and schemaspec creates it there; the database you deploy to must have it too".into()
+        } else {
+            "fix the statement at that place in the schema file; nothing was changed (schema files are loaded into a scratch database, never into the target)".into()
+        });
     }
     e
 }
