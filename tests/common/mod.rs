@@ -28,6 +28,18 @@ fn cluster() -> &'static embedded::Cluster {
     })
 }
 
+/// False (and says so) on the extra server tiers (`SCHEMASPEC_PG_BIN`, see
+/// scripts/test-pg-versions) for tests whose subject does not depend on the server's
+/// version (connection strings, the file system, OS users): they run once, on the
+/// default tier, to keep the whole suite short.
+pub fn on_default_tier() -> bool {
+    let default = std::env::var_os("SCHEMASPEC_PG_BIN").is_none();
+    if !default {
+        eprintln!("skipped on this tier: the test does not depend on the server's version; it runs on the default one");
+    }
+    default
+}
+
 /// Connection string of the `postgres` database (for scratch databases).
 pub fn admin_url() -> String {
     cluster().url("postgres")
