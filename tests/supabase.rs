@@ -100,7 +100,11 @@ fn pg_dump(db: &TestDb, args: &[&str]) -> Option<String> {
         .args(args)
         .output()
         .ok()?;
-    assert!(out.status.success(), "pg_dump: {}", String::from_utf8_lossy(&out.stderr));
+    if !out.status.success() {
+        // (A pg_dump older than the server refuses it: the catalogs are compared instead.)
+        eprintln!("no pg_dump for this server: {}", String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
     // pg_dump 17+ protects its output with random \restrict keys.
     Some(
         String::from_utf8_lossy(&out.stdout)
@@ -202,7 +206,10 @@ fn adoption_story_and_daily_loop_on_a_supabase_database() {
     if let (Some(live), Some(replayed)) = (pg_dump(&db, &user_schemas), pg_dump(&fresh, &user_schemas)) {
         assert_eq!(live, replayed, "a fresh database replays the history to the same schema");
     } else {
-        assert_eq!(fresh.catalog(), db.catalog());
+        let (mut replayed, mut live) = (fresh.catalog_without(&["schemaspec", "supabase_migrations"]), db.catalog_without(&["schemaspec", "supabase_migrations"]));
+        replayed.current_user.clear();
+        live.current_user.clear();
+        assert!(schemaspec::diff::diff(&live, &replayed).is_empty(), "a fresh database replays the history to the same schema");
     }
     if let Some(before) = &platform_before {
         assert_eq!(platform_part(&pg_dump(&db, &PLATFORM_SCHEMAS).unwrap()), platform_part(before));

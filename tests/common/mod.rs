@@ -128,9 +128,15 @@ impl TestDb {
 
     /// The catalog schemaspec reads from this database (tracking schema excluded).
     pub fn catalog(&self) -> schemaspec::catalog::Catalog {
+        self.catalog_without(&["schemaspec"])
+    }
+
+    /// The catalog of every schema but these.
+    pub fn catalog_without(&self, schemas: &[&str]) -> schemaspec::catalog::Catalog {
         runtime().block_on(async {
             let client = connect(&self.url).await;
-            let scope = schemaspec::pg::introspect::Scope { exclude: vec!["schemaspec".into()], ..Default::default() };
+            let exclude = schemas.iter().map(|s| s.to_string()).collect();
+            let scope = schemaspec::pg::introspect::Scope { exclude, ..Default::default() };
             schemaspec::pg::introspect::read_catalog(&client, &scope).await.unwrap()
         })
     }
