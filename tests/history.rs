@@ -328,7 +328,11 @@ fn supabase_history_and_folder_are_imported_with_every_mismatch_reported() {
     assert!(import.stdout.contains("20240102000000_tags.sql.skip (not a .sql file"), "{}", import.stdout);
     assert!(p.path().join("generated/20240102000000_tags.sql").exists());
     // The remote-only version comes back from the statements Supabase recorded.
-    assert!(import.stdout.contains("restored 20240103000000_lost.sql from supabase_migrations.schema_migrations"), "{}", import.stdout);
+    assert!(
+        import.stdout.contains("restored 20240103000000_lost.sql from supabase_migrations.schema_migrations"),
+        "{}",
+        import.stdout
+    );
     assert!(p.read("generated/20240103000000_lost.sql").ends_with("SELECT 1;\n"));
     p.write("schema/notes.sql", "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL, tags text[]);\n");
     // Import again: nothing new, nothing doubled.

@@ -467,3 +467,37 @@ fn a_deploy_role_with_only_dml_on_the_tracking_table_can_apply() {
         "schemaspec_deployer"
     );
 }
+
+/// An older tracking table (no `content` column) and a deploy role that may only write
+/// rows: apply goes on without keeping the files' texts, and says so.
+#[test]
+fn a_dml_only_deploy_role_applies_to_a_tracking_table_without_the_text_column() {
+    let db = TestDb::new("least_old");
+    let p = Project::new();
+    p.write("generated/20250101000001_a.sql", "CREATE TABLE app.a (id int);\n");
+    p.run(&db, &["hash"]).ok();
+    db.exec(
+        "DO $$ BEGIN CREATE ROLE schemaspec_deployer LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
+         CREATE SCHEMA app AUTHORIZATION schemaspec_deployer;",
+    );
+    p.run(&db, &["apply"]).ok();
+    db.exec(
+        "ALTER TABLE schemaspec.schema_migrations DROP COLUMN content;
+         GRANT USAGE ON SCHEMA schemaspec TO schemaspec_deployer;
+         GRANT SELECT, INSERT, UPDATE, DELETE ON schemaspec.schema_migrations TO schemaspec_deployer;",
+    );
+    p.write("generated/20250101000002_b.sql", "CREATE TABLE app.b (id int);\n");
+    p.run(&db, &["hash"]).ok();
+    let deployer = db.url.replace("user=postgres", "user=schemaspec_deployer");
+    let r = common::Run::from(p.bare_command().args(["--database-url", &deployer, "apply"]).output().unwrap()).ok();
+    assert!(r.stdout.contains("applied 20250101000002_b.sql"), "{}", r.stdout);
+    assert!(r.stderr.contains("the texts of applied files are not kept"), "{}", r.stderr);
+    // An owner's next apply adds the column, and texts are kept from then on.
+    p.write("generated/20250101000003_c.sql", "CREATE TABLE app.c (id int);\n");
+    p.run(&db, &["hash"]).ok();
+    p.run(&db, &["apply"]).ok();
+    assert_eq!(
+        db.query("SELECT content FROM schemaspec.schema_migrations WHERE version = '20250101000003'"),
+        "CREATE TABLE app.c (id int);\n"
+    );
+}

@@ -182,7 +182,11 @@ fn adoption_story_and_daily_loop_on_a_supabase_database() {
     ] {
         assert!(plan.stdout.contains(expected), "{expected}\n{}", plan.stdout);
     }
-    assert!(!plan.stdout.contains("DROP TABLE IF EXISTS auth") && !plan.stdout.contains("supabase_admin"), "{}", plan.stdout);
+    assert!(
+        !plan.stdout.contains("DROP TABLE IF EXISTS auth") && !plan.stdout.contains("supabase_admin"),
+        "{}",
+        plan.stdout
+    );
     p.run(&db, &["generate"]).ok();
     p.run(&db, &["apply"]).ok();
     p.run(&db, &["plan", "--exit-code"]).ok();
@@ -206,10 +210,16 @@ fn adoption_story_and_daily_loop_on_a_supabase_database() {
     if let (Some(live), Some(replayed)) = (pg_dump(&db, &user_schemas), pg_dump(&fresh, &user_schemas)) {
         assert_eq!(live, replayed, "a fresh database replays the history to the same schema");
     } else {
-        let (mut replayed, mut live) = (fresh.catalog_without(&["schemaspec", "supabase_migrations"]), db.catalog_without(&["schemaspec", "supabase_migrations"]));
+        let (mut replayed, mut live) = (
+            fresh.catalog_without(&["schemaspec", "supabase_migrations"]),
+            db.catalog_without(&["schemaspec", "supabase_migrations"]),
+        );
         replayed.current_user.clear();
         live.current_user.clear();
-        assert!(schemaspec::diff::diff(&live, &replayed).is_empty(), "a fresh database replays the history to the same schema");
+        assert!(
+            schemaspec::diff::diff(&live, &replayed).is_empty(),
+            "a fresh database replays the history to the same schema"
+        );
     }
     if let Some(before) = &platform_before {
         assert_eq!(platform_part(&pg_dump(&db, &PLATFORM_SCHEMAS).unwrap()), platform_part(before));
@@ -229,7 +239,8 @@ fn baseline_of_a_supabase_database_writes_only_the_users_objects() {
     let written: String = p.migrations().iter().map(|f| std::fs::read_to_string(f).unwrap()).collect();
     assert!(written.contains("CREATE TABLE IF NOT EXISTS public.profiles"), "{written}");
     assert!(written.contains("on_auth_user_created"), "the user's trigger on auth.users is the user's");
-    for platform in ["CREATE TABLE auth.", "CREATE FUNCTION auth.", "supabase_migrations", "OWNER TO", "CREATE SCHEMA"] {
+    for platform in ["CREATE TABLE auth.", "CREATE FUNCTION auth.", "supabase_migrations", "OWNER TO", "CREATE SCHEMA"]
+    {
         assert!(!written.contains(platform), "{platform} in the baseline:\n{written}");
     }
     p.run(&db, &["status"]).ok();
@@ -291,7 +302,12 @@ fn what_the_platform_model_refuses_or_keeps() {
     p.write("schema/08_roles.sql", &format!("-- the app's reader\nCREATE ROLE {reader} NOLOGIN;\n"));
     for _ in 0..2 {
         let r = p.run(&db, &["plan"]).code(1);
-        assert!(r.stderr.contains("schema/08_roles.sql:2:1:") && r.stderr.contains("belongs to the whole PostgreSQL cluster"), "{}", r.stderr);
+        assert!(
+            r.stderr.contains("schema/08_roles.sql:2:1:")
+                && r.stderr.contains("belongs to the whole PostgreSQL cluster"),
+            "{}",
+            r.stderr
+        );
         assert!(r.stderr.contains("roles = [...]"), "{}", r.stderr);
     }
     let roles_named = format!("SELECT count(*) FROM pg_roles WHERE rolname = '{reader}'");
@@ -309,7 +325,11 @@ fn what_the_platform_model_refuses_or_keeps() {
     // An object in the platform's schema: an error naming the statement.
     p.write("schema/09_auth.sql", "\nCREATE TABLE auth.my_sessions (id int);\n");
     let r = p.run(&db, &["plan"]).code(1);
-    assert!(r.stderr.contains("schema/09_auth.sql:2:1:") && r.stderr.contains("belongs to the platform (supabase)"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("schema/09_auth.sql:2:1:") && r.stderr.contains("belongs to the platform (supabase)"),
+        "{}",
+        r.stderr
+    );
     std::fs::remove_file(p.path().join("schema/09_auth.sql")).unwrap();
 
     // An object in an excluded schema, and a trigger on one of its tables.
@@ -317,8 +337,15 @@ fn what_the_platform_model_refuses_or_keeps() {
     p.write("schemaspec.toml", "platform = \"supabase\"\nexclude_schemas = [\"audit\"]\n");
     p.write("schema/10_audit.sql", "CREATE TABLE audit.x (id int);\n");
     let r = p.run(&db, &["plan"]).code(1);
-    assert!(r.stderr.contains("schema/10_audit.sql:1:1:") && r.stderr.contains("it is in exclude_schemas"), "{}", r.stderr);
-    p.write("schema/10_audit.sql", "CREATE TRIGGER t AFTER INSERT ON audit.log FOR EACH ROW EXECUTE FUNCTION public.handle_new_user();\n");
+    assert!(
+        r.stderr.contains("schema/10_audit.sql:1:1:") && r.stderr.contains("it is in exclude_schemas"),
+        "{}",
+        r.stderr
+    );
+    p.write(
+        "schema/10_audit.sql",
+        "CREATE TRIGGER t AFTER INSERT ON audit.log FOR EACH ROW EXECUTE FUNCTION public.handle_new_user();\n",
+    );
     let r = p.run(&db, &["plan"]).code(1);
     assert!(r.stderr.contains("trigger log.t is on a table of schema audit"), "{}", r.stderr);
     std::fs::remove_file(p.path().join("schema/10_audit.sql")).unwrap();

@@ -111,16 +111,22 @@ pub async fn baseline(config: &Config, args: &BaselineArgs, out: &mut dyn Write)
         )));
     }
 
-    let written = migrations::write(&dir, &new)?;
-    let mut statements: Vec<String> =
-        applied.iter().map(|a| t.archive_row_sql(&a.version, &format!("baseline {group}"))).collect();
-    statements.extend(new.iter().map(|m| t.record_sql(m)));
-    let detail = format!("{} file(s) recorded; {} earlier row(s) archived", new.len(), applied.len());
     t.lock(&client, &mut || {}).await?;
     if let Err(e) = t.ensure(&client).await {
         t.unlock(&client).await;
         return Err(e);
     }
+    let written = match migrations::write(&dir, &new) {
+        Ok(w) => w,
+        Err(e) => {
+            t.unlock(&client).await;
+            return Err(e);
+        }
+    };
+    let mut statements: Vec<String> =
+        applied.iter().map(|a| t.archive_row_sql(&a.version, &format!("baseline {group}"))).collect();
+    statements.extend(new.iter().map(|m| t.record_sql(m)));
+    let detail = format!("{} file(s) recorded; {} earlier row(s) archived", new.len(), applied.len());
     let recorded = t.change_history(&client, &statements, "baseline", Some(&group), &detail).await;
     t.unlock(&client).await;
     if let Err(e) = recorded {

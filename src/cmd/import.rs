@@ -320,6 +320,9 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let mut local: Vec<LocalMigration> = dir.migrations.iter().chain(&copies).cloned().collect();
     local.sort_by(|a, b| a.version.cmp(&b.version));
     let t = tracking(config);
+    if !args.dry_run {
+        t.ensure(&client).await?;
+    }
     let existing: BTreeMap<String, history::AppliedMigration> =
         t.applied(&client).await?.into_iter().map(|a| (a.version.clone(), a)).collect();
     // Rows a repair or baseline archived were taken out on purpose: not brought back.
@@ -390,14 +393,17 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             }
             None => {}
         }
+        let (column, value) = match &text {
+            Some(text) if t.keeps_text() => (", content", format!(", {}", literal(text))),
+            _ => ("", String::new()),
+        };
         records.push(format!(
-            "INSERT INTO {} (version, name, checksum, raw_checksum, content, success) VALUES ({}, {}, {}, {}, {}, {}) ON CONFLICT (version) DO NOTHING;",
+            "INSERT INTO {} (version, name, checksum, raw_checksum{column}, success) VALUES ({}, {}, {}, {}{value}, {}) ON CONFLICT (version) DO NOTHING;",
             t.qualified(),
             literal(&v),
             literal(&name),
             literal(&checksum),
             literal(&raw),
-            text.as_deref().map_or("NULL".to_string(), literal),
             row.success
         ));
         imported += 1;
@@ -421,7 +427,6 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             migrations::write(&dir, &copies)?;
             dir = migrations::read(&config.migrations_dir)?;
         }
-        t.ensure(&client).await?;
         let sources: std::collections::BTreeSet<&str> = foreign.iter().map(|r| r.source.as_str()).collect();
         let detail = format!("{imported} row(s) from {}", sources.into_iter().collect::<Vec<_>>().join(", "));
         t.change_history(&client, &records, "import", None, &detail)

@@ -364,7 +364,8 @@ pub async fn desired_catalog(
             // (What a taken table brings along, its indexes, came with it.)
             .filter(|(kind, schema, name, parent)| {
                 !provided.contains(&(schema.clone(), name.clone()))
-                    && !(kind == "index" && parent.as_ref().is_some_and(|t| provided.contains(&(schema.clone(), t.clone()))))
+                    && !(kind == "index"
+                        && parent.as_ref().is_some_and(|t| provided.contains(&(schema.clone(), t.clone()))))
             })
             .collect();
         if let Some(first) = created.first() {

@@ -256,8 +256,9 @@ async fn mend_tracking_table(
     let archive_where = |condition: &str, reason: &str| {
         format!(
             "WITH moved AS (DELETE FROM {table} WHERE {condition} RETURNING *)
-             INSERT INTO {archive} (version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum, content, reason)
-             SELECT version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum, content, {r} FROM moved;",
+             INSERT INTO {archive} (version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum{c}, reason)
+             SELECT version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum{c}, {r} FROM moved;",
+            c = if t.keeps_text() { ", content" } else { "" },
             archive = t.archive(),
             r = crate::ident::literal(reason)
         )

@@ -23,6 +23,11 @@ pub struct Tracking {
     pub table: String,
 }
 
+/// Tracking tables (by qualified name) that lack the `content` column and whose role may
+/// not add it (an older table, a deploy role that may only write rows): their rows are
+/// written without the text. Learned by `Tracking::ensure`, which every write follows.
+static WITHOUT_TEXT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
 impl Tracking {
     pub fn qualified(&self) -> String {
         format!("{}.{}", ident(&self.schema), ident(&self.table))
@@ -92,8 +97,9 @@ impl Tracking {
     pub fn archive_row_sql(&self, version: &str, reason: &str) -> String {
         format!(
             "WITH moved AS (DELETE FROM {t} WHERE version = {v} RETURNING *)
-             INSERT INTO {archive} (version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum, content, reason)
-             SELECT version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum, content, {r} FROM moved;",
+             INSERT INTO {archive} (version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum{c}, reason)
+             SELECT version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum{c}, {r} FROM moved;",
+            c = if self.keeps_text() { ", content" } else { "" },
             t = self.qualified(),
             archive = self.archive(),
             v = literal(version),
@@ -111,18 +117,42 @@ impl Tracking {
         )
     }
 
+    /// Whether rows keep the text of their file (`content`).
+    pub fn keeps_text(&self) -> bool {
+        !WITHOUT_TEXT.lock().is_ok_and(|w| w.contains(&self.qualified()))
+    }
+
+    fn set_keeps_text(&self, keeps: bool) {
+        if let Ok(mut w) = WITHOUT_TEXT.lock() {
+            w.retain(|t| *t != self.qualified());
+            if !keeps {
+                w.push(self.qualified());
+            }
+        }
+    }
+
+    /// The `content` column and the file's text for an insert, where the table has it.
+    fn content_sql(&self, m: &LocalMigration) -> (&'static str, String) {
+        if self.keeps_text() {
+            (", content", format!(", {}", literal(&m.content)))
+        } else {
+            ("", String::new())
+        }
+    }
+
     /// Record a file as applied without running it (repair, baseline), where its
     /// version has no row (archived just before, or new). A plain insert: it works on a
     /// table whose unique key on `version` is being mended.
     pub fn record_sql(&self, m: &LocalMigration) -> String {
         format!(
-            "INSERT INTO {} (version, name, checksum, raw_checksum, content, success) VALUES ({}, {}, {}, {}, {}, true);",
+            "INSERT INTO {} (version, name, checksum, raw_checksum{}, success) VALUES ({}, {}, {}, {}{}, true);",
             self.qualified(),
+            self.content_sql(m).0,
             literal(&m.version),
             literal(&m.name),
             literal(&m.checksum),
             literal(&m.raw_checksum),
-            literal(&m.content)
+            self.content_sql(m).1
         )
     }
 
@@ -169,10 +199,24 @@ impl Tracking {
         } else {
             // Columns added since the table was made (raw_checksum), or left out of a
             // table made by hand: what schemaspec writes must be there.
-            for (column, definition) in OPTIONAL_COLUMNS {
+            for (column, definition) in OPTIONAL_COLUMNS.iter().filter(|(c, _)| *c != "content") {
                 if !columns.iter().any(|c| c == column) {
                     sql += &format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {column} {definition};", self.qualified());
                 }
+            }
+        }
+        let keeps_text = !has_table || columns.iter().any(|c| c == "content");
+        self.set_keeps_text(keeps_text);
+        if has_table && !keeps_text {
+            // Optional: a role that may only write rows goes on without it.
+            let add = format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS content text", self.qualified());
+            match client.batch_execute(&add).await {
+                Ok(()) => self.set_keeps_text(true),
+                Err(e) => tracing::warn!(
+                    "{} has no content column and this role may not add it ({}): the texts of applied files are not kept (`repair --restore` needs them); an owner can add it: {add}",
+                    self.qualified(),
+                    db_message(&e)
+                ),
             }
         }
         if sql.is_empty() {
@@ -355,16 +399,18 @@ impl Tracking {
 
     fn insert_sql(&self, m: &LocalMigration, success: bool, ms: Option<i64>) -> String {
         format!(
-            "INSERT INTO {} (version, name, checksum, raw_checksum, content, execution_time_ms, success) VALUES ({}, {}, {}, {}, {}, {}, {success})
-             ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, raw_checksum = EXCLUDED.raw_checksum,
-                 content = EXCLUDED.content, execution_time_ms = EXCLUDED.execution_time_ms, success = EXCLUDED.success, applied_at = now(), applied_by = current_user",
+            "INSERT INTO {} (version, name, checksum, raw_checksum{}, execution_time_ms, success) VALUES ({}, {}, {}, {}{}, {}, {success})
+             ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, raw_checksum = EXCLUDED.raw_checksum{},
+                 execution_time_ms = EXCLUDED.execution_time_ms, success = EXCLUDED.success, applied_at = now(), applied_by = current_user",
             self.qualified(),
+            self.content_sql(m).0,
             literal(&m.version),
             literal(&m.name),
             literal(&m.checksum),
             literal(&m.raw_checksum),
-            literal(&m.content),
-            ms.map_or("NULL".to_string(), |v| v.to_string())
+            self.content_sql(m).1,
+            ms.map_or("NULL".to_string(), |v| v.to_string()),
+            if self.content_sql(m).0.is_empty() { "" } else { ", content = EXCLUDED.content" }
         )
     }
 }
@@ -444,6 +490,7 @@ const COLUMNS: [(&str, &[&str], bool); 9] = [
 /// Columns of the tracking table that schemaspec writes but does not need to read, with
 /// their definitions.
 const OPTIONAL_COLUMNS: [(&str, &str); 5] = [
+    // (`content` is added only where the role may: see `ensure`.)
     ("raw_checksum", "text"),
     ("content", "text"),
     ("execution_time_ms", "bigint"),
