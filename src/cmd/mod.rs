@@ -363,9 +363,10 @@ pub async fn desired_catalog(
             .difference(&before)
             // (What a taken table brings along, its indexes, came with it.)
             .filter(|(kind, schema, name, parent)| {
-                !provided.contains(&(schema.clone(), name.clone()))
-                    && !(kind == "index"
-                        && parent.as_ref().is_some_and(|t| provided.contains(&(schema.clone(), t.clone()))))
+                let taken = provided.contains(&(schema.clone(), name.clone()));
+                let of_taken =
+                    kind == "index" && parent.as_ref().is_some_and(|t| provided.contains(&(schema.clone(), t.clone())));
+                !(taken || of_taken)
             })
             .collect();
         if let Some(first) = created.first() {
