@@ -560,9 +560,9 @@ fn passfile_fields(line: &str) -> Vec<String> {
     let mut chars = line.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => fields.last_mut().expect("one field at least").extend(chars.next()),
             ':' if fields.len() < 5 => fields.push(String::new()),
-            c => fields.last_mut().expect("one field at least").push(c),
+            '\\' => fields.iter_mut().last().into_iter().for_each(|f| f.extend(chars.next())),
+            c => fields.iter_mut().last().into_iter().for_each(|f| f.push(c)),
         }
     }
     fields
@@ -630,6 +630,27 @@ mod tests {
         assert_eq!(config.get_ssl_mode(), tokio_postgres::config::SslMode::Require);
         let (_, tls) = parse("host=h sslmode=require dbname=d").unwrap().to_config().unwrap();
         assert!(!tls.verify);
+    }
+
+    /// No input panics: a few thousand strings made of the characters that matter here.
+    #[test]
+    fn no_string_panics() {
+        let alphabet: Vec<char> = "postgresql:/@?=&%'\\ \tabcHOST=port5432[]:,é\u{feff}".chars().collect();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..5000 {
+            let mut s = String::new();
+            for _ in 0..(seed % 40) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                s.push(alphabet[(seed % alphabet.len() as u64) as usize]);
+            }
+            if let Ok(info) = parse(&s) {
+                let _ = info.display();
+                let _ = info.to_config();
+            }
+            let _ = crate::error::redact(&s);
+        }
     }
 
     #[test]
