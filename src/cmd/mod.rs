@@ -337,23 +337,10 @@ pub async fn desired_catalog(
             .map_err(|e| Error::Other(format!("reading the scratch database failed: {}", pg::db_message(&e))))?;
         let mut provide = |messages: &[String]| -> Vec<String> {
             let Some(env) = environment else { return Vec::new() };
-            let wanted: std::collections::BTreeSet<_> = env
-                .objects_named_in(messages)
-                .into_iter()
-                .filter(|id| !taken_ref.contains(id) && !defined.contains(id.name()))
-                .collect();
-            if wanted.is_empty() {
-                return Vec::new();
-            }
-            taken_ref.extend(wanted.iter().cloned());
-            let part = env.subset(&wanted);
-            match crate::plan::build(&Catalog::default(), &part, crate::plan::Options::OFFLINE) {
-                Ok(plan) => {
-                    provided_ref.extend(plan.steps.iter().map(|s| s.change.subject()));
-                    plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.sql.clone())).collect()
-                }
-                Err(_) => Vec::new(),
-            }
+            let t = take_from(env, messages, &defined, taken_ref, &|_| true);
+            taken_ref.extend(t.wanted);
+            provided_ref.extend(t.created);
+            t.sql
         };
         timing("scratch_created", started);
         load::load_with(&clients, sources_ref, &mut provide).await?;
@@ -519,30 +506,40 @@ pub async fn environment<'a>(
 
 /// What `env` (the live database) has of the objects `messages` name, that may be taken
 /// into a scratch database: not what the files create themselves (`defined`), not what
-/// was taken already, and only what `allowed` lets through. Returns the statements that
-/// create them (in plain forms) and every object they create.
+/// was taken already, and only what `allowed` lets through.
 pub fn take_from(
     env: &Catalog,
     messages: &[String],
     defined: &std::collections::BTreeSet<String>,
     taken: &std::collections::BTreeSet<crate::catalog::ObjectId>,
     allowed: &dyn Fn(&crate::catalog::ObjectId) -> bool,
-) -> (Vec<String>, Vec<crate::catalog::ObjectId>) {
+) -> Taken {
     let wanted: std::collections::BTreeSet<_> = env
         .objects_named_in(messages)
         .into_iter()
         .filter(|id| !taken.contains(id) && !defined.contains(id.name()) && allowed(id))
         .collect();
     if wanted.is_empty() {
-        return (Vec::new(), Vec::new());
+        return Taken::default();
     }
     match crate::plan::build(&Catalog::default(), &env.subset(&wanted), crate::plan::Options::OFFLINE) {
-        Ok(plan) => (
-            plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| crate::sql::plain(&st.sql))).collect(),
-            plan.steps.iter().map(|s| s.change.subject()).chain(wanted).collect(),
-        ),
-        Err(_) => (Vec::new(), Vec::new()),
+        Ok(plan) => Taken {
+            sql: plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| crate::sql::plain(&st.sql))).collect(),
+            created: plan.steps.iter().map(|s| s.change.subject()).collect(),
+            wanted,
+        },
+        // Marked taken all the same: not asked for again.
+        Err(_) => Taken { wanted, ..Taken::default() },
     }
+}
+
+/// What `take_from` takes: the statements that create it (plain forms), the objects the
+/// messages named, and every object the statements create (those and what they need).
+#[derive(Default)]
+pub struct Taken {
+    pub sql: Vec<String>,
+    pub wanted: std::collections::BTreeSet<crate::catalog::ObjectId>,
+    pub created: Vec<crate::catalog::ObjectId>,
 }
 
 /// Create `catalog`'s objects in the database behind `clients` (connections to it,
@@ -569,9 +566,9 @@ pub async fn copy_schema(
     let mut taken = std::collections::BTreeSet::new();
     let mut provide = |messages: &[String]| match env {
         Some(env) => {
-            let (sql, ids) = take_from(env, messages, &defined, &taken, &|_| true);
-            taken.extend(ids);
-            sql
+            let t = take_from(env, messages, &defined, &taken, &|_| true);
+            taken.extend(t.wanted.into_iter().chain(t.created));
+            t.sql
         }
         None => Vec::new(),
     };
@@ -665,12 +662,12 @@ pub async fn replay(
                     Err(e) => e,
                 };
                 let (Some(env), Error::SqlError { message, .. }) = (env, &e) else { return Err(e) };
-                let (sql, ids) = take_from(env, std::slice::from_ref(message), defined, &taken, unmanaged);
-                if sql.is_empty() || tries == 20 {
+                let t = take_from(env, std::slice::from_ref(message), defined, &taken, unmanaged);
+                if t.sql.is_empty() || tries == 20 {
                     return Err(e);
                 }
-                taken.extend(ids);
-                for s in sql {
+                taken.extend(t.wanted.into_iter().chain(t.created));
+                for s in t.sql {
                     client.batch_execute(&s).await.map_err(|e| Error::Other(pg::db_message(&e)))?;
                 }
                 tries += 1;
