@@ -253,26 +253,17 @@ async fn mend_tracking_table(
             _ => return Err(Error::failed(format!("{table}: {}; nothing was changed", damage.problem), damage.hint)),
         }
     }
-    let archive_where = |condition: &str, reason: &str| {
-        format!(
-            "WITH moved AS (DELETE FROM {table} WHERE {condition} RETURNING *)
-             INSERT INTO {archive} (version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum{c}, reason)
-             SELECT version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum{c}, {r} FROM moved;",
-            c = if t.keeps_text() { ", content" } else { "" },
-            archive = t.archive(),
-            r = crate::ident::literal(reason)
-        )
-    };
     let mut statements = Vec::new();
     let mut taken = Vec::new();
     if null_versions {
-        statements.push(archive_where("version IS NULL", "repair --mend-tracking-table: no version"));
+        statements.push(t.archive_where_sql("version IS NULL", "repair --mend-tracking-table: no version"));
         taken.push("rows without a version".to_string());
     }
     if !copies.is_empty() {
         let ctids: Vec<String> = copies.iter().map(|c| format!("{}::tid", crate::ident::literal(c))).collect();
-        statements
-            .push(archive_where(&format!("ctid IN ({})", ctids.join(", ")), "repair --mend-tracking-table: duplicate"));
+        statements.push(
+            t.archive_where_sql(&format!("ctid IN ({})", ctids.join(", ")), "repair --mend-tracking-table: duplicate"),
+        );
         taken.push(format!("{} duplicate row(s)", copies.len()));
     }
     if add_key && prelude.is_empty() {

@@ -95,14 +95,18 @@ impl Tracking {
 
     /// Move a row to the archive table (nothing happens when there is no such row).
     pub fn archive_row_sql(&self, version: &str, reason: &str) -> String {
+        self.archive_where_sql(&format!("version = {}", literal(version)), reason)
+    }
+
+    /// Move the rows `condition` selects to the archive table, with the reason.
+    pub fn archive_where_sql(&self, condition: &str, reason: &str) -> String {
         format!(
-            "WITH moved AS (DELETE FROM {t} WHERE version = {v} RETURNING *)
+            "WITH moved AS (DELETE FROM {t} WHERE {condition} RETURNING *)
              INSERT INTO {archive} (version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum{c}, reason)
              SELECT version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum{c}, {r} FROM moved;",
             c = if self.keeps_text() { ", content" } else { "" },
             t = self.qualified(),
             archive = self.archive(),
-            v = literal(version),
             r = literal(reason)
         )
     }
@@ -131,12 +135,14 @@ impl Tracking {
         }
     }
 
-    /// The `content` column and the file's text for an insert, where the table has it.
-    fn content_sql(&self, m: &LocalMigration) -> (&'static str, String) {
+    /// A file's row for an insert: (column list, values), the text where the table keeps
+    /// it.
+    fn row_sql(&self, m: &LocalMigration) -> (&'static str, String) {
+        let values = [&m.version, &m.name, &m.checksum, &m.raw_checksum].map(|v| literal(v)).join(", ");
         if self.keeps_text() {
-            (", content", format!(", {}", literal(&m.content)))
+            ("version, name, checksum, raw_checksum, content", format!("{values}, {}", literal(&m.content)))
         } else {
-            ("", String::new())
+            ("version, name, checksum, raw_checksum", values)
         }
     }
 
@@ -144,16 +150,8 @@ impl Tracking {
     /// version has no row (archived just before, or new). A plain insert: it works on a
     /// table whose unique key on `version` is being mended.
     pub fn record_sql(&self, m: &LocalMigration) -> String {
-        format!(
-            "INSERT INTO {} (version, name, checksum, raw_checksum{}, success) VALUES ({}, {}, {}, {}{}, true);",
-            self.qualified(),
-            self.content_sql(m).0,
-            literal(&m.version),
-            literal(&m.name),
-            literal(&m.checksum),
-            literal(&m.raw_checksum),
-            self.content_sql(m).1
-        )
+        let (columns, values) = self.row_sql(m);
+        format!("INSERT INTO {} ({columns}, success) VALUES ({values}, true);", self.qualified())
     }
 
     /// Create the tracking schema and table if missing. Only what is missing is created
@@ -398,19 +396,14 @@ impl Tracking {
     }
 
     fn insert_sql(&self, m: &LocalMigration, success: bool, ms: Option<i64>) -> String {
+        let (columns, values) = self.row_sql(m);
+        let content = if self.keeps_text() { ", content = EXCLUDED.content" } else { "" };
         format!(
-            "INSERT INTO {} (version, name, checksum, raw_checksum{}, execution_time_ms, success) VALUES ({}, {}, {}, {}{}, {}, {success})
-             ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, raw_checksum = EXCLUDED.raw_checksum{},
+            "INSERT INTO {} ({columns}, execution_time_ms, success) VALUES ({values}, {}, {success})
+             ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, raw_checksum = EXCLUDED.raw_checksum{content},
                  execution_time_ms = EXCLUDED.execution_time_ms, success = EXCLUDED.success, applied_at = now(), applied_by = current_user",
             self.qualified(),
-            self.content_sql(m).0,
-            literal(&m.version),
-            literal(&m.name),
-            literal(&m.checksum),
-            literal(&m.raw_checksum),
-            self.content_sql(m).1,
             ms.map_or("NULL".to_string(), |v| v.to_string()),
-            if self.content_sql(m).0.is_empty() { "" } else { ", content = EXCLUDED.content" }
         )
     }
 }
