@@ -875,21 +875,25 @@ impl Catalog {
                 (n.clone(), p)
             })
             .collect();
-        let comments =
-            self.comments.iter().filter(|(id, _)| c.contains(id)).map(|(k, v)| (k.clone(), v.clone())).collect();
-        let privileges =
-            self.privileges.iter().filter(|(id, _)| c.contains(id)).map(|(k, v)| (k.clone(), v.clone())).collect();
-        let owners = self.owners.iter().filter(|(id, _)| c.contains(id)).map(|(k, v)| (k.clone(), v.clone())).collect();
-        c.comments = comments;
-        c.privileges = privileges;
-        c.owners = owners;
-        c.depends = self
+        c.attach_from(self);
+        c
+    }
+
+    /// Take `from`'s comments, privileges and owners of the objects this catalog has, and
+    /// its dependencies between them.
+    fn attach_from(&mut self, from: &Catalog) {
+        fn kept<V: Clone>(map: &BTreeMap<ObjectId, V>, c: &Catalog) -> BTreeMap<ObjectId, V> {
+            map.iter().filter(|(id, _)| c.contains(id)).map(|(k, v)| (k.clone(), v.clone())).collect()
+        }
+        let (comments, privileges, owners) =
+            (kept(&from.comments, self), kept(&from.privileges, self), kept(&from.owners, self));
+        let depends = from
             .depends
             .iter()
-            .filter(|(d, r)| c.contains(d) && c.contains(r))
+            .filter(|(d, r)| self.contains(d) && self.contains(r))
             .map(|(d, r)| (d.clone(), r.clone()))
             .collect();
-        c
+        (self.comments, self.privileges, self.owners, self.depends) = (comments, privileges, owners, depends);
     }
 
     /// The catalog without what `within_schemas(schemas)` keeps: the user's part of a
@@ -914,19 +918,7 @@ impl Catalog {
             p.schemas.retain(|s| !inside(s));
         }
         // The platform's objects bring their comments and grants with them.
-        let (comments, privileges, owners) = (
-            self.comments.iter().filter(|(id, _)| c.contains(id)).map(|(k, v)| (k.clone(), v.clone())).collect(),
-            self.privileges.iter().filter(|(id, _)| c.contains(id)).map(|(k, v)| (k.clone(), v.clone())).collect(),
-            self.owners.iter().filter(|(id, _)| c.contains(id)).map(|(k, v)| (k.clone(), v.clone())).collect(),
-        );
-        (c.comments, c.privileges, c.owners) = (comments, privileges, owners);
-        let depends = c
-            .depends
-            .iter()
-            .filter(|(d, r)| c.contains(d) && c.contains(r))
-            .map(|(d, r)| (d.clone(), r.clone()))
-            .collect();
-        c.depends = depends;
+        c.attach_from(self);
         c.platform_objects.clear();
         c
     }
