@@ -472,23 +472,24 @@ fn a_deploy_role_with_only_dml_on_the_tracking_table_can_apply() {
 /// rows: apply goes on without keeping the files' texts, and says so.
 #[test]
 fn a_dml_only_deploy_role_applies_to_a_tracking_table_without_the_text_column() {
+    // A role of its own: the other deploy-role test runs at the same time.
     let db = TestDb::new("least_old");
     let p = Project::new();
     p.write("generated/20250101000001_a.sql", "CREATE TABLE app.a (id int);\n");
     p.run(&db, &["hash"]).ok();
     db.exec(
-        "DO $$ BEGIN CREATE ROLE schemaspec_deployer LOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$;
-         CREATE SCHEMA app AUTHORIZATION schemaspec_deployer;",
+        "DO $$ BEGIN CREATE ROLE schemaspec_deployer_old LOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;
+         CREATE SCHEMA app AUTHORIZATION schemaspec_deployer_old;",
     );
     p.run(&db, &["apply"]).ok();
     db.exec(
         "ALTER TABLE schemaspec.schema_migrations DROP COLUMN content;
-         GRANT USAGE ON SCHEMA schemaspec TO schemaspec_deployer;
-         GRANT SELECT, INSERT, UPDATE, DELETE ON schemaspec.schema_migrations TO schemaspec_deployer;",
+         GRANT USAGE ON SCHEMA schemaspec TO schemaspec_deployer_old;
+         GRANT SELECT, INSERT, UPDATE, DELETE ON schemaspec.schema_migrations TO schemaspec_deployer_old;",
     );
     p.write("generated/20250101000002_b.sql", "CREATE TABLE app.b (id int);\n");
     p.run(&db, &["hash"]).ok();
-    let deployer = db.url.replace("user=postgres", "user=schemaspec_deployer");
+    let deployer = db.url.replace("user=postgres", "user=schemaspec_deployer_old");
     let r = common::Run::from(p.bare_command().args(["--database-url", &deployer, "apply"]).output().unwrap()).ok();
     assert!(r.stdout.contains("applied 20250101000002_b.sql"), "{}", r.stdout);
     assert!(r.stderr.contains("the texts of applied files are not kept"), "{}", r.stderr);
