@@ -5,7 +5,8 @@
 //! apply, check the database equals a direct load of after, re-run the generated files
 //! (nothing may change), and check a second plan is empty.
 //!
-//! `SCHEMASPEC_BLESS=1 cargo test --test cases` rewrites plan.txt from the current output.
+//! `SCHEMASPEC_BLESS=1 cargo test --test cases` rewrites plan.txt from the current output;
+//! `cargo test --test cases -- NAME` runs the cases whose folder name contains NAME.
 
 mod common;
 
@@ -33,7 +34,6 @@ fn missing_extensions(dir: &Path) -> Vec<String> {
 }
 
 fn run_case(dir: &Path) -> Result<(), String> {
-    let name = dir.file_name().unwrap().to_string_lossy().to_string();
     let read = |f: &str| std::fs::read_to_string(dir.join(f)).ok();
     let before = read("before.sql").ok_or("missing before.sql")?;
     let after = read("after.sql").ok_or("missing after.sql")?;
@@ -129,29 +129,32 @@ fn run_case(dir: &Path) -> Result<(), String> {
             return Err(format!("check.sql returned {v:?} (expected t): rows did not survive"));
         }
     }
-    let _ = name;
     Ok(())
 }
 
-#[test]
-fn diff_cases() {
+/// One named test per case folder (`cargo test --test cases -- row_level_security` runs
+/// one), so a failure names its case.
+fn main() -> std::process::ExitCode {
+    let args = libtest_mimic::Arguments::from_args();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("cases");
     let mut dirs: Vec<_> =
         std::fs::read_dir(&root).unwrap().flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
     dirs.sort();
     assert!(dirs.len() >= 10, "expected the case folders under {}", root.display());
-    let only = std::env::var("SCHEMASPEC_CASE").ok();
-    let mut failures = Vec::new();
-    for dir in dirs.iter().filter(|d| only.as_ref().is_none_or(|o| d.ends_with(o))) {
-        let missing = missing_extensions(dir);
-        if !missing.is_empty() {
-            // The PyPI server builds used for other versions lack some contrib modules.
-            eprintln!("skipping {}: the server lacks {}", dir.display(), missing.join(", "));
-            continue;
-        }
-        if let Err(e) = run_case(dir) {
-            failures.push(format!("{}: {e}", dir.file_name().unwrap().to_string_lossy()));
-        }
-    }
-    assert!(failures.is_empty(), "{} of {} cases failed:\n\n{}", failures.len(), dirs.len(), failures.join("\n\n"));
+    let trials = dirs
+        .into_iter()
+        .map(|dir| {
+            let name = dir.file_name().unwrap().to_string_lossy().to_string();
+            libtest_mimic::Trial::test(name, move || {
+                let missing = missing_extensions(&dir);
+                if !missing.is_empty() {
+                    // The server builds used for other versions lack some contrib modules.
+                    eprintln!("skipping {}: the server lacks {}", dir.display(), missing.join(", "));
+                    return Ok(());
+                }
+                run_case(&dir).map_err(Into::into)
+            })
+        })
+        .collect();
+    libtest_mimic::run(&args, trials).exit_code()
 }
