@@ -314,7 +314,7 @@ fn platform(path: &Path, root: &Path, name: Option<String>, file: &FileConfig) -
 fn toml_error(text: &str, e: &toml::de::Error) -> String {
     match e.span() {
         Some(span) => {
-            let (line, column) = crate::sql::split::line_col(text, span.start);
+            let (line, column) = crate::sqltext::split::line_col(text, span.start);
             // The key (a setting's name) may be shown; its value may not.
             let key = text
                 .lines()

@@ -39,11 +39,11 @@ impl LocalMigration {
     pub fn new(file_name: &str, content: String) -> Option<LocalMigration> {
         let (version, name) = parse_file_name(file_name)?;
         let raw_checksum = checksum(&content);
-        let legacy_checksum = (content.contains('\r') || content.starts_with(crate::sql::split::BOM))
+        let legacy_checksum = (content.contains('\r') || content.starts_with(crate::sqltext::split::BOM))
             .then(|| checksum(&normalize_v1(&content)));
         let content = if content.contains('\r') { content.replace("\r\n", "\n") } else { content };
         let baseline = content
-            .strip_prefix(crate::sql::split::BOM)
+            .strip_prefix(crate::sqltext::split::BOM)
             .unwrap_or(&content)
             .lines()
             .take(5)
@@ -98,7 +98,7 @@ pub fn checksum(content: &str) -> String {
 /// does not make an applied migration "modified". Other text inside quotes and
 /// dollar-quoted bodies is kept byte for byte.
 pub fn normalize(content: &str) -> String {
-    let content = content.strip_prefix(crate::sql::split::BOM).unwrap_or(content);
+    let content = content.strip_prefix(crate::sqltext::split::BOM).unwrap_or(content);
     if content.contains('\r') {
         normalize_v1(&content.replace("\r\n", "\n"))
     } else {
@@ -111,7 +111,7 @@ fn normalize_v1(content: &str) -> String {
     use sqlparser::dialect::PostgreSqlDialect;
     use sqlparser::tokenizer::{Token, Tokenizer};
     // psql meta-commands are not part of what runs: removing one is no modification.
-    let statements: Vec<String> = crate::sql::split::split(content).statements.into_iter().map(|s| s.text).collect();
+    let statements: Vec<String> = crate::sqltext::split::split(content).statements.into_iter().map(|s| s.text).collect();
     let sql = statements.join("\n");
     match Tokenizer::new(&PostgreSqlDialect {}, &sql).tokenize() {
         Ok(tokens) => {

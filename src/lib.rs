@@ -18,3 +18,4 @@ pub mod pg;
 pub mod plan;
 pub mod platform;
 pub mod sql;
+pub mod sqltext;

@@ -1,4 +1,4 @@
-//! Loading a scratch database over several connections (`sql::order::layers` run by
+//! Loading a scratch database over several connections (`sqltext::order::layers` run by
 //! `pg::load::load_with`) must give the catalog that loading the same files one statement
 //! after the other gives, including where statement order changes the result without an
 //! error, and where the pre-pass misses a dependency and the loader falls back to

@@ -170,7 +170,7 @@ impl Prelude {
             None => p
                 .schemas_sql
                 .as_deref()
-                .map(|sql| crate::sql::split::split(sql).statements.into_iter().map(|s| s.text).collect())
+                .map(|sql| crate::sqltext::split::split(sql).statements.into_iter().map(|s| s.text).collect())
                 .unwrap_or_default(),
         };
         Ok(Prelude {
@@ -316,13 +316,13 @@ pub async fn desired_catalog(
     let mut provided: std::collections::BTreeSet<crate::catalog::ObjectId> = Default::default();
     let provided_ref = &mut provided;
     // What the files create themselves is never taken from elsewhere.
-    let statements: Vec<(usize, crate::sql::split::SqlStatement)> = sources
+    let statements: Vec<(usize, crate::sqltext::split::SqlStatement)> = sources
         .iter()
         .enumerate()
-        .flat_map(|(i, s)| crate::sql::split::split(&s.text).statements.into_iter().map(move |st| (i, st)))
+        .flat_map(|(i, s)| crate::sqltext::split::split(&s.text).statements.into_iter().map(move |st| (i, st)))
         .collect();
     let texts: Vec<&str> = statements.iter().map(|(_, st)| st.text.as_str()).collect();
-    let defined = crate::sql::order::defined_names(&texts);
+    let defined = crate::sqltext::order::defined_names(&texts);
     let texts = &texts;
     let (statements, sources_ref) = (&statements, &sources);
     let prelude = &prelude;
@@ -412,7 +412,7 @@ fn unmanaged_key(id: &crate::catalog::ObjectId) -> (String, String) {
 /// change the cluster (roles, databases, tablespaces) rather than describe a database.
 fn check_schema_statements(sources: &[load::Source]) -> Result<(), Error> {
     for source in sources {
-        for st in crate::sql::split::split(&source.text).statements {
+        for st in crate::sqltext::split::split(&source.text).statements {
             let words = crate::lint::words(&st.text);
             if let Some(what) = crate::platform::cluster_statement(&words) {
                 return Err(Error::SqlError {
@@ -437,7 +437,7 @@ fn unmanaged_error(
     config: &Config,
     (kind, schema, name, _): &pg::introspect::Unmanaged,
     count: usize,
-    statements: &[(usize, crate::sql::split::SqlStatement)],
+    statements: &[(usize, crate::sqltext::split::SqlStatement)],
     sources: &[load::Source],
 ) -> Error {
     let object_name = name.split('(').next().unwrap_or(name);
@@ -632,9 +632,9 @@ pub async fn replay(
     ensure_roles(config, dev, &prelude.roles).await?;
     let texts: Vec<String> = files
         .iter()
-        .flat_map(|m| crate::sql::split::split(&m.content).statements.into_iter().map(|s| s.text))
+        .flat_map(|m| crate::sqltext::split::split(&m.content).statements.into_iter().map(|s| s.text))
         .collect();
-    let defined = crate::sql::order::defined_names(&texts.iter().map(String::as_str).collect::<Vec<_>>());
+    let defined = crate::sqltext::order::defined_names(&texts.iter().map(String::as_str).collect::<Vec<_>>());
     let unmanaged = |id: &crate::catalog::ObjectId| {
         let s = id.schema();
         scope.exclude.iter().any(|x| x == s) || scope.only.as_ref().is_some_and(|only| !only.iter().any(|x| x == s))

@@ -160,7 +160,7 @@ async fn mark_applied(
         })?;
         let before = read(scratch, &scope).await?;
         let mut skipped = Vec::new();
-        for st in crate::sql::split::split(&proof_file.content).statements {
+        for st in crate::sqltext::split::split(&proof_file.content).statements {
             if let Err(e) = scratch.batch_execute(&st.text).await {
                 if already_there(&e) {
                     skipped.push(format!("line {}: {}", st.line, pg::db_message(&e)));

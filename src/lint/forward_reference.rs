@@ -5,7 +5,7 @@
 
 use super::{words, Finding, Input};
 use crate::history;
-use crate::sql::{order::defined_names, split::split};
+use crate::sqltext::{order::defined_names, split::split};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const RULE: &str = "forward-reference";

@@ -2,7 +2,7 @@
 //! to the server, which fails with a syntax error far from the cause.
 
 use super::{Finding, Input};
-use crate::sql::split::split;
+use crate::sqltext::split::split;
 
 pub const RULE: &str = "meta-command";
 

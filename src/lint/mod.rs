@@ -95,7 +95,7 @@ pub fn check(input: &Input) -> Vec<Finding> {
 
 /// Whether schemaspec wrote this file (its statements are guarded already).
 pub fn is_generated(m: &LocalMigration) -> bool {
-    let content = m.content.strip_prefix(crate::sql::split::BOM).unwrap_or(&m.content);
+    let content = m.content.strip_prefix(crate::sqltext::split::BOM).unwrap_or(&m.content);
     content.lines().take(3).any(|l| l.starts_with(GENERATED_HEADER))
 }
 

@@ -16,7 +16,7 @@
 
 use super::{is_generated, Finding, Input};
 use crate::ident::ident;
-use crate::sql::split::split;
+use crate::sqltext::split::split;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, Tokenizer};
 

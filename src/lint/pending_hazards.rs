@@ -5,7 +5,7 @@
 
 use super::{is_generated, words, Finding, Input};
 use crate::history::{self, LocalMigration};
-use crate::sql::split::split;
+use crate::sqltext::split::split;
 
 pub const RULE: &str = "pending-hazard";
 

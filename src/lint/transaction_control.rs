@@ -8,7 +8,7 @@
 
 use super::{Finding, Input};
 use crate::plan::files::is_no_transaction;
-use crate::sql::split::{split, transaction_control};
+use crate::sqltext::split::{split, transaction_control};
 
 pub const RULE: &str = "transaction-control";
 
@@ -25,7 +25,7 @@ fn wrapper(content: &str) -> Option<[(usize, usize); 2]> {
     if last + 1 != statements.len() {
         return None;
     }
-    let range = |s: &crate::sql::split::SqlStatement| {
+    let range = |s: &crate::sqltext::split::SqlStatement| {
         // Meta-command lines cut out of a statement: leave the file to the user.
         (content.get(s.offset..s.offset + s.text.len()) == Some(s.text.as_str()))
             .then_some((s.offset, s.offset + s.text.len()))

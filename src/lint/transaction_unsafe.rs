@@ -7,7 +7,7 @@
 
 use super::{words, Finding, Input};
 use crate::plan::files::is_no_transaction;
-use crate::sql::split::split;
+use crate::sqltext::split::split;
 
 pub const RULE: &str = "transaction-unsafe";
 

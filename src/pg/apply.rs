@@ -10,7 +10,7 @@ use super::db_message;
 use crate::error::Error;
 use crate::history::{AppliedMigration, LocalMigration};
 use crate::ident::{ident, literal};
-use crate::sql::split::split;
+use crate::sqltext::split::split;
 use futures_util::future::join_all;
 use std::time::{Duration, Instant};
 use tokio_postgres::Client;
@@ -666,13 +666,13 @@ async fn retry_after(
 
 /// The file's statements, or why it must not run at all: a psql meta-command (it would
 /// reach the server as a syntax error mid-file) or transaction control.
-pub fn runnable(m: &LocalMigration) -> Result<Vec<crate::sql::split::SqlStatement>, Error> {
+pub fn runnable(m: &LocalMigration) -> Result<Vec<crate::sqltext::split::SqlStatement>, Error> {
     let parts = split(&m.content);
     if let Some(c) = parts.meta_commands.first() {
         return Err(Error::MetaCommand { file: m.file_name.clone(), line: c.line, command: c.text.clone() });
     }
     if let Some((st, command)) =
-        parts.statements.iter().find_map(|s| crate::sql::split::transaction_control(&s.text).map(|c| (s, c)))
+        parts.statements.iter().find_map(|s| crate::sqltext::split::transaction_control(&s.text).map(|c| (s, c)))
     {
         return Err(Error::TransactionControl {
             file: m.file_name.clone(),

@@ -983,7 +983,7 @@ pub async fn source_forms(
     if targets.is_empty() {
         return Ok(());
     }
-    let candidates = crate::sql::source::check_expressions(statements);
+    let candidates = crate::sqltext::source::check_expressions(statements);
     const TMP: &str = "schemaspec_source_tmp";
     client.batch_execute("SET search_path = ''").await?;
     for (table, name) in targets {
@@ -994,7 +994,7 @@ pub async fn source_forms(
         };
         let flags = if definition.contains(" NO INHERIT") { " NO INHERIT" } else { "" };
         let wanted = definition.trim_end_matches(" NOT VALID");
-        let mut ordered: Vec<&crate::sql::source::CheckSource> =
+        let mut ordered: Vec<&crate::sqltext::source::CheckSource> =
             candidates.iter().filter(|c| c.table == table.name && c.name.as_deref() == Some(name.as_str())).collect();
         ordered.extend(candidates.iter().filter(|c| c.table == table.name && c.name.is_none()));
         for c in ordered {
@@ -1032,7 +1032,7 @@ async fn index_source_forms(
     catalog: &mut Catalog,
     statements: &[&str],
 ) -> Result<(), tokio_postgres::Error> {
-    let names = crate::sql::source::index_names(statements);
+    let names = crate::sqltext::source::index_names(statements);
     let targets: Vec<QualifiedName> = catalog
         .equivalents
         .keys()
@@ -1047,8 +1047,8 @@ async fn index_source_forms(
         let table = [index.table.schema.as_str(), index.table.name.as_str()];
         for (_, i) in names.iter().filter(|(n, _)| *n == q.name) {
             let (Some(trial), Some(real)) = (
-                crate::sql::source::index_statement(statements[*i], TMP, &table),
-                crate::sql::source::index_statement(statements[*i], &q.name, &table),
+                crate::sqltext::source::index_statement(statements[*i], TMP, &table),
+                crate::sqltext::source::index_statement(statements[*i], &q.name, &table),
             ) else {
                 continue;
             };

@@ -6,15 +6,15 @@
 //! in batches first (few round trips, few transactions); only a batch that fails is run
 //! statement by statement.
 //!
-//! Given several connections, the loader first runs the layers of `sql::order::layers`
+//! Given several connections, the loader first runs the layers of `sqltext::order::layers`
 //! over all of them at once: a layer's groups spread over the connections, each
 //! connection's share in pipelined batches of `LAYER_BATCH` statements. Until the first
 //! failure: from the layer where something failed on, everything goes through the
 //! one-connection path above, in order, so its deferral and error reporting decide.
 
 use crate::error::Error;
-use crate::sql::order::Layer;
-use crate::sql::split::{line_col, split, SqlStatement};
+use crate::sqltext::order::Layer;
+use crate::sqltext::split::{line_col, split, SqlStatement};
 use futures_util::future::join_all;
 use tokio_postgres::error::{ErrorPosition, SqlState};
 use tokio_postgres::Client;
@@ -71,7 +71,7 @@ fn statements(sources: &[Source]) -> Result<Vec<Item<'_>>, Error> {
 /// BEGIN/COMMIT in a schema file would end the loader's own transaction handling (a
 /// dump's wrapping `BEGIN; ... COMMIT;` says nothing about the desired state).
 fn is_transaction_control(sql: &str) -> bool {
-    crate::sql::split::transaction_control(sql).is_some()
+    crate::sqltext::split::transaction_control(sql).is_some()
 }
 
 /// The error for a failed statement, located in its file.
@@ -156,7 +156,7 @@ pub async fn load_with(
         result.map_err(|e| Error::Other(super::db_message(&e)))?;
     }
     let texts: Vec<&str> = items.iter().map(|i| i.stmt.text.as_str()).collect();
-    let layers = crate::sql::order::layers(&texts);
+    let layers = crate::sqltext::order::layers(&texts);
     let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
     let mut done = 0;
     let mut layers = layers.into_iter();

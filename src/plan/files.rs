@@ -12,7 +12,7 @@ pub const NO_TRANSACTION_MARKER: &str = "-- schemaspec:no-transaction";
 
 /// Whether a migration file must run outside a transaction (its first line says so).
 pub fn is_no_transaction(content: &str) -> bool {
-    let content = content.strip_prefix(crate::sql::split::BOM).unwrap_or(content);
+    let content = content.strip_prefix(crate::sqltext::split::BOM).unwrap_or(content);
     content.lines().next().is_some_and(|l| l.trim() == NO_TRANSACTION_MARKER)
 }
 

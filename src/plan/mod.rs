@@ -434,7 +434,7 @@ fn body_references(c: &Catalog) -> Vec<(ObjectId, ObjectId)> {
             continue;
         }
         let routine = ObjectId::Function(q.clone(), a.clone());
-        for (schema, name) in sql::order::body_mentions(&f.definition) {
+        for (schema, name) in crate::sqltext::order::body_mentions(&f.definition) {
             for id in by_name.get(name.as_str()).into_iter().flatten() {
                 if *id != routine && schema.as_ref().is_none_or(|s| s == id.schema()) {
                     out.push((routine.clone(), id.clone()));

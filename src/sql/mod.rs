@@ -1,11 +1,7 @@
 //! Renders changes as SQL that is safe to run twice: `IF [NOT] EXISTS`, `CREATE OR
 //! REPLACE` where it keeps the meaning, and `DO` blocks that look in `pg_catalog` first
-//! where PostgreSQL has no such clause. Also splits SQL text into statements.
-//! Pure: no I/O.
-
-pub mod order;
-pub mod source;
-pub mod split;
+//! where PostgreSQL has no such clause. Reading SQL text (splitting, references) is
+//! `sqltext`'s. Pure: no I/O.
 
 use crate::catalog::*;
 use crate::diff::{Change, EnumPosition, PublicationMember};
