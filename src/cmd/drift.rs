@@ -44,7 +44,7 @@ fn definitions(c: &Catalog) -> Result<BTreeMap<String, String>, Error> {
     for s in &plan.steps {
         let text = out.entry(s.group.clone()).or_default();
         for st in &s.statements {
-            text.push_str(&crate::sql::plain(&st.sql));
+            text.push_str(st.plain());
             text.push('\n');
         }
     }

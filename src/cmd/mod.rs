@@ -164,7 +164,7 @@ impl Prelude {
                 });
                 rest.into_iter()
                     .chain(grants)
-                    .flat_map(|s| s.statements.iter().map(|st| crate::sql::plain(&st.sql)))
+                    .flat_map(|s| s.statements.iter().map(|st| st.plain().to_string()))
                     .collect()
             }
             None => p
@@ -524,7 +524,7 @@ pub fn take_from(
     }
     match crate::plan::build(&Catalog::default(), &env.subset(&wanted), crate::plan::Options::OFFLINE) {
         Ok(plan) => Taken {
-            sql: plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| crate::sql::plain(&st.sql))).collect(),
+            sql: plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.plain().to_string())).collect(),
             created: plan.steps.iter().map(|s| s.change.subject()).collect(),
             wanted,
         },
@@ -559,7 +559,7 @@ pub async fn copy_schema(
     // with them the copy could not load in parallel (10.5 s instead of ~1.5 s at 1,000
     // tables).
     let sql: Vec<String> =
-        plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| crate::sql::plain(&st.sql))).collect();
+        plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.plain().to_string())).collect();
     let source = load::Source { name: "<copy of the live schema>".into(), text: sql.join("\n") };
     let defined: std::collections::BTreeSet<String> =
         plan.steps.iter().map(|s| s.change.subject().name().to_string()).collect();

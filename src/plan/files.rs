@@ -122,7 +122,7 @@ pub fn dump_files(plan: &Plan, source: &str) -> Vec<(String, String)> {
             for s in &steps {
                 out += &format!("\n-- {}\n", s.description);
                 for st in &s.statements {
-                    out += &crate::sql::plain(&st.sql);
+                    out += st.plain();
                     out += "\n";
                 }
             }

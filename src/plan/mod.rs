@@ -15,6 +15,7 @@ pub use online::Options;
 use crate::catalog::{Catalog, ConstraintKind, ObjectId, RoutineKind, TypeKind};
 use crate::diff::{self, Change, EnumPosition, Phase, PublicationMember};
 use crate::ident::QualifiedName;
+use crate::sql::guard::Cond;
 use crate::sql::{self, Statement};
 use petgraph::graph::{DiGraph, NodeIndex};
 use serde::Serialize;
@@ -203,7 +204,7 @@ pub fn build(live: &Catalog, desired: &Catalog, options: Options) -> Result<Plan
 struct DropGuards<'a> {
     drops: HashMap<ObjectId, &'a Change>,
     creates: HashMap<ObjectId, &'a Change>,
-    retyped: HashMap<ObjectId, String>,
+    retyped: HashMap<ObjectId, Cond>,
     taken: BTreeSet<QualifiedName>,
     depends_on: HashMap<&'a ObjectId, Vec<&'a ObjectId>>,
 }
@@ -237,7 +238,7 @@ impl<'a> DropGuards<'a> {
 
     /// True while `id` is still in the form this plan takes away (for a replaced object:
     /// while it or, transitively, what it depends on is still old).
-    fn still_old(&self, id: &ObjectId, depth: usize) -> Option<String> {
+    fn still_old(&self, id: &ObjectId, depth: usize) -> Option<Cond> {
         if let Some(t) = self.retyped.get(id) {
             return Some(t.clone());
         }
@@ -245,14 +246,14 @@ impl<'a> DropGuards<'a> {
         match self.creates.get(id) {
             Some(create) => {
                 let parts = self.replaced_parts(id, drop, create, depth);
-                (!parts.is_empty()).then(|| format!("({})", parts.join(" OR ")))
+                (!parts.is_empty()).then(|| Cond::or(parts))
             }
             None => sql::still_exists(drop),
         }
     }
 
-    fn replaced_parts(&self, id: &ObjectId, drop: &Change, create: &Change, depth: usize) -> Vec<String> {
-        let mut parts: Vec<String> = sql::differs_from_desired(drop, create).into_iter().collect();
+    fn replaced_parts(&self, id: &ObjectId, drop: &Change, create: &Change, depth: usize) -> Vec<Cond> {
+        let mut parts: Vec<Cond> = sql::differs_from_desired(drop, create).into_iter().collect();
         if depth > 8 {
             return parts;
         }
@@ -273,7 +274,7 @@ impl<'a> DropGuards<'a> {
         parts
     }
 
-    fn condition(&self, change: &Change) -> Option<String> {
+    fn condition(&self, change: &Change) -> Option<Cond> {
         if change.phase() != Phase::Drop {
             return None;
         }
@@ -284,8 +285,8 @@ impl<'a> DropGuards<'a> {
                 if parts.is_empty() {
                     return None;
                 }
-                let exists = sql::still_exists(change).unwrap_or_else(|| "true".into());
-                Some(format!("{exists} AND (\n      {}\n    )", parts.join("\n      OR ")))
+                let exists = sql::still_exists(change).unwrap_or(Cond::True);
+                Some(Cond::and([exists, Cond::or(parts)]))
             }
             // The name goes to another kind of relation: a second run must not trip on it.
             None if relation_name(change).is_some_and(|n| self.taken.contains(&n)) => sql::still_exists(change),

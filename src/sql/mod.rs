@@ -5,7 +5,11 @@
 
 use crate::catalog::*;
 use crate::diff::{Change, EnumPosition, PublicationMember};
-use crate::ident::{dollar_quote, ident, literal, QualifiedName};
+use crate::ident::{ident, literal, QualifiedName};
+
+pub mod guard;
+
+use guard::{Cond, Value};
 
 /// One rendered statement.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -14,31 +18,32 @@ pub struct Statement {
     /// Must run outside a transaction block (`ALTER TYPE ... ADD VALUE` whose value a
     /// later statement may use, `CREATE INDEX CONCURRENTLY`).
     pub no_transaction: bool,
+    /// The statement without its guard, when it has one.
+    pub bare: Option<String>,
+}
+
+impl Statement {
+    /// The statement without its guard, for files people edit (`dump`) and for reading:
+    /// declarative schema files need no guards.
+    pub fn plain(&self) -> &str {
+        self.bare.as_deref().unwrap_or(&self.sql)
+    }
 }
 
 fn stmt(sql: String) -> Statement {
-    Statement { sql, no_transaction: false }
+    Statement { sql, no_transaction: false, bare: None }
 }
 
-/// Run `body` only when `condition` (a boolean SQL expression over pg_catalog) is false.
-fn unless_exists(condition: &str, body: &str) -> String {
-    let block = format!("\nBEGIN\n  IF NOT EXISTS ({condition}) THEN\n    {body};\n  END IF;\nEND\n");
-    format!("DO {};", dollar_quote(&block, "schemaspec"))
+/// `body` run only while `cond` holds; nothing when it never does.
+fn when(cond: &Cond, body: &str) -> Option<Statement> {
+    let sql = guard::guarded(cond, body)?;
+    let bare = format!("{body};");
+    Some(Statement { bare: (sql != bare).then_some(bare), sql, no_transaction: false })
 }
 
-/// The statement a guard from `unless_exists` wraps, for files people edit (`dump`):
-/// declarative schema files need no guards. Anything else is returned as it is.
-pub fn plain(sql: &str) -> String {
-    let unwrapped = (|| {
-        let rest = sql.strip_prefix("DO $schemaspec")?;
-        let tag_end = rest.find('$')?;
-        let tag = format!("$schemaspec{}$", &rest[..tag_end]);
-        let inner = rest[tag_end + 1..].strip_suffix(&format!("{tag};"))?;
-        let inner = inner.strip_prefix("\nBEGIN\n  IF NOT EXISTS (")?.strip_suffix(";\n  END IF;\nEND\n")?;
-        let body = &inner[inner.find(") THEN\n    ")? + ") THEN\n    ".len()..];
-        Some(format!("{body};"))
-    })();
-    unwrapped.unwrap_or_else(|| sql.to_string())
+/// `body` run only while `query` returns no row.
+fn unless_exists(query: String, body: &str) -> Option<Statement> {
+    Some(Statement { sql: guard::missing(&query, body), no_transaction: false, bare: Some(format!("{body};")) })
 }
 
 fn type_exists(q: &QualifiedName) -> String {
@@ -50,9 +55,11 @@ fn type_exists(q: &QualifiedName) -> String {
     )
 }
 
+/// A query with a row while the table has a constraint of that name (none, rather than
+/// an error, while the table is missing).
 fn constraint_exists(table: &QualifiedName, name: &str) -> String {
     format!(
-        "SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = {}::regclass AND conname = {}",
+        "SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = pg_catalog.to_regclass({}) AND conname = {}",
         literal(&table.sql()),
         literal(name)
     )
@@ -240,7 +247,7 @@ fn alter_column(table: &QualifiedName, from: &Column, to: &Column, via_text: boo
         _ => None,
     };
     if let Some(id) = new_identity {
-        let cond = format!(
+        let query = format!(
             "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND attidentity <> ''",
             literal(&t),
             literal(&to.name)
@@ -259,7 +266,7 @@ fn alter_column(table: &QualifiedName, from: &Column, to: &Column, via_text: boo
             body.push(format!("ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL"));
         }
         body.push(format!("ALTER TABLE {t} ALTER COLUMN {c} ADD {}", identity_sql(id)));
-        out.push(stmt(unless_exists(&cond, &body.join(";\n    "))));
+        out.extend(unless_exists(query, &body.join(";\n    ")));
         return out;
     }
     if from.default.is_some() && (default_changes || retype) {
@@ -279,7 +286,7 @@ fn alter_column(table: &QualifiedName, from: &Column, to: &Column, via_text: boo
             // Even to the type it already has, ALTER TYPE trips over dependent views:
             // a second run must see it is done.
             let done = column_exists(table, &to.name, Some(&to.data_type));
-            out.push(stmt(when(&format!("NOT {done}"), &alter)));
+            out.extend(when(&Cond::not(done), &alter));
         } else {
             out.push(stmt(format!("{alter};")));
         }
@@ -399,15 +406,16 @@ fn alter_partition(
     if let Some((parent, _)) = from {
         // Detach while attached there, unless already as desired.
         let detach = format!("ALTER TABLE {} DETACH PARTITION {}", parent.sql(), table.sql());
-        let mut cond = format!("EXISTS ({})", partition_of(table, parent, None));
-        if let Some((p2, b2)) = to.filter(|(p2, _)| p2 == parent) {
-            cond += &format!(" AND NOT EXISTS ({})", partition_of(table, p2, Some(b2)));
-        }
-        out.push(stmt(when(&cond, &detach)));
+        let attached = Cond::exists(partition_of(table, parent, None));
+        let as_desired = match to.filter(|(p2, _)| p2 == parent) {
+            Some((p2, b2)) => Cond::exists(partition_of(table, p2, Some(b2))),
+            None => Cond::False,
+        };
+        out.extend(when(&Cond::and([attached, Cond::not(as_desired)]), &detach));
     }
     if let Some((parent, bound)) = to {
         let attach = format!("ALTER TABLE {} ATTACH PARTITION {} {bound}", parent.sql(), table.sql());
-        out.push(stmt(unless_exists(&partition_of(table, parent, None), &attach)));
+        out.extend(unless_exists(partition_of(table, parent, None), &attach));
     }
     out
 }
@@ -429,16 +437,13 @@ fn alter_composite(from: &TypeDef, to: &TypeDef) -> Vec<Statement> {
             }
             Some(_) => {}
             None => {
-                let cond = format!(
+                let query = format!(
                     "SELECT 1 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.typrelid = a.attrelid \
                      WHERE t.oid = pg_catalog.to_regtype({}) AND a.attname = {} AND NOT a.attisdropped",
                     literal(&name),
                     literal(n)
                 );
-                out.push(stmt(unless_exists(
-                    &cond,
-                    &format!("ALTER TYPE {name} ADD ATTRIBUTE {} {t} CASCADE", ident(n)),
-                )));
+                out.extend(unless_exists(query, &format!("ALTER TYPE {name} ADD ATTRIBUTE {} {t} CASCADE", ident(n))));
             }
         }
     }
@@ -447,42 +452,51 @@ fn alter_composite(from: &TypeDef, to: &TypeDef) -> Vec<Statement> {
 
 /// True while the type is not yet in its desired form: an enum's labels in order, a
 /// composite's attributes, a range's subtype and functions, a domain's base type.
-pub fn type_differs(to: &TypeDef) -> String {
+pub fn type_differs(to: &TypeDef) -> Cond {
     let name = literal(&to.name.sql());
     let array = |items: Vec<String>| {
         format!("ARRAY[{}]::text[]", items.iter().map(|i| literal(i)).collect::<Vec<_>>().join(", "))
     };
-    match &to.kind {
-        TypeKind::Enum { labels } => format!(
-            "(SELECT pg_catalog.array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e \
-             WHERE e.enumtypid = pg_catalog.to_regtype({name})) IS DISTINCT FROM {}",
-            array(labels.clone())
+    let (current, desired) = match &to.kind {
+        TypeKind::Enum { labels } => (
+            format!(
+                "(SELECT pg_catalog.array_agg(e.enumlabel::text ORDER BY e.enumsortorder) FROM pg_catalog.pg_enum e \
+                 WHERE e.enumtypid = pg_catalog.to_regtype({name}))"
+            ),
+            array(labels.clone()),
         ),
-        TypeKind::Composite { attributes } => format!(
-            "(SELECT pg_catalog.array_agg(a.attname::text || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod) \
-             ORDER BY a.attnum) FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.typrelid = a.attrelid \
-             WHERE t.oid = pg_catalog.to_regtype({name}) AND a.attnum > 0 AND NOT a.attisdropped) IS DISTINCT FROM {}",
-            array(attributes.iter().map(|(n, t)| format!("{n} {}", without_collation(t))).collect())
+        TypeKind::Composite { attributes } => (
+            format!(
+                "(SELECT pg_catalog.array_agg(a.attname::text || ' ' || pg_catalog.format_type(a.atttypid, a.atttypmod) \
+                 ORDER BY a.attnum) FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type t ON t.typrelid = a.attrelid \
+                 WHERE t.oid = pg_catalog.to_regtype({name}) AND a.attnum > 0 AND NOT a.attisdropped)"
+            ),
+            array(attributes.iter().map(|(n, t)| format!("{n} {}", without_collation(t))).collect()),
         ),
         TypeKind::Range { subtype, options } => {
             let mut want = vec![subtype.clone()];
             for key in ["CANONICAL = ", "SUBTYPE_DIFF = "] {
                 want.extend(options.iter().filter(|o| o.starts_with(key)).cloned());
             }
-            format!(
-                "(SELECT pg_catalog.array_remove(ARRAY[pg_catalog.format_type(r.rngsubtype, NULL), \
-                 CASE WHEN r.rngcanonical <> 0 THEN 'CANONICAL = ' || r.rngcanonical::regproc::text END, \
-                 CASE WHEN r.rngsubdiff <> 0 THEN 'SUBTYPE_DIFF = ' || r.rngsubdiff::regproc::text END], NULL) \
-                 FROM pg_catalog.pg_range r WHERE r.rngtypid = pg_catalog.to_regtype({name})) IS DISTINCT FROM {}",
-                array(want)
+            (
+                format!(
+                    "(SELECT pg_catalog.array_remove(ARRAY[pg_catalog.format_type(r.rngsubtype, NULL), \
+                     CASE WHEN r.rngcanonical <> 0 THEN 'CANONICAL = ' || r.rngcanonical::regproc::text END, \
+                     CASE WHEN r.rngsubdiff <> 0 THEN 'SUBTYPE_DIFF = ' || r.rngsubdiff::regproc::text END], NULL) \
+                     FROM pg_catalog.pg_range r WHERE r.rngtypid = pg_catalog.to_regtype({name}))"
+                ),
+                array(want),
             )
         }
-        TypeKind::Domain { base, .. } => format!(
-            "(SELECT pg_catalog.format_type(t.typbasetype, t.typtypmod) FROM pg_catalog.pg_type t \
-             WHERE t.oid = pg_catalog.to_regtype({name})) IS DISTINCT FROM {}",
-            literal(base)
+        TypeKind::Domain { base, .. } => (
+            format!(
+                "(SELECT pg_catalog.format_type(t.typbasetype, t.typtypmod) FROM pg_catalog.pg_type t \
+                 WHERE t.oid = pg_catalog.to_regtype({name}))"
+            ),
+            literal(base),
         ),
-    }
+    };
+    Cond::differs(Value::Sql(current), Value::Const(desired))
 }
 
 /// `text COLLATE "C"` -> `text`: an attribute's type as `format_type` prints it.
@@ -494,7 +508,7 @@ fn without_collation(t: &str) -> &str {
 /// the desired one: the old type is renamed away (with its multirange), the new one
 /// created, every column recast (composites attribute by attribute, by name; everything
 /// else through its text form), the old type dropped.
-fn replace_type_sql(from: &TypeDef, to: &TypeDef, columns: &[(QualifiedName, Column)]) -> String {
+fn replace_type_sql(from: &TypeDef, to: &TypeDef, columns: &[(QualifiedName, Column)]) -> Option<Statement> {
     let aside = |q: &QualifiedName| QualifiedName::new(q.schema.clone(), format!("{}__schemaspec_old", q.name));
     let old = aside(&to.name);
     let keyword = if matches!(to.kind, TypeKind::Domain { .. }) { "DOMAIN" } else { "TYPE" };
@@ -577,12 +591,12 @@ fn alter_domain(from: &TypeDef, to: &TypeDef) -> Vec<Statement> {
     }
     for (n, def) in c2 {
         if !c1.iter().any(|(n1, d1)| n1 == n && d1 == def) {
-            let cond = format!(
+            let query = format!(
                 "SELECT 1 FROM pg_catalog.pg_constraint WHERE contypid = {}::regtype AND conname = {}",
                 literal(&name),
                 literal(n)
             );
-            out.push(stmt(unless_exists(&cond, &format!("ALTER DOMAIN {name} ADD CONSTRAINT {} {def}", ident(n)))));
+            out.extend(unless_exists(query, &format!("ALTER DOMAIN {name} ADD CONSTRAINT {} {def}", ident(n))));
         }
     }
     out
@@ -635,17 +649,17 @@ fn create_index_sql(i: &Index) -> String {
     sql + ";"
 }
 
-fn create_trigger_sql(t: &Trigger) -> String {
+fn create_trigger_sql(t: &Trigger) -> Vec<Statement> {
     if t.constraint {
-        let cond = format!(
+        let query = format!(
             "SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = {}::regclass AND tgname = {}",
             literal(&t.table.sql()),
             literal(&t.name)
         );
-        unless_exists(&cond, &t.definition)
+        unless_exists(query, &t.definition).into_iter().collect()
     } else {
         let def = t.definition.replacen("CREATE TRIGGER ", "CREATE OR REPLACE TRIGGER ", 1);
-        def + ";"
+        vec![stmt(def + ";")]
     }
 }
 
@@ -721,16 +735,16 @@ pub fn render(change: &Change) -> Vec<Statement> {
         Change::AlterExtension { from, to } => {
             let mut out = Vec::new();
             if from.schema != to.schema {
-                let cond = format!(
+                let query = format!(
                     "SELECT 1 FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace \
                      WHERE e.extname = {} AND n.nspname = {}",
                     literal(&to.name),
                     literal(&to.schema)
                 );
-                out.push(stmt(unless_exists(
-                    &cond,
+                out.extend(unless_exists(
+                    query,
                     &format!("ALTER EXTENSION {} SET SCHEMA {}", ident(&to.name), ident(&to.schema)),
-                )));
+                ));
             }
             if from.version != to.version {
                 out.push(stmt(format!("ALTER EXTENSION {} UPDATE TO {};", ident(&to.name), literal(&to.version))));
@@ -738,7 +752,7 @@ pub fn render(change: &Change) -> Vec<Statement> {
             out
         }
         Change::DropExtension(e) => vec![stmt(format!("DROP EXTENSION IF EXISTS {};", ident(&e.name)))],
-        Change::CreateType(t) => vec![stmt(unless_exists(&type_exists(&t.name), &create_type_sql(t)))],
+        Change::CreateType(t) => unless_exists(type_exists(&t.name), &create_type_sql(t)).into_iter().collect(),
         Change::CreateCollation(c) => vec![stmt(create_collation_sql(c))],
         Change::DropCollation(c) => vec![stmt(format!("DROP COLLATION IF EXISTS {};", c.name.sql()))],
         Change::DropType(t) => {
@@ -754,20 +768,19 @@ pub fn render(change: &Change) -> Vec<Statement> {
             vec![Statement {
                 sql: format!("ALTER TYPE {} ADD VALUE IF NOT EXISTS {}{pos};", name.sql(), literal(value)),
                 no_transaction: true,
+                bare: None,
             }]
         }
         Change::AlterDomain { from, to } => alter_domain(from, to),
-        Change::ReplaceType { from, to, columns } => vec![stmt(replace_type_sql(from, to, columns))],
+        Change::ReplaceType { from, to, columns } => replace_type_sql(from, to, columns).into_iter().collect(),
         Change::RenameEnumValue { name, from, to } => {
-            let cond = format!(
+            let query = format!(
                 "SELECT 1 FROM pg_catalog.pg_enum WHERE enumtypid = pg_catalog.to_regtype({}) AND enumlabel = {}",
                 literal(&name.sql()),
                 literal(to)
             );
-            vec![stmt(unless_exists(
-                &cond,
-                &format!("ALTER TYPE {} RENAME VALUE {} TO {}", name.sql(), literal(from), literal(to)),
-            ))]
+            let rename = format!("ALTER TYPE {} RENAME VALUE {} TO {}", name.sql(), literal(from), literal(to));
+            unless_exists(query, &rename).into_iter().collect()
         }
         Change::AlterComposite { from, to } => alter_composite(from, to),
         Change::CreateSequence(s) => vec![stmt(format!(
@@ -822,11 +835,11 @@ pub fn render(change: &Change) -> Vec<Statement> {
             let mut out = Vec::new();
             for p in from.iter().filter(|p| !to.contains(p)) {
                 let sql = format!("ALTER TABLE {} NO INHERIT {}", table.sql(), p.sql());
-                out.push(stmt(when(&format!("EXISTS ({})", partition_of(table, p, None)), &sql)));
+                out.extend(when(&Cond::exists(partition_of(table, p, None)), &sql));
             }
             for p in to.iter().filter(|p| !from.contains(p)) {
                 let sql = format!("ALTER TABLE {} INHERIT {}", table.sql(), p.sql());
-                out.push(stmt(unless_exists(&partition_of(table, p, None), &sql)));
+                out.extend(unless_exists(partition_of(table, p, None), &sql));
             }
             out
         }
@@ -843,15 +856,15 @@ pub fn render(change: &Change) -> Vec<Statement> {
         Change::DropColumn { table, column } => {
             vec![stmt(format!("ALTER TABLE {} DROP COLUMN IF EXISTS {};", table.sql(), ident(&column.name)))]
         }
-        Change::AddConstraint { table, constraint } => vec![stmt(unless_exists(
-            &constraint_exists(table, &constraint.name),
-            &format!(
+        Change::AddConstraint { table, constraint } => {
+            let add = format!(
                 "ALTER TABLE {} ADD CONSTRAINT {} {}",
                 table.sql(),
                 ident(&constraint.name),
                 constraint.source.as_deref().unwrap_or(&constraint.definition)
-            ),
-        ))],
+            );
+            unless_exists(constraint_exists(table, &constraint.name), &add).into_iter().collect()
+        }
         Change::DropConstraint { table, constraint } => vec![stmt(format!(
             "ALTER TABLE IF EXISTS {} DROP CONSTRAINT IF EXISTS {};",
             table.sql(),
@@ -887,7 +900,7 @@ pub fn render(change: &Change) -> Vec<Statement> {
             };
             vec![stmt(format!("DROP {kw} IF EXISTS {};", routine_sql(&f.name, &f.identity_args, kw)))]
         }
-        Change::CreateTrigger(t) => vec![stmt(create_trigger_sql(t))],
+        Change::CreateTrigger(t) => create_trigger_sql(t),
         Change::SetTriggerEnabled(t) => {
             let verb = match t.enabled {
                 'D' => "DISABLE TRIGGER",
@@ -901,12 +914,12 @@ pub fn render(change: &Change) -> Vec<Statement> {
             vec![stmt(format!("DROP TRIGGER IF EXISTS {} ON {};", ident(&t.name), t.table.sql()))]
         }
         Change::CreatePolicy(p) => {
-            let cond = format!(
+            let query = format!(
                 "SELECT 1 FROM pg_catalog.pg_policy WHERE polrelid = {}::regclass AND polname = {}",
                 literal(&p.table.sql()),
                 literal(&p.name)
             );
-            vec![stmt(unless_exists(&cond, &create_policy_sql(p)))]
+            unless_exists(query, &create_policy_sql(p)).into_iter().collect()
         }
         Change::DropPolicy(p) => vec![stmt(format!("DROP POLICY IF EXISTS {} ON {};", ident(&p.name), p.table.sql()))],
         Change::CreateEventTrigger(e) => {
@@ -915,14 +928,14 @@ pub fn render(change: &Change) -> Vec<Statement> {
             } else {
                 format!(" WHEN TAG IN ({})", e.tags.iter().map(|t| literal(t)).collect::<Vec<_>>().join(", "))
             };
-            let cond = format!("SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = {}", literal(&e.name));
+            let query = format!("SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = {}", literal(&e.name));
             let create = format!(
                 "CREATE EVENT TRIGGER {} ON {}{tags} EXECUTE FUNCTION {}()",
                 ident(&e.name),
                 ident(&e.event),
                 e.function.sql()
             );
-            vec![stmt(unless_exists(&cond, &create))]
+            unless_exists(query, &create).into_iter().collect()
         }
         Change::SetEventTriggerEnabled(e) => {
             let state = match e.enabled {
@@ -938,7 +951,7 @@ pub fn render(change: &Change) -> Vec<Statement> {
             let exists = format!("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = {}", literal(&p.name));
             let all = if p.all_tables { " FOR ALL TABLES" } else { "" };
             let create = format!("CREATE PUBLICATION {}{all} WITH ({})", ident(&p.name), publication_options(p));
-            vec![stmt(unless_exists(&exists, &create))]
+            unless_exists(exists, &create).into_iter().collect()
         }
         Change::AlterPublication { to, .. } => {
             vec![stmt(format!("ALTER PUBLICATION {} SET ({});", ident(&to.name), publication_options(to)))]
@@ -946,7 +959,7 @@ pub fn render(change: &Change) -> Vec<Statement> {
         Change::DropPublication(p) => vec![stmt(format!("DROP PUBLICATION IF EXISTS {};", ident(&p.name)))],
         Change::Publish { publication, member } => {
             let add = format!("ALTER PUBLICATION {} ADD {}", ident(publication), published(member));
-            vec![stmt(unless_exists(&membership(publication, member), &add))]
+            unless_exists(membership(publication, member), &add).into_iter().collect()
         }
         Change::Unpublish { publication, member, unless_as } => {
             let drop = match member {
@@ -954,11 +967,14 @@ pub fn render(change: &Change) -> Vec<Statement> {
                 PublicationMember::Schema(s) => format!("TABLES IN SCHEMA {}", ident(s)),
             };
             let drop = format!("ALTER PUBLICATION {} DROP {drop}", ident(publication));
-            let mut condition = format!("EXISTS ({})", membership(publication, member));
-            if let (Some(entry), PublicationMember::Table { table, .. }) = (unless_as, member) {
-                condition += &format!(" AND NOT EXISTS ({})", published_as(publication, table, entry));
-            }
-            vec![stmt(when(&condition, &drop))]
+            let as_wanted = match (unless_as, member) {
+                (Some(entry), PublicationMember::Table { table, .. }) => {
+                    Cond::exists(published_as(publication, table, entry))
+                }
+                _ => Cond::False,
+            };
+            let condition = Cond::and([Cond::exists(membership(publication, member)), Cond::not(as_wanted)]);
+            when(&condition, &drop).into_iter().collect()
         }
         Change::SetComment { target, kind, comment } => {
             let text = comment.as_deref().map_or("NULL".to_string(), literal);
@@ -1013,24 +1029,23 @@ fn privilege_and_target(target: &ObjectId, kind: &str, privilege: &str) -> (Stri
     }
 }
 
-/// Run `body` only when `condition` holds, evaluated with an empty search_path so that
-/// PostgreSQL's printed definitions are qualified exactly as schemaspec read them.
-fn when(condition: &str, body: &str) -> String {
-    let block = format!(
-        "\nDECLARE\n  saved text := pg_catalog.current_setting('search_path');\n  needed boolean;\nBEGIN\n  \
-         PERFORM pg_catalog.set_config('search_path', '', true);\n  needed := ({condition});\n  \
-         PERFORM pg_catalog.set_config('search_path', saved, true);\n  IF needed THEN\n    {body};\n  END IF;\nEND\n"
-    );
-    format!("DO {};", dollar_quote(&block, "schemaspec"))
+/// The relation exists with one of these `relkind`s.
+fn relkind_is(q: &QualifiedName, kinds: &[&str]) -> Cond {
+    Cond::exists(format!(
+        "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = {} AND c.relname = {} AND c.relkind IN ({})",
+        literal(&q.schema),
+        literal(&q.name),
+        kinds.iter().map(|k| literal(k)).collect::<Vec<_>>().join(", ")
+    ))
 }
 
-fn relkind_is(q: &QualifiedName, kinds: &str) -> String {
-    format!(
-        "EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = {} AND c.relname = {} AND c.relkind IN ({kinds}))",
-        literal(&q.schema),
-        literal(&q.name)
-    )
+fn view_kind(v: &View) -> &'static str {
+    if v.materialized {
+        "m"
+    } else {
+        "v"
+    }
 }
 
 fn strip_semicolon(s: &str) -> &str {
@@ -1039,81 +1054,109 @@ fn strip_semicolon(s: &str) -> &str {
 
 /// A condition that holds while an object about to be replaced still differs from its
 /// desired form. `None`: no such test (the drop then runs whenever the object exists).
-pub fn differs_from_desired(drop: &Change, create: &Change) -> Option<String> {
+pub fn differs_from_desired(drop: &Change, create: &Change) -> Option<Cond> {
     Some(match (drop, create) {
         (Change::DropView(old), Change::CreateView(new)) => {
-            let kind = if old.materialized { "'m'" } else { "'v'" };
-            format!(
-                "{} AND (pg_catalog.regexp_replace(pg_catalog.pg_get_viewdef(pg_catalog.to_regclass({1})), '[;[:space:]]+$', '') IS DISTINCT FROM {2} OR {3} IS DISTINCT FROM {4} \
-                 OR (SELECT pg_catalog.array_to_string(COALESCE(c.reloptions, '{{}}'), ',') FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass({1})) IS DISTINCT FROM {5})",
-                relkind_is(&old.name, kind),
-                literal(&old.name.sql()),
-                literal(&new.definition),
-                if new.materialized { "'m'" } else { "'v'" },
-                kind,
-                literal(&new.options.join(","))
-            )
+            let name = literal(&old.name.sql());
+            Cond::and([
+                relkind_is(&old.name, &[view_kind(old)]),
+                Cond::or([
+                    Cond::differs(
+                        Value::Sql(format!(
+                            "pg_catalog.regexp_replace(pg_catalog.pg_get_viewdef(pg_catalog.to_regclass({name})), '[;[:space:]]+$', '')"
+                        )),
+                        Value::text(&new.definition),
+                    ),
+                    Cond::differs(Value::text(view_kind(new)), Value::text(view_kind(old))),
+                    Cond::differs(
+                        Value::Sql(format!(
+                            "(SELECT pg_catalog.array_to_string(COALESCE(c.reloptions, '{{}}'), ',') FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass({name}))"
+                        )),
+                        Value::text(&new.options.join(",")),
+                    ),
+                ]),
+            ])
         }
         (Change::DropFunction(old), Change::CreateFunction(new)) if old.kind != RoutineKind::Aggregate => {
             let sig = literal(&old.signature);
-            format!(
-                "pg_catalog.to_regprocedure({sig}) IS NOT NULL AND pg_catalog.regexp_replace(pg_catalog.pg_get_functiondef(pg_catalog.to_regprocedure({sig})), '[[:space:]]+$', '') IS DISTINCT FROM {}",
-                literal(&new.definition)
-            )
+            Cond::and([
+                Cond::holds(format!("pg_catalog.to_regprocedure({sig}) IS NOT NULL")),
+                Cond::differs(
+                    Value::Sql(format!(
+                        "pg_catalog.regexp_replace(pg_catalog.pg_get_functiondef(pg_catalog.to_regprocedure({sig})), '[[:space:]]+$', '')"
+                    )),
+                    Value::text(&new.definition),
+                ),
+            ])
         }
-        (Change::DropConstraint { table, constraint }, Change::AddConstraint { constraint: new, .. }) => format!(
-            "EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = pg_catalog.to_regclass({}) AND conname = {} \
-             AND pg_catalog.pg_get_constraintdef(oid) IS DISTINCT FROM {})",
-            literal(&table.sql()),
-            literal(&constraint.name),
-            literal(&new.definition)
-        ),
-        (Change::DropIndex(old), Change::CreateIndex(new)) => format!(
-            "pg_catalog.to_regclass({0}) IS NOT NULL AND pg_catalog.replace(pg_catalog.pg_get_indexdef(pg_catalog.to_regclass({0})), ' ON ONLY ', ' ON ') IS DISTINCT FROM {1}",
-            literal(&old.name.sql()),
-            literal(&new.definition)
-        ),
-        (Change::DropTable(old), Change::CreateTable(new)) => format!(
-            "{} AND (pg_catalog.pg_get_partkeydef(pg_catalog.to_regclass({1})) IS DISTINCT FROM {2} \
-             OR (SELECT pg_catalog.pg_get_expr(relpartbound, oid) FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass({1})) IS DISTINCT FROM {3})",
-            relkind_is(&old.name, "'r', 'p'"),
-            literal(&old.name.sql()),
-            new.partition_key.as_deref().map_or("NULL".to_string(), literal),
-            new.partition_of.as_ref().map_or("NULL".to_string(), |(_, b)| literal(b)),
-        ),
+        (Change::DropConstraint { table, constraint }, Change::AddConstraint { constraint: new, .. }) => {
+            Cond::exists(format!(
+                "{} AND pg_catalog.pg_get_constraintdef(oid) IS DISTINCT FROM {}",
+                constraint_exists(table, &constraint.name),
+                literal(&new.definition)
+            ))
+        }
+        (Change::DropIndex(old), Change::CreateIndex(new)) => {
+            let name = literal(&old.name.sql());
+            Cond::and([
+                Cond::holds(format!("pg_catalog.to_regclass({name}) IS NOT NULL")),
+                Cond::differs(
+                    Value::Sql(format!(
+                        "pg_catalog.replace(pg_catalog.pg_get_indexdef(pg_catalog.to_regclass({name})), ' ON ONLY ', ' ON ')"
+                    )),
+                    Value::text(&new.definition),
+                ),
+            ])
+        }
+        (Change::DropTable(old), Change::CreateTable(new)) => {
+            let name = literal(&old.name.sql());
+            Cond::and([
+                relkind_is(&old.name, &["r", "p"]),
+                Cond::or([
+                    Cond::differs(
+                        Value::Sql(format!("pg_catalog.pg_get_partkeydef(pg_catalog.to_regclass({name}))")),
+                        Value::Const(new.partition_key.as_deref().map_or("NULL".to_string(), literal)),
+                    ),
+                    Cond::differs(
+                        Value::Sql(format!(
+                            "(SELECT pg_catalog.pg_get_expr(relpartbound, oid) FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass({name}))"
+                        )),
+                        Value::Const(new.partition_of.as_ref().map_or("NULL".to_string(), |(_, b)| literal(b))),
+                    ),
+                ]),
+            ])
+        }
         _ => return None,
     })
 }
 
 /// A condition that holds while the object a drop removes is still there as it was
 /// (same kind of relation; the constraint, column or routine still exists).
-pub fn still_exists(drop: &Change) -> Option<String> {
+pub fn still_exists(drop: &Change) -> Option<Cond> {
     Some(match drop {
-        Change::DropView(v) => relkind_is(&v.name, if v.materialized { "'m'" } else { "'v'" }),
-        Change::DropTable(t) => relkind_is(&t.name, "'r', 'p'"),
-        Change::DropSequence(s) => relkind_is(&s.name, "'S'"),
-        Change::DropIndex(i) => relkind_is(&i.name, "'i', 'I'"),
-        Change::DropConstraint { table, constraint } => format!(
-            "EXISTS (SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = pg_catalog.to_regclass({}) AND conname = {})",
-            literal(&table.sql()),
-            literal(&constraint.name)
-        ),
+        Change::DropView(v) => relkind_is(&v.name, &[view_kind(v)]),
+        Change::DropTable(t) => relkind_is(&t.name, &["r", "p"]),
+        Change::DropSequence(s) => relkind_is(&s.name, &["S"]),
+        Change::DropIndex(i) => relkind_is(&i.name, &["i", "I"]),
+        Change::DropConstraint { table, constraint } => Cond::exists(constraint_exists(table, &constraint.name)),
         Change::DropColumn { table, column } => column_exists(table, &column.name, None),
-        Change::DropFunction(f) => format!("pg_catalog.to_regprocedure({}) IS NOT NULL", literal(&f.signature)),
-        Change::DropType(t) => format!("EXISTS ({})", type_exists(&t.name)),
+        Change::DropFunction(f) => {
+            Cond::holds(format!("pg_catalog.to_regprocedure({}) IS NOT NULL", literal(&f.signature)))
+        }
+        Change::DropType(t) => Cond::exists(type_exists(&t.name)),
         _ => return None,
     })
 }
 
 /// The column exists (with the given type, when one is given).
-pub fn column_exists(table: &QualifiedName, column: &str, data_type: Option<&str>) -> String {
+pub fn column_exists(table: &QualifiedName, column: &str, data_type: Option<&str>) -> Cond {
     let typed = data_type
         .map_or(String::new(), |t| format!(" AND pg_catalog.format_type(atttypid, atttypmod) = {}", literal(t)));
-    format!(
-        "EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass({}) AND attname = {} AND NOT attisdropped{typed})",
+    Cond::exists(format!(
+        "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass({}) AND attname = {} AND NOT attisdropped{typed}",
         literal(&table.sql()),
         literal(column)
-    )
+    ))
 }
 
 // Online forms (chosen by `plan::online`): statements that keep ACCESS EXCLUSIVE locks
@@ -1132,8 +1175,9 @@ pub fn create_index_concurrently(i: &Index) -> Option<Vec<Statement>> {
         "SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = pg_catalog.to_regclass({}) AND NOT indisvalid",
         literal(&i.name.sql())
     );
-    let cleanup = when(&format!("EXISTS ({invalid})"), &format!("DROP INDEX IF EXISTS {}", i.name.sql()));
-    Some(vec![Statement { sql: cleanup, no_transaction: true }, Statement { sql: concurrent, no_transaction: true }])
+    let mut cleanup = when(&Cond::exists(invalid), &format!("DROP INDEX IF EXISTS {}", i.name.sql()))?;
+    cleanup.no_transaction = true;
+    Some(vec![cleanup, Statement { sql: concurrent, no_transaction: true, bare: None }])
 }
 
 /// A unique constraint built online: its index `CONCURRENTLY` (no-transaction
@@ -1169,11 +1213,15 @@ pub fn unique_concurrently(table: &QualifiedName, c: &Constraint) -> Option<(Vec
         ident(&c.name),
         ident(&c.name)
     );
-    Some((build, vec![stmt(unless_exists(&constraint_exists(table, &c.name), &attach))]))
+    Some((build, unless_exists(constraint_exists(table, &c.name), &attach).into_iter().collect()))
 }
 
 pub fn drop_index_concurrently(i: &Index) -> Vec<Statement> {
-    vec![Statement { sql: format!("DROP INDEX CONCURRENTLY IF EXISTS {};", i.name.sql()), no_transaction: true }]
+    vec![Statement {
+        sql: format!("DROP INDEX CONCURRENTLY IF EXISTS {};", i.name.sql()),
+        no_transaction: true,
+        bare: None,
+    }]
 }
 
 /// `ADD CONSTRAINT ... NOT VALID` (a short lock, no scan); `None` when the constraint is
@@ -1184,7 +1232,7 @@ pub fn add_constraint_not_valid(table: &QualifiedName, c: &Constraint) -> Option
         return None;
     }
     let sql = format!("ALTER TABLE {} ADD CONSTRAINT {} {def} NOT VALID", table.sql(), ident(&c.name));
-    Some(vec![stmt(unless_exists(&constraint_exists(table, &c.name), &sql))])
+    Some(unless_exists(constraint_exists(table, &c.name), &sql).into_iter().collect())
 }
 
 /// Scans the table under a lock that lets reads and writes go on; a no-op when valid.
@@ -1210,19 +1258,21 @@ pub fn not_null_check_name(table: &QualifiedName, column: &str) -> String {
 /// the column is still nullable.
 pub fn add_not_null_check(table: &QualifiedName, column: &str) -> Vec<Statement> {
     let name = not_null_check_name(table, column);
-    let done = format!(
-        "{} OR EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND attnotnull)",
-        constraint_exists(table, &name),
-        literal(&table.sql()),
-        literal(column)
-    );
+    let done = Cond::or([
+        Cond::exists(constraint_exists(table, &name)),
+        Cond::exists(format!(
+            "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND attnotnull",
+            literal(&table.sql()),
+            literal(column)
+        )),
+    ]);
     let sql = format!(
         "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
         table.sql(),
         ident(&name),
         ident(column)
     );
-    vec![stmt(unless_exists(&done, &sql))]
+    when(&Cond::not(done), &sql).into_iter().collect()
 }
 
 /// Second half: validate the check (reads and writes go on), then `SET NOT NULL`, which
@@ -1231,17 +1281,18 @@ pub fn finish_not_null(table: &QualifiedName, column: &str) -> Vec<Statement> {
     let name = not_null_check_name(table, column);
     let t = table.sql();
     let validate = format!("ALTER TABLE {t} VALIDATE CONSTRAINT {}", ident(&name));
-    vec![
-        stmt(when(&format!("EXISTS ({})", constraint_exists(table, &name)), &validate)),
+    let validate = when(&Cond::exists(constraint_exists(table, &name)), &validate);
+    validate.into_iter().chain([
         stmt(format!("ALTER TABLE {t} ALTER COLUMN {} SET NOT NULL;", ident(column))),
         stmt(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {};", ident(&name))),
-    ]
+    ])
+    .collect()
 }
 
 /// A drop that runs only while `condition` holds.
-pub fn guarded_drop(drop: &Change, condition: &str) -> Vec<Statement> {
+pub fn guarded_drop(drop: &Change, condition: &Cond) -> Vec<Statement> {
     match render(drop).into_iter().next() {
-        Some(plain) => vec![stmt(when(condition, strip_semicolon(&plain.sql)))],
+        Some(plain) => when(condition, strip_semicolon(&plain.sql)).into_iter().collect(),
         None => Vec::new(),
     }
 }
@@ -1264,8 +1315,8 @@ mod tests {
         };
         let sql = &render(&c)[0].sql;
         assert!(sql.starts_with("DO $schemaspec$"), "{sql}");
-        assert_eq!(plain(&unless_exists("SELECT 1", "CREATE TYPE t AS ENUM ('a')")), "CREATE TYPE t AS ENUM ('a');");
-        assert!(sql.contains("conrelid = 'public.\"Users\"'::regclass AND conname = 'users_pkey'"), "{sql}");
+        assert_eq!(render(&c)[0].plain(), "ALTER TABLE public.\"Users\" ADD CONSTRAINT users_pkey PRIMARY KEY (id);");
+        assert!(sql.contains("conrelid = pg_catalog.to_regclass('public.\"Users\"') AND conname = 'users_pkey'"), "{sql}");
         assert!(sql.contains("ALTER TABLE public.\"Users\" ADD CONSTRAINT users_pkey PRIMARY KEY (id);"), "{sql}");
     }
 
