@@ -12,6 +12,7 @@ pub mod diff;
 pub mod error;
 pub mod history;
 pub mod ident;
+pub mod kinds;
 pub mod lint;
 pub mod migrations;
 pub mod pg;

@@ -7,6 +7,7 @@
 
 use crate::catalog::*;
 use crate::ident::QualifiedName;
+use crate::kinds::{self, Kind};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -124,8 +125,7 @@ pub enum Change {
     CreateTrigger(Trigger),
     SetTriggerEnabled(Trigger),
     DropTrigger(Trigger),
-    CreatePolicy(Policy),
-    DropPolicy(Policy),
+    Policy(kinds::policy::Change),
     CreateEventTrigger(EventTrigger),
     SetEventTriggerEnabled(EventTrigger),
     DropEventTrigger(EventTrigger),
@@ -239,7 +239,7 @@ impl Change {
             Change::CreateTrigger(t) | Change::DropTrigger(t) | Change::SetTriggerEnabled(t) => {
                 ObjectId::Trigger(t.table.clone(), t.name.clone())
             }
-            Change::CreatePolicy(p) | Change::DropPolicy(p) => ObjectId::Policy(p.table.clone(), p.name.clone()),
+            Change::Policy(c) => c.subject(),
             Change::CreateEventTrigger(e) | Change::SetEventTriggerEnabled(e) | Change::DropEventTrigger(e) => {
                 ObjectId::EventTrigger(e.name.clone())
             }
@@ -261,6 +261,7 @@ impl Change {
 
     pub fn phase(&self) -> Phase {
         match self {
+            Change::Policy(c) => c.phase(),
             Change::DropSchema(_)
             | Change::DropExtension(_)
             | Change::DropType(_)
@@ -273,7 +274,6 @@ impl Change {
             | Change::DropView(_)
             | Change::DropFunction(_)
             | Change::DropTrigger(_)
-            | Change::DropPolicy(_)
             | Change::DropEventTrigger(_)
             | Change::DropPublication(_)
             | Change::Unpublish { .. } => Phase::Drop,
@@ -303,7 +303,6 @@ impl Change {
             | Change::CreateFunction(_)
             | Change::CreateTrigger(_)
             | Change::SetTriggerEnabled(_)
-            | Change::CreatePolicy(_)
             | Change::CreateEventTrigger(_)
             | Change::SetEventTriggerEnabled(_)
             | Change::CreatePublication(_)
@@ -332,6 +331,9 @@ impl Change {
     /// True for the change that makes an object exist (after which its other
     /// changes, comments and grants may run).
     pub fn is_create(&self) -> bool {
+        if let Change::Policy(c) = self {
+            return c.is_create();
+        }
         matches!(
             self,
             Change::CreateSchema(_)
@@ -346,8 +348,7 @@ impl Change {
                 | Change::CreateView(_)
                 | Change::CreateFunction(_)
                 | Change::CreateTrigger(_)
-                | Change::CreatePolicy(_)
-                | Change::CreateEventTrigger(_)
+                    | Change::CreateEventTrigger(_)
                 | Change::CreatePublication(_)
         )
     }
@@ -367,7 +368,7 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     d.views();
     d.functions();
     d.triggers();
-    d.policies();
+    kinds::policy::diff(&mut d);
     d.publications();
     d.event_triggers();
     d.recreate_dependents();
@@ -379,16 +380,17 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     d.out
 }
 
-struct Differ<'a> {
-    live: &'a Catalog,
-    desired: &'a Catalog,
+/// The state of one diff: each kind's `diff` adds its changes here.
+pub(crate) struct Differ<'a> {
+    pub(crate) live: &'a Catalog,
+    pub(crate) desired: &'a Catalog,
     out: Vec<Change>,
     /// Objects dropped and created again, and columns whose type changes in place.
     replaced: BTreeSet<ObjectId>,
 }
 
 /// Keys only in `a`, only in `b`, and in both.
-fn split<'m, K: Ord + Clone, V>(
+pub(crate) fn split<'m, K: Ord + Clone, V>(
     a: &'m BTreeMap<K, V>,
     b: &'m BTreeMap<K, V>,
 ) -> (Vec<&'m V>, Vec<&'m V>, Vec<(&'m V, &'m V)>) {
@@ -405,6 +407,10 @@ fn split<'m, K: Ord + Clone, V>(
 }
 
 impl<'a> Differ<'a> {
+    pub(crate) fn push(&mut self, change: impl Into<Change>) {
+        self.out.push(change.into());
+    }
+
     /// Creates for what only `desired` has, drops for what only `live` has; returns the
     /// pairs both have, for the kind's own comparison.
     fn creates_and_drops<K: Ord + Clone, V: Clone>(
@@ -821,29 +827,6 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn policies(&mut self) {
-        let (gone, new, both) = split(&self.live.policies, &self.desired.policies);
-        for p in new {
-            self.out.push(Change::CreatePolicy(p.clone()));
-        }
-        for p in gone {
-            if !self.table_dropped(&p.table) {
-                self.out.push(Change::DropPolicy(p.clone()));
-            }
-        }
-        for (l, d) in both {
-            let id = ObjectId::Policy(d.table.clone(), d.name.clone());
-            let exprs = |p: &Policy| {
-                format!("{}\n{}", p.using.clone().unwrap_or_default(), p.with_check.clone().unwrap_or_default())
-            };
-            let same_exprs = self.desired.same_definition(&id, &exprs(l), &exprs(d));
-            let same_rest = Policy { using: d.using.clone(), with_check: d.with_check.clone(), ..l.clone() } == *d;
-            if !(same_exprs && same_rest) {
-                self.replace(id, Change::DropPolicy(l.clone()), Change::CreatePolicy(d.clone()));
-            }
-        }
-    }
-
     fn publications(&mut self) {
         let (gone, new, both) = split(&self.live.publications, &self.desired.publications);
         // A platform's publication is the platform's to make: only what it publishes
@@ -914,8 +897,6 @@ impl<'a> Differ<'a> {
         }
     }
 
-    /// The table or view is going away (dropped, or dropped and recreated), taking its
-    /// indexes, triggers and policies with it.
     fn event_triggers(&mut self) {
         let both = self.creates_and_drops(
             &self.live.event_triggers,
@@ -955,7 +936,9 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn table_dropped(&self, t: &QualifiedName) -> bool {
+    /// The table or view is going away (dropped, or dropped and recreated), taking its
+    /// indexes, triggers and policies with it.
+    pub(crate) fn table_dropped(&self, t: &QualifiedName) -> bool {
         let (table, view) = (ObjectId::Table(t.clone()), ObjectId::View(t.clone()));
         // A platform's table is never dropped (the user's policies on it are managed).
         if self.live.platform_objects.contains(&table) || self.live.platform_objects.contains(&view) {
@@ -968,7 +951,7 @@ impl<'a> Differ<'a> {
             || (self.live.contains(&view) && self.desired.contains(&table))
     }
 
-    fn replace(&mut self, id: ObjectId, drop: Change, create: Change) {
+    pub(crate) fn replace(&mut self, id: ObjectId, drop: Change, create: Change) {
         self.replaced.insert(id);
         self.out.push(drop);
         self.out.push(create);
@@ -1066,7 +1049,7 @@ impl<'a> Differ<'a> {
                 self.replaced.insert(ObjectId::Trigger(q.clone(), t.name.clone()));
             }
             for p in d.policies.values().filter(|p| &p.table == q) {
-                self.out.push(Change::CreatePolicy(p.clone()));
+                self.push(kinds::policy::Change::Create(p.clone()));
                 self.replaced.insert(ObjectId::Policy(q.clone(), p.name.clone()));
             }
         }
@@ -1100,8 +1083,8 @@ impl<'a> Differ<'a> {
             ObjectId::Policy(q, n) => {
                 let k = (q.clone(), n.clone());
                 Some((
-                    Change::DropPolicy(l.policies.get(&k)?.clone()),
-                    Change::CreatePolicy(d.policies.get(&k)?.clone()),
+                    kinds::policy::Change::Drop(l.policies.get(&k)?.clone()).into(),
+                    kinds::policy::Change::Create(d.policies.get(&k)?.clone()).into(),
                 ))
             }
             ObjectId::Constraint(q, n) => {

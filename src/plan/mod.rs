@@ -15,6 +15,7 @@ pub use online::Options;
 use crate::catalog::{Catalog, ConstraintKind, ObjectId, RoutineKind, TypeKind};
 use crate::diff::{self, Change, EnumPosition, Phase, PublicationMember};
 use crate::ident::QualifiedName;
+use crate::kinds::Kind;
 use crate::sql::guard::Cond;
 use crate::sql::{self, Statement};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -405,7 +406,7 @@ fn requires(c: &Change) -> Vec<ObjectId> {
             .chain(std::iter::once(ObjectId::Table(table.clone())))
             .collect(),
         Change::CreateTrigger(t) | Change::SetTriggerEnabled(t) => vec![ObjectId::Table(t.table.clone())],
-        Change::CreatePolicy(p) => vec![ObjectId::Table(p.table.clone())],
+        Change::Policy(c) => c.requires(),
         Change::Publish { member: PublicationMember::Table { table, .. }, .. } => vec![ObjectId::Table(table.clone())],
         Change::Publish { member: PublicationMember::Schema(s), .. } => vec![ObjectId::Schema(s.clone())],
         Change::GrantDefault { schema, .. } | Change::RevokeDefault { schema, .. } if !schema.is_empty() => {
@@ -846,7 +847,8 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
                 h.insert(Hazard::DeletesData);
             }
         }
-        Change::DropView(_) | Change::DropFunction(_) | Change::DropTrigger(_) | Change::DropPolicy(_) => {
+        Change::Policy(c) => return c.hazards(created_tables),
+        Change::DropView(_) | Change::DropFunction(_) | Change::DropTrigger(_) => {
             h.insert(Hazard::RecreatesObject);
         }
         _ => {}
@@ -909,8 +911,7 @@ pub fn describe(c: &Change) -> String {
         Change::CreateTrigger(t) => format!("create trigger {} on {}", t.name, t.table),
         Change::SetTriggerEnabled(t) => format!("set enabled state of trigger {} on {}", t.name, t.table),
         Change::DropTrigger(t) => format!("drop trigger {} on {}", t.name, t.table),
-        Change::CreatePolicy(p) => format!("create policy {} on {}", p.name, p.table),
-        Change::DropPolicy(p) => format!("drop policy {} on {}", p.name, p.table),
+        Change::Policy(c) => c.describe(),
         Change::CreateEventTrigger(e) => format!("create event trigger {}", e.name),
         Change::SetEventTriggerEnabled(e) => format!("set enabled state of event trigger {}", e.name),
         Change::DropEventTrigger(e) => format!("drop event trigger {}", e.name),

@@ -5,6 +5,7 @@
 
 use crate::catalog::*;
 use crate::diff::{Change, EnumPosition, PublicationMember};
+use crate::kinds::Kind;
 use crate::ident::{ident, literal, QualifiedName};
 
 pub mod guard;
@@ -30,19 +31,19 @@ impl Statement {
     }
 }
 
-fn stmt(sql: String) -> Statement {
+pub(crate) fn stmt(sql: String) -> Statement {
     Statement { sql, no_transaction: false, bare: None }
 }
 
 /// `body` run only while `cond` holds; nothing when it never does.
-fn when(cond: &Cond, body: &str) -> Option<Statement> {
+pub(crate) fn when(cond: &Cond, body: &str) -> Option<Statement> {
     let sql = guard::guarded(cond, body)?;
     let bare = format!("{body};");
     Some(Statement { bare: (sql != bare).then_some(bare), sql, no_transaction: false })
 }
 
 /// `body` run only while `query` returns no row.
-fn unless_exists(query: String, body: &str) -> Option<Statement> {
+pub(crate) fn unless_exists(query: String, body: &str) -> Option<Statement> {
     Some(Statement { sql: guard::missing(&query, body), no_transaction: false, bare: Some(format!("{body};")) })
 }
 
@@ -613,26 +614,6 @@ fn create_view_sql(v: &View) -> String {
     }
 }
 
-fn create_policy_sql(p: &Policy) -> String {
-    let roles: Vec<String> =
-        p.roles.iter().map(|r| if r == "public" { "PUBLIC".to_string() } else { ident(r) }).collect();
-    let mut s = format!(
-        "CREATE POLICY {} ON {} AS {} FOR {} TO {}",
-        ident(&p.name),
-        p.table.sql(),
-        if p.permissive { "PERMISSIVE" } else { "RESTRICTIVE" },
-        p.command,
-        roles.join(", ")
-    );
-    if let Some(u) = &p.using {
-        s += &format!(" USING ({u})");
-    }
-    if let Some(c) = &p.with_check {
-        s += &format!(" WITH CHECK ({c})");
-    }
-    s
-}
-
 /// `CREATE [UNIQUE] INDEX name ...` as PostgreSQL prints it, made idempotent.
 fn create_index_sql(i: &Index) -> String {
     if let Some(source) = &i.source {
@@ -913,15 +894,7 @@ pub fn render(change: &Change) -> Vec<Statement> {
         Change::DropTrigger(t) => {
             vec![stmt(format!("DROP TRIGGER IF EXISTS {} ON {};", ident(&t.name), t.table.sql()))]
         }
-        Change::CreatePolicy(p) => {
-            let query = format!(
-                "SELECT 1 FROM pg_catalog.pg_policy WHERE polrelid = {}::regclass AND polname = {}",
-                literal(&p.table.sql()),
-                literal(&p.name)
-            );
-            unless_exists(query, &create_policy_sql(p)).into_iter().collect()
-        }
-        Change::DropPolicy(p) => vec![stmt(format!("DROP POLICY IF EXISTS {} ON {};", ident(&p.name), p.table.sql()))],
+        Change::Policy(c) => c.render(),
         Change::CreateEventTrigger(e) => {
             let tags = if e.tags.is_empty() {
                 String::new()
