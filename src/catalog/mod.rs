@@ -513,8 +513,34 @@ pub struct Trigger {
     /// `pg_get_triggerdef`.
     pub definition: String,
     pub constraint: bool,
-    /// `O` enabled (origin), `D` disabled, `R` replica, `A` always.
-    pub enabled: char,
+    pub enabled: Enabled,
+}
+
+/// When a trigger or event trigger fires (`tgenabled`, `evtenabled`), as
+/// `session_replication_role` decides.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Enabled {
+    /// `O`: fires in `origin` and `local` mode (the default).
+    Origin,
+    /// `D`: never fires.
+    Disabled,
+    /// `R`: fires in `replica` mode only.
+    Replica,
+    /// `A`: fires always.
+    Always,
+}
+
+impl Enabled {
+    /// From the catalog's letter; `None` for one PostgreSQL does not write.
+    pub fn from_letter(letter: &str) -> Option<Enabled> {
+        match letter {
+            "O" => Some(Enabled::Origin),
+            "D" => Some(Enabled::Disabled),
+            "R" => Some(Enabled::Replica),
+            "A" => Some(Enabled::Always),
+            _ => None,
+        }
+    }
 }
 
 impl Trigger {
@@ -557,8 +583,7 @@ pub struct EventTrigger {
     /// Command tags of `WHEN TAG IN (...)`, empty for all.
     pub tags: Vec<String>,
     pub function: QualifiedName,
-    /// `O` enabled, `D` disabled, `R` replica, `A` always.
-    pub enabled: char,
+    pub enabled: Enabled,
 }
 
 /// A publication (logical replication), with the tables and schemas it publishes that

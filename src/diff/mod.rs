@@ -122,13 +122,9 @@ pub enum Change {
     DropView(View),
     CreateFunction(Function),
     DropFunction(Function),
-    CreateTrigger(Trigger),
-    SetTriggerEnabled(Trigger),
-    DropTrigger(Trigger),
+    Trigger(kinds::trigger::Change),
     Policy(kinds::policy::Change),
-    CreateEventTrigger(EventTrigger),
-    SetEventTriggerEnabled(EventTrigger),
-    DropEventTrigger(EventTrigger),
+    EventTrigger(kinds::event_trigger::Change),
     /// A publication with its options (and `FOR ALL TABLES`); tables and schemas are
     /// added by `Publish`.
     CreatePublication(Publication),
@@ -203,9 +199,22 @@ pub enum Phase {
 }
 
 impl Change {
+    /// The kind module's change, for the kinds moved into `kinds` so far.
+    pub fn kind(&self) -> Option<&dyn Kind> {
+        match self {
+            Change::Policy(c) => Some(c),
+            Change::Trigger(c) => Some(c),
+            Change::EventTrigger(c) => Some(c),
+            _ => None,
+        }
+    }
+
     /// The object the change is about.
     pub fn subject(&self) -> ObjectId {
         match self {
+            Change::Policy(c) => c.subject(),
+            Change::Trigger(c) => c.subject(),
+            Change::EventTrigger(c) => c.subject(),
             Change::CreateSchema(s) | Change::DropSchema(s) => ObjectId::Schema(s.name.clone()),
             Change::CreateExtension(e) | Change::DropExtension(e) => ObjectId::Extension(e.name.clone()),
             Change::AlterExtension { to, .. } => ObjectId::Extension(to.name.clone()),
@@ -236,13 +245,6 @@ impl Change {
             Change::CreateFunction(f) | Change::DropFunction(f) => {
                 ObjectId::Function(f.name.clone(), f.identity_args.clone())
             }
-            Change::CreateTrigger(t) | Change::DropTrigger(t) | Change::SetTriggerEnabled(t) => {
-                ObjectId::Trigger(t.table.clone(), t.name.clone())
-            }
-            Change::Policy(c) => c.subject(),
-            Change::CreateEventTrigger(e) | Change::SetEventTriggerEnabled(e) | Change::DropEventTrigger(e) => {
-                ObjectId::EventTrigger(e.name.clone())
-            }
             Change::CreatePublication(p) | Change::DropPublication(p) => ObjectId::Publication(p.name.clone()),
             Change::AlterPublication { to, .. } => ObjectId::Publication(to.name.clone()),
             Change::Publish { publication, .. } | Change::Unpublish { publication, .. } => {
@@ -262,6 +264,8 @@ impl Change {
     pub fn phase(&self) -> Phase {
         match self {
             Change::Policy(c) => c.phase(),
+            Change::Trigger(c) => c.phase(),
+            Change::EventTrigger(c) => c.phase(),
             Change::DropSchema(_)
             | Change::DropExtension(_)
             | Change::DropType(_)
@@ -273,8 +277,6 @@ impl Change {
             | Change::DropIndex(_)
             | Change::DropView(_)
             | Change::DropFunction(_)
-            | Change::DropTrigger(_)
-            | Change::DropEventTrigger(_)
             | Change::DropPublication(_)
             | Change::Unpublish { .. } => Phase::Drop,
             Change::CreateSchema(_)
@@ -301,10 +303,6 @@ impl Change {
             | Change::CreateView(_)
             | Change::AlterViewOptions { .. }
             | Change::CreateFunction(_)
-            | Change::CreateTrigger(_)
-            | Change::SetTriggerEnabled(_)
-            | Change::CreateEventTrigger(_)
-            | Change::SetEventTriggerEnabled(_)
             | Change::CreatePublication(_)
             | Change::AlterPublication { .. }
             | Change::Publish { .. }
@@ -320,6 +318,9 @@ impl Change {
     /// Every object the change acts on: its subject, and for an enum replacement the
     /// columns it recasts (so what depends on them is ordered around it).
     pub fn subjects(&self) -> Vec<ObjectId> {
+        if let Some(k) = self.kind() {
+            return k.subjects();
+        }
         match self {
             Change::ReplaceType { to, columns, .. } => std::iter::once(ObjectId::Type(to.name.clone()))
                 .chain(columns.iter().map(|(t, c)| ObjectId::Column(t.clone(), c.name.clone())))
@@ -331,8 +332,8 @@ impl Change {
     /// True for the change that makes an object exist (after which its other
     /// changes, comments and grants may run).
     pub fn is_create(&self) -> bool {
-        if let Change::Policy(c) = self {
-            return c.is_create();
+        if let Some(k) = self.kind() {
+            return k.is_create();
         }
         matches!(
             self,
@@ -347,9 +348,7 @@ impl Change {
                 | Change::CreateIndex(_)
                 | Change::CreateView(_)
                 | Change::CreateFunction(_)
-                | Change::CreateTrigger(_)
-                    | Change::CreateEventTrigger(_)
-                | Change::CreatePublication(_)
+                    | Change::CreatePublication(_)
         )
     }
 }
@@ -367,10 +366,10 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     d.indexes();
     d.views();
     d.functions();
-    d.triggers();
+    kinds::trigger::diff(&mut d);
     kinds::policy::diff(&mut d);
     d.publications();
-    d.event_triggers();
+    kinds::event_trigger::diff(&mut d);
     d.recreate_dependents();
     d.recreate_children();
     d.comments();
@@ -797,36 +796,6 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn triggers(&mut self) {
-        let (gone, new, both) = split(&self.live.triggers, &self.desired.triggers);
-        for t in new {
-            self.create_trigger(t);
-        }
-        for t in gone {
-            if !self.table_dropped(&t.table) {
-                self.out.push(Change::DropTrigger(t.clone()));
-            }
-        }
-        for (l, d) in both {
-            if l.definition != d.definition || l.constraint != d.constraint {
-                let id = ObjectId::Trigger(d.table.clone(), d.name.clone());
-                self.replace(id, Change::DropTrigger(l.clone()), Change::CreateTrigger(d.clone()));
-                if d.enabled != 'O' {
-                    self.out.push(Change::SetTriggerEnabled(d.clone()));
-                }
-            } else if l.enabled != d.enabled {
-                self.out.push(Change::SetTriggerEnabled(d.clone()));
-            }
-        }
-    }
-
-    fn create_trigger(&mut self, t: &Trigger) {
-        self.out.push(Change::CreateTrigger(t.clone()));
-        if t.enabled != 'O' {
-            self.out.push(Change::SetTriggerEnabled(t.clone()));
-        }
-    }
-
     fn publications(&mut self) {
         let (gone, new, both) = split(&self.live.publications, &self.desired.publications);
         // A platform's publication is the platform's to make: only what it publishes
@@ -894,34 +863,6 @@ impl<'a> Differ<'a> {
         for s in leaving {
             let member = PublicationMember::Schema(s);
             self.out.push(Change::Unpublish { publication: name.clone(), member, unless_as: None });
-        }
-    }
-
-    fn event_triggers(&mut self) {
-        let both = self.creates_and_drops(
-            &self.live.event_triggers,
-            &self.desired.event_triggers,
-            Change::CreateEventTrigger,
-            Change::DropEventTrigger,
-        );
-        let disabled: Vec<EventTrigger> = self
-            .desired
-            .event_triggers
-            .values()
-            .filter(|e| e.enabled != 'O' && !self.live.event_triggers.contains_key(&e.name))
-            .cloned()
-            .collect();
-        self.out.extend(disabled.into_iter().map(Change::SetEventTriggerEnabled));
-        for (l, d) in both {
-            if (&l.event, &l.tags, &l.function) != (&d.event, &d.tags, &d.function) {
-                let id = ObjectId::EventTrigger(d.name.clone());
-                self.replace(id, Change::DropEventTrigger(l.clone()), Change::CreateEventTrigger(d.clone()));
-                if d.enabled != 'O' {
-                    self.out.push(Change::SetEventTriggerEnabled(d.clone()));
-                }
-            } else if l.enabled != d.enabled {
-                self.out.push(Change::SetEventTriggerEnabled(d.clone()));
-            }
         }
     }
 
@@ -1045,7 +986,7 @@ impl<'a> Differ<'a> {
                 self.replaced.insert(ObjectId::Index(i.name.clone()));
             }
             for t in d.triggers.values().filter(|t| &t.table == q) {
-                self.create_trigger(t);
+                kinds::trigger::create(self, t);
                 self.replaced.insert(ObjectId::Trigger(q.clone(), t.name.clone()));
             }
             for p in d.policies.values().filter(|p| &p.table == q) {
@@ -1076,8 +1017,8 @@ impl<'a> Differ<'a> {
             ObjectId::Trigger(q, n) => {
                 let k = (q.clone(), n.clone());
                 Some((
-                    Change::DropTrigger(l.triggers.get(&k)?.clone()),
-                    Change::CreateTrigger(d.triggers.get(&k)?.clone()),
+                    kinds::trigger::Change::Drop(l.triggers.get(&k)?.clone()).into(),
+                    kinds::trigger::Change::Create(d.triggers.get(&k)?.clone()).into(),
                 ))
             }
             ObjectId::Policy(q, n) => {

@@ -5,7 +5,9 @@
 //! The catalog model (`catalog`) and its queries (`pg/queries`) stay where they are.
 //! Pure: no I/O.
 
+pub mod event_trigger;
 pub mod policy;
+pub mod trigger;
 
 use crate::catalog::ObjectId;
 use crate::diff::Phase;

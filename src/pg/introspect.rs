@@ -542,7 +542,7 @@ impl Builder {
             let id = ObjectId::Trigger(table.clone(), name.clone());
             self.oids.insert(("pg_trigger", row.get("oid")), id.clone());
             self.comment(row, &id);
-            let enabled = row.get::<_, String>("enabled").chars().next().unwrap_or('O');
+            let enabled = Enabled::from_letter(row.get("enabled")).unwrap_or(Enabled::Origin);
             self.cat.triggers.insert(
                 (table.clone(), name.clone()),
                 Trigger {
@@ -650,7 +650,7 @@ impl Builder {
                     event: row.get("event"),
                     tags: row.get("tags"),
                     function: qn(row, "function_schema", "function_name"),
-                    enabled: row.get::<_, String>("enabled").chars().next().unwrap_or('O'),
+                    enabled: Enabled::from_letter(row.get("enabled")).unwrap_or(Enabled::Origin),
                 },
             );
         }

@@ -297,6 +297,9 @@ impl<'a> DropGuards<'a> {
 }
 
 fn kind_rank(c: &Change) -> u8 {
+    if let Some(k) = c.kind() {
+        return k.rank().0;
+    }
     match c.subject() {
         ObjectId::Schema(_) => 0,
         ObjectId::Extension(_) | ObjectId::DefaultPrivileges(..) => 1,
@@ -317,6 +320,9 @@ fn kind_rank(c: &Change) -> u8 {
 
 /// Within a kind: keys before checks before foreign keys, the order people write them.
 fn sub_rank(c: &Change) -> u8 {
+    if let Some(k) = c.kind() {
+        return k.rank().1;
+    }
     match c {
         Change::AddConstraint { constraint, .. } => match constraint.kind {
             ConstraintKind::PrimaryKey => 0,
@@ -331,6 +337,9 @@ fn sub_rank(c: &Change) -> u8 {
 
 /// The table (or kind) a change belongs with, for keeping related steps together.
 pub fn group_of(c: &Change) -> String {
+    if let Some(k) = c.kind() {
+        return k.group();
+    }
     let table_group = |q: &QualifiedName| format!("table {q}");
     match c {
         Change::CreateIndex(i) | Change::DropIndex(i) => table_group(&i.table),
@@ -359,6 +368,9 @@ pub fn group_of(c: &Change) -> String {
 
 /// Relation name a change frees (drop) or takes (create), which share one namespace.
 fn relation_name(c: &Change) -> Option<QualifiedName> {
+    if let Some(k) = c.kind() {
+        return k.relation_name();
+    }
     match c {
         Change::CreateTable(t) | Change::DropTable(t) => Some(t.name.clone()),
         Change::CreateIndex(i) | Change::DropIndex(i) => Some(i.name.clone()),
@@ -373,6 +385,9 @@ fn relation_name(c: &Change) -> Option<QualifiedName> {
 }
 
 fn is_finishing_touch(c: &Change) -> bool {
+    if let Some(k) = c.kind() {
+        return k.is_finishing_touch();
+    }
     matches!(
         c,
         Change::SetSequenceOwner(_)
@@ -382,13 +397,14 @@ fn is_finishing_touch(c: &Change) -> bool {
             | Change::SetOwner { .. }
             | Change::GrantDefault { .. }
             | Change::RevokeDefault { .. }
-            | Change::SetTriggerEnabled(_)
-            | Change::SetEventTriggerEnabled(_)
     )
 }
 
 /// Objects a change needs to exist first, known from the change itself.
 fn requires(c: &Change) -> Vec<ObjectId> {
+    if let Some(k) = c.kind() {
+        return k.requires();
+    }
     match c {
         Change::SetSequenceOwner(s) => {
             s.owned_by.iter().map(|(t, col)| ObjectId::Column(t.clone(), col.clone())).collect()
@@ -405,8 +421,6 @@ fn requires(c: &Change) -> Vec<ObjectId> {
             .map(|p| ObjectId::Table(p.clone()))
             .chain(std::iter::once(ObjectId::Table(table.clone())))
             .collect(),
-        Change::CreateTrigger(t) | Change::SetTriggerEnabled(t) => vec![ObjectId::Table(t.table.clone())],
-        Change::Policy(c) => c.requires(),
         Change::Publish { member: PublicationMember::Table { table, .. }, .. } => vec![ObjectId::Table(table.clone())],
         Change::Publish { member: PublicationMember::Schema(s), .. } => vec![ObjectId::Schema(s.clone())],
         Change::GrantDefault { schema, .. } | Change::RevokeDefault { schema, .. } if !schema.is_empty() => {
@@ -767,6 +781,9 @@ fn swap_loses_values(from: &TypeKind, to: &TypeKind) -> bool {
 }
 
 fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Hazard> {
+    if let Some(k) = c.kind() {
+        return k.hazards(created_tables);
+    }
     let mut h = BTreeSet::new();
     let existing = |t: &QualifiedName| !created_tables.contains(t);
     match c {
@@ -847,8 +864,7 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
                 h.insert(Hazard::DeletesData);
             }
         }
-        Change::Policy(c) => return c.hazards(created_tables),
-        Change::DropView(_) | Change::DropFunction(_) | Change::DropTrigger(_) => {
+        Change::DropView(_) | Change::DropFunction(_) => {
             h.insert(Hazard::RecreatesObject);
         }
         _ => {}
@@ -859,6 +875,9 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
 /// One line saying what a change does.
 pub fn describe(c: &Change) -> String {
     match c {
+        Change::Policy(c) => c.describe(),
+        Change::Trigger(c) => c.describe(),
+        Change::EventTrigger(c) => c.describe(),
         Change::CreateSchema(s) => format!("create schema {}", s.name),
         Change::DropSchema(s) => format!("drop schema {}", s.name),
         Change::CreateExtension(e) => format!("create extension {}", e.name),
@@ -908,13 +927,6 @@ pub fn describe(c: &Change) -> String {
         Change::DropView(v) => format!("drop {}view {}", if v.materialized { "materialized " } else { "" }, v.name),
         Change::CreateFunction(f) => format!("create {} {}({})", kind_word(f.kind), f.name, f.identity_args),
         Change::DropFunction(f) => format!("drop {} {}({})", kind_word(f.kind), f.name, f.identity_args),
-        Change::CreateTrigger(t) => format!("create trigger {} on {}", t.name, t.table),
-        Change::SetTriggerEnabled(t) => format!("set enabled state of trigger {} on {}", t.name, t.table),
-        Change::DropTrigger(t) => format!("drop trigger {} on {}", t.name, t.table),
-        Change::Policy(c) => c.describe(),
-        Change::CreateEventTrigger(e) => format!("create event trigger {}", e.name),
-        Change::SetEventTriggerEnabled(e) => format!("set enabled state of event trigger {}", e.name),
-        Change::DropEventTrigger(e) => format!("drop event trigger {}", e.name),
         Change::CreatePublication(p) => format!("create publication {}", p.name),
         Change::AlterPublication { to, .. } => format!("set options of publication {}", to.name),
         Change::DropPublication(p) => format!("drop publication {}", p.name),

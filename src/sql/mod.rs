@@ -630,20 +630,6 @@ fn create_index_sql(i: &Index) -> String {
     sql + ";"
 }
 
-fn create_trigger_sql(t: &Trigger) -> Vec<Statement> {
-    if t.constraint {
-        let query = format!(
-            "SELECT 1 FROM pg_catalog.pg_trigger WHERE tgrelid = {}::regclass AND tgname = {}",
-            literal(&t.table.sql()),
-            literal(&t.name)
-        );
-        unless_exists(query, &t.definition).into_iter().collect()
-    } else {
-        let def = t.definition.replacen("CREATE TRIGGER ", "CREATE OR REPLACE TRIGGER ", 1);
-        vec![stmt(def + ";")]
-    }
-}
-
 /// `publish = '...', publish_via_partition_root = ...`.
 fn publication_options(p: &Publication) -> String {
     format!("publish = {}, publish_via_partition_root = {}", literal(&p.publish), p.via_root)
@@ -705,6 +691,9 @@ fn published_as(publication: &str, table: &QualifiedName, entry: &PublishedTable
 /// The SQL for one change.
 pub fn render(change: &Change) -> Vec<Statement> {
     match change {
+        Change::Policy(c) => c.render(),
+        Change::Trigger(c) => c.render(),
+        Change::EventTrigger(c) => c.render(),
         Change::CreateSchema(s) => vec![stmt(format!("CREATE SCHEMA IF NOT EXISTS {};", ident(&s.name)))],
         Change::DropSchema(s) => vec![stmt(format!("DROP SCHEMA IF EXISTS {};", ident(&s.name)))],
         Change::CreateExtension(e) => vec![stmt(format!(
@@ -881,45 +870,6 @@ pub fn render(change: &Change) -> Vec<Statement> {
             };
             vec![stmt(format!("DROP {kw} IF EXISTS {};", routine_sql(&f.name, &f.identity_args, kw)))]
         }
-        Change::CreateTrigger(t) => create_trigger_sql(t),
-        Change::SetTriggerEnabled(t) => {
-            let verb = match t.enabled {
-                'D' => "DISABLE TRIGGER",
-                'R' => "ENABLE REPLICA TRIGGER",
-                'A' => "ENABLE ALWAYS TRIGGER",
-                _ => "ENABLE TRIGGER",
-            };
-            vec![stmt(format!("ALTER TABLE {} {verb} {};", t.table.sql(), ident(&t.name)))]
-        }
-        Change::DropTrigger(t) => {
-            vec![stmt(format!("DROP TRIGGER IF EXISTS {} ON {};", ident(&t.name), t.table.sql()))]
-        }
-        Change::Policy(c) => c.render(),
-        Change::CreateEventTrigger(e) => {
-            let tags = if e.tags.is_empty() {
-                String::new()
-            } else {
-                format!(" WHEN TAG IN ({})", e.tags.iter().map(|t| literal(t)).collect::<Vec<_>>().join(", "))
-            };
-            let query = format!("SELECT 1 FROM pg_catalog.pg_event_trigger WHERE evtname = {}", literal(&e.name));
-            let create = format!(
-                "CREATE EVENT TRIGGER {} ON {}{tags} EXECUTE FUNCTION {}()",
-                ident(&e.name),
-                ident(&e.event),
-                e.function.sql()
-            );
-            unless_exists(query, &create).into_iter().collect()
-        }
-        Change::SetEventTriggerEnabled(e) => {
-            let state = match e.enabled {
-                'D' => "DISABLE",
-                'R' => "ENABLE REPLICA",
-                'A' => "ENABLE ALWAYS",
-                _ => "ENABLE",
-            };
-            vec![stmt(format!("ALTER EVENT TRIGGER {} {state};", ident(&e.name)))]
-        }
-        Change::DropEventTrigger(e) => vec![stmt(format!("DROP EVENT TRIGGER IF EXISTS {};", ident(&e.name)))],
         Change::CreatePublication(p) => {
             let exists = format!("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = {}", literal(&p.name));
             let all = if p.all_tables { " FOR ALL TABLES" } else { "" };
@@ -1028,6 +978,9 @@ fn strip_semicolon(s: &str) -> &str {
 /// A condition that holds while an object about to be replaced still differs from its
 /// desired form. `None`: no such test (the drop then runs whenever the object exists).
 pub fn differs_from_desired(drop: &Change, create: &Change) -> Option<Cond> {
+    if let Some(k) = drop.kind() {
+        return k.differs_from(create);
+    }
     Some(match (drop, create) {
         (Change::DropView(old), Change::CreateView(new)) => {
             let name = literal(&old.name.sql());
@@ -1106,6 +1059,9 @@ pub fn differs_from_desired(drop: &Change, create: &Change) -> Option<Cond> {
 /// A condition that holds while the object a drop removes is still there as it was
 /// (same kind of relation; the constraint, column or routine still exists).
 pub fn still_exists(drop: &Change) -> Option<Cond> {
+    if let Some(k) = drop.kind() {
+        return k.still_exists();
+    }
     Some(match drop {
         Change::DropView(v) => relkind_is(&v.name, &[view_kind(v)]),
         Change::DropTable(t) => relkind_is(&t.name, &["r", "p"]),
