@@ -11,13 +11,6 @@ use crate::kinds::{self, Kind};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// What a publication publishes: a table (how: column list, row filter) or a schema.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum PublicationMember {
-    Table { table: QualifiedName, entry: PublishedTable },
-    Schema(String),
-}
-
 /// One step from the live state toward the desired state. Creates carry the whole new
 /// object and drops the whole old one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -125,28 +118,7 @@ pub enum Change {
     Trigger(kinds::trigger::Change),
     Policy(kinds::policy::Change),
     EventTrigger(kinds::event_trigger::Change),
-    /// A publication with its options (and `FOR ALL TABLES`); tables and schemas are
-    /// added by `Publish`.
-    CreatePublication(Publication),
-    /// `publish` or `publish_via_partition_root` changed.
-    AlterPublication {
-        from: Publication,
-        to: Publication,
-    },
-    DropPublication(Publication),
-    /// A table (with its column list and row filter) or a schema added to a publication,
-    /// or, for a table already in it, published otherwise.
-    Publish {
-        publication: String,
-        member: PublicationMember,
-    },
-    /// A table or schema taken out of a publication; with `unless_as`, only while the
-    /// table is published otherwise than that (the first half of republishing it).
-    Unpublish {
-        publication: String,
-        member: PublicationMember,
-        unless_as: Option<PublishedTable>,
-    },
+    Publication(kinds::publication::Change),
     SetComment {
         target: ObjectId,
         kind: String,
@@ -205,6 +177,7 @@ impl Change {
             Change::Policy(c) => Some(c),
             Change::Trigger(c) => Some(c),
             Change::EventTrigger(c) => Some(c),
+            Change::Publication(c) => Some(c),
             _ => None,
         }
     }
@@ -215,6 +188,7 @@ impl Change {
             Change::Policy(c) => c.subject(),
             Change::Trigger(c) => c.subject(),
             Change::EventTrigger(c) => c.subject(),
+            Change::Publication(c) => c.subject(),
             Change::CreateSchema(s) | Change::DropSchema(s) => ObjectId::Schema(s.name.clone()),
             Change::CreateExtension(e) | Change::DropExtension(e) => ObjectId::Extension(e.name.clone()),
             Change::AlterExtension { to, .. } => ObjectId::Extension(to.name.clone()),
@@ -245,11 +219,6 @@ impl Change {
             Change::CreateFunction(f) | Change::DropFunction(f) => {
                 ObjectId::Function(f.name.clone(), f.identity_args.clone())
             }
-            Change::CreatePublication(p) | Change::DropPublication(p) => ObjectId::Publication(p.name.clone()),
-            Change::AlterPublication { to, .. } => ObjectId::Publication(to.name.clone()),
-            Change::Publish { publication, .. } | Change::Unpublish { publication, .. } => {
-                ObjectId::Publication(publication.clone())
-            }
             Change::SetComment { target, .. }
             | Change::Grant { target, .. }
             | Change::Revoke { target, .. }
@@ -266,6 +235,7 @@ impl Change {
             Change::Policy(c) => c.phase(),
             Change::Trigger(c) => c.phase(),
             Change::EventTrigger(c) => c.phase(),
+            Change::Publication(c) => c.phase(),
             Change::DropSchema(_)
             | Change::DropExtension(_)
             | Change::DropType(_)
@@ -276,9 +246,7 @@ impl Change {
             | Change::DropConstraint { .. }
             | Change::DropIndex(_)
             | Change::DropView(_)
-            | Change::DropFunction(_)
-            | Change::DropPublication(_)
-            | Change::Unpublish { .. } => Phase::Drop,
+            | Change::DropFunction(_) => Phase::Drop,
             Change::CreateSchema(_)
             | Change::CreateExtension(_)
             | Change::AlterExtension { .. }
@@ -303,9 +271,6 @@ impl Change {
             | Change::CreateView(_)
             | Change::AlterViewOptions { .. }
             | Change::CreateFunction(_)
-            | Change::CreatePublication(_)
-            | Change::AlterPublication { .. }
-            | Change::Publish { .. }
             | Change::SetComment { .. }
             | Change::Grant { .. }
             | Change::Revoke { .. }
@@ -348,7 +313,6 @@ impl Change {
                 | Change::CreateIndex(_)
                 | Change::CreateView(_)
                 | Change::CreateFunction(_)
-                    | Change::CreatePublication(_)
         )
     }
 }
@@ -368,7 +332,7 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     d.functions();
     kinds::trigger::diff(&mut d);
     kinds::policy::diff(&mut d);
-    d.publications();
+    kinds::publication::diff(&mut d);
     kinds::event_trigger::diff(&mut d);
     d.recreate_dependents();
     d.recreate_children();
@@ -793,76 +757,6 @@ impl<'a> Differ<'a> {
                 let id = ObjectId::Function(d.name.clone(), d.identity_args.clone());
                 self.replace(id, Change::DropFunction(l.clone()), Change::CreateFunction(d.clone()));
             }
-        }
-    }
-
-    fn publications(&mut self) {
-        let (gone, new, both) = split(&self.live.publications, &self.desired.publications);
-        // A platform's publication is the platform's to make: only what it publishes
-        // of ours is planned (where it is missing, those steps say so when they run).
-        for p in new {
-            if !p.held {
-                self.out.push(Change::CreatePublication(p.clone()));
-            }
-            self.publish(p, None);
-        }
-        // A platform's publication stays; only what it publishes of ours goes.
-        for p in gone {
-            if p.held {
-                let empty = Publication { tables: BTreeMap::new(), schemas: BTreeSet::new(), ..p.clone() };
-                self.publish(&empty, Some(p));
-            } else {
-                self.out.push(Change::DropPublication(p.clone()));
-            }
-        }
-        for (l, d) in both {
-            if l.all_tables != d.all_tables && !l.held {
-                self.out.push(Change::DropPublication(l.clone()));
-                self.out.push(Change::CreatePublication(d.clone()));
-                self.publish(d, None);
-                continue;
-            }
-            if (&l.publish, l.via_root) != (&d.publish, d.via_root) {
-                self.out.push(Change::AlterPublication { from: l.clone(), to: d.clone() });
-            }
-            self.publish(d, Some(l));
-        }
-    }
-
-    /// The memberships that turn `live`'s (none for a new publication) into `desired`'s.
-    fn publish(&mut self, desired: &Publication, live: Option<&Publication>) {
-        let name = &desired.name;
-        let empty = BTreeMap::new();
-        let had = live.map_or(&empty, |l| &l.tables);
-        for (t, entry) in &desired.tables {
-            match had.get(t) {
-                Some(old) if old == entry => continue,
-                // Published otherwise (columns, filter): out, then in as desired.
-                Some(old) => {
-                    let member = PublicationMember::Table { table: t.clone(), entry: old.clone() };
-                    let unless_as = Some(entry.clone());
-                    self.out.push(Change::Unpublish { publication: name.clone(), member, unless_as });
-                }
-                None => {}
-            }
-            let member = PublicationMember::Table { table: t.clone(), entry: entry.clone() };
-            self.out.push(Change::Publish { publication: name.clone(), member });
-        }
-        let leaving: Vec<QualifiedName> =
-            had.keys().filter(|t| !desired.tables.contains_key(*t) && !self.table_dropped(t)).cloned().collect();
-        for t in leaving {
-            let member = PublicationMember::Table { table: t, entry: PublishedTable::default() };
-            self.out.push(Change::Unpublish { publication: name.clone(), member, unless_as: None });
-        }
-        let no_schemas = BTreeSet::new();
-        let had = live.map_or(&no_schemas, |l| &l.schemas);
-        for s in desired.schemas.difference(had) {
-            self.out.push(Change::Publish { publication: name.clone(), member: PublicationMember::Schema(s.clone()) });
-        }
-        let leaving: Vec<String> = had.difference(&desired.schemas).cloned().collect();
-        for s in leaving {
-            let member = PublicationMember::Schema(s);
-            self.out.push(Change::Unpublish { publication: name.clone(), member, unless_as: None });
         }
     }
 

@@ -7,6 +7,7 @@
 
 pub mod event_trigger;
 pub mod policy;
+pub mod publication;
 pub mod trigger;
 
 use crate::catalog::ObjectId;

@@ -13,7 +13,7 @@ pub mod online;
 pub use online::Options;
 
 use crate::catalog::{Catalog, ConstraintKind, ObjectId, RoutineKind, TypeKind};
-use crate::diff::{self, Change, EnumPosition, Phase, PublicationMember};
+use crate::diff::{self, Change, EnumPosition, Phase};
 use crate::ident::QualifiedName;
 use crate::kinds::Kind;
 use crate::sql::guard::Cond;
@@ -421,8 +421,6 @@ fn requires(c: &Change) -> Vec<ObjectId> {
             .map(|p| ObjectId::Table(p.clone()))
             .chain(std::iter::once(ObjectId::Table(table.clone())))
             .collect(),
-        Change::Publish { member: PublicationMember::Table { table, .. }, .. } => vec![ObjectId::Table(table.clone())],
-        Change::Publish { member: PublicationMember::Schema(s), .. } => vec![ObjectId::Schema(s.clone())],
         Change::GrantDefault { schema, .. } | Change::RevokeDefault { schema, .. } if !schema.is_empty() => {
             vec![ObjectId::Schema(schema.clone())]
         }
@@ -878,6 +876,7 @@ pub fn describe(c: &Change) -> String {
         Change::Policy(c) => c.describe(),
         Change::Trigger(c) => c.describe(),
         Change::EventTrigger(c) => c.describe(),
+        Change::Publication(c) => c.describe(),
         Change::CreateSchema(s) => format!("create schema {}", s.name),
         Change::DropSchema(s) => format!("drop schema {}", s.name),
         Change::CreateExtension(e) => format!("create extension {}", e.name),
@@ -927,21 +926,6 @@ pub fn describe(c: &Change) -> String {
         Change::DropView(v) => format!("drop {}view {}", if v.materialized { "materialized " } else { "" }, v.name),
         Change::CreateFunction(f) => format!("create {} {}({})", kind_word(f.kind), f.name, f.identity_args),
         Change::DropFunction(f) => format!("drop {} {}({})", kind_word(f.kind), f.name, f.identity_args),
-        Change::CreatePublication(p) => format!("create publication {}", p.name),
-        Change::AlterPublication { to, .. } => format!("set options of publication {}", to.name),
-        Change::DropPublication(p) => format!("drop publication {}", p.name),
-        Change::Publish { publication, member: PublicationMember::Table { table, .. } } => {
-            format!("publish table {table} in {publication}")
-        }
-        Change::Publish { publication, member: PublicationMember::Schema(s) } => {
-            format!("publish the tables of schema {s} in {publication}")
-        }
-        Change::Unpublish { publication, member: PublicationMember::Table { table, .. }, .. } => {
-            format!("stop publishing table {table} in {publication}")
-        }
-        Change::Unpublish { publication, member: PublicationMember::Schema(s), .. } => {
-            format!("stop publishing the tables of schema {s} in {publication}")
-        }
         Change::SetComment { target, .. } => format!("set comment on {target}"),
         Change::Grant { target, item, .. } => format!("grant {} on {target}", item.privilege),
         Change::Revoke { target, item, .. } => format!("revoke {} on {target}", item.privilege),

@@ -4,7 +4,7 @@
 //! `sqltext`'s. Pure: no I/O.
 
 use crate::catalog::*;
-use crate::diff::{Change, EnumPosition, PublicationMember};
+use crate::diff::{Change, EnumPosition};
 use crate::kinds::Kind;
 use crate::ident::{ident, literal, QualifiedName};
 
@@ -630,70 +630,13 @@ fn create_index_sql(i: &Index) -> String {
     sql + ";"
 }
 
-/// `publish = '...', publish_via_partition_root = ...`.
-fn publication_options(p: &Publication) -> String {
-    format!("publish = {}, publish_via_partition_root = {}", literal(&p.publish), p.via_root)
-}
-
-/// What `ADD` takes: `TABLE t (columns) WHERE (filter)` or `TABLES IN SCHEMA s`.
-fn published(member: &PublicationMember) -> String {
-    match member {
-        PublicationMember::Table { table, entry } => {
-            let columns = entry
-                .columns
-                .as_ref()
-                .map(|c| format!(" ({})", c.iter().map(|n| ident(n)).collect::<Vec<_>>().join(", ")))
-                .unwrap_or_default();
-            let filter = entry.row_filter.as_ref().map(|f| format!(" WHERE ({f})")).unwrap_or_default();
-            format!("TABLE {}{columns}{filter}", table.sql())
-        }
-        PublicationMember::Schema(s) => format!("TABLES IN SCHEMA {}", ident(s)),
-    }
-}
-
-/// A query with a row while the table or schema is in the publication.
-fn membership(publication: &str, member: &PublicationMember) -> String {
-    match member {
-        PublicationMember::Table { table, .. } => format!(
-            "SELECT 1 FROM pg_catalog.pg_publication_rel r JOIN pg_catalog.pg_publication p ON p.oid = r.prpubid \
-             WHERE p.pubname = {} AND r.prrelid = pg_catalog.to_regclass({})",
-            literal(publication),
-            literal(&table.sql())
-        ),
-        PublicationMember::Schema(s) => format!(
-            "SELECT 1 FROM pg_catalog.pg_publication_namespace n JOIN pg_catalog.pg_publication p ON p.oid = n.pnpubid \
-             WHERE p.pubname = {} AND n.pnnspid = pg_catalog.to_regnamespace({})",
-            literal(publication),
-            literal(&ident(s))
-        ),
-    }
-}
-
-/// A query with a row while the table is published exactly as `entry` says (read with
-/// an empty search path, as the catalog was).
-fn published_as(publication: &str, table: &QualifiedName, entry: &PublishedTable) -> String {
-    let member = membership(publication, &PublicationMember::Table { table: table.clone(), entry: entry.clone() });
-    let columns = match &entry.columns {
-        None => "r.prattrs IS NULL".to_string(),
-        Some(c) => format!(
-            "ARRAY(SELECT a.attname::text FROM pg_catalog.unnest(r.prattrs) k JOIN pg_catalog.pg_attribute a \
-             ON a.attrelid = r.prrelid AND a.attnum = k ORDER BY a.attnum) = ARRAY[{}]::text[]",
-            c.iter().map(|n| literal(n)).collect::<Vec<_>>().join(", ")
-        ),
-    };
-    let filter = match &entry.row_filter {
-        None => "r.prqual IS NULL".to_string(),
-        Some(f) => format!("pg_catalog.pg_get_expr(r.prqual, r.prrelid) = {}", literal(f)),
-    };
-    format!("{member} AND {columns} AND {filter}")
-}
-
 /// The SQL for one change.
 pub fn render(change: &Change) -> Vec<Statement> {
     match change {
         Change::Policy(c) => c.render(),
         Change::Trigger(c) => c.render(),
         Change::EventTrigger(c) => c.render(),
+        Change::Publication(c) => c.render(),
         Change::CreateSchema(s) => vec![stmt(format!("CREATE SCHEMA IF NOT EXISTS {};", ident(&s.name)))],
         Change::DropSchema(s) => vec![stmt(format!("DROP SCHEMA IF EXISTS {};", ident(&s.name)))],
         Change::CreateExtension(e) => vec![stmt(format!(
@@ -869,35 +812,6 @@ pub fn render(change: &Change) -> Vec<Statement> {
                 RoutineKind::Aggregate => "AGGREGATE",
             };
             vec![stmt(format!("DROP {kw} IF EXISTS {};", routine_sql(&f.name, &f.identity_args, kw)))]
-        }
-        Change::CreatePublication(p) => {
-            let exists = format!("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = {}", literal(&p.name));
-            let all = if p.all_tables { " FOR ALL TABLES" } else { "" };
-            let create = format!("CREATE PUBLICATION {}{all} WITH ({})", ident(&p.name), publication_options(p));
-            unless_exists(exists, &create).into_iter().collect()
-        }
-        Change::AlterPublication { to, .. } => {
-            vec![stmt(format!("ALTER PUBLICATION {} SET ({});", ident(&to.name), publication_options(to)))]
-        }
-        Change::DropPublication(p) => vec![stmt(format!("DROP PUBLICATION IF EXISTS {};", ident(&p.name)))],
-        Change::Publish { publication, member } => {
-            let add = format!("ALTER PUBLICATION {} ADD {}", ident(publication), published(member));
-            unless_exists(membership(publication, member), &add).into_iter().collect()
-        }
-        Change::Unpublish { publication, member, unless_as } => {
-            let drop = match member {
-                PublicationMember::Table { table, .. } => format!("TABLE {}", table.sql()),
-                PublicationMember::Schema(s) => format!("TABLES IN SCHEMA {}", ident(s)),
-            };
-            let drop = format!("ALTER PUBLICATION {} DROP {drop}", ident(publication));
-            let as_wanted = match (unless_as, member) {
-                (Some(entry), PublicationMember::Table { table, .. }) => {
-                    Cond::exists(published_as(publication, table, entry))
-                }
-                _ => Cond::False,
-            };
-            let condition = Cond::and([Cond::exists(membership(publication, member)), Cond::not(as_wanted)]);
-            when(&condition, &drop).into_iter().collect()
         }
         Change::SetComment { target, kind, comment } => {
             let text = comment.as_deref().map_or("NULL".to_string(), literal);
