@@ -15,16 +15,6 @@ use std::collections::{BTreeMap, BTreeSet};
 /// object and drops the whole old one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Change {
-    CreateSchema(Schema),
-    DropSchema(Schema),
-    CreateExtension(Extension),
-    AlterExtension {
-        from: Extension,
-        to: Extension,
-    },
-    DropExtension(Extension),
-    CreateCollation(Collation),
-    DropCollation(Collation),
     CreateType(TypeDef),
     DropType(TypeDef),
     AddEnumValue {
@@ -117,6 +107,9 @@ pub enum Change {
     DropFunction(Function),
     Trigger(kinds::trigger::Change),
     Policy(kinds::policy::Change),
+    Collation(kinds::collation::Change),
+    Extension(kinds::extension::Change),
+    Schema(kinds::schema::Change),
     EventTrigger(kinds::event_trigger::Change),
     Publication(kinds::publication::Change),
     SetComment {
@@ -175,6 +168,9 @@ impl Change {
     pub fn kind(&self) -> Option<&dyn Kind> {
         match self {
             Change::Policy(c) => Some(c),
+            Change::Collation(c) => Some(c),
+            Change::Extension(c) => Some(c),
+            Change::Schema(c) => Some(c),
             Change::Trigger(c) => Some(c),
             Change::EventTrigger(c) => Some(c),
             Change::Publication(c) => Some(c),
@@ -186,14 +182,13 @@ impl Change {
     pub fn subject(&self) -> ObjectId {
         match self {
             Change::Policy(c) => c.subject(),
+            Change::Collation(c) => c.subject(),
+            Change::Extension(c) => c.subject(),
+            Change::Schema(c) => c.subject(),
             Change::Trigger(c) => c.subject(),
             Change::EventTrigger(c) => c.subject(),
             Change::Publication(c) => c.subject(),
-            Change::CreateSchema(s) | Change::DropSchema(s) => ObjectId::Schema(s.name.clone()),
-            Change::CreateExtension(e) | Change::DropExtension(e) => ObjectId::Extension(e.name.clone()),
-            Change::AlterExtension { to, .. } => ObjectId::Extension(to.name.clone()),
             Change::CreateType(t) | Change::DropType(t) => ObjectId::Type(t.name.clone()),
-            Change::CreateCollation(c) | Change::DropCollation(c) => ObjectId::Collation(c.name.clone()),
             Change::AlterDomain { to, .. } => ObjectId::Type(to.name.clone()),
             Change::AddEnumValue { name, .. } => ObjectId::Type(name.clone()),
             Change::ReplaceType { to, .. } => ObjectId::Type(to.name.clone()),
@@ -233,13 +228,13 @@ impl Change {
     pub fn phase(&self) -> Phase {
         match self {
             Change::Policy(c) => c.phase(),
+            Change::Collation(c) => c.phase(),
+            Change::Extension(c) => c.phase(),
+            Change::Schema(c) => c.phase(),
             Change::Trigger(c) => c.phase(),
             Change::EventTrigger(c) => c.phase(),
             Change::Publication(c) => c.phase(),
-            Change::DropSchema(_)
-            | Change::DropExtension(_)
-            | Change::DropType(_)
-            | Change::DropCollation(_)
+            Change::DropType(_)
             | Change::DropSequence(_)
             | Change::DropTable(_)
             | Change::DropColumn { .. }
@@ -247,11 +242,7 @@ impl Change {
             | Change::DropIndex(_)
             | Change::DropView(_)
             | Change::DropFunction(_) => Phase::Drop,
-            Change::CreateSchema(_)
-            | Change::CreateExtension(_)
-            | Change::AlterExtension { .. }
-            | Change::CreateType(_)
-            | Change::CreateCollation(_)
+            Change::CreateType(_)
             | Change::AddEnumValue { .. }
             | Change::ReplaceType { .. }
             | Change::RenameEnumValue { .. }
@@ -302,10 +293,7 @@ impl Change {
         }
         matches!(
             self,
-            Change::CreateSchema(_)
-                | Change::CreateExtension(_)
-                | Change::CreateType(_)
-                | Change::CreateCollation(_)
+            Change::CreateType(_)
                 | Change::CreateSequence(_)
                 | Change::CreateTable(_)
                 | Change::AddColumn { .. }
@@ -321,9 +309,9 @@ impl Change {
 /// order.
 pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     let mut d = Differ { live, desired, out: Vec::new(), replaced: BTreeSet::new() };
-    d.schemas();
-    d.extensions();
-    d.collations();
+    kinds::schema::diff(&mut d);
+    kinds::extension::diff(&mut d);
+    kinds::collation::diff(&mut d);
     d.types();
     d.sequences();
     d.tables();
@@ -387,45 +375,6 @@ impl<'a> Differ<'a> {
         self.out.extend(new.into_iter().map(|v| create(v.clone())));
         self.out.extend(gone.into_iter().map(|v| drop(v.clone())));
         both
-    }
-
-    fn schemas(&mut self) {
-        self.creates_and_drops(&self.live.schemas, &self.desired.schemas, Change::CreateSchema, Change::DropSchema);
-    }
-
-    fn extensions(&mut self) {
-        let (gone, new, both) = split(&self.live.extensions, &self.desired.extensions);
-        for e in new {
-            self.out.push(Change::CreateExtension(e.clone()));
-        }
-        // One a platform installed, or one in a schema that is not managed, is someone
-        // else's: files that do not mention it do not drop it.
-        for e in gone.into_iter().filter(|e| !e.held) {
-            self.out.push(Change::DropExtension(e.clone()));
-        }
-        for (l, d) in both {
-            if (&l.name, &l.schema, &l.version) != (&d.name, &d.schema, &d.version) {
-                self.out.push(Change::AlterExtension { from: l.clone(), to: d.clone() });
-            }
-        }
-    }
-
-    fn collations(&mut self) {
-        let both = self.creates_and_drops(
-            &self.live.collations,
-            &self.desired.collations,
-            Change::CreateCollation,
-            Change::DropCollation,
-        );
-        for (l, d) in both {
-            if l != d {
-                self.replace(
-                    ObjectId::Collation(d.name.clone()),
-                    Change::DropCollation(l.clone()),
-                    Change::CreateCollation(d.clone()),
-                );
-            }
-        }
     }
 
     fn types(&mut self) {

@@ -5,9 +5,12 @@
 //! The catalog model (`catalog`) and its queries (`pg/queries`) stay where they are.
 //! Pure: no I/O.
 
+pub mod collation;
 pub mod event_trigger;
+pub mod extension;
 pub mod policy;
 pub mod publication;
+pub mod schema;
 pub mod trigger;
 
 use crate::catalog::ObjectId;

@@ -788,9 +788,7 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
         // An extension may own tables (pg_cron's jobs, PostGIS's reference data).
         Change::DropTable(_)
         | Change::DropColumn { .. }
-        | Change::DropSchema(_)
-        | Change::DropSequence(_)
-        | Change::DropExtension(_) => {
+        | Change::DropSequence(_) => {
             h.insert(Hazard::DeletesData);
         }
         Change::DropType(_) => {
@@ -874,17 +872,13 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
 pub fn describe(c: &Change) -> String {
     match c {
         Change::Policy(c) => c.describe(),
+        Change::Collation(c) => c.describe(),
+        Change::Extension(c) => c.describe(),
+        Change::Schema(c) => c.describe(),
         Change::Trigger(c) => c.describe(),
         Change::EventTrigger(c) => c.describe(),
         Change::Publication(c) => c.describe(),
-        Change::CreateSchema(s) => format!("create schema {}", s.name),
-        Change::DropSchema(s) => format!("drop schema {}", s.name),
-        Change::CreateExtension(e) => format!("create extension {}", e.name),
-        Change::AlterExtension { to, .. } => format!("alter extension {}", to.name),
-        Change::DropExtension(e) => format!("drop extension {}", e.name),
         Change::CreateType(t) => format!("create type {}", t.name),
-        Change::CreateCollation(c) => format!("create collation {}", c.name),
-        Change::DropCollation(c) => format!("drop collation {}", c.name),
         Change::DropType(t) => format!("drop type {}", t.name),
         Change::AddEnumValue { name, value, .. } => format!("add value {value:?} to enum {name}"),
         Change::RenameEnumValue { name, from, to } => format!("rename value {from:?} of enum {name} to {to:?}"),

@@ -326,32 +326,6 @@ fn alter_column(table: &QualifiedName, from: &Column, to: &Column, via_text: boo
     out
 }
 
-fn create_collation_sql(c: &Collation) -> String {
-    let mut opts = vec![format!(
-        "provider = {}",
-        match c.provider.as_str() {
-            "i" => "icu",
-            "b" => "builtin",
-            _ => "libc",
-        }
-    )];
-    match (&c.locale, &c.lc_collate, &c.lc_ctype) {
-        (Some(l), _, _) => opts.push(format!("locale = {}", literal(l))),
-        (None, Some(a), Some(b)) if a == b => opts.push(format!("locale = {}", literal(a))),
-        (None, a, b) => {
-            opts.extend(a.iter().map(|a| format!("lc_collate = {}", literal(a))));
-            opts.extend(b.iter().map(|b| format!("lc_ctype = {}", literal(b))));
-        }
-    }
-    if let Some(r) = &c.rules {
-        opts.push(format!("rules = {}", literal(r)));
-    }
-    if !c.deterministic {
-        opts.push("deterministic = false".into());
-    }
-    format!("CREATE COLLATION IF NOT EXISTS {} ({});", c.name.sql(), opts.join(", "))
-}
-
 fn create_type_sql(t: &TypeDef) -> String {
     let name = t.name.sql();
     match &t.kind {
@@ -634,40 +608,13 @@ fn create_index_sql(i: &Index) -> String {
 pub fn render(change: &Change) -> Vec<Statement> {
     match change {
         Change::Policy(c) => c.render(),
+        Change::Collation(c) => c.render(),
+        Change::Extension(c) => c.render(),
+        Change::Schema(c) => c.render(),
         Change::Trigger(c) => c.render(),
         Change::EventTrigger(c) => c.render(),
         Change::Publication(c) => c.render(),
-        Change::CreateSchema(s) => vec![stmt(format!("CREATE SCHEMA IF NOT EXISTS {};", ident(&s.name)))],
-        Change::DropSchema(s) => vec![stmt(format!("DROP SCHEMA IF EXISTS {};", ident(&s.name)))],
-        Change::CreateExtension(e) => vec![stmt(format!(
-            "CREATE EXTENSION IF NOT EXISTS {} WITH SCHEMA {} VERSION {};",
-            ident(&e.name),
-            ident(&e.schema),
-            literal(&e.version)
-        ))],
-        Change::AlterExtension { from, to } => {
-            let mut out = Vec::new();
-            if from.schema != to.schema {
-                let query = format!(
-                    "SELECT 1 FROM pg_catalog.pg_extension e JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace \
-                     WHERE e.extname = {} AND n.nspname = {}",
-                    literal(&to.name),
-                    literal(&to.schema)
-                );
-                out.extend(unless_exists(
-                    query,
-                    &format!("ALTER EXTENSION {} SET SCHEMA {}", ident(&to.name), ident(&to.schema)),
-                ));
-            }
-            if from.version != to.version {
-                out.push(stmt(format!("ALTER EXTENSION {} UPDATE TO {};", ident(&to.name), literal(&to.version))));
-            }
-            out
-        }
-        Change::DropExtension(e) => vec![stmt(format!("DROP EXTENSION IF EXISTS {};", ident(&e.name)))],
         Change::CreateType(t) => unless_exists(type_exists(&t.name), &create_type_sql(t)).into_iter().collect(),
-        Change::CreateCollation(c) => vec![stmt(create_collation_sql(c))],
-        Change::DropCollation(c) => vec![stmt(format!("DROP COLLATION IF EXISTS {};", c.name.sql()))],
         Change::DropType(t) => {
             let kw = if matches!(t.kind, TypeKind::Domain { .. }) { "DOMAIN" } else { "TYPE" };
             vec![stmt(format!("DROP {kw} IF EXISTS {};", t.name.sql()))]
