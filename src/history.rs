@@ -111,7 +111,8 @@ fn normalize_v1(content: &str) -> String {
     use sqlparser::dialect::PostgreSqlDialect;
     use sqlparser::tokenizer::{Token, Tokenizer};
     // psql meta-commands are not part of what runs: removing one is no modification.
-    let statements: Vec<String> = crate::sqltext::split::split(content).statements.into_iter().map(|s| s.text).collect();
+    let statements: Vec<String> =
+        crate::sqltext::split::split(content).statements.into_iter().map(|s| s.text).collect();
     let sql = statements.join("\n");
     match Tokenizer::new(&PostgreSqlDialect {}, &sql).tokenize() {
         Ok(tokens) => {

@@ -59,6 +59,29 @@ impl ObjectId {
         }
     }
 
+    /// Whether `ALTER DEFAULT PRIVILEGES` decides the privileges this object starts
+    /// with (tables and views, sequences, routines, types).
+    pub fn default_privileges_apply(&self) -> bool {
+        match self {
+            ObjectId::Table(_)
+            | ObjectId::View(_)
+            | ObjectId::Sequence(_)
+            | ObjectId::Function(..)
+            | ObjectId::Type(_) => true,
+            ObjectId::Schema(_)
+            | ObjectId::Extension(_)
+            | ObjectId::Collation(_)
+            | ObjectId::Column(..)
+            | ObjectId::Constraint(..)
+            | ObjectId::Index(_)
+            | ObjectId::Trigger(..)
+            | ObjectId::Policy(..)
+            | ObjectId::EventTrigger(_)
+            | ObjectId::DefaultPrivileges(..)
+            | ObjectId::Publication(_) => false,
+        }
+    }
+
     /// The object's own name, without schema (what a statement creating it names).
     pub fn name(&self) -> &str {
         match self {

@@ -46,13 +46,6 @@ pub enum Change {
         from: TypeDef,
         to: TypeDef,
     },
-    CreateSequence(Sequence),
-    AlterSequence {
-        from: Sequence,
-        to: Sequence,
-    },
-    SetSequenceOwner(Sequence),
-    DropSequence(Sequence),
     CreateTable(Table),
     AlterTable {
         from: Table,
@@ -107,6 +100,7 @@ pub enum Change {
     DropFunction(Function),
     Trigger(kinds::trigger::Change),
     Policy(kinds::policy::Change),
+    Sequence(kinds::sequence::Change),
     Collation(kinds::collation::Change),
     Extension(kinds::extension::Change),
     Schema(kinds::schema::Change),
@@ -168,6 +162,7 @@ impl Change {
     pub fn kind(&self) -> Option<&dyn Kind> {
         match self {
             Change::Policy(c) => Some(c),
+            Change::Sequence(c) => Some(c),
             Change::Collation(c) => Some(c),
             Change::Extension(c) => Some(c),
             Change::Schema(c) => Some(c),
@@ -182,6 +177,7 @@ impl Change {
     pub fn subject(&self) -> ObjectId {
         match self {
             Change::Policy(c) => c.subject(),
+            Change::Sequence(c) => c.subject(),
             Change::Collation(c) => c.subject(),
             Change::Extension(c) => c.subject(),
             Change::Schema(c) => c.subject(),
@@ -194,10 +190,6 @@ impl Change {
             Change::ReplaceType { to, .. } => ObjectId::Type(to.name.clone()),
             Change::RenameEnumValue { name, .. } => ObjectId::Type(name.clone()),
             Change::AlterComposite { to, .. } => ObjectId::Type(to.name.clone()),
-            Change::CreateSequence(s) | Change::DropSequence(s) | Change::SetSequenceOwner(s) => {
-                ObjectId::Sequence(s.name.clone())
-            }
-            Change::AlterSequence { to, .. } => ObjectId::Sequence(to.name.clone()),
             Change::CreateTable(t) | Change::DropTable(t) => ObjectId::Table(t.name.clone()),
             Change::AlterTable { to, .. } => ObjectId::Table(to.name.clone()),
             Change::AlterPartition { table, .. } | Change::SetInherits { table, .. } => ObjectId::Table(table.clone()),
@@ -228,6 +220,7 @@ impl Change {
     pub fn phase(&self) -> Phase {
         match self {
             Change::Policy(c) => c.phase(),
+            Change::Sequence(c) => c.phase(),
             Change::Collation(c) => c.phase(),
             Change::Extension(c) => c.phase(),
             Change::Schema(c) => c.phase(),
@@ -235,7 +228,6 @@ impl Change {
             Change::EventTrigger(c) => c.phase(),
             Change::Publication(c) => c.phase(),
             Change::DropType(_)
-            | Change::DropSequence(_)
             | Change::DropTable(_)
             | Change::DropColumn { .. }
             | Change::DropConstraint { .. }
@@ -248,9 +240,6 @@ impl Change {
             | Change::RenameEnumValue { .. }
             | Change::AlterComposite { .. }
             | Change::AlterDomain { .. }
-            | Change::CreateSequence(_)
-            | Change::AlterSequence { .. }
-            | Change::SetSequenceOwner(_)
             | Change::CreateTable(_)
             | Change::AlterTable { .. }
             | Change::AlterPartition { .. }
@@ -294,7 +283,6 @@ impl Change {
         matches!(
             self,
             Change::CreateType(_)
-                | Change::CreateSequence(_)
                 | Change::CreateTable(_)
                 | Change::AddColumn { .. }
                 | Change::AddConstraint { .. }
@@ -313,7 +301,7 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     kinds::extension::diff(&mut d);
     kinds::collation::diff(&mut d);
     d.types();
-    d.sequences();
+    kinds::sequence::diff(&mut d);
     d.tables();
     d.indexes();
     d.views();
@@ -449,39 +437,6 @@ impl<'a> Differ<'a> {
                 self.live.tables.get(t).and_then(|lt| lt.column(&c.name)).is_some_and(|lc| lc.data_type == c.data_type)
             })
             .collect()
-    }
-
-    fn sequences(&mut self) {
-        let (gone, new, both) = split(&self.live.sequences, &self.desired.sequences);
-        for s in new {
-            self.out.push(Change::CreateSequence(s.clone()));
-            if s.owned_by.is_some() {
-                self.out.push(Change::SetSequenceOwner(s.clone()));
-            }
-        }
-        let identity_names: BTreeSet<&QualifiedName> = self
-            .desired
-            .tables
-            .values()
-            .flat_map(|t| t.columns.iter().filter_map(|c| c.identity.as_ref().map(|i| &i.sequence)))
-            .collect();
-        for s in gone {
-            // A serial column turning into an identity column: the column's change drops
-            // the old sequence right before the identity takes its name.
-            if !identity_names.contains(&s.name) {
-                self.out.push(Change::DropSequence(s.clone()));
-            }
-        }
-        for (l, d) in both {
-            let options =
-                |s: &Sequence| (s.data_type.clone(), s.start, s.increment, s.min_value, s.max_value, s.cache, s.cycle);
-            if options(l) != options(d) {
-                self.out.push(Change::AlterSequence { from: l.clone(), to: d.clone() });
-            }
-            if l.owned_by != d.owned_by {
-                self.out.push(Change::SetSequenceOwner(d.clone()));
-            }
-        }
     }
 
     fn tables(&mut self) {

@@ -11,6 +11,7 @@ pub mod extension;
 pub mod policy;
 pub mod publication;
 pub mod schema;
+pub mod sequence;
 pub mod trigger;
 
 use crate::catalog::ObjectId;

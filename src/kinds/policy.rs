@@ -37,8 +37,9 @@ pub(crate) fn diff(d: &mut Differ) {
     }
     for (l, p) in both {
         let id = ObjectId::Policy(p.table.clone(), p.name.clone());
-        let exprs =
-            |p: &Policy| format!("{}\n{}", p.using.clone().unwrap_or_default(), p.with_check.clone().unwrap_or_default());
+        let exprs = |p: &Policy| {
+            format!("{}\n{}", p.using.clone().unwrap_or_default(), p.with_check.clone().unwrap_or_default())
+        };
         let same_exprs = d.desired.same_definition(&id, &exprs(l), &exprs(p));
         let same_rest = Policy { using: p.using.clone(), with_check: p.with_check.clone(), ..l.clone() } == *p;
         if !(same_exprs && same_rest) {
@@ -180,7 +181,11 @@ mod tests {
 
     #[test]
     fn create_is_guarded_by_the_catalog() {
-        assert_snapshot!(sql(Change::Create(policy("UPDATE", Some("(owner = auth.uid())"), Some("(owner = auth.uid())")))));
+        assert_snapshot!(sql(Change::Create(policy(
+            "UPDATE",
+            Some("(owner = auth.uid())"),
+            Some("(owner = auth.uid())")
+        ))));
     }
 
     #[test]

@@ -26,14 +26,24 @@ pub enum Change {
     /// added by `Publish`.
     Create(Publication),
     /// `publish` or `publish_via_partition_root` changed.
-    Alter { from: Publication, to: Publication },
+    Alter {
+        from: Publication,
+        to: Publication,
+    },
     Drop(Publication),
     /// A table or schema added to a publication, or, for a table already in it,
     /// published otherwise.
-    Publish { publication: String, member: Member },
+    Publish {
+        publication: String,
+        member: Member,
+    },
     /// A table or schema taken out of a publication; with `unless_as`, only while the
     /// table is published otherwise than that (the first half of republishing it).
-    Unpublish { publication: String, member: Member, unless_as: Option<PublishedTable> },
+    Unpublish {
+        publication: String,
+        member: Member,
+        unless_as: Option<PublishedTable>,
+    },
 }
 
 impl From<Change> for crate::diff::Change {
@@ -332,7 +342,8 @@ mod tests {
     #[test]
     fn publish_a_table_with_columns_and_filter_or_a_schema() {
         let name = "realtime".to_string();
-        let table = sql(Change::Publish { publication: name.clone(), member: table(Some(&["id", "body"]), Some("(id > 0)")) });
+        let table =
+            sql(Change::Publish { publication: name.clone(), member: table(Some(&["id", "body"]), Some("(id > 0)")) });
         let schema = sql(Change::Publish { publication: name, member: Member::Schema("app".into()) });
         assert_snapshot!(table + "\n" + &schema);
     }

@@ -343,10 +343,6 @@ pub fn group_of(c: &Change) -> String {
     let table_group = |q: &QualifiedName| format!("table {q}");
     match c {
         Change::CreateIndex(i) | Change::DropIndex(i) => table_group(&i.table),
-        Change::CreateSequence(s) | Change::SetSequenceOwner(s) | Change::DropSequence(s) => match &s.owned_by {
-            Some((t, _)) => table_group(t),
-            None => "sequences".into(),
-        },
         _ => match c.subject() {
             ObjectId::Table(q)
             | ObjectId::Column(q, _)
@@ -375,7 +371,6 @@ fn relation_name(c: &Change) -> Option<QualifiedName> {
         Change::CreateTable(t) | Change::DropTable(t) => Some(t.name.clone()),
         Change::CreateIndex(i) | Change::DropIndex(i) => Some(i.name.clone()),
         Change::CreateView(v) | Change::DropView(v) => Some(v.name.clone()),
-        Change::CreateSequence(s) | Change::DropSequence(s) => Some(s.name.clone()),
         Change::AddConstraint { table, constraint } | Change::DropConstraint { table, constraint } => {
             matches!(constraint.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion)
                 .then(|| QualifiedName::new(table.schema.clone(), constraint.name.clone()))
@@ -390,8 +385,7 @@ fn is_finishing_touch(c: &Change) -> bool {
     }
     matches!(
         c,
-        Change::SetSequenceOwner(_)
-            | Change::SetComment { .. }
+        Change::SetComment { .. }
             | Change::Grant { .. }
             | Change::Revoke { .. }
             | Change::SetOwner { .. }
@@ -406,9 +400,6 @@ fn requires(c: &Change) -> Vec<ObjectId> {
         return k.requires();
     }
     match c {
-        Change::SetSequenceOwner(s) => {
-            s.owned_by.iter().map(|(t, col)| ObjectId::Column(t.clone(), col.clone())).collect()
-        }
         Change::CreateTable(t) => {
             t.partition_of.iter().map(|(p, _)| p).chain(t.inherits.iter()).map(|p| ObjectId::Table(p.clone())).collect()
         }
@@ -620,14 +611,7 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
         if let Change::GrantDefault { schema, .. } | Change::RevokeDefault { schema, .. } = c {
             for (j, other) in changes.iter().enumerate() {
                 let applies = other.is_create()
-                    && matches!(
-                        other,
-                        Change::CreateTable(_)
-                            | Change::CreateView(_)
-                            | Change::CreateSequence(_)
-                            | Change::CreateFunction(_)
-                            | Change::CreateType(_)
-                    )
+                    && other.subject().default_privileges_apply()
                     && (schema.is_empty() || other.subject().schema() == schema);
                 if applies {
                     edges.insert((i, j));
@@ -785,10 +769,7 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
     let mut h = BTreeSet::new();
     let existing = |t: &QualifiedName| !created_tables.contains(t);
     match c {
-        // An extension may own tables (pg_cron's jobs, PostGIS's reference data).
-        Change::DropTable(_)
-        | Change::DropColumn { .. }
-        | Change::DropSequence(_) => {
+        Change::DropTable(_) | Change::DropColumn { .. } => {
             h.insert(Hazard::DeletesData);
         }
         Change::DropType(_) => {
@@ -872,6 +853,7 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
 pub fn describe(c: &Change) -> String {
     match c {
         Change::Policy(c) => c.describe(),
+        Change::Sequence(c) => c.describe(),
         Change::Collation(c) => c.describe(),
         Change::Extension(c) => c.describe(),
         Change::Schema(c) => c.describe(),
@@ -898,10 +880,6 @@ pub fn describe(c: &Change) -> String {
             format!("replace type {} ({} column(s) recast)", to.name, columns.len())
         }
         Change::AlterDomain { to, .. } => format!("alter domain {}", to.name),
-        Change::CreateSequence(s) => format!("create sequence {}", s.name),
-        Change::AlterSequence { to, .. } => format!("alter sequence {}", to.name),
-        Change::SetSequenceOwner(s) => format!("set owner of sequence {}", s.name),
-        Change::DropSequence(s) => format!("drop sequence {}", s.name),
         Change::CreateTable(t) => format!("create table {}", t.name),
         Change::AlterTable { to, .. } => format!("alter table {}", to.name),
         Change::DropTable(t) => format!("drop table {}", t.name),

@@ -252,10 +252,7 @@ mod tests {
         let c = Cond::and([exists.clone(), Cond::or([view, Cond::holds("y")])]);
         assert_eq!(c, Cond::And(vec![exists.clone(), Cond::Or(vec![differs, Cond::holds("y")])]));
         assert_eq!(Cond::or([exists.clone(), exists.clone()]), exists);
-        assert_eq!(
-            c.sql(),
-            "EXISTS (SELECT 1 FROM pg_class) AND (\n      a IS DISTINCT FROM 'b'\n      OR y\n    )"
-        );
+        assert_eq!(c.sql(), "EXISTS (SELECT 1 FROM pg_class) AND (\n      a IS DISTINCT FROM 'b'\n      OR y\n    )");
     }
 
     #[test]

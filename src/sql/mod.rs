@@ -5,8 +5,8 @@
 
 use crate::catalog::*;
 use crate::diff::{Change, EnumPosition};
-use crate::kinds::Kind;
 use crate::ident::{ident, literal, QualifiedName};
+use crate::kinds::Kind;
 
 pub mod guard;
 
@@ -155,7 +155,7 @@ fn identity_sql(id: &Identity) -> String {
     )
 }
 
-fn sequence_options(start: i64, inc: i64, min: i64, max: i64, cache: i64, cycle: bool) -> String {
+pub(crate) fn sequence_options(start: i64, inc: i64, min: i64, max: i64, cache: i64, cycle: bool) -> String {
     format!(
         "START WITH {start} INCREMENT BY {inc} MINVALUE {min} MAXVALUE {max} CACHE {cache} {}",
         if cycle { "CYCLE" } else { "NO CYCLE" }
@@ -608,6 +608,7 @@ fn create_index_sql(i: &Index) -> String {
 pub fn render(change: &Change) -> Vec<Statement> {
     match change {
         Change::Policy(c) => c.render(),
+        Change::Sequence(c) => c.render(),
         Change::Collation(c) => c.render(),
         Change::Extension(c) => c.render(),
         Change::Schema(c) => c.render(),
@@ -643,26 +644,6 @@ pub fn render(change: &Change) -> Vec<Statement> {
             unless_exists(query, &rename).into_iter().collect()
         }
         Change::AlterComposite { from, to } => alter_composite(from, to),
-        Change::CreateSequence(s) => vec![stmt(format!(
-            "CREATE SEQUENCE IF NOT EXISTS {} AS {} {};",
-            s.name.sql(),
-            s.data_type,
-            sequence_options(s.start, s.increment, s.min_value, s.max_value, s.cache, s.cycle)
-        ))],
-        Change::AlterSequence { to: s, .. } => vec![stmt(format!(
-            "ALTER SEQUENCE {} AS {} {};",
-            s.name.sql(),
-            s.data_type,
-            sequence_options(s.start, s.increment, s.min_value, s.max_value, s.cache, s.cycle)
-        ))],
-        Change::SetSequenceOwner(s) => {
-            let owner = match &s.owned_by {
-                Some((t, c)) => format!("{}.{}", t.sql(), ident(c)),
-                None => "NONE".to_string(),
-            };
-            vec![stmt(format!("ALTER SEQUENCE {} OWNED BY {owner};", s.name.sql()))]
-        }
-        Change::DropSequence(s) => vec![stmt(format!("DROP SEQUENCE IF EXISTS {};", s.name.sql()))],
         Change::CreateTable(t) => {
             let mut out = vec![stmt(create_table_sql(t))];
             for c in t.columns.iter().filter(|c| c.storage.is_some()) {
@@ -814,7 +795,7 @@ fn privilege_and_target(target: &ObjectId, kind: &str, privilege: &str) -> (Stri
 }
 
 /// The relation exists with one of these `relkind`s.
-fn relkind_is(q: &QualifiedName, kinds: &[&str]) -> Cond {
+pub(crate) fn relkind_is(q: &QualifiedName, kinds: &[&str]) -> Cond {
     Cond::exists(format!(
         "SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
          WHERE n.nspname = {} AND c.relname = {} AND c.relkind IN ({})",
@@ -926,7 +907,6 @@ pub fn still_exists(drop: &Change) -> Option<Cond> {
     Some(match drop {
         Change::DropView(v) => relkind_is(&v.name, &[view_kind(v)]),
         Change::DropTable(t) => relkind_is(&t.name, &["r", "p"]),
-        Change::DropSequence(s) => relkind_is(&s.name, &["S"]),
         Change::DropIndex(i) => relkind_is(&i.name, &["i", "I"]),
         Change::DropConstraint { table, constraint } => Cond::exists(constraint_exists(table, &constraint.name)),
         Change::DropColumn { table, column } => column_exists(table, &column.name, None),
@@ -1072,11 +1052,13 @@ pub fn finish_not_null(table: &QualifiedName, column: &str) -> Vec<Statement> {
     let t = table.sql();
     let validate = format!("ALTER TABLE {t} VALIDATE CONSTRAINT {}", ident(&name));
     let validate = when(&Cond::exists(constraint_exists(table, &name)), &validate);
-    validate.into_iter().chain([
-        stmt(format!("ALTER TABLE {t} ALTER COLUMN {} SET NOT NULL;", ident(column))),
-        stmt(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {};", ident(&name))),
-    ])
-    .collect()
+    validate
+        .into_iter()
+        .chain([
+            stmt(format!("ALTER TABLE {t} ALTER COLUMN {} SET NOT NULL;", ident(column))),
+            stmt(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {};", ident(&name))),
+        ])
+        .collect()
 }
 
 /// A drop that runs only while `condition` holds.
@@ -1106,7 +1088,10 @@ mod tests {
         let sql = &render(&c)[0].sql;
         assert!(sql.starts_with("DO $schemaspec$"), "{sql}");
         assert_eq!(render(&c)[0].plain(), "ALTER TABLE public.\"Users\" ADD CONSTRAINT users_pkey PRIMARY KEY (id);");
-        assert!(sql.contains("conrelid = pg_catalog.to_regclass('public.\"Users\"') AND conname = 'users_pkey'"), "{sql}");
+        assert!(
+            sql.contains("conrelid = pg_catalog.to_regclass('public.\"Users\"') AND conname = 'users_pkey'"),
+            "{sql}"
+        );
         assert!(sql.contains("ALTER TABLE public.\"Users\" ADD CONSTRAINT users_pkey PRIMARY KEY (id);"), "{sql}");
     }
 
