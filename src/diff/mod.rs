@@ -87,8 +87,6 @@ pub enum Change {
         table: QualifiedName,
         constraint: Constraint,
     },
-    CreateIndex(Index),
-    DropIndex(Index),
     CreateView(View),
     /// Storage or view options changed, nothing else.
     AlterViewOptions {
@@ -100,6 +98,7 @@ pub enum Change {
     DropFunction(Function),
     Trigger(kinds::trigger::Change),
     Policy(kinds::policy::Change),
+    Index(kinds::index::Change),
     Sequence(kinds::sequence::Change),
     Collation(kinds::collation::Change),
     Extension(kinds::extension::Change),
@@ -162,6 +161,7 @@ impl Change {
     pub fn kind(&self) -> Option<&dyn Kind> {
         match self {
             Change::Policy(c) => Some(c),
+            Change::Index(c) => Some(c),
             Change::Sequence(c) => Some(c),
             Change::Collation(c) => Some(c),
             Change::Extension(c) => Some(c),
@@ -177,6 +177,7 @@ impl Change {
     pub fn subject(&self) -> ObjectId {
         match self {
             Change::Policy(c) => c.subject(),
+            Change::Index(c) => c.subject(),
             Change::Sequence(c) => c.subject(),
             Change::Collation(c) => c.subject(),
             Change::Extension(c) => c.subject(),
@@ -200,7 +201,6 @@ impl Change {
             Change::AddConstraint { table, constraint } | Change::DropConstraint { table, constraint } => {
                 ObjectId::Constraint(table.clone(), constraint.name.clone())
             }
-            Change::CreateIndex(i) | Change::DropIndex(i) => ObjectId::Index(i.name.clone()),
             Change::CreateView(v) | Change::DropView(v) => ObjectId::View(v.name.clone()),
             Change::AlterViewOptions { to, .. } => ObjectId::View(to.name.clone()),
             Change::CreateFunction(f) | Change::DropFunction(f) => {
@@ -220,6 +220,7 @@ impl Change {
     pub fn phase(&self) -> Phase {
         match self {
             Change::Policy(c) => c.phase(),
+            Change::Index(c) => c.phase(),
             Change::Sequence(c) => c.phase(),
             Change::Collation(c) => c.phase(),
             Change::Extension(c) => c.phase(),
@@ -231,7 +232,6 @@ impl Change {
             | Change::DropTable(_)
             | Change::DropColumn { .. }
             | Change::DropConstraint { .. }
-            | Change::DropIndex(_)
             | Change::DropView(_)
             | Change::DropFunction(_) => Phase::Drop,
             Change::CreateType(_)
@@ -247,7 +247,6 @@ impl Change {
             | Change::AddColumn { .. }
             | Change::AlterColumn { .. }
             | Change::AddConstraint { .. }
-            | Change::CreateIndex(_)
             | Change::CreateView(_)
             | Change::AlterViewOptions { .. }
             | Change::CreateFunction(_)
@@ -257,6 +256,21 @@ impl Change {
             | Change::SetOwner { .. }
             | Change::GrantDefault { .. }
             | Change::RevokeDefault { .. } => Phase::Create,
+        }
+    }
+
+    /// The table or view the changed object lives in, whose drop takes it along.
+    pub fn parent_relation(&self) -> Option<QualifiedName> {
+        if let Some(k) = self.kind() {
+            return k.parent_relation();
+        }
+        match self {
+            Change::AddColumn { table, .. }
+            | Change::AlterColumn { table, .. }
+            | Change::DropColumn { table, .. }
+            | Change::AddConstraint { table, .. }
+            | Change::DropConstraint { table, .. } => Some(table.clone()),
+            _ => None,
         }
     }
 
@@ -286,7 +300,6 @@ impl Change {
                 | Change::CreateTable(_)
                 | Change::AddColumn { .. }
                 | Change::AddConstraint { .. }
-                | Change::CreateIndex(_)
                 | Change::CreateView(_)
                 | Change::CreateFunction(_)
         )
@@ -303,7 +316,7 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     d.types();
     kinds::sequence::diff(&mut d);
     d.tables();
-    d.indexes();
+    kinds::index::diff(&mut d);
     d.views();
     d.functions();
     kinds::trigger::diff(&mut d);
@@ -589,25 +602,6 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn indexes(&mut self) {
-        let (gone, new, both) = split(&self.live.indexes, &self.desired.indexes);
-        for i in new {
-            self.out.push(Change::CreateIndex(i.clone()));
-        }
-        for i in gone {
-            if !self.table_dropped(&i.table) {
-                self.out.push(Change::DropIndex(i.clone()));
-            }
-        }
-        for (l, d) in both {
-            let id = ObjectId::Index(d.name.clone());
-            // An invalid index (a failed concurrent build) is rebuilt: it is never used.
-            if l.table != d.table || !l.valid || !self.desired.same_definition(&id, &l.definition, &d.definition) {
-                self.replace(id, Change::DropIndex(l.clone()), Change::CreateIndex(d.clone()));
-            }
-        }
-    }
-
     fn views(&mut self) {
         let both = self.creates_and_drops(&self.live.views, &self.desired.views, Change::CreateView, Change::DropView);
         for (l, d) in both {
@@ -759,18 +753,7 @@ impl<'a> Differ<'a> {
         if recreated.is_empty() {
             return;
         }
-        let belongs = |c: &Change| -> bool {
-            match c {
-                Change::CreateIndex(i) | Change::DropIndex(i) => recreated.contains(&i.table),
-                Change::CreateTable(_) | Change::DropTable(_) | Change::CreateView(_) | Change::DropView(_) => false,
-                _ => match c.subject() {
-                    ObjectId::Constraint(q, _) | ObjectId::Trigger(q, _) | ObjectId::Policy(q, _) => {
-                        recreated.contains(&q)
-                    }
-                    _ => false,
-                },
-            }
-        };
+        let belongs = |c: &Change| c.parent_relation().is_some_and(|q| recreated.contains(&q));
         self.out.retain(|c| !belongs(c));
         let d = self.desired;
         for q in &recreated {
@@ -780,7 +763,7 @@ impl<'a> Differ<'a> {
                 }
             }
             for i in d.indexes.values().filter(|i| &i.table == q) {
-                self.out.push(Change::CreateIndex(i.clone()));
+                self.push(kinds::index::Change::Create(i.clone()));
                 self.replaced.insert(ObjectId::Index(i.name.clone()));
             }
             for t in d.triggers.values().filter(|t| &t.table == q) {
@@ -802,9 +785,10 @@ impl<'a> Differ<'a> {
             ObjectId::View(q) => {
                 Some((Change::DropView(l.views.get(q)?.clone()), Change::CreateView(d.views.get(q)?.clone())))
             }
-            ObjectId::Index(q) => {
-                Some((Change::DropIndex(l.indexes.get(q)?.clone()), Change::CreateIndex(d.indexes.get(q)?.clone())))
-            }
+            ObjectId::Index(q) => Some((
+                kinds::index::Change::Drop(l.indexes.get(q)?.clone()).into(),
+                kinds::index::Change::Create(d.indexes.get(q)?.clone()).into(),
+            )),
             ObjectId::Function(q, a) => {
                 let k = (q.clone(), a.clone());
                 Some((

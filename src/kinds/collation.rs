@@ -5,6 +5,7 @@ use super::Kind;
 use crate::catalog::{Collation, ObjectId};
 use crate::diff::{Differ, Phase};
 use crate::ident::{literal, QualifiedName};
+use crate::plan::online::{Existing, Online};
 use crate::plan::Hazard;
 use crate::sql::guard::Cond;
 use crate::sql::{stmt, Statement};
@@ -109,6 +110,10 @@ impl Kind for Change {
         None
     }
 
+    fn parent_relation(&self) -> Option<QualifiedName> {
+        None
+    }
+
     fn requires(&self) -> Vec<ObjectId> {
         Vec::new()
     }
@@ -129,6 +134,10 @@ impl Kind for Change {
             Change::Create(c) => vec![stmt(create_sql(c))],
             Change::Drop(c) => vec![stmt(format!("DROP COLLATION IF EXISTS {};", c.name.sql()))],
         }
+    }
+
+    fn online(&self, _tables: &Existing, _guarded: bool) -> Option<Online> {
+        None
     }
 
     fn still_exists(&self) -> Option<Cond> {

@@ -5,6 +5,7 @@ use super::Kind;
 use crate::catalog::{Enabled, EventTrigger, ObjectId};
 use crate::diff::{Differ, Phase};
 use crate::ident::{ident, literal, QualifiedName};
+use crate::plan::online::{Existing, Online};
 use crate::plan::Hazard;
 use crate::sql::guard::Cond;
 use crate::sql::{stmt, unless_exists, Statement};
@@ -96,6 +97,10 @@ impl Kind for Change {
         None
     }
 
+    fn parent_relation(&self) -> Option<QualifiedName> {
+        None
+    }
+
     fn requires(&self) -> Vec<ObjectId> {
         Vec::new()
     }
@@ -140,6 +145,10 @@ impl Kind for Change {
             }
             Change::Drop(e) => vec![stmt(format!("DROP EVENT TRIGGER IF EXISTS {};", ident(&e.name)))],
         }
+    }
+
+    fn online(&self, _tables: &Existing, _guarded: bool) -> Option<Online> {
+        None
     }
 
     fn still_exists(&self) -> Option<Cond> {

@@ -8,6 +8,7 @@
 pub mod collation;
 pub mod event_trigger;
 pub mod extension;
+pub mod index;
 pub mod policy;
 pub mod publication;
 pub mod schema;
@@ -17,6 +18,7 @@ pub mod trigger;
 use crate::catalog::ObjectId;
 use crate::diff::Phase;
 use crate::ident::QualifiedName;
+use crate::plan::online::{Existing, Online};
 use crate::plan::Hazard;
 use crate::sql::guard::Cond;
 use crate::sql::Statement;
@@ -47,6 +49,9 @@ pub trait Kind {
     /// The relation name it frees (a drop) or takes (a create): tables, views,
     /// sequences, indexes and index-backed constraints share one namespace.
     fn relation_name(&self) -> Option<QualifiedName>;
+    /// The table or view it lives in, whose drop takes it along (indexes, columns,
+    /// constraints, triggers, policies).
+    fn parent_relation(&self) -> Option<QualifiedName>;
     /// Objects it needs to exist first that `pg_depend` does not say (or says the other
     /// way round).
     fn requires(&self) -> Vec<ObjectId>;
@@ -57,6 +62,9 @@ pub trait Kind {
     fn describe(&self) -> String;
     /// Its SQL, safe to run twice.
     fn render(&self) -> Vec<Statement>;
+    /// Its online form on a table that holds rows (see `plan::online`), when it has
+    /// one; `guarded`: the plain form is a replacement's guarded drop.
+    fn online(&self, tables: &Existing, guarded: bool) -> Option<Online>;
     /// For a drop: a condition that holds while the object is still there as it was.
     fn still_exists(&self) -> Option<Cond>;
     /// For a drop whose object is created again by `create`: a condition that holds

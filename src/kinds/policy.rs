@@ -6,6 +6,7 @@ use super::{table_group, Kind};
 use crate::catalog::{ObjectId, Policy};
 use crate::diff::{Differ, Phase};
 use crate::ident::{ident, literal, QualifiedName};
+use crate::plan::online::{Existing, Online};
 use crate::plan::Hazard;
 use crate::sql::guard::Cond;
 use crate::sql::{stmt, unless_exists, Statement};
@@ -114,6 +115,10 @@ impl Kind for Change {
         None
     }
 
+    fn parent_relation(&self) -> Option<QualifiedName> {
+        Some(self.policy().table.clone())
+    }
+
     fn requires(&self) -> Vec<ObjectId> {
         match self {
             Change::Create(p) => vec![ObjectId::Table(p.table.clone())],
@@ -147,6 +152,10 @@ impl Kind for Change {
             }
             Change::Drop(p) => vec![stmt(format!("DROP POLICY IF EXISTS {} ON {};", ident(&p.name), p.table.sql()))],
         }
+    }
+
+    fn online(&self, _tables: &Existing, _guarded: bool) -> Option<Online> {
+        None
     }
 
     fn still_exists(&self) -> Option<Cond> {

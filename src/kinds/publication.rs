@@ -7,6 +7,7 @@ use super::Kind;
 use crate::catalog::{ObjectId, Publication, PublishedTable};
 use crate::diff::{Differ, Phase};
 use crate::ident::{ident, literal, QualifiedName};
+use crate::plan::online::{Existing, Online};
 use crate::plan::Hazard;
 use crate::sql::guard::Cond;
 use crate::sql::{stmt, unless_exists, when, Statement};
@@ -226,6 +227,10 @@ impl Kind for Change {
         None
     }
 
+    fn parent_relation(&self) -> Option<QualifiedName> {
+        None
+    }
+
     fn requires(&self) -> Vec<ObjectId> {
         match self {
             Change::Publish { member: Member::Table { table, .. }, .. } => vec![ObjectId::Table(table.clone())],
@@ -287,6 +292,10 @@ impl Kind for Change {
                 when(&condition, &drop).into_iter().collect()
             }
         }
+    }
+
+    fn online(&self, _tables: &Existing, _guarded: bool) -> Option<Online> {
+        None
     }
 
     fn still_exists(&self) -> Option<Cond> {

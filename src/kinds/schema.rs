@@ -4,6 +4,7 @@ use super::Kind;
 use crate::catalog::{ObjectId, Schema};
 use crate::diff::{Differ, Phase};
 use crate::ident::{ident, QualifiedName};
+use crate::plan::online::{Existing, Online};
 use crate::plan::Hazard;
 use crate::sql::guard::Cond;
 use crate::sql::{stmt, Statement};
@@ -76,6 +77,10 @@ impl Kind for Change {
         None
     }
 
+    fn parent_relation(&self) -> Option<QualifiedName> {
+        None
+    }
+
     fn requires(&self) -> Vec<ObjectId> {
         Vec::new()
     }
@@ -99,6 +104,10 @@ impl Kind for Change {
             Change::Create(s) => vec![stmt(format!("CREATE SCHEMA IF NOT EXISTS {};", ident(&s.name)))],
             Change::Drop(s) => vec![stmt(format!("DROP SCHEMA IF EXISTS {};", ident(&s.name)))],
         }
+    }
+
+    fn online(&self, _tables: &Existing, _guarded: bool) -> Option<Online> {
+        None
     }
 
     fn still_exists(&self) -> Option<Cond> {

@@ -6,6 +6,7 @@ use super::{table_group, Kind};
 use crate::catalog::{ObjectId, Sequence};
 use crate::diff::{Differ, Phase};
 use crate::ident::{ident, QualifiedName};
+use crate::plan::online::{Existing, Online};
 use crate::plan::Hazard;
 use crate::sql::guard::Cond;
 use crate::sql::{relkind_is, sequence_options, stmt, Statement};
@@ -112,6 +113,10 @@ impl Kind for Change {
         }
     }
 
+    fn parent_relation(&self) -> Option<QualifiedName> {
+        None
+    }
+
     fn requires(&self) -> Vec<ObjectId> {
         match self {
             Change::SetOwner(s) => s.owned_by.iter().map(|(t, col)| ObjectId::Column(t.clone(), col.clone())).collect(),
@@ -153,6 +158,10 @@ impl Kind for Change {
             }
             Change::Drop(s) => vec![stmt(format!("DROP SEQUENCE IF EXISTS {};", s.name.sql()))],
         }
+    }
+
+    fn online(&self, _tables: &Existing, _guarded: bool) -> Option<Online> {
+        None
     }
 
     fn still_exists(&self) -> Option<Cond> {

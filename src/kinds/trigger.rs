@@ -6,6 +6,7 @@ use super::{table_group, Kind};
 use crate::catalog::{Enabled, ObjectId, Trigger};
 use crate::diff::{Differ, Phase};
 use crate::ident::{ident, literal, QualifiedName};
+use crate::plan::online::{Existing, Online};
 use crate::plan::Hazard;
 use crate::sql::guard::Cond;
 use crate::sql::{stmt, unless_exists, Statement};
@@ -104,6 +105,10 @@ impl Kind for Change {
         None
     }
 
+    fn parent_relation(&self) -> Option<QualifiedName> {
+        Some(self.trigger().table.clone())
+    }
+
     fn requires(&self) -> Vec<ObjectId> {
         match self {
             Change::Create(t) | Change::SetEnabled(t) => vec![ObjectId::Table(t.table.clone())],
@@ -151,6 +156,10 @@ impl Kind for Change {
             }
             Change::Drop(t) => vec![stmt(format!("DROP TRIGGER IF EXISTS {} ON {};", ident(&t.name), t.table.sql()))],
         }
+    }
+
+    fn online(&self, _tables: &Existing, _guarded: bool) -> Option<Online> {
+        None
     }
 
     fn still_exists(&self) -> Option<Cond> {

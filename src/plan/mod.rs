@@ -342,7 +342,6 @@ pub fn group_of(c: &Change) -> String {
     }
     let table_group = |q: &QualifiedName| format!("table {q}");
     match c {
-        Change::CreateIndex(i) | Change::DropIndex(i) => table_group(&i.table),
         _ => match c.subject() {
             ObjectId::Table(q)
             | ObjectId::Column(q, _)
@@ -369,7 +368,6 @@ fn relation_name(c: &Change) -> Option<QualifiedName> {
     }
     match c {
         Change::CreateTable(t) | Change::DropTable(t) => Some(t.name.clone()),
-        Change::CreateIndex(i) | Change::DropIndex(i) => Some(i.name.clone()),
         Change::CreateView(v) | Change::DropView(v) => Some(v.name.clone()),
         Change::AddConstraint { table, constraint } | Change::DropConstraint { table, constraint } => {
             matches!(constraint.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion)
@@ -403,7 +401,6 @@ fn requires(c: &Change) -> Vec<ObjectId> {
         Change::CreateTable(t) => {
             t.partition_of.iter().map(|(p, _)| p).chain(t.inherits.iter()).map(|p| ObjectId::Table(p.clone())).collect()
         }
-        Change::CreateIndex(i) => vec![ObjectId::Table(i.table.clone())],
         Change::AlterPartition { to: Some((p, _)), .. } => vec![ObjectId::Table(p.clone())],
         // The new parents exist, and the child has every column they have.
         Change::SetInherits { table, from, to } => to
@@ -525,19 +522,8 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
             _ => None,
         })
         .collect();
-    let recreated_with_parent = |c: &Change| -> bool {
-        c.is_create()
-            && match c {
-                Change::CreateIndex(i) => dropped_relations.contains(&i.table),
-                _ => match c.subject() {
-                    ObjectId::Column(q, _)
-                    | ObjectId::Constraint(q, _)
-                    | ObjectId::Trigger(q, _)
-                    | ObjectId::Policy(q, _) => dropped_relations.contains(&q),
-                    _ => false,
-                },
-            }
-    };
+    let recreated_with_parent =
+        |c: &Change| c.is_create() && c.parent_relation().is_some_and(|q| dropped_relations.contains(&q));
     // Live dependencies order drops: what depends goes first.
     for (dep, referenced) in live.depends.iter() {
         let dep_drops = on_or_parent(dep, Phase::Drop);
@@ -811,9 +797,6 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
                 h.insert(Hazard::ValidatesConstraint);
             }
         },
-        Change::CreateIndex(i) if existing(&i.table) => {
-            h.insert(Hazard::BuildsIndex);
-        }
         Change::AddEnumValue { .. } => {
             h.insert(Hazard::NoTransaction);
             h.insert(Hazard::ChangesEnum);
@@ -853,6 +836,7 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
 pub fn describe(c: &Change) -> String {
     match c {
         Change::Policy(c) => c.describe(),
+        Change::Index(c) => c.describe(),
         Change::Sequence(c) => c.describe(),
         Change::Collation(c) => c.describe(),
         Change::Extension(c) => c.describe(),
@@ -888,11 +872,6 @@ pub fn describe(c: &Change) -> String {
         Change::DropColumn { table, column } => format!("drop column {}.{}", table, column.name),
         Change::AddConstraint { table, constraint } => format!("add constraint {} on {}", constraint.name, table),
         Change::DropConstraint { table, constraint } => format!("drop constraint {} on {}", constraint.name, table),
-        Change::CreateIndex(i) => format!("create index {}", i.name),
-        Change::DropIndex(i) if !i.valid => {
-            format!("drop index {} (INVALID: left by a failed concurrent build; rebuilt)", i.name)
-        }
-        Change::DropIndex(i) => format!("drop index {}", i.name),
         Change::CreateView(v) => format!("create {}view {}", if v.materialized { "materialized " } else { "" }, v.name),
         Change::AlterViewOptions { to, .. } => format!("set options of view {}", to.name),
         Change::DropView(v) => format!("drop {}view {}", if v.materialized { "materialized " } else { "" }, v.name),

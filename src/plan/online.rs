@@ -61,7 +61,7 @@ pub struct Existing<'a> {
 }
 
 impl Existing<'_> {
-    fn kept(&self, t: &QualifiedName) -> bool {
+    pub fn kept(&self, t: &QualifiedName) -> bool {
         self.live.tables.get(t).is_some_and(|table| !table.partitioned)
             && !self.created.contains(t)
             && !self.dropped.contains(t)
@@ -71,20 +71,11 @@ impl Existing<'_> {
 /// The online form of `change`, when it has one and the table qualifies. `guarded` says
 /// the plain form was wrapped in a condition (a replacement's drop); those stay plain.
 pub fn rewrite(change: &Change, tables: &Existing, guarded: bool) -> Option<Online> {
+    if let Some(k) = change.kind() {
+        return k.online(tables, guarded);
+    }
     let hazards = |h: &[Hazard]| h.iter().copied().collect::<BTreeSet<Hazard>>();
     match change {
-        Change::CreateIndex(i) if tables.kept(&i.table) => Some(Online {
-            statements: sql::create_index_concurrently(i)?,
-            hazards: hazards(&[Hazard::BuildsIndex, Hazard::NoTransaction]),
-            then: None,
-            later: None,
-        }),
-        Change::DropIndex(i) if tables.kept(&i.table) && !guarded => Some(Online {
-            statements: sql::drop_index_concurrently(i),
-            hazards: hazards(&[Hazard::NoTransaction]),
-            then: None,
-            later: None,
-        }),
         Change::AddConstraint { table, constraint }
             if tables.kept(table) && constraint.kind == ConstraintKind::Unique =>
         {

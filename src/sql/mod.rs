@@ -588,26 +588,11 @@ fn create_view_sql(v: &View) -> String {
     }
 }
 
-/// `CREATE [UNIQUE] INDEX name ...` as PostgreSQL prints it, made idempotent.
-fn create_index_sql(i: &Index) -> String {
-    if let Some(source) = &i.source {
-        return format!("{source};");
-    }
-    let def = &i.definition;
-    let sql = if let Some(rest) = def.strip_prefix("CREATE UNIQUE INDEX ") {
-        format!("CREATE UNIQUE INDEX IF NOT EXISTS {rest}")
-    } else if let Some(rest) = def.strip_prefix("CREATE INDEX ") {
-        format!("CREATE INDEX IF NOT EXISTS {rest}")
-    } else {
-        def.clone()
-    };
-    sql + ";"
-}
-
 /// The SQL for one change.
 pub fn render(change: &Change) -> Vec<Statement> {
     match change {
         Change::Policy(c) => c.render(),
+        Change::Index(c) => c.render(),
         Change::Sequence(c) => c.render(),
         Change::Collation(c) => c.render(),
         Change::Extension(c) => c.render(),
@@ -711,8 +696,6 @@ pub fn render(change: &Change) -> Vec<Statement> {
             table.sql(),
             ident(&constraint.name)
         ))],
-        Change::CreateIndex(i) => vec![stmt(create_index_sql(i))],
-        Change::DropIndex(i) => vec![stmt(format!("DROP INDEX IF EXISTS {};", i.name.sql()))],
         Change::CreateView(v) => vec![stmt(create_view_sql(v))],
         Change::AlterViewOptions { from, to } => {
             let kw = if to.materialized { "MATERIALIZED VIEW" } else { "VIEW" };
@@ -864,18 +847,6 @@ pub fn differs_from_desired(drop: &Change, create: &Change) -> Option<Cond> {
                 literal(&new.definition)
             ))
         }
-        (Change::DropIndex(old), Change::CreateIndex(new)) => {
-            let name = literal(&old.name.sql());
-            Cond::and([
-                Cond::holds(format!("pg_catalog.to_regclass({name}) IS NOT NULL")),
-                Cond::differs(
-                    Value::Sql(format!(
-                        "pg_catalog.replace(pg_catalog.pg_get_indexdef(pg_catalog.to_regclass({name})), ' ON ONLY ', ' ON ')"
-                    )),
-                    Value::text(&new.definition),
-                ),
-            ])
-        }
         (Change::DropTable(old), Change::CreateTable(new)) => {
             let name = literal(&old.name.sql());
             Cond::and([
@@ -907,7 +878,6 @@ pub fn still_exists(drop: &Change) -> Option<Cond> {
     Some(match drop {
         Change::DropView(v) => relkind_is(&v.name, &[view_kind(v)]),
         Change::DropTable(t) => relkind_is(&t.name, &["r", "p"]),
-        Change::DropIndex(i) => relkind_is(&i.name, &["i", "I"]),
         Change::DropConstraint { table, constraint } => Cond::exists(constraint_exists(table, &constraint.name)),
         Change::DropColumn { table, column } => column_exists(table, &column.name, None),
         Change::DropFunction(f) => {
@@ -934,22 +904,6 @@ pub fn column_exists(table: &QualifiedName, column: &str, data_type: Option<&str
 // half-way: a concurrent build that died leaves an INVALID index, which the next run
 // drops before building again (IF NOT EXISTS alone would keep the broken one).
 
-/// `CREATE INDEX CONCURRENTLY`, preceded by the removal of an invalid leftover; `None`
-/// when the statement is not a plain `CREATE [UNIQUE] INDEX`.
-pub fn create_index_concurrently(i: &Index) -> Option<Vec<Statement>> {
-    let create = create_index_sql(i);
-    let concurrent = ["CREATE UNIQUE INDEX ", "CREATE INDEX "]
-        .iter()
-        .find_map(|head| create.strip_prefix(head).map(|rest| format!("{head}CONCURRENTLY {rest}")))?;
-    let invalid = format!(
-        "SELECT 1 FROM pg_catalog.pg_index WHERE indexrelid = pg_catalog.to_regclass({}) AND NOT indisvalid",
-        literal(&i.name.sql())
-    );
-    let mut cleanup = when(&Cond::exists(invalid), &format!("DROP INDEX IF EXISTS {}", i.name.sql()))?;
-    cleanup.no_transaction = true;
-    Some(vec![cleanup, Statement { sql: concurrent, no_transaction: true, bare: None }])
-}
-
 /// A unique constraint built online: its index `CONCURRENTLY` (no-transaction
 /// statements), then `ADD CONSTRAINT ... USING INDEX`, which only takes a short lock.
 /// `None` unless the definition is a plain `UNIQUE [NULLS NOT DISTINCT] (cols)`
@@ -975,7 +929,7 @@ pub fn unique_concurrently(table: &QualifiedName, c: &Constraint) -> Option<(Vec
         valid: true,
         source: None,
     };
-    let build = create_index_concurrently(&index)?;
+    let build = crate::kinds::index::create_concurrently(&index)?;
     let tail = if tail.is_empty() { String::new() } else { format!(" {tail}") };
     let attach = format!(
         "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}{tail}",
@@ -984,14 +938,6 @@ pub fn unique_concurrently(table: &QualifiedName, c: &Constraint) -> Option<(Vec
         ident(&c.name)
     );
     Some((build, unless_exists(constraint_exists(table, &c.name), &attach).into_iter().collect()))
-}
-
-pub fn drop_index_concurrently(i: &Index) -> Vec<Statement> {
-    vec![Statement {
-        sql: format!("DROP INDEX CONCURRENTLY IF EXISTS {};", i.name.sql()),
-        no_transaction: true,
-        bare: None,
-    }]
 }
 
 /// `ADD CONSTRAINT ... NOT VALID` (a short lock, no scan); `None` when the constraint is
@@ -1093,20 +1039,5 @@ mod tests {
             "{sql}"
         );
         assert!(sql.contains("ALTER TABLE public.\"Users\" ADD CONSTRAINT users_pkey PRIMARY KEY (id);"), "{sql}");
-    }
-
-    #[test]
-    fn index_gets_if_not_exists() {
-        let i = Index {
-            name: QualifiedName::new("public", "i"),
-            table: QualifiedName::new("public", "t"),
-            definition: "CREATE UNIQUE INDEX i ON public.t USING btree (a)".into(),
-            valid: true,
-            source: None,
-        };
-        assert_eq!(
-            render(&Change::CreateIndex(i))[0].sql,
-            "CREATE UNIQUE INDEX IF NOT EXISTS i ON public.t USING btree (a);"
-        );
     }
 }
