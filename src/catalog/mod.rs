@@ -59,6 +59,27 @@ impl ObjectId {
         }
     }
 
+    /// The name of a table or view (relations whose drop takes what lives in them).
+    pub fn relation(&self) -> Option<&QualifiedName> {
+        match self {
+            ObjectId::Table(q) | ObjectId::View(q) => Some(q),
+            ObjectId::Schema(_)
+            | ObjectId::Extension(_)
+            | ObjectId::Collation(_)
+            | ObjectId::Type(_)
+            | ObjectId::Sequence(_)
+            | ObjectId::Function(..)
+            | ObjectId::Column(..)
+            | ObjectId::Constraint(..)
+            | ObjectId::Index(_)
+            | ObjectId::Trigger(..)
+            | ObjectId::Policy(..)
+            | ObjectId::EventTrigger(_)
+            | ObjectId::DefaultPrivileges(..)
+            | ObjectId::Publication(_) => None,
+        }
+    }
+
     /// Whether `ALTER DEFAULT PRIVILEGES` decides the privileges this object starts
     /// with (tables and views, sequences, routines, types).
     pub fn default_privileges_apply(&self) -> bool {

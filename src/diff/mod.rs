@@ -87,17 +87,11 @@ pub enum Change {
         table: QualifiedName,
         constraint: Constraint,
     },
-    CreateView(View),
-    /// Storage or view options changed, nothing else.
-    AlterViewOptions {
-        from: View,
-        to: View,
-    },
-    DropView(View),
     CreateFunction(Function),
     DropFunction(Function),
     Trigger(kinds::trigger::Change),
     Policy(kinds::policy::Change),
+    View(kinds::view::Change),
     Index(kinds::index::Change),
     Sequence(kinds::sequence::Change),
     Collation(kinds::collation::Change),
@@ -161,6 +155,7 @@ impl Change {
     pub fn kind(&self) -> Option<&dyn Kind> {
         match self {
             Change::Policy(c) => Some(c),
+            Change::View(c) => Some(c),
             Change::Index(c) => Some(c),
             Change::Sequence(c) => Some(c),
             Change::Collation(c) => Some(c),
@@ -177,6 +172,7 @@ impl Change {
     pub fn subject(&self) -> ObjectId {
         match self {
             Change::Policy(c) => c.subject(),
+            Change::View(c) => c.subject(),
             Change::Index(c) => c.subject(),
             Change::Sequence(c) => c.subject(),
             Change::Collation(c) => c.subject(),
@@ -201,8 +197,6 @@ impl Change {
             Change::AddConstraint { table, constraint } | Change::DropConstraint { table, constraint } => {
                 ObjectId::Constraint(table.clone(), constraint.name.clone())
             }
-            Change::CreateView(v) | Change::DropView(v) => ObjectId::View(v.name.clone()),
-            Change::AlterViewOptions { to, .. } => ObjectId::View(to.name.clone()),
             Change::CreateFunction(f) | Change::DropFunction(f) => {
                 ObjectId::Function(f.name.clone(), f.identity_args.clone())
             }
@@ -220,6 +214,7 @@ impl Change {
     pub fn phase(&self) -> Phase {
         match self {
             Change::Policy(c) => c.phase(),
+            Change::View(c) => c.phase(),
             Change::Index(c) => c.phase(),
             Change::Sequence(c) => c.phase(),
             Change::Collation(c) => c.phase(),
@@ -232,7 +227,6 @@ impl Change {
             | Change::DropTable(_)
             | Change::DropColumn { .. }
             | Change::DropConstraint { .. }
-            | Change::DropView(_)
             | Change::DropFunction(_) => Phase::Drop,
             Change::CreateType(_)
             | Change::AddEnumValue { .. }
@@ -247,8 +241,6 @@ impl Change {
             | Change::AddColumn { .. }
             | Change::AlterColumn { .. }
             | Change::AddConstraint { .. }
-            | Change::CreateView(_)
-            | Change::AlterViewOptions { .. }
             | Change::CreateFunction(_)
             | Change::SetComment { .. }
             | Change::Grant { .. }
@@ -300,7 +292,6 @@ impl Change {
                 | Change::CreateTable(_)
                 | Change::AddColumn { .. }
                 | Change::AddConstraint { .. }
-                | Change::CreateView(_)
                 | Change::CreateFunction(_)
         )
     }
@@ -317,7 +308,7 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     kinds::sequence::diff(&mut d);
     d.tables();
     kinds::index::diff(&mut d);
-    d.views();
+    kinds::view::diff(&mut d);
     d.functions();
     kinds::trigger::diff(&mut d);
     kinds::policy::diff(&mut d);
@@ -602,40 +593,6 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn views(&mut self) {
-        let both = self.creates_and_drops(&self.live.views, &self.desired.views, Change::CreateView, Change::DropView);
-        for (l, d) in both {
-            let id = ObjectId::View(d.name.clone());
-            let same_definition = self.desired.same_definition(&id, &l.definition, &d.definition);
-            if same_definition && (View { definition: d.definition.clone(), ..l.clone() }) == *d {
-                continue;
-            }
-            // Only the options changed: ALTER ... SET, nothing recreated.
-            if same_definition
-                && (View { definition: d.definition.clone(), options: d.options.clone(), ..l.clone() }) == *d
-            {
-                self.out.push(Change::AlterViewOptions { from: l.clone(), to: d.clone() });
-                continue;
-            }
-            // CREATE OR REPLACE VIEW keeps dependents, but only when the old columns stay
-            // as they are and new ones come last.
-            let replaceable = !l.materialized
-                && !d.materialized
-                && l.options == d.options
-                && d.columns.len() >= l.columns.len()
-                && d.columns[..l.columns.len()] == l.columns[..];
-            if replaceable {
-                self.out.push(Change::CreateView(d.clone()));
-            } else {
-                self.replace(
-                    ObjectId::View(d.name.clone()),
-                    Change::DropView(l.clone()),
-                    Change::CreateView(d.clone()),
-                );
-            }
-        }
-    }
-
     fn functions(&mut self) {
         let both = self.creates_and_drops(
             &self.live.functions,
@@ -782,9 +739,10 @@ impl<'a> Differ<'a> {
     fn recreation(&self, id: &ObjectId) -> Option<(Change, Change)> {
         let (l, d) = (self.live, self.desired);
         match id {
-            ObjectId::View(q) => {
-                Some((Change::DropView(l.views.get(q)?.clone()), Change::CreateView(d.views.get(q)?.clone())))
-            }
+            ObjectId::View(q) => Some((
+                kinds::view::Change::Drop(l.views.get(q)?.clone()).into(),
+                kinds::view::Change::Create(d.views.get(q)?.clone()).into(),
+            )),
             ObjectId::Index(q) => Some((
                 kinds::index::Change::Drop(l.indexes.get(q)?.clone()).into(),
                 kinds::index::Change::Create(d.indexes.get(q)?.clone()).into(),
@@ -1115,8 +1073,8 @@ mod tests {
         live.depends =
             [(ObjectId::View(q.clone()), ObjectId::Column(t1.name.clone(), "id".into()))].into_iter().collect();
         let changes = diff(&live, &desired);
-        assert!(changes.iter().any(|c| matches!(c, Change::DropView(_))));
-        assert!(changes.iter().any(|c| matches!(c, Change::CreateView(_))));
+        assert!(changes.iter().any(|c| matches!(c, Change::View(kinds::view::Change::Drop(_)))));
+        assert!(changes.iter().any(|c| matches!(c, Change::View(kinds::view::Change::Create(_)))));
         assert!(changes.iter().any(|c| matches!(c, Change::AlterColumn { .. })));
     }
 

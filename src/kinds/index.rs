@@ -214,7 +214,9 @@ mod tests {
         Index {
             name: QualifiedName::new("app", "notes_author_idx"),
             table: QualifiedName::new("app", "notes"),
-            definition: format!("CREATE {u}INDEX notes_author_idx ON app.notes USING btree (author_id, created_at DESC)"),
+            definition: format!(
+                "CREATE {u}INDEX notes_author_idx ON app.notes USING btree (author_id, created_at DESC)"
+            ),
             valid,
             source: None,
         }
@@ -226,7 +228,11 @@ mod tests {
 
     #[test]
     fn create_gets_if_not_exists() {
-        assert_snapshot!(sql(&Change::Create(index(false, true)).render()) + "\n" + &sql(&Change::Create(index(true, true)).render()));
+        assert_snapshot!(
+            sql(&Change::Create(index(false, true)).render())
+                + "\n"
+                + &sql(&Change::Create(index(true, true)).render())
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub mod publication;
 pub mod schema;
 pub mod sequence;
 pub mod trigger;
+pub mod view;
 
 use crate::catalog::ObjectId;
 use crate::diff::Phase;
@@ -70,6 +71,27 @@ pub trait Kind {
     /// For a drop whose object is created again by `create`: a condition that holds
     /// while the object still differs from its desired form (`None`: no such test).
     fn differs_from(&self, create: &crate::diff::Change) -> Option<Cond>;
+}
+
+/// The group of what is done to an object that exists (its comment, grants, owner):
+/// the group its own steps are in.
+pub fn object_group(id: &ObjectId) -> String {
+    match id {
+        ObjectId::Table(q)
+        | ObjectId::Column(q, _)
+        | ObjectId::Constraint(q, _)
+        | ObjectId::Trigger(q, _)
+        | ObjectId::Policy(q, _) => table_group(q),
+        ObjectId::Schema(_) | ObjectId::Extension(_) => "schemas and extensions".into(),
+        ObjectId::DefaultPrivileges(..) => "default privileges".into(),
+        ObjectId::EventTrigger(_) => "event triggers".into(),
+        ObjectId::Publication(p) => format!("publication {p}"),
+        ObjectId::Type(_) | ObjectId::Collation(_) => "types".into(),
+        ObjectId::Sequence(_) => "sequences".into(),
+        ObjectId::Function(..) => "functions".into(),
+        ObjectId::Index(q) => format!("index {q}"),
+        ObjectId::View(q) => format!("view {q}"),
+    }
 }
 
 /// The group of a table's own steps.

@@ -136,10 +136,7 @@ pub fn dump_files(plan: &Plan, source: &str) -> Vec<(String, String)> {
 fn chunk_slug(steps: &[&Step]) -> String {
     let group = &steps[0].group;
     let short = |q: &str| q.strip_prefix("public.").unwrap_or(q).to_string();
-    let verb = if steps
-        .iter()
-        .any(|s| s.change.is_create() && matches!(s.change, Change::CreateTable(_) | Change::CreateView(_)))
-    {
+    let verb = if steps.iter().any(|s| s.change.is_create() && s.change.subject().relation().is_some()) {
         "create"
     } else if steps.iter().all(|s| s.change.phase() == crate::diff::Phase::Drop) {
         "drop"

@@ -340,25 +340,7 @@ pub fn group_of(c: &Change) -> String {
     if let Some(k) = c.kind() {
         return k.group();
     }
-    let table_group = |q: &QualifiedName| format!("table {q}");
-    match c {
-        _ => match c.subject() {
-            ObjectId::Table(q)
-            | ObjectId::Column(q, _)
-            | ObjectId::Constraint(q, _)
-            | ObjectId::Trigger(q, _)
-            | ObjectId::Policy(q, _) => table_group(&q),
-            ObjectId::Schema(_) | ObjectId::Extension(_) => "schemas and extensions".into(),
-            ObjectId::DefaultPrivileges(..) => "default privileges".into(),
-            ObjectId::EventTrigger(_) => "event triggers".into(),
-            ObjectId::Publication(p) => format!("publication {p}"),
-            ObjectId::Type(_) | ObjectId::Collation(_) => "types".into(),
-            ObjectId::Sequence(_) => "sequences".into(),
-            ObjectId::Function(..) => "functions".into(),
-            ObjectId::Index(q) => format!("index {q}"),
-            ObjectId::View(q) => format!("view {q}"),
-        },
-    }
+    crate::kinds::object_group(&c.subject())
 }
 
 /// Relation name a change frees (drop) or takes (create), which share one namespace.
@@ -368,7 +350,6 @@ fn relation_name(c: &Change) -> Option<QualifiedName> {
     }
     match c {
         Change::CreateTable(t) | Change::DropTable(t) => Some(t.name.clone()),
-        Change::CreateView(v) | Change::DropView(v) => Some(v.name.clone()),
         Change::AddConstraint { table, constraint } | Change::DropConstraint { table, constraint } => {
             matches!(constraint.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion)
                 .then(|| QualifiedName::new(table.schema.clone(), constraint.name.clone()))
@@ -514,14 +495,8 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
         }
     }
     // Relations dropped here: what lives in them is created afresh, not altered.
-    let dropped_relations: BTreeSet<QualifiedName> = changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::DropTable(t) => Some(t.name.clone()),
-            Change::DropView(v) => Some(v.name.clone()),
-            _ => None,
-        })
-        .collect();
+    let dropped_relations: BTreeSet<QualifiedName> =
+        changes.iter().filter(|c| c.phase() == Phase::Drop).filter_map(|c| c.subject().relation().cloned()).collect();
     let recreated_with_parent =
         |c: &Change| c.is_create() && c.parent_relation().is_some_and(|q| dropped_relations.contains(&q));
     // Live dependencies order drops: what depends goes first.
@@ -824,7 +799,7 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
                 h.insert(Hazard::DeletesData);
             }
         }
-        Change::DropView(_) | Change::DropFunction(_) => {
+        Change::DropFunction(_) => {
             h.insert(Hazard::RecreatesObject);
         }
         _ => {}
@@ -836,6 +811,7 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
 pub fn describe(c: &Change) -> String {
     match c {
         Change::Policy(c) => c.describe(),
+        Change::View(c) => c.describe(),
         Change::Index(c) => c.describe(),
         Change::Sequence(c) => c.describe(),
         Change::Collation(c) => c.describe(),
@@ -872,9 +848,6 @@ pub fn describe(c: &Change) -> String {
         Change::DropColumn { table, column } => format!("drop column {}.{}", table, column.name),
         Change::AddConstraint { table, constraint } => format!("add constraint {} on {}", constraint.name, table),
         Change::DropConstraint { table, constraint } => format!("drop constraint {} on {}", constraint.name, table),
-        Change::CreateView(v) => format!("create {}view {}", if v.materialized { "materialized " } else { "" }, v.name),
-        Change::AlterViewOptions { to, .. } => format!("set options of view {}", to.name),
-        Change::DropView(v) => format!("drop {}view {}", if v.materialized { "materialized " } else { "" }, v.name),
         Change::CreateFunction(f) => format!("create {} {}({})", kind_word(f.kind), f.name, f.identity_args),
         Change::DropFunction(f) => format!("drop {} {}({})", kind_word(f.kind), f.name, f.identity_args),
         Change::SetComment { target, .. } => format!("set comment on {target}"),

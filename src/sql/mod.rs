@@ -162,7 +162,7 @@ pub(crate) fn sequence_options(start: i64, inc: i64, min: i64, max: i64, cache: 
     )
 }
 
-fn options_clause(options: &[String]) -> String {
+pub(crate) fn options_clause(options: &[String]) -> String {
     if options.is_empty() {
         String::new()
     } else {
@@ -577,21 +577,11 @@ fn alter_domain(from: &TypeDef, to: &TypeDef) -> Vec<Statement> {
     out
 }
 
-fn create_view_sql(v: &View) -> String {
-    let name = v.name.sql();
-    let opts = options_clause(&v.options);
-    if v.materialized {
-        let data = if v.populated { "WITH DATA" } else { "WITH NO DATA" };
-        format!("CREATE MATERIALIZED VIEW IF NOT EXISTS {name}{opts} AS\n{}\n{data};", v.definition)
-    } else {
-        format!("CREATE OR REPLACE VIEW {name}{opts} AS\n{};", v.definition)
-    }
-}
-
 /// The SQL for one change.
 pub fn render(change: &Change) -> Vec<Statement> {
     match change {
         Change::Policy(c) => c.render(),
+        Change::View(c) => c.render(),
         Change::Index(c) => c.render(),
         Change::Sequence(c) => c.render(),
         Change::Collation(c) => c.render(),
@@ -696,25 +686,6 @@ pub fn render(change: &Change) -> Vec<Statement> {
             table.sql(),
             ident(&constraint.name)
         ))],
-        Change::CreateView(v) => vec![stmt(create_view_sql(v))],
-        Change::AlterViewOptions { from, to } => {
-            let kw = if to.materialized { "MATERIALIZED VIEW" } else { "VIEW" };
-            let key = |o: &String| o.split('=').next().unwrap_or_default().to_string();
-            let removed: Vec<String> =
-                from.options.iter().map(key).filter(|k| !to.options.iter().any(|o| key(o) == *k)).collect();
-            let mut out = Vec::new();
-            if !removed.is_empty() {
-                out.push(stmt(format!("ALTER {kw} {} RESET ({});", to.name.sql(), removed.join(", "))));
-            }
-            if !to.options.is_empty() {
-                out.push(stmt(format!("ALTER {kw} {} SET ({});", to.name.sql(), to.options.join(", "))));
-            }
-            out
-        }
-        Change::DropView(v) => {
-            let kw = if v.materialized { "MATERIALIZED VIEW" } else { "VIEW" };
-            vec![stmt(format!("DROP {kw} IF EXISTS {};", v.name.sql()))]
-        }
         Change::CreateFunction(f) => vec![stmt(format!("{};", f.definition))],
         Change::DropFunction(f) => {
             let kw = match f.kind {
@@ -788,14 +759,6 @@ pub(crate) fn relkind_is(q: &QualifiedName, kinds: &[&str]) -> Cond {
     ))
 }
 
-fn view_kind(v: &View) -> &'static str {
-    if v.materialized {
-        "m"
-    } else {
-        "v"
-    }
-}
-
 fn strip_semicolon(s: &str) -> &str {
     s.trim_end().trim_end_matches(';')
 }
@@ -807,27 +770,6 @@ pub fn differs_from_desired(drop: &Change, create: &Change) -> Option<Cond> {
         return k.differs_from(create);
     }
     Some(match (drop, create) {
-        (Change::DropView(old), Change::CreateView(new)) => {
-            let name = literal(&old.name.sql());
-            Cond::and([
-                relkind_is(&old.name, &[view_kind(old)]),
-                Cond::or([
-                    Cond::differs(
-                        Value::Sql(format!(
-                            "pg_catalog.regexp_replace(pg_catalog.pg_get_viewdef(pg_catalog.to_regclass({name})), '[;[:space:]]+$', '')"
-                        )),
-                        Value::text(&new.definition),
-                    ),
-                    Cond::differs(Value::text(view_kind(new)), Value::text(view_kind(old))),
-                    Cond::differs(
-                        Value::Sql(format!(
-                            "(SELECT pg_catalog.array_to_string(COALESCE(c.reloptions, '{{}}'), ',') FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass({name}))"
-                        )),
-                        Value::text(&new.options.join(",")),
-                    ),
-                ]),
-            ])
-        }
         (Change::DropFunction(old), Change::CreateFunction(new)) if old.kind != RoutineKind::Aggregate => {
             let sig = literal(&old.signature);
             Cond::and([
@@ -876,7 +818,6 @@ pub fn still_exists(drop: &Change) -> Option<Cond> {
         return k.still_exists();
     }
     Some(match drop {
-        Change::DropView(v) => relkind_is(&v.name, &[view_kind(v)]),
         Change::DropTable(t) => relkind_is(&t.name, &["r", "p"]),
         Change::DropConstraint { table, constraint } => Cond::exists(constraint_exists(table, &constraint.name)),
         Change::DropColumn { table, column } => column_exists(table, &column.name, None),
