@@ -87,10 +87,9 @@ pub enum Change {
         table: QualifiedName,
         constraint: Constraint,
     },
-    CreateFunction(Function),
-    DropFunction(Function),
     Trigger(kinds::trigger::Change),
     Policy(kinds::policy::Change),
+    Function(kinds::function::Change),
     View(kinds::view::Change),
     Index(kinds::index::Change),
     Sequence(kinds::sequence::Change),
@@ -155,6 +154,7 @@ impl Change {
     pub fn kind(&self) -> Option<&dyn Kind> {
         match self {
             Change::Policy(c) => Some(c),
+            Change::Function(c) => Some(c),
             Change::View(c) => Some(c),
             Change::Index(c) => Some(c),
             Change::Sequence(c) => Some(c),
@@ -172,6 +172,7 @@ impl Change {
     pub fn subject(&self) -> ObjectId {
         match self {
             Change::Policy(c) => c.subject(),
+            Change::Function(c) => c.subject(),
             Change::View(c) => c.subject(),
             Change::Index(c) => c.subject(),
             Change::Sequence(c) => c.subject(),
@@ -197,9 +198,6 @@ impl Change {
             Change::AddConstraint { table, constraint } | Change::DropConstraint { table, constraint } => {
                 ObjectId::Constraint(table.clone(), constraint.name.clone())
             }
-            Change::CreateFunction(f) | Change::DropFunction(f) => {
-                ObjectId::Function(f.name.clone(), f.identity_args.clone())
-            }
             Change::SetComment { target, .. }
             | Change::Grant { target, .. }
             | Change::Revoke { target, .. }
@@ -214,6 +212,7 @@ impl Change {
     pub fn phase(&self) -> Phase {
         match self {
             Change::Policy(c) => c.phase(),
+            Change::Function(c) => c.phase(),
             Change::View(c) => c.phase(),
             Change::Index(c) => c.phase(),
             Change::Sequence(c) => c.phase(),
@@ -223,11 +222,9 @@ impl Change {
             Change::Trigger(c) => c.phase(),
             Change::EventTrigger(c) => c.phase(),
             Change::Publication(c) => c.phase(),
-            Change::DropType(_)
-            | Change::DropTable(_)
-            | Change::DropColumn { .. }
-            | Change::DropConstraint { .. }
-            | Change::DropFunction(_) => Phase::Drop,
+            Change::DropType(_) | Change::DropTable(_) | Change::DropColumn { .. } | Change::DropConstraint { .. } => {
+                Phase::Drop
+            }
             Change::CreateType(_)
             | Change::AddEnumValue { .. }
             | Change::ReplaceType { .. }
@@ -241,7 +238,6 @@ impl Change {
             | Change::AddColumn { .. }
             | Change::AlterColumn { .. }
             | Change::AddConstraint { .. }
-            | Change::CreateFunction(_)
             | Change::SetComment { .. }
             | Change::Grant { .. }
             | Change::Revoke { .. }
@@ -288,11 +284,7 @@ impl Change {
         }
         matches!(
             self,
-            Change::CreateType(_)
-                | Change::CreateTable(_)
-                | Change::AddColumn { .. }
-                | Change::AddConstraint { .. }
-                | Change::CreateFunction(_)
+            Change::CreateType(_) | Change::CreateTable(_) | Change::AddColumn { .. } | Change::AddConstraint { .. }
         )
     }
 }
@@ -309,7 +301,7 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     d.tables();
     kinds::index::diff(&mut d);
     kinds::view::diff(&mut d);
-    d.functions();
+    kinds::function::diff(&mut d);
     kinds::trigger::diff(&mut d);
     kinds::policy::diff(&mut d);
     kinds::publication::diff(&mut d);
@@ -593,28 +585,6 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn functions(&mut self) {
-        let both = self.creates_and_drops(
-            &self.live.functions,
-            &self.desired.functions,
-            Change::CreateFunction,
-            Change::DropFunction,
-        );
-        for (l, d) in both {
-            if l == d {
-                continue;
-            }
-            // CREATE OR REPLACE cannot change the result type or kind, nor drop a
-            // parameter default: those are recreated (with what depends on them).
-            if l.kind == d.kind && l.result == d.result && d.defaults >= l.defaults {
-                self.out.push(Change::CreateFunction(d.clone()));
-            } else {
-                let id = ObjectId::Function(d.name.clone(), d.identity_args.clone());
-                self.replace(id, Change::DropFunction(l.clone()), Change::CreateFunction(d.clone()));
-            }
-        }
-    }
-
     /// Owners the desired state names (only present when ownership is managed).
     fn owners(&mut self) {
         for (id, owner) in &self.desired.owners {
@@ -750,8 +720,8 @@ impl<'a> Differ<'a> {
             ObjectId::Function(q, a) => {
                 let k = (q.clone(), a.clone());
                 Some((
-                    Change::DropFunction(l.functions.get(&k)?.clone()),
-                    Change::CreateFunction(d.functions.get(&k)?.clone()),
+                    kinds::function::Change::Drop(l.functions.get(&k)?.clone()).into(),
+                    kinds::function::Change::Create(d.functions.get(&k)?.clone()).into(),
                 ))
             }
             ObjectId::Trigger(q, n) => {

@@ -8,6 +8,7 @@
 pub mod collation;
 pub mod event_trigger;
 pub mod extension;
+pub mod function;
 pub mod index;
 pub mod policy;
 pub mod publication;

@@ -76,7 +76,7 @@ fn render_chunk(steps: Vec<&Step>) -> FileDraft {
     }
     // Function bodies may mention objects a later statement creates; PostgreSQL checks
     // them at run time anyway. pg_dump does the same.
-    if steps.iter().any(|s| matches!(s.change, Change::CreateFunction(_))) {
+    if steps.iter().any(|s| matches!(s.change, Change::Function(crate::kinds::function::Change::Create(_)))) {
         out += "SET check_function_bodies = off;\n";
     }
     for s in &steps {
@@ -116,7 +116,7 @@ pub fn dump_files(plan: &Plan, source: &str) -> Vec<(String, String)> {
                 "-- {}: dumped by schemaspec from {source}. This is desired state: edit it freely.\n",
                 steps[0].group
             );
-            if steps.iter().any(|s| matches!(s.change, Change::CreateFunction(_))) {
+            if steps.iter().any(|s| matches!(s.change, Change::Function(crate::kinds::function::Change::Create(_)))) {
                 out += "SET check_function_bodies = off;\n";
             }
             for s in &steps {

@@ -799,9 +799,6 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
                 h.insert(Hazard::DeletesData);
             }
         }
-        Change::DropFunction(_) => {
-            h.insert(Hazard::RecreatesObject);
-        }
         _ => {}
     }
     h
@@ -811,6 +808,7 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
 pub fn describe(c: &Change) -> String {
     match c {
         Change::Policy(c) => c.describe(),
+        Change::Function(c) => c.describe(),
         Change::View(c) => c.describe(),
         Change::Index(c) => c.describe(),
         Change::Sequence(c) => c.describe(),
@@ -848,22 +846,12 @@ pub fn describe(c: &Change) -> String {
         Change::DropColumn { table, column } => format!("drop column {}.{}", table, column.name),
         Change::AddConstraint { table, constraint } => format!("add constraint {} on {}", constraint.name, table),
         Change::DropConstraint { table, constraint } => format!("drop constraint {} on {}", constraint.name, table),
-        Change::CreateFunction(f) => format!("create {} {}({})", kind_word(f.kind), f.name, f.identity_args),
-        Change::DropFunction(f) => format!("drop {} {}({})", kind_word(f.kind), f.name, f.identity_args),
         Change::SetComment { target, .. } => format!("set comment on {target}"),
         Change::Grant { target, item, .. } => format!("grant {} on {target}", item.privilege),
         Change::Revoke { target, item, .. } => format!("revoke {} on {target}", item.privilege),
         Change::SetOwner { target, owner, .. } => format!("set owner of {target} to {owner}"),
         Change::GrantDefault { item, .. } => format!("{}: grant {}", c.subject(), item.privilege),
         Change::RevokeDefault { item, .. } => format!("{}: revoke {}", c.subject(), item.privilege),
-    }
-}
-
-fn kind_word(k: crate::catalog::RoutineKind) -> &'static str {
-    match k {
-        crate::catalog::RoutineKind::Function => "function",
-        crate::catalog::RoutineKind::Procedure => "procedure",
-        crate::catalog::RoutineKind::Aggregate => "aggregate",
     }
 }
 

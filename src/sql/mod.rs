@@ -581,6 +581,7 @@ fn alter_domain(from: &TypeDef, to: &TypeDef) -> Vec<Statement> {
 pub fn render(change: &Change) -> Vec<Statement> {
     match change {
         Change::Policy(c) => c.render(),
+        Change::Function(c) => c.render(),
         Change::View(c) => c.render(),
         Change::Index(c) => c.render(),
         Change::Sequence(c) => c.render(),
@@ -686,15 +687,6 @@ pub fn render(change: &Change) -> Vec<Statement> {
             table.sql(),
             ident(&constraint.name)
         ))],
-        Change::CreateFunction(f) => vec![stmt(format!("{};", f.definition))],
-        Change::DropFunction(f) => {
-            let kw = match f.kind {
-                RoutineKind::Function => "FUNCTION",
-                RoutineKind::Procedure => "PROCEDURE",
-                RoutineKind::Aggregate => "AGGREGATE",
-            };
-            vec![stmt(format!("DROP {kw} IF EXISTS {};", routine_sql(&f.name, &f.identity_args, kw)))]
-        }
         Change::SetComment { target, kind, comment } => {
             let text = comment.as_deref().map_or("NULL".to_string(), literal);
             vec![stmt(format!("COMMENT ON {} IS {text};", object_ref(target, kind)))]
@@ -770,18 +762,6 @@ pub fn differs_from_desired(drop: &Change, create: &Change) -> Option<Cond> {
         return k.differs_from(create);
     }
     Some(match (drop, create) {
-        (Change::DropFunction(old), Change::CreateFunction(new)) if old.kind != RoutineKind::Aggregate => {
-            let sig = literal(&old.signature);
-            Cond::and([
-                Cond::holds(format!("pg_catalog.to_regprocedure({sig}) IS NOT NULL")),
-                Cond::differs(
-                    Value::Sql(format!(
-                        "pg_catalog.regexp_replace(pg_catalog.pg_get_functiondef(pg_catalog.to_regprocedure({sig})), '[[:space:]]+$', '')"
-                    )),
-                    Value::text(&new.definition),
-                ),
-            ])
-        }
         (Change::DropConstraint { table, constraint }, Change::AddConstraint { constraint: new, .. }) => {
             Cond::exists(format!(
                 "{} AND pg_catalog.pg_get_constraintdef(oid) IS DISTINCT FROM {}",
@@ -821,9 +801,6 @@ pub fn still_exists(drop: &Change) -> Option<Cond> {
         Change::DropTable(t) => relkind_is(&t.name, &["r", "p"]),
         Change::DropConstraint { table, constraint } => Cond::exists(constraint_exists(table, &constraint.name)),
         Change::DropColumn { table, column } => column_exists(table, &column.name, None),
-        Change::DropFunction(f) => {
-            Cond::holds(format!("pg_catalog.to_regprocedure({}) IS NOT NULL", literal(&f.signature)))
-        }
         Change::DropType(t) => Cond::exists(type_exists(&t.name)),
         _ => return None,
     })
