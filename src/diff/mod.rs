@@ -79,16 +79,9 @@ pub enum Change {
         table: QualifiedName,
         column: Column,
     },
-    AddConstraint {
-        table: QualifiedName,
-        constraint: Constraint,
-    },
-    DropConstraint {
-        table: QualifiedName,
-        constraint: Constraint,
-    },
     Trigger(kinds::trigger::Change),
     Policy(kinds::policy::Change),
+    Constraint(kinds::constraint::Change),
     Function(kinds::function::Change),
     View(kinds::view::Change),
     Index(kinds::index::Change),
@@ -154,6 +147,7 @@ impl Change {
     pub fn kind(&self) -> Option<&dyn Kind> {
         match self {
             Change::Policy(c) => Some(c),
+            Change::Constraint(c) => Some(c),
             Change::Function(c) => Some(c),
             Change::View(c) => Some(c),
             Change::Index(c) => Some(c),
@@ -172,6 +166,7 @@ impl Change {
     pub fn subject(&self) -> ObjectId {
         match self {
             Change::Policy(c) => c.subject(),
+            Change::Constraint(c) => c.subject(),
             Change::Function(c) => c.subject(),
             Change::View(c) => c.subject(),
             Change::Index(c) => c.subject(),
@@ -195,9 +190,6 @@ impl Change {
                 ObjectId::Column(table.clone(), column.name.clone())
             }
             Change::AlterColumn { table, to, .. } => ObjectId::Column(table.clone(), to.name.clone()),
-            Change::AddConstraint { table, constraint } | Change::DropConstraint { table, constraint } => {
-                ObjectId::Constraint(table.clone(), constraint.name.clone())
-            }
             Change::SetComment { target, .. }
             | Change::Grant { target, .. }
             | Change::Revoke { target, .. }
@@ -212,6 +204,7 @@ impl Change {
     pub fn phase(&self) -> Phase {
         match self {
             Change::Policy(c) => c.phase(),
+            Change::Constraint(c) => c.phase(),
             Change::Function(c) => c.phase(),
             Change::View(c) => c.phase(),
             Change::Index(c) => c.phase(),
@@ -222,9 +215,7 @@ impl Change {
             Change::Trigger(c) => c.phase(),
             Change::EventTrigger(c) => c.phase(),
             Change::Publication(c) => c.phase(),
-            Change::DropType(_) | Change::DropTable(_) | Change::DropColumn { .. } | Change::DropConstraint { .. } => {
-                Phase::Drop
-            }
+            Change::DropType(_) | Change::DropTable(_) | Change::DropColumn { .. } => Phase::Drop,
             Change::CreateType(_)
             | Change::AddEnumValue { .. }
             | Change::ReplaceType { .. }
@@ -237,7 +228,6 @@ impl Change {
             | Change::SetInherits { .. }
             | Change::AddColumn { .. }
             | Change::AlterColumn { .. }
-            | Change::AddConstraint { .. }
             | Change::SetComment { .. }
             | Change::Grant { .. }
             | Change::Revoke { .. }
@@ -253,11 +243,9 @@ impl Change {
             return k.parent_relation();
         }
         match self {
-            Change::AddColumn { table, .. }
-            | Change::AlterColumn { table, .. }
-            | Change::DropColumn { table, .. }
-            | Change::AddConstraint { table, .. }
-            | Change::DropConstraint { table, .. } => Some(table.clone()),
+            Change::AddColumn { table, .. } | Change::AlterColumn { table, .. } | Change::DropColumn { table, .. } => {
+                Some(table.clone())
+            }
             _ => None,
         }
     }
@@ -282,10 +270,7 @@ impl Change {
         if let Some(k) = self.kind() {
             return k.is_create();
         }
-        matches!(
-            self,
-            Change::CreateType(_) | Change::CreateTable(_) | Change::AddColumn { .. } | Change::AddConstraint { .. }
-        )
+        matches!(self, Change::CreateType(_) | Change::CreateTable(_) | Change::AddColumn { .. })
     }
 }
 
@@ -451,7 +436,7 @@ impl<'a> Differ<'a> {
                     Change::DropTable(l.clone()),
                     Change::CreateTable(d.clone()),
                 );
-                self.table_children(d);
+                kinds::constraint::add_all(self, d);
                 continue;
             }
             // A new bound, or joining or leaving a partitioned table: DETACH/ATTACH keep the rows.
@@ -475,21 +460,13 @@ impl<'a> Differ<'a> {
                 self.out.push(Change::AlterTable { from: l.clone(), to: d.clone() });
             }
             self.columns(l, d);
-            self.constraints(l, d);
+            kinds::constraint::diff(self, l, d);
         }
     }
 
     fn create_table(&mut self, t: &Table) {
         self.out.push(Change::CreateTable(t.clone()));
-        self.table_children(t);
-    }
-
-    /// Constraints of a table that is being created: added after it, so foreign keys
-    /// can wait for the tables they reference.
-    fn table_children(&mut self, t: &Table) {
-        for c in t.constraints.values().filter(|c| c.local) {
-            self.out.push(Change::AddConstraint { table: t.name.clone(), constraint: c.clone() });
-        }
+        kinds::constraint::add_all(self, t);
     }
 
     fn columns(&mut self, l: &Table, d: &Table) {
@@ -559,30 +536,6 @@ impl<'a> Differ<'a> {
         };
         let via_text = retype && (is_enum(self.live, &lc.data_type) || is_enum(self.desired, &dc.data_type));
         self.out.push(Change::AlterColumn { table: table.clone(), from: lc.clone(), to: dc.clone(), via_text });
-    }
-
-    fn constraints(&mut self, l: &Table, d: &Table) {
-        let local = |t: &Table| -> BTreeMap<String, Constraint> {
-            t.constraints.iter().filter(|(_, c)| c.local).map(|(k, v)| (k.clone(), v.clone())).collect()
-        };
-        let (lm, dm) = (local(l), local(d));
-        let (gone, new, both) = split(&lm, &dm);
-        for c in new {
-            self.out.push(Change::AddConstraint { table: d.name.clone(), constraint: c.clone() });
-        }
-        for c in gone {
-            self.out.push(Change::DropConstraint { table: l.name.clone(), constraint: c.clone() });
-        }
-        for (lc, dc) in both {
-            let id = ObjectId::Constraint(d.name.clone(), dc.name.clone());
-            if !self.desired.same_definition(&id, &lc.definition, &dc.definition) {
-                self.replace(
-                    id,
-                    Change::DropConstraint { table: l.name.clone(), constraint: lc.clone() },
-                    Change::AddConstraint { table: d.name.clone(), constraint: dc.clone() },
-                );
-            }
-        }
     }
 
     /// Owners the desired state names (only present when ownership is managed).
@@ -685,9 +638,7 @@ impl<'a> Differ<'a> {
         let d = self.desired;
         for q in &recreated {
             if let Some(t) = d.tables.get(q) {
-                for c in t.constraints.values().filter(|c| c.local) {
-                    self.out.push(Change::AddConstraint { table: q.clone(), constraint: c.clone() });
-                }
+                kinds::constraint::add_all(self, t);
             }
             for i in d.indexes.values().filter(|i| &i.table == q) {
                 self.push(kinds::index::Change::Create(i.clone()));
@@ -742,8 +693,8 @@ impl<'a> Differ<'a> {
                 let lc = l.tables.get(q)?.constraints.get(n)?.clone();
                 let dc = d.tables.get(q)?.constraints.get(n)?.clone();
                 Some((
-                    Change::DropConstraint { table: q.clone(), constraint: lc },
-                    Change::AddConstraint { table: q.clone(), constraint: dc },
+                    kinds::constraint::Change::Drop { table: q.clone(), constraint: lc }.into(),
+                    kinds::constraint::Change::Add { table: q.clone(), constraint: dc }.into(),
                 ))
             }
             ObjectId::Schema(_)

@@ -6,6 +6,7 @@
 //! Pure: no I/O.
 
 pub mod collation;
+pub mod constraint;
 pub mod event_trigger;
 pub mod extension;
 pub mod function;

@@ -12,7 +12,7 @@ pub mod online;
 
 pub use online::Options;
 
-use crate::catalog::{Catalog, ConstraintKind, ObjectId, RoutineKind, TypeKind};
+use crate::catalog::{Catalog, ObjectId, RoutineKind, TypeKind};
 use crate::diff::{self, Change, EnumPosition, Phase};
 use crate::ident::QualifiedName;
 use crate::kinds::Kind;
@@ -323,16 +323,7 @@ fn sub_rank(c: &Change) -> u8 {
     if let Some(k) = c.kind() {
         return k.rank().1;
     }
-    match c {
-        Change::AddConstraint { constraint, .. } => match constraint.kind {
-            ConstraintKind::PrimaryKey => 0,
-            ConstraintKind::Unique => 1,
-            ConstraintKind::Exclusion => 2,
-            ConstraintKind::Check => 3,
-            ConstraintKind::ForeignKey => 4,
-        },
-        _ => 0,
-    }
+    0
 }
 
 /// The table (or kind) a change belongs with, for keeping related steps together.
@@ -350,10 +341,6 @@ fn relation_name(c: &Change) -> Option<QualifiedName> {
     }
     match c {
         Change::CreateTable(t) | Change::DropTable(t) => Some(t.name.clone()),
-        Change::AddConstraint { table, constraint } | Change::DropConstraint { table, constraint } => {
-            matches!(constraint.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion)
-                .then(|| QualifiedName::new(table.schema.clone(), constraint.name.clone()))
-        }
         _ => None,
     }
 }
@@ -757,21 +744,6 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
                 h.insert(Hazard::AccessExclusiveLock);
             }
         }
-        // ADD CONSTRAINT holds ACCESS EXCLUSIVE while it builds or scans; a foreign key
-        // takes SHARE ROW EXCLUSIVE (writes wait, reads go on).
-        Change::AddConstraint { table, constraint } if existing(table) => match constraint.kind {
-            ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion => {
-                h.insert(Hazard::BuildsIndex);
-                h.insert(Hazard::AccessExclusiveLock);
-            }
-            ConstraintKind::Check => {
-                h.insert(Hazard::ValidatesConstraint);
-                h.insert(Hazard::AccessExclusiveLock);
-            }
-            ConstraintKind::ForeignKey => {
-                h.insert(Hazard::ValidatesConstraint);
-            }
-        },
         Change::AddEnumValue { .. } => {
             h.insert(Hazard::NoTransaction);
             h.insert(Hazard::ChangesEnum);
@@ -808,6 +780,7 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
 pub fn describe(c: &Change) -> String {
     match c {
         Change::Policy(c) => c.describe(),
+        Change::Constraint(c) => c.describe(),
         Change::Function(c) => c.describe(),
         Change::View(c) => c.describe(),
         Change::Index(c) => c.describe(),
@@ -844,8 +817,6 @@ pub fn describe(c: &Change) -> String {
         Change::AddColumn { table, column } => format!("add column {}.{}", table, column.name),
         Change::AlterColumn { table, to, .. } => format!("alter column {}.{}", table, to.name),
         Change::DropColumn { table, column } => format!("drop column {}.{}", table, column.name),
-        Change::AddConstraint { table, constraint } => format!("add constraint {} on {}", constraint.name, table),
-        Change::DropConstraint { table, constraint } => format!("drop constraint {} on {}", constraint.name, table),
         Change::SetComment { target, .. } => format!("set comment on {target}"),
         Change::Grant { target, item, .. } => format!("grant {} on {target}", item.privilege),
         Change::Revoke { target, item, .. } => format!("revoke {} on {target}", item.privilege),

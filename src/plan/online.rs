@@ -15,7 +15,7 @@
 //! `online_ddl = false` in schemaspec.toml turns all of this off. Pure: no I/O.
 
 use super::Hazard;
-use crate::catalog::{Catalog, ConstraintKind};
+use crate::catalog::Catalog;
 use crate::diff::Change;
 use crate::ident::QualifiedName;
 use crate::sql::{self, Statement};
@@ -74,33 +74,7 @@ pub fn rewrite(change: &Change, tables: &Existing, guarded: bool) -> Option<Onli
     if let Some(k) = change.kind() {
         return k.online(tables, guarded);
     }
-    let hazards = |h: &[Hazard]| h.iter().copied().collect::<BTreeSet<Hazard>>();
     match change {
-        Change::AddConstraint { table, constraint }
-            if tables.kept(table) && constraint.kind == ConstraintKind::Unique =>
-        {
-            let (build, attach) = sql::unique_concurrently(table, constraint)?;
-            Some(Online {
-                statements: build,
-                hazards: hazards(&[Hazard::BuildsIndex, Hazard::NoTransaction]),
-                then: Some(attach),
-                later: None,
-            })
-        }
-        Change::AddConstraint { table, constraint }
-            if tables.kept(table) && matches!(constraint.kind, ConstraintKind::Check | ConstraintKind::ForeignKey) =>
-        {
-            Some(Online {
-                statements: sql::add_constraint_not_valid(table, constraint)?,
-                hazards: BTreeSet::new(),
-                then: None,
-                later: Some(Later {
-                    table: table.clone(),
-                    description: format!("validate constraint {} on {table}", constraint.name),
-                    statements: sql::validate_constraint(table, &constraint.name),
-                }),
-            })
-        }
         Change::AlterColumn { table, from, to, via_text }
             if tables.kept(table)
                 && to.not_null

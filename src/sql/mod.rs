@@ -58,7 +58,7 @@ fn type_exists(q: &QualifiedName) -> String {
 
 /// A query with a row while the table has a constraint of that name (none, rather than
 /// an error, while the table is missing).
-fn constraint_exists(table: &QualifiedName, name: &str) -> String {
+pub(crate) fn constraint_exists(table: &QualifiedName, name: &str) -> String {
     format!(
         "SELECT 1 FROM pg_catalog.pg_constraint WHERE conrelid = pg_catalog.to_regclass({}) AND conname = {}",
         literal(&table.sql()),
@@ -581,6 +581,7 @@ fn alter_domain(from: &TypeDef, to: &TypeDef) -> Vec<Statement> {
 pub fn render(change: &Change) -> Vec<Statement> {
     match change {
         Change::Policy(c) => c.render(),
+        Change::Constraint(c) => c.render(),
         Change::Function(c) => c.render(),
         Change::View(c) => c.render(),
         Change::Index(c) => c.render(),
@@ -673,20 +674,6 @@ pub fn render(change: &Change) -> Vec<Statement> {
         Change::DropColumn { table, column } => {
             vec![stmt(format!("ALTER TABLE {} DROP COLUMN IF EXISTS {};", table.sql(), ident(&column.name)))]
         }
-        Change::AddConstraint { table, constraint } => {
-            let add = format!(
-                "ALTER TABLE {} ADD CONSTRAINT {} {}",
-                table.sql(),
-                ident(&constraint.name),
-                constraint.source.as_deref().unwrap_or(&constraint.definition)
-            );
-            unless_exists(constraint_exists(table, &constraint.name), &add).into_iter().collect()
-        }
-        Change::DropConstraint { table, constraint } => vec![stmt(format!(
-            "ALTER TABLE IF EXISTS {} DROP CONSTRAINT IF EXISTS {};",
-            table.sql(),
-            ident(&constraint.name)
-        ))],
         Change::SetComment { target, kind, comment } => {
             let text = comment.as_deref().map_or("NULL".to_string(), literal);
             vec![stmt(format!("COMMENT ON {} IS {text};", object_ref(target, kind)))]
@@ -762,13 +749,6 @@ pub fn differs_from_desired(drop: &Change, create: &Change) -> Option<Cond> {
         return k.differs_from(create);
     }
     Some(match (drop, create) {
-        (Change::DropConstraint { table, constraint }, Change::AddConstraint { constraint: new, .. }) => {
-            Cond::exists(format!(
-                "{} AND pg_catalog.pg_get_constraintdef(oid) IS DISTINCT FROM {}",
-                constraint_exists(table, &constraint.name),
-                literal(&new.definition)
-            ))
-        }
         (Change::DropTable(old), Change::CreateTable(new)) => {
             let name = literal(&old.name.sql());
             Cond::and([
@@ -799,7 +779,6 @@ pub fn still_exists(drop: &Change) -> Option<Cond> {
     }
     Some(match drop {
         Change::DropTable(t) => relkind_is(&t.name, &["r", "p"]),
-        Change::DropConstraint { table, constraint } => Cond::exists(constraint_exists(table, &constraint.name)),
         Change::DropColumn { table, column } => column_exists(table, &column.name, None),
         Change::DropType(t) => Cond::exists(type_exists(&t.name)),
         _ => return None,
@@ -821,58 +800,6 @@ pub fn column_exists(table: &QualifiedName, column: &str, data_type: Option<&str
 // short on tables that already hold rows. Each is safe to run twice, also after a crash
 // half-way: a concurrent build that died leaves an INVALID index, which the next run
 // drops before building again (IF NOT EXISTS alone would keep the broken one).
-
-/// A unique constraint built online: its index `CONCURRENTLY` (no-transaction
-/// statements), then `ADD CONSTRAINT ... USING INDEX`, which only takes a short lock.
-/// `None` unless the definition is a plain `UNIQUE [NULLS NOT DISTINCT] (cols)`
-/// [`DEFERRABLE` ...] that an index can carry.
-pub fn unique_concurrently(table: &QualifiedName, c: &Constraint) -> Option<(Vec<Statement>, Vec<Statement>)> {
-    let def = c.source.as_deref().unwrap_or(&c.definition);
-    let rest = def.strip_prefix("UNIQUE ")?;
-    let (nulls, rest) = match rest.strip_prefix("NULLS NOT DISTINCT ") {
-        Some(r) => (" NULLS NOT DISTINCT", r),
-        None => ("", rest),
-    };
-    let close = rest.find(')')?;
-    let (columns, tail) = rest.split_at(close + 1);
-    let tail = tail.trim();
-    let deferrable = ["", "DEFERRABLE", "DEFERRABLE INITIALLY DEFERRED", "DEFERRABLE INITIALLY IMMEDIATE"];
-    if !columns.starts_with('(') || columns[1..].contains('(') || !deferrable.contains(&tail) {
-        return None;
-    }
-    let index = Index {
-        name: QualifiedName::new(table.schema.clone(), c.name.clone()),
-        table: table.clone(),
-        definition: format!("CREATE UNIQUE INDEX {} ON {} USING btree {columns}{nulls}", ident(&c.name), table.sql()),
-        valid: true,
-        source: None,
-    };
-    let build = crate::kinds::index::create_concurrently(&index)?;
-    let tail = if tail.is_empty() { String::new() } else { format!(" {tail}") };
-    let attach = format!(
-        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {}{tail}",
-        table.sql(),
-        ident(&c.name),
-        ident(&c.name)
-    );
-    Some((build, unless_exists(constraint_exists(table, &c.name), &attach).into_iter().collect()))
-}
-
-/// `ADD CONSTRAINT ... NOT VALID` (a short lock, no scan); `None` when the constraint is
-/// meant to stay NOT VALID anyway.
-pub fn add_constraint_not_valid(table: &QualifiedName, c: &Constraint) -> Option<Vec<Statement>> {
-    let def = c.source.as_deref().unwrap_or(&c.definition);
-    if def.ends_with("NOT VALID") {
-        return None;
-    }
-    let sql = format!("ALTER TABLE {} ADD CONSTRAINT {} {def} NOT VALID", table.sql(), ident(&c.name));
-    Some(unless_exists(constraint_exists(table, &c.name), &sql).into_iter().collect())
-}
-
-/// Scans the table under a lock that lets reads and writes go on; a no-op when valid.
-pub fn validate_constraint(table: &QualifiedName, name: &str) -> Vec<Statement> {
-    vec![stmt(format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", table.sql(), ident(name)))]
-}
 
 /// Name of the temporary check that proves a column holds no NULL (unique per column,
 /// at most 63 bytes).
@@ -930,32 +857,5 @@ pub fn guarded_drop(drop: &Change, condition: &Cond) -> Vec<Statement> {
     match render(drop).into_iter().next() {
         Some(plain) => when(condition, strip_semicolon(&plain.sql)).into_iter().collect(),
         None => Vec::new(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn constraint_add_is_guarded() {
-        let c = Change::AddConstraint {
-            table: QualifiedName::new("public", "Users"),
-            constraint: Constraint {
-                name: "users_pkey".into(),
-                kind: ConstraintKind::PrimaryKey,
-                definition: "PRIMARY KEY (id)".into(),
-                local: true,
-                source: None,
-            },
-        };
-        let sql = &render(&c)[0].sql;
-        assert!(sql.starts_with("DO $schemaspec$"), "{sql}");
-        assert_eq!(render(&c)[0].plain(), "ALTER TABLE public.\"Users\" ADD CONSTRAINT users_pkey PRIMARY KEY (id);");
-        assert!(
-            sql.contains("conrelid = pg_catalog.to_regclass('public.\"Users\"') AND conname = 'users_pkey'"),
-            "{sql}"
-        );
-        assert!(sql.contains("ALTER TABLE public.\"Users\" ADD CONSTRAINT users_pkey PRIMARY KEY (id);"), "{sql}");
     }
 }
