@@ -64,23 +64,9 @@ pub enum Change {
         from: Vec<QualifiedName>,
         to: Vec<QualifiedName>,
     },
-    AddColumn {
-        table: QualifiedName,
-        column: Column,
-    },
-    /// `via_text`: the type change needs `USING col::text::new` (enum to enum, ...).
-    AlterColumn {
-        table: QualifiedName,
-        from: Column,
-        to: Column,
-        via_text: bool,
-    },
-    DropColumn {
-        table: QualifiedName,
-        column: Column,
-    },
     Trigger(kinds::trigger::Change),
     Policy(kinds::policy::Change),
+    Column(kinds::column::Change),
     Constraint(kinds::constraint::Change),
     Function(kinds::function::Change),
     View(kinds::view::Change),
@@ -147,6 +133,7 @@ impl Change {
     pub fn kind(&self) -> Option<&dyn Kind> {
         match self {
             Change::Policy(c) => Some(c),
+            Change::Column(c) => Some(c),
             Change::Constraint(c) => Some(c),
             Change::Function(c) => Some(c),
             Change::View(c) => Some(c),
@@ -166,6 +153,7 @@ impl Change {
     pub fn subject(&self) -> ObjectId {
         match self {
             Change::Policy(c) => c.subject(),
+            Change::Column(c) => c.subject(),
             Change::Constraint(c) => c.subject(),
             Change::Function(c) => c.subject(),
             Change::View(c) => c.subject(),
@@ -186,10 +174,6 @@ impl Change {
             Change::CreateTable(t) | Change::DropTable(t) => ObjectId::Table(t.name.clone()),
             Change::AlterTable { to, .. } => ObjectId::Table(to.name.clone()),
             Change::AlterPartition { table, .. } | Change::SetInherits { table, .. } => ObjectId::Table(table.clone()),
-            Change::AddColumn { table, column } | Change::DropColumn { table, column } => {
-                ObjectId::Column(table.clone(), column.name.clone())
-            }
-            Change::AlterColumn { table, to, .. } => ObjectId::Column(table.clone(), to.name.clone()),
             Change::SetComment { target, .. }
             | Change::Grant { target, .. }
             | Change::Revoke { target, .. }
@@ -204,6 +188,7 @@ impl Change {
     pub fn phase(&self) -> Phase {
         match self {
             Change::Policy(c) => c.phase(),
+            Change::Column(c) => c.phase(),
             Change::Constraint(c) => c.phase(),
             Change::Function(c) => c.phase(),
             Change::View(c) => c.phase(),
@@ -215,7 +200,7 @@ impl Change {
             Change::Trigger(c) => c.phase(),
             Change::EventTrigger(c) => c.phase(),
             Change::Publication(c) => c.phase(),
-            Change::DropType(_) | Change::DropTable(_) | Change::DropColumn { .. } => Phase::Drop,
+            Change::DropType(_) | Change::DropTable(_) => Phase::Drop,
             Change::CreateType(_)
             | Change::AddEnumValue { .. }
             | Change::ReplaceType { .. }
@@ -226,8 +211,6 @@ impl Change {
             | Change::AlterTable { .. }
             | Change::AlterPartition { .. }
             | Change::SetInherits { .. }
-            | Change::AddColumn { .. }
-            | Change::AlterColumn { .. }
             | Change::SetComment { .. }
             | Change::Grant { .. }
             | Change::Revoke { .. }
@@ -239,15 +222,7 @@ impl Change {
 
     /// The table or view the changed object lives in, whose drop takes it along.
     pub fn parent_relation(&self) -> Option<QualifiedName> {
-        if let Some(k) = self.kind() {
-            return k.parent_relation();
-        }
-        match self {
-            Change::AddColumn { table, .. } | Change::AlterColumn { table, .. } | Change::DropColumn { table, .. } => {
-                Some(table.clone())
-            }
-            _ => None,
-        }
+        self.kind()?.parent_relation()
     }
 
     /// Every object the change acts on: its subject, and for an enum replacement the
@@ -270,7 +245,7 @@ impl Change {
         if let Some(k) = self.kind() {
             return k.is_create();
         }
-        matches!(self, Change::CreateType(_) | Change::CreateTable(_) | Change::AddColumn { .. })
+        matches!(self, Change::CreateType(_) | Change::CreateTable(_))
     }
 }
 
@@ -459,7 +434,7 @@ impl<'a> Differ<'a> {
             if attrs(l) != attrs(d) {
                 self.out.push(Change::AlterTable { from: l.clone(), to: d.clone() });
             }
-            self.columns(l, d);
+            kinds::column::diff(self, l, d);
             kinds::constraint::diff(self, l, d);
         }
     }
@@ -467,75 +442,6 @@ impl<'a> Differ<'a> {
     fn create_table(&mut self, t: &Table) {
         self.out.push(Change::CreateTable(t.clone()));
         kinds::constraint::add_all(self, t);
-    }
-
-    fn columns(&mut self, l: &Table, d: &Table) {
-        // A child leaving a parent keeps the columns it inherited, as its own (`NO INHERIT`).
-        let leaves_parent = l.inherits.iter().any(|p| !d.inherits.contains(p));
-        for dc in d.columns.iter().filter(|c| c.local) {
-            match l.column(&dc.name) {
-                None => self.out.push(Change::AddColumn { table: d.name.clone(), column: dc.clone() }),
-                Some(lc) if lc == dc => {}
-                Some(lc) if lc.generated != dc.generated => {
-                    // A generated expression cannot be altered in place (before PG 17);
-                    // its values are derived, so recreating the column loses nothing.
-                    let id = ObjectId::Column(d.name.clone(), dc.name.clone());
-                    self.replace(
-                        id,
-                        Change::DropColumn { table: d.name.clone(), column: lc.clone() },
-                        Change::AddColumn { table: d.name.clone(), column: dc.clone() },
-                    );
-                }
-                // A detached partition's columns become its own by themselves.
-                Some(lc)
-                    if !lc.local
-                        && !leaves_parent
-                        && !self.inherited_in_desired(d, &dc.name)
-                        && d.partition_of.is_none()
-                        && l.partition_of.is_none() =>
-                {
-                    // It came from a parent that no longer has it: the parent's drop
-                    // takes it away, then the table gets its own.
-                    self.out.push(Change::AddColumn { table: d.name.clone(), column: dc.clone() });
-                }
-                Some(lc) => self.alter_column(&d.name, lc, dc),
-            }
-        }
-        // Inherited columns: only what a child may override (default, NOT NULL).
-        for dc in d.columns.iter().filter(|c| !c.local) {
-            if let Some(lc) = l.column(&dc.name) {
-                if lc.default != dc.default || lc.not_null != dc.not_null {
-                    let to = Column { data_type: lc.data_type.clone(), collation: lc.collation.clone(), ..dc.clone() };
-                    self.out.push(Change::AlterColumn { table: d.name.clone(), from: lc.clone(), to, via_text: false });
-                }
-            }
-        }
-        for lc in l.columns.iter().filter(|c| c.local || leaves_parent) {
-            if d.column(&lc.name).is_none() {
-                self.out.push(Change::DropColumn { table: l.name.clone(), column: lc.clone() });
-            }
-        }
-    }
-
-    fn inherited_in_desired(&self, t: &Table, column: &str) -> bool {
-        t.inherits
-            .iter()
-            .chain(t.partition_of.iter().map(|(p, _)| p))
-            .any(|p| self.desired.tables.get(p).is_some_and(|pt| pt.column(column).is_some()))
-    }
-
-    fn alter_column(&mut self, table: &QualifiedName, lc: &Column, dc: &Column) {
-        let retype = lc.data_type != dc.data_type || lc.collation != dc.collation;
-        if retype {
-            self.replaced.insert(ObjectId::Column(table.clone(), dc.name.clone()));
-        }
-        let is_enum = |c: &Catalog, t: &str| {
-            c.types
-                .values()
-                .any(|ty| matches!(ty.kind, TypeKind::Enum { .. }) && t.trim_end_matches("[]") == ty.name.sql())
-        };
-        let via_text = retype && (is_enum(self.live, &lc.data_type) || is_enum(self.desired, &dc.data_type));
-        self.out.push(Change::AlterColumn { table: table.clone(), from: lc.clone(), to: dc.clone(), via_text });
     }
 
     /// Owners the desired state names (only present when ownership is managed).
@@ -562,6 +468,11 @@ impl<'a> Differ<'a> {
             || self.replaced.contains(&view)
             || (self.live.contains(&table) && self.desired.contains(&view))
             || (self.live.contains(&view) && self.desired.contains(&table))
+    }
+
+    /// The object changes in a way that takes its dependents along (a retyped column).
+    pub(crate) fn mark_replaced(&mut self, id: ObjectId) {
+        self.replaced.insert(id);
     }
 
     pub(crate) fn replace(&mut self, id: ObjectId, drop: Change, create: Change) {
@@ -725,7 +636,10 @@ impl<'a> Differ<'a> {
             // A recreated column (generated expression change) or one of a recreated
             // table or view.
             ObjectId::Column(..) => {
-                self.out.iter().any(|c| matches!(c, Change::AddColumn { .. }) && c.subject() == *id) || parent_created()
+                self.out
+                    .iter()
+                    .any(|c| matches!(c, Change::Column(kinds::column::Change::Add { .. })) && c.subject() == *id)
+                    || parent_created()
             }
             ObjectId::Constraint(..) | ObjectId::Trigger(..) | ObjectId::Policy(..) => parent_created(),
             _ => false,
@@ -968,8 +882,12 @@ mod tests {
         desired.tables.insert(b.name.clone(), b);
         let changes = diff(&live, &desired);
         assert_eq!(changes.len(), 2);
-        assert!(matches!(&changes[0], Change::AddColumn { column, .. } if column.name == "new"));
-        assert!(matches!(&changes[1], Change::DropColumn { column, .. } if column.name == "old"));
+        assert!(
+            matches!(&changes[0], Change::Column(kinds::column::Change::Add { column, .. }) if column.name == "new")
+        );
+        assert!(
+            matches!(&changes[1], Change::Column(kinds::column::Change::Drop { column, .. }) if column.name == "old")
+        );
     }
 
     #[test]
@@ -996,7 +914,7 @@ mod tests {
         let changes = diff(&live, &desired);
         assert!(changes.iter().any(|c| matches!(c, Change::View(kinds::view::Change::Drop(_)))));
         assert!(changes.iter().any(|c| matches!(c, Change::View(kinds::view::Change::Create(_)))));
-        assert!(changes.iter().any(|c| matches!(c, Change::AlterColumn { .. })));
+        assert!(changes.iter().any(|c| matches!(c, Change::Column(kinds::column::Change::Alter { .. }))));
     }
 
     #[test]

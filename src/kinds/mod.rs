@@ -6,6 +6,7 @@
 //! Pure: no I/O.
 
 pub mod collation;
+pub mod column;
 pub mod constraint;
 pub mod event_trigger;
 pub mod extension;
@@ -99,4 +100,51 @@ pub fn object_group(id: &ObjectId) -> String {
 /// The group of a table's own steps.
 pub fn table_group(q: &QualifiedName) -> String {
     format!("table {q}")
+}
+
+/// Whether every value of type `from` survives a cast to `to` unchanged.
+pub(crate) fn is_widening(from: &str, to: &str) -> bool {
+    let base = |t: &str| t.split('(').next().unwrap_or(t).trim().to_string();
+    let arg = |t: &str| -> Option<Vec<i64>> {
+        let inner = t.split_once('(')?.1.trim_end_matches(')');
+        inner.split(',').map(|x| x.trim().parse().ok()).collect()
+    };
+    let ints = ["smallint", "integer", "bigint"];
+    if let (Some(a), Some(b)) = (ints.iter().position(|t| *t == from), ints.iter().position(|t| *t == to)) {
+        return b >= a;
+    }
+    let texty = ["character varying", "text", "character"];
+    if to == "text" && texty.contains(&base(from).as_str()) {
+        return true;
+    }
+    // Only these keep every value when their modifier grows; `vector(3)` to `vector(4)`
+    // or `bit(3)` to `bit(4)` cannot cast a single row.
+    let growable = ["character varying", "character", "numeric", "bit varying", "timestamp", "time"];
+    if base(from) == base(to) && growable.contains(&base(from).as_str()) {
+        return match (arg(from), arg(to)) {
+            (Some(a), Some(b)) if a.len() == 1 && b.len() == 1 => b[0] >= a[0],
+            (Some(a), Some(b)) if a.len() == 2 && b.len() == 2 => b[1] == a[1] && b[0] - b[1] >= a[0] - a[1],
+            (Some(_), None) => base(to) != "character",
+            _ => false,
+        };
+    }
+    matches!((from, to), ("real", "double precision") | ("timestamp without time zone", "timestamp with time zone"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn widening_is_recognised() {
+        assert!(is_widening("integer", "bigint"));
+        assert!(!is_widening("bigint", "integer"));
+        assert!(is_widening("character varying(10)", "character varying(20)"));
+        assert!(!is_widening("character varying(20)", "character varying(10)"));
+        assert!(is_widening("character varying(20)", "text"));
+        assert!(is_widening("numeric(10,2)", "numeric(12,2)"));
+        assert!(!is_widening("text", "integer"));
+        assert!(!is_widening("vector(3)", "vector(4)"));
+        assert!(!is_widening("bit(3)", "bit(4)"));
+    }
 }

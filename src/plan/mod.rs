@@ -15,7 +15,7 @@ pub use online::Options;
 use crate::catalog::{Catalog, ObjectId, RoutineKind, TypeKind};
 use crate::diff::{self, Change, EnumPosition, Phase};
 use crate::ident::QualifiedName;
-use crate::kinds::Kind;
+use crate::kinds::{self, is_widening, Kind};
 use crate::sql::guard::Cond;
 use crate::sql::{self, Statement};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -222,8 +222,10 @@ impl<'a> DropGuards<'a> {
             retyped: changes
                 .iter()
                 .flat_map(|c| match c {
-                    Change::AlterColumn { table, from, to, .. } if from.data_type != to.data_type => {
-                        vec![(c.subject(), sql::column_exists(table, &from.name, Some(&from.data_type)))]
+                    Change::Column(kinds::column::Change::Alter { table, from, to, .. })
+                        if from.data_type != to.data_type =>
+                    {
+                        vec![(c.subject(), kinds::column::column_exists(table, &from.name, Some(&from.data_type)))]
                     }
                     // The type and every column it recasts stay old until the swap ran.
                     Change::ReplaceType { to, .. } => {
@@ -539,12 +541,12 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
         for (j, other) in changes.iter().enumerate() {
             let column_of = |t: &QualifiedName| matches!(other.subject(), ObjectId::Column(q, _) if &q == t);
             match other {
-                Change::AddColumn { .. } | Change::AlterColumn { .. }
+                Change::Column(kinds::column::Change::Add { .. } | kinds::column::Change::Alter { .. })
                     if column_of(table) || to.iter().any(&column_of) =>
                 {
                     edges.insert((j, i));
                 }
-                Change::DropColumn { .. } if column_of(table) => {
+                Change::Column(kinds::column::Change::Drop { .. }) if column_of(table) => {
                     edges.insert((i, j));
                 }
                 Change::DropTable(t) if from.contains(&t.name) && !to.contains(&t.name) => {
@@ -666,34 +668,6 @@ fn sticky_toposort(graph: &DiGraph<usize, ()>, changes: &[Change]) -> Result<Vec
     Err(CycleError { members: members.into_iter().collect() })
 }
 
-fn is_widening(from: &str, to: &str) -> bool {
-    let base = |t: &str| t.split('(').next().unwrap_or(t).trim().to_string();
-    let arg = |t: &str| -> Option<Vec<i64>> {
-        let inner = t.split_once('(')?.1.trim_end_matches(')');
-        inner.split(',').map(|x| x.trim().parse().ok()).collect()
-    };
-    let ints = ["smallint", "integer", "bigint"];
-    if let (Some(a), Some(b)) = (ints.iter().position(|t| *t == from), ints.iter().position(|t| *t == to)) {
-        return b >= a;
-    }
-    let texty = ["character varying", "text", "character"];
-    if to == "text" && texty.contains(&base(from).as_str()) {
-        return true;
-    }
-    // Only these keep every value when their modifier grows; `vector(3)` to `vector(4)`
-    // or `bit(3)` to `bit(4)` cannot cast a single row.
-    let growable = ["character varying", "character", "numeric", "bit varying", "timestamp", "time"];
-    if base(from) == base(to) && growable.contains(&base(from).as_str()) {
-        return match (arg(from), arg(to)) {
-            (Some(a), Some(b)) if a.len() == 1 && b.len() == 1 => b[0] >= a[0],
-            (Some(a), Some(b)) if a.len() == 2 && b.len() == 2 => b[1] == a[1] && b[0] - b[1] >= a[0] - a[1],
-            (Some(_), None) => base(to) != "character",
-            _ => false,
-        };
-    }
-    matches!((from, to), ("real", "double precision") | ("timestamp without time zone", "timestamp with time zone"))
-}
-
 /// Values a type swap cannot carry over: an enum value removed (rows holding it make the
 /// migration fail), a composite attribute dropped or narrowed, a range or domain moved to
 /// a type that does not widen the old one.
@@ -717,26 +691,11 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
     let mut h = BTreeSet::new();
     let existing = |t: &QualifiedName| !created_tables.contains(t);
     match c {
-        Change::DropTable(_) | Change::DropColumn { .. } => {
+        Change::DropTable(_) => {
             h.insert(Hazard::DeletesData);
         }
         Change::DropType(_) => {
             h.insert(Hazard::RecreatesObject);
-        }
-        Change::AlterColumn { table, from, to, .. } => {
-            if from.data_type != to.data_type || from.collation != to.collation {
-                h.insert(Hazard::RewritesTable);
-                if existing(table) {
-                    h.insert(Hazard::AccessExclusiveLock);
-                }
-                if !is_widening(&from.data_type, &to.data_type) {
-                    h.insert(Hazard::DeletesData);
-                }
-            }
-            if to.not_null && !from.not_null && existing(table) {
-                h.insert(Hazard::ValidatesConstraint);
-                h.insert(Hazard::AccessExclusiveLock);
-            }
         }
         Change::AlterTable { from, to } if from.unlogged != to.unlogged => {
             h.insert(Hazard::RewritesTable);
@@ -780,6 +739,7 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
 pub fn describe(c: &Change) -> String {
     match c {
         Change::Policy(c) => c.describe(),
+        Change::Column(c) => c.describe(),
         Change::Constraint(c) => c.describe(),
         Change::Function(c) => c.describe(),
         Change::View(c) => c.describe(),
@@ -814,9 +774,6 @@ pub fn describe(c: &Change) -> String {
         Change::CreateTable(t) => format!("create table {}", t.name),
         Change::AlterTable { to, .. } => format!("alter table {}", to.name),
         Change::DropTable(t) => format!("drop table {}", t.name),
-        Change::AddColumn { table, column } => format!("add column {}.{}", table, column.name),
-        Change::AlterColumn { table, to, .. } => format!("alter column {}.{}", table, to.name),
-        Change::DropColumn { table, column } => format!("drop column {}.{}", table, column.name),
         Change::SetComment { target, .. } => format!("set comment on {target}"),
         Change::Grant { target, item, .. } => format!("grant {} on {target}", item.privilege),
         Change::Revoke { target, item, .. } => format!("revoke {} on {target}", item.privilege),
@@ -829,19 +786,6 @@ pub fn describe(c: &Change) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn widening_is_recognised() {
-        assert!(is_widening("integer", "bigint"));
-        assert!(!is_widening("bigint", "integer"));
-        assert!(is_widening("character varying(10)", "character varying(20)"));
-        assert!(!is_widening("character varying(20)", "character varying(10)"));
-        assert!(is_widening("character varying(20)", "text"));
-        assert!(is_widening("numeric(10,2)", "numeric(12,2)"));
-        assert!(!is_widening("text", "integer"));
-        assert!(!is_widening("vector(3)", "vector(4)"));
-        assert!(!is_widening("bit(3)", "bit(4)"));
-    }
 
     #[test]
     fn hazard_names_round_trip() {

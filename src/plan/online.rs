@@ -18,7 +18,7 @@ use super::Hazard;
 use crate::catalog::Catalog;
 use crate::diff::Change;
 use crate::ident::QualifiedName;
-use crate::sql::{self, Statement};
+use crate::sql::Statement;
 use std::collections::BTreeSet;
 
 /// How a plan is rendered.
@@ -71,43 +71,5 @@ impl Existing<'_> {
 /// The online form of `change`, when it has one and the table qualifies. `guarded` says
 /// the plain form was wrapped in a condition (a replacement's drop); those stay plain.
 pub fn rewrite(change: &Change, tables: &Existing, guarded: bool) -> Option<Online> {
-    if let Some(k) = change.kind() {
-        return k.online(tables, guarded);
-    }
-    match change {
-        Change::AlterColumn { table, from, to, via_text }
-            if tables.kept(table)
-                && to.not_null
-                && !from.not_null
-                && from.data_type == to.data_type
-                && from.collation == to.collation
-                && !(from.identity.is_none() && to.identity.is_some()) =>
-        {
-            // Everything else the column change does, with the column left nullable.
-            let mut nullable = to.clone();
-            nullable.not_null = false;
-            let mut statements = if *from == nullable {
-                Vec::new()
-            } else {
-                sql::render(&Change::AlterColumn {
-                    table: table.clone(),
-                    from: from.clone(),
-                    to: nullable,
-                    via_text: *via_text,
-                })
-            };
-            statements.extend(sql::add_not_null_check(table, &to.name));
-            Some(Online {
-                statements,
-                hazards: BTreeSet::new(),
-                then: None,
-                later: Some(Later {
-                    table: table.clone(),
-                    description: format!("set {table}.{} not null (validated first)", to.name),
-                    statements: sql::finish_not_null(table, &to.name),
-                }),
-            })
-        }
-        _ => None,
-    }
+    change.kind()?.online(tables, guarded)
 }

@@ -118,43 +118,6 @@ fn grantee_sql(g: &Grantee, owner: &str) -> String {
     }
 }
 
-pub fn column_sql(c: &Column) -> String {
-    let mut s = format!("{} {}", ident(&c.name), c.data_type);
-    if let Some(coll) = &c.collation {
-        s += &format!(" COLLATE {coll}");
-    }
-    if let Some(g) = &c.generated {
-        s += &format!(" GENERATED ALWAYS AS ({g}) STORED");
-    }
-    if let Some(d) = &c.default {
-        s += &format!(" DEFAULT {d}");
-    }
-    if let Some(id) = &c.identity {
-        s += &format!(" {}", identity_sql(id));
-    }
-    if c.not_null {
-        s += " NOT NULL";
-    }
-    s
-}
-
-/// `SET STORAGE` for a column whose storage is not its type's default (or back to the
-/// default). Storage is not part of a column definition before PostgreSQL 16, so it is a
-/// statement of its own.
-fn storage_sql(table: &QualifiedName, c: &Column) -> Option<Statement> {
-    let mode = c.storage.as_deref().unwrap_or(&c.type_storage);
-    Some(stmt(format!("ALTER TABLE {} ALTER COLUMN {} SET STORAGE {mode};", table.sql(), ident(&c.name))))
-}
-
-fn identity_sql(id: &Identity) -> String {
-    format!(
-        "GENERATED {} AS IDENTITY (SEQUENCE NAME {} {})",
-        if id.always { "ALWAYS" } else { "BY DEFAULT" },
-        id.sequence.sql(),
-        sequence_options(id.start, id.increment, id.min_value, id.max_value, id.cache, id.cycle)
-    )
-}
-
 pub(crate) fn sequence_options(start: i64, inc: i64, min: i64, max: i64, cache: i64, cycle: bool) -> String {
     format!(
         "START WITH {start} INCREMENT BY {inc} MINVALUE {min} MAXVALUE {max} CACHE {cache} {}",
@@ -176,8 +139,12 @@ fn create_table_sql(t: &Table) -> String {
     let mut sql = if let Some((parent, bound)) = &t.partition_of {
         format!("CREATE {unlogged}TABLE IF NOT EXISTS {name} PARTITION OF {} {bound}", parent.sql())
     } else {
-        let cols: Vec<String> =
-            t.columns.iter().filter(|c| c.local).map(|c| format!("    {}", column_sql(c))).collect();
+        let cols: Vec<String> = t
+            .columns
+            .iter()
+            .filter(|c| c.local)
+            .map(|c| format!("    {}", crate::kinds::column::column_sql(c)))
+            .collect();
         let body = if cols.is_empty() { "()".to_string() } else { format!("(\n{}\n)", cols.join(",\n")) };
         let mut s = format!("CREATE {unlogged}TABLE IF NOT EXISTS {name} {body}");
         if !t.inherits.is_empty() {
@@ -231,97 +198,6 @@ fn table_attributes(t: &Table, from: Option<&Table>) -> Vec<Statement> {
             ReplicaIdentity::Index(i) => format!("USING INDEX {}", ident(i)),
         };
         out.push(stmt(format!("ALTER TABLE {name} REPLICA IDENTITY {ri};")));
-    }
-    out
-}
-
-fn alter_column(table: &QualifiedName, from: &Column, to: &Column, via_text: bool) -> Vec<Statement> {
-    let t = table.sql();
-    let c = ident(&to.name);
-    let mut out = Vec::new();
-    let retype = from.data_type != to.data_type || from.collation != to.collation;
-    let default_changes = from.default != to.default;
-    // Becoming an identity column: drop the old default (and the serial sequence whose
-    // name the identity takes), all guarded so that a second run finds it done.
-    let new_identity = match (&from.identity, &to.identity) {
-        (None, Some(id)) => Some(id),
-        _ => None,
-    };
-    if let Some(id) = new_identity {
-        let query = format!(
-            "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND attidentity <> ''",
-            literal(&t),
-            literal(&to.name)
-        );
-        let mut body = Vec::new();
-        if from.default.is_some() {
-            body.push(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"));
-        }
-        if from.default.as_deref() == Some(format!("nextval({}::regclass)", literal(&id.sequence.sql())).as_str()) {
-            body.push(format!("DROP SEQUENCE IF EXISTS {}", id.sequence.sql()));
-        }
-        if retype {
-            body.push(format!("ALTER TABLE {t} ALTER COLUMN {c} TYPE {} USING {c}::{}", to.data_type, to.data_type));
-        }
-        if to.not_null && !from.not_null {
-            body.push(format!("ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL"));
-        }
-        body.push(format!("ALTER TABLE {t} ALTER COLUMN {c} ADD {}", identity_sql(id)));
-        out.extend(unless_exists(query, &body.join(";\n    ")));
-        return out;
-    }
-    if from.default.is_some() && (default_changes || retype) {
-        out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;")));
-    }
-    if from.identity.is_some()
-        && to.identity.as_ref().is_none_or(|i| i.sequence != from.identity.as_ref().unwrap().sequence)
-    {
-        out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP IDENTITY IF EXISTS;")));
-    }
-    if retype {
-        let coll = to.collation.as_ref().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
-        let via = if via_text { "::text" } else { "" };
-        let alter =
-            format!("ALTER TABLE {t} ALTER COLUMN {c} TYPE {}{coll} USING {c}{via}::{}", to.data_type, to.data_type);
-        if from.data_type != to.data_type {
-            // Even to the type it already has, ALTER TYPE trips over dependent views:
-            // a second run must see it is done.
-            let done = column_exists(table, &to.name, Some(&to.data_type));
-            out.extend(when(&Cond::not(done), &alter));
-        } else {
-            out.push(stmt(format!("{alter};")));
-        }
-    }
-    if let Some(d) = &to.default {
-        if default_changes || retype {
-            out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {d};")));
-        }
-    }
-    if from.not_null != to.not_null {
-        let verb = if to.not_null { "SET" } else { "DROP" };
-        out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} {verb} NOT NULL;")));
-    }
-    if from.storage != to.storage || (retype && to.storage.is_some()) {
-        out.extend(storage_sql(table, to));
-    }
-    match (&from.identity, &to.identity) {
-        (Some(a), Some(b)) if a.sequence == b.sequence => {
-            if a.always != b.always {
-                let g = if b.always { "ALWAYS" } else { "BY DEFAULT" };
-                out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} SET GENERATED {g};")));
-            }
-            if a != b {
-                out.push(stmt(format!(
-                    "ALTER TABLE {t} ALTER COLUMN {c} SET INCREMENT BY {} SET MINVALUE {} SET MAXVALUE {} SET START WITH {} SET CACHE {} SET {}CYCLE;",
-                    b.increment, b.min_value, b.max_value, b.start, b.cache, if b.cycle { "" } else { "NO " }
-                )));
-            }
-        }
-        (Some(_), Some(b)) => {
-            // The identity moves to another sequence: drop it above, add it anew.
-            out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} ADD {};", identity_sql(b))));
-        }
-        _ => {}
     }
     out
 }
@@ -581,6 +457,7 @@ fn alter_domain(from: &TypeDef, to: &TypeDef) -> Vec<Statement> {
 pub fn render(change: &Change) -> Vec<Statement> {
     match change {
         Change::Policy(c) => c.render(),
+        Change::Column(c) => c.render(),
         Change::Constraint(c) => c.render(),
         Change::Function(c) => c.render(),
         Change::View(c) => c.render(),
@@ -624,7 +501,7 @@ pub fn render(change: &Change) -> Vec<Statement> {
         Change::CreateTable(t) => {
             let mut out = vec![stmt(create_table_sql(t))];
             for c in t.columns.iter().filter(|c| c.storage.is_some()) {
-                out.extend(storage_sql(&t.name, c));
+                out.push(crate::kinds::column::storage_sql(&t.name, c));
             }
             // Inherited columns take the parent's default and NULL-ness; where this
             // table differs, say so (repeating the parent's is harmless).
@@ -662,18 +539,6 @@ pub fn render(change: &Change) -> Vec<Statement> {
             out
         }
         Change::DropTable(t) => vec![stmt(format!("DROP TABLE IF EXISTS {};", t.name.sql()))],
-        Change::AddColumn { table, column } => {
-            let mut out =
-                vec![stmt(format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {};", table.sql(), column_sql(column)))];
-            if column.storage.is_some() {
-                out.extend(storage_sql(table, column));
-            }
-            out
-        }
-        Change::AlterColumn { table, from, to, via_text } => alter_column(table, from, to, *via_text),
-        Change::DropColumn { table, column } => {
-            vec![stmt(format!("ALTER TABLE {} DROP COLUMN IF EXISTS {};", table.sql(), ident(&column.name)))]
-        }
         Change::SetComment { target, kind, comment } => {
             let text = comment.as_deref().map_or("NULL".to_string(), literal);
             vec![stmt(format!("COMMENT ON {} IS {text};", object_ref(target, kind)))]
@@ -779,78 +644,15 @@ pub fn still_exists(drop: &Change) -> Option<Cond> {
     }
     Some(match drop {
         Change::DropTable(t) => relkind_is(&t.name, &["r", "p"]),
-        Change::DropColumn { table, column } => column_exists(table, &column.name, None),
         Change::DropType(t) => Cond::exists(type_exists(&t.name)),
         _ => return None,
     })
-}
-
-/// The column exists (with the given type, when one is given).
-pub fn column_exists(table: &QualifiedName, column: &str, data_type: Option<&str>) -> Cond {
-    let typed = data_type
-        .map_or(String::new(), |t| format!(" AND pg_catalog.format_type(atttypid, atttypmod) = {}", literal(t)));
-    Cond::exists(format!(
-        "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass({}) AND attname = {} AND NOT attisdropped{typed}",
-        literal(&table.sql()),
-        literal(column)
-    ))
 }
 
 // Online forms (chosen by `plan::online`): statements that keep ACCESS EXCLUSIVE locks
 // short on tables that already hold rows. Each is safe to run twice, also after a crash
 // half-way: a concurrent build that died leaves an INVALID index, which the next run
 // drops before building again (IF NOT EXISTS alone would keep the broken one).
-
-/// Name of the temporary check that proves a column holds no NULL (unique per column,
-/// at most 63 bytes).
-pub fn not_null_check_name(table: &QualifiedName, column: &str) -> String {
-    let tag = &crate::history::checksum(&format!("{}.{column}", table.sql()))[..8];
-    let mut prefix: String = String::new();
-    for ch in column.chars() {
-        if prefix.len() + ch.len_utf8() > 36 {
-            break;
-        }
-        prefix.push(ch);
-    }
-    format!("{prefix}_not_null_{tag}")
-}
-
-/// First half of `SET NOT NULL` online: `CHECK (col IS NOT NULL) NOT VALID`, only while
-/// the column is still nullable.
-pub fn add_not_null_check(table: &QualifiedName, column: &str) -> Vec<Statement> {
-    let name = not_null_check_name(table, column);
-    let done = Cond::or([
-        Cond::exists(constraint_exists(table, &name)),
-        Cond::exists(format!(
-            "SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = {}::regclass AND attname = {} AND attnotnull",
-            literal(&table.sql()),
-            literal(column)
-        )),
-    ]);
-    let sql = format!(
-        "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID",
-        table.sql(),
-        ident(&name),
-        ident(column)
-    );
-    when(&Cond::not(done), &sql).into_iter().collect()
-}
-
-/// Second half: validate the check (reads and writes go on), then `SET NOT NULL`, which
-/// PostgreSQL proves from the valid check without a scan, and drop the check.
-pub fn finish_not_null(table: &QualifiedName, column: &str) -> Vec<Statement> {
-    let name = not_null_check_name(table, column);
-    let t = table.sql();
-    let validate = format!("ALTER TABLE {t} VALIDATE CONSTRAINT {}", ident(&name));
-    let validate = when(&Cond::exists(constraint_exists(table, &name)), &validate);
-    validate
-        .into_iter()
-        .chain([
-            stmt(format!("ALTER TABLE {t} ALTER COLUMN {} SET NOT NULL;", ident(column))),
-            stmt(format!("ALTER TABLE {t} DROP CONSTRAINT IF EXISTS {};", ident(&name))),
-        ])
-        .collect()
-}
 
 /// A drop that runs only while `condition` holds.
 pub fn guarded_drop(drop: &Change, condition: &Cond) -> Vec<Statement> {
