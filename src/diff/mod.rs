@@ -46,26 +46,9 @@ pub enum Change {
         from: TypeDef,
         to: TypeDef,
     },
-    CreateTable(Table),
-    AlterTable {
-        from: Table,
-        to: Table,
-    },
-    DropTable(Table),
-    /// Attach to, detach from, or move between partitioned parents (or change the bound).
-    AlterPartition {
-        table: QualifiedName,
-        from: Option<(QualifiedName, String)>,
-        to: Option<(QualifiedName, String)>,
-    },
-    /// Parents gained (`INHERIT`) and lost (`NO INHERIT`); the rows stay where they are.
-    SetInherits {
-        table: QualifiedName,
-        from: Vec<QualifiedName>,
-        to: Vec<QualifiedName>,
-    },
     Trigger(kinds::trigger::Change),
     Policy(kinds::policy::Change),
+    Table(kinds::table::Change),
     Column(kinds::column::Change),
     Constraint(kinds::constraint::Change),
     Function(kinds::function::Change),
@@ -133,6 +116,7 @@ impl Change {
     pub fn kind(&self) -> Option<&dyn Kind> {
         match self {
             Change::Policy(c) => Some(c),
+            Change::Table(c) => Some(c),
             Change::Column(c) => Some(c),
             Change::Constraint(c) => Some(c),
             Change::Function(c) => Some(c),
@@ -153,6 +137,7 @@ impl Change {
     pub fn subject(&self) -> ObjectId {
         match self {
             Change::Policy(c) => c.subject(),
+            Change::Table(c) => c.subject(),
             Change::Column(c) => c.subject(),
             Change::Constraint(c) => c.subject(),
             Change::Function(c) => c.subject(),
@@ -171,9 +156,6 @@ impl Change {
             Change::ReplaceType { to, .. } => ObjectId::Type(to.name.clone()),
             Change::RenameEnumValue { name, .. } => ObjectId::Type(name.clone()),
             Change::AlterComposite { to, .. } => ObjectId::Type(to.name.clone()),
-            Change::CreateTable(t) | Change::DropTable(t) => ObjectId::Table(t.name.clone()),
-            Change::AlterTable { to, .. } => ObjectId::Table(to.name.clone()),
-            Change::AlterPartition { table, .. } | Change::SetInherits { table, .. } => ObjectId::Table(table.clone()),
             Change::SetComment { target, .. }
             | Change::Grant { target, .. }
             | Change::Revoke { target, .. }
@@ -188,6 +170,7 @@ impl Change {
     pub fn phase(&self) -> Phase {
         match self {
             Change::Policy(c) => c.phase(),
+            Change::Table(c) => c.phase(),
             Change::Column(c) => c.phase(),
             Change::Constraint(c) => c.phase(),
             Change::Function(c) => c.phase(),
@@ -200,17 +183,13 @@ impl Change {
             Change::Trigger(c) => c.phase(),
             Change::EventTrigger(c) => c.phase(),
             Change::Publication(c) => c.phase(),
-            Change::DropType(_) | Change::DropTable(_) => Phase::Drop,
+            Change::DropType(_) => Phase::Drop,
             Change::CreateType(_)
             | Change::AddEnumValue { .. }
             | Change::ReplaceType { .. }
             | Change::RenameEnumValue { .. }
             | Change::AlterComposite { .. }
             | Change::AlterDomain { .. }
-            | Change::CreateTable(_)
-            | Change::AlterTable { .. }
-            | Change::AlterPartition { .. }
-            | Change::SetInherits { .. }
             | Change::SetComment { .. }
             | Change::Grant { .. }
             | Change::Revoke { .. }
@@ -245,7 +224,7 @@ impl Change {
         if let Some(k) = self.kind() {
             return k.is_create();
         }
-        matches!(self, Change::CreateType(_) | Change::CreateTable(_))
+        matches!(self, Change::CreateType(_))
     }
 }
 
@@ -258,7 +237,7 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     kinds::collation::diff(&mut d);
     d.types();
     kinds::sequence::diff(&mut d);
-    d.tables();
+    kinds::table::diff(&mut d);
     kinds::index::diff(&mut d);
     kinds::view::diff(&mut d);
     kinds::function::diff(&mut d);
@@ -393,55 +372,6 @@ impl<'a> Differ<'a> {
                 self.live.tables.get(t).and_then(|lt| lt.column(&c.name)).is_some_and(|lc| lc.data_type == c.data_type)
             })
             .collect()
-    }
-
-    fn tables(&mut self) {
-        let (gone, new, both) = split(&self.live.tables, &self.desired.tables);
-        for t in new {
-            self.create_table(t);
-        }
-        for t in gone {
-            self.out.push(Change::DropTable(t.clone()));
-        }
-        for (l, d) in both {
-            let shape = |t: &Table| (t.partitioned, t.partition_key.clone());
-            if shape(l) != shape(d) {
-                self.replace(
-                    ObjectId::Table(d.name.clone()),
-                    Change::DropTable(l.clone()),
-                    Change::CreateTable(d.clone()),
-                );
-                kinds::constraint::add_all(self, d);
-                continue;
-            }
-            // A new bound, or joining or leaving a partitioned table: DETACH/ATTACH keep the rows.
-            if l.partition_of != d.partition_of {
-                self.out.push(Change::AlterPartition {
-                    table: d.name.clone(),
-                    from: l.partition_of.clone(),
-                    to: d.partition_of.clone(),
-                });
-            }
-            if l.inherits != d.inherits {
-                self.out.push(Change::SetInherits {
-                    table: d.name.clone(),
-                    from: l.inherits.clone(),
-                    to: d.inherits.clone(),
-                });
-            }
-            let attrs =
-                |t: &Table| (t.unlogged, t.rls_enabled, t.rls_forced, t.options.clone(), t.replica_identity.clone());
-            if attrs(l) != attrs(d) {
-                self.out.push(Change::AlterTable { from: l.clone(), to: d.clone() });
-            }
-            kinds::column::diff(self, l, d);
-            kinds::constraint::diff(self, l, d);
-        }
-    }
-
-    fn create_table(&mut self, t: &Table) {
-        self.out.push(Change::CreateTable(t.clone()));
-        kinds::constraint::add_all(self, t);
     }
 
     /// Owners the desired state names (only present when ownership is managed).

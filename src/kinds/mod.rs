@@ -16,6 +16,7 @@ pub mod policy;
 pub mod publication;
 pub mod schema;
 pub mod sequence;
+pub mod table;
 pub mod trigger;
 pub mod view;
 

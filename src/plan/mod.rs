@@ -130,20 +130,14 @@ pub struct CycleError {
 pub fn build(live: &Catalog, desired: &Catalog, options: Options) -> Result<Plan, CycleError> {
     let changes = diff::diff(live, desired);
     let ordered = order(changes, live, desired)?;
-    let created_tables: BTreeSet<QualifiedName> = ordered
-        .iter()
-        .filter_map(|c| match c {
-            Change::CreateTable(t) => Some(t.name.clone()),
-            _ => None,
-        })
-        .collect();
-    let dropped_tables: BTreeSet<QualifiedName> = ordered
-        .iter()
-        .filter_map(|c| match c {
-            Change::DropTable(t) => Some(t.name.clone()),
-            _ => None,
-        })
-        .collect();
+    let tables = |phase: Phase| -> BTreeSet<QualifiedName> {
+        ordered
+            .iter()
+            .filter(|c| c.phase() == phase && matches!(c.subject(), ObjectId::Table(_)))
+            .filter_map(relation_name)
+            .collect()
+    };
+    let (created_tables, dropped_tables) = (tables(Phase::Create), tables(Phase::Drop));
     let existing = online::Existing { live, created: &created_tables, dropped: &dropped_tables };
     let guards = DropGuards::new(&ordered, live);
     let mut steps = Vec::with_capacity(ordered.len());
@@ -338,13 +332,7 @@ pub fn group_of(c: &Change) -> String {
 
 /// Relation name a change frees (drop) or takes (create), which share one namespace.
 fn relation_name(c: &Change) -> Option<QualifiedName> {
-    if let Some(k) = c.kind() {
-        return k.relation_name();
-    }
-    match c {
-        Change::CreateTable(t) | Change::DropTable(t) => Some(t.name.clone()),
-        _ => None,
-    }
+    c.kind()?.relation_name()
 }
 
 fn is_finishing_touch(c: &Change) -> bool {
@@ -368,17 +356,6 @@ fn requires(c: &Change) -> Vec<ObjectId> {
         return k.requires();
     }
     match c {
-        Change::CreateTable(t) => {
-            t.partition_of.iter().map(|(p, _)| p).chain(t.inherits.iter()).map(|p| ObjectId::Table(p.clone())).collect()
-        }
-        Change::AlterPartition { to: Some((p, _)), .. } => vec![ObjectId::Table(p.clone())],
-        // The new parents exist, and the child has every column they have.
-        Change::SetInherits { table, from, to } => to
-            .iter()
-            .filter(|p| !from.contains(p))
-            .map(|p| ObjectId::Table(p.clone()))
-            .chain(std::iter::once(ObjectId::Table(table.clone())))
-            .collect(),
         Change::GrantDefault { schema, .. } | Change::RevokeDefault { schema, .. } if !schema.is_empty() => {
             vec![ObjectId::Schema(schema.clone())]
         }
@@ -537,7 +514,7 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
     // A child joins a parent once both have their columns, and leaves it before its
     // formerly inherited columns or the old parent go.
     for (i, c) in changes.iter().enumerate() {
-        let Change::SetInherits { table, from, to } = c else { continue };
+        let Change::Table(kinds::table::Change::Inherit { table, from, to }) = c else { continue };
         for (j, other) in changes.iter().enumerate() {
             let column_of = |t: &QualifiedName| matches!(other.subject(), ObjectId::Column(q, _) if &q == t);
             match other {
@@ -549,7 +526,7 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
                 Change::Column(kinds::column::Change::Drop { .. }) if column_of(table) => {
                     edges.insert((i, j));
                 }
-                Change::DropTable(t) if from.contains(&t.name) && !to.contains(&t.name) => {
+                Change::Table(kinds::table::Change::Drop(t)) if from.contains(&t.name) && !to.contains(&t.name) => {
                     edges.insert((i, j));
                 }
                 _ => {}
@@ -689,19 +666,9 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
         return k.hazards(created_tables);
     }
     let mut h = BTreeSet::new();
-    let existing = |t: &QualifiedName| !created_tables.contains(t);
     match c {
-        Change::DropTable(_) => {
-            h.insert(Hazard::DeletesData);
-        }
         Change::DropType(_) => {
             h.insert(Hazard::RecreatesObject);
-        }
-        Change::AlterTable { from, to } if from.unlogged != to.unlogged => {
-            h.insert(Hazard::RewritesTable);
-            if existing(&to.name) {
-                h.insert(Hazard::AccessExclusiveLock);
-            }
         }
         Change::AddEnumValue { .. } => {
             h.insert(Hazard::NoTransaction);
@@ -709,13 +676,6 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
         }
         Change::RenameEnumValue { .. } => {
             h.insert(Hazard::ChangesEnum);
-        }
-        // Attaching scans the partition, which waits under ACCESS EXCLUSIVE meanwhile.
-        Change::AlterPartition { table, to: Some(_), .. } => {
-            h.insert(Hazard::ValidatesConstraint);
-            if existing(table) {
-                h.insert(Hazard::AccessExclusiveLock);
-            }
         }
         Change::ReplaceType { from, to, columns } => {
             h.insert(Hazard::RecreatesObject);
@@ -739,6 +699,7 @@ fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Haz
 pub fn describe(c: &Change) -> String {
     match c {
         Change::Policy(c) => c.describe(),
+        Change::Table(c) => c.describe(),
         Change::Column(c) => c.describe(),
         Change::Constraint(c) => c.describe(),
         Change::Function(c) => c.describe(),
@@ -756,24 +717,10 @@ pub fn describe(c: &Change) -> String {
         Change::AddEnumValue { name, value, .. } => format!("add value {value:?} to enum {name}"),
         Change::RenameEnumValue { name, from, to } => format!("rename value {from:?} of enum {name} to {to:?}"),
         Change::AlterComposite { to, .. } => format!("alter composite type {}", to.name),
-        Change::SetInherits { table, to, .. } => match to.is_empty() {
-            true => format!("set {table} to inherit from no table"),
-            false => format!(
-                "set {table} to inherit from {}",
-                to.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
-            ),
-        },
-        Change::AlterPartition { table, to, .. } => match to {
-            Some((p, _)) => format!("attach {table} as a partition of {p}"),
-            None => format!("detach partition {table}"),
-        },
         Change::ReplaceType { to, columns, .. } => {
             format!("replace type {} ({} column(s) recast)", to.name, columns.len())
         }
         Change::AlterDomain { to, .. } => format!("alter domain {}", to.name),
-        Change::CreateTable(t) => format!("create table {}", t.name),
-        Change::AlterTable { to, .. } => format!("alter table {}", to.name),
-        Change::DropTable(t) => format!("drop table {}", t.name),
         Change::SetComment { target, .. } => format!("set comment on {target}"),
         Change::Grant { target, item, .. } => format!("grant {} on {target}", item.privilege),
         Change::Revoke { target, item, .. } => format!("revoke {} on {target}", item.privilege),

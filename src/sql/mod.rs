@@ -133,75 +133,6 @@ pub(crate) fn options_clause(options: &[String]) -> String {
     }
 }
 
-fn create_table_sql(t: &Table) -> String {
-    let name = t.name.sql();
-    let unlogged = if t.unlogged { "UNLOGGED " } else { "" };
-    let mut sql = if let Some((parent, bound)) = &t.partition_of {
-        format!("CREATE {unlogged}TABLE IF NOT EXISTS {name} PARTITION OF {} {bound}", parent.sql())
-    } else {
-        let cols: Vec<String> = t
-            .columns
-            .iter()
-            .filter(|c| c.local)
-            .map(|c| format!("    {}", crate::kinds::column::column_sql(c)))
-            .collect();
-        let body = if cols.is_empty() { "()".to_string() } else { format!("(\n{}\n)", cols.join(",\n")) };
-        let mut s = format!("CREATE {unlogged}TABLE IF NOT EXISTS {name} {body}");
-        if !t.inherits.is_empty() {
-            s += &format!(" INHERITS ({})", t.inherits.iter().map(|p| p.sql()).collect::<Vec<_>>().join(", "));
-        }
-        s
-    };
-    if let Some(key) = &t.partition_key {
-        sql += &format!(" PARTITION BY {key}");
-    }
-    sql += &options_clause(&t.options);
-    sql + ";"
-}
-
-fn table_attributes(t: &Table, from: Option<&Table>) -> Vec<Statement> {
-    let name = t.name.sql();
-    let mut out = Vec::new();
-    let old = |f: fn(&Table) -> bool, default: bool| from.map_or(default, f);
-    if t.rls_enabled != old(|t| t.rls_enabled, false) {
-        let verb = if t.rls_enabled { "ENABLE" } else { "DISABLE" };
-        out.push(stmt(format!("ALTER TABLE {name} {verb} ROW LEVEL SECURITY;")));
-    }
-    if t.rls_forced != old(|t| t.rls_forced, false) {
-        let verb = if t.rls_forced { "FORCE" } else { "NO FORCE" };
-        out.push(stmt(format!("ALTER TABLE {name} {verb} ROW LEVEL SECURITY;")));
-    }
-    if let Some(f) = from {
-        if f.unlogged != t.unlogged {
-            let verb = if t.unlogged { "UNLOGGED" } else { "LOGGED" };
-            out.push(stmt(format!("ALTER TABLE {name} SET {verb};")));
-        }
-        let removed: Vec<String> = f
-            .options
-            .iter()
-            .filter_map(|o| o.split('=').next())
-            .filter(|k| !t.options.iter().any(|o| o.split('=').next() == Some(k)))
-            .map(str::to_string)
-            .collect();
-        if !removed.is_empty() {
-            out.push(stmt(format!("ALTER TABLE {name} RESET ({});", removed.join(", "))));
-        }
-        if !t.options.is_empty() && f.options != t.options {
-            out.push(stmt(format!("ALTER TABLE {name} SET ({});", t.options.join(", "))));
-        }
-    }
-    if t.replica_identity != from.map_or(ReplicaIdentity::Default, |f| f.replica_identity.clone()) {
-        let ri = match &t.replica_identity {
-            ReplicaIdentity::Default => "DEFAULT".to_string(),
-            ReplicaIdentity::Nothing => "NOTHING".to_string(),
-            ReplicaIdentity::Full => "FULL".to_string(),
-            ReplicaIdentity::Index(i) => format!("USING INDEX {}", ident(i)),
-        };
-        out.push(stmt(format!("ALTER TABLE {name} REPLICA IDENTITY {ri};")));
-    }
-    out
-}
-
 fn create_type_sql(t: &TypeDef) -> String {
     let name = t.name.sql();
     match &t.kind {
@@ -234,41 +165,6 @@ fn create_type_sql(t: &TypeDef) -> String {
             format!("CREATE TYPE {name} AS RANGE ({})", opts.join(", "))
         }
     }
-}
-
-/// The table is a partition of `parent` (with `bound`, when given).
-fn partition_of(table: &QualifiedName, parent: &QualifiedName, bound: Option<&str>) -> String {
-    let bound =
-        bound.map_or(String::new(), |b| format!(" AND pg_catalog.pg_get_expr(c.relpartbound, c.oid) = {}", literal(b)));
-    format!(
-        "SELECT 1 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid \
-         WHERE i.inhrelid = pg_catalog.to_regclass({}) AND i.inhparent = pg_catalog.to_regclass({}){bound}",
-        literal(&table.sql()),
-        literal(&parent.sql())
-    )
-}
-
-fn alter_partition(
-    table: &QualifiedName,
-    from: Option<&(QualifiedName, String)>,
-    to: Option<&(QualifiedName, String)>,
-) -> Vec<Statement> {
-    let mut out = Vec::new();
-    if let Some((parent, _)) = from {
-        // Detach while attached there, unless already as desired.
-        let detach = format!("ALTER TABLE {} DETACH PARTITION {}", parent.sql(), table.sql());
-        let attached = Cond::exists(partition_of(table, parent, None));
-        let as_desired = match to.filter(|(p2, _)| p2 == parent) {
-            Some((p2, b2)) => Cond::exists(partition_of(table, p2, Some(b2))),
-            None => Cond::False,
-        };
-        out.extend(when(&Cond::and([attached, Cond::not(as_desired)]), &detach));
-    }
-    if let Some((parent, bound)) = to {
-        let attach = format!("ALTER TABLE {} ATTACH PARTITION {} {bound}", parent.sql(), table.sql());
-        out.extend(unless_exists(partition_of(table, parent, None), &attach));
-    }
-    out
 }
 
 fn alter_composite(from: &TypeDef, to: &TypeDef) -> Vec<Statement> {
@@ -457,6 +353,7 @@ fn alter_domain(from: &TypeDef, to: &TypeDef) -> Vec<Statement> {
 pub fn render(change: &Change) -> Vec<Statement> {
     match change {
         Change::Policy(c) => c.render(),
+        Change::Table(c) => c.render(),
         Change::Column(c) => c.render(),
         Change::Constraint(c) => c.render(),
         Change::Function(c) => c.render(),
@@ -498,47 +395,6 @@ pub fn render(change: &Change) -> Vec<Statement> {
             unless_exists(query, &rename).into_iter().collect()
         }
         Change::AlterComposite { from, to } => alter_composite(from, to),
-        Change::CreateTable(t) => {
-            let mut out = vec![stmt(create_table_sql(t))];
-            for c in t.columns.iter().filter(|c| c.storage.is_some()) {
-                out.push(crate::kinds::column::storage_sql(&t.name, c));
-            }
-            // Inherited columns take the parent's default and NULL-ness; where this
-            // table differs, say so (repeating the parent's is harmless).
-            for c in t.columns.iter().filter(|c| !c.local && c.identity.is_none() && c.generated.is_none()) {
-                if let Some(d) = &c.default {
-                    out.push(stmt(format!(
-                        "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {d};",
-                        t.name.sql(),
-                        ident(&c.name)
-                    )));
-                }
-                if c.not_null {
-                    out.push(stmt(format!(
-                        "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;",
-                        t.name.sql(),
-                        ident(&c.name)
-                    )));
-                }
-            }
-            out.extend(table_attributes(t, None));
-            out
-        }
-        Change::AlterTable { from, to } => table_attributes(to, Some(from)),
-        Change::AlterPartition { table, from, to } => alter_partition(table, from.as_ref(), to.as_ref()),
-        Change::SetInherits { table, from, to } => {
-            let mut out = Vec::new();
-            for p in from.iter().filter(|p| !to.contains(p)) {
-                let sql = format!("ALTER TABLE {} NO INHERIT {}", table.sql(), p.sql());
-                out.extend(when(&Cond::exists(partition_of(table, p, None)), &sql));
-            }
-            for p in to.iter().filter(|p| !from.contains(p)) {
-                let sql = format!("ALTER TABLE {} INHERIT {}", table.sql(), p.sql());
-                out.extend(unless_exists(partition_of(table, p, None), &sql));
-            }
-            out
-        }
-        Change::DropTable(t) => vec![stmt(format!("DROP TABLE IF EXISTS {};", t.name.sql()))],
         Change::SetComment { target, kind, comment } => {
             let text = comment.as_deref().map_or("NULL".to_string(), literal);
             vec![stmt(format!("COMMENT ON {} IS {text};", object_ref(target, kind)))]
@@ -610,30 +466,7 @@ fn strip_semicolon(s: &str) -> &str {
 /// A condition that holds while an object about to be replaced still differs from its
 /// desired form. `None`: no such test (the drop then runs whenever the object exists).
 pub fn differs_from_desired(drop: &Change, create: &Change) -> Option<Cond> {
-    if let Some(k) = drop.kind() {
-        return k.differs_from(create);
-    }
-    Some(match (drop, create) {
-        (Change::DropTable(old), Change::CreateTable(new)) => {
-            let name = literal(&old.name.sql());
-            Cond::and([
-                relkind_is(&old.name, &["r", "p"]),
-                Cond::or([
-                    Cond::differs(
-                        Value::Sql(format!("pg_catalog.pg_get_partkeydef(pg_catalog.to_regclass({name}))")),
-                        Value::Const(new.partition_key.as_deref().map_or("NULL".to_string(), literal)),
-                    ),
-                    Cond::differs(
-                        Value::Sql(format!(
-                            "(SELECT pg_catalog.pg_get_expr(relpartbound, oid) FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass({name}))"
-                        )),
-                        Value::Const(new.partition_of.as_ref().map_or("NULL".to_string(), |(_, b)| literal(b))),
-                    ),
-                ]),
-            ])
-        }
-        _ => return None,
-    })
+    drop.kind()?.differs_from(create)
 }
 
 /// A condition that holds while the object a drop removes is still there as it was
@@ -643,7 +476,6 @@ pub fn still_exists(drop: &Change) -> Option<Cond> {
         return k.still_exists();
     }
     Some(match drop {
-        Change::DropTable(t) => relkind_is(&t.name, &["r", "p"]),
         Change::DropType(t) => Cond::exists(type_exists(&t.name)),
         _ => return None,
     })

@@ -1,0 +1,479 @@
+//! Tables: their creation (columns inline, constraints as steps of their own so foreign
+//! keys can wait for what they reference), their attributes (row-level security,
+//! persistence, storage options, replica identity), partitioning and inheritance. A
+//! changed partitioning (key, or partitioned or not) is a drop and a create; attaching,
+//! detaching and inheriting keep the rows where they are.
+
+use super::{table_group, Kind};
+use crate::catalog::{ObjectId, ReplicaIdentity, Table};
+use crate::diff::{Differ, Phase};
+use crate::ident::{ident, literal, QualifiedName};
+use crate::plan::online::{Existing, Online};
+use crate::plan::Hazard;
+use crate::sql::guard::{Cond, Value};
+use crate::sql::{options_clause, relkind_is, stmt, unless_exists, when, Statement};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+/// Attributes of a table that stays, changed in place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum Altered {
+    /// `ENABLE` / `DISABLE ROW LEVEL SECURITY`.
+    RowSecurity,
+    /// `FORCE` / `NO FORCE ROW LEVEL SECURITY`.
+    ForceRowSecurity,
+    /// `SET LOGGED` / `SET UNLOGGED` (rewrites the table).
+    Persistence,
+    /// Storage parameters set or reset.
+    Options,
+    ReplicaIdentity,
+}
+
+/// A partitioned parent and the partition's bound (`FOR VALUES ...`).
+pub type PartitionOf = (QualifiedName, String);
+
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum Change {
+    Create(Table),
+    /// `reset`: storage parameters the table no longer sets.
+    Alter {
+        to: Table,
+        what: BTreeSet<Altered>,
+        reset: Vec<String>,
+    },
+    Drop(Table),
+    /// Attach to, detach from, or move between partitioned parents (or change the bound).
+    Partition {
+        table: QualifiedName,
+        from: Option<PartitionOf>,
+        to: Option<PartitionOf>,
+    },
+    /// Parents gained (`INHERIT`) and lost (`NO INHERIT`); the rows stay where they are.
+    Inherit {
+        table: QualifiedName,
+        from: Vec<QualifiedName>,
+        to: Vec<QualifiedName>,
+    },
+}
+
+impl From<Change> for crate::diff::Change {
+    fn from(c: Change) -> Self {
+        crate::diff::Change::Table(c)
+    }
+}
+
+/// Creates, drops, replacements and alterations that turn the live tables into the
+/// desired ones, with their columns and constraints.
+pub(crate) fn diff(d: &mut Differ) {
+    let (gone, new, both) = crate::diff::split(&d.live.tables, &d.desired.tables);
+    for t in new {
+        d.push(Change::Create(t.clone()));
+        super::constraint::add_all(d, t);
+    }
+    for t in gone {
+        d.push(Change::Drop(t.clone()));
+    }
+    for (l, t) in both {
+        let shape = |t: &Table| (t.partitioned, t.partition_key.clone());
+        if shape(l) != shape(t) {
+            let id = ObjectId::Table(t.name.clone());
+            d.replace(id, Change::Drop(l.clone()).into(), Change::Create(t.clone()).into());
+            super::constraint::add_all(d, t);
+            continue;
+        }
+        // A new bound, or joining or leaving a partitioned table: DETACH/ATTACH keep the rows.
+        if l.partition_of != t.partition_of {
+            d.push(Change::Partition {
+                table: t.name.clone(),
+                from: l.partition_of.clone(),
+                to: t.partition_of.clone(),
+            });
+        }
+        if l.inherits != t.inherits {
+            d.push(Change::Inherit { table: t.name.clone(), from: l.inherits.clone(), to: t.inherits.clone() });
+        }
+        let what = altered(Some(l), t);
+        if !what.is_empty() {
+            let key = |o: &String| o.split('=').next().unwrap_or_default().to_string();
+            let reset = l.options.iter().map(key).filter(|k| !t.options.iter().any(|o| key(o) == *k)).collect();
+            d.push(Change::Alter { to: t.clone(), what, reset });
+        }
+        super::column::diff(d, l, t);
+        super::constraint::diff(d, l, t);
+    }
+}
+
+/// The attributes `t` sets that `from` (a new table when `None`) does not.
+fn altered(from: Option<&Table>, t: &Table) -> BTreeSet<Altered> {
+    let mut what = BTreeSet::new();
+    let rls = from.map_or((false, false), |f| (f.rls_enabled, f.rls_forced));
+    if t.rls_enabled != rls.0 {
+        what.insert(Altered::RowSecurity);
+    }
+    if t.rls_forced != rls.1 {
+        what.insert(Altered::ForceRowSecurity);
+    }
+    if t.replica_identity != from.map_or(ReplicaIdentity::Default, |f| f.replica_identity.clone()) {
+        what.insert(Altered::ReplicaIdentity);
+    }
+    // A new table has these in its CREATE statement.
+    if let Some(f) = from {
+        if f.unlogged != t.unlogged {
+            what.insert(Altered::Persistence);
+        }
+        if f.options != t.options {
+            what.insert(Altered::Options);
+        }
+    }
+    what
+}
+
+fn create_sql(t: &Table) -> String {
+    let name = t.name.sql();
+    let unlogged = if t.unlogged { "UNLOGGED " } else { "" };
+    let mut sql = if let Some((parent, bound)) = &t.partition_of {
+        format!("CREATE {unlogged}TABLE IF NOT EXISTS {name} PARTITION OF {} {bound}", parent.sql())
+    } else {
+        let cols: Vec<String> =
+            t.columns.iter().filter(|c| c.local).map(|c| format!("    {}", super::column::column_sql(c))).collect();
+        let body = if cols.is_empty() { "()".to_string() } else { format!("(\n{}\n)", cols.join(",\n")) };
+        let mut s = format!("CREATE {unlogged}TABLE IF NOT EXISTS {name} {body}");
+        if !t.inherits.is_empty() {
+            s += &format!(" INHERITS ({})", t.inherits.iter().map(|p| p.sql()).collect::<Vec<_>>().join(", "));
+        }
+        s
+    };
+    if let Some(key) = &t.partition_key {
+        sql += &format!(" PARTITION BY {key}");
+    }
+    sql += &options_clause(&t.options);
+    sql + ";"
+}
+
+fn attributes_sql(t: &Table, what: &BTreeSet<Altered>, reset: &[String]) -> Vec<Statement> {
+    let name = t.name.sql();
+    let mut out = Vec::new();
+    if what.contains(&Altered::RowSecurity) {
+        let verb = if t.rls_enabled { "ENABLE" } else { "DISABLE" };
+        out.push(stmt(format!("ALTER TABLE {name} {verb} ROW LEVEL SECURITY;")));
+    }
+    if what.contains(&Altered::ForceRowSecurity) {
+        let verb = if t.rls_forced { "FORCE" } else { "NO FORCE" };
+        out.push(stmt(format!("ALTER TABLE {name} {verb} ROW LEVEL SECURITY;")));
+    }
+    if what.contains(&Altered::Persistence) {
+        let verb = if t.unlogged { "UNLOGGED" } else { "LOGGED" };
+        out.push(stmt(format!("ALTER TABLE {name} SET {verb};")));
+    }
+    if what.contains(&Altered::Options) {
+        if !reset.is_empty() {
+            out.push(stmt(format!("ALTER TABLE {name} RESET ({});", reset.join(", "))));
+        }
+        if !t.options.is_empty() {
+            out.push(stmt(format!("ALTER TABLE {name} SET ({});", t.options.join(", "))));
+        }
+    }
+    if what.contains(&Altered::ReplicaIdentity) {
+        let ri = match &t.replica_identity {
+            ReplicaIdentity::Default => "DEFAULT".to_string(),
+            ReplicaIdentity::Nothing => "NOTHING".to_string(),
+            ReplicaIdentity::Full => "FULL".to_string(),
+            ReplicaIdentity::Index(i) => format!("USING INDEX {}", ident(i)),
+        };
+        out.push(stmt(format!("ALTER TABLE {name} REPLICA IDENTITY {ri};")));
+    }
+    out
+}
+
+/// A query with a row while the table is a partition or child of `parent` (with
+/// `bound`, when given).
+fn child_of(table: &QualifiedName, parent: &QualifiedName, bound: Option<&str>) -> String {
+    let bound =
+        bound.map_or(String::new(), |b| format!(" AND pg_catalog.pg_get_expr(c.relpartbound, c.oid) = {}", literal(b)));
+    format!(
+        "SELECT 1 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid \
+         WHERE i.inhrelid = pg_catalog.to_regclass({}) AND i.inhparent = pg_catalog.to_regclass({}){bound}",
+        literal(&table.sql()),
+        literal(&parent.sql())
+    )
+}
+
+fn partition_sql(table: &QualifiedName, from: Option<&PartitionOf>, to: Option<&PartitionOf>) -> Vec<Statement> {
+    let mut out = Vec::new();
+    if let Some((parent, _)) = from {
+        // Detach while attached there, unless already as desired.
+        let detach = format!("ALTER TABLE {} DETACH PARTITION {}", parent.sql(), table.sql());
+        let attached = Cond::exists(child_of(table, parent, None));
+        let as_desired = match to.filter(|(p2, _)| p2 == parent) {
+            Some((p2, b2)) => Cond::exists(child_of(table, p2, Some(b2))),
+            None => Cond::False,
+        };
+        out.extend(when(&Cond::and([attached, Cond::not(as_desired)]), &detach));
+    }
+    if let Some((parent, bound)) = to {
+        let attach = format!("ALTER TABLE {} ATTACH PARTITION {} {bound}", parent.sql(), table.sql());
+        out.extend(unless_exists(child_of(table, parent, None), &attach));
+    }
+    out
+}
+
+impl Change {
+    fn name(&self) -> &QualifiedName {
+        match self {
+            Change::Create(t) | Change::Drop(t) | Change::Alter { to: t, .. } => &t.name,
+            Change::Partition { table, .. } | Change::Inherit { table, .. } => table,
+        }
+    }
+}
+
+impl Kind for Change {
+    fn subject(&self) -> ObjectId {
+        ObjectId::Table(self.name().clone())
+    }
+
+    fn subjects(&self) -> Vec<ObjectId> {
+        vec![self.subject()]
+    }
+
+    fn phase(&self) -> Phase {
+        match self {
+            Change::Create(_) | Change::Alter { .. } | Change::Partition { .. } | Change::Inherit { .. } => {
+                Phase::Create
+            }
+            Change::Drop(_) => Phase::Drop,
+        }
+    }
+
+    fn is_create(&self) -> bool {
+        matches!(self, Change::Create(_))
+    }
+
+    fn is_finishing_touch(&self) -> bool {
+        false
+    }
+
+    fn rank(&self) -> (u8, u8) {
+        (5, 0)
+    }
+
+    fn group(&self) -> String {
+        table_group(self.name())
+    }
+
+    fn relation_name(&self) -> Option<QualifiedName> {
+        match self {
+            Change::Create(t) | Change::Drop(t) => Some(t.name.clone()),
+            Change::Alter { .. } | Change::Partition { .. } | Change::Inherit { .. } => None,
+        }
+    }
+
+    fn parent_relation(&self) -> Option<QualifiedName> {
+        None
+    }
+
+    fn requires(&self) -> Vec<ObjectId> {
+        match self {
+            Change::Create(t) => t
+                .partition_of
+                .iter()
+                .map(|(p, _)| p)
+                .chain(t.inherits.iter())
+                .map(|p| ObjectId::Table(p.clone()))
+                .collect(),
+            Change::Partition { to: Some((p, _)), .. } => vec![ObjectId::Table(p.clone())],
+            // The new parents exist, and the child has every column they have.
+            Change::Inherit { table, from, to } => to
+                .iter()
+                .filter(|p| !from.contains(p))
+                .map(|p| ObjectId::Table(p.clone()))
+                .chain(std::iter::once(ObjectId::Table(table.clone())))
+                .collect(),
+            Change::Partition { to: None, .. } | Change::Alter { .. } | Change::Drop(_) => Vec::new(),
+        }
+    }
+
+    fn hazards(&self, new_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Hazard> {
+        let existing = !new_tables.contains(self.name());
+        let mut h = BTreeSet::new();
+        match self {
+            Change::Drop(_) => {
+                h.insert(Hazard::DeletesData);
+            }
+            Change::Alter { what, .. } if what.contains(&Altered::Persistence) => {
+                h.insert(Hazard::RewritesTable);
+                if existing {
+                    h.insert(Hazard::AccessExclusiveLock);
+                }
+            }
+            // Attaching scans the partition, which waits under ACCESS EXCLUSIVE meanwhile.
+            Change::Partition { to: Some(_), .. } => {
+                h.insert(Hazard::ValidatesConstraint);
+                if existing {
+                    h.insert(Hazard::AccessExclusiveLock);
+                }
+            }
+            Change::Create(_) | Change::Alter { .. } | Change::Partition { to: None, .. } | Change::Inherit { .. } => {}
+        }
+        h
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Change::Create(t) => format!("create table {}", t.name),
+            Change::Alter { to, .. } => format!("alter table {}", to.name),
+            Change::Drop(t) => format!("drop table {}", t.name),
+            Change::Partition { table, to: Some((p, _)), .. } => format!("attach {table} as a partition of {p}"),
+            Change::Partition { table, to: None, .. } => format!("detach partition {table}"),
+            Change::Inherit { table, to, .. } if to.is_empty() => format!("set {table} to inherit from no table"),
+            Change::Inherit { table, to, .. } => format!(
+                "set {table} to inherit from {}",
+                to.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        }
+    }
+
+    fn render(&self) -> Vec<Statement> {
+        match self {
+            Change::Create(t) => {
+                let mut out = vec![stmt(create_sql(t))];
+                for c in t.columns.iter().filter(|c| c.storage.is_some()) {
+                    out.push(super::column::storage_sql(&t.name, c));
+                }
+                // Inherited columns take the parent's default and NULL-ness; where this
+                // table differs, say so (repeating the parent's is harmless).
+                for c in t.columns.iter().filter(|c| !c.local && c.identity.is_none() && c.generated.is_none()) {
+                    if let Some(d) = &c.default {
+                        out.push(stmt(format!(
+                            "ALTER TABLE {} ALTER COLUMN {} SET DEFAULT {d};",
+                            t.name.sql(),
+                            ident(&c.name)
+                        )));
+                    }
+                    if c.not_null {
+                        out.push(stmt(format!(
+                            "ALTER TABLE {} ALTER COLUMN {} SET NOT NULL;",
+                            t.name.sql(),
+                            ident(&c.name)
+                        )));
+                    }
+                }
+                out.extend(attributes_sql(t, &altered(None, t), &[]));
+                out
+            }
+            Change::Alter { to, what, reset } => attributes_sql(to, what, reset),
+            Change::Partition { table, from, to } => partition_sql(table, from.as_ref(), to.as_ref()),
+            Change::Inherit { table, from, to } => {
+                let mut out = Vec::new();
+                for p in from.iter().filter(|p| !to.contains(p)) {
+                    let sql = format!("ALTER TABLE {} NO INHERIT {}", table.sql(), p.sql());
+                    out.extend(when(&Cond::exists(child_of(table, p, None)), &sql));
+                }
+                for p in to.iter().filter(|p| !from.contains(p)) {
+                    let sql = format!("ALTER TABLE {} INHERIT {}", table.sql(), p.sql());
+                    out.extend(unless_exists(child_of(table, p, None), &sql));
+                }
+                out
+            }
+            Change::Drop(t) => vec![stmt(format!("DROP TABLE IF EXISTS {};", t.name.sql()))],
+        }
+    }
+
+    fn online(&self, _tables: &Existing, _guarded: bool) -> Option<Online> {
+        None
+    }
+
+    fn still_exists(&self) -> Option<Cond> {
+        match self {
+            Change::Drop(t) => Some(relkind_is(&t.name, &["r", "p"])),
+            Change::Create(_) | Change::Alter { .. } | Change::Partition { .. } | Change::Inherit { .. } => None,
+        }
+    }
+
+    /// While the table is not yet partitioned (or bound) as desired.
+    fn differs_from(&self, create: &crate::diff::Change) -> Option<Cond> {
+        let (Change::Drop(old), crate::diff::Change::Table(Change::Create(new))) = (self, create) else {
+            return None;
+        };
+        let name = literal(&old.name.sql());
+        Some(Cond::and([
+            relkind_is(&old.name, &["r", "p"]),
+            Cond::or([
+                Cond::differs(
+                    Value::Sql(format!("pg_catalog.pg_get_partkeydef(pg_catalog.to_regclass({name}))")),
+                    Value::Const(new.partition_key.as_deref().map_or("NULL".to_string(), literal)),
+                ),
+                Cond::differs(
+                    Value::Sql(format!(
+                        "(SELECT pg_catalog.pg_get_expr(relpartbound, oid) FROM pg_catalog.pg_class WHERE oid = pg_catalog.to_regclass({name}))"
+                    )),
+                    Value::Const(new.partition_of.as_ref().map_or("NULL".to_string(), |(_, b)| literal(b))),
+                ),
+            ]),
+        ]))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Column;
+    use insta::assert_snapshot;
+
+    fn table() -> Table {
+        let mut t = Table::empty(QualifiedName::new("app", "notes"));
+        t.columns = vec![Column {
+            name: "id".into(),
+            data_type: "bigint".into(),
+            not_null: true,
+            default: None,
+            identity: None,
+            generated: None,
+            collation: None,
+            storage: None,
+            type_storage: "p".into(),
+            local: true,
+        }];
+        t
+    }
+
+    fn sql(c: Change) -> String {
+        c.render().iter().map(|s| s.sql.as_str()).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn create_with_row_level_security_and_replica_identity() {
+        let t = Table {
+            rls_enabled: true,
+            replica_identity: ReplicaIdentity::Full,
+            options: vec!["fillfactor=70".into()],
+            ..table()
+        };
+        assert_snapshot!(sql(Change::Create(t)));
+    }
+
+    #[test]
+    fn alter_renders_only_what_changed() {
+        let from = Table { options: vec!["fillfactor=70".into(), "autovacuum_enabled=false".into()], ..table() };
+        let to = Table { unlogged: true, rls_forced: true, options: vec!["fillfactor=80".into()], ..table() };
+        let what = altered(Some(&from), &to);
+        assert_eq!(what, [Altered::ForceRowSecurity, Altered::Persistence, Altered::Options].into());
+        let c = Change::Alter { to, what, reset: vec!["autovacuum_enabled".into()] };
+        assert!(c.hazards(&BTreeSet::new()).contains(&Hazard::RewritesTable));
+        assert_snapshot!(sql(c));
+    }
+
+    #[test]
+    fn attach_detach_and_inherit_are_guarded() {
+        let table = QualifiedName::new("app", "events_2026");
+        let parent = QualifiedName::new("app", "events");
+        let bound = "FOR VALUES FROM ('2026-01-01') TO ('2027-01-01')".to_string();
+        let moved = Change::Partition {
+            table: table.clone(),
+            from: Some((parent.clone(), "DEFAULT".into())),
+            to: Some((parent.clone(), bound)),
+        };
+        let inherit = Change::Inherit { table, from: vec![], to: vec![parent] };
+        assert_snapshot!(sql(moved) + "\n" + &sql(inherit) + "\n" + &sql(Change::Drop(super::tests::table())));
+    }
+}
