@@ -15,39 +15,9 @@ use std::collections::{BTreeMap, BTreeSet};
 /// object and drops the whole old one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Change {
-    CreateType(TypeDef),
-    DropType(TypeDef),
-    AddEnumValue {
-        name: QualifiedName,
-        value: String,
-        position: EnumPosition,
-    },
-    /// One label replaced by another at the same place: `RENAME VALUE`, rows keep theirs.
-    RenameEnumValue {
-        name: QualifiedName,
-        from: String,
-        to: String,
-    },
-    /// Attributes of a composite type added, dropped or retyped, the rest in place.
-    AlterComposite {
-        from: TypeDef,
-        to: TypeDef,
-    },
-    /// A type that cannot change in place while columns use it (enum values removed or
-    /// reordered; a composite attribute retyped; a range or domain over another type):
-    /// the old type is renamed away, the new one created, every column using it recast,
-    /// the old one dropped.
-    ReplaceType {
-        from: TypeDef,
-        to: TypeDef,
-        columns: Vec<(QualifiedName, Column)>,
-    },
-    AlterDomain {
-        from: TypeDef,
-        to: TypeDef,
-    },
     Trigger(kinds::trigger::Change),
     Policy(kinds::policy::Change),
+    Type(kinds::types::Change),
     Table(kinds::table::Change),
     Column(kinds::column::Change),
     Constraint(kinds::constraint::Change),
@@ -97,13 +67,6 @@ pub enum Change {
     },
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub enum EnumPosition {
-    Last,
-    Before(String),
-    After(String),
-}
-
 /// Whether a change removes something (ordered after what depends on it) or makes it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Phase {
@@ -116,6 +79,7 @@ impl Change {
     pub fn kind(&self) -> Option<&dyn Kind> {
         match self {
             Change::Policy(c) => Some(c),
+            Change::Type(c) => Some(c),
             Change::Table(c) => Some(c),
             Change::Column(c) => Some(c),
             Change::Constraint(c) => Some(c),
@@ -137,6 +101,7 @@ impl Change {
     pub fn subject(&self) -> ObjectId {
         match self {
             Change::Policy(c) => c.subject(),
+            Change::Type(c) => c.subject(),
             Change::Table(c) => c.subject(),
             Change::Column(c) => c.subject(),
             Change::Constraint(c) => c.subject(),
@@ -150,12 +115,6 @@ impl Change {
             Change::Trigger(c) => c.subject(),
             Change::EventTrigger(c) => c.subject(),
             Change::Publication(c) => c.subject(),
-            Change::CreateType(t) | Change::DropType(t) => ObjectId::Type(t.name.clone()),
-            Change::AlterDomain { to, .. } => ObjectId::Type(to.name.clone()),
-            Change::AddEnumValue { name, .. } => ObjectId::Type(name.clone()),
-            Change::ReplaceType { to, .. } => ObjectId::Type(to.name.clone()),
-            Change::RenameEnumValue { name, .. } => ObjectId::Type(name.clone()),
-            Change::AlterComposite { to, .. } => ObjectId::Type(to.name.clone()),
             Change::SetComment { target, .. }
             | Change::Grant { target, .. }
             | Change::Revoke { target, .. }
@@ -170,6 +129,7 @@ impl Change {
     pub fn phase(&self) -> Phase {
         match self {
             Change::Policy(c) => c.phase(),
+            Change::Type(c) => c.phase(),
             Change::Table(c) => c.phase(),
             Change::Column(c) => c.phase(),
             Change::Constraint(c) => c.phase(),
@@ -183,14 +143,7 @@ impl Change {
             Change::Trigger(c) => c.phase(),
             Change::EventTrigger(c) => c.phase(),
             Change::Publication(c) => c.phase(),
-            Change::DropType(_) => Phase::Drop,
-            Change::CreateType(_)
-            | Change::AddEnumValue { .. }
-            | Change::ReplaceType { .. }
-            | Change::RenameEnumValue { .. }
-            | Change::AlterComposite { .. }
-            | Change::AlterDomain { .. }
-            | Change::SetComment { .. }
+            Change::SetComment { .. }
             | Change::Grant { .. }
             | Change::Revoke { .. }
             | Change::SetOwner { .. }
@@ -207,24 +160,16 @@ impl Change {
     /// Every object the change acts on: its subject, and for an enum replacement the
     /// columns it recasts (so what depends on them is ordered around it).
     pub fn subjects(&self) -> Vec<ObjectId> {
-        if let Some(k) = self.kind() {
-            return k.subjects();
-        }
-        match self {
-            Change::ReplaceType { to, columns, .. } => std::iter::once(ObjectId::Type(to.name.clone()))
-                .chain(columns.iter().map(|(t, c)| ObjectId::Column(t.clone(), c.name.clone())))
-                .collect(),
-            _ => vec![self.subject()],
+        match self.kind() {
+            Some(k) => k.subjects(),
+            None => vec![self.subject()],
         }
     }
 
     /// True for the change that makes an object exist (after which its other
     /// changes, comments and grants may run).
     pub fn is_create(&self) -> bool {
-        if let Some(k) = self.kind() {
-            return k.is_create();
-        }
-        matches!(self, Change::CreateType(_))
+        self.kind().is_some_and(|k| k.is_create())
     }
 }
 
@@ -235,7 +180,7 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     kinds::schema::diff(&mut d);
     kinds::extension::diff(&mut d);
     kinds::collation::diff(&mut d);
-    d.types();
+    kinds::types::diff(&mut d);
     kinds::sequence::diff(&mut d);
     kinds::table::diff(&mut d);
     kinds::index::diff(&mut d);
@@ -283,95 +228,6 @@ pub(crate) fn split<'m, K: Ord + Clone, V>(
 impl<'a> Differ<'a> {
     pub(crate) fn push(&mut self, change: impl Into<Change>) {
         self.out.push(change.into());
-    }
-
-    /// Creates for what only `desired` has, drops for what only `live` has; returns the
-    /// pairs both have, for the kind's own comparison.
-    fn creates_and_drops<K: Ord + Clone, V: Clone>(
-        &mut self,
-        live: &'a BTreeMap<K, V>,
-        desired: &'a BTreeMap<K, V>,
-        create: fn(V) -> Change,
-        drop: fn(V) -> Change,
-    ) -> Vec<(&'a V, &'a V)> {
-        let (gone, new, both) = split(live, desired);
-        self.out.extend(new.into_iter().map(|v| create(v.clone())));
-        self.out.extend(gone.into_iter().map(|v| drop(v.clone())));
-        both
-    }
-
-    fn types(&mut self) {
-        let both = self.creates_and_drops(&self.live.types, &self.desired.types, Change::CreateType, Change::DropType);
-        for (l, d) in both {
-            if l == d {
-                continue;
-            }
-            // The columns a swap would recast; a type they use cannot change in place.
-            let columns = self.columns_using(d);
-            match (&l.kind, &d.kind) {
-                (TypeKind::Enum { labels: old }, TypeKind::Enum { labels: new }) if is_subsequence(old, new) => {
-                    for (i, value) in new.iter().enumerate() {
-                        if old.contains(value) {
-                            continue;
-                        }
-                        // Place it after its predecessor in the new order; a value added
-                        // first goes before the old first value.
-                        let position = match i {
-                            0 => new
-                                .iter()
-                                .find(|v| old.contains(v))
-                                .map_or(EnumPosition::Last, |v| EnumPosition::Before(v.clone())),
-                            _ => EnumPosition::After(new[i - 1].clone()),
-                        };
-                        self.out.push(Change::AddEnumValue { name: d.name.clone(), value: value.clone(), position });
-                    }
-                }
-                (TypeKind::Enum { labels: old }, TypeKind::Enum { labels: new })
-                    if renamed_label(old, new).is_some() =>
-                {
-                    let (from, to) = renamed_label(old, new).expect("checked");
-                    self.out.push(Change::RenameEnumValue { name: d.name.clone(), from, to });
-                }
-                (TypeKind::Composite { attributes: old }, TypeKind::Composite { attributes: new })
-                    if composite_alterable(old, new) && (columns.is_empty() || !retypes_attribute(old, new)) =>
-                {
-                    self.out.push(Change::AlterComposite { from: l.clone(), to: d.clone() });
-                }
-                (
-                    TypeKind::Domain { base: b1, collation: c1, .. },
-                    TypeKind::Domain { base: b2, collation: c2, .. },
-                ) if b1 == b2 && c1 == c2 => {
-                    self.out.push(Change::AlterDomain { from: l.clone(), to: d.clone() });
-                }
-                _ if matches!(d.kind, TypeKind::Enum { .. }) || !columns.is_empty() => {
-                    self.replaced.insert(ObjectId::Type(d.name.clone()));
-                    for (t, c) in &columns {
-                        self.replaced.insert(ObjectId::Column(t.clone(), c.name.clone()));
-                    }
-                    self.out.push(Change::ReplaceType { from: l.clone(), to: d.clone(), columns });
-                }
-                _ => self.replace(
-                    ObjectId::Type(d.name.clone()),
-                    Change::DropType(l.clone()),
-                    Change::CreateType(d.clone()),
-                ),
-            }
-        }
-    }
-
-    /// Columns (kept, with the same declared type on both sides) whose type is `ty` or an
-    /// array of it: the ones a type swap must recast.
-    fn columns_using(&self, ty: &TypeDef) -> Vec<(QualifiedName, Column)> {
-        let sql = ty.name.sql();
-        self.desired
-            .tables
-            .values()
-            .flat_map(|t| t.columns.iter().filter(|c| c.local).map(move |c| (t.name.clone(), c.clone())))
-            .filter(|(_, c)| c.data_type.trim_end_matches("[]") == sql)
-            .filter(|(t, c)| {
-                self.live.tables.get(t).and_then(|lt| lt.column(&c.name)).is_some_and(|lc| lc.data_type == c.data_type)
-            })
-            .collect()
     }
 
     /// Owners the desired state names (only present when ownership is managed).
@@ -737,38 +593,6 @@ impl Differ<'_> {
     }
 }
 
-/// Same labels in the same order but one, replaced at the same place by a label that
-/// was not there: read as a rename (rows keep their value), `(old, new)`.
-fn renamed_label(old: &[String], new: &[String]) -> Option<(String, String)> {
-    if old.len() != new.len() {
-        return None;
-    }
-    let differing: Vec<usize> = (0..old.len()).filter(|&i| old[i] != new[i]).collect();
-    match differing.as_slice() {
-        [i] if !new.contains(&old[*i]) && !old.contains(&new[*i]) => Some((old[*i].clone(), new[*i].clone())),
-        _ => None,
-    }
-}
-
-/// Whether `ALTER TYPE ... ADD/DROP/ALTER ATTRIBUTE` gets from `old` to `new` with the
-/// attributes in the desired order: kept ones stay in their order, new ones come last.
-fn composite_alterable(old: &[(String, String)], new: &[(String, String)]) -> bool {
-    let kept: Vec<&String> = old.iter().map(|(n, _)| n).filter(|n| new.iter().any(|(m, _)| m == *n)).collect();
-    let new_names: Vec<&String> = new.iter().map(|(n, _)| n).collect();
-    new_names.len() >= kept.len() && new_names[..kept.len()] == kept[..]
-}
-
-/// An attribute kept on both sides changes its type.
-fn retypes_attribute(old: &[(String, String)], new: &[(String, String)]) -> bool {
-    new.iter().any(|(n, t)| old.iter().any(|(m, u)| m == n && u != t))
-}
-
-/// Every element of `old` appears in `new`, in the same relative order.
-fn is_subsequence(old: &[String], new: &[String]) -> bool {
-    let mut it = new.iter();
-    old.iter().all(|o| it.any(|n| n == o))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -862,8 +686,18 @@ mod tests {
         assert_eq!(
             changes,
             vec![
-                Change::AddEnumValue { name: q.clone(), value: "z".into(), position: EnumPosition::Before("a".into()) },
-                Change::AddEnumValue { name: q.clone(), value: "b".into(), position: EnumPosition::After("a".into()) },
+                kinds::types::Change::AddEnumValue {
+                    name: q.clone(),
+                    value: "z".into(),
+                    position: kinds::types::EnumPosition::Before("a".into())
+                }
+                .into(),
+                kinds::types::Change::AddEnumValue {
+                    name: q.clone(),
+                    value: "b".into(),
+                    position: kinds::types::EnumPosition::After("a".into())
+                }
+                .into(),
             ]
         );
     }

@@ -18,6 +18,7 @@ pub mod schema;
 pub mod sequence;
 pub mod table;
 pub mod trigger;
+pub mod types;
 pub mod view;
 
 use crate::catalog::ObjectId;

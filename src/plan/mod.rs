@@ -12,10 +12,10 @@ pub mod online;
 
 pub use online::Options;
 
-use crate::catalog::{Catalog, ObjectId, RoutineKind, TypeKind};
-use crate::diff::{self, Change, EnumPosition, Phase};
+use crate::catalog::{Catalog, ObjectId, RoutineKind};
+use crate::diff::{self, Change, Phase};
 use crate::ident::QualifiedName;
-use crate::kinds::{self, is_widening, Kind};
+use crate::kinds::{self, Kind};
 use crate::sql::guard::Cond;
 use crate::sql::{self, Statement};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -222,8 +222,8 @@ impl<'a> DropGuards<'a> {
                         vec![(c.subject(), kinds::column::column_exists(table, &from.name, Some(&from.data_type)))]
                     }
                     // The type and every column it recasts stay old until the swap ran.
-                    Change::ReplaceType { to, .. } => {
-                        c.subjects().into_iter().map(|s| (s, sql::type_differs(to))).collect()
+                    Change::Type(kinds::types::Change::Replace { to, .. }) => {
+                        c.subjects().into_iter().map(|s| (s, kinds::types::type_differs(to))).collect()
                     }
                     _ => Vec::new(),
                 })
@@ -503,9 +503,10 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
     }
     // An enum value placed next to another new value waits for it.
     for (i, c) in changes.iter().enumerate() {
-        if let Change::AddEnumValue { name, position: EnumPosition::Before(p) | EnumPosition::After(p), .. } = c {
+        use kinds::types::{Change::AddEnumValue, EnumPosition};
+        if let Change::Type(AddEnumValue { name, position: EnumPosition::Before(p) | EnumPosition::After(p), .. }) = c {
             for (j, other) in changes.iter().enumerate() {
-                if matches!(other, Change::AddEnumValue { name: n, value, .. } if n == name && value == p) {
+                if matches!(other, Change::Type(AddEnumValue { name: n, value, .. }) if n == name && value == p) {
                     edges.insert((j, i));
                 }
             }
@@ -645,60 +646,15 @@ fn sticky_toposort(graph: &DiGraph<usize, ()>, changes: &[Change]) -> Result<Vec
     Err(CycleError { members: members.into_iter().collect() })
 }
 
-/// Values a type swap cannot carry over: an enum value removed (rows holding it make the
-/// migration fail), a composite attribute dropped or narrowed, a range or domain moved to
-/// a type that does not widen the old one.
-fn swap_loses_values(from: &TypeKind, to: &TypeKind) -> bool {
-    let narrows = |a: &str, b: &str| a != b && !is_widening(a, b);
-    match (from, to) {
-        (TypeKind::Enum { labels: old }, TypeKind::Enum { labels: new }) => old.iter().any(|l| !new.contains(l)),
-        (TypeKind::Composite { attributes: old }, TypeKind::Composite { attributes: new }) => {
-            old.iter().any(|(n, t)| new.iter().find(|(m, _)| m == n).is_none_or(|(_, u)| narrows(t, u)))
-        }
-        (TypeKind::Range { subtype: a, .. }, TypeKind::Range { subtype: b, .. }) => narrows(a, b),
-        (TypeKind::Domain { base: a, .. }, TypeKind::Domain { base: b, .. }) => narrows(a, b),
-        _ => true,
-    }
-}
-
 fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Hazard> {
-    if let Some(k) = c.kind() {
-        return k.hazards(created_tables);
-    }
-    let mut h = BTreeSet::new();
-    match c {
-        Change::DropType(_) => {
-            h.insert(Hazard::RecreatesObject);
-        }
-        Change::AddEnumValue { .. } => {
-            h.insert(Hazard::NoTransaction);
-            h.insert(Hazard::ChangesEnum);
-        }
-        Change::RenameEnumValue { .. } => {
-            h.insert(Hazard::ChangesEnum);
-        }
-        Change::ReplaceType { from, to, columns } => {
-            h.insert(Hazard::RecreatesObject);
-            if matches!(from.kind, TypeKind::Enum { .. }) {
-                h.insert(Hazard::ChangesEnum);
-            }
-            if !columns.is_empty() {
-                h.insert(Hazard::RewritesTable);
-                h.insert(Hazard::AccessExclusiveLock);
-            }
-            if !columns.is_empty() && swap_loses_values(&from.kind, &to.kind) {
-                h.insert(Hazard::DeletesData);
-            }
-        }
-        _ => {}
-    }
-    h
+    c.kind().map(|k| k.hazards(created_tables)).unwrap_or_default()
 }
 
 /// One line saying what a change does.
 pub fn describe(c: &Change) -> String {
     match c {
         Change::Policy(c) => c.describe(),
+        Change::Type(c) => c.describe(),
         Change::Table(c) => c.describe(),
         Change::Column(c) => c.describe(),
         Change::Constraint(c) => c.describe(),
@@ -712,15 +668,6 @@ pub fn describe(c: &Change) -> String {
         Change::Trigger(c) => c.describe(),
         Change::EventTrigger(c) => c.describe(),
         Change::Publication(c) => c.describe(),
-        Change::CreateType(t) => format!("create type {}", t.name),
-        Change::DropType(t) => format!("drop type {}", t.name),
-        Change::AddEnumValue { name, value, .. } => format!("add value {value:?} to enum {name}"),
-        Change::RenameEnumValue { name, from, to } => format!("rename value {from:?} of enum {name} to {to:?}"),
-        Change::AlterComposite { to, .. } => format!("alter composite type {}", to.name),
-        Change::ReplaceType { to, columns, .. } => {
-            format!("replace type {} ({} column(s) recast)", to.name, columns.len())
-        }
-        Change::AlterDomain { to, .. } => format!("alter domain {}", to.name),
         Change::SetComment { target, .. } => format!("set comment on {target}"),
         Change::Grant { target, item, .. } => format!("grant {} on {target}", item.privilege),
         Change::Revoke { target, item, .. } => format!("revoke {} on {target}", item.privilege),
