@@ -30,8 +30,8 @@ pub enum ObjectId {
     Trigger(QualifiedName, String),
     Policy(QualifiedName, String),
     EventTrigger(String),
-    /// Default privileges of (role, schema or "" for all schemas, object type letter).
-    DefaultPrivileges(String, String, String),
+    /// Default privileges of (role, schema or "" for all schemas, kind of object).
+    DefaultPrivileges(String, String, DefaultObjects),
     Publication(String),
 }
 
@@ -167,7 +167,7 @@ impl fmt::Display for ObjectId {
             ObjectId::Publication(n) => write!(f, "publication {n}"),
             ObjectId::DefaultPrivileges(r, s, t) => {
                 let on = if s.is_empty() { String::new() } else { format!(" in schema {s}") };
-                write!(f, "default privileges of {r} on {}{on}", default_object_kind(t))
+                write!(f, "default privileges of {r} on {}{on}", t.keyword())
             }
         }
     }
@@ -196,7 +196,7 @@ pub struct Catalog {
     /// ownership is managed (`manage_ownership`); see `cmd::desired_catalog`.
     pub owners: BTreeMap<ObjectId, String>,
     /// `ALTER DEFAULT PRIVILEGES` entries, keyed by (role, schema or "", type letter).
-    pub default_privileges: BTreeMap<(String, String, String), Privileges>,
+    pub default_privileges: BTreeMap<(String, String, DefaultObjects), Privileges>,
     /// Comments on any object, keyed by the object.
     pub comments: BTreeMap<ObjectId, String>,
     /// Privileges of objects whose ACL is not the default; the owner is written as
@@ -731,35 +731,38 @@ impl Catalog {
         out
     }
 
-    /// The SQL keyword(s) naming this object's kind in COMMENT ON / GRANT ... ON.
-    pub fn kind_word(&self, id: &ObjectId) -> &'static str {
+    /// What kind of object `id` is (a type or a domain, a view or a materialized view, a
+    /// function, procedure or aggregate: the catalog knows which).
+    pub fn object_kind(&self, id: &ObjectId) -> ObjectKind {
         match id {
-            ObjectId::Schema(_) => "SCHEMA",
-            ObjectId::Extension(_) => "EXTENSION",
-            ObjectId::Collation(_) => "COLLATION",
+            ObjectId::Schema(_) => ObjectKind::Schema,
+            ObjectId::Extension(_) => ObjectKind::Extension,
+            ObjectId::Collation(_) => ObjectKind::Collation,
             ObjectId::Type(q) => match self.types.get(q).map(|t| &t.kind) {
-                Some(TypeKind::Domain { .. }) => "DOMAIN",
-                _ => "TYPE",
+                Some(TypeKind::Domain { .. }) => ObjectKind::Domain,
+                Some(TypeKind::Enum { .. } | TypeKind::Composite { .. } | TypeKind::Range { .. }) | None => {
+                    ObjectKind::Type
+                }
             },
-            ObjectId::Sequence(_) => "SEQUENCE",
+            ObjectId::Sequence(_) => ObjectKind::Sequence,
             ObjectId::Function(q, a) => match self.functions.get(&(q.clone(), a.clone())).map(|f| f.kind) {
-                Some(RoutineKind::Procedure) => "PROCEDURE",
-                Some(RoutineKind::Aggregate) => "AGGREGATE",
-                _ => "FUNCTION",
+                Some(RoutineKind::Procedure) => ObjectKind::Procedure,
+                Some(RoutineKind::Aggregate) => ObjectKind::Aggregate,
+                Some(RoutineKind::Function) | None => ObjectKind::Function,
             },
-            ObjectId::Table(_) => "TABLE",
-            ObjectId::Column(..) => "COLUMN",
-            ObjectId::Constraint(..) => "CONSTRAINT",
-            ObjectId::Index(_) => "INDEX",
+            ObjectId::Table(_) => ObjectKind::Table,
+            ObjectId::Column(..) => ObjectKind::Column,
+            ObjectId::Constraint(..) => ObjectKind::Constraint,
+            ObjectId::Index(_) => ObjectKind::Index,
             ObjectId::View(q) => match self.views.get(q) {
-                Some(v) if v.materialized => "MATERIALIZED VIEW",
-                _ => "VIEW",
+                Some(v) if v.materialized => ObjectKind::MaterializedView,
+                Some(_) | None => ObjectKind::View,
             },
-            ObjectId::Trigger(..) => "TRIGGER",
-            ObjectId::Policy(..) => "POLICY",
-            ObjectId::EventTrigger(_) => "EVENT TRIGGER",
-            ObjectId::Publication(_) => "PUBLICATION",
-            ObjectId::DefaultPrivileges(..) => "DEFAULT PRIVILEGES",
+            ObjectId::Trigger(..) => ObjectKind::Trigger,
+            ObjectId::Policy(..) => ObjectKind::Policy,
+            ObjectId::EventTrigger(_) => ObjectKind::EventTrigger,
+            ObjectId::Publication(_) => ObjectKind::Publication,
+            ObjectId::DefaultPrivileges(..) => ObjectKind::DefaultPrivileges,
         }
     }
 
@@ -784,9 +787,7 @@ impl Catalog {
             ObjectId::Policy(q, n) => self.policies.contains_key(&(q.clone(), n.clone())),
             ObjectId::EventTrigger(n) => self.event_triggers.contains_key(n),
             ObjectId::Publication(n) => self.publications.contains_key(n),
-            ObjectId::DefaultPrivileges(r, s, t) => {
-                self.default_privileges.contains_key(&(r.clone(), s.clone(), t.clone()))
-            }
+            ObjectId::DefaultPrivileges(r, s, t) => self.default_privileges.contains_key(&(r.clone(), s.clone(), *t)),
         }
     }
 
@@ -802,15 +803,145 @@ impl Catalog {
     }
 }
 
-/// `TABLES`, `SEQUENCES`, ... for a `pg_default_acl.defaclobjtype` letter.
-pub fn default_object_kind(letter: &str) -> &'static str {
-    match letter {
-        "r" => "TABLES",
-        "S" => "SEQUENCES",
-        "f" => "FUNCTIONS",
-        "T" => "TYPES",
-        "n" => "SCHEMAS",
-        _ => "LARGE OBJECTS",
+/// The kinds of object `ALTER DEFAULT PRIVILEGES` applies to (`defaclobjtype`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum DefaultObjects {
+    // In the order of their catalog letters (L, S, T, f, n, r), which plans sort by.
+    LargeObjects,
+    Sequences,
+    Types,
+    Functions,
+    Schemas,
+    Tables,
+}
+
+impl DefaultObjects {
+    /// From `pg_default_acl.defaclobjtype`; `None` for a letter PostgreSQL does not write.
+    pub fn from_letter(letter: &str) -> Option<DefaultObjects> {
+        match letter {
+            "r" => Some(DefaultObjects::Tables),
+            "S" => Some(DefaultObjects::Sequences),
+            "f" => Some(DefaultObjects::Functions),
+            "T" => Some(DefaultObjects::Types),
+            "n" => Some(DefaultObjects::Schemas),
+            "L" => Some(DefaultObjects::LargeObjects),
+            _ => None,
+        }
+    }
+
+    /// As `ALTER DEFAULT PRIVILEGES ... ON` names them.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            DefaultObjects::Tables => "TABLES",
+            DefaultObjects::Sequences => "SEQUENCES",
+            DefaultObjects::Functions => "FUNCTIONS",
+            DefaultObjects::Types => "TYPES",
+            DefaultObjects::Schemas => "SCHEMAS",
+            DefaultObjects::LargeObjects => "LARGE OBJECTS",
+        }
+    }
+
+    /// Which default privileges an object starts with, if any apply to its kind.
+    pub fn of(id: &ObjectId) -> Option<DefaultObjects> {
+        match id {
+            ObjectId::Table(_) | ObjectId::View(_) => Some(DefaultObjects::Tables),
+            ObjectId::Sequence(_) => Some(DefaultObjects::Sequences),
+            ObjectId::Function(..) => Some(DefaultObjects::Functions),
+            ObjectId::Type(_) => Some(DefaultObjects::Types),
+            ObjectId::Schema(_) => Some(DefaultObjects::Schemas),
+            ObjectId::Extension(_)
+            | ObjectId::Collation(_)
+            | ObjectId::Column(..)
+            | ObjectId::Constraint(..)
+            | ObjectId::Index(_)
+            | ObjectId::Trigger(..)
+            | ObjectId::Policy(..)
+            | ObjectId::EventTrigger(_)
+            | ObjectId::DefaultPrivileges(..)
+            | ObjectId::Publication(_) => None,
+        }
+    }
+
+    /// PostgreSQL's built-in ACL for a new object of this kind, the owner written as
+    /// `Grantee::Owner`.
+    pub fn builtin_acl(self) -> BTreeSet<AclItem> {
+        let owner_privs: &[&str] = match self {
+            DefaultObjects::Tables => &["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"],
+            DefaultObjects::Sequences => &["USAGE", "SELECT", "UPDATE"],
+            DefaultObjects::Functions => &["EXECUTE"],
+            DefaultObjects::Types => &["USAGE"],
+            DefaultObjects::Schemas => &["USAGE", "CREATE"],
+            DefaultObjects::LargeObjects => &["SELECT", "UPDATE"],
+        };
+        let mut out: BTreeSet<AclItem> = owner_privs
+            .iter()
+            .map(|p| AclItem { grantee: Grantee::Owner, privilege: p.to_string(), grantable: false })
+            .collect();
+        let public = match self {
+            DefaultObjects::Functions => Some("EXECUTE"),
+            DefaultObjects::Types => Some("USAGE"),
+            DefaultObjects::Tables
+            | DefaultObjects::Sequences
+            | DefaultObjects::Schemas
+            | DefaultObjects::LargeObjects => None,
+        };
+        if let Some(privilege) = public {
+            out.insert(AclItem { grantee: Grantee::Public, privilege: privilege.into(), grantable: false });
+        }
+        out
+    }
+}
+
+/// What kind of object an id names, as statements write it (`COMMENT ON`, `GRANT ...
+/// ON`, `ALTER ... OWNER TO`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub enum ObjectKind {
+    Schema,
+    Extension,
+    Collation,
+    Type,
+    Domain,
+    Sequence,
+    Function,
+    Procedure,
+    Aggregate,
+    Table,
+    Column,
+    Constraint,
+    Index,
+    View,
+    MaterializedView,
+    Trigger,
+    Policy,
+    EventTrigger,
+    Publication,
+    DefaultPrivileges,
+}
+
+impl ObjectKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            ObjectKind::Schema => "SCHEMA",
+            ObjectKind::Extension => "EXTENSION",
+            ObjectKind::Collation => "COLLATION",
+            ObjectKind::Type => "TYPE",
+            ObjectKind::Domain => "DOMAIN",
+            ObjectKind::Sequence => "SEQUENCE",
+            ObjectKind::Function => "FUNCTION",
+            ObjectKind::Procedure => "PROCEDURE",
+            ObjectKind::Aggregate => "AGGREGATE",
+            ObjectKind::Table => "TABLE",
+            ObjectKind::Column => "COLUMN",
+            ObjectKind::Constraint => "CONSTRAINT",
+            ObjectKind::Index => "INDEX",
+            ObjectKind::View => "VIEW",
+            ObjectKind::MaterializedView => "MATERIALIZED VIEW",
+            ObjectKind::Trigger => "TRIGGER",
+            ObjectKind::Policy => "POLICY",
+            ObjectKind::EventTrigger => "EVENT TRIGGER",
+            ObjectKind::Publication => "PUBLICATION",
+            ObjectKind::DefaultPrivileges => "DEFAULT PRIVILEGES",
+        }
     }
 }
 

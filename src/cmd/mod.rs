@@ -159,9 +159,8 @@ impl Prelude {
                     .map_err(|e| Error::Cycle(e.members))?;
                 // Grants last, once every owner is set: changing an owner rewrites the
                 // ACL, and a grant to the loading role before would be lost.
-                let (grants, rest): (Vec<_>, Vec<_>) = plan.steps.iter().partition(|s| {
-                    matches!(s.change, crate::diff::Change::Grant { .. } | crate::diff::Change::Revoke { .. })
-                });
+                let (grants, rest): (Vec<_>, Vec<_>) =
+                    plan.steps.iter().partition(|s| matches!(s.change, crate::diff::Change::Privilege(_)));
                 rest.into_iter()
                     .chain(grants)
                     .flat_map(|s| s.statements.iter().map(|st| st.plain().to_string()))

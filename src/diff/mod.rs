@@ -11,60 +11,30 @@ use crate::kinds::{self, Kind};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
-/// One step from the live state toward the desired state. Creates carry the whole new
-/// object and drops the whole old one.
+/// One step from the live state toward the desired state: one variant per object kind,
+/// each holding that kind's own change (`kinds::<kind>::Change`). Creates carry the whole
+/// new object and drops the whole old one.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Change {
-    Trigger(kinds::trigger::Change),
-    Policy(kinds::policy::Change),
+    Schema(kinds::schema::Change),
+    Extension(kinds::extension::Change),
+    Collation(kinds::collation::Change),
     Type(kinds::types::Change),
+    Sequence(kinds::sequence::Change),
     Table(kinds::table::Change),
     Column(kinds::column::Change),
     Constraint(kinds::constraint::Change),
-    Function(kinds::function::Change),
-    View(kinds::view::Change),
     Index(kinds::index::Change),
-    Sequence(kinds::sequence::Change),
-    Collation(kinds::collation::Change),
-    Extension(kinds::extension::Change),
-    Schema(kinds::schema::Change),
+    View(kinds::view::Change),
+    Function(kinds::function::Change),
+    Trigger(kinds::trigger::Change),
+    Policy(kinds::policy::Change),
     EventTrigger(kinds::event_trigger::Change),
     Publication(kinds::publication::Change),
-    SetComment {
-        target: ObjectId,
-        kind: String,
-        comment: Option<String>,
-    },
-    Grant {
-        target: ObjectId,
-        kind: String,
-        item: AclItem,
-        owner: String,
-    },
-    Revoke {
-        target: ObjectId,
-        kind: String,
-        item: AclItem,
-        owner: String,
-    },
-    /// `ALTER DEFAULT PRIVILEGES FOR ROLE role [IN SCHEMA schema] GRANT ...`.
-    SetOwner {
-        target: ObjectId,
-        kind: String,
-        owner: String,
-    },
-    GrantDefault {
-        role: String,
-        schema: String,
-        object_type: String,
-        item: AclItem,
-    },
-    RevokeDefault {
-        role: String,
-        schema: String,
-        object_type: String,
-        item: AclItem,
-    },
+    Comment(kinds::comment::Change),
+    Owner(kinds::owner::Change),
+    Privilege(kinds::privilege::Change),
+    DefaultPrivilege(kinds::default_privilege::Change),
 }
 
 /// Whether a change removes something (ordered after what depends on it) or makes it.
@@ -75,101 +45,55 @@ pub enum Phase {
 }
 
 impl Change {
-    /// The kind module's change, for the kinds moved into `kinds` so far.
-    pub fn kind(&self) -> Option<&dyn Kind> {
+    /// The kind module's change: the central dispatch, one line per kind.
+    pub fn kind(&self) -> &dyn Kind {
         match self {
-            Change::Policy(c) => Some(c),
-            Change::Type(c) => Some(c),
-            Change::Table(c) => Some(c),
-            Change::Column(c) => Some(c),
-            Change::Constraint(c) => Some(c),
-            Change::Function(c) => Some(c),
-            Change::View(c) => Some(c),
-            Change::Index(c) => Some(c),
-            Change::Sequence(c) => Some(c),
-            Change::Collation(c) => Some(c),
-            Change::Extension(c) => Some(c),
-            Change::Schema(c) => Some(c),
-            Change::Trigger(c) => Some(c),
-            Change::EventTrigger(c) => Some(c),
-            Change::Publication(c) => Some(c),
-            _ => None,
+            Change::Schema(c) => c,
+            Change::Extension(c) => c,
+            Change::Collation(c) => c,
+            Change::Type(c) => c,
+            Change::Sequence(c) => c,
+            Change::Table(c) => c,
+            Change::Column(c) => c,
+            Change::Constraint(c) => c,
+            Change::Index(c) => c,
+            Change::View(c) => c,
+            Change::Function(c) => c,
+            Change::Trigger(c) => c,
+            Change::Policy(c) => c,
+            Change::EventTrigger(c) => c,
+            Change::Publication(c) => c,
+            Change::Comment(c) => c,
+            Change::Owner(c) => c,
+            Change::Privilege(c) => c,
+            Change::DefaultPrivilege(c) => c,
         }
     }
 
     /// The object the change is about.
     pub fn subject(&self) -> ObjectId {
-        match self {
-            Change::Policy(c) => c.subject(),
-            Change::Type(c) => c.subject(),
-            Change::Table(c) => c.subject(),
-            Change::Column(c) => c.subject(),
-            Change::Constraint(c) => c.subject(),
-            Change::Function(c) => c.subject(),
-            Change::View(c) => c.subject(),
-            Change::Index(c) => c.subject(),
-            Change::Sequence(c) => c.subject(),
-            Change::Collation(c) => c.subject(),
-            Change::Extension(c) => c.subject(),
-            Change::Schema(c) => c.subject(),
-            Change::Trigger(c) => c.subject(),
-            Change::EventTrigger(c) => c.subject(),
-            Change::Publication(c) => c.subject(),
-            Change::SetComment { target, .. }
-            | Change::Grant { target, .. }
-            | Change::Revoke { target, .. }
-            | Change::SetOwner { target, .. } => target.clone(),
-            Change::GrantDefault { role, schema, object_type, .. }
-            | Change::RevokeDefault { role, schema, object_type, .. } => {
-                ObjectId::DefaultPrivileges(role.clone(), schema.clone(), object_type.clone())
-            }
-        }
+        self.kind().subject()
     }
 
     pub fn phase(&self) -> Phase {
-        match self {
-            Change::Policy(c) => c.phase(),
-            Change::Type(c) => c.phase(),
-            Change::Table(c) => c.phase(),
-            Change::Column(c) => c.phase(),
-            Change::Constraint(c) => c.phase(),
-            Change::Function(c) => c.phase(),
-            Change::View(c) => c.phase(),
-            Change::Index(c) => c.phase(),
-            Change::Sequence(c) => c.phase(),
-            Change::Collation(c) => c.phase(),
-            Change::Extension(c) => c.phase(),
-            Change::Schema(c) => c.phase(),
-            Change::Trigger(c) => c.phase(),
-            Change::EventTrigger(c) => c.phase(),
-            Change::Publication(c) => c.phase(),
-            Change::SetComment { .. }
-            | Change::Grant { .. }
-            | Change::Revoke { .. }
-            | Change::SetOwner { .. }
-            | Change::GrantDefault { .. }
-            | Change::RevokeDefault { .. } => Phase::Create,
-        }
+        self.kind().phase()
     }
 
     /// The table or view the changed object lives in, whose drop takes it along.
     pub fn parent_relation(&self) -> Option<QualifiedName> {
-        self.kind()?.parent_relation()
+        self.kind().parent_relation()
     }
 
-    /// Every object the change acts on: its subject, and for an enum replacement the
-    /// columns it recasts (so what depends on them is ordered around it).
+    /// Every object the change acts on: its subject, and for a type swap the columns it
+    /// recasts (so what depends on them is ordered around it).
     pub fn subjects(&self) -> Vec<ObjectId> {
-        match self.kind() {
-            Some(k) => k.subjects(),
-            None => vec![self.subject()],
-        }
+        self.kind().subjects()
     }
 
-    /// True for the change that makes an object exist (after which its other
-    /// changes, comments and grants may run).
+    /// True for the change that makes an object exist (after which its other changes,
+    /// comments and grants may run).
     pub fn is_create(&self) -> bool {
-        self.kind().is_some_and(|k| k.is_create())
+        self.kind().is_create()
     }
 }
 
@@ -192,10 +116,10 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     kinds::event_trigger::diff(&mut d);
     d.recreate_dependents();
     d.recreate_children();
-    d.comments();
-    d.owners();
-    d.privileges();
-    d.default_privileges();
+    kinds::comment::diff(&mut d);
+    kinds::owner::diff(&mut d);
+    kinds::privilege::diff(&mut d);
+    kinds::default_privilege::diff(&mut d);
     d.out
 }
 
@@ -228,17 +152,6 @@ pub(crate) fn split<'m, K: Ord + Clone, V>(
 impl<'a> Differ<'a> {
     pub(crate) fn push(&mut self, change: impl Into<Change>) {
         self.out.push(change.into());
-    }
-
-    /// Owners the desired state names (only present when ownership is managed).
-    fn owners(&mut self) {
-        for (id, owner) in &self.desired.owners {
-            let have = if self.created(id) { None } else { self.live.owners.get(id) };
-            if have != Some(owner) && self.desired.contains(id) {
-                let kind = self.desired.kind_word(id).to_string();
-                self.out.push(Change::SetOwner { target: id.clone(), kind, owner: owner.clone() });
-            }
-        }
     }
 
     /// The table or view is going away (dropped, or dropped and recreated), taking its
@@ -409,7 +322,7 @@ impl<'a> Differ<'a> {
 
     /// Whether an object is created by this diff (new or recreated), so it starts with
     /// no comment and default privileges.
-    fn created(&self, id: &ObjectId) -> bool {
+    pub(crate) fn created(&self, id: &ObjectId) -> bool {
         // A platform's object is there already (its grants and comments are the user's).
         if self.live.platform_objects.contains(id) {
             return false;
@@ -432,164 +345,37 @@ impl<'a> Differ<'a> {
         }
     }
 
-    fn comments(&mut self) {
-        let mut ids: BTreeSet<&ObjectId> = self.desired.comments.keys().collect();
-        ids.extend(
-            self.live
-                .comments
-                .keys()
-                .filter(|id| self.desired.contains(id) || self.desired.platform_objects.contains(id)),
-        );
-        for id in ids {
-            let want = self.desired.comments.get(id);
-            // A new extension brings its own comment with it.
-            if matches!(id, ObjectId::Extension(_)) && !self.live.contains(id) {
-                continue;
-            }
-            let have = if self.created(id) { None } else { self.live.comments.get(id) };
-            if want != have {
-                self.out.push(Change::SetComment {
-                    target: id.clone(),
-                    kind: self.desired.kind_word(id).to_string(),
-                    comment: want.cloned(),
-                });
-            }
-        }
-    }
-
-    fn privileges(&mut self) {
-        let mut ids: BTreeSet<ObjectId> = self.desired.privileges.keys().cloned().collect();
-        ids.extend(
-            self.live
-                .privileges
-                .keys()
-                .filter(|id| self.desired.contains(id) || self.desired.platform_objects.contains(id))
-                .cloned(),
-        );
-        // Objects this plan creates get what default privileges grant on creation.
-        ids.extend(
-            self.out.iter().filter(|c| c.is_create()).map(Change::subject).filter(|id| self.initial_acl(id).is_some()),
-        );
-        for id in &ids {
-            let want = self.desired.privileges.get(id);
-            let created = self.created(id);
-            let have = if created { None } else { self.live.privileges.get(id) };
-            let initial = if created { self.initial_acl(id) } else { None };
-            // An object without an entry has its default ACL; the other side knows it.
-            let defaults =
-                match want.or(have).map(|p| p.defaults.clone()).or_else(|| initial.as_ref().map(|(d, _)| d.clone())) {
-                    Some(d) => d,
-                    None => continue,
-                };
-            let want_items = want.map_or(&defaults, |p| &p.items);
-            let have_items = match (&initial, have) {
-                (Some((_, start)), _) => start,
-                (None, Some(p)) => &p.items,
-                (None, None) => &defaults,
-            };
-            let owner = have.or(want).map(|p| p.owner.clone()).or_else(|| self.creator()).unwrap_or_default();
-            let kind = self.desired.kind_word(id).to_string();
-            let (target, kind) = (id.clone(), kind.clone());
-            self.acl_changes(have_items, want_items, |item, grant| {
-                let (target, kind, owner) = (target.clone(), kind.clone(), owner.clone());
-                if grant {
-                    Change::Grant { target, kind, item, owner }
-                } else {
-                    Change::Revoke { target, kind, item, owner }
-                }
-            });
-        }
-    }
-
-    /// A revoke for each item only `have` has, a grant for each only `want` has.
-    fn acl_changes(
-        &mut self,
-        have: &BTreeSet<AclItem>,
-        want: &BTreeSet<AclItem>,
-        change: impl Fn(AclItem, bool) -> Change,
-    ) {
-        self.out.extend(have.difference(want).map(|i| change(i.clone(), false)));
-        self.out.extend(want.difference(have).map(|i| change(i.clone(), true)));
+    /// The objects the changes so far create.
+    pub(crate) fn created_objects(&self) -> impl Iterator<Item = ObjectId> + '_ {
+        self.out.iter().filter(|c| c.is_create()).map(Change::subject)
     }
 
     /// The role that creates objects: the one migrations run as.
-    fn creator(&self) -> Option<String> {
+    pub(crate) fn creator(&self) -> Option<String> {
         [&self.live.current_user, &self.desired.current_user].into_iter().find(|u| !u.is_empty()).cloned()
     }
 
     /// (built-in default ACL, ACL right after creation) of an object this plan creates,
     /// when default privileges of its creator apply to it.
-    fn initial_acl(&self, id: &ObjectId) -> Option<(BTreeSet<AclItem>, BTreeSet<AclItem>)> {
-        let letter = match id {
-            ObjectId::Table(_) | ObjectId::View(_) => "r",
-            ObjectId::Sequence(_) => "S",
-            ObjectId::Function(..) => "f",
-            ObjectId::Type(_) => "T",
-            ObjectId::Schema(_) => "n",
-            _ => return None,
-        };
-        let schema = if letter == "n" { String::new() } else { id.schema().to_string() };
+    pub(crate) fn initial_acl(&self, id: &ObjectId) -> Option<(BTreeSet<AclItem>, BTreeSet<AclItem>)> {
+        let objects = DefaultObjects::of(id)?;
+        let schema = if objects == DefaultObjects::Schemas { String::new() } else { id.schema().to_string() };
         let entries = &self.desired.default_privileges;
         let owner = self.creator()?;
-        let global = entries.get(&(owner.clone(), String::new(), letter.to_string()));
-        let in_schema = entries.get(&(owner.clone(), schema, letter.to_string()));
+        let global = entries.get(&(owner.clone(), String::new(), objects));
+        let in_schema = entries.get(&(owner.clone(), schema, objects));
         if global.is_none() && in_schema.is_none() {
             return None;
         }
         let builtin = global
             .map(|g| g.defaults.clone())
             .or_else(|| self.desired.privileges.get(id).map(|p| p.defaults.clone()))
-            .unwrap_or_else(|| builtin_acl(letter));
+            .unwrap_or_else(|| objects.builtin_acl());
         let mut start = global.map_or_else(|| builtin.clone(), |g| g.items.clone());
         if let Some(s) = in_schema {
             start.extend(s.items.iter().cloned());
         }
         Some((builtin, start))
-    }
-}
-
-/// PostgreSQL's built-in default ACL for a kind, owner written as `Grantee::Owner`.
-fn builtin_acl(letter: &str) -> BTreeSet<AclItem> {
-    let owner_privs: &[&str] = match letter {
-        "r" => &["SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE", "REFERENCES", "TRIGGER"],
-        "S" => &["USAGE", "SELECT", "UPDATE"],
-        "f" => &["EXECUTE"],
-        "T" => &["USAGE"],
-        _ => &["USAGE", "CREATE"],
-    };
-    let mut out: BTreeSet<AclItem> = owner_privs
-        .iter()
-        .map(|p| AclItem { grantee: Grantee::Owner, privilege: p.to_string(), grantable: false })
-        .collect();
-    if letter == "f" || letter == "T" {
-        out.insert(AclItem {
-            grantee: Grantee::Public,
-            privilege: if letter == "f" { "EXECUTE" } else { "USAGE" }.into(),
-            grantable: false,
-        });
-    }
-    out
-}
-
-impl Differ<'_> {
-    fn default_privileges(&mut self) {
-        let keys: BTreeSet<&(String, String, String)> =
-            self.live.default_privileges.keys().chain(self.desired.default_privileges.keys()).collect();
-        for key in keys {
-            let want = self.desired.default_privileges.get(key);
-            let have = self.live.default_privileges.get(key);
-            let Some(defaults) = want.or(have).map(|p| &p.defaults) else { continue };
-            let want_items = want.map_or(defaults, |p| &p.items);
-            let have_items = have.map_or(defaults, |p| &p.items);
-            self.acl_changes(have_items, want_items, |item, grant| {
-                let (role, schema, object_type) = key.clone();
-                if grant {
-                    Change::GrantDefault { role, schema, object_type, item }
-                } else {
-                    Change::RevokeDefault { role, schema, object_type, item }
-                }
-            });
-        }
     }
 }
 

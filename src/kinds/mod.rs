@@ -7,12 +7,16 @@
 
 pub mod collation;
 pub mod column;
+pub mod comment;
 pub mod constraint;
+pub mod default_privilege;
 pub mod event_trigger;
 pub mod extension;
 pub mod function;
 pub mod index;
+pub mod owner;
 pub mod policy;
+pub mod privilege;
 pub mod publication;
 pub mod schema;
 pub mod sequence;
@@ -21,8 +25,9 @@ pub mod trigger;
 pub mod types;
 pub mod view;
 
-use crate::catalog::ObjectId;
+use crate::catalog::{Grantee, ObjectId, ObjectKind};
 use crate::diff::Phase;
+use crate::ident::ident;
 use crate::ident::QualifiedName;
 use crate::plan::online::{Existing, Online};
 use crate::plan::Hazard;
@@ -96,6 +101,68 @@ pub fn object_group(id: &ObjectId) -> String {
         ObjectId::Function(..) => "functions".into(),
         ObjectId::Index(q) => format!("index {q}"),
         ObjectId::View(q) => format!("view {q}"),
+    }
+}
+
+/// Where what is done to an existing object (its comment, grants, owner) sorts: with
+/// the object's own kind.
+pub fn object_rank(id: &ObjectId) -> u8 {
+    match id {
+        ObjectId::Schema(_) => 0,
+        ObjectId::Extension(_) | ObjectId::DefaultPrivileges(..) => 1,
+        ObjectId::Type(_) | ObjectId::Collation(_) => 2,
+        ObjectId::Function(..) => 3,
+        ObjectId::Sequence(_) => 4,
+        ObjectId::Table(_) => 5,
+        ObjectId::Column(..) => 6,
+        ObjectId::Constraint(..) => 7,
+        ObjectId::Index(_) => 8,
+        ObjectId::View(_) => 9,
+        ObjectId::Trigger(..) => 10,
+        ObjectId::Policy(..) => 11,
+        ObjectId::EventTrigger(_) => 12,
+        ObjectId::Publication(_) => 13,
+    }
+}
+
+/// `KIND name` as `COMMENT ON` and `ALTER ... OWNER TO` write it.
+pub fn object_ref(id: &ObjectId, kind: ObjectKind) -> String {
+    let kw = kind.keyword();
+    match id {
+        ObjectId::Schema(s) => format!("SCHEMA {}", ident(s)),
+        ObjectId::Extension(e) => format!("EXTENSION {}", ident(e)),
+        ObjectId::Type(q)
+        | ObjectId::Collation(q)
+        | ObjectId::Sequence(q)
+        | ObjectId::Table(q)
+        | ObjectId::Index(q)
+        | ObjectId::View(q) => format!("{kw} {}", q.sql()),
+        ObjectId::Function(q, args) => format!("{kw} {}", routine_ref(q, args, kind)),
+        ObjectId::Column(q, c) => format!("COLUMN {}.{}", q.sql(), ident(c)),
+        ObjectId::Constraint(q, c) => format!("CONSTRAINT {} ON {}", ident(c), q.sql()),
+        ObjectId::Trigger(q, t) => format!("TRIGGER {} ON {}", ident(t), q.sql()),
+        ObjectId::Policy(q, p) => format!("POLICY {} ON {}", ident(p), q.sql()),
+        ObjectId::EventTrigger(n) => format!("EVENT TRIGGER {}", ident(n)),
+        ObjectId::Publication(n) => format!("PUBLICATION {}", ident(n)),
+        ObjectId::DefaultPrivileges(..) => String::new(),
+    }
+}
+
+/// `s.f(args)`, args as PostgreSQL's identity arguments (`*` for an aggregate of none).
+pub fn routine_ref(q: &QualifiedName, args: &str, kind: ObjectKind) -> String {
+    if kind == ObjectKind::Aggregate && args.is_empty() {
+        format!("{}(*)", q.sql())
+    } else {
+        format!("{}({args})", q.sql())
+    }
+}
+
+/// A grantee as `GRANT ... TO` writes it (`Owner` stands for `owner`).
+pub fn grantee_sql(g: &Grantee, owner: &str) -> String {
+    match g {
+        Grantee::Public => "PUBLIC".into(),
+        Grantee::Owner => ident(owner),
+        Grantee::Role(r) => ident(r),
     }
 }
 

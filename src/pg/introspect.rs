@@ -696,8 +696,10 @@ impl Builder {
             }
             let acl = parse_acl(&row.get::<_, Vec<String>>("acl"), &role);
             let dflt = parse_acl(&row.get::<_, Vec<String>>("dflt"), &role);
+            // Large objects and any kind a later server adds are not schema state here.
+            let Some(objects) = DefaultObjects::from_letter(row.get("object_type")) else { continue };
             if acl != dflt {
-                let key = (role.clone(), schema, row.get::<_, String>("object_type"));
+                let key = (role.clone(), schema, objects);
                 self.cat.default_privileges.insert(key, Privileges { owner: role, items: acl, defaults: dflt });
             }
         }

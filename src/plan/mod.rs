@@ -15,7 +15,7 @@ pub use online::Options;
 use crate::catalog::{Catalog, ObjectId, RoutineKind};
 use crate::diff::{self, Change, Phase};
 use crate::ident::QualifiedName;
-use crate::kinds::{self, Kind};
+use crate::kinds;
 use crate::sql::guard::Cond;
 use crate::sql::{self, Statement};
 use petgraph::graph::{DiGraph, NodeIndex};
@@ -293,74 +293,31 @@ impl<'a> DropGuards<'a> {
 }
 
 fn kind_rank(c: &Change) -> u8 {
-    if let Some(k) = c.kind() {
-        return k.rank().0;
-    }
-    match c.subject() {
-        ObjectId::Schema(_) => 0,
-        ObjectId::Extension(_) | ObjectId::DefaultPrivileges(..) => 1,
-        ObjectId::Type(_) | ObjectId::Collation(_) => 2,
-        ObjectId::Function(..) => 3,
-        ObjectId::Sequence(_) => 4,
-        ObjectId::Table(_) => 5,
-        ObjectId::Column(..) => 6,
-        ObjectId::Constraint(..) => 7,
-        ObjectId::Index(_) => 8,
-        ObjectId::View(_) => 9,
-        ObjectId::Trigger(..) => 10,
-        ObjectId::Policy(..) => 11,
-        ObjectId::EventTrigger(_) => 12,
-        ObjectId::Publication(_) => 13,
-    }
+    c.kind().rank().0
 }
 
 /// Within a kind: keys before checks before foreign keys, the order people write them.
 fn sub_rank(c: &Change) -> u8 {
-    if let Some(k) = c.kind() {
-        return k.rank().1;
-    }
-    0
+    c.kind().rank().1
 }
 
 /// The table (or kind) a change belongs with, for keeping related steps together.
 pub fn group_of(c: &Change) -> String {
-    if let Some(k) = c.kind() {
-        return k.group();
-    }
-    crate::kinds::object_group(&c.subject())
+    c.kind().group()
 }
 
 /// Relation name a change frees (drop) or takes (create), which share one namespace.
 fn relation_name(c: &Change) -> Option<QualifiedName> {
-    c.kind()?.relation_name()
+    c.kind().relation_name()
 }
 
 fn is_finishing_touch(c: &Change) -> bool {
-    if let Some(k) = c.kind() {
-        return k.is_finishing_touch();
-    }
-    matches!(
-        c,
-        Change::SetComment { .. }
-            | Change::Grant { .. }
-            | Change::Revoke { .. }
-            | Change::SetOwner { .. }
-            | Change::GrantDefault { .. }
-            | Change::RevokeDefault { .. }
-    )
+    c.kind().is_finishing_touch()
 }
 
 /// Objects a change needs to exist first, known from the change itself.
 fn requires(c: &Change) -> Vec<ObjectId> {
-    if let Some(k) = c.kind() {
-        return k.requires();
-    }
-    match c {
-        Change::GrantDefault { schema, .. } | Change::RevokeDefault { schema, .. } if !schema.is_empty() => {
-            vec![ObjectId::Schema(schema.clone())]
-        }
-        _ => Vec::new(),
-    }
+    c.kind().requires()
 }
 
 /// (routine, object its body names) for routines whose bodies PostgreSQL does not track:
@@ -441,8 +398,15 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
                     edges.insert((j, i));
                 }
                 // Revoke before grant: a changed grant option is a revoke plus a grant.
-                let revoke_then_grant = matches!((&changes[j], c), (Change::Revoke { .. }, Change::Grant { .. }))
-                    || matches!((&changes[j], c), (Change::RevokeDefault { .. }, Change::GrantDefault { .. }));
+                use kinds::{default_privilege as dp, privilege as p};
+                let revoke_then_grant = matches!(
+                    (&changes[j], c),
+                    (Change::Privilege(p::Change::Revoke { .. }), Change::Privilege(p::Change::Grant { .. }))
+                        | (
+                            Change::DefaultPrivilege(dp::Change::Revoke { .. }),
+                            Change::DefaultPrivilege(dp::Change::Grant { .. })
+                        )
+                );
                 if revoke_then_grant && changes[j].subject() == subject {
                     edges.insert((j, i));
                 }
@@ -536,11 +500,11 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
     }
     // Default privileges apply to what is created after them.
     for (i, c) in changes.iter().enumerate() {
-        if let Change::GrantDefault { schema, .. } | Change::RevokeDefault { schema, .. } = c {
+        if let Change::DefaultPrivilege(d) = c {
             for (j, other) in changes.iter().enumerate() {
                 let applies = other.is_create()
                     && other.subject().default_privileges_apply()
-                    && (schema.is_empty() || other.subject().schema() == schema);
+                    && d.schema().is_none_or(|s| other.subject().schema() == s);
                 if applies {
                     edges.insert((i, j));
                 }
@@ -647,34 +611,12 @@ fn sticky_toposort(graph: &DiGraph<usize, ()>, changes: &[Change]) -> Result<Vec
 }
 
 fn hazards(c: &Change, created_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Hazard> {
-    c.kind().map(|k| k.hazards(created_tables)).unwrap_or_default()
+    c.kind().hazards(created_tables)
 }
 
 /// One line saying what a change does.
 pub fn describe(c: &Change) -> String {
-    match c {
-        Change::Policy(c) => c.describe(),
-        Change::Type(c) => c.describe(),
-        Change::Table(c) => c.describe(),
-        Change::Column(c) => c.describe(),
-        Change::Constraint(c) => c.describe(),
-        Change::Function(c) => c.describe(),
-        Change::View(c) => c.describe(),
-        Change::Index(c) => c.describe(),
-        Change::Sequence(c) => c.describe(),
-        Change::Collation(c) => c.describe(),
-        Change::Extension(c) => c.describe(),
-        Change::Schema(c) => c.describe(),
-        Change::Trigger(c) => c.describe(),
-        Change::EventTrigger(c) => c.describe(),
-        Change::Publication(c) => c.describe(),
-        Change::SetComment { target, .. } => format!("set comment on {target}"),
-        Change::Grant { target, item, .. } => format!("grant {} on {target}", item.privilege),
-        Change::Revoke { target, item, .. } => format!("revoke {} on {target}", item.privilege),
-        Change::SetOwner { target, owner, .. } => format!("set owner of {target} to {owner}"),
-        Change::GrantDefault { item, .. } => format!("{}: grant {}", c.subject(), item.privilege),
-        Change::RevokeDefault { item, .. } => format!("{}: revoke {}", c.subject(), item.privilege),
-    }
+    c.kind().describe()
 }
 
 #[cfg(test)]

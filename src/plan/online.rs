@@ -71,5 +71,5 @@ impl Existing<'_> {
 /// The online form of `change`, when it has one and the table qualifies. `guarded` says
 /// the plain form was wrapped in a condition (a replacement's drop); those stay plain.
 pub fn rewrite(change: &Change, tables: &Existing, guarded: bool) -> Option<Online> {
-    change.kind()?.online(tables, guarded)
+    change.kind().online(tables, guarded)
 }

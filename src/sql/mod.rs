@@ -3,10 +3,8 @@
 //! where PostgreSQL has no such clause. Reading SQL text (splitting, references) is
 //! `sqltext`'s. Pure: no I/O.
 
-use crate::catalog::*;
 use crate::diff::Change;
-use crate::ident::{ident, literal, QualifiedName};
-use crate::kinds::Kind;
+use crate::ident::{literal, QualifiedName};
 
 pub mod guard;
 
@@ -57,58 +55,6 @@ pub(crate) fn constraint_exists(table: &QualifiedName, name: &str) -> String {
     )
 }
 
-/// `s.f(args)` for routines; args are PostgreSQL's identity arguments.
-fn routine_sql(q: &QualifiedName, args: &str, kind: &str) -> String {
-    if kind == "AGGREGATE" && args.is_empty() {
-        format!("{}(*)", q.sql())
-    } else {
-        format!("{}({args})", q.sql())
-    }
-}
-
-/// `KIND name` as COMMENT ON and GRANT ... ON write it.
-pub fn object_ref(id: &ObjectId, kind: &str) -> String {
-    match id {
-        ObjectId::Schema(s) => format!("SCHEMA {}", ident(s)),
-        ObjectId::Extension(e) => format!("EXTENSION {}", ident(e)),
-        ObjectId::Type(q)
-        | ObjectId::Collation(q)
-        | ObjectId::Sequence(q)
-        | ObjectId::Table(q)
-        | ObjectId::Index(q)
-        | ObjectId::View(q) => {
-            format!("{kind} {}", q.sql())
-        }
-        ObjectId::Function(q, args) => format!("{kind} {}", routine_sql(q, args, kind)),
-        ObjectId::Column(q, c) => format!("COLUMN {}.{}", q.sql(), ident(c)),
-        ObjectId::Constraint(q, c) => format!("CONSTRAINT {} ON {}", ident(c), q.sql()),
-        ObjectId::Trigger(q, t) => format!("TRIGGER {} ON {}", ident(t), q.sql()),
-        ObjectId::Policy(q, p) => format!("POLICY {} ON {}", ident(p), q.sql()),
-        ObjectId::EventTrigger(n) => format!("EVENT TRIGGER {}", ident(n)),
-        ObjectId::Publication(n) => format!("PUBLICATION {}", ident(n)),
-        ObjectId::DefaultPrivileges(..) => String::new(),
-    }
-}
-
-fn grant_target(id: &ObjectId, kind: &str) -> String {
-    match id {
-        ObjectId::Table(q) | ObjectId::View(q) => format!("TABLE {}", q.sql()),
-        ObjectId::Function(q, args) => {
-            let k = if kind == "PROCEDURE" { "PROCEDURE" } else { "FUNCTION" };
-            format!("{k} {}", routine_sql(q, args, kind))
-        }
-        _ => object_ref(id, kind),
-    }
-}
-
-fn grantee_sql(g: &Grantee, owner: &str) -> String {
-    match g {
-        Grantee::Public => "PUBLIC".into(),
-        Grantee::Owner => ident(owner),
-        Grantee::Role(r) => ident(r),
-    }
-}
-
 pub(crate) fn sequence_options(start: i64, inc: i64, min: i64, max: i64, cache: i64, cycle: bool) -> String {
     format!(
         "START WITH {start} INCREMENT BY {inc} MINVALUE {min} MAXVALUE {max} CACHE {cache} {}",
@@ -126,73 +72,7 @@ pub(crate) fn options_clause(options: &[String]) -> String {
 
 /// The SQL for one change.
 pub fn render(change: &Change) -> Vec<Statement> {
-    match change {
-        Change::Policy(c) => c.render(),
-        Change::Type(c) => c.render(),
-        Change::Table(c) => c.render(),
-        Change::Column(c) => c.render(),
-        Change::Constraint(c) => c.render(),
-        Change::Function(c) => c.render(),
-        Change::View(c) => c.render(),
-        Change::Index(c) => c.render(),
-        Change::Sequence(c) => c.render(),
-        Change::Collation(c) => c.render(),
-        Change::Extension(c) => c.render(),
-        Change::Schema(c) => c.render(),
-        Change::Trigger(c) => c.render(),
-        Change::EventTrigger(c) => c.render(),
-        Change::Publication(c) => c.render(),
-        Change::SetComment { target, kind, comment } => {
-            let text = comment.as_deref().map_or("NULL".to_string(), literal);
-            vec![stmt(format!("COMMENT ON {} IS {text};", object_ref(target, kind)))]
-        }
-        Change::Grant { target, kind, item, owner } => {
-            let (privilege, on) = privilege_and_target(target, kind, &item.privilege);
-            let with = if item.grantable { " WITH GRANT OPTION" } else { "" };
-            vec![stmt(format!("GRANT {privilege} ON {on} TO {}{with};", grantee_sql(&item.grantee, owner)))]
-        }
-        Change::Revoke { target, kind, item, owner } => {
-            let (privilege, on) = privilege_and_target(target, kind, &item.privilege);
-            vec![stmt(format!("REVOKE {privilege} ON {on} FROM {};", grantee_sql(&item.grantee, owner)))]
-        }
-        Change::SetOwner { target, kind, owner } => {
-            vec![stmt(format!("ALTER {} OWNER TO {};", object_ref(target, kind), ident(owner)))]
-        }
-        Change::GrantDefault { role, schema, object_type, item } => {
-            vec![stmt(default_privileges_sql(role, schema, object_type, item, true))]
-        }
-        Change::RevokeDefault { role, schema, object_type, item } => {
-            vec![stmt(default_privileges_sql(role, schema, object_type, item, false))]
-        }
-    }
-}
-
-fn default_privileges_sql(role: &str, schema: &str, object_type: &str, item: &AclItem, grant: bool) -> String {
-    let in_schema = if schema.is_empty() { String::new() } else { format!(" IN SCHEMA {}", ident(schema)) };
-    let grantee = grantee_sql(&item.grantee, role);
-    let on = default_object_kind(object_type);
-    if grant {
-        let with = if item.grantable { " WITH GRANT OPTION" } else { "" };
-        format!(
-            "ALTER DEFAULT PRIVILEGES FOR ROLE {}{in_schema} GRANT {} ON {on} TO {grantee}{with};",
-            ident(role),
-            item.privilege
-        )
-    } else {
-        format!(
-            "ALTER DEFAULT PRIVILEGES FOR ROLE {}{in_schema} REVOKE {} ON {on} FROM {grantee};",
-            ident(role),
-            item.privilege
-        )
-    }
-}
-
-/// Column privileges are written `SELECT (col) ON TABLE t`.
-fn privilege_and_target(target: &ObjectId, kind: &str, privilege: &str) -> (String, String) {
-    match target {
-        ObjectId::Column(q, c) => (format!("{privilege} ({})", ident(c)), format!("TABLE {}", q.sql())),
-        _ => (privilege.to_string(), grant_target(target, kind)),
-    }
+    change.kind().render()
 }
 
 /// The relation exists with one of these `relkind`s.
@@ -213,13 +93,13 @@ fn strip_semicolon(s: &str) -> &str {
 /// A condition that holds while an object about to be replaced still differs from its
 /// desired form. `None`: no such test (the drop then runs whenever the object exists).
 pub fn differs_from_desired(drop: &Change, create: &Change) -> Option<Cond> {
-    drop.kind()?.differs_from(create)
+    drop.kind().differs_from(create)
 }
 
 /// A condition that holds while the object a drop removes is still there as it was
 /// (same kind of relation; the constraint, column or routine still exists).
 pub fn still_exists(drop: &Change) -> Option<Cond> {
-    drop.kind()?.still_exists()
+    drop.kind().still_exists()
 }
 
 // Online forms (chosen by `plan::online`): statements that keep ACCESS EXCLUSIVE locks
