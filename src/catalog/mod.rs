@@ -30,6 +30,8 @@ pub enum ObjectId {
     Trigger(QualifiedName, String),
     Policy(QualifiedName, String),
     EventTrigger(String),
+    /// An extended statistics object (`CREATE STATISTICS`).
+    Statistics(QualifiedName),
     /// Default privileges of (role, schema or "" for all schemas, kind of object).
     DefaultPrivileges(String, String, DefaultObjects),
     Publication(String),
@@ -55,7 +57,8 @@ impl ObjectId {
             | ObjectId::Collation(_)
             | ObjectId::EventTrigger(_)
             | ObjectId::Publication(_)
-            | ObjectId::DefaultPrivileges(..) => Vec::new(),
+            | ObjectId::DefaultPrivileges(..)
+            | ObjectId::Statistics(_) => Vec::new(),
         }
     }
 
@@ -76,7 +79,54 @@ impl ObjectId {
             | ObjectId::Policy(..)
             | ObjectId::EventTrigger(_)
             | ObjectId::DefaultPrivileges(..)
-            | ObjectId::Publication(_) => None,
+            | ObjectId::Publication(_)
+            | ObjectId::Statistics(_) => None,
+        }
+    }
+
+    /// (table, name) of a constraint.
+    pub fn constraint(&self) -> Option<(QualifiedName, String)> {
+        match self {
+            ObjectId::Constraint(t, n) => Some((t.clone(), n.clone())),
+            ObjectId::Schema(_)
+            | ObjectId::Extension(_)
+            | ObjectId::Collation(_)
+            | ObjectId::Type(_)
+            | ObjectId::Sequence(_)
+            | ObjectId::Function(..)
+            | ObjectId::Table(_)
+            | ObjectId::Column(..)
+            | ObjectId::Index(_)
+            | ObjectId::View(_)
+            | ObjectId::Trigger(..)
+            | ObjectId::Policy(..)
+            | ObjectId::EventTrigger(_)
+            | ObjectId::DefaultPrivileges(..)
+            | ObjectId::Publication(_)
+            | ObjectId::Statistics(_) => None,
+        }
+    }
+
+    /// The name of an index.
+    pub fn index(&self) -> Option<QualifiedName> {
+        match self {
+            ObjectId::Index(q) => Some(q.clone()),
+            ObjectId::Schema(_)
+            | ObjectId::Extension(_)
+            | ObjectId::Collation(_)
+            | ObjectId::Type(_)
+            | ObjectId::Sequence(_)
+            | ObjectId::Function(..)
+            | ObjectId::Table(_)
+            | ObjectId::Column(..)
+            | ObjectId::Constraint(..)
+            | ObjectId::View(_)
+            | ObjectId::Trigger(..)
+            | ObjectId::Policy(..)
+            | ObjectId::EventTrigger(_)
+            | ObjectId::DefaultPrivileges(..)
+            | ObjectId::Publication(_)
+            | ObjectId::Statistics(_) => None,
         }
     }
 
@@ -99,7 +149,8 @@ impl ObjectId {
             | ObjectId::Policy(..)
             | ObjectId::EventTrigger(_)
             | ObjectId::DefaultPrivileges(..)
-            | ObjectId::Publication(_) => false,
+            | ObjectId::Publication(_)
+            | ObjectId::Statistics(_) => false,
         }
     }
 
@@ -117,6 +168,7 @@ impl ObjectId {
             | ObjectId::Column(q, _)
             | ObjectId::Constraint(q, _)
             | ObjectId::Trigger(q, _)
+            | ObjectId::Statistics(q)
             | ObjectId::Policy(q, _) => &q.name,
             ObjectId::DefaultPrivileges(r, _, _) => r,
         }
@@ -142,6 +194,7 @@ impl ObjectId {
             | ObjectId::Index(q)
             | ObjectId::View(q)
             | ObjectId::Trigger(q, _)
+            | ObjectId::Statistics(q)
             | ObjectId::Policy(q, _) => &q.schema,
         }
     }
@@ -160,6 +213,7 @@ impl fmt::Display for ObjectId {
             ObjectId::Column(q, c) => write!(f, "column {q}.{c}"),
             ObjectId::Constraint(q, c) => write!(f, "constraint {c} on {q}"),
             ObjectId::Index(q) => write!(f, "index {q}"),
+            ObjectId::Statistics(q) => write!(f, "statistics {q}"),
             ObjectId::View(q) => write!(f, "view {q}"),
             ObjectId::Trigger(q, t) => write!(f, "trigger {t} on {q}"),
             ObjectId::Policy(q, p) => write!(f, "policy {p} on {q}"),
@@ -186,6 +240,7 @@ pub struct Catalog {
     pub sequences: BTreeMap<QualifiedName, Sequence>,
     pub tables: BTreeMap<QualifiedName, Table>,
     pub indexes: BTreeMap<QualifiedName, Index>,
+    pub statistics: BTreeMap<QualifiedName, Statistics>,
     pub views: BTreeMap<QualifiedName, View>,
     pub functions: BTreeMap<(QualifiedName, String), Function>,
     pub triggers: BTreeMap<(QualifiedName, String), Trigger>,
@@ -570,6 +625,18 @@ impl RoutineKind {
     }
 }
 
+/// An extended statistics object: what the planner is told about columns (or
+/// expressions) of one table that go together.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statistics {
+    pub name: QualifiedName,
+    pub table: QualifiedName,
+    /// `pg_get_statisticsobjdef`: `CREATE STATISTICS s.n (kinds) ON a, b FROM s.t`.
+    pub definition: String,
+    /// `ALTER STATISTICS ... SET STATISTICS n`; `None` for the default.
+    pub target: Option<i32>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trigger {
     pub name: String,
@@ -754,6 +821,7 @@ impl Catalog {
             ObjectId::Column(..) => ObjectKind::Column,
             ObjectId::Constraint(..) => ObjectKind::Constraint,
             ObjectId::Index(_) => ObjectKind::Index,
+            ObjectId::Statistics(_) => ObjectKind::Statistics,
             ObjectId::View(q) => match self.views.get(q) {
                 Some(v) if v.materialized => ObjectKind::MaterializedView,
                 Some(_) | None => ObjectKind::View,
@@ -782,6 +850,7 @@ impl Catalog {
             }
             ObjectId::Constraint(q, c) => self.tables.get(q).is_some_and(|t| t.constraints.contains_key(c)),
             ObjectId::Index(q) => self.indexes.contains_key(q),
+            ObjectId::Statistics(q) => self.statistics.contains_key(q),
             ObjectId::View(q) => self.views.contains_key(q),
             ObjectId::Trigger(q, n) => self.triggers.contains_key(&(q.clone(), n.clone())),
             ObjectId::Policy(q, n) => self.policies.contains_key(&(q.clone(), n.clone())),
@@ -858,7 +927,8 @@ impl DefaultObjects {
             | ObjectId::Policy(..)
             | ObjectId::EventTrigger(_)
             | ObjectId::DefaultPrivileges(..)
-            | ObjectId::Publication(_) => None,
+            | ObjectId::Publication(_)
+            | ObjectId::Statistics(_) => None,
         }
     }
 
@@ -909,6 +979,7 @@ pub enum ObjectKind {
     Column,
     Constraint,
     Index,
+    Statistics,
     View,
     MaterializedView,
     Trigger,
@@ -934,6 +1005,7 @@ impl ObjectKind {
             ObjectKind::Column => "COLUMN",
             ObjectKind::Constraint => "CONSTRAINT",
             ObjectKind::Index => "INDEX",
+            ObjectKind::Statistics => "STATISTICS",
             ObjectKind::View => "VIEW",
             ObjectKind::MaterializedView => "MATERIALIZED VIEW",
             ObjectKind::Trigger => "TRIGGER",
@@ -1006,9 +1078,6 @@ impl Catalog {
         out
     }
 
-    /// The part of this catalog that `ids` name, with the schemas they live in and the
-    /// types, sequences, collations and functions they depend on. A table comes with its
-    /// keys and checks (what a foreign key to it needs), not its foreign keys.
     /// Forget the tables `unmanaged` picks and everything that belongs to them (columns,
     /// constraints, indexes, triggers, policies, owned sequences, comments, grants).
     pub fn remove_tables(&mut self, unmanaged: impl Fn(&QualifiedName) -> bool) {
@@ -1017,14 +1086,31 @@ impl Catalog {
             return;
         }
         let belongs = |id: &ObjectId| match id {
-            ObjectId::Table(q) | ObjectId::Column(q, _) | ObjectId::Constraint(q, _) => gone.contains(q),
-            ObjectId::Trigger(q, _) | ObjectId::Policy(q, _) => gone.contains(q),
-            _ => false,
+            ObjectId::Table(q)
+            | ObjectId::Column(q, _)
+            | ObjectId::Constraint(q, _)
+            | ObjectId::Trigger(q, _)
+            | ObjectId::Policy(q, _) => gone.contains(q),
+            ObjectId::Schema(_)
+            | ObjectId::Extension(_)
+            | ObjectId::Collation(_)
+            | ObjectId::Type(_)
+            | ObjectId::Sequence(_)
+            | ObjectId::Function(..)
+            | ObjectId::Index(_)
+            | ObjectId::View(_)
+            | ObjectId::EventTrigger(_)
+            | ObjectId::DefaultPrivileges(..)
+            | ObjectId::Publication(_)
+            | ObjectId::Statistics(_) => false,
         };
         self.tables.retain(|q, _| !gone.contains(q));
         let indexes: BTreeSet<QualifiedName> =
             self.indexes.iter().filter(|(_, i)| gone.contains(&i.table)).map(|(q, _)| q.clone()).collect();
         self.indexes.retain(|q, _| !indexes.contains(q));
+        let statistics: BTreeSet<QualifiedName> =
+            self.statistics.iter().filter(|(_, s)| gone.contains(&s.table)).map(|(q, _)| q.clone()).collect();
+        self.statistics.retain(|q, _| !statistics.contains(q));
         let sequences: BTreeSet<QualifiedName> = self
             .sequences
             .iter()
@@ -1039,8 +1125,22 @@ impl Catalog {
         }
         let also = |id: &ObjectId| match id {
             ObjectId::Index(q) => indexes.contains(q),
+            ObjectId::Statistics(q) => statistics.contains(q),
             ObjectId::Sequence(q) => sequences.contains(q),
-            _ => false,
+            ObjectId::Schema(_)
+            | ObjectId::Extension(_)
+            | ObjectId::Collation(_)
+            | ObjectId::Type(_)
+            | ObjectId::Function(..)
+            | ObjectId::Table(_)
+            | ObjectId::Column(..)
+            | ObjectId::Constraint(..)
+            | ObjectId::View(_)
+            | ObjectId::Trigger(..)
+            | ObjectId::Policy(..)
+            | ObjectId::EventTrigger(_)
+            | ObjectId::DefaultPrivileges(..)
+            | ObjectId::Publication(_) => false,
         };
         self.comments.retain(|id, _| !belongs(id) && !also(id));
         self.privileges.retain(|id, _| !belongs(id) && !also(id));
@@ -1069,6 +1169,7 @@ impl Catalog {
         c.sequences = self.sequences.iter().filter(|(q, _)| keep(q)).map(|(k, v)| (k.clone(), v.clone())).collect();
         c.tables = self.tables.iter().filter(|(q, _)| keep(q)).map(|(k, v)| (k.clone(), v.clone())).collect();
         c.indexes = self.indexes.iter().filter(|(q, _)| keep(q)).map(|(k, v)| (k.clone(), v.clone())).collect();
+        c.statistics = self.statistics.iter().filter(|(q, _)| keep(q)).map(|(k, v)| (k.clone(), v.clone())).collect();
         c.views = self.views.iter().filter(|(q, _)| keep(q)).map(|(k, v)| (k.clone(), v.clone())).collect();
         c.functions =
             self.functions.iter().filter(|((q, _), _)| keep(q)).map(|(k, v)| (k.clone(), v.clone())).collect();
@@ -1129,6 +1230,7 @@ impl Catalog {
         c.sequences.retain(|q, _| keep(q));
         c.tables.retain(|q, _| keep(q));
         c.indexes.retain(|q, _| keep(q));
+        c.statistics.retain(|q, _| keep(q));
         c.views.retain(|q, _| keep(q));
         c.functions.retain(|(q, _), _| keep(q));
         c.triggers.retain(|(q, _), t| keep(q) || !t.function_schema().is_some_and(inside));
@@ -1143,6 +1245,9 @@ impl Catalog {
         c
     }
 
+    /// The part of this catalog that `ids` name, with the schemas they live in and the
+    /// types, sequences, collations and functions they depend on. A table comes with its
+    /// keys and checks (what a foreign key to it needs), not its foreign keys.
     pub fn subset(&self, ids: &BTreeSet<ObjectId>) -> Catalog {
         let mut ids = ids.clone();
         loop {
@@ -1219,6 +1324,7 @@ impl Catalog {
                 | ObjectId::EventTrigger(_)
                 | ObjectId::Constraint(..)
                 | ObjectId::Index(_)
+                | ObjectId::Statistics(_)
                 | ObjectId::View(_)
                 | ObjectId::Trigger(..)
                 | ObjectId::Policy(..)

@@ -233,7 +233,13 @@ async fn mend_tracking_table(
                 prelude.push(format!("ALTER TABLE {table} ALTER COLUMN {column} TYPE {want} USING {column}::{want};"));
             }
             DamageKind::NoUniqueVersion => add_key = true,
-            _ => {
+            // A person decides these (the messages name how), or the rows below do.
+            DamageKind::NotATable
+            | DamageKind::ForeignNotNull(_)
+            | DamageKind::NullVersion(_)
+            | DamageKind::NullField { .. }
+            | DamageKind::Duplicate(_)
+            | DamageKind::Conflicting(_) => {
                 return Err(Error::failed(
                     format!("{table}: {}; nothing was changed", damage.problem),
                     damage.hint.clone(),
@@ -250,7 +256,15 @@ async fn mend_tracking_table(
         match damage.kind {
             DamageKind::NullVersion(_) => null_versions = true,
             DamageKind::Duplicate(ctid) => copies.push(ctid),
-            _ => return Err(Error::failed(format!("{table}: {}; nothing was changed", damage.problem), damage.hint)),
+            DamageKind::NotATable
+            | DamageKind::MissingColumn(_)
+            | DamageKind::WrongType { .. }
+            | DamageKind::ForeignNotNull(_)
+            | DamageKind::NoUniqueVersion
+            | DamageKind::NullField { .. }
+            | DamageKind::Conflicting(_) => {
+                return Err(Error::failed(format!("{table}: {}; nothing was changed", damage.problem), damage.hint))
+            }
         }
     }
     let mut statements = Vec::new();

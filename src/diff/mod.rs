@@ -29,6 +29,7 @@ pub enum Change {
     Function(kinds::function::Change),
     Trigger(kinds::trigger::Change),
     Policy(kinds::policy::Change),
+    Statistics(kinds::statistics::Change),
     EventTrigger(kinds::event_trigger::Change),
     Publication(kinds::publication::Change),
     Comment(kinds::comment::Change),
@@ -57,6 +58,7 @@ impl Change {
             Change::Column(c) => c,
             Change::Constraint(c) => c,
             Change::Index(c) => c,
+            Change::Statistics(c) => c,
             Change::View(c) => c,
             Change::Function(c) => c,
             Change::Trigger(c) => c,
@@ -108,6 +110,7 @@ pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
     kinds::sequence::diff(&mut d);
     kinds::table::diff(&mut d);
     kinds::index::diff(&mut d);
+    kinds::statistics::diff(&mut d);
     kinds::view::diff(&mut d);
     kinds::function::diff(&mut d);
     kinds::trigger::diff(&mut d);
@@ -232,14 +235,7 @@ impl<'a> Differ<'a> {
     /// policies and constraints with it: they need no drop of their own, and the ones the
     /// desired state has are created again after it.
     fn recreate_children(&mut self) {
-        let recreated: BTreeSet<QualifiedName> = self
-            .replaced
-            .iter()
-            .filter_map(|id| match id {
-                ObjectId::Table(q) | ObjectId::View(q) => Some(q.clone()),
-                _ => None,
-            })
-            .collect();
+        let recreated: BTreeSet<QualifiedName> = self.replaced.iter().filter_map(|id| id.relation().cloned()).collect();
         if recreated.is_empty() {
             return;
         }
@@ -277,6 +273,11 @@ impl<'a> Differ<'a> {
             ObjectId::Index(q) => Some((
                 kinds::index::Change::Drop(l.indexes.get(q)?.clone()).into(),
                 kinds::index::Change::Create(d.indexes.get(q)?.clone()).into(),
+            )),
+            // They hold nothing ANALYZE does not fill again.
+            ObjectId::Statistics(q) => Some((
+                kinds::statistics::Change::Drop(l.statistics.get(q)?.clone()).into(),
+                kinds::statistics::Change::Create(d.statistics.get(q)?.clone()).into(),
             )),
             ObjectId::Function(q, a) => {
                 let k = (q.clone(), a.clone());
@@ -341,7 +342,19 @@ impl<'a> Differ<'a> {
                     || parent_created()
             }
             ObjectId::Constraint(..) | ObjectId::Trigger(..) | ObjectId::Policy(..) => parent_created(),
-            _ => false,
+            ObjectId::Schema(_)
+            | ObjectId::Extension(_)
+            | ObjectId::Collation(_)
+            | ObjectId::Type(_)
+            | ObjectId::Sequence(_)
+            | ObjectId::Function(..)
+            | ObjectId::Table(_)
+            | ObjectId::Index(_)
+            | ObjectId::View(_)
+            | ObjectId::EventTrigger(_)
+            | ObjectId::DefaultPrivileges(..)
+            | ObjectId::Publication(_)
+            | ObjectId::Statistics(_) => false,
         }
     }
 

@@ -447,6 +447,16 @@ impl Kind for Change {
 
     /// `SET NOT NULL` on a kept table: the rest of the change with the column still
     /// nullable and a `NOT VALID` check, then (in a later file) the validation.
+    /// A column whose data type changes stays old until its `ALTER ... TYPE` ran.
+    fn retyped(&self) -> Vec<(ObjectId, Cond)> {
+        match self {
+            Change::Alter { table, from, to, .. } if from.data_type != to.data_type => {
+                vec![(self.subject(), column_exists(table, &from.name, Some(&from.data_type)))]
+            }
+            Change::Add { .. } | Change::Alter { .. } | Change::Drop { .. } => Vec::new(),
+        }
+    }
+
     fn online(&self, tables: &Existing, _guarded: bool) -> Option<Online> {
         let Change::Alter { table, from, to, via_text, what } = self else { return None };
         let only_nullability_scans = what.contains(&Altered::NotNull)

@@ -97,6 +97,10 @@ impl Kind for Change {
         vec![stmt(format!("COMMENT ON {} IS {text};", object_ref(target, *kind)))]
     }
 
+    fn retyped(&self) -> Vec<(ObjectId, Cond)> {
+        Vec::new()
+    }
+
     fn online(&self, _tables: &Existing, _guarded: bool) -> Option<Online> {
         None
     }

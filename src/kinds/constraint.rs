@@ -218,6 +218,10 @@ impl Kind for Change {
         }
     }
 
+    fn retyped(&self) -> Vec<(ObjectId, Cond)> {
+        Vec::new()
+    }
+
     fn online(&self, tables: &Existing, _guarded: bool) -> Option<Online> {
         let Change::Add { table, constraint } = self else { return None };
         if !tables.kept(table) {

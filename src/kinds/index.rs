@@ -158,6 +158,10 @@ impl Kind for Change {
         }
     }
 
+    fn retyped(&self) -> Vec<(ObjectId, Cond)> {
+        Vec::new()
+    }
+
     fn online(&self, tables: &Existing, guarded: bool) -> Option<Online> {
         match self {
             Change::Create(i) if tables.kept(&i.table) => Some(Online {

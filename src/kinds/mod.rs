@@ -20,6 +20,7 @@ pub mod privilege;
 pub mod publication;
 pub mod schema;
 pub mod sequence;
+pub mod statistics;
 pub mod table;
 pub mod trigger;
 pub mod types;
@@ -73,6 +74,10 @@ pub trait Kind {
     fn describe(&self) -> String;
     /// Its SQL, safe to run twice.
     fn render(&self) -> Vec<Statement>;
+    /// What it changes in place whose old form a replacement's guard must wait out: each
+    /// object with a condition that holds while it is still old (a column retyped in
+    /// place; a swapped type and every column it recasts).
+    fn retyped(&self) -> Vec<(ObjectId, Cond)>;
     /// Its online form on a table that holds rows (see `plan::online`), when it has
     /// one; `guarded`: the plain form is a replacement's guarded drop.
     fn online(&self, tables: &Existing, guarded: bool) -> Option<Online>;
@@ -100,6 +105,7 @@ pub fn object_group(id: &ObjectId) -> String {
         ObjectId::Sequence(_) => "sequences".into(),
         ObjectId::Function(..) => "functions".into(),
         ObjectId::Index(q) => format!("index {q}"),
+        ObjectId::Statistics(q) => format!("statistics {q}"),
         ObjectId::View(q) => format!("view {q}"),
     }
 }
@@ -122,6 +128,7 @@ pub fn object_rank(id: &ObjectId) -> u8 {
         ObjectId::Policy(..) => 11,
         ObjectId::EventTrigger(_) => 12,
         ObjectId::Publication(_) => 13,
+        ObjectId::Statistics(_) => 14,
     }
 }
 
@@ -136,6 +143,7 @@ pub fn object_ref(id: &ObjectId, kind: ObjectKind) -> String {
         | ObjectId::Sequence(q)
         | ObjectId::Table(q)
         | ObjectId::Index(q)
+        | ObjectId::Statistics(q)
         | ObjectId::View(q) => format!("{kw} {}", q.sql()),
         ObjectId::Function(q, args) => format!("{kw} {}", routine_ref(q, args, kind)),
         ObjectId::Column(q, c) => format!("COLUMN {}.{}", q.sql(), ident(c)),

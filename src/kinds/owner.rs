@@ -88,6 +88,10 @@ impl Kind for Change {
         vec![stmt(format!("ALTER {} OWNER TO {};", object_ref(target, *kind), ident(owner)))]
     }
 
+    fn retyped(&self) -> Vec<(ObjectId, Cond)> {
+        Vec::new()
+    }
+
     fn online(&self, _tables: &Existing, _guarded: bool) -> Option<Online> {
         None
     }

@@ -94,6 +94,7 @@ fn privilege_and_target(target: &ObjectId, kind: ObjectKind, privilege: &str) ->
         | ObjectId::Sequence(_)
         | ObjectId::Constraint(..)
         | ObjectId::Index(_)
+        | ObjectId::Statistics(_)
         | ObjectId::Trigger(..)
         | ObjectId::Policy(..)
         | ObjectId::EventTrigger(_)
@@ -175,6 +176,10 @@ impl Kind for Change {
                 vec![stmt(format!("REVOKE {privilege} ON {on} FROM {};", grantee_sql(&item.grantee, owner)))]
             }
         }
+    }
+
+    fn retyped(&self) -> Vec<(ObjectId, Cond)> {
+        Vec::new()
     }
 
     fn online(&self, _tables: &Existing, _guarded: bool) -> Option<Online> {

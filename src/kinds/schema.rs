@@ -106,6 +106,10 @@ impl Kind for Change {
         }
     }
 
+    fn retyped(&self) -> Vec<(ObjectId, Cond)> {
+        Vec::new()
+    }
+
     fn online(&self, _tables: &Existing, _guarded: bool) -> Option<Online> {
         None
     }

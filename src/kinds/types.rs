@@ -147,14 +147,20 @@ pub(crate) fn diff(d: &mut Differ) {
                 }
                 d.push(Change::AlterDomain { name: t.name.clone(), steps });
             }
-            _ if matches!(t.kind, TypeKind::Enum { .. }) || !columns.is_empty() => {
+            (
+                TypeKind::Enum { .. } | TypeKind::Composite { .. } | TypeKind::Range { .. } | TypeKind::Domain { .. },
+                _,
+            ) if matches!(t.kind, TypeKind::Enum { .. }) || !columns.is_empty() => {
                 d.mark_replaced(ObjectId::Type(t.name.clone()));
                 for (table, c) in &columns {
                     d.mark_replaced(ObjectId::Column(table.clone(), c.name.clone()));
                 }
                 d.push(Change::Replace { from: l.clone(), to: t.clone(), columns });
             }
-            _ => d.replace(
+            (
+                TypeKind::Enum { .. } | TypeKind::Composite { .. } | TypeKind::Range { .. } | TypeKind::Domain { .. },
+                _,
+            ) => d.replace(
                 ObjectId::Type(t.name.clone()),
                 Change::Drop(l.clone()).into(),
                 Change::Create(t.clone()).into(),
@@ -239,7 +245,10 @@ fn swap_loses_values(from: &TypeKind, to: &TypeKind) -> bool {
         }
         (TypeKind::Range { subtype: a, .. }, TypeKind::Range { subtype: b, .. }) => narrows(a, b),
         (TypeKind::Domain { base: a, .. }, TypeKind::Domain { base: b, .. }) => narrows(a, b),
-        _ => true,
+        // Another kind of type: nothing carries over by itself.
+        (TypeKind::Enum { .. } | TypeKind::Composite { .. } | TypeKind::Range { .. } | TypeKind::Domain { .. }, _) => {
+            true
+        }
     }
 }
 
@@ -397,7 +406,9 @@ fn recast(from: &TypeDef, to: &TypeDef, c: &Column) -> String {
                 .collect();
             format!("CASE WHEN {col}::text IS NULL THEN NULL ELSE ROW({})::{} END", fields.join(", "), c.data_type)
         }
-        _ => format!("{col}::text{}::{}", if array { "[]" } else { "" }, c.data_type),
+        (TypeKind::Enum { .. } | TypeKind::Composite { .. } | TypeKind::Range { .. } | TypeKind::Domain { .. }, _) => {
+            format!("{col}::text{}::{}", if array { "[]" } else { "" }, c.data_type)
+        }
     }
 }
 
@@ -606,6 +617,19 @@ impl Kind for Change {
                 out
             }
             Change::Replace { from, to, columns } => replace_type_sql(from, to, columns).into_iter().collect(),
+        }
+    }
+
+    /// The type and every column it recasts stay old until the swap ran.
+    fn retyped(&self) -> Vec<(ObjectId, Cond)> {
+        match self {
+            Change::Replace { to, .. } => self.subjects().into_iter().map(|s| (s, type_differs(to))).collect(),
+            Change::Create(_)
+            | Change::Drop(_)
+            | Change::AddEnumValue { .. }
+            | Change::RenameEnumValue { .. }
+            | Change::AlterComposite { .. }
+            | Change::AlterDomain { .. } => Vec::new(),
         }
     }
 

@@ -16,6 +16,7 @@ const TABLES: &str = include_str!("queries/tables.sql");
 const COLUMNS: &str = include_str!("queries/columns.sql");
 const CONSTRAINTS: &str = include_str!("queries/constraints.sql");
 const INDEXES: &str = include_str!("queries/indexes.sql");
+const STATISTICS: &str = include_str!("queries/statistics.sql");
 const VIEWS: &str = include_str!("queries/views.sql");
 const FUNCTIONS: &str = include_str!("queries/functions.sql");
 const TRIGGERS: &str = include_str!("queries/triggers.sql");
@@ -75,7 +76,7 @@ pub struct Scope {
 type OidKey = (&'static str, u32);
 
 /// The catalogs whose rows the builder maps to objects.
-const CLASSES: [&str; 10] = [
+const CLASSES: [&str; 11] = [
     "pg_class",
     "pg_type",
     "pg_proc",
@@ -86,6 +87,7 @@ const CLASSES: [&str; 10] = [
     "pg_policy",
     "pg_collation",
     "pg_event_trigger",
+    "pg_statistic_ext",
 ];
 
 fn class_key(cls: &str) -> Option<&'static str> {
@@ -119,7 +121,17 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
     )?;
     // Publications: column lists, row filters and schemas came with PostgreSQL 15.
     let publications_sql = if version >= 150000 { PUBLICATIONS } else { PUBLICATIONS_14 };
-    let (privileges, default_privileges, members, collations, event_triggers, owners, platform, publications) = tokio::try_join!(
+    let (
+        privileges,
+        default_privileges,
+        members,
+        collations,
+        event_triggers,
+        owners,
+        platform,
+        publications,
+        statistics,
+    ) = tokio::try_join!(
         client.query(PRIVILEGES, &[]),
         client.query(DEFAULT_PRIVILEGES, &params[..1]),
         client.query(EXTENSION_MEMBERS, &[]),
@@ -128,6 +140,7 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
         client.query(OWNERS, &[]),
         client.query(PLATFORM_OBJECTS, &platform_only),
         client.query(publications_sql, &[]),
+        client.query(STATISTICS, &params),
     )?;
 
     let mut b = Builder::default();
@@ -143,6 +156,7 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
     in_chunks(client, COLUMNS, &params, |rows| b.columns(rows)).await?;
     in_chunks(client, CONSTRAINTS, &params, |rows| b.constraints(rows)).await?;
     in_chunks(client, INDEXES, &params, |rows| b.indexes(rows)).await?;
+    b.statistics(statistics);
     b.functions(functions);
     b.triggers(triggers);
     b.policies(policies);
@@ -482,6 +496,22 @@ impl Builder {
             if let Some(t) = self.cat.tables.get_mut(&table) {
                 t.constraints.insert(name, c);
             }
+        }
+    }
+
+    fn statistics(&mut self, rows: Vec<Row>) {
+        for row in &rows {
+            let name = qn(row, "schema", "name");
+            let id = ObjectId::Statistics(name.clone());
+            self.oids.insert(("pg_statistic_ext", row.get("oid")), id.clone());
+            self.comment(row, &id);
+            let statistics = Statistics {
+                name: name.clone(),
+                table: qn(row, "table_schema", "table_name"),
+                definition: row.get("definition"),
+                target: row.get("target"),
+            };
+            self.cat.statistics.insert(name, statistics);
         }
     }
 
@@ -974,14 +1004,7 @@ pub async fn source_forms(
     catalog: &mut Catalog,
     statements: &[&str],
 ) -> Result<(), tokio_postgres::Error> {
-    let targets: Vec<(QualifiedName, String)> = catalog
-        .equivalents
-        .keys()
-        .filter_map(|id| match id {
-            ObjectId::Constraint(t, n) => Some((t.clone(), n.clone())),
-            _ => None,
-        })
-        .collect();
+    let targets: Vec<(QualifiedName, String)> = catalog.equivalents.keys().filter_map(|id| id.constraint()).collect();
     if targets.is_empty() {
         return Ok(());
     }
@@ -1035,14 +1058,7 @@ async fn index_source_forms(
     statements: &[&str],
 ) -> Result<(), tokio_postgres::Error> {
     let names = crate::sqltext::source::index_names(statements);
-    let targets: Vec<QualifiedName> = catalog
-        .equivalents
-        .keys()
-        .filter_map(|id| match id {
-            ObjectId::Index(q) => Some(q.clone()),
-            _ => None,
-        })
-        .collect();
+    let targets: Vec<QualifiedName> = catalog.equivalents.keys().filter_map(|id| id.index()).collect();
     const TMP: &str = "schemaspec_source_tmp";
     for q in targets {
         let Some(index) = catalog.indexes.get(&q).cloned() else { continue };

@@ -213,21 +213,7 @@ impl<'a> DropGuards<'a> {
         DropGuards {
             drops: changes.iter().filter(|c| c.phase() == Phase::Drop).map(|c| (c.subject(), c)).collect(),
             creates: changes.iter().filter(|c| c.is_create()).map(|c| (c.subject(), c)).collect(),
-            retyped: changes
-                .iter()
-                .flat_map(|c| match c {
-                    Change::Column(kinds::column::Change::Alter { table, from, to, .. })
-                        if from.data_type != to.data_type =>
-                    {
-                        vec![(c.subject(), kinds::column::column_exists(table, &from.name, Some(&from.data_type)))]
-                    }
-                    // The type and every column it recasts stay old until the swap ran.
-                    Change::Type(kinds::types::Change::Replace { to, .. }) => {
-                        c.subjects().into_iter().map(|s| (s, kinds::types::type_differs(to))).collect()
-                    }
-                    _ => Vec::new(),
-                })
-                .collect(),
+            retyped: changes.iter().flat_map(|c| c.kind().retyped()).collect(),
             taken: changes.iter().filter(|c| c.is_create()).filter_map(relation_name).collect(),
             depends_on,
         }
@@ -482,19 +468,24 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
         let Change::Table(kinds::table::Change::Inherit { table, from, to }) = c else { continue };
         for (j, other) in changes.iter().enumerate() {
             let column_of = |t: &QualifiedName| matches!(other.subject(), ObjectId::Column(q, _) if &q == t);
-            match other {
-                Change::Column(kinds::column::Change::Add { .. } | kinds::column::Change::Alter { .. })
-                    if column_of(table) || to.iter().any(&column_of) =>
-                {
-                    edges.insert((j, i));
+            if let Change::Column(column) = other {
+                match column {
+                    kinds::column::Change::Add { .. } | kinds::column::Change::Alter { .. } => {
+                        if column_of(table) || to.iter().any(&column_of) {
+                            edges.insert((j, i));
+                        }
+                    }
+                    kinds::column::Change::Drop { .. } => {
+                        if column_of(table) {
+                            edges.insert((i, j));
+                        }
+                    }
                 }
-                Change::Column(kinds::column::Change::Drop { .. }) if column_of(table) => {
+            }
+            if let Change::Table(kinds::table::Change::Drop(t)) = other {
+                if from.contains(&t.name) && !to.contains(&t.name) {
                     edges.insert((i, j));
                 }
-                Change::Table(kinds::table::Change::Drop(t)) if from.contains(&t.name) && !to.contains(&t.name) => {
-                    edges.insert((i, j));
-                }
-                _ => {}
             }
         }
     }

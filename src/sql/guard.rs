@@ -59,7 +59,7 @@ impl Cond {
     pub fn differs(current: Value, desired: Value) -> Cond {
         match (&current, &desired) {
             (Value::Const(a), Value::Const(b)) => Cond::from(a != b),
-            _ => Cond::Differs(current, desired),
+            (Value::Const(_) | Value::Sql(_), _) => Cond::Differs(current, desired),
         }
     }
 

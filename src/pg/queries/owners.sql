@@ -11,3 +11,6 @@ FROM pg_catalog.pg_type t WHERE t.oid >= 16384 AND t.typtype IN ('e', 'd', 'c', 
 UNION ALL
 SELECT 'pg_collation', co.oid, pg_catalog.pg_get_userbyid(co.collowner)::text
 FROM pg_catalog.pg_collation co WHERE co.oid >= 16384
+UNION ALL
+SELECT 'pg_statistic_ext', s.oid, pg_catalog.pg_get_userbyid(s.stxowner)::text
+FROM pg_catalog.pg_statistic_ext s WHERE s.oid >= 16384
