@@ -1,6 +1,7 @@
-//! Renders changes as SQL that is safe to run twice: `IF [NOT] EXISTS`, `CREATE OR
-//! REPLACE` where it keeps the meaning, and `DO` blocks that look in `pg_catalog` first
-//! where PostgreSQL has no such clause. Reading SQL text (splitting, references) is
+//! Statements and what every kind renders with: `Statement` (with its unguarded form),
+//! typed guards (`guard`) turned into `DO` blocks that look in `pg_catalog` first where
+//! PostgreSQL has no `IF [NOT] EXISTS`, and the few catalog lookups several kinds share.
+//! Each kind's own SQL is in its module under `kinds`; reading SQL people wrote is
 //! `sqltext`'s. Pure: no I/O.
 
 use crate::diff::Change;
