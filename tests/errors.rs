@@ -36,6 +36,30 @@ fn meta_commands_are_rejected_with_their_line() {
     assert!(r.stderr.contains("hint:"), "{}", r.stderr);
 }
 
+/// Regression: data statements and drops in schema files were silently skipped.
+#[test]
+fn data_statements_and_drops_in_schema_files_are_refused_with_their_line() {
+    let db = TestDb::new("err_state");
+    let p = Project::new();
+    for (text, line, says) in [
+        ("CREATE TABLE t (id int);\n\nINSERT INTO t VALUES (1);\n", 3, "INSERT changes data"),
+        ("CREATE TABLE t (id int);\nCOPY t FROM stdin;\n", 2, "COPY changes data"),
+        (
+            "CREATE TABLE t (id int);\nWITH gone AS (DELETE FROM t RETURNING id) SELECT count(*) FROM gone;\n",
+            2,
+            "DELETE changes data",
+        ),
+        ("DROP TABLE IF EXISTS t;\nCREATE TABLE t (id int);\n", 1, "a DROP in a schema file"),
+    ] {
+        p.write("schema/a.sql", text);
+        let r = p.run(&db, &["plan"]).code(1);
+        assert!(r.stderr.contains(&format!("schema/a.sql:{line}:1:")) && r.stderr.contains(says), "{}", r.stderr);
+        assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+    }
+    // Nothing ran: the database is as empty as before.
+    assert_eq!(db.query("SELECT count(*) FROM pg_class WHERE relname = 't'"), "0");
+}
+
 #[test]
 fn edited_applied_migration_stops_apply() {
     let db = TestDb::new("err_edit");

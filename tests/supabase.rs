@@ -187,7 +187,14 @@ fn adoption_story_and_daily_loop_on_a_supabase_database() {
         "{}",
         plan.stdout
     );
-    p.run(&db, &["generate"]).ok();
+    // Dropping a policy weakens access control: it needs consent, naming the policy.
+    let refused = p.run(&db, &["generate"]).code(1);
+    assert!(
+        refused.stderr.contains("weakens_security: drop policy Anyone can upload an avatar. on storage.objects"),
+        "{}",
+        refused.stderr
+    );
+    p.run(&db, &["generate", "--allow-hazards", "weakens_security"]).ok();
     p.run(&db, &["apply"]).ok();
     p.run(&db, &["plan", "--exit-code"]).ok();
     // An edit, and round again.

@@ -408,11 +408,36 @@ fn unmanaged_key(id: &crate::catalog::ObjectId) -> (String, String) {
 }
 
 /// Statements a schema file may not hold, found before anything runs: those that would
-/// change the cluster (roles, databases, tablespaces) rather than describe a database.
+/// change data or drop something (a schema file describes the state to reach), and those
+/// that would change the cluster (roles, databases, tablespaces) rather than describe a
+/// database.
 fn check_schema_statements(sources: &[load::Source]) -> Result<(), Error> {
     for source in sources {
         for st in crate::sqltext::split::split(&source.text).statements {
             let words = crate::lint::words(&st.text);
+            if let Some(not_state) = crate::sqltext::not_state(&words) {
+                use crate::sqltext::NotState;
+                let (message, hint) = match not_state {
+                    NotState::Data(command) => (
+                        format!(
+                            "{} changes data, and schema files describe the schema to reach, not data; nothing was run",
+                            command.to_uppercase()
+                        ),
+                        "data belongs in a hand-written migration: write the statement in a file of its own in the migrations folder, then run `schemaspec hash`",
+                    ),
+                    NotState::Drop => (
+                        "a DROP in a schema file: schema files describe the state to reach, so an object goes away when its definition does; nothing was run".to_string(),
+                        "delete the object's CREATE statement (and the statements about it) instead: `schemaspec plan` then shows the drop",
+                    ),
+                };
+                return Err(Error::SqlError {
+                    file: source.name.clone(),
+                    line: st.line,
+                    column: st.column,
+                    message,
+                    hint: Some(hint.into()),
+                });
+            }
             if let Some(what) = crate::platform::cluster_statement(&words) {
                 return Err(Error::SqlError {
                     file: source.name.clone(),

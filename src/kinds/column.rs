@@ -4,7 +4,7 @@
 //! `SET NOT NULL` goes through a `NOT VALID` check validated in a later file.
 
 use super::{is_widening, table_group, Kind};
-use crate::catalog::{Catalog, Column, Identity, ObjectId, Table, TypeKind};
+use crate::catalog::{Catalog, Column, Identity, ObjectId, Sequence, Table, TypeKind};
 use crate::diff::{Differ, Phase};
 use crate::ident::{ident, literal, QualifiedName};
 use crate::plan::online::{Existing, Later, Online};
@@ -35,12 +35,15 @@ pub enum Change {
         column: Column,
     },
     /// `via_text`: the type change needs `USING col::text::new` (enum to enum, ...).
+    /// `sequence`: an identity turned serial, whose new sequence takes the identity
+    /// sequence's name, so the change creates it once the identity is gone.
     Alter {
         table: QualifiedName,
         from: Column,
         to: Column,
         via_text: bool,
         what: BTreeSet<Altered>,
+        sequence: Option<Sequence>,
     },
     Drop {
         table: QualifiedName,
@@ -113,7 +116,8 @@ pub(crate) fn diff(d: &mut Differ, l: &Table, t: &Table) {
             if lc.default != dc.default || lc.not_null != dc.not_null {
                 let to = Column { data_type: lc.data_type.clone(), collation: lc.collation.clone(), ..dc.clone() };
                 let what = altered(lc, &to);
-                d.push(Change::Alter { table: t.name.clone(), from: lc.clone(), to, via_text: false, what });
+                let sequence = None;
+                d.push(Change::Alter { table: t.name.clone(), from: lc.clone(), to, via_text: false, what, sequence });
             }
         }
     }
@@ -141,7 +145,14 @@ fn alter(d: &mut Differ, table: &QualifiedName, lc: &Column, dc: &Column) {
         c.types.values().any(|ty| matches!(ty.kind, TypeKind::Enum { .. }) && t.trim_end_matches("[]") == ty.name.sql())
     };
     let via_text = retype && (is_enum(d.live, &lc.data_type) || is_enum(d.desired, &dc.data_type));
-    d.push(Change::Alter { table: table.clone(), from: lc.clone(), to: dc.clone(), via_text, what });
+    let sequence = match (&lc.identity, &dc.identity, dc.default.as_deref().and_then(nextval_of)) {
+        (Some(_), None, Some(name)) => {
+            let live_identities = super::sequence::identity_sequences(d.live);
+            d.desired.sequences.values().find(|s| s.name.sql() == name && live_identities.contains(&s.name)).cloned()
+        }
+        (Some(_) | None, Some(_) | None, Some(_) | None) => None,
+    };
+    d.push(Change::Alter { table: table.clone(), from: lc.clone(), to: dc.clone(), via_text, what, sequence });
 }
 
 /// The column as `CREATE TABLE` and `ADD COLUMN` write it.
@@ -199,6 +210,7 @@ fn alter_sql(
     to: &Column,
     via_text: bool,
     what: &BTreeSet<Altered>,
+    sequence: Option<&Sequence>,
 ) -> Vec<Statement> {
     let t = table.sql();
     let c = ident(&to.name);
@@ -214,6 +226,14 @@ fn alter_sql(
             literal(&to.name)
         );
         let mut body = Vec::new();
+        // The numbering carries over: the identity continues where the serial's
+        // sequence was (and past every value the column holds).
+        let serial = from.default.as_deref().and_then(nextval_of);
+        if let Some(old) = &serial {
+            body.push(format!(
+                "PERFORM pg_catalog.set_config('schemaspec.counter', COALESCE((SELECT last_value::text FROM {old} WHERE is_called), ''), true)"
+            ));
+        }
         if from.default.is_some() {
             body.push(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT"));
         }
@@ -227,6 +247,15 @@ fn alter_sql(
             body.push(format!("ALTER TABLE {t} ALTER COLUMN {c} SET NOT NULL"));
         }
         body.push(format!("ALTER TABLE {t} ALTER COLUMN {c} ADD {}", identity_sql(id)));
+        let carried = if serial.is_some() {
+            "NULLIF(pg_catalog.current_setting('schemaspec.counter'), '')::bigint, "
+        } else {
+            ""
+        };
+        body.push(format!(
+            "PERFORM pg_catalog.setval({}::regclass, v, true) FROM (SELECT GREATEST({carried}(SELECT max({c}) FROM {t})::bigint) AS v) AS x WHERE v IS NOT NULL",
+            literal(&id.sequence.sql())
+        ));
         out.extend(unless_exists(query, &body.join(";\n    ")));
         return out;
     }
@@ -240,6 +269,10 @@ fn alter_sql(
     };
     if identity_goes {
         out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP IDENTITY IF EXISTS;")));
+    }
+    if let Some(s) = sequence {
+        out.push(stmt(super::sequence::create_sql(s)));
+        out.push(stmt(format!("ALTER SEQUENCE {} OWNED BY {t}.{c};", s.name.sql())));
     }
     if retype {
         let coll = to.collation.as_ref().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
@@ -258,6 +291,15 @@ fn alter_sql(
     if let Some(d) = &to.default {
         if default_changes || retype {
             out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} SET DEFAULT {d};")));
+        }
+        // An identity turned into a serial: its new sequence continues past every value
+        // the column holds (and never goes back).
+        if let (Some(_), None, Some(seq)) = (&from.identity, &to.identity, nextval_of(d)) {
+            out.push(stmt(format!(
+                "SELECT pg_catalog.setval(s, GREATEST(m, COALESCE(pg_catalog.pg_sequence_last_value(s), 0)), true) \
+                 FROM (SELECT {}::regclass AS s, (SELECT max({c}) FROM {t})::bigint AS m) AS x WHERE m IS NOT NULL;",
+                literal(&seq)
+            )));
         }
     }
     if what.contains(&Altered::NotNull) {
@@ -285,6 +327,12 @@ fn alter_sql(
         }
     }
     out
+}
+
+/// The sequence a `nextval('seq'::regclass)` default draws from, as written there.
+fn nextval_of(default: &str) -> Option<String> {
+    let inner = default.strip_prefix("nextval('")?.strip_suffix("'::regclass)")?;
+    Some(inner.replace("''", "'"))
 }
 
 /// Name of the temporary check that proves a column holds no NULL (unique per column,
@@ -438,7 +486,9 @@ impl Kind for Change {
                 }
                 out
             }
-            Change::Alter { table, from, to, via_text, what } => alter_sql(table, from, to, *via_text, what),
+            Change::Alter { table, from, to, via_text, what, sequence } => {
+                alter_sql(table, from, to, *via_text, what, sequence.as_ref())
+            }
             Change::Drop { table, column } => {
                 vec![stmt(format!("ALTER TABLE {} DROP COLUMN IF EXISTS {};", table.sql(), ident(&column.name)))]
             }
@@ -458,7 +508,7 @@ impl Kind for Change {
     }
 
     fn online(&self, tables: &Existing, _guarded: bool) -> Option<Online> {
-        let Change::Alter { table, from, to, via_text, what } = self else { return None };
+        let Change::Alter { table, from, to, via_text, what, sequence } = self else { return None };
         let only_nullability_scans = what.contains(&Altered::NotNull)
             && to.not_null
             && !what.contains(&Altered::Type)
@@ -469,8 +519,11 @@ impl Kind for Change {
         let mut nullable = to.clone();
         nullable.not_null = false;
         let rest = altered(from, &nullable);
-        let mut statements =
-            if rest.is_empty() { Vec::new() } else { alter_sql(table, from, &nullable, *via_text, &rest) };
+        let mut statements = if rest.is_empty() {
+            Vec::new()
+        } else {
+            alter_sql(table, from, &nullable, *via_text, &rest, sequence.as_ref())
+        };
         statements.extend(add_not_null_check(table, &to.name));
         Some(Online {
             statements,
@@ -522,7 +575,7 @@ mod tests {
 
     fn alter(from: Column, to: Column) -> Change {
         let what = altered(&from, &to);
-        Change::Alter { table: table(), from, to, via_text: false, what }
+        Change::Alter { table: table(), from, to, via_text: false, what, sequence: None }
     }
 
     fn sql(statements: &[Statement]) -> String {

@@ -2,7 +2,7 @@
 //! item. They apply to objects created after them, so the plan runs them first.
 
 use super::{grantee_sql, Kind};
-use crate::catalog::{AclItem, DefaultObjects, ObjectId};
+use crate::catalog::{AclItem, DefaultObjects, Grantee, ObjectId};
 use crate::diff::{Differ, Phase};
 use crate::ident::{ident, QualifiedName};
 use crate::plan::online::{Existing, Online};
@@ -111,8 +111,12 @@ impl Kind for Change {
         self.schema().map(|s| ObjectId::Schema(s.to_string())).into_iter().collect()
     }
 
+    /// A default grant to PUBLIC reaches every role on every object created from now on.
     fn hazards(&self, _new_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Hazard> {
-        BTreeSet::new()
+        match self {
+            Change::Grant { item, .. } if item.grantee == Grantee::Public => [Hazard::WeakensSecurity].into(),
+            Change::Grant { .. } | Change::Revoke { .. } => BTreeSet::new(),
+        }
     }
 
     fn describe(&self) -> String {
@@ -158,7 +162,6 @@ impl Kind for Change {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Grantee;
     use insta::assert_snapshot;
 
     fn grant(schema: &str, objects: DefaultObjects, grantee: Grantee, grantable: bool) -> Change {

@@ -129,7 +129,9 @@ impl Kind for Change {
     fn hazards(&self, _new_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Hazard> {
         match self {
             Change::Create(_) => BTreeSet::new(),
-            Change::Drop(_) => [Hazard::RecreatesObject].into(),
+            // Rows it hid (or changes it refused) become visible (allowed) to someone,
+            // unless the plan creates it again (see `plan::build`).
+            Change::Drop(_) => [Hazard::RecreatesObject, Hazard::WeakensSecurity].into(),
         }
     }
 
@@ -212,7 +214,7 @@ mod tests {
     #[test]
     fn drop_names_the_table() {
         let c = Change::Drop(policy("ALL", Some("true"), None));
-        assert_eq!(c.hazards(&BTreeSet::new()), [Hazard::RecreatesObject].into());
+        assert_eq!(c.hazards(&BTreeSet::new()), [Hazard::RecreatesObject, Hazard::WeakensSecurity].into());
         assert_eq!(c.describe(), "drop policy owner can edit on app.\"Notes\"");
         assert_snapshot!(sql(c));
     }

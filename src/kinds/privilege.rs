@@ -3,7 +3,7 @@
 //! give it, and is compared from there.
 
 use super::{grantee_sql, object_group, object_rank, object_ref, routine_ref, Kind};
-use crate::catalog::{AclItem, ObjectId, ObjectKind};
+use crate::catalog::{AclItem, Grantee, ObjectId, ObjectKind};
 use crate::diff::{Differ, Phase};
 use crate::ident::{ident, QualifiedName};
 use crate::plan::online::{Existing, Online};
@@ -153,8 +153,12 @@ impl Kind for Change {
         Vec::new()
     }
 
+    /// A grant to PUBLIC reaches every role, present and future.
     fn hazards(&self, _new_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Hazard> {
-        BTreeSet::new()
+        match self {
+            Change::Grant { item, .. } if item.grantee == Grantee::Public => [Hazard::WeakensSecurity].into(),
+            Change::Grant { .. } | Change::Revoke { .. } => BTreeSet::new(),
+        }
     }
 
     fn describe(&self) -> String {
@@ -198,7 +202,6 @@ impl Kind for Change {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::catalog::Grantee;
     use insta::assert_snapshot;
 
     fn item(grantee: Grantee, privilege: &str, grantable: bool) -> AclItem {

@@ -3,7 +3,7 @@
 //! once the column exists; dropping a sequence loses its counter.
 
 use super::{table_group, Kind};
-use crate::catalog::{ObjectId, Sequence};
+use crate::catalog::{Catalog, ObjectId, Sequence};
 use crate::diff::{Differ, Phase};
 use crate::ident::{ident, QualifiedName};
 use crate::plan::online::{Existing, Online};
@@ -31,18 +31,19 @@ impl From<Change> for crate::diff::Change {
 /// Creates, drops and alterations that turn the live sequences into the desired ones.
 pub(crate) fn diff(d: &mut Differ) {
     let (gone, new, both) = crate::diff::split(&d.live.sequences, &d.desired.sequences);
+    let live_identities = identity_sequences(d.live);
     for s in new {
+        // An identity column turning into a serial one: the column's change creates the
+        // sequence once the identity (and its sequence of that name) is gone.
+        if live_identities.contains(&s.name) {
+            continue;
+        }
         d.push(Change::Create(s.clone()));
         if s.owned_by.is_some() {
             d.push(Change::SetOwner(s.clone()));
         }
     }
-    let identity_names: BTreeSet<&QualifiedName> = d
-        .desired
-        .tables
-        .values()
-        .flat_map(|t| t.columns.iter().filter_map(|c| c.identity.as_ref().map(|i| &i.sequence)))
-        .collect();
+    let identity_names = identity_sequences(d.desired);
     for s in gone {
         // A serial column turning into an identity column: the column's change drops
         // the old sequence right before the identity takes its name.
@@ -60,6 +61,24 @@ pub(crate) fn diff(d: &mut Differ) {
             d.push(Change::SetOwner(s.clone()));
         }
     }
+}
+
+/// The sequences behind the identity columns of a catalog.
+pub(crate) fn identity_sequences(c: &Catalog) -> BTreeSet<QualifiedName> {
+    c.tables
+        .values()
+        .flat_map(|t| t.columns.iter().filter_map(|c| c.identity.as_ref().map(|i| i.sequence.clone())))
+        .collect()
+}
+
+/// `CREATE SEQUENCE IF NOT EXISTS` with every option.
+pub(crate) fn create_sql(s: &Sequence) -> String {
+    format!(
+        "CREATE SEQUENCE IF NOT EXISTS {} AS {} {};",
+        s.name.sql(),
+        s.data_type,
+        sequence_options(s.start, s.increment, s.min_value, s.max_value, s.cache, s.cycle)
+    )
 }
 
 impl Change {
@@ -143,9 +162,7 @@ impl Kind for Change {
     fn render(&self) -> Vec<Statement> {
         let options = |s: &Sequence| sequence_options(s.start, s.increment, s.min_value, s.max_value, s.cache, s.cycle);
         match self {
-            Change::Create(s) => {
-                vec![stmt(format!("CREATE SEQUENCE IF NOT EXISTS {} AS {} {};", s.name.sql(), s.data_type, options(s)))]
-            }
+            Change::Create(s) => vec![stmt(create_sql(s))],
             Change::Alter(s) => {
                 vec![stmt(format!("ALTER SEQUENCE {} AS {} {};", s.name.sql(), s.data_type, options(s)))]
             }

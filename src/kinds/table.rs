@@ -300,10 +300,18 @@ impl Kind for Change {
             Change::Drop(_) => {
                 h.insert(Hazard::DeletesData);
             }
-            Change::Alter { what, .. } if what.contains(&Altered::Persistence) => {
-                h.insert(Hazard::RewritesTable);
-                if existing {
-                    h.insert(Hazard::AccessExclusiveLock);
+            Change::Alter { to, what, .. } => {
+                if what.contains(&Altered::Persistence) {
+                    h.insert(Hazard::RewritesTable);
+                    if existing {
+                        h.insert(Hazard::AccessExclusiveLock);
+                    }
+                }
+                // Every row becomes visible to whoever may read the table.
+                let rls_off = what.contains(&Altered::RowSecurity) && !to.rls_enabled;
+                let unforced = what.contains(&Altered::ForceRowSecurity) && !to.rls_forced;
+                if rls_off || unforced {
+                    h.insert(Hazard::WeakensSecurity);
                 }
             }
             // Attaching scans the partition, which waits under ACCESS EXCLUSIVE meanwhile.
@@ -313,7 +321,7 @@ impl Kind for Change {
                     h.insert(Hazard::AccessExclusiveLock);
                 }
             }
-            Change::Create(_) | Change::Alter { .. } | Change::Partition { to: None, .. } | Change::Inherit { .. } => {}
+            Change::Create(_) | Change::Partition { to: None, .. } | Change::Inherit { .. } => {}
         }
         h
     }

@@ -503,8 +503,10 @@ impl Kind for Change {
                 h.insert(Hazard::NoTransaction);
                 h.insert(Hazard::ChangesEnum);
             }
+            // Every row holding the old label now reads the new one.
             Change::RenameEnumValue { .. } => {
                 h.insert(Hazard::ChangesEnum);
+                h.insert(Hazard::ChangesMeaning);
             }
             Change::Replace { from, to, columns } => {
                 h.insert(Hazard::RecreatesObject);

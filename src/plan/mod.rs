@@ -44,10 +44,16 @@ pub enum Hazard {
     AccessExclusiveLock,
     /// Adds, renames or removes enum values (clients that cache enum labels see new ones).
     ChangesEnum,
+    /// Rows keep their stored values but those now read differently: an enum label
+    /// renamed in place (every row holding it now holds the new label).
+    ChangesMeaning,
+    /// Access control gets weaker: a policy dropped (not replaced), row-level security
+    /// disabled or no longer forced, a privilege granted to PUBLIC.
+    WeakensSecurity,
 }
 
 impl Hazard {
-    pub const ALL: [Hazard; 8] = [
+    pub const ALL: [Hazard; 10] = [
         Hazard::DeletesData,
         Hazard::RewritesTable,
         Hazard::BuildsIndex,
@@ -56,6 +62,8 @@ impl Hazard {
         Hazard::RecreatesObject,
         Hazard::AccessExclusiveLock,
         Hazard::ChangesEnum,
+        Hazard::ChangesMeaning,
+        Hazard::WeakensSecurity,
     ];
 
     pub fn name(self) -> &'static str {
@@ -68,6 +76,8 @@ impl Hazard {
             Hazard::RecreatesObject => "recreates_object",
             Hazard::AccessExclusiveLock => "access_exclusive_lock",
             Hazard::ChangesEnum => "changes_enum",
+            Hazard::ChangesMeaning => "changes_meaning",
+            Hazard::WeakensSecurity => "weakens_security",
         }
     }
 
@@ -77,7 +87,15 @@ impl Hazard {
 
     /// Hazards that `generate` refuses unless they are named in `--allow-hazards`.
     pub fn needs_consent(self) -> bool {
-        matches!(self, Hazard::DeletesData | Hazard::RewritesTable)
+        match self {
+            Hazard::DeletesData | Hazard::RewritesTable | Hazard::ChangesMeaning | Hazard::WeakensSecurity => true,
+            Hazard::BuildsIndex
+            | Hazard::ValidatesConstraint
+            | Hazard::NoTransaction
+            | Hazard::RecreatesObject
+            | Hazard::AccessExclusiveLock
+            | Hazard::ChangesEnum => false,
+        }
     }
 }
 
@@ -140,6 +158,15 @@ pub fn build(live: &Catalog, desired: &Catalog, options: Options) -> Result<Plan
     let (created_tables, dropped_tables) = (tables(Phase::Create), tables(Phase::Drop));
     let existing = online::Existing { live, created: &created_tables, dropped: &dropped_tables };
     let guards = DropGuards::new(&ordered, live);
+    // A drop whose object the plan creates again (a changed policy) weakens nothing.
+    let created: BTreeSet<ObjectId> = ordered.iter().filter(|c| c.is_create()).map(Change::subject).collect();
+    let hazards = |change: &Change| {
+        let mut h = hazards(change, &created_tables);
+        if change.phase() == Phase::Drop && created.contains(&change.subject()) {
+            h.remove(&Hazard::WeakensSecurity);
+        }
+        h
+    };
     let mut steps = Vec::with_capacity(ordered.len());
     let mut validations = Vec::new();
     for change in &ordered {
@@ -180,7 +207,7 @@ pub fn build(live: &Catalog, desired: &Catalog, options: Options) -> Result<Plan
                     Some(cond) => sql::guarded_drop(change, cond),
                     None => sql::render(change),
                 };
-                (statements, hazards(change, &created_tables))
+                (statements, hazards(change))
             }
         };
         if !statements.is_empty() {
