@@ -43,7 +43,7 @@ pub enum Change {
         to: Column,
         via_text: bool,
         what: BTreeSet<Altered>,
-        sequence: Option<Sequence>,
+        sequence: Option<Box<Sequence>>,
     },
     Drop {
         table: QualifiedName,
@@ -148,7 +148,12 @@ fn alter(d: &mut Differ, table: &QualifiedName, lc: &Column, dc: &Column) {
     let sequence = match (&lc.identity, &dc.identity, dc.default.as_deref().and_then(nextval_of)) {
         (Some(_), None, Some(name)) => {
             let live_identities = super::sequence::identity_sequences(d.live);
-            d.desired.sequences.values().find(|s| s.name.sql() == name && live_identities.contains(&s.name)).cloned()
+            d.desired
+                .sequences
+                .values()
+                .find(|s| s.name.sql() == name && live_identities.contains(&s.name))
+                .cloned()
+                .map(Box::new)
         }
         (Some(_) | None, Some(_) | None, Some(_) | None) => None,
     };
@@ -487,7 +492,7 @@ impl Kind for Change {
                 out
             }
             Change::Alter { table, from, to, via_text, what, sequence } => {
-                alter_sql(table, from, to, *via_text, what, sequence.as_ref())
+                alter_sql(table, from, to, *via_text, what, sequence.as_deref())
             }
             Change::Drop { table, column } => {
                 vec![stmt(format!("ALTER TABLE {} DROP COLUMN IF EXISTS {};", table.sql(), ident(&column.name)))]
@@ -522,7 +527,7 @@ impl Kind for Change {
         let mut statements = if rest.is_empty() {
             Vec::new()
         } else {
-            alter_sql(table, from, &nullable, *via_text, &rest, sequence.as_ref())
+            alter_sql(table, from, &nullable, *via_text, &rest, sequence.as_deref())
         };
         statements.extend(add_not_null_check(table, &to.name));
         Some(Online {
