@@ -502,3 +502,35 @@ fn a_dml_only_deploy_role_applies_to_a_tracking_table_without_the_text_column() 
         "CREATE TABLE app.c (id int);\n"
     );
 }
+
+/// Regression (#17): with consent, text -> varchar(5) was written as an explicit cast,
+/// which cut 780,002 of 800,000 titles while apply exited 0. A narrowing that would cut
+/// or round a value now stops the migration, and nothing changes.
+#[test]
+fn consented_narrowing_never_truncates_or_rounds() {
+    let db = TestDb::new("safe_narrow");
+    db.exec(
+        "CREATE TABLE posts (id int PRIMARY KEY, title text NOT NULL, price numeric(10,2) NOT NULL);
+         INSERT INTO posts SELECT i, 'title ' || i, i + 0.25 FROM generate_series(1, 1000) AS i;
+         INSERT INTO posts VALUES (0, 'ok', 1.50);",
+    );
+    let p = Project::new();
+    for (schema, says) in [
+        ("title character varying(5) NOT NULL, price numeric(10,2) NOT NULL", "would truncate or round"),
+        ("title text NOT NULL, price numeric(10,1) NOT NULL", "would truncate or round"),
+    ] {
+        p.write("schema/posts.sql", &format!("CREATE TABLE posts (id int PRIMARY KEY, {schema});\n"));
+        p.run(&db, &["generate", "--allow-hazards", "all"]).ok();
+        let r = p.run(&db, &["apply"]).code(1);
+        assert!(r.stderr.contains(says), "{}", r.stderr);
+        assert_eq!(
+            db.query("SELECT count(*) FILTER (WHERE title LIKE 'title %') || ',' || sum(price) FROM posts"),
+            "1000,500751.50",
+            "no value may change"
+        );
+        for f in p.migrations() {
+            std::fs::remove_file(f).unwrap();
+        }
+        p.run(&db, &["hash"]).ok();
+    }
+}

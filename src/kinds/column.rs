@@ -288,6 +288,22 @@ fn alter_sql(
             // Even to the type it already has, ALTER TYPE trips over dependent views:
             // a second run must see it is done.
             let done = column_exists(table, &to.name, Some(&to.data_type));
+            // A cast that truncates or rounds would do so silently: the migration stops
+            // instead when a value would not survive, before anything changed.
+            if !via_text && lossy_narrowing(&from.data_type, &to.data_type) {
+                let check = format!(
+                    "IF EXISTS (SELECT 1 FROM {t} WHERE {c} IS DISTINCT FROM ({c}::{}{coll})::{}) THEN\n      \
+                     RAISE EXCEPTION 'column %.% holds values that type % would truncate or round; nothing was changed', \
+                     {}, {}, {} USING HINT = 'change or remove those values first (a hand-written migration), then apply again';\n    \
+                     END IF",
+                    to.data_type,
+                    from.data_type,
+                    literal(&t),
+                    literal(&to.name),
+                    literal(&to.data_type)
+                );
+                out.extend(when(&Cond::not(done.clone()), &check));
+            }
             out.extend(when(&Cond::not(done), &alter));
         } else {
             out.push(stmt(format!("{alter};")));
@@ -332,6 +348,20 @@ fn alter_sql(
         }
     }
     out
+}
+
+/// A narrowing within a family whose casts cut values to fit instead of failing: shorter
+/// strings or bit strings, fewer digits or fractional seconds, or a number to an integer.
+fn lossy_narrowing(from: &str, to: &str) -> bool {
+    let base = |t: &str| t.split('(').next().unwrap_or(t).trim().to_string();
+    let family = |t: &str| match base(t).as_str() {
+        "text" | "character varying" | "character" => Some("string"),
+        "bit" | "bit varying" => Some("bits"),
+        "smallint" | "integer" | "bigint" | "numeric" | "real" | "double precision" => Some("number"),
+        b if b.starts_with("timestamp") || b.starts_with("time") || b.starts_with("interval") => Some("time"),
+        _ => None,
+    };
+    !is_widening(from, to) && family(from).is_some() && family(from) == family(to)
 }
 
 /// The sequence a `nextval('seq'::regclass)` default draws from, as written there.
