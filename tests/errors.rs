@@ -269,3 +269,26 @@ fn check_fix_never_rewrites_an_applied_file() {
     p.run(&db, &["apply"]).ok();
     p.run(&db, &["status", "--no-catalog"]).ok();
 }
+
+/// Regression (#17): `LANGUAGE sql AS $$ SELEC 1 $$` and a PL/pgSQL body with a syntax
+/// error passed plan, generate, apply and check; psql's defaults reject both.
+#[test]
+fn invalid_routine_bodies_are_errors_naming_file_and_line() {
+    let db = TestDb::new("err_bodies");
+    let p = Project::new();
+    let good = "CREATE TABLE t (id int);\nCREATE FUNCTION later() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM u $$;\nCREATE TABLE u (id int);\n";
+    p.write("schema/a.sql", good);
+    p.run(&db, &["plan"]).ok();
+    for (body, says) in [
+        ("CREATE FUNCTION f() RETURNS int LANGUAGE sql AS $$ SELEC 1 $$;\n", "syntax error at or near \"SELEC\""),
+        (
+            "CREATE FUNCTION g() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1 END $$;\n",
+            "syntax error at end of input",
+        ),
+    ] {
+        p.write("schema/b.sql", &format!("-- routines\n\n{body}"));
+        let r = p.run(&db, &["plan"]).code(1);
+        assert!(r.stderr.contains("schema/b.sql:3:1:") && r.stderr.contains(says), "{}", r.stderr);
+        assert!(r.stderr.contains("is not valid"), "{}", r.stderr);
+    }
+}

@@ -343,6 +343,26 @@ pub async fn desired_catalog(
         };
         timing("scratch_created", started);
         load::load_with(&clients, sources_ref, &mut provide).await?;
+        // Bodies are checked once everything they reference exists: an error names the
+        // routine's statement in its file.
+        if let Some((schema, name, signature, message)) = load::invalid_bodies(client).await?.into_iter().next() {
+            let found = statements.iter().find(|(_, st)| {
+                let w = crate::lint::words(&st.text);
+                let routine = w.iter().take(6).any(|x| x == "function" || x == "procedure");
+                routine && crate::sqltext::order::defines(&st.text).is_some_and(|d| d == name)
+            });
+            if let Some((i, st)) = found {
+                return Err(Error::SqlError {
+                    file: sources_ref[*i].name.clone(),
+                    line: st.line,
+                    column: st.column,
+                    message: format!("the body of {signature} is not valid: {message}"),
+                    hint: Some(format!(
+                        "fix the body of {schema}.{name}; PostgreSQL checks it once everything it references exists (as psql does with its default settings)"
+                    )),
+                });
+            }
+        }
         timing("scratch_and_load", started);
         let after = pg::introspect::unmanaged_objects(client, scope_ref)
             .await

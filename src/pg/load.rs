@@ -225,6 +225,55 @@ pub async fn load_with(
     }
 }
 
+/// What a body may name that lives outside the schema files (another schema, an
+/// extension of the target): not the files' error, so not reported.
+const MISSING: [&str; 5] = ["42P01", "42883", "42704", "3F000", "42703"];
+
+/// Routines whose bodies PostgreSQL rejects now that everything they reference exists
+/// (the load runs with `check_function_bodies` off, so statements may come in any order):
+/// (schema, name, signature, message) of each SQL and PL/pgSQL routine outside the
+/// system schemas and extensions whose body is wrong in itself (a reference to something
+/// missing is left to the apply that runs it), checked by the language's own validator as psql's
+/// default settings would have at creation. Two round trips, however many routines.
+pub async fn invalid_bodies(client: &Client) -> Result<Vec<(String, String, String, String)>, Error> {
+    let check = "SET check_function_bodies = on; \
+        CREATE TEMP TABLE IF NOT EXISTS schemaspec_invalid_bodies (fn oid, code text, message text); \
+        DO $schemaspec$ DECLARE r record; BEGIN \
+          FOR r IN SELECT p.oid, l.lanname FROM pg_catalog.pg_proc p \
+                   JOIN pg_catalog.pg_language l ON l.oid = p.prolang \
+                   JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+                   WHERE l.lanname IN ('sql', 'plpgsql') AND p.oid >= 16384 \
+                     AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_' \
+                     AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_proc'::regclass \
+                                     AND d.objid = p.oid AND d.deptype = 'e') \
+          LOOP \
+            BEGIN \
+              IF r.lanname = 'sql' THEN PERFORM pg_catalog.fmgr_sql_validator(r.oid); \
+              ELSE PERFORM pg_catalog.plpgsql_validator(r.oid); END IF; \
+            EXCEPTION WHEN OTHERS THEN \
+              INSERT INTO pg_temp.schemaspec_invalid_bodies VALUES (r.oid, SQLSTATE, SQLERRM); \
+            END; \
+          END LOOP; \
+        END $schemaspec$; \
+        SET check_function_bodies = off";
+    client.batch_execute(check).await.map_err(|e| Error::Other(super::db_message(&e)))?;
+    let rows = client
+        .query(
+            "SELECT n.nspname::text, p.proname::text, p.oid::regprocedure::text, e.message \
+             FROM pg_temp.schemaspec_invalid_bodies e JOIN pg_catalog.pg_proc p ON p.oid = e.fn \
+             JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace \
+             WHERE e.code <> ALL ($1::text[]) ORDER BY 1, 3",
+            &[&MISSING.as_slice()],
+        )
+        .await
+        .map_err(|e| Error::Other(super::db_message(&e)))?;
+    client
+        .batch_execute("DROP TABLE pg_temp.schemaspec_invalid_bodies")
+        .await
+        .map_err(|e| Error::Other(super::db_message(&e)))?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect())
+}
+
 /// Run `statements` in order, each on its own, skipping those that fail: passes over what
 /// is left until a pass runs nothing more (a statement may need one that comes later).
 /// Returns what never ran, with PostgreSQL's message. For copies that are allowed to be

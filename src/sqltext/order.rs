@@ -342,6 +342,12 @@ fn reach(t: &[Token]) -> Reach {
 }
 
 /// The names the statements create (without schema, folded as PostgreSQL folds them).
+/// The name one statement defines (`CREATE [modifiers] KIND [IF NOT EXISTS] [schema.]name`),
+/// without its schema.
+pub fn defines(statement: &str) -> Option<String> {
+    info(statement, &mut Names::default()).defines
+}
+
 pub fn defined_names(statements: &[&str]) -> BTreeSet<String> {
     let mut names = Names::default();
     statements.iter().filter_map(|s| info(s, &mut names).defines).collect()
