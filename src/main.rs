@@ -78,6 +78,10 @@ enum Command {
         /// Exit 2 when there are changes, 0 when there are none
         #[arg(long)]
         exit_code: bool,
+        /// Fail (exit 1) when the schema files or the database hold objects of kinds
+        /// schemaspec does not manage (listed as notes either way)
+        #[arg(long)]
+        strict: bool,
     },
     /// Write the change as small, idempotent migration files, proved on a scratch database
     Generate {
@@ -225,8 +229,8 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
     let config = Config::load(&root, overrides)?;
     match cli.command {
         Command::Init => cmd::init::run(&config, out),
-        Command::Plan { format, exit_code } => {
-            cmd::plan::run(&config, &cmd::plan::Args { format, exit_code }, out).await
+        Command::Plan { format, exit_code, strict } => {
+            cmd::plan::run(&config, &cmd::plan::Args { format, exit_code, strict }, out).await
         }
         Command::Generate { from_history, allow_hazards, max_file_lines } => {
             cmd::generate::run(&config, &cmd::generate::Args { from_history, allow_hazards, max_file_lines }, out).await

@@ -6,6 +6,8 @@ use crate::plan::{self, Plan};
 pub struct Args {
     pub format: Format,
     pub exit_code: bool,
+    /// Fail on objects of kinds schemaspec does not manage (in the files or the database).
+    pub strict: bool,
 }
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
@@ -16,12 +18,32 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let live = read(&client, &config.scope()).await?;
     let env = environment(config, &client, &live).await?;
     timing("introspect_live", started);
-    let (desired, notes) = desired_catalog(config, &dev, Some(&env)).await?;
+    let (desired, mut notes) = desired_catalog(config, &dev, Some(&env)).await?;
     let started = std::time::Instant::now();
     let plan = plan::build(&live, &desired, config.plan_options()).map_err(|e| Error::Cycle(e.members))?;
     timing("diff_order_render", started);
+    let unmodeled = unmodeled_notes(&live, &desired);
+    notes.extend(unmodeled.iter().cloned());
     print_plan(&plan, &notes, args.format, out)?;
+    if args.strict && !unmodeled.is_empty() {
+        return Err(Error::failed(
+            format!("{} object(s) of kinds schemaspec does not manage (--strict): {}", unmodeled.len(), unmodeled.join("; ")),
+            "manage them with hand-written migrations and drop `--strict`, or remove them; they are never part of a plan",
+        ));
+    }
     Ok(if args.exit_code && !plan.is_empty() { EXIT_CHANGES } else { EXIT_OK })
+}
+
+/// One note per object of a kind schemaspec does not manage: in the schema files (never
+/// planned, so never reaching a database) or in the database (left as it is).
+pub fn unmodeled_notes(live: &crate::catalog::Catalog, desired: &crate::catalog::Catalog) -> Vec<String> {
+    let in_files = desired.unmodeled.iter().map(|(kind, schema, name)| {
+        format!("not managed: the schema files create {kind} {schema}.{name}, which schemaspec does not manage yet; no plan creates it")
+    });
+    let in_database = live.unmodeled.iter().filter(|o| !desired.unmodeled.contains(*o)).map(|(kind, schema, name)| {
+        format!("not managed: the database has {kind} {schema}.{name}, which schemaspec does not manage yet; it is left as it is")
+    });
+    in_files.chain(in_database).collect()
 }
 
 pub fn print_plan(plan: &Plan, notes: &[String], format: Format, out: &mut dyn Write) -> Result<(), Error> {

@@ -47,6 +47,13 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         }
         _ => false,
     };
+    // What the database holds that no plan covers, so it is never a surprise.
+    let not_managed: Vec<String> = pg::introspect::unmodeled(&client, &config.scope())
+        .await
+        .map_err(|e| Error::Other(format!("reading the database failed: {}", pg::db_message(&e))))?
+        .into_iter()
+        .map(|(kind, schema, name)| format!("{kind} {schema}.{name}"))
+        .collect();
     // Another tool's history, for a database that has none of schemaspec's yet.
     let foreign = if applied.is_empty() { super::import::found(config, &client).await } else { None };
     let clean = status.iter().all(|s| matches!(s.state, MigrationState::Applied | MigrationState::Superseded))
@@ -65,6 +72,8 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             duplicate_versions: &'a [String],
             /// Drifted objects, or why the history could not be replayed.
             catalog_drift: Option<&'a Result<Vec<String>, String>>,
+            /// Objects of kinds schemaspec does not manage yet: `kind schema.name`.
+            not_managed: &'a [String],
         }
         write_json(
             out,
@@ -76,6 +85,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
                 strays: &dir.strays,
                 duplicate_versions: &duplicates,
                 catalog_drift: catalog.as_ref(),
+                not_managed: &not_managed,
             },
         )?;
     } else {
@@ -110,6 +120,10 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
                 }
             }
             Some(Err(e)) => writeln!(out, "Catalog: not compared: {e}").map_err(io)?,
+        }
+        for x in &not_managed {
+            writeln!(out, "  not managed: {x} (schemaspec does not manage this kind yet; no plan touches it)")
+                .map_err(io)?;
         }
         let count = |st: MigrationState| status.iter().filter(|s| s.state == st).count();
         writeln!(
