@@ -269,3 +269,31 @@ fn objects_not_managed_are_listed_and_strict_refuses_them() {
     let status = p.run(&db, &["status"]);
     assert!(status.stdout.contains("not managed: rule public.copy_log on log"), "{}", status.stdout);
 }
+
+/// A drop and an add that look like a rename are pointed out with the hint to write,
+/// never guessed; with the hint, the rows stay (tests/cases/renames_keep_rows).
+#[test]
+fn rename_candidates_are_pointed_out() {
+    let db = TestDb::new("cli_rename_hint");
+    db.exec("CREATE TABLE notes (id int PRIMARY KEY, body text); INSERT INTO notes VALUES (1, 'kept');");
+    let p = Project::new();
+    p.write("schema/notes.sql", "CREATE TABLE notes (id int PRIMARY KEY, content text);\n");
+    let plan = p.run(&db, &["plan"]).ok();
+    assert!(
+        plan.stdout.contains("column public.notes.body is dropped and public.notes.content added with the same type")
+            && plan.stdout.contains("`-- schemaspec:renamed-from body`"),
+        "{}",
+        plan.stdout
+    );
+    p.write(
+        "schema/notes.sql",
+        "CREATE TABLE notes (\n  id int PRIMARY KEY,\n  -- schemaspec:renamed-from body\n  content text\n);\n",
+    );
+    let plan = p.run(&db, &["plan"]).ok();
+    assert!(plan.stdout.contains("rename column public.notes.body to content"), "{}", plan.stdout);
+    assert!(!plan.stdout.contains("deletes_data"), "{}", plan.stdout);
+    p.run(&db, &["generate"]).ok();
+    p.run(&db, &["apply"]).ok();
+    assert_eq!(db.query("SELECT content FROM notes"), "kept");
+    p.run(&db, &["plan", "--exit-code"]).ok();
+}

@@ -245,6 +245,9 @@ pub struct Catalog {
     /// model yet: never planned, always listed (`plan --strict` refuses them).
     #[serde(default)]
     pub unmodeled: BTreeSet<(String, String, String)>,
+    /// Renames the schema files declare (`-- schemaspec:renamed-from`), desired side only.
+    #[serde(default)]
+    pub renames: Vec<Rename>,
     pub views: BTreeMap<QualifiedName, View>,
     pub functions: BTreeMap<(QualifiedName, String), Function>,
     pub triggers: BTreeMap<(QualifiedName, String), Trigger>,
@@ -627,6 +630,22 @@ impl RoutineKind {
             RoutineKind::Aggregate => "aggregate",
         }
     }
+}
+
+/// A rename the schema files declare: the object the live database has under `from`
+/// is the one the files define as `to`.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Rename {
+    Table {
+        from: QualifiedName,
+        to: QualifiedName,
+    },
+    /// `table`: the table's desired name.
+    Column {
+        table: QualifiedName,
+        from: String,
+        to: String,
+    },
 }
 
 /// An extended statistics object: what the planner is told about columns (or

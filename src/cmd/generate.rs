@@ -96,6 +96,10 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         writeln!(out, "note: {n}").map_err(io)?;
     }
     let plan = plan::build(&base, &desired, config.plan_options()).map_err(|e| Error::Cycle(e.members))?;
+    let changes: Vec<crate::diff::Change> = plan.steps.iter().map(|s| s.change.clone()).collect();
+    for n in crate::kinds::rename::candidates(&changes) {
+        writeln!(out, "note: {n}").map_err(io)?;
+    }
     if plan.is_empty() {
         writeln!(out, "No changes: nothing to generate.").map_err(io)?;
         return Ok(EXIT_OK);

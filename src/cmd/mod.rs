@@ -303,9 +303,11 @@ pub async fn desired_catalog(
             Some(crate::cache::key(&sources, &facts, &settings))
         }
     };
-    if let Some(hit) = cache_key.as_deref().and_then(|k| crate::cache::load(&config.root, k)) {
+    let (renames, hint_notes) = declared_renames(&sources);
+    if let Some(mut hit) = cache_key.as_deref().and_then(|k| crate::cache::load(&config.root, k)) {
         timing("desired_from_cache", started);
-        return Ok((hit, Vec::new()));
+        hit.renames = renames;
+        return Ok((hit, hint_notes));
     }
     ensure_roles(config, dev, &prelude.roles).await?;
     let manage_ownership = config.manage_ownership;
@@ -410,11 +412,65 @@ pub async fn desired_catalog(
             crate::cache::store(&config.root, k, &catalog);
         }
     }
-    let notes = taken
+    let mut catalog = catalog;
+    catalog.renames = renames;
+    let mut notes: Vec<String> = taken
         .iter()
         .map(|id| format!("the schema files use {id} without creating it; keeping it as the database has it"))
         .collect();
+    notes.extend(hint_notes);
     Ok((catalog, notes))
+}
+
+/// The renames the schema files declare (`-- schemaspec:renamed-from OLD`), and a note for
+/// each hint schemaspec cannot follow (never ignored silently).
+fn declared_renames(sources: &[load::Source]) -> (Vec<crate::catalog::Rename>, Vec<String>) {
+    use crate::catalog::Rename;
+    use crate::ident::QualifiedName;
+    use crate::sqltext::rename::{hints, parts, Target};
+    let qualified = |name: &str| -> Option<QualifiedName> {
+        match parts(name).as_slice() {
+            [n] => Some(QualifiedName::new("public", n.clone())),
+            [s, n] => Some(QualifiedName::new(s.clone(), n.clone())),
+            _ => None,
+        }
+    };
+    let (mut renames, mut notes) = (Vec::new(), Vec::new());
+    for source in sources {
+        for h in hints(&source.text) {
+            let place = format!("{}:{}", source.name, h.line);
+            let rename = match &h.target {
+                Target::Table { table } => qualified(table).and_then(|to| {
+                    let from = match parts(&h.old).as_slice() {
+                        [n] => QualifiedName::new(to.schema.clone(), n.clone()),
+                        _ => qualified(&h.old)?,
+                    };
+                    Some(Rename::Table { from, to })
+                }),
+                Target::Column { table, column } => qualified(table).and_then(|table| {
+                    let (from, to) = (parts(&h.old), parts(column));
+                    match (from.as_slice(), to.as_slice()) {
+                        ([from], [to]) => Some(Rename::Column { table, from: from.clone(), to: to.clone() }),
+                        _ => None,
+                    }
+                }),
+                Target::Other { what } => {
+                    notes.push(format!(
+                        "{place}: a renamed-from hint above `{what} ...` is not followed: hints are read above CREATE TABLE and above column lines for now, so that object is dropped and created"
+                    ));
+                    continue;
+                }
+            };
+            match rename {
+                Some(r) => renames.push(r),
+                None => notes.push(format!(
+                    "{place}: the renamed-from hint names `{}`, which is not a name schemaspec can read",
+                    h.old
+                )),
+            }
+        }
+    }
+    (renames, notes)
 }
 
 /// An object's (schema, name) as `unmanaged_objects` lists it.

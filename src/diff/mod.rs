@@ -17,6 +17,7 @@ use std::collections::{BTreeMap, BTreeSet};
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub enum Change {
     Schema(kinds::schema::Change),
+    Rename(kinds::rename::Change),
     Extension(kinds::extension::Change),
     Collation(kinds::collation::Change),
     Type(kinds::types::Change),
@@ -50,6 +51,7 @@ impl Change {
     pub fn kind(&self) -> &dyn Kind {
         match self {
             Change::Schema(c) => c,
+            Change::Rename(c) => c,
             Change::Extension(c) => c,
             Change::Collation(c) => c,
             Change::Type(c) => c,
@@ -102,7 +104,17 @@ impl Change {
 /// All changes that turn `live` into `desired`, in a deterministic (not yet dependency)
 /// order.
 pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
-    let mut d = Differ { live, desired, out: Vec::new(), replaced: BTreeSet::new() };
+    // Declared renames first: every kind then compares the renamed object.
+    let renames = kinds::rename::applicable(live, desired);
+    let renamed;
+    let live = if renames.is_empty() {
+        live
+    } else {
+        renamed = kinds::rename::apply(live, &renames);
+        &renamed
+    };
+    let mut d =
+        Differ { live, desired, out: renames.into_iter().map(Change::Rename).collect(), replaced: BTreeSet::new() };
     kinds::schema::diff(&mut d);
     kinds::extension::diff(&mut d);
     kinds::collation::diff(&mut d);

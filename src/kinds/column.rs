@@ -267,8 +267,12 @@ fn alter_sql(
     if from.default.is_some() && (default_changes || retype) {
         out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} DROP DEFAULT;")));
     }
+    // An identity whose sequence only changes its name (its table was renamed) keeps
+    // the sequence, and with it the counter.
+    let renamed_sequence =
+        |a: &Identity, b: &Identity| a.sequence != b.sequence && a.sequence.schema == b.sequence.schema;
     let identity_goes = match (&from.identity, &to.identity) {
-        (Some(a), Some(b)) => a.sequence != b.sequence,
+        (Some(a), Some(b)) => a.sequence != b.sequence && !renamed_sequence(a, b),
         (Some(_), None) => true,
         (None, _) => false,
     };
@@ -331,6 +335,15 @@ fn alter_sql(
         out.push(storage_sql(table, to));
     }
     if let (Some(a), Some(b)) = (&from.identity, &to.identity) {
+        if renamed_sequence(a, b) {
+            // A second run finds no sequence of the old name.
+            out.push(stmt(format!(
+                "ALTER SEQUENCE IF EXISTS {} RENAME TO {};",
+                a.sequence.sql(),
+                ident(&b.sequence.name)
+            )));
+        }
+        let a = &Identity { sequence: b.sequence.clone(), ..(**a).clone() };
         if a.sequence != b.sequence {
             // The identity moves to another sequence: dropped above, added anew.
             out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} ADD {};", identity_sql(b))));
@@ -339,7 +352,7 @@ fn alter_sql(
                 let g = if b.always { "ALWAYS" } else { "BY DEFAULT" };
                 out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} SET GENERATED {g};")));
             }
-            if a != b {
+            if a != &**b {
                 out.push(stmt(format!(
                     "ALTER TABLE {t} ALTER COLUMN {c} SET INCREMENT BY {} SET MINVALUE {} SET MAXVALUE {} SET START WITH {} SET CACHE {} SET {}CYCLE;",
                     b.increment, b.min_value, b.max_value, b.start, b.cache, if b.cycle { "" } else { "NO " }

@@ -18,6 +18,7 @@ pub mod owner;
 pub mod policy;
 pub mod privilege;
 pub mod publication;
+pub mod rename;
 pub mod schema;
 pub mod sequence;
 pub mod statistics;

@@ -147,6 +147,15 @@ pub struct CycleError {
 /// Diff two catalogs and order the result, in online forms where `options` ask for them.
 pub fn build(live: &Catalog, desired: &Catalog, options: Options) -> Result<Plan, CycleError> {
     let changes = diff::diff(live, desired);
+    // Ordering and online forms see the live database as it is once its renames ran.
+    let renames = kinds::rename::applicable(live, desired);
+    let renamed;
+    let live = if renames.is_empty() {
+        live
+    } else {
+        renamed = kinds::rename::apply(live, &renames);
+        &renamed
+    };
     let ordered = order(changes, live, desired)?;
     let tables = |phase: Phase| -> BTreeSet<QualifiedName> {
         ordered
@@ -452,6 +461,10 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
             referenced_changes.extend(on(&p, Phase::Drop));
         }
         for &b in &referenced_changes {
+            // A rename takes nothing away: what depends on the object follows it.
+            if matches!(changes[b], Change::Rename(_)) {
+                continue;
+            }
             for &a in &dep_drops {
                 if a != b {
                     edges.insert((a, b));
@@ -475,6 +488,29 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
                 if j != i && changes[j].is_create() {
                     edges.insert((j, i));
                 }
+            }
+        }
+    }
+    // A renamed table or column gets its new name before anything else is done to it or
+    // to what lives in it (drops included: they name it by its new name).
+    for (i, c) in changes.iter().enumerate() {
+        let Change::Rename(r) = c else { continue };
+        let renamed = c.subject();
+        let table = match r {
+            kinds::rename::Change::Table { to, .. } => to.clone(),
+            kinds::rename::Change::Column { table, .. } => table.clone(),
+        };
+        let on_it: Vec<usize> = (0..changes.len())
+            .filter(|&j| j != i && !matches!(changes[j], Change::Rename(_)))
+            .filter(|&j| changes[j].subject() == renamed || changes[j].parent_relation().is_some_and(|p| p == table))
+            .collect();
+        for &j in &on_it {
+            edges.insert((i, j));
+        }
+        // Its drops still come before its creates (a replaced primary key: one at a time).
+        for &d in on_it.iter().filter(|&&j| changes[j].phase() == Phase::Drop) {
+            for &k in on_it.iter().filter(|&&j| changes[j].phase() == Phase::Create) {
+                edges.insert((d, k));
             }
         }
     }

@@ -5,6 +5,7 @@
 //! Pure: no I/O.
 
 pub mod order;
+pub mod rename;
 pub mod source;
 pub mod split;
 

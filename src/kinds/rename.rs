@@ -1,0 +1,340 @@
+//! Renames the schema files declare (`-- schemaspec:renamed-from OLD`): a table or a
+//! column keeps its rows under its new name instead of being dropped and created. The
+//! differ applies them to the live catalog first, so every other kind compares the
+//! renamed object with its desired form; the rename runs before anything else done to
+//! it, and is a no-op once it ran.
+
+use super::{object_rank, table_group, Kind};
+use crate::catalog::{Catalog, ObjectId, Rename};
+use crate::diff::Phase;
+use crate::ident::{ident, QualifiedName};
+use crate::plan::online::{Existing, Online};
+use crate::plan::Hazard;
+use crate::sql::guard::Cond;
+use crate::sql::{stmt, when, Statement};
+use std::collections::BTreeSet;
+
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Change {
+    Table { from: QualifiedName, to: QualifiedName },
+    Column { table: QualifiedName, from: String, to: String },
+}
+
+impl From<Change> for crate::diff::Change {
+    fn from(c: Change) -> Self {
+        crate::diff::Change::Rename(c)
+    }
+}
+
+/// The declared renames that apply to `live`: the old name is there and the new one is
+/// not, and the desired state has the new one and not the old. Tables first, so a
+/// column rename finds its table under the new name.
+pub fn applicable(live: &Catalog, desired: &Catalog) -> Vec<Change> {
+    let mut out = Vec::new();
+    let mut renamed_tables = std::collections::BTreeMap::new();
+    for r in &desired.renames {
+        if let Rename::Table { from, to } = r {
+            let applies = from.schema == to.schema
+                && live.tables.contains_key(from)
+                && !live.tables.contains_key(to)
+                && desired.tables.contains_key(to)
+                && !desired.tables.contains_key(from);
+            if applies {
+                renamed_tables.insert(to.clone(), from.clone());
+                out.push(Change::Table { from: from.clone(), to: to.clone() });
+            }
+        }
+    }
+    for r in &desired.renames {
+        if let Rename::Column { table, from, to } = r {
+            let live_name = renamed_tables.get(table).unwrap_or(table);
+            let (Some(l), Some(d)) = (live.tables.get(live_name), desired.tables.get(table)) else { continue };
+            if l.column(from).is_some() && l.column(to).is_none() && d.column(to).is_some() && d.column(from).is_none()
+            {
+                out.push(Change::Column { table: table.clone(), from: from.clone(), to: to.clone() });
+            }
+        }
+    }
+    out
+}
+
+/// Drops and creates that look like a rename nobody declared: a column dropped and one
+/// added in the same table with the same type, a table dropped and one created with the
+/// same columns. The plan says so with the hint to write; it never guesses.
+pub fn candidates(changes: &[crate::diff::Change]) -> Vec<String> {
+    use super::column::Change as Col;
+    use super::table::Change as Tab;
+    use crate::diff::Change as C;
+    let mut out = Vec::new();
+    for c in changes {
+        if let C::Column(Col::Drop { table, column: gone }) = c {
+            for other in changes {
+                if let C::Column(Col::Add { table: t, column: new }) = other {
+                    if t == table && new.data_type == gone.data_type {
+                        out.push(format!(
+                            "column {table}.{} is dropped and {table}.{} added with the same type: if it is a rename, write `-- schemaspec:renamed-from {}` on the line above `{}` and the rows stay",
+                            gone.name, new.name, ident(&gone.name), ident(&new.name)
+                        ));
+                    }
+                }
+            }
+        }
+        if let C::Table(Tab::Drop(gone)) = c {
+            let shape = |t: &crate::catalog::Table| t.columns.iter().map(|c| c.data_type.clone()).collect::<Vec<_>>();
+            for other in changes {
+                if let C::Table(Tab::Create(new)) = other {
+                    if new.name.schema == gone.name.schema && !gone.columns.is_empty() && shape(new) == shape(gone) {
+                        out.push(format!(
+                            "table {} is dropped and {} created with the same columns: if it is a rename, write `-- schemaspec:renamed-from {}` on the line above its CREATE TABLE and the rows stay",
+                            gone.name, new.name, ident(&gone.name.name)
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `live` with `renames` done, as the database will be once they ran.
+pub fn apply(live: &Catalog, renames: &[Change]) -> Catalog {
+    let mut c = live.clone();
+    for r in renames {
+        match r {
+            Change::Table { from, to } => {
+                if let Some(mut t) = c.tables.remove(from) {
+                    t.name = to.clone();
+                    c.tables.insert(to.clone(), t);
+                }
+                for i in c.indexes.values_mut().filter(|i| &i.table == from) {
+                    i.table = to.clone();
+                }
+                for s in c.statistics.values_mut().filter(|s| &s.table == from) {
+                    s.table = to.clone();
+                }
+                for s in c.sequences.values_mut() {
+                    if let Some((t, _)) = s.owned_by.as_mut().filter(|(t, _)| t == from) {
+                        *t = to.clone();
+                    }
+                }
+                c.triggers = std::mem::take(&mut c.triggers)
+                    .into_iter()
+                    .map(|((t, n), mut x)| {
+                        if &t == from {
+                            x.table = to.clone();
+                            ((to.clone(), n), x)
+                        } else {
+                            ((t, n), x)
+                        }
+                    })
+                    .collect();
+                c.policies = std::mem::take(&mut c.policies)
+                    .into_iter()
+                    .map(|((t, n), mut x)| {
+                        if &t == from {
+                            x.table = to.clone();
+                            ((to.clone(), n), x)
+                        } else {
+                            ((t, n), x)
+                        }
+                    })
+                    .collect();
+                for p in c.publications.values_mut() {
+                    if let Some(e) = p.tables.remove(from) {
+                        p.tables.insert(to.clone(), e);
+                    }
+                }
+                rekey(&mut c, |id| moved(id, from, to));
+            }
+            Change::Column { table, from, to } => {
+                if let Some(col) =
+                    c.tables.get_mut(table).and_then(|t| t.columns.iter_mut().find(|col| &col.name == from))
+                {
+                    col.name = to.clone();
+                }
+                for s in c.sequences.values_mut() {
+                    if let Some((_, col)) = s.owned_by.as_mut().filter(|(t, col)| t == table && col == from) {
+                        *col = to.clone();
+                    }
+                }
+                let (old, new) =
+                    (ObjectId::Column(table.clone(), from.clone()), ObjectId::Column(table.clone(), to.clone()));
+                rekey(&mut c, |id| (*id == old).then(|| new.clone()));
+            }
+        }
+    }
+    c
+}
+
+/// The id of what lives in table `from` (and the table itself), once it is called `to`.
+fn moved(id: &ObjectId, from: &QualifiedName, to: &QualifiedName) -> Option<ObjectId> {
+    match id {
+        ObjectId::Table(q) if q == from => Some(ObjectId::Table(to.clone())),
+        ObjectId::Column(q, n) if q == from => Some(ObjectId::Column(to.clone(), n.clone())),
+        ObjectId::Constraint(q, n) if q == from => Some(ObjectId::Constraint(to.clone(), n.clone())),
+        ObjectId::Trigger(q, n) if q == from => Some(ObjectId::Trigger(to.clone(), n.clone())),
+        ObjectId::Policy(q, n) if q == from => Some(ObjectId::Policy(to.clone(), n.clone())),
+        ObjectId::Table(_)
+        | ObjectId::Column(..)
+        | ObjectId::Constraint(..)
+        | ObjectId::Trigger(..)
+        | ObjectId::Policy(..)
+        | ObjectId::Schema(_)
+        | ObjectId::Extension(_)
+        | ObjectId::Collation(_)
+        | ObjectId::Type(_)
+        | ObjectId::Sequence(_)
+        | ObjectId::Function(..)
+        | ObjectId::Index(_)
+        | ObjectId::Statistics(_)
+        | ObjectId::View(_)
+        | ObjectId::EventTrigger(_)
+        | ObjectId::DefaultPrivileges(..)
+        | ObjectId::Publication(_) => None,
+    }
+}
+
+/// Comments, privileges, owners and dependencies naming an id `f` renames, under the new id.
+fn rekey(c: &mut Catalog, f: impl Fn(&ObjectId) -> Option<ObjectId>) {
+    c.comments = std::mem::take(&mut c.comments).into_iter().map(|(k, v)| (f(&k).unwrap_or(k), v)).collect();
+    c.privileges = std::mem::take(&mut c.privileges).into_iter().map(|(k, v)| (f(&k).unwrap_or(k), v)).collect();
+    c.owners = std::mem::take(&mut c.owners).into_iter().map(|(k, v)| (f(&k).unwrap_or(k), v)).collect();
+    let id = |x: &ObjectId| f(x).unwrap_or_else(|| x.clone());
+    c.depends = c.depends.iter().map(|(a, b)| (id(a), id(b))).collect();
+}
+
+impl Kind for Change {
+    fn subject(&self) -> ObjectId {
+        match self {
+            Change::Table { to, .. } => ObjectId::Table(to.clone()),
+            Change::Column { table, to, .. } => ObjectId::Column(table.clone(), to.clone()),
+        }
+    }
+
+    fn subjects(&self) -> Vec<ObjectId> {
+        vec![self.subject()]
+    }
+
+    fn phase(&self) -> Phase {
+        Phase::Create
+    }
+
+    /// Everything else done to the object waits for its new name.
+    fn is_create(&self) -> bool {
+        true
+    }
+
+    fn is_finishing_touch(&self) -> bool {
+        false
+    }
+
+    fn rank(&self) -> (u8, u8) {
+        (object_rank(&self.subject()), 0)
+    }
+
+    fn group(&self) -> String {
+        match self {
+            Change::Table { to, .. } => table_group(to),
+            Change::Column { table, .. } => table_group(table),
+        }
+    }
+
+    fn relation_name(&self) -> Option<QualifiedName> {
+        None
+    }
+
+    fn parent_relation(&self) -> Option<QualifiedName> {
+        None
+    }
+
+    fn requires(&self) -> Vec<ObjectId> {
+        match self {
+            Change::Table { .. } => Vec::new(),
+            Change::Column { table, .. } => vec![ObjectId::Table(table.clone())],
+        }
+    }
+
+    fn hazards(&self, _new_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Hazard> {
+        BTreeSet::new()
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Change::Table { from, to } => format!("rename table {from} to {}", to.name),
+            Change::Column { table, from, to } => format!("rename column {table}.{from} to {to}"),
+        }
+    }
+
+    fn render(&self) -> Vec<Statement> {
+        match self {
+            // A second run finds no table of the old name.
+            Change::Table { from, to } => {
+                vec![stmt(format!("ALTER TABLE IF EXISTS {} RENAME TO {};", from.sql(), ident(&to.name)))]
+            }
+            Change::Column { table, from, to } => {
+                let old = super::column::column_exists(table, from, None);
+                let new = super::column::column_exists(table, to, None);
+                let sql = format!("ALTER TABLE {} RENAME COLUMN {} TO {}", table.sql(), ident(from), ident(to));
+                when(&Cond::and([old, Cond::not(new)]), &sql).into_iter().collect()
+            }
+        }
+    }
+
+    fn retyped(&self) -> Vec<(ObjectId, Cond)> {
+        Vec::new()
+    }
+
+    fn online(&self, _tables: &Existing, _guarded: bool) -> Option<Online> {
+        None
+    }
+
+    fn still_exists(&self) -> Option<Cond> {
+        None
+    }
+
+    fn differs_from(&self, _create: &crate::diff::Change) -> Option<Cond> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use insta::assert_snapshot;
+
+    fn sql(c: Change) -> String {
+        c.render().iter().map(|s| s.sql.as_str()).collect::<Vec<_>>().join("\n")
+    }
+
+    #[test]
+    fn table_rename_is_idempotent() {
+        let c = Change::Table { from: QualifiedName::new("app", "posts"), to: QualifiedName::new("app", "Articles") };
+        assert_eq!(c.describe(), "rename table app.posts to Articles");
+        assert_snapshot!(sql(c));
+    }
+
+    #[test]
+    fn column_rename_runs_while_the_old_name_is_there() {
+        let c = Change::Column { table: QualifiedName::new("app", "articles"), from: "body".into(), to: "text".into() };
+        assert!(c.is_create());
+        assert_snapshot!(sql(c));
+    }
+
+    #[test]
+    fn only_applicable_renames_are_planned() {
+        let mut live = Catalog::default();
+        let mut desired = Catalog::default();
+        let old = QualifiedName::new("app", "posts");
+        let new = QualifiedName::new("app", "articles");
+        live.tables.insert(old.clone(), crate::catalog::Table::empty(old.clone()));
+        desired.tables.insert(new.clone(), crate::catalog::Table::empty(new.clone()));
+        desired.renames = vec![
+            Rename::Table { from: old.clone(), to: new.clone() },
+            // Nothing called `nope` in the live database: no rename.
+            Rename::Table { from: QualifiedName::new("app", "nope"), to: new.clone() },
+        ];
+        let renames = applicable(&live, &desired);
+        assert_eq!(renames, vec![Change::Table { from: old, to: new.clone() }]);
+        assert!(apply(&live, &renames).tables.contains_key(&new));
+    }
+}
