@@ -69,6 +69,10 @@ pub(crate) fn diff(d: &mut Differ) {
     let (gone, new, both) = crate::diff::split(&d.live.tables, &d.desired.tables);
     for t in new {
         d.push(Change::Create(t.clone()));
+        // The index it names is created after the table: set once it exists.
+        if matches!(t.replica_identity, ReplicaIdentity::Index(_)) {
+            d.push(Change::Alter { to: t.clone(), what: [Altered::ReplicaIdentity].into(), reset: Vec::new() });
+        }
         super::constraint::add_all(d, t);
     }
     for t in gone {
@@ -93,7 +97,11 @@ pub(crate) fn diff(d: &mut Differ) {
         if l.inherits != t.inherits {
             d.push(Change::Inherit { table: t.name.clone(), from: l.inherits.clone(), to: t.inherits.clone() });
         }
-        let what = altered(Some(l), t);
+        let mut what = altered(Some(l), t);
+        // An index as replica identity is a step of its own, once the index exists.
+        if matches!(t.replica_identity, ReplicaIdentity::Index(_)) && what.remove(&Altered::ReplicaIdentity) {
+            d.push(Change::Alter { to: t.clone(), what: [Altered::ReplicaIdentity].into(), reset: Vec::new() });
+        }
         if !what.is_empty() {
             let key = |o: &String| o.split('=').next().unwrap_or_default().to_string();
             let reset = l.options.iter().map(key).filter(|k| !t.options.iter().any(|o| key(o) == *k)).collect();
@@ -249,8 +257,16 @@ impl Kind for Change {
         matches!(self, Change::Create(_))
     }
 
+    /// `REPLICA IDENTITY USING INDEX` waits for its index, which waits for the table.
     fn is_finishing_touch(&self) -> bool {
-        false
+        match self {
+            Change::Alter { to, what, .. } => {
+                matches!(to.replica_identity, ReplicaIdentity::Index(_))
+                    && what.len() == 1
+                    && what.contains(&Altered::ReplicaIdentity)
+            }
+            Change::Create(_) | Change::Drop(_) | Change::Partition { .. } | Change::Inherit { .. } => false,
+        }
     }
 
     fn rank(&self) -> (u8, u8) {
@@ -289,7 +305,17 @@ impl Kind for Change {
                 .map(|p| ObjectId::Table(p.clone()))
                 .chain(std::iter::once(ObjectId::Table(table.clone())))
                 .collect(),
-            Change::Partition { to: None, .. } | Change::Alter { .. } | Change::Drop(_) => Vec::new(),
+            // `REPLICA IDENTITY USING INDEX` needs the index.
+            Change::Alter { to, what, .. } => match &to.replica_identity {
+                ReplicaIdentity::Index(i) if what.contains(&Altered::ReplicaIdentity) => {
+                    vec![ObjectId::Index(QualifiedName::new(to.name.schema.clone(), i.clone()))]
+                }
+                ReplicaIdentity::Index(_)
+                | ReplicaIdentity::Default
+                | ReplicaIdentity::Nothing
+                | ReplicaIdentity::Full => Vec::new(),
+            },
+            Change::Partition { to: None, .. } | Change::Drop(_) => Vec::new(),
         }
     }
 
@@ -366,7 +392,11 @@ impl Kind for Change {
                         )));
                     }
                 }
-                out.extend(attributes_sql(t, &altered(None, t), &[]));
+                let mut what = altered(None, t);
+                if matches!(t.replica_identity, ReplicaIdentity::Index(_)) {
+                    what.remove(&Altered::ReplicaIdentity);
+                }
+                out.extend(attributes_sql(t, &what, &[]));
                 out
             }
             Change::Alter { to, what, reset } => attributes_sql(to, what, reset),
