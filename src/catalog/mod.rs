@@ -646,6 +646,18 @@ pub enum Rename {
         from: String,
         to: String,
     },
+    Index {
+        from: QualifiedName,
+        to: QualifiedName,
+    },
+    View {
+        from: QualifiedName,
+        to: QualifiedName,
+    },
+    Sequence {
+        from: QualifiedName,
+        to: QualifiedName,
+    },
 }
 
 /// An extended statistics object: what the planner is told about columns (or

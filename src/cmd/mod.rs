@@ -440,12 +440,22 @@ fn declared_renames(sources: &[load::Source]) -> (Vec<crate::catalog::Rename>, V
         for h in hints(&source.text) {
             let place = format!("{}:{}", source.name, h.line);
             let rename = match &h.target {
-                Target::Table { table } => qualified(table).and_then(|to| {
+                Target::Table { table: name }
+                | Target::Index { index: name }
+                | Target::View { view: name }
+                | Target::Sequence { sequence: name } => qualified(name).and_then(|to| {
                     let from = match parts(&h.old).as_slice() {
                         [n] => QualifiedName::new(to.schema.clone(), n.clone()),
                         _ => qualified(&h.old)?,
                     };
-                    Some(Rename::Table { from, to })
+                    Some(match &h.target {
+                        Target::Index { .. } => Rename::Index { from, to },
+                        Target::View { .. } => Rename::View { from, to },
+                        Target::Sequence { .. } => Rename::Sequence { from, to },
+                        Target::Table { .. } | Target::Column { .. } | Target::Other { .. } => {
+                            Rename::Table { from, to }
+                        }
+                    })
                 }),
                 Target::Column { table, column } => qualified(table).and_then(|table| {
                     let (from, to) = (parts(&h.old), parts(column));
@@ -456,7 +466,7 @@ fn declared_renames(sources: &[load::Source]) -> (Vec<crate::catalog::Rename>, V
                 }),
                 Target::Other { what } => {
                     notes.push(format!(
-                        "{place}: a renamed-from hint above `{what} ...` is not followed: hints are read above CREATE TABLE and above column lines for now, so that object is dropped and created"
+                        "{place}: a renamed-from hint above `{what} ...` is not followed: hints are read above CREATE TABLE, INDEX, VIEW and SEQUENCE and above column lines for now, so that object is dropped and created"
                     ));
                     continue;
                 }

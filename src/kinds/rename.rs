@@ -4,7 +4,7 @@
 //! renamed object with its desired form; the rename runs before anything else done to
 //! it, and is a no-op once it ran.
 
-use super::{object_rank, table_group, Kind};
+use super::{object_group, object_rank, table_group, Kind};
 use crate::catalog::{Catalog, ObjectId, Rename};
 use crate::diff::Phase;
 use crate::ident::{ident, QualifiedName};
@@ -16,8 +16,31 @@ use std::collections::BTreeSet;
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Change {
-    Table { from: QualifiedName, to: QualifiedName },
-    Column { table: QualifiedName, from: String, to: String },
+    Table {
+        from: QualifiedName,
+        to: QualifiedName,
+    },
+    Column {
+        table: QualifiedName,
+        from: String,
+        to: String,
+    },
+    /// An index keeps its build.
+    Index {
+        from: QualifiedName,
+        to: QualifiedName,
+    },
+    /// A view keeps what depends on it.
+    View {
+        from: QualifiedName,
+        to: QualifiedName,
+        materialized: bool,
+    },
+    /// A sequence keeps its counter.
+    Sequence {
+        from: QualifiedName,
+        to: QualifiedName,
+    },
 }
 
 impl From<Change> for crate::diff::Change {
@@ -43,6 +66,44 @@ pub fn applicable(live: &Catalog, desired: &Catalog) -> Vec<Change> {
                 renamed_tables.insert(to.clone(), from.clone());
                 out.push(Change::Table { from: from.clone(), to: to.clone() });
             }
+        }
+    }
+    for r in &desired.renames {
+        let same_schema = |from: &QualifiedName, to: &QualifiedName| from.schema == to.schema;
+        match r {
+            Rename::Index { from, to }
+                if same_schema(from, to)
+                    && live.indexes.contains_key(from)
+                    && !live.indexes.contains_key(to)
+                    && desired.indexes.contains_key(to)
+                    && !desired.indexes.contains_key(from) =>
+            {
+                out.push(Change::Index { from: from.clone(), to: to.clone() })
+            }
+            Rename::View { from, to }
+                if same_schema(from, to)
+                    && !live.views.contains_key(to)
+                    && desired.views.contains_key(to)
+                    && !desired.views.contains_key(from) =>
+            {
+                if let Some(v) = live.views.get(from) {
+                    out.push(Change::View { from: from.clone(), to: to.clone(), materialized: v.materialized });
+                }
+            }
+            Rename::Sequence { from, to }
+                if same_schema(from, to)
+                    && live.sequences.contains_key(from)
+                    && !live.sequences.contains_key(to)
+                    && desired.sequences.contains_key(to)
+                    && !desired.sequences.contains_key(from) =>
+            {
+                out.push(Change::Sequence { from: from.clone(), to: to.clone() })
+            }
+            Rename::Table { .. }
+            | Rename::Column { .. }
+            | Rename::Index { .. }
+            | Rename::View { .. }
+            | Rename::Sequence { .. } => {}
         }
     }
     for r in &desired.renames {
@@ -146,6 +207,42 @@ pub fn apply(live: &Catalog, renames: &[Change]) -> Catalog {
                 }
                 rekey(&mut c, |id| moved(id, from, to));
             }
+            Change::Index { from, to } => {
+                if let Some(mut i) = c.indexes.remove(from) {
+                    // PostgreSQL prints the index's own name in its definition.
+                    let old = format!(" INDEX {} ON ", ident(&from.name));
+                    i.definition = i.definition.replacen(&old, &format!(" INDEX {} ON ", ident(&to.name)), 1);
+                    i.name = to.clone();
+                    c.indexes.insert(to.clone(), i);
+                }
+                rekey(&mut c, |id| moved(id, from, to));
+            }
+            Change::View { from, to, .. } => {
+                if let Some(mut v) = c.views.remove(from) {
+                    v.name = to.clone();
+                    c.views.insert(to.clone(), v);
+                }
+                rekey(&mut c, |id| moved(id, from, to));
+            }
+            Change::Sequence { from, to } => {
+                if let Some(mut s) = c.sequences.remove(from) {
+                    s.name = to.clone();
+                    c.sequences.insert(to.clone(), s);
+                }
+                // Defaults name it: `nextval('s.old'::regclass)`.
+                let (old, new) = (
+                    format!("nextval({}::regclass)", crate::ident::literal(&from.sql())),
+                    format!("nextval({}::regclass)", crate::ident::literal(&to.sql())),
+                );
+                for t in c.tables.values_mut() {
+                    for col in &mut t.columns {
+                        if let Some(d) = col.default.as_mut().filter(|d| d.contains(&old)) {
+                            *d = d.replace(&old, &new);
+                        }
+                    }
+                }
+                rekey(&mut c, |id| moved(id, from, to));
+            }
             Change::Column { table, from, to } => {
                 if let Some(col) =
                     c.tables.get_mut(table).and_then(|t| t.columns.iter_mut().find(|col| &col.name == from))
@@ -166,10 +263,14 @@ pub fn apply(live: &Catalog, renames: &[Change]) -> Catalog {
     c
 }
 
-/// The id of what lives in table `from` (and the table itself), once it is called `to`.
+/// The id of relation `from` (a table, view, index or sequence: one namespace) and of
+/// what lives in it, once it is called `to`.
 fn moved(id: &ObjectId, from: &QualifiedName, to: &QualifiedName) -> Option<ObjectId> {
     match id {
         ObjectId::Table(q) if q == from => Some(ObjectId::Table(to.clone())),
+        ObjectId::View(q) if q == from => Some(ObjectId::View(to.clone())),
+        ObjectId::Index(q) if q == from => Some(ObjectId::Index(to.clone())),
+        ObjectId::Sequence(q) if q == from => Some(ObjectId::Sequence(to.clone())),
         ObjectId::Column(q, n) if q == from => Some(ObjectId::Column(to.clone(), n.clone())),
         ObjectId::Constraint(q, n) if q == from => Some(ObjectId::Constraint(to.clone(), n.clone())),
         ObjectId::Trigger(q, n) if q == from => Some(ObjectId::Trigger(to.clone(), n.clone())),
@@ -208,6 +309,9 @@ impl Kind for Change {
         match self {
             Change::Table { to, .. } => ObjectId::Table(to.clone()),
             Change::Column { table, to, .. } => ObjectId::Column(table.clone(), to.clone()),
+            Change::Index { to, .. } => ObjectId::Index(to.clone()),
+            Change::View { to, .. } => ObjectId::View(to.clone()),
+            Change::Sequence { to, .. } => ObjectId::Sequence(to.clone()),
         }
     }
 
@@ -236,6 +340,7 @@ impl Kind for Change {
         match self {
             Change::Table { to, .. } => table_group(to),
             Change::Column { table, .. } => table_group(table),
+            Change::Index { .. } | Change::View { .. } | Change::Sequence { .. } => object_group(&self.subject()),
         }
     }
 
@@ -249,8 +354,8 @@ impl Kind for Change {
 
     fn requires(&self) -> Vec<ObjectId> {
         match self {
-            Change::Table { .. } => Vec::new(),
             Change::Column { table, .. } => vec![ObjectId::Table(table.clone())],
+            Change::Table { .. } | Change::Index { .. } | Change::View { .. } | Change::Sequence { .. } => Vec::new(),
         }
     }
 
@@ -262,6 +367,11 @@ impl Kind for Change {
         match self {
             Change::Table { from, to } => format!("rename table {from} to {}", to.name),
             Change::Column { table, from, to } => format!("rename column {table}.{from} to {to}"),
+            Change::Index { from, to } => format!("rename index {from} to {}", to.name),
+            Change::View { from, to, materialized } => {
+                format!("rename {}view {from} to {}", if *materialized { "materialized " } else { "" }, to.name)
+            }
+            Change::Sequence { from, to } => format!("rename sequence {from} to {}", to.name),
         }
     }
 
@@ -276,6 +386,16 @@ impl Kind for Change {
                 let new = super::column::column_exists(table, to, None);
                 let sql = format!("ALTER TABLE {} RENAME COLUMN {} TO {}", table.sql(), ident(from), ident(to));
                 when(&Cond::and([old, Cond::not(new)]), &sql).into_iter().collect()
+            }
+            Change::Index { from, to } => {
+                vec![stmt(format!("ALTER INDEX IF EXISTS {} RENAME TO {};", from.sql(), ident(&to.name)))]
+            }
+            Change::View { from, to, materialized } => {
+                let kw = if *materialized { "MATERIALIZED VIEW" } else { "VIEW" };
+                vec![stmt(format!("ALTER {kw} IF EXISTS {} RENAME TO {};", from.sql(), ident(&to.name)))]
+            }
+            Change::Sequence { from, to } => {
+                vec![stmt(format!("ALTER SEQUENCE IF EXISTS {} RENAME TO {};", from.sql(), ident(&to.name)))]
             }
         }
     }

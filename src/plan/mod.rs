@@ -497,12 +497,17 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
         let Change::Rename(r) = c else { continue };
         let renamed = c.subject();
         let table = match r {
-            kinds::rename::Change::Table { to, .. } => to.clone(),
-            kinds::rename::Change::Column { table, .. } => table.clone(),
+            kinds::rename::Change::Table { to, .. } => Some(to.clone()),
+            kinds::rename::Change::Column { table, .. } => Some(table.clone()),
+            kinds::rename::Change::Index { .. }
+            | kinds::rename::Change::View { .. }
+            | kinds::rename::Change::Sequence { .. } => None,
         };
         let on_it: Vec<usize> = (0..changes.len())
             .filter(|&j| j != i && !matches!(changes[j], Change::Rename(_)))
-            .filter(|&j| changes[j].subject() == renamed || changes[j].parent_relation().is_some_and(|p| p == table))
+            .filter(|&j| {
+                changes[j].subject() == renamed || changes[j].parent_relation().is_some_and(|p| Some(p) == table)
+            })
             .collect();
         for &j in &on_it {
             edges.insert((i, j));

@@ -11,6 +11,15 @@ pub enum Target {
     Table {
         table: String,
     },
+    Index {
+        index: String,
+    },
+    View {
+        view: String,
+    },
+    Sequence {
+        sequence: String,
+    },
     Column {
         table: String,
         column: String,
@@ -50,12 +59,17 @@ pub fn hints(text: &str) -> Vec<Hint> {
         let target = statements.iter().find_map(|st| {
             let last = st.line + st.text.lines().count().saturating_sub(1);
             if st.line == next_line {
-                Some(match created_table(&st.text) {
-                    Some(table) => Target::Table { table },
-                    None => Target::Other { what: st.text.split_whitespace().take(3).collect::<Vec<_>>().join(" ") },
+                Some(match created(&st.text) {
+                    Some(("table", table)) => Target::Table { table },
+                    Some(("index", index)) => Target::Index { index },
+                    Some(("view", view)) => Target::View { view },
+                    Some(("sequence", sequence)) => Target::Sequence { sequence },
+                    Some(_) | None => {
+                        Target::Other { what: st.text.split_whitespace().take(3).collect::<Vec<_>>().join(" ") }
+                    }
                 })
             } else if st.line < next_line && next_line <= last {
-                let table = created_table(&st.text)?;
+                let ("table", table) = created(&st.text)? else { return None };
                 let column = first_name(lines[next].trim())?;
                 Some(Target::Column { table, column })
             } else {
@@ -69,8 +83,10 @@ pub fn hints(text: &str) -> Vec<Hint> {
     out
 }
 
-/// The table name (as written) of a `CREATE [UNLOGGED | TEMP] TABLE [IF NOT EXISTS] name`.
-fn created_table(statement: &str) -> Option<String> {
+/// The kind (`table`, `index`, `view`, `sequence`) and the name (as written) a `CREATE`
+/// statement makes: `CREATE [OR REPLACE] [UNLOGGED | TEMP] [UNIQUE] [MATERIALIZED] KIND
+/// [CONCURRENTLY] [IF NOT EXISTS] name`.
+fn created(statement: &str) -> Option<(&'static str, String)> {
     let mut rest = statement.trim_start();
     let take = |word: &str, rest: &mut &str| -> bool {
         let r = rest.trim_start();
@@ -87,14 +103,17 @@ fn created_table(statement: &str) -> Option<String> {
     if !take("create", &mut rest) {
         return None;
     }
+    let _ = take("or", &mut rest) && take("replace", &mut rest);
     let _ = take("unlogged", &mut rest) || take("temporary", &mut rest) || take("temp", &mut rest);
-    if !take("table", &mut rest) {
-        return None;
-    }
+    let _ = take("unique", &mut rest) || take("materialized", &mut rest);
+    let kind = ["table", "index", "view", "sequence"].into_iter().find(|k| take(k, &mut rest))?;
+    let _ = take("concurrently", &mut rest);
     if take("if", &mut rest) {
         let _ = take("not", &mut rest) && take("exists", &mut rest);
     }
-    first_name(rest.trim_start())
+    // `CREATE INDEX ON t`: no name to rename.
+    let name = first_name(rest.trim_start()).filter(|n| !n.eq_ignore_ascii_case("on"))?;
+    Some((kind, name))
 }
 
 /// A leading, possibly qualified and quoted, name: `a`, `"A b"`, `s.t`, `s."T"`.
@@ -203,9 +222,11 @@ mod tests {
 
     #[test]
     fn qualified_names_and_other_kinds() {
-        let text = "-- schemaspec:renamed-from app.old_v\nCREATE VIEW app.v AS SELECT 1;\n\n-- schemaspec:renamed-from x\n\nCREATE UNLOGGED TABLE IF NOT EXISTS app.\"T\" (id int);\n";
+        let text = "-- schemaspec:renamed-from app.old_v\nCREATE VIEW app.v AS SELECT 1;\n\n-- schemaspec:renamed-from x\n\nCREATE UNLOGGED TABLE IF NOT EXISTS app.\"T\" (id int);\n-- schemaspec:renamed-from i\nCREATE UNIQUE INDEX CONCURRENTLY j ON t (a);\n-- schemaspec:renamed-from f\nCREATE FUNCTION g() RETURNS int LANGUAGE sql AS 'SELECT 1';\n";
         let h = hints(text);
-        assert!(matches!(&h[0].target, Target::Other { what } if what == "CREATE VIEW app.v"), "{h:?}");
+        assert_eq!(h[0].target, Target::View { view: "app.v".into() });
         assert_eq!(h[1].target, Target::Table { table: "app.\"T\"".into() });
+        assert_eq!(h[2].target, Target::Index { index: "j".into() });
+        assert!(matches!(&h[3].target, Target::Other { .. }), "{h:?}");
     }
 }

@@ -13,3 +13,11 @@ CREATE TABLE comments (
     -- schemaspec:renamed-from note
     remark text
 );
+-- schemaspec:renamed-from ticket_numbers
+CREATE SEQUENCE ticket_no START 500;
+CREATE TABLE tickets (number bigint DEFAULT nextval('ticket_no') PRIMARY KEY, title text);
+-- schemaspec:renamed-from tickets_title
+CREATE INDEX tickets_by_title ON tickets (title);
+-- schemaspec:renamed-from open_tickets
+CREATE VIEW tickets_open AS SELECT number, title FROM tickets;
+CREATE VIEW open_ticket_titles AS SELECT title FROM tickets_open;
