@@ -245,6 +245,11 @@ pub struct Catalog {
     /// model yet: never planned, always listed (`plan --strict` refuses them).
     #[serde(default)]
     pub unmodeled: BTreeSet<(String, String, String)>,
+    /// The server's built-in types and the casts between them (see `cast_path`).
+    #[serde(default)]
+    pub builtin_types: BTreeSet<String>,
+    #[serde(default)]
+    pub casts: BTreeSet<(String, String)>,
     /// Renames the schema files declare (`-- schemaspec:renamed-from`), desired side only.
     #[serde(default)]
     pub renames: Vec<Rename>,
@@ -869,6 +874,38 @@ impl Catalog {
         }
     }
 
+    /// Whether `ALTER ... TYPE to USING col::to` can turn a `from` column into a `to` one:
+    /// the same type (another modifier), a string type on either side (PostgreSQL's I/O
+    /// conversion), a cast in `pg_cast`, element by element for arrays. Types this
+    /// catalog does not know as built-in (enums, domains, extension types) count as
+    /// castable: the proof on a scratch database decides for them.
+    pub fn cast_path(&self, from: &str, to: &str) -> bool {
+        if self.builtin_types.is_empty() {
+            return true;
+        }
+        let strings = ["text", "character varying", "character", "name", "\"char\""];
+        let base = |t: &str| -> String {
+            match (t.find('('), t.find(')')) {
+                (Some(a), Some(b)) if a < b => format!("{}{}", &t[..a], &t[b + 1..]),
+                _ => t.to_string(),
+            }
+        };
+        match (from.strip_suffix("[]"), to.strip_suffix("[]")) {
+            (Some(a), Some(b)) => return self.cast_path(a, b),
+            (Some(_), None) | (None, Some(_)) => {
+                return strings.contains(&base(from).as_str()) || strings.contains(&base(to).as_str())
+            }
+            (None, None) => {}
+        }
+        let (a, b) = (base(from), base(to));
+        a == b
+            || strings.contains(&a.as_str())
+            || strings.contains(&b.as_str())
+            || !self.builtin_types.contains(&a)
+            || !self.builtin_types.contains(&b)
+            || self.casts.contains(&(a, b))
+    }
+
     /// Whether the object exists in this catalog.
     pub fn contains(&self, id: &ObjectId) -> bool {
         match id {
@@ -1397,7 +1434,24 @@ fn quoted_names(message: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{quoted_names, Depends, ObjectId};
+
+    #[test]
+    fn cast_paths() {
+        let mut c = Catalog::default();
+        for t in ["bigint", "integer", "timestamp without time zone", "uuid", "text"] {
+            c.builtin_types.insert(t.to_string());
+        }
+        c.casts.insert(("bigint".into(), "integer".into()));
+        assert!(c.cast_path("bigint", "integer"));
+        assert!(!c.cast_path("bigint", "timestamp(3) without time zone"));
+        assert!(!c.cast_path("uuid", "integer"));
+        assert!(c.cast_path("uuid", "text") && c.cast_path("text", "uuid"));
+        assert!(c.cast_path("public.mood", "integer"), "unknown types are left to the proof");
+        assert!(c.cast_path("bigint[]", "integer[]") && !c.cast_path("uuid[]", "integer[]"));
+        assert!(Catalog::default().cast_path("uuid", "integer"), "without the server's casts, nothing is refused");
+    }
+
+    use super::{quoted_names, Catalog, Depends, ObjectId};
     use crate::ident::QualifiedName;
 
     /// However the pairs come (repeated, unsorted, objects named twice or not at all),

@@ -24,6 +24,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     timing("diff_order_render", started);
     let changes: Vec<crate::diff::Change> = plan.steps.iter().map(|s| s.change.clone()).collect();
     notes.extend(crate::kinds::rename::candidates(&changes));
+    notes.extend(crate::kinds::column::notes(&changes));
     let unmodeled = unmodeled_notes(&live, &desired);
     notes.extend(unmodeled.iter().cloned());
     print_plan(&plan, &notes, args.format, out)?;

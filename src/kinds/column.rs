@@ -57,6 +57,25 @@ impl From<Change> for crate::diff::Change {
     }
 }
 
+/// What the plan should say about its column steps: a column dropped and added again
+/// because PostgreSQL has no cast from its old type to its new one.
+pub fn notes(changes: &[crate::diff::Change]) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in changes {
+        let crate::diff::Change::Column(Change::Drop { table, column: old }) = c else { continue };
+        for other in changes {
+            let crate::diff::Change::Column(Change::Add { table: t, column: new }) = other else { continue };
+            if t == table && new.name == old.name && new.data_type != old.data_type {
+                out.push(format!(
+                    "column {table}.{}: PostgreSQL has no cast from {} to {}, so the column is dropped and added again and its values are lost (deletes_data); to keep them, convert them in a hand-written migration first",
+                    old.name, old.data_type, new.data_type
+                ));
+            }
+        }
+    }
+    out
+}
+
 /// What differs between two forms of a column.
 pub(crate) fn altered(from: &Column, to: &Column) -> BTreeSet<Altered> {
     let mut what = BTreeSet::new();
@@ -138,6 +157,14 @@ fn inherited_in_desired(desired: &Catalog, t: &Table, column: &str) -> bool {
 fn alter(d: &mut Differ, table: &QualifiedName, lc: &Column, dc: &Column) {
     let what = altered(lc, dc);
     let retype = what.contains(&Altered::Type);
+    // No cast from the old type to the new (bigint to timestamp): the column is dropped
+    // and added again, which deletes its values (so it needs consent), and converges.
+    if retype && !d.desired.cast_path(&lc.data_type, &dc.data_type) {
+        let id = ObjectId::Column(table.clone(), dc.name.clone());
+        let drop = Change::Drop { table: table.clone(), column: lc.clone() };
+        d.replace(id, drop.into(), Change::Add { table: table.clone(), column: dc.clone() }.into());
+        return;
+    }
     if retype {
         d.mark_replaced(ObjectId::Column(table.clone(), dc.name.clone()));
     }

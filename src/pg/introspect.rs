@@ -18,6 +18,7 @@ const CONSTRAINTS: &str = include_str!("queries/constraints.sql");
 const INDEXES: &str = include_str!("queries/indexes.sql");
 const STATISTICS: &str = include_str!("queries/statistics.sql");
 const UNMODELED: &str = include_str!("queries/unmodeled.sql");
+const CASTS: &str = include_str!("queries/casts.sql");
 const VIEWS: &str = include_str!("queries/views.sql");
 const FUNCTIONS: &str = include_str!("queries/functions.sql");
 const TRIGGERS: &str = include_str!("queries/triggers.sql");
@@ -143,6 +144,7 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
         publications,
         statistics,
         unmodeled,
+        casts,
     ) = tokio::try_join!(
         client.query(PRIVILEGES, &[]),
         client.query(DEFAULT_PRIVILEGES, &params[..1]),
@@ -154,6 +156,7 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
         client.query(publications_sql, &[]),
         client.query(STATISTICS, &params),
         client.query(UNMODELED, &params),
+        client.query(CASTS, &[]),
     )?;
 
     let mut b = Builder::default();
@@ -171,6 +174,16 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
     in_chunks(client, INDEXES, &params, |rows| b.indexes(rows)).await?;
     b.statistics(statistics);
     b.cat.unmodeled = unmodeled.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    for r in &casts {
+        match (r.get::<_, &str>(0), r.get::<_, Option<String>>(2)) {
+            ("c", Some(target)) => {
+                b.cat.casts.insert((r.get(1), target));
+            }
+            _ => {
+                b.cat.builtin_types.insert(r.get(1));
+            }
+        }
+    }
     b.functions(functions);
     b.triggers(triggers);
     b.policies(policies);

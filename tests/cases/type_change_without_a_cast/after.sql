@@ -1,0 +1,1 @@
+CREATE TABLE events (id int PRIMARY KEY, happened timestamp, ref integer, n bigint);
