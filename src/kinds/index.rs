@@ -186,7 +186,15 @@ impl Kind for Change {
 
     fn still_exists(&self) -> Option<Cond> {
         match self {
-            Change::Drop(i) => Some(relkind_is(&i.name, &["i", "I"])),
+            // Once a constraint owns an index of that name (it took the name over), the
+            // index is the constraint's: a second run leaves it alone.
+            Change::Drop(i) => Some(Cond::and([
+                relkind_is(&i.name, &["i", "I"]),
+                Cond::not(Cond::exists(format!(
+                    "SELECT 1 FROM pg_catalog.pg_constraint WHERE conindid = pg_catalog.to_regclass({})",
+                    literal(&i.name.sql())
+                ))),
+            ])),
             Change::Create(_) => None,
         }
     }
