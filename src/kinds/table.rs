@@ -78,8 +78,8 @@ pub(crate) fn diff(d: &mut Differ) {
     for t in gone {
         d.push(Change::Drop(t.clone()));
     }
+    let shape = |t: &Table| (t.partitioned, t.partition_key.clone());
     for (l, t) in both {
-        let shape = |t: &Table| (t.partitioned, t.partition_key.clone());
         if shape(l) != shape(t) {
             let id = ObjectId::Table(t.name.clone());
             d.replace(id, Change::Drop(l.clone()).into(), Change::Create(t.clone()).into());
@@ -88,11 +88,25 @@ pub(crate) fn diff(d: &mut Differ) {
         }
         // A new bound, or joining or leaving a partitioned table: DETACH/ATTACH keep the rows.
         if l.partition_of != t.partition_of {
-            d.push(Change::Partition {
-                table: t.name.clone(),
-                from: l.partition_of.clone(),
-                to: t.partition_of.clone(),
-            });
+            // A parent that is itself re-created (a new partition key): detach before it
+            // goes (its drop would take the partition along) and attach once it is back,
+            // two steps on either side of it.
+            let replaced = |p: &QualifiedName| match (d.live.tables.get(p), d.desired.tables.get(p)) {
+                (Some(a), Some(b)) => shape(a) != shape(b),
+                (Some(_) | None, Some(_) | None) => false,
+            };
+            let split = l.partition_of.as_ref().is_some_and(|(p, _)| replaced(p))
+                || t.partition_of.as_ref().is_some_and(|(p, _)| replaced(p));
+            if split && l.partition_of.is_some() && t.partition_of.is_some() {
+                d.push(Change::Partition { table: t.name.clone(), from: l.partition_of.clone(), to: None });
+                d.push(Change::Partition { table: t.name.clone(), from: None, to: t.partition_of.clone() });
+            } else {
+                d.push(Change::Partition {
+                    table: t.name.clone(),
+                    from: l.partition_of.clone(),
+                    to: t.partition_of.clone(),
+                });
+            }
         }
         if l.inherits != t.inherits {
             d.push(Change::Inherit { table: t.name.clone(), from: l.inherits.clone(), to: t.inherits.clone() });
@@ -244,12 +258,15 @@ impl Kind for Change {
         vec![self.subject()]
     }
 
+    /// A detach lets go of the parent: it runs before the parent (or anything it leaves)
+    /// goes.
     fn phase(&self) -> Phase {
         match self {
-            Change::Create(_) | Change::Alter { .. } | Change::Partition { .. } | Change::Inherit { .. } => {
-                Phase::Create
-            }
-            Change::Drop(_) => Phase::Drop,
+            Change::Create(_)
+            | Change::Alter { .. }
+            | Change::Partition { to: Some(_), .. }
+            | Change::Inherit { .. } => Phase::Create,
+            Change::Drop(_) | Change::Partition { to: None, .. } => Phase::Drop,
         }
     }
 
