@@ -1,0 +1,1 @@
+SELECT sum(v) = 18 AND count(*) = 3 FROM readings
