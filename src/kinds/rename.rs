@@ -441,6 +441,18 @@ mod tests {
     }
 
     #[test]
+    fn index_view_and_sequence_renames() {
+        let q = |n: &str| QualifiedName::new("app", n);
+        let text = [
+            sql(Change::Index { from: q("tickets_title"), to: q("tickets_by_title") }),
+            sql(Change::View { from: q("open_tickets"), to: q("tickets_open"), materialized: false }),
+            sql(Change::View { from: q("totals"), to: q("Totals"), materialized: true }),
+            sql(Change::Sequence { from: q("ticket_numbers"), to: q("ticket_no") }),
+        ];
+        assert_snapshot!(text.join("\n"));
+    }
+
+    #[test]
     fn only_applicable_renames_are_planned() {
         let mut live = Catalog::default();
         let mut desired = Catalog::default();
