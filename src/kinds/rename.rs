@@ -41,6 +41,13 @@ pub enum Change {
         from: QualifiedName,
         to: QualifiedName,
     },
+    /// A constraint of a renamed table that the files name after its new name (the same
+    /// definition): renamed, not built again. `table`: the table's new name.
+    Constraint {
+        table: QualifiedName,
+        from: String,
+        to: String,
+    },
 }
 
 impl From<Change> for crate::diff::Change {
@@ -116,6 +123,55 @@ pub fn applicable(live: &Catalog, desired: &Catalog) -> Vec<Change> {
             }
         }
     }
+    // What a renamed table brings along and the files name after the new name (its
+    // `posts_pkey` is `articles_pkey` now), with the very same definition: renamed too.
+    for (to, from) in &renamed_tables {
+        let (Some(l), Some(d)) = (live.tables.get(from), desired.tables.get(to)) else { continue };
+        let mut taken = std::collections::BTreeSet::new();
+        for lc in l.constraints.values().filter(|c| c.local && !d.constraints.contains_key(&c.name)) {
+            let found = d.constraints.values().find(|dc| {
+                dc.local
+                    && !l.constraints.contains_key(&dc.name)
+                    && !taken.contains(&dc.name)
+                    && dc.kind == lc.kind
+                    && dc.definition == lc.definition
+            });
+            if let Some(dc) = found {
+                taken.insert(dc.name.clone());
+                out.push(Change::Constraint { table: to.clone(), from: lc.name.clone(), to: dc.name.clone() });
+            }
+        }
+        let declared: std::collections::BTreeSet<QualifiedName> = out
+            .iter()
+            .filter_map(|c| match c {
+                Change::Index { from, .. } => Some(from.clone()),
+                Change::Table { .. }
+                | Change::Column { .. }
+                | Change::View { .. }
+                | Change::Sequence { .. }
+                | Change::Constraint { .. } => None,
+            })
+            .collect();
+        let mut taken = std::collections::BTreeSet::new();
+        let gone = live.indexes.values().filter(|i| &i.table == from && !desired.indexes.contains_key(&i.name));
+        for li in gone.filter(|i| !declared.contains(&i.name)) {
+            let found = desired.indexes.values().find(|di| {
+                let moved = li.definition.replacen(
+                    &format!(" INDEX {} ON {} ", ident(&li.name.name), from.sql()),
+                    &format!(" INDEX {} ON {} ", ident(&di.name.name), to.sql()),
+                    1,
+                );
+                &di.table == to
+                    && !live.indexes.contains_key(&di.name)
+                    && !taken.contains(&di.name)
+                    && moved == di.definition
+            });
+            if let Some(di) = found {
+                taken.insert(di.name.clone());
+                out.push(Change::Index { from: li.name.clone(), to: di.name.clone() });
+            }
+        }
+    }
     out
 }
 
@@ -169,6 +225,13 @@ pub fn apply(live: &Catalog, renames: &[Change]) -> Catalog {
                 }
                 for i in c.indexes.values_mut().filter(|i| &i.table == from) {
                     i.table = to.clone();
+                }
+                // Foreign keys follow a renamed table: PostgreSQL prints the new name.
+                let (old_ref, new_ref) = (format!("REFERENCES {}(", from.sql()), format!("REFERENCES {}(", to.sql()));
+                for t in c.tables.values_mut() {
+                    for k in t.constraints.values_mut().filter(|k| k.definition.contains(&old_ref)) {
+                        k.definition = k.definition.replace(&old_ref, &new_ref);
+                    }
                 }
                 for s in c.statistics.values_mut().filter(|s| &s.table == from) {
                     s.table = to.clone();
@@ -243,6 +306,19 @@ pub fn apply(live: &Catalog, renames: &[Change]) -> Catalog {
                 }
                 rekey(&mut c, |id| moved(id, from, to));
             }
+            Change::Constraint { table, from, to } => {
+                if let Some(t) = c.tables.get_mut(table) {
+                    if let Some(mut k) = t.constraints.remove(from) {
+                        k.name = to.clone();
+                        t.constraints.insert(to.clone(), k);
+                    }
+                }
+                let (old, new) = (
+                    ObjectId::Constraint(table.clone(), from.clone()),
+                    ObjectId::Constraint(table.clone(), to.clone()),
+                );
+                rekey(&mut c, |id| (*id == old).then(|| new.clone()));
+            }
             Change::Column { table, from, to } => {
                 if let Some(col) =
                     c.tables.get_mut(table).and_then(|t| t.columns.iter_mut().find(|col| &col.name == from))
@@ -312,6 +388,7 @@ impl Kind for Change {
             Change::Index { to, .. } => ObjectId::Index(to.clone()),
             Change::View { to, .. } => ObjectId::View(to.clone()),
             Change::Sequence { to, .. } => ObjectId::Sequence(to.clone()),
+            Change::Constraint { table, to, .. } => ObjectId::Constraint(table.clone(), to.clone()),
         }
     }
 
@@ -339,7 +416,7 @@ impl Kind for Change {
     fn group(&self) -> String {
         match self {
             Change::Table { to, .. } => table_group(to),
-            Change::Column { table, .. } => table_group(table),
+            Change::Column { table, .. } | Change::Constraint { table, .. } => table_group(table),
             Change::Index { .. } | Change::View { .. } | Change::Sequence { .. } => object_group(&self.subject()),
         }
     }
@@ -354,7 +431,7 @@ impl Kind for Change {
 
     fn requires(&self) -> Vec<ObjectId> {
         match self {
-            Change::Column { table, .. } => vec![ObjectId::Table(table.clone())],
+            Change::Column { table, .. } | Change::Constraint { table, .. } => vec![ObjectId::Table(table.clone())],
             Change::Table { .. } | Change::Index { .. } | Change::View { .. } | Change::Sequence { .. } => Vec::new(),
         }
     }
@@ -372,6 +449,7 @@ impl Kind for Change {
                 format!("rename {}view {from} to {}", if *materialized { "materialized " } else { "" }, to.name)
             }
             Change::Sequence { from, to } => format!("rename sequence {from} to {}", to.name),
+            Change::Constraint { table, from, to } => format!("rename constraint {from} on {table} to {to}"),
         }
     }
 
@@ -396,6 +474,13 @@ impl Kind for Change {
             }
             Change::Sequence { from, to } => {
                 vec![stmt(format!("ALTER SEQUENCE IF EXISTS {} RENAME TO {};", from.sql(), ident(&to.name)))]
+            }
+            // Runs while the old name is there and the new one is not.
+            Change::Constraint { table, from, to } => {
+                let old = Cond::exists(crate::sql::constraint_exists(table, from));
+                let new = Cond::exists(crate::sql::constraint_exists(table, to));
+                let sql = format!("ALTER TABLE {} RENAME CONSTRAINT {} TO {}", table.sql(), ident(from), ident(to));
+                when(&Cond::and([old, Cond::not(new)]), &sql).into_iter().collect()
             }
         }
     }

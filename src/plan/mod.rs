@@ -496,10 +496,13 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
     for (i, c) in changes.iter().enumerate() {
         let Change::Rename(r) = c else { continue };
         let renamed = c.subject();
+        // Only a renamed table is named by what is done to what lives in it; anything
+        // else renamed is named by the changes to itself.
         let table = match r {
             kinds::rename::Change::Table { to, .. } => Some(to.clone()),
-            kinds::rename::Change::Column { table, .. } => Some(table.clone()),
-            kinds::rename::Change::Index { .. }
+            kinds::rename::Change::Column { .. }
+            | kinds::rename::Change::Constraint { .. }
+            | kinds::rename::Change::Index { .. }
             | kinds::rename::Change::View { .. }
             | kinds::rename::Change::Sequence { .. } => None,
         };
