@@ -288,7 +288,7 @@ fn alter_sql(
             "PERFORM pg_catalog.setval({}::regclass, v, true) FROM (SELECT GREATEST({carried}(SELECT max({c}) FROM {t})::bigint) AS v) AS x WHERE v IS NOT NULL",
             literal(&id.sequence.sql())
         ));
-        out.extend(unless_exists(query, &body.join(";\n    ")));
+        out.push(unless_exists(query, &body.join(";\n    ")));
         return out;
     }
     if from.default.is_some() && (default_changes || retype) {

@@ -93,7 +93,7 @@ fn unique_concurrently(table: &QualifiedName, c: &Constraint) -> Option<(Vec<Sta
         ident(&c.name),
         ident(&c.name)
     );
-    Some((build, unless_exists(constraint_exists(table, &c.name), &attach).into_iter().collect()))
+    Some((build, vec![unless_exists(constraint_exists(table, &c.name), &attach)]))
 }
 
 /// `ADD CONSTRAINT ... NOT VALID` (a short lock, no scan); `None` when the constraint is
@@ -104,7 +104,7 @@ fn add_not_valid(table: &QualifiedName, c: &Constraint) -> Option<Vec<Statement>
         return None;
     }
     let sql = format!("ALTER TABLE {} ADD CONSTRAINT {} {def} NOT VALID", table.sql(), ident(&c.name));
-    Some(unless_exists(constraint_exists(table, &c.name), &sql).into_iter().collect())
+    Some(vec![unless_exists(constraint_exists(table, &c.name), &sql)])
 }
 
 impl Change {
@@ -208,7 +208,7 @@ impl Kind for Change {
                     ident(&constraint.name),
                     definition(constraint)
                 );
-                unless_exists(constraint_exists(table, &constraint.name), &add).into_iter().collect()
+                vec![unless_exists(constraint_exists(table, &constraint.name), &add)]
             }
             Change::Drop { table, constraint } => vec![stmt(format!(
                 "ALTER TABLE IF EXISTS {} DROP CONSTRAINT IF EXISTS {};",

@@ -132,7 +132,7 @@ impl Kind for Change {
                     ident(&e.event),
                     e.function.sql()
                 );
-                unless_exists(query, &create).into_iter().collect()
+                vec![unless_exists(query, &create)]
             }
             Change::SetEnabled(e) => {
                 let state = match e.enabled {

@@ -144,7 +144,7 @@ impl Kind for Change {
                         literal(&to.schema)
                     );
                     let move_it = format!("ALTER EXTENSION {} SET SCHEMA {}", ident(&to.name), ident(&to.schema));
-                    out.extend(unless_exists(query, &move_it));
+                    out.push(unless_exists(query, &move_it));
                 }
                 if what.contains(&Altered::Version) {
                     out.push(stmt(format!("ALTER EXTENSION {} UPDATE TO {};", ident(&to.name), literal(&to.version))));

@@ -150,7 +150,7 @@ impl Kind for Change {
                     literal(&p.table.sql()),
                     literal(&p.name)
                 );
-                unless_exists(query, &create_sql(p)).into_iter().collect()
+                vec![unless_exists(query, &create_sql(p))]
             }
             Change::Drop(p) => vec![stmt(format!("DROP POLICY IF EXISTS {} ON {};", ident(&p.name), p.table.sql()))],
         }

@@ -269,7 +269,7 @@ impl Kind for Change {
                 let exists = format!("SELECT 1 FROM pg_catalog.pg_publication WHERE pubname = {}", literal(&p.name));
                 let all = if p.all_tables { " FOR ALL TABLES" } else { "" };
                 let create = format!("CREATE PUBLICATION {}{all} WITH ({})", ident(&p.name), options(p));
-                unless_exists(exists, &create).into_iter().collect()
+                vec![unless_exists(exists, &create)]
             }
             Change::Alter { to, .. } => {
                 vec![stmt(format!("ALTER PUBLICATION {} SET ({});", ident(&to.name), options(to)))]
@@ -277,7 +277,7 @@ impl Kind for Change {
             Change::Drop(p) => vec![stmt(format!("DROP PUBLICATION IF EXISTS {};", ident(&p.name)))],
             Change::Publish { publication, member } => {
                 let add = format!("ALTER PUBLICATION {} ADD {}", ident(publication), published(member));
-                unless_exists(membership(publication, member), &add).into_iter().collect()
+                vec![unless_exists(membership(publication, member), &add)]
             }
             Change::Unpublish { publication, member, unless_as } => {
                 let (dropped, as_wanted) = match member {

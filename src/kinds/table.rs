@@ -235,7 +235,7 @@ fn partition_sql(table: &QualifiedName, from: Option<&PartitionOf>, to: Option<&
     }
     if let Some((parent, bound)) = to {
         let attach = format!("ALTER TABLE {} ATTACH PARTITION {} {bound}", parent.sql(), table.sql());
-        out.extend(unless_exists(child_of(table, parent, None), &attach));
+        out.push(unless_exists(child_of(table, parent, None), &attach));
     }
     out
 }
@@ -426,7 +426,7 @@ impl Kind for Change {
                 }
                 for p in to.iter().filter(|p| !from.contains(p)) {
                     let sql = format!("ALTER TABLE {} INHERIT {}", table.sql(), p.sql());
-                    out.extend(unless_exists(child_of(table, p, None), &sql));
+                    out.push(unless_exists(child_of(table, p, None), &sql));
                 }
                 out
             }

@@ -140,7 +140,7 @@ impl Kind for Change {
                     literal(&t.table.sql()),
                     literal(&t.name)
                 );
-                unless_exists(query, &t.definition).into_iter().collect()
+                vec![unless_exists(query, &t.definition)]
             }
             Change::Create(t) => {
                 vec![stmt(t.definition.replacen("CREATE TRIGGER ", "CREATE OR REPLACE TRIGGER ", 1) + ";")]

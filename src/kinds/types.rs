@@ -542,7 +542,7 @@ impl Kind for Change {
 
     fn render(&self) -> Vec<Statement> {
         match self {
-            Change::Create(t) => unless_exists(type_exists(&t.name), &create_sql(t)).into_iter().collect(),
+            Change::Create(t) => vec![unless_exists(type_exists(&t.name), &create_sql(t))],
             Change::Drop(t) => vec![stmt(format!("DROP {} IF EXISTS {};", keyword(t), t.name.sql()))],
             Change::AddEnumValue { name, value, position } => {
                 let pos = match position {
@@ -563,7 +563,7 @@ impl Kind for Change {
                     literal(to)
                 );
                 let rename = format!("ALTER TYPE {} RENAME VALUE {} TO {}", name.sql(), literal(from), literal(to));
-                unless_exists(query, &rename).into_iter().collect()
+                vec![unless_exists(query, &rename)]
             }
             Change::AlterComposite { name, steps } => {
                 let name = name.sql();
@@ -584,7 +584,7 @@ impl Kind for Change {
                                 literal(n)
                             );
                             let add = format!("ALTER TYPE {name} ADD ATTRIBUTE {} {t} CASCADE", ident(n));
-                            out.extend(unless_exists(query, &add));
+                            out.push(unless_exists(query, &add));
                         }
                     }
                 }
@@ -612,7 +612,7 @@ impl Kind for Change {
                                 literal(n)
                             );
                             let add = format!("ALTER DOMAIN {name} ADD CONSTRAINT {} {def}", ident(n));
-                            out.extend(unless_exists(query, &add));
+                            out.push(unless_exists(query, &add));
                         }
                     }
                 }

@@ -42,8 +42,8 @@ pub(crate) fn when(cond: &Cond, body: &str) -> Option<Statement> {
 }
 
 /// `body` run only while `query` returns no row.
-pub(crate) fn unless_exists(query: String, body: &str) -> Option<Statement> {
-    Some(Statement { sql: guard::missing(&query, body), no_transaction: false, bare: Some(format!("{body};")) })
+pub(crate) fn unless_exists(query: String, body: &str) -> Statement {
+    Statement { sql: guard::missing(&query, body), no_transaction: false, bare: Some(format!("{body};")) }
 }
 
 /// A query with a row while the table has a constraint of that name (none, rather than
