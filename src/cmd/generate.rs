@@ -96,8 +96,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         writeln!(out, "note: {n}").map_err(io)?;
     }
     let plan = plan::build(&base, &desired, config.plan_options()).map_err(|e| Error::Cycle(e.members))?;
-    let changes: Vec<crate::diff::Change> = plan.steps.iter().map(|s| s.change.clone()).collect();
-    for n in crate::kinds::rename::candidates(&changes).into_iter().chain(crate::kinds::column::notes(&changes)) {
+    for n in plan.notes() {
         writeln!(out, "note: {n}").map_err(io)?;
     }
     if plan.is_empty() {

@@ -22,9 +22,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let started = std::time::Instant::now();
     let plan = plan::build(&live, &desired, config.plan_options()).map_err(|e| Error::Cycle(e.members))?;
     timing("diff_order_render", started);
-    let changes: Vec<crate::diff::Change> = plan.steps.iter().map(|s| s.change.clone()).collect();
-    notes.extend(crate::kinds::rename::candidates(&changes));
-    notes.extend(crate::kinds::column::notes(&changes));
+    notes.extend(plan.notes());
     let unmodeled = unmodeled_notes(&live, &desired);
     notes.extend(unmodeled.iter().cloned());
     print_plan(&plan, &notes, args.format, out)?;

@@ -104,17 +104,22 @@ impl Change {
 /// All changes that turn `live` into `desired`, in a deterministic (not yet dependency)
 /// order.
 pub fn diff(live: &Catalog, desired: &Catalog) -> Vec<Change> {
-    // Declared renames first: every kind then compares the renamed object.
+    diff_renamed(live, desired).1
+}
+
+/// The live catalog as it is once the renames the desired state declares ran (`live`
+/// itself when there are none), and every change, those renames first: each kind then
+/// compares the renamed object.
+pub fn diff_renamed<'a>(live: &'a Catalog, desired: &Catalog) -> (std::borrow::Cow<'a, Catalog>, Vec<Change>) {
+    use std::borrow::Cow;
     let renames = kinds::rename::applicable(live, desired);
-    let renamed;
-    let live = if renames.is_empty() {
-        live
-    } else {
-        renamed = kinds::rename::apply(live, &renames);
-        &renamed
-    };
-    let mut d =
-        Differ { live, desired, out: renames.into_iter().map(Change::Rename).collect(), replaced: BTreeSet::new() };
+    let live = if renames.is_empty() { Cow::Borrowed(live) } else { Cow::Owned(kinds::rename::apply(live, &renames)) };
+    let out = diff_kinds(&live, desired, renames.into_iter().map(Change::Rename).collect());
+    (live, out)
+}
+
+fn diff_kinds(live: &Catalog, desired: &Catalog, out: Vec<Change>) -> Vec<Change> {
+    let mut d = Differ { live, desired, out, replaced: BTreeSet::new() };
     kinds::schema::diff(&mut d);
     kinds::extension::diff(&mut d);
     kinds::collation::diff(&mut d);

@@ -59,7 +59,7 @@ impl From<Change> for crate::diff::Change {
 
 /// What the plan should say about its column steps: a column dropped and added again
 /// because PostgreSQL has no cast from its old type to its new one.
-pub fn notes(changes: &[crate::diff::Change]) -> Vec<String> {
+pub fn notes(changes: &[&crate::diff::Change]) -> Vec<String> {
     let mut out = Vec::new();
     for c in changes {
         let crate::diff::Change::Column(Change::Drop { table, column: old }) = c else { continue };

@@ -178,7 +178,7 @@ pub fn applicable(live: &Catalog, desired: &Catalog) -> Vec<Change> {
 /// Drops and creates that look like a rename nobody declared: a column dropped and one
 /// added in the same table with the same type, a table dropped and one created with the
 /// same columns. The plan says so with the hint to write; it never guesses.
-pub fn candidates(changes: &[crate::diff::Change]) -> Vec<String> {
+pub fn candidates(changes: &[&crate::diff::Change]) -> Vec<String> {
     use super::column::Change as Col;
     use super::table::Change as Tab;
     use crate::diff::Change as C;

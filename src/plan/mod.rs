@@ -133,6 +133,15 @@ impl Plan {
         self.steps.is_empty()
     }
 
+    /// What the plan should say besides its steps: drops and adds that look like
+    /// undeclared renames, and columns re-created for want of a cast.
+    pub fn notes(&self) -> Vec<String> {
+        let changes: Vec<&Change> = self.steps.iter().map(|s| &s.change).collect();
+        let mut out = kinds::rename::candidates(&changes);
+        out.extend(kinds::column::notes(&changes));
+        out
+    }
+
     pub fn hazards(&self) -> BTreeSet<Hazard> {
         self.steps.iter().flat_map(|s| s.hazards.iter().copied()).collect()
     }
@@ -146,16 +155,9 @@ pub struct CycleError {
 
 /// Diff two catalogs and order the result, in online forms where `options` ask for them.
 pub fn build(live: &Catalog, desired: &Catalog, options: Options) -> Result<Plan, CycleError> {
-    let changes = diff::diff(live, desired);
     // Ordering and online forms see the live database as it is once its renames ran.
-    let renames = kinds::rename::applicable(live, desired);
-    let renamed;
-    let live = if renames.is_empty() {
-        live
-    } else {
-        renamed = kinds::rename::apply(live, &renames);
-        &renamed
-    };
+    let (live, changes) = diff::diff_renamed(live, desired);
+    let live: &Catalog = &live;
     let ordered = order(changes, live, desired)?;
     let tables = |phase: Phase| -> BTreeSet<QualifiedName> {
         ordered
