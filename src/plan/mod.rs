@@ -216,7 +216,7 @@ pub fn build(live: &Catalog, desired: &Catalog, options: Options) -> Result<Plan
             None => {
                 let statements = match &condition {
                     Some(cond) => sql::guarded_drop(change, cond),
-                    None => sql::render(change),
+                    None => change.kind().render(),
                 };
                 (statements, hazards(change))
             }
@@ -269,12 +269,12 @@ impl<'a> DropGuards<'a> {
                 let parts = self.replaced_parts(id, drop, create, depth);
                 (!parts.is_empty()).then(|| Cond::or(parts))
             }
-            None => sql::still_exists(drop),
+            None => drop.kind().still_exists(),
         }
     }
 
     fn replaced_parts(&self, id: &ObjectId, drop: &Change, create: &Change, depth: usize) -> Vec<Cond> {
-        let mut parts: Vec<Cond> = sql::differs_from_desired(drop, create).into_iter().collect();
+        let mut parts: Vec<Cond> = drop.kind().differs_from(create).into_iter().collect();
         if depth > 8 {
             return parts;
         }
@@ -306,11 +306,11 @@ impl<'a> DropGuards<'a> {
                 if parts.is_empty() {
                     return None;
                 }
-                let exists = sql::still_exists(change).unwrap_or(Cond::True);
+                let exists = change.kind().still_exists().unwrap_or(Cond::True);
                 Some(Cond::and([exists, Cond::or(parts)]))
             }
             // The name goes to another kind of relation: a second run must not trip on it.
-            None if relation_name(change).is_some_and(|n| self.taken.contains(&n)) => sql::still_exists(change),
+            None if relation_name(change).is_some_and(|n| self.taken.contains(&n)) => change.kind().still_exists(),
             None => None,
         }
     }

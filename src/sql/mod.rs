@@ -71,11 +71,6 @@ pub(crate) fn options_clause(options: &[String]) -> String {
     }
 }
 
-/// The SQL for one change.
-pub fn render(change: &Change) -> Vec<Statement> {
-    change.kind().render()
-}
-
 /// The relation exists with one of these `relkind`s.
 pub(crate) fn relkind_is(q: &QualifiedName, kinds: &[&str]) -> Cond {
     Cond::exists(format!(
@@ -91,26 +86,9 @@ fn strip_semicolon(s: &str) -> &str {
     s.trim_end().trim_end_matches(';')
 }
 
-/// A condition that holds while an object about to be replaced still differs from its
-/// desired form. `None`: no such test (the drop then runs whenever the object exists).
-pub fn differs_from_desired(drop: &Change, create: &Change) -> Option<Cond> {
-    drop.kind().differs_from(create)
-}
-
-/// A condition that holds while the object a drop removes is still there as it was
-/// (same kind of relation; the constraint, column or routine still exists).
-pub fn still_exists(drop: &Change) -> Option<Cond> {
-    drop.kind().still_exists()
-}
-
-// Online forms (chosen by `plan::online`): statements that keep ACCESS EXCLUSIVE locks
-// short on tables that already hold rows. Each is safe to run twice, also after a crash
-// half-way: a concurrent build that died leaves an INVALID index, which the next run
-// drops before building again (IF NOT EXISTS alone would keep the broken one).
-
 /// A drop that runs only while `condition` holds.
 pub fn guarded_drop(drop: &Change, condition: &Cond) -> Vec<Statement> {
-    match render(drop).into_iter().next() {
+    match drop.kind().render().into_iter().next() {
         Some(plain) => when(condition, strip_semicolon(&plain.sql)).into_iter().collect(),
         None => Vec::new(),
     }
