@@ -84,74 +84,10 @@ impl ObjectId {
         }
     }
 
-    /// (table, name) of a constraint.
-    pub fn constraint(&self) -> Option<(QualifiedName, String)> {
-        match self {
-            ObjectId::Constraint(t, n) => Some((t.clone(), n.clone())),
-            ObjectId::Schema(_)
-            | ObjectId::Extension(_)
-            | ObjectId::Collation(_)
-            | ObjectId::Type(_)
-            | ObjectId::Sequence(_)
-            | ObjectId::Function(..)
-            | ObjectId::Table(_)
-            | ObjectId::Column(..)
-            | ObjectId::Index(_)
-            | ObjectId::View(_)
-            | ObjectId::Trigger(..)
-            | ObjectId::Policy(..)
-            | ObjectId::EventTrigger(_)
-            | ObjectId::DefaultPrivileges(..)
-            | ObjectId::Publication(_)
-            | ObjectId::Statistics(_) => None,
-        }
-    }
-
-    /// The name of an index.
-    pub fn index(&self) -> Option<QualifiedName> {
-        match self {
-            ObjectId::Index(q) => Some(q.clone()),
-            ObjectId::Schema(_)
-            | ObjectId::Extension(_)
-            | ObjectId::Collation(_)
-            | ObjectId::Type(_)
-            | ObjectId::Sequence(_)
-            | ObjectId::Function(..)
-            | ObjectId::Table(_)
-            | ObjectId::Column(..)
-            | ObjectId::Constraint(..)
-            | ObjectId::View(_)
-            | ObjectId::Trigger(..)
-            | ObjectId::Policy(..)
-            | ObjectId::EventTrigger(_)
-            | ObjectId::DefaultPrivileges(..)
-            | ObjectId::Publication(_)
-            | ObjectId::Statistics(_) => None,
-        }
-    }
-
     /// Whether `ALTER DEFAULT PRIVILEGES` decides the privileges this object starts
     /// with (tables and views, sequences, routines, types).
     pub fn default_privileges_apply(&self) -> bool {
-        match self {
-            ObjectId::Table(_)
-            | ObjectId::View(_)
-            | ObjectId::Sequence(_)
-            | ObjectId::Function(..)
-            | ObjectId::Type(_) => true,
-            ObjectId::Schema(_)
-            | ObjectId::Extension(_)
-            | ObjectId::Collation(_)
-            | ObjectId::Column(..)
-            | ObjectId::Constraint(..)
-            | ObjectId::Index(_)
-            | ObjectId::Trigger(..)
-            | ObjectId::Policy(..)
-            | ObjectId::EventTrigger(_)
-            | ObjectId::DefaultPrivileges(..)
-            | ObjectId::Publication(_)
-            | ObjectId::Statistics(_) => false,
-        }
+        DefaultObjects::of(self).is_some_and(|d| d != DefaultObjects::Schemas)
     }
 
     /// The object's own name, without schema (what a statement creating it names).
@@ -1157,24 +1093,11 @@ impl Catalog {
         if gone.is_empty() {
             return;
         }
-        let belongs = |id: &ObjectId| match id {
-            ObjectId::Table(q)
-            | ObjectId::Column(q, _)
-            | ObjectId::Constraint(q, _)
-            | ObjectId::Trigger(q, _)
-            | ObjectId::Policy(q, _) => gone.contains(q),
-            ObjectId::Schema(_)
-            | ObjectId::Extension(_)
-            | ObjectId::Collation(_)
-            | ObjectId::Type(_)
-            | ObjectId::Sequence(_)
-            | ObjectId::Function(..)
-            | ObjectId::Index(_)
-            | ObjectId::View(_)
-            | ObjectId::EventTrigger(_)
-            | ObjectId::DefaultPrivileges(..)
-            | ObjectId::Publication(_)
-            | ObjectId::Statistics(_) => false,
+        // The table itself, or what lives in it (its parents name it).
+        let belongs = |id: &ObjectId| {
+            std::iter::once(id.clone())
+                .chain(id.parents())
+                .any(|x| matches!(&x, ObjectId::Table(q) if gone.contains(q)))
         };
         self.tables.retain(|q, _| !gone.contains(q));
         let indexes: BTreeSet<QualifiedName> =

@@ -1031,7 +1031,11 @@ pub async fn source_forms(
     catalog: &mut Catalog,
     statements: &[&str],
 ) -> Result<(), tokio_postgres::Error> {
-    let targets: Vec<(QualifiedName, String)> = catalog.equivalents.keys().filter_map(|id| id.constraint()).collect();
+    let targets: Vec<(QualifiedName, String)> = catalog
+        .equivalents
+        .keys()
+        .filter_map(|id| if let ObjectId::Constraint(t, n) = id { Some((t.clone(), n.clone())) } else { None })
+        .collect();
     if targets.is_empty() {
         return Ok(());
     }
@@ -1085,7 +1089,11 @@ async fn index_source_forms(
     statements: &[&str],
 ) -> Result<(), tokio_postgres::Error> {
     let names = crate::sqltext::source::index_names(statements);
-    let targets: Vec<QualifiedName> = catalog.equivalents.keys().filter_map(|id| id.index()).collect();
+    let targets: Vec<QualifiedName> = catalog
+        .equivalents
+        .keys()
+        .filter_map(|id| if let ObjectId::Index(q) = id { Some(q.clone()) } else { None })
+        .collect();
     const TMP: &str = "schemaspec_source_tmp";
     for q in targets {
         let Some(index) = catalog.indexes.get(&q).cloned() else { continue };
