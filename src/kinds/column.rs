@@ -496,8 +496,8 @@ impl Kind for Change {
         false
     }
 
-    fn rank(&self) -> (u8, u8) {
-        (6, 0)
+    fn rank(&self) -> u8 {
+        0
     }
 
     fn group(&self) -> String {

@@ -1,6 +1,6 @@
 //! Comments on any object (`COMMENT ON ... IS`): set, changed or removed (`IS NULL`).
 
-use super::{object_group, object_rank, object_ref, Kind};
+use super::{object_group, object_ref, Kind};
 use crate::catalog::{ObjectId, ObjectKind};
 use crate::diff::{Differ, Phase};
 use crate::ident::{literal, QualifiedName};
@@ -63,8 +63,8 @@ impl Kind for Change {
         true
     }
 
-    fn rank(&self) -> (u8, u8) {
-        (object_rank(&self.subject()), 0)
+    fn rank(&self) -> u8 {
+        0
     }
 
     fn group(&self) -> String {

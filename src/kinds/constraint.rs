@@ -141,16 +141,15 @@ impl Kind for Change {
     }
 
     /// Keys before checks before foreign keys, the order people write them.
-    fn rank(&self) -> (u8, u8) {
-        let within = match (self, self.parts().1.kind) {
+    fn rank(&self) -> u8 {
+        match (self, self.parts().1.kind) {
             (Change::Drop { .. }, _) => 0,
             (Change::Add { .. }, ConstraintKind::PrimaryKey) => 0,
             (Change::Add { .. }, ConstraintKind::Unique) => 1,
             (Change::Add { .. }, ConstraintKind::Exclusion) => 2,
             (Change::Add { .. }, ConstraintKind::Check) => 3,
             (Change::Add { .. }, ConstraintKind::ForeignKey) => 4,
-        };
-        (7, within)
+        }
     }
 
     fn group(&self) -> String {

@@ -91,8 +91,8 @@ impl Kind for Change {
         true
     }
 
-    fn rank(&self) -> (u8, u8) {
-        (1, 0)
+    fn rank(&self) -> u8 {
+        0
     }
 
     fn group(&self) -> String {

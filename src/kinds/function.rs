@@ -81,8 +81,8 @@ impl Kind for Change {
         false
     }
 
-    fn rank(&self) -> (u8, u8) {
-        (3, 0)
+    fn rank(&self) -> u8 {
+        0
     }
 
     fn group(&self) -> String {

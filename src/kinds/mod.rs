@@ -53,9 +53,10 @@ pub trait Kind {
     /// A change to an object that exists which nothing built on the object waits for
     /// (comments, grants, owners, `OWNED BY`, enabled states).
     fn is_finishing_touch(&self) -> bool;
-    /// (rank of the kind, rank within it): the stable order the graph's nodes are added
-    /// in, the order people write them.
-    fn rank(&self) -> (u8, u8);
+    /// Its rank among changes of the same kind of object (after `object_rank` of its
+    /// subject): the stable order the graph's nodes are added in, the order people
+    /// write them.
+    fn rank(&self) -> u8;
     /// The steps that belong in one migration file with it (a table's columns,
     /// constraints, indexes and policies together).
     fn group(&self) -> String;
@@ -111,8 +112,8 @@ pub fn object_group(id: &ObjectId) -> String {
     }
 }
 
-/// Where what is done to an existing object (its comment, grants, owner) sorts: with
-/// the object's own kind.
+/// Where a change sorts among the others, by the kind of object it is about (a comment
+/// or grant sorts with its object).
 pub fn object_rank(id: &ObjectId) -> u8 {
     match id {
         ObjectId::Schema(_) => 0,

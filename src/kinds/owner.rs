@@ -1,6 +1,6 @@
 //! Owners (`ALTER ... OWNER TO`), where ownership is managed (`manage_owners`).
 
-use super::{object_group, object_rank, object_ref, Kind};
+use super::{object_group, object_ref, Kind};
 use crate::catalog::{ObjectId, ObjectKind};
 use crate::diff::{Differ, Phase};
 use crate::ident::{ident, QualifiedName};
@@ -54,8 +54,8 @@ impl Kind for Change {
         true
     }
 
-    fn rank(&self) -> (u8, u8) {
-        (object_rank(&self.subject()), 0)
+    fn rank(&self) -> u8 {
+        0
     }
 
     fn group(&self) -> String {

@@ -2,7 +2,7 @@
 //! revoke and a grant. An object this plan creates starts with what default privileges
 //! give it, and is compared from there.
 
-use super::{grantee_sql, object_group, object_rank, object_ref, routine_ref, Kind};
+use super::{grantee_sql, object_group, object_ref, routine_ref, Kind};
 use crate::catalog::{AclItem, Grantee, ObjectId, ObjectKind};
 use crate::diff::{Differ, Phase};
 use crate::ident::{ident, QualifiedName};
@@ -133,8 +133,8 @@ impl Kind for Change {
         true
     }
 
-    fn rank(&self) -> (u8, u8) {
-        (object_rank(self.target()), 0)
+    fn rank(&self) -> u8 {
+        0
     }
 
     fn group(&self) -> String {

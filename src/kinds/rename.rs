@@ -4,7 +4,7 @@
 //! renamed object with its desired form; the rename runs before anything else done to
 //! it, and is a no-op once it ran.
 
-use super::{object_group, object_rank, table_group, Kind};
+use super::{object_group, table_group, Kind};
 use crate::catalog::{Catalog, ObjectId, Rename};
 use crate::diff::Phase;
 use crate::ident::{ident, QualifiedName};
@@ -409,8 +409,8 @@ impl Kind for Change {
         false
     }
 
-    fn rank(&self) -> (u8, u8) {
-        (object_rank(&self.subject()), 0)
+    fn rank(&self) -> u8 {
+        0
     }
 
     fn group(&self) -> String {

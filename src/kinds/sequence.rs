@@ -113,8 +113,8 @@ impl Kind for Change {
         matches!(self, Change::SetOwner(_))
     }
 
-    fn rank(&self) -> (u8, u8) {
-        (4, 0)
+    fn rank(&self) -> u8 {
+        0
     }
 
     /// With the table whose column owns it.

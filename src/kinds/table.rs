@@ -286,8 +286,8 @@ impl Kind for Change {
         }
     }
 
-    fn rank(&self) -> (u8, u8) {
-        (5, 0)
+    fn rank(&self) -> u8 {
+        0
     }
 
     fn group(&self) -> String {

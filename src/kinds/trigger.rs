@@ -93,8 +93,8 @@ impl Kind for Change {
         matches!(self, Change::SetEnabled(_))
     }
 
-    fn rank(&self) -> (u8, u8) {
-        (10, 0)
+    fn rank(&self) -> u8 {
+        0
     }
 
     fn group(&self) -> String {

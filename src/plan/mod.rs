@@ -317,12 +317,12 @@ impl<'a> DropGuards<'a> {
 }
 
 fn kind_rank(c: &Change) -> u8 {
-    c.kind().rank().0
+    kinds::object_rank(&c.subject())
 }
 
 /// Within a kind: keys before checks before foreign keys, the order people write them.
 fn sub_rank(c: &Change) -> u8 {
-    c.kind().rank().1
+    c.kind().rank()
 }
 
 /// The table (or kind) a change belongs with, for keeping related steps together.
