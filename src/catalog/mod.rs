@@ -32,6 +32,11 @@ pub enum ObjectId {
     EventTrigger(String),
     /// An extended statistics object (`CREATE STATISTICS`).
     Statistics(QualifiedName),
+    /// A rule on a table or view (`CREATE RULE`), other than a view's own `_RETURN`.
+    Rule(QualifiedName, String),
+    /// An object known by its definition alone (see `Defined`): its kind, schema ("" for
+    /// objects outside schemas) and reference as statements name it.
+    Defined(DefinedKind, String, String),
     /// Default privileges of (role, schema or "" for all schemas, kind of object).
     DefaultPrivileges(String, String, DefaultObjects),
     Publication(String),
@@ -42,7 +47,7 @@ impl ObjectId {
     /// or a view (which one, only a catalog knows); constraints and policies to tables.
     pub fn parents(&self) -> Vec<ObjectId> {
         match self {
-            ObjectId::Column(t, _) | ObjectId::Trigger(t, _) => {
+            ObjectId::Column(t, _) | ObjectId::Trigger(t, _) | ObjectId::Rule(t, _) => {
                 vec![ObjectId::Table(t.clone()), ObjectId::View(t.clone())]
             }
             ObjectId::Constraint(t, _) | ObjectId::Policy(t, _) => vec![ObjectId::Table(t.clone())],
@@ -58,6 +63,7 @@ impl ObjectId {
             | ObjectId::EventTrigger(_)
             | ObjectId::Publication(_)
             | ObjectId::DefaultPrivileges(..)
+            | ObjectId::Defined(..)
             | ObjectId::Statistics(_) => Vec::new(),
         }
     }
@@ -80,6 +86,8 @@ impl ObjectId {
             | ObjectId::EventTrigger(_)
             | ObjectId::DefaultPrivileges(..)
             | ObjectId::Publication(_)
+            | ObjectId::Rule(..)
+            | ObjectId::Defined(..)
             | ObjectId::Statistics(_) => None,
         }
     }
@@ -105,8 +113,10 @@ impl ObjectId {
             | ObjectId::Constraint(q, _)
             | ObjectId::Trigger(q, _)
             | ObjectId::Statistics(q)
+            | ObjectId::Rule(q, _)
             | ObjectId::Policy(q, _) => &q.name,
             ObjectId::DefaultPrivileges(r, _, _) => r,
+            ObjectId::Defined(_, _, r) => r,
         }
     }
 
@@ -119,7 +129,8 @@ impl ObjectId {
         match self {
             ObjectId::Schema(s) => s,
             ObjectId::Extension(_) | ObjectId::EventTrigger(_) | ObjectId::Publication(_) => "",
-            ObjectId::DefaultPrivileges(_, s, _) => s,
+            ObjectId::DefaultPrivileges(_, s, _) | ObjectId::Defined(_, s, _) => s,
+            ObjectId::Rule(q, _) => &q.schema,
             ObjectId::Type(q)
             | ObjectId::Collation(q)
             | ObjectId::Sequence(q)
@@ -155,6 +166,8 @@ impl fmt::Display for ObjectId {
             ObjectId::Policy(q, p) => write!(f, "policy {p} on {q}"),
             ObjectId::EventTrigger(n) => write!(f, "event trigger {n}"),
             ObjectId::Publication(n) => write!(f, "publication {n}"),
+            ObjectId::Rule(q, r) => write!(f, "rule {r} on {q}"),
+            ObjectId::Defined(k, _, r) => write!(f, "{} {r}", k.word()),
             ObjectId::DefaultPrivileges(r, s, t) => {
                 let on = if s.is_empty() { String::new() } else { format!(" in schema {s}") };
                 write!(f, "default privileges of {r} on {}{on}", t.keyword())
@@ -192,6 +205,11 @@ pub struct Catalog {
     pub views: BTreeMap<QualifiedName, View>,
     pub functions: BTreeMap<(QualifiedName, String), Function>,
     pub triggers: BTreeMap<(QualifiedName, String), Trigger>,
+    #[serde(default)]
+    pub rules: BTreeMap<(QualifiedName, String), Rule>,
+    /// Objects known by their definition, keyed by their id's parts.
+    #[serde(default)]
+    pub defined: BTreeMap<(DefinedKind, String, String), Defined>,
     pub policies: BTreeMap<(QualifiedName, String), Policy>,
     pub event_triggers: BTreeMap<String, EventTrigger>,
     pub publications: BTreeMap<String, Publication>,
@@ -613,6 +631,111 @@ pub struct Statistics {
     pub target: Option<i32>,
 }
 
+/// A rule on a table or view.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rule {
+    pub name: String,
+    pub table: QualifiedName,
+    /// `pg_get_ruledef`, without its closing semicolon.
+    pub definition: String,
+    pub enabled: Enabled,
+}
+
+/// Kinds of object schemaspec knows by their definition: what a changed one needs is a
+/// drop and a create (or, for the options of foreign-data objects, an `ALTER ...
+/// OPTIONS`). Declared in the order they are created in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum DefinedKind {
+    ForeignDataWrapper,
+    Server,
+    UserMapping,
+    TextSearchDictionary,
+    TextSearchConfiguration,
+    Operator,
+    OperatorFamily,
+    OperatorClass,
+    Cast,
+}
+
+impl DefinedKind {
+    pub fn word(self) -> &'static str {
+        match self {
+            DefinedKind::ForeignDataWrapper => "foreign data wrapper",
+            DefinedKind::Server => "server",
+            DefinedKind::UserMapping => "user mapping",
+            DefinedKind::TextSearchDictionary => "text search dictionary",
+            DefinedKind::TextSearchConfiguration => "text search configuration",
+            DefinedKind::Operator => "operator",
+            DefinedKind::OperatorFamily => "operator family",
+            DefinedKind::OperatorClass => "operator class",
+            DefinedKind::Cast => "cast",
+        }
+    }
+
+    /// As `DROP`, `COMMENT ON` and `ALTER ... OWNER TO` write it.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            DefinedKind::ForeignDataWrapper => "FOREIGN DATA WRAPPER",
+            DefinedKind::Server => "SERVER",
+            DefinedKind::UserMapping => "USER MAPPING",
+            DefinedKind::TextSearchDictionary => "TEXT SEARCH DICTIONARY",
+            DefinedKind::TextSearchConfiguration => "TEXT SEARCH CONFIGURATION",
+            DefinedKind::Operator => "OPERATOR",
+            DefinedKind::OperatorFamily => "OPERATOR FAMILY",
+            DefinedKind::OperatorClass => "OPERATOR CLASS",
+            DefinedKind::Cast => "CAST",
+        }
+    }
+
+    /// The catalog its objects are rows of.
+    pub fn class(self) -> &'static str {
+        match self {
+            DefinedKind::ForeignDataWrapper => "pg_foreign_data_wrapper",
+            DefinedKind::Server => "pg_foreign_server",
+            DefinedKind::UserMapping => "pg_user_mapping",
+            DefinedKind::TextSearchDictionary => "pg_ts_dict",
+            DefinedKind::TextSearchConfiguration => "pg_ts_config",
+            DefinedKind::Operator => "pg_operator",
+            DefinedKind::OperatorFamily => "pg_opfamily",
+            DefinedKind::OperatorClass => "pg_opclass",
+            DefinedKind::Cast => "pg_cast",
+        }
+    }
+}
+
+/// An object known by its definition (see `DefinedKind`), as `pg/queries/defined.sql`
+/// writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Defined {
+    pub kind: DefinedKind,
+    /// "" for objects outside schemas (wrappers, servers, user mappings, casts).
+    pub schema: String,
+    /// The object as `DROP KIND` names it: `app.english_simple`, `(app.mood AS text)`,
+    /// `FOR "public" SERVER files`.
+    pub reference: String,
+    /// The statements that create it, options included.
+    pub definition: String,
+    /// The definition without its options: two objects with the same shape differ only
+    /// in options, which are altered in place.
+    pub shape: String,
+    /// `key=value` options of a wrapper, server or user mapping, sorted; `None` for kinds
+    /// without them.
+    pub options: Option<Vec<String>>,
+    /// A query with a row while the object exists.
+    pub probe: String,
+    /// For kinds with options: a query of the object's options as `text[]`.
+    pub options_probe: Option<String>,
+    /// A query of the object's shape as it is now: a replacement's drop runs while it
+    /// differs from the desired shape, so a second run leaves the new object alone.
+    pub shape_probe: String,
+}
+
+impl Defined {
+    pub fn id(&self) -> ObjectId {
+        ObjectId::Defined(self.kind, self.schema.clone(), self.reference.clone())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Trigger {
     pub name: String,
@@ -807,6 +930,8 @@ impl Catalog {
             ObjectId::EventTrigger(_) => ObjectKind::EventTrigger,
             ObjectId::Publication(_) => ObjectKind::Publication,
             ObjectId::DefaultPrivileges(..) => ObjectKind::DefaultPrivileges,
+            ObjectId::Rule(..) => ObjectKind::Rule,
+            ObjectId::Defined(k, _, _) => ObjectKind::Defined(*k),
         }
     }
 
@@ -864,6 +989,8 @@ impl Catalog {
             ObjectId::Policy(q, n) => self.policies.contains_key(&(q.clone(), n.clone())),
             ObjectId::EventTrigger(n) => self.event_triggers.contains_key(n),
             ObjectId::Publication(n) => self.publications.contains_key(n),
+            ObjectId::Rule(q, n) => self.rules.contains_key(&(q.clone(), n.clone())),
+            ObjectId::Defined(k, s, r) => self.defined.contains_key(&(*k, s.clone(), r.clone())),
             ObjectId::DefaultPrivileges(r, s, t) => self.default_privileges.contains_key(&(r.clone(), s.clone(), *t)),
         }
     }
@@ -936,6 +1063,8 @@ impl DefaultObjects {
             | ObjectId::EventTrigger(_)
             | ObjectId::DefaultPrivileges(..)
             | ObjectId::Publication(_)
+            | ObjectId::Rule(..)
+            | ObjectId::Defined(..)
             | ObjectId::Statistics(_) => None,
         }
     }
@@ -990,6 +1119,9 @@ pub enum ObjectKind {
     Statistics,
     View,
     MaterializedView,
+    ForeignTable,
+    Rule,
+    Defined(DefinedKind),
     Trigger,
     Policy,
     EventTrigger,
@@ -1016,6 +1148,9 @@ impl ObjectKind {
             ObjectKind::Statistics => "STATISTICS",
             ObjectKind::View => "VIEW",
             ObjectKind::MaterializedView => "MATERIALIZED VIEW",
+            ObjectKind::ForeignTable => "FOREIGN TABLE",
+            ObjectKind::Rule => "RULE",
+            ObjectKind::Defined(k) => k.keyword(),
             ObjectKind::Trigger => "TRIGGER",
             ObjectKind::Policy => "POLICY",
             ObjectKind::EventTrigger => "EVENT TRIGGER",
@@ -1115,6 +1250,7 @@ impl Catalog {
         self.sequences.retain(|q, _| !sequences.contains(q));
         self.triggers.retain(|(t, _), _| !gone.contains(t));
         self.policies.retain(|(t, _), _| !gone.contains(t));
+        self.rules.retain(|(t, _), _| !gone.contains(t));
         for p in self.publications.values_mut() {
             p.tables.retain(|t, _| !gone.contains(t));
         }
@@ -1135,6 +1271,8 @@ impl Catalog {
             | ObjectId::Policy(..)
             | ObjectId::EventTrigger(_)
             | ObjectId::DefaultPrivileges(..)
+            | ObjectId::Rule(..)
+            | ObjectId::Defined(..)
             | ObjectId::Publication(_) => false,
         };
         self.comments.retain(|id, _| !belongs(id) && !also(id));
@@ -1324,6 +1462,8 @@ impl Catalog {
                 | ObjectId::Trigger(..)
                 | ObjectId::Policy(..)
                 | ObjectId::Publication(_)
+                | ObjectId::Rule(..)
+                | ObjectId::Defined(..)
                 | ObjectId::DefaultPrivileges(..) => {}
             }
         }

@@ -31,6 +31,8 @@ pub enum Change {
     Trigger(kinds::trigger::Change),
     Policy(kinds::policy::Change),
     Statistics(kinds::statistics::Change),
+    Rule(kinds::rule::Change),
+    Defined(kinds::defined::Change),
     EventTrigger(kinds::event_trigger::Change),
     Publication(kinds::publication::Change),
     Comment(kinds::comment::Change),
@@ -61,6 +63,8 @@ impl Change {
             Change::Constraint(c) => c,
             Change::Index(c) => c,
             Change::Statistics(c) => c,
+            Change::Rule(c) => c,
+            Change::Defined(c) => c,
             Change::View(c) => c,
             Change::Function(c) => c,
             Change::Trigger(c) => c,
@@ -122,6 +126,7 @@ fn diff_kinds(live: &Catalog, desired: &Catalog, out: Vec<Change>) -> Vec<Change
     let mut d = Differ { live, desired, out, replaced: BTreeSet::new() };
     kinds::schema::diff(&mut d);
     kinds::extension::diff(&mut d);
+    kinds::defined::diff(&mut d);
     kinds::collation::diff(&mut d);
     kinds::types::diff(&mut d);
     kinds::sequence::diff(&mut d);
@@ -132,6 +137,7 @@ fn diff_kinds(live: &Catalog, desired: &Catalog, out: Vec<Change>) -> Vec<Change
     kinds::function::diff(&mut d);
     kinds::trigger::diff(&mut d);
     kinds::policy::diff(&mut d);
+    kinds::rule::diff(&mut d);
     kinds::publication::diff(&mut d);
     kinds::event_trigger::diff(&mut d);
     d.recreate_dependents();
@@ -317,6 +323,20 @@ impl<'a> Differ<'a> {
                     kinds::policy::Change::Create(d.policies.get(&k)?.clone()).into(),
                 ))
             }
+            ObjectId::Rule(q, n) => {
+                let k = (q.clone(), n.clone());
+                Some((
+                    kinds::rule::Change::Drop(l.rules.get(&k)?.clone()).into(),
+                    kinds::rule::Change::Create(d.rules.get(&k)?.clone()).into(),
+                ))
+            }
+            ObjectId::Defined(k, s, r) => {
+                let k = (*k, s.clone(), r.clone());
+                Some((
+                    kinds::defined::Change::Drop(l.defined.get(&k)?.clone()).into(),
+                    kinds::defined::Change::Create(d.defined.get(&k)?.clone()).into(),
+                ))
+            }
             ObjectId::Constraint(q, n) => {
                 let lc = l.tables.get(q)?.constraints.get(n)?.clone();
                 let dc = d.tables.get(q)?.constraints.get(n)?.clone();
@@ -358,7 +378,9 @@ impl<'a> Differ<'a> {
                     .any(|c| matches!(c, Change::Column(kinds::column::Change::Add { .. })) && c.subject() == *id)
                     || parent_created()
             }
-            ObjectId::Constraint(..) | ObjectId::Trigger(..) | ObjectId::Policy(..) => parent_created(),
+            ObjectId::Constraint(..) | ObjectId::Trigger(..) | ObjectId::Policy(..) | ObjectId::Rule(..) => {
+                parent_created()
+            }
             ObjectId::Schema(_)
             | ObjectId::Extension(_)
             | ObjectId::Collation(_)
@@ -371,6 +393,7 @@ impl<'a> Differ<'a> {
             | ObjectId::EventTrigger(_)
             | ObjectId::DefaultPrivileges(..)
             | ObjectId::Publication(_)
+            | ObjectId::Defined(..)
             | ObjectId::Statistics(_) => false,
         }
     }

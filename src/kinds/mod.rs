@@ -10,6 +10,7 @@ pub mod column;
 pub mod comment;
 pub mod constraint;
 pub mod default_privilege;
+pub mod defined;
 pub mod event_trigger;
 pub mod extension;
 pub mod function;
@@ -19,6 +20,7 @@ pub mod policy;
 pub mod privilege;
 pub mod publication;
 pub mod rename;
+pub mod rule;
 pub mod schema;
 pub mod sequence;
 pub mod statistics;
@@ -27,7 +29,7 @@ pub mod trigger;
 pub mod types;
 pub mod view;
 
-use crate::catalog::{Grantee, ObjectId, ObjectKind};
+use crate::catalog::{DefinedKind, Grantee, ObjectId, ObjectKind};
 use crate::diff::Phase;
 use crate::ident::ident;
 use crate::ident::QualifiedName;
@@ -98,7 +100,9 @@ pub fn object_group(id: &ObjectId) -> String {
         | ObjectId::Column(q, _)
         | ObjectId::Constraint(q, _)
         | ObjectId::Trigger(q, _)
+        | ObjectId::Rule(q, _)
         | ObjectId::Policy(q, _) => table_group(q),
+        ObjectId::Defined(k, _, _) => defined_group(*k).into(),
         ObjectId::Schema(_) | ObjectId::Extension(_) => "schemas and extensions".into(),
         ObjectId::DefaultPrivileges(..) => "default privileges".into(),
         ObjectId::EventTrigger(_) => "event triggers".into(),
@@ -131,6 +135,28 @@ pub fn object_rank(id: &ObjectId) -> u8 {
         ObjectId::EventTrigger(_) => 12,
         ObjectId::Publication(_) => 13,
         ObjectId::Statistics(_) => 14,
+        ObjectId::Rule(..) => 10,
+        // Foreign-data objects follow the extensions that provide their wrappers; the
+        // rest use functions and types.
+        ObjectId::Defined(k, _, _) => match k {
+            DefinedKind::ForeignDataWrapper | DefinedKind::Server | DefinedKind::UserMapping => 2,
+            DefinedKind::TextSearchDictionary
+            | DefinedKind::TextSearchConfiguration
+            | DefinedKind::Operator
+            | DefinedKind::OperatorFamily
+            | DefinedKind::OperatorClass
+            | DefinedKind::Cast => 3,
+        },
+    }
+}
+
+/// The group the steps on an object known by its definition are in.
+pub fn defined_group(kind: DefinedKind) -> &'static str {
+    match kind {
+        DefinedKind::ForeignDataWrapper | DefinedKind::Server | DefinedKind::UserMapping => "foreign data",
+        DefinedKind::TextSearchDictionary | DefinedKind::TextSearchConfiguration => "text search",
+        DefinedKind::Operator | DefinedKind::OperatorFamily | DefinedKind::OperatorClass => "operators",
+        DefinedKind::Cast => "casts",
     }
 }
 
@@ -152,6 +178,8 @@ pub fn object_ref(id: &ObjectId, kind: ObjectKind) -> String {
         ObjectId::Constraint(q, c) => format!("CONSTRAINT {} ON {}", ident(c), q.sql()),
         ObjectId::Trigger(q, t) => format!("TRIGGER {} ON {}", ident(t), q.sql()),
         ObjectId::Policy(q, p) => format!("POLICY {} ON {}", ident(p), q.sql()),
+        ObjectId::Rule(q, r) => format!("RULE {} ON {}", ident(r), q.sql()),
+        ObjectId::Defined(k, _, r) => format!("{} {r}", k.keyword()),
         ObjectId::EventTrigger(n) => format!("EVENT TRIGGER {}", ident(n)),
         ObjectId::Publication(n) => format!("PUBLICATION {}", ident(n)),
         ObjectId::DefaultPrivileges(..) => String::new(),

@@ -83,6 +83,8 @@ fn privilege_and_target(target: &ObjectId, kind: ObjectKind, privilege: &str) ->
     let on = match target {
         ObjectId::Column(q, c) => return (format!("{privilege} ({})", ident(c)), format!("TABLE {}", q.sql())),
         ObjectId::Table(q) | ObjectId::View(q) => format!("TABLE {}", q.sql()),
+        // GRANT names a server FOREIGN SERVER, where DROP and COMMENT say SERVER.
+        ObjectId::Defined(crate::catalog::DefinedKind::Server, _, r) => format!("FOREIGN SERVER {r}"),
         ObjectId::Function(q, args) => {
             let k = if kind == ObjectKind::Procedure { "PROCEDURE" } else { "FUNCTION" };
             format!("{k} {}", routine_ref(q, args, kind))
@@ -99,6 +101,8 @@ fn privilege_and_target(target: &ObjectId, kind: ObjectKind, privilege: &str) ->
         | ObjectId::Policy(..)
         | ObjectId::EventTrigger(_)
         | ObjectId::DefaultPrivileges(..)
+        | ObjectId::Rule(..)
+        | ObjectId::Defined(..)
         | ObjectId::Publication(_) => object_ref(target, kind),
     };
     (privilege.to_string(), on)

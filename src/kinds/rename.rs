@@ -263,6 +263,17 @@ pub fn apply(live: &Catalog, renames: &[Change]) -> Catalog {
                         }
                     })
                     .collect();
+                c.rules = std::mem::take(&mut c.rules)
+                    .into_iter()
+                    .map(|((t, n), mut x)| {
+                        if &t == from {
+                            x.table = to.clone();
+                            ((to.clone(), n), x)
+                        } else {
+                            ((t, n), x)
+                        }
+                    })
+                    .collect();
                 for p in c.publications.values_mut() {
                     if let Some(e) = p.tables.remove(from) {
                         p.tables.insert(to.clone(), e);
@@ -351,7 +362,10 @@ fn moved(id: &ObjectId, from: &QualifiedName, to: &QualifiedName) -> Option<Obje
         ObjectId::Constraint(q, n) if q == from => Some(ObjectId::Constraint(to.clone(), n.clone())),
         ObjectId::Trigger(q, n) if q == from => Some(ObjectId::Trigger(to.clone(), n.clone())),
         ObjectId::Policy(q, n) if q == from => Some(ObjectId::Policy(to.clone(), n.clone())),
+        ObjectId::Rule(q, n) if q == from => Some(ObjectId::Rule(to.clone(), n.clone())),
         ObjectId::Table(_)
+        | ObjectId::Rule(..)
+        | ObjectId::Defined(..)
         | ObjectId::Column(..)
         | ObjectId::Constraint(..)
         | ObjectId::Trigger(..)

@@ -17,6 +17,30 @@ const COLUMNS: &str = include_str!("queries/columns.sql");
 const CONSTRAINTS: &str = include_str!("queries/constraints.sql");
 const INDEXES: &str = include_str!("queries/indexes.sql");
 const STATISTICS: &str = include_str!("queries/statistics.sql");
+const RULES: &str = include_str!("queries/rules.sql");
+/// One query per kind known by its definition, each with the columns oid, schema,
+/// reference, shape, options, probe, options_probe and comment; `$1` the excluded
+/// schemas, `$2` the only ones (or NULL). Each also tells, filtered to one reference,
+/// what that object's shape is now (see `shape_probe`).
+const DEFINED: [(DefinedKind, &str); 9] = [
+    (DefinedKind::ForeignDataWrapper, include_str!("queries/defined/foreign_data_wrapper.sql")),
+    (DefinedKind::Server, include_str!("queries/defined/server.sql")),
+    (DefinedKind::UserMapping, include_str!("queries/defined/user_mapping.sql")),
+    (DefinedKind::TextSearchDictionary, include_str!("queries/defined/text_search_dictionary.sql")),
+    (DefinedKind::TextSearchConfiguration, include_str!("queries/defined/text_search_configuration.sql")),
+    (DefinedKind::Operator, include_str!("queries/defined/operator.sql")),
+    (DefinedKind::OperatorFamily, include_str!("queries/defined/operator_family.sql")),
+    (DefinedKind::OperatorClass, include_str!("queries/defined/operator_class.sql")),
+    (DefinedKind::Cast, include_str!("queries/defined/cast.sql")),
+];
+
+/// A query of the shape `query` gives the object `reference` now (no row once it is
+/// gone), for a guard in a migration: every schema in scope, comment lines cut.
+fn shape_probe(query: &str, reference: &str) -> String {
+    let body: Vec<&str> = query.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("--")).collect();
+    let body = body.join("\n  ").replace("$1::text[]", "'{}'::text[]").replace("$2::text[]", "NULL::text[]");
+    format!("SELECT x.shape FROM (\n  {body}\n) x WHERE x.reference = {}", crate::ident::literal(reference))
+}
 const UNMODELED: &str = include_str!("queries/unmodeled.sql");
 const CASTS: &str = include_str!("queries/casts.sql");
 const VIEWS: &str = include_str!("queries/views.sql");
@@ -88,7 +112,7 @@ pub struct Scope {
 type OidKey = (&'static str, u32);
 
 /// The catalogs whose rows the builder maps to objects.
-const CLASSES: [&str; 11] = [
+const CLASSES: [&str; 21] = [
     "pg_class",
     "pg_type",
     "pg_proc",
@@ -100,6 +124,16 @@ const CLASSES: [&str; 11] = [
     "pg_collation",
     "pg_event_trigger",
     "pg_statistic_ext",
+    "pg_rewrite",
+    "pg_foreign_data_wrapper",
+    "pg_foreign_server",
+    "pg_user_mapping",
+    "pg_ts_dict",
+    "pg_ts_config",
+    "pg_operator",
+    "pg_opfamily",
+    "pg_opclass",
+    "pg_cast",
 ];
 
 fn class_key(cls: &str) -> Option<&'static str> {
@@ -145,6 +179,7 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
         statistics,
         unmodeled,
         casts,
+        rules,
     ) = tokio::try_join!(
         client.query(PRIVILEGES, &[]),
         client.query(DEFAULT_PRIVILEGES, &params[..1]),
@@ -157,7 +192,10 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
         client.query(STATISTICS, &params),
         client.query(UNMODELED, &params),
         client.query(CASTS, &[]),
+        client.query(RULES, &params),
     )?;
+    // Pipelined like the rest: one round trip for all nine.
+    let defined = futures_util::future::try_join_all(DEFINED.iter().map(|(_, q)| client.query(*q, &params))).await?;
 
     let mut b = Builder::default();
     b.cat.server_version = version;
@@ -186,6 +224,10 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
     }
     b.functions(functions);
     b.triggers(triggers);
+    b.rules(rules);
+    for ((kind, query), rows) in DEFINED.iter().zip(defined) {
+        b.defined(*kind, query, rows);
+    }
     b.policies(policies);
     b.event_triggers(event_triggers);
     b.platform_objects(platform);
@@ -613,6 +655,52 @@ impl Builder {
         }
     }
 
+    fn rules(&mut self, rows: Vec<Row>) {
+        for row in &rows {
+            let table = qn(row, "table_schema", "table_name");
+            let name: String = row.get("name");
+            let id = ObjectId::Rule(table.clone(), name.clone());
+            self.oids.insert(("pg_rewrite", row.get("oid")), id.clone());
+            self.comment(row, &id);
+            let enabled = Enabled::from_letter(row.get("enabled")).unwrap_or(Enabled::Origin);
+            let rule = Rule { name: name.clone(), table: table.clone(), definition: row.get("definition"), enabled };
+            self.cat.rules.insert((table, name), rule);
+        }
+    }
+
+    /// Objects known by their definition; the options of those with options sorted (the
+    /// order ALTER leaves them in is not the order they were written in) and written
+    /// into the definition.
+    fn defined(&mut self, kind: DefinedKind, query: &str, rows: Vec<Row>) {
+        for row in &rows {
+            let shape: String = row.get("shape");
+            let options = row.get::<_, Option<Vec<String>>>("options").map(|mut o| {
+                o.sort();
+                o
+            });
+            let definition = match options.as_deref() {
+                Some(o) if !o.is_empty() => format!("{shape} OPTIONS ({})", options_clause(o)),
+                Some(_) | None => shape.clone(),
+            };
+            let x = Defined {
+                kind,
+                schema: row.get("schema"),
+                reference: row.get("reference"),
+                definition,
+                shape,
+                options,
+                probe: row.get("probe"),
+                options_probe: row.get("options_probe"),
+                shape_probe: String::new(),
+            };
+            let x = Defined { shape_probe: shape_probe(query, &x.reference), ..x };
+            let id = x.id();
+            self.oids.insert((kind.class(), row.get("oid")), id.clone());
+            self.comment(row, &id);
+            self.cat.defined.insert((kind, x.schema.clone(), x.reference.clone()), x);
+        }
+    }
+
     fn policies(&mut self, rows: Vec<Row>) {
         for row in &rows {
             let table = qn(row, "table_schema", "table_name");
@@ -860,6 +948,15 @@ impl Builder {
     fn lookup(&self, cls: &'static str, oid: u32, sub: i32) -> Option<IdRef<'_>> {
         self.id_ref(cls, oid, sub).or_else(|| self.id_ref(cls, oid, 0))
     }
+}
+
+/// `key 'value', ...` from `key=value` items, as `OPTIONS (...)` takes them.
+fn options_clause(options: &[String]) -> String {
+    let item = |kv: &String| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        format!("{} {}", crate::ident::ident(k), crate::ident::literal(v))
+    };
+    options.iter().map(item).collect::<Vec<_>>().join(", ")
 }
 
 /// A `pg_depend` row as `depends.sql` reports it, classes as indexes into `CLASSES`.

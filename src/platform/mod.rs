@@ -147,6 +147,8 @@ pub fn preset(name: &str) -> Option<&'static Preset> {
 pub fn cluster_statement(words: &[String]) -> Option<&'static str> {
     let w = |i: usize| words.get(i).map(String::as_str);
     match (w(0), w(1)) {
+        // CREATE USER MAPPING belongs to the database (its server does).
+        (Some("create" | "alter" | "drop"), Some("user")) if w(2) == Some("mapping") => None,
         (Some("create" | "alter" | "drop"), Some("role" | "user" | "group")) => Some("a role"),
         (Some("create" | "alter" | "drop"), Some("tablespace")) => Some("a tablespace"),
         (Some("create" | "alter" | "drop"), Some("database")) => Some("a database"),
@@ -179,9 +181,12 @@ mod tests {
         ] {
             assert!(cluster_statement(&words(sql)).is_some(), "{sql}");
         }
-        for sql in
-            ["GRANT SELECT ON t TO anon;", "REVOKE ALL ON FUNCTION f() FROM public", "CREATE TABLE role (id int)"]
-        {
+        for sql in [
+            "GRANT SELECT ON t TO anon;",
+            "REVOKE ALL ON FUNCTION f() FROM public",
+            "CREATE TABLE role (id int)",
+            "CREATE USER MAPPING FOR app SERVER s",
+        ] {
             assert_eq!(cluster_statement(&words(sql)), None, "{sql}");
         }
     }

@@ -104,6 +104,8 @@ pub fn split(text: &str) -> Split {
     // Words at the start of the current statement, to spot CREATE FUNCTION/PROCEDURE.
     let mut words: Vec<String> = Vec::new();
     let mut atomic_depth = 0usize;
+    // Like psql: a semicolon inside parentheses (a rule's action list) ends nothing.
+    let mut paren_depth = 0usize;
     let mut line_has_code = false;
     let mut pieces: Vec<(usize, usize)> = Vec::new(); // parts of the statement (meta lines cut out)
     let mut piece_start: Option<usize> = None;
@@ -208,7 +210,13 @@ pub fn split(text: &str) -> Split {
                     None => b.len(),
                 };
             }
-            b';' if atomic_depth == 0 => {
+            b'(' | b')' => {
+                begin!(i);
+                line_has_code = true;
+                paren_depth = if c == b'(' { paren_depth + 1 } else { paren_depth.saturating_sub(1) };
+                i += 1;
+            }
+            b';' if atomic_depth == 0 && paren_depth == 0 => {
                 if let Some(s) = start.take() {
                     let ps = piece_start.take().unwrap_or(s);
                     pieces.push((ps, i + 1));
@@ -292,6 +300,15 @@ mod tests {
         let s = texts(sql);
         assert_eq!(s.len(), 2, "{s:?}");
         assert!(s[0].ends_with("SELECT 3; END;"));
+    }
+
+    #[test]
+    fn a_rule_action_list_stays_whole() {
+        let sql =
+            "CREATE RULE r AS ON DELETE TO t DO INSTEAD (UPDATE t SET a = 1; INSERT INTO u VALUES (1));\nselect 1;";
+        let s = texts(sql);
+        assert_eq!(s.len(), 2, "{s:?}");
+        assert!(s[0].ends_with("VALUES (1));"));
     }
 
     #[test]

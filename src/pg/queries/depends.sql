@@ -1,10 +1,11 @@
--- Dependencies between user objects. A view's rule is reported as the view, a column
--- default as its column, an array type as its element type and a row type as its table.
+-- Dependencies between user objects. A view's rule is reported as the view (other rules
+-- are their own), a column default as its column, an array type as its element type and
+-- a row type as its table.
 WITH dep AS (
-    SELECT CASE WHEN d.classid IN ('pg_catalog.pg_rewrite'::regclass, 'pg_catalog.pg_attrdef'::regclass)
+    SELECT CASE WHEN d.classid = 'pg_catalog.pg_attrdef'::regclass OR r.rulename = '_RETURN'
                 THEN 'pg_class' ELSE d.classid::regclass::text END AS cls,
-           COALESCE(r.ev_class, ad.adrelid, d.objid) AS oid,
-           COALESCE(ad.adnum::int4, CASE WHEN r.oid IS NOT NULL THEN 0 ELSE d.objsubid END) AS sub,
+           COALESCE(CASE WHEN r.rulename = '_RETURN' THEN r.ev_class END, ad.adrelid, d.objid) AS oid,
+           COALESCE(ad.adnum::int4, CASE WHEN r.rulename = '_RETURN' THEN 0 ELSE d.objsubid END) AS sub,
            d.refclassid, d.refobjid, d.refobjsubid, d.deptype
     FROM pg_catalog.pg_depend d
     LEFT JOIN pg_catalog.pg_rewrite r

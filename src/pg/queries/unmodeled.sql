@@ -15,29 +15,6 @@ FROM pg_catalog.pg_class c JOIN managed m ON m.oid = c.relnamespace
 WHERE c.relkind = 'f'
   AND NOT EXISTS (SELECT 1 FROM members x WHERE x.classid = 'pg_catalog.pg_class'::regclass AND x.objid = c.oid)
 UNION ALL
-SELECT 'operator', m.nspname, o.oprname || '(' || COALESCE(pg_catalog.format_type(o.oprleft, NULL), 'NONE') || ', '
-       || COALESCE(pg_catalog.format_type(o.oprright, NULL), 'NONE') || ')'
-FROM pg_catalog.pg_operator o JOIN managed m ON m.oid = o.oprnamespace
-WHERE NOT EXISTS (SELECT 1 FROM members x WHERE x.classid = 'pg_catalog.pg_operator'::regclass AND x.objid = o.oid)
-UNION ALL
-SELECT 'operator class', m.nspname, c.opcname::text
-FROM pg_catalog.pg_opclass c JOIN managed m ON m.oid = c.opcnamespace
-WHERE NOT EXISTS (SELECT 1 FROM members x WHERE x.classid = 'pg_catalog.pg_opclass'::regclass AND x.objid = c.oid)
-UNION ALL
-SELECT 'operator family', m.nspname, f.opfname::text
-FROM pg_catalog.pg_opfamily f JOIN managed m ON m.oid = f.opfnamespace
-WHERE NOT EXISTS (SELECT 1 FROM members x WHERE x.classid = 'pg_catalog.pg_opfamily'::regclass AND x.objid = f.oid)
-  -- CREATE OPERATOR CLASS makes a family of the same name with it.
-  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_opclass c WHERE c.opcfamily = f.oid AND c.opcname = f.opfname)
-UNION ALL
-SELECT 'text search configuration', m.nspname, t.cfgname::text
-FROM pg_catalog.pg_ts_config t JOIN managed m ON m.oid = t.cfgnamespace
-WHERE NOT EXISTS (SELECT 1 FROM members x WHERE x.classid = 'pg_catalog.pg_ts_config'::regclass AND x.objid = t.oid)
-UNION ALL
-SELECT 'text search dictionary', m.nspname, t.dictname::text
-FROM pg_catalog.pg_ts_dict t JOIN managed m ON m.oid = t.dictnamespace
-WHERE NOT EXISTS (SELECT 1 FROM members x WHERE x.classid = 'pg_catalog.pg_ts_dict'::regclass AND x.objid = t.oid)
-UNION ALL
 SELECT 'text search parser', m.nspname, t.prsname::text
 FROM pg_catalog.pg_ts_parser t JOIN managed m ON m.oid = t.prsnamespace
 WHERE NOT EXISTS (SELECT 1 FROM members x WHERE x.classid = 'pg_catalog.pg_ts_parser'::regclass AND x.objid = t.oid)
@@ -50,10 +27,10 @@ SELECT 'conversion', m.nspname, c.conname::text
 FROM pg_catalog.pg_conversion c JOIN managed m ON m.oid = c.connamespace
 WHERE NOT EXISTS (SELECT 1 FROM members x WHERE x.classid = 'pg_catalog.pg_conversion'::regclass AND x.objid = c.oid)
 UNION ALL
-SELECT 'rule', m.nspname, r.rulename || ' on ' || c.relname
-FROM pg_catalog.pg_rewrite r JOIN pg_catalog.pg_class c ON c.oid = r.ev_class JOIN managed m ON m.oid = c.relnamespace
-WHERE r.rulename <> '_RETURN'
-  AND NOT EXISTS (SELECT 1 FROM members x WHERE x.classid = 'pg_catalog.pg_class'::regclass AND x.objid = c.oid)
+-- Passwords are never read or written: they are set outside schema files.
+SELECT 'user mapping password', '', 'FOR ' || u.usename || ' SERVER ' || u.srvname
+FROM pg_catalog.pg_user_mappings u
+WHERE $2::text[] IS NULL AND EXISTS (SELECT 1 FROM pg_catalog.unnest(u.umoptions) o WHERE o ~ '^password=')
 UNION ALL
 SELECT 'base type', m.nspname, t.typname::text
 FROM pg_catalog.pg_type t JOIN managed m ON m.oid = t.typnamespace

@@ -1,0 +1,1 @@
+SELECT count(*) = 200 AND count(*) FILTER (WHERE archived) = 20 FROM app.notes
