@@ -240,34 +240,47 @@ fn desired_state_cache_is_used_and_never_stale() {
 }
 
 /// Regression (#17): objects of kinds schemaspec does not model were left out silently.
-/// They are listed by `plan` and `status`, and `plan --strict` refuses them.
+/// They are listed by `plan` and `status`, and `plan --strict` refuses them; kinds it
+/// came to model (rules, operators, text search configurations) are planned instead.
 #[test]
 fn objects_not_managed_are_listed_and_strict_refuses_them() {
     let db = TestDb::new("cli_unmodeled");
     db.exec(
         "CREATE TABLE log (id int, body text); CREATE TABLE log_copy (id int, body text);
-         CREATE RULE copy_log AS ON INSERT TO log DO ALSO INSERT INTO log_copy VALUES (NEW.id, NEW.body);",
+         CREATE RULE copy_log AS ON INSERT TO log DO ALSO INSERT INTO log_copy VALUES (NEW.id, NEW.body);
+         CREATE OPERATOR FAMILY int_hash USING hash;
+         ALTER OPERATOR FAMILY int_hash USING hash ADD FUNCTION 1 (int) hashint4(int);",
     );
     let p = Project::new();
     p.write(
         "schema/a.sql",
         "CREATE TABLE log (id int, body text);\nCREATE TABLE log_copy (id int, body text);\n\
+         CREATE OPERATOR FAMILY int_hash USING hash;\n\
          CREATE FUNCTION same(int, int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT $1 = $2 $$;\n\
          CREATE OPERATOR === (LEFTARG = int, RIGHTARG = int, FUNCTION = same);\n\
-         CREATE TEXT SEARCH CONFIGURATION plain_english (COPY = pg_catalog.english);\n",
+         CREATE TEXT SEARCH CONFIGURATION plain_english (COPY = pg_catalog.english);\n\
+         CREATE CONVERSION latin_to_utf8 FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;\n\
+         CREATE TYPE pending;\n",
     );
     let plan = p.run(&db, &["plan"]).ok();
     for expected in [
-        "note: not managed: the schema files create operator public.===(integer, integer)",
-        "note: not managed: the schema files create text search configuration public.plain_english",
-        "note: not managed: the database has rule public.copy_log on log",
+        "note: not managed: the schema files create conversion public.latin_to_utf8",
+        "note: not managed: the schema files create base type public.pending",
+        "note: not managed: the database has operator family member public.int_hash USING hash: function 1 hashint4(integer)",
+        "drop rule copy_log on public.log",
+        "create operator public.===(integer, integer)",
+        "create text search configuration public.plain_english",
     ] {
         assert!(plan.stdout.contains(expected), "{expected}\n{}", plan.stdout);
     }
     let strict = p.run(&db, &["plan", "--strict"]).code(1);
     assert!(strict.stderr.contains("3 object(s) of kinds schemaspec does not manage"), "{}", strict.stderr);
     let status = p.run(&db, &["status"]);
-    assert!(status.stdout.contains("not managed: rule public.copy_log on log"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("not managed: operator family member public.int_hash USING hash"),
+        "{}",
+        status.stdout
+    );
 }
 
 /// A drop and an add that look like a rename are pointed out with the hint to write,

@@ -429,6 +429,18 @@ pub struct Table {
     /// Columns in attnum order; inherited ones have `local == false`.
     pub columns: Vec<Column>,
     pub constraints: BTreeMap<String, Constraint>,
+    /// For a foreign table: where its rows are.
+    #[serde(default)]
+    pub foreign: Option<Box<Foreign>>,
+}
+
+/// A foreign table's server and options (`key=value`), and its columns' options as
+/// `column:key=value`, each sorted.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Foreign {
+    pub server: String,
+    pub options: Vec<String>,
+    pub column_options: Vec<String>,
 }
 
 impl Table {
@@ -447,6 +459,7 @@ impl Table {
             replica_identity: ReplicaIdentity::Default,
             columns: Vec::new(),
             constraints: BTreeMap::new(),
+            foreign: None,
         }
     }
 
@@ -916,7 +929,10 @@ impl Catalog {
                 Some(RoutineKind::Aggregate) => ObjectKind::Aggregate,
                 Some(RoutineKind::Function) | None => ObjectKind::Function,
             },
-            ObjectId::Table(_) => ObjectKind::Table,
+            ObjectId::Table(q) => match self.tables.get(q) {
+                Some(t) if t.foreign.is_some() => ObjectKind::ForeignTable,
+                Some(_) | None => ObjectKind::Table,
+            },
             ObjectId::Column(..) => ObjectKind::Column,
             ObjectId::Constraint(..) => ObjectKind::Constraint,
             ObjectId::Index(_) => ObjectKind::Index,

@@ -38,11 +38,25 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
 /// One note per object of a kind schemaspec does not manage: in the schema files (never
 /// planned, so never reaching a database) or in the database (left as it is).
 pub fn unmodeled_notes(live: &crate::catalog::Catalog, desired: &crate::catalog::Catalog) -> Vec<String> {
+    // `schema.name`, or the name alone for objects outside schemas.
+    let object = |kind: &str, schema: &str, name: &str| {
+        if schema.is_empty() {
+            format!("{kind} {name}")
+        } else {
+            format!("{kind} {schema}.{name}")
+        }
+    };
     let in_files = desired.unmodeled.iter().map(|(kind, schema, name)| {
-        format!("not managed: the schema files create {kind} {schema}.{name}, which schemaspec does not manage yet; no plan creates it")
+        format!(
+            "not managed: the schema files create {}, which schemaspec does not manage yet; no plan creates it",
+            object(kind, schema, name)
+        )
     });
     let in_database = live.unmodeled.iter().filter(|o| !desired.unmodeled.contains(*o)).map(|(kind, schema, name)| {
-        format!("not managed: the database has {kind} {schema}.{name}, which schemaspec does not manage yet; it is left as it is")
+        format!(
+            "not managed: the database has {}, which schemaspec does not manage yet; it is left as it is",
+            object(kind, schema, name)
+        )
     });
     in_files.chain(in_database).collect()
 }

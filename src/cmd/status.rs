@@ -52,7 +52,15 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         .await
         .map_err(|e| Error::Other(format!("reading the database failed: {}", pg::db_message(&e))))?
         .into_iter()
-        .map(|(kind, schema, name)| format!("{kind} {schema}.{name}"))
+        .map(
+            |(kind, schema, name)| {
+                if schema.is_empty() {
+                    format!("{kind} {name}")
+                } else {
+                    format!("{kind} {schema}.{name}")
+                }
+            },
+        )
         .collect();
     // Another tool's history, for a database that has none of schemaspec's yet.
     let foreign = if applied.is_empty() { super::import::found(config, &client).await } else { None };

@@ -2,10 +2,13 @@
 //! keys can wait for what they reference), their attributes (row-level security,
 //! persistence, storage options, replica identity), partitioning and inheritance. A
 //! changed partitioning (key, or partitioned or not) is a drop and a create; attaching,
-//! detaching and inheriting keep the rows where they are.
+//! detaching and inheriting keep the rows where they are. Foreign tables are tables
+//! here too (their columns, constraints, grants and comments are a table's): their rows
+//! are elsewhere, so another server is a drop and a create, and their options and their
+//! columns' options are altered in place.
 
 use super::{table_group, Kind};
-use crate::catalog::{ObjectId, ReplicaIdentity, Table};
+use crate::catalog::{Foreign, ObjectId, ReplicaIdentity, Table};
 use crate::diff::{Differ, Phase};
 use crate::ident::{ident, literal, QualifiedName};
 use crate::plan::online::{Existing, Online};
@@ -55,6 +58,12 @@ pub enum Change {
         from: Vec<QualifiedName>,
         to: Vec<QualifiedName>,
     },
+    /// A foreign table's options or its columns' options (same server).
+    ForeignOptions {
+        table: QualifiedName,
+        from: Box<Foreign>,
+        to: Box<Foreign>,
+    },
 }
 
 impl From<Change> for crate::diff::Change {
@@ -78,7 +87,7 @@ pub(crate) fn diff(d: &mut Differ) {
     for t in gone {
         d.push(Change::Drop(t.clone()));
     }
-    let shape = |t: &Table| (t.partitioned, t.partition_key.clone());
+    let shape = |t: &Table| (t.partitioned, t.partition_key.clone(), t.foreign.as_ref().map(|f| f.server.clone()));
     for (l, t) in both {
         if shape(l) != shape(t) {
             let id = ObjectId::Table(t.name.clone());
@@ -121,8 +130,104 @@ pub(crate) fn diff(d: &mut Differ) {
             let reset = l.options.iter().map(key).filter(|k| !t.options.iter().any(|o| key(o) == *k)).collect();
             d.push(Change::Alter { to: t.clone(), what, reset });
         }
+        if let (Some(from), Some(to)) = (&l.foreign, &t.foreign) {
+            if from != to {
+                d.push(Change::ForeignOptions { table: t.name.clone(), from: from.clone(), to: to.clone() });
+            }
+        }
         super::column::diff(d, l, t);
         super::constraint::diff(d, l, t);
+    }
+}
+
+/// `OPTIONS (...)` items from `key=value` ones.
+fn options_items(options: &[String]) -> String {
+    let item = |kv: &String| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        format!("{} {}", ident(k), literal(v))
+    };
+    options.iter().map(item).collect::<Vec<_>>().join(", ")
+}
+
+/// The `OPTIONS (...)` items that turn `from` (`key=value`) into `to`: SET what both
+/// have, ADD what is new, DROP what is gone.
+fn option_changes(from: &[String], to: &[String]) -> Vec<String> {
+    let key = |kv: &String| kv.split_once('=').map_or(kv.clone(), |(k, _)| k.to_string());
+    let old: BTreeSet<String> = from.iter().map(key).collect();
+    let new: BTreeSet<String> = to.iter().map(key).collect();
+    let mut out: Vec<String> = to
+        .iter()
+        .filter(|kv| !from.contains(kv))
+        .map(|kv| {
+            let verb = if old.contains(&key(kv)) { "SET" } else { "ADD" };
+            format!("{verb} {}", options_items(std::slice::from_ref(kv)))
+        })
+        .collect();
+    out.extend(old.difference(&new).map(|k| format!("DROP {}", ident(k))));
+    out
+}
+
+/// One column's options out of `column:key=value` items.
+fn column_options(foreign: &Foreign, column: &str) -> Vec<String> {
+    foreign
+        .column_options
+        .iter()
+        .filter_map(|o| o.strip_prefix(column).and_then(|r| r.strip_prefix(':')))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `ALTER FOREIGN TABLE ... OPTIONS` for the table and each column whose options
+/// changed, each run while that object's options are still the old ones (ADD and DROP
+/// fail once done).
+fn foreign_options_sql(table: &QualifiedName, from: &Foreign, to: &Foreign) -> Vec<Statement> {
+    let name = literal(&table.sql());
+    let sorted = |expr: String| {
+        Value::Sql(format!("(SELECT ARRAY(SELECT o FROM pg_catalog.unnest(({expr})) o ORDER BY 1))::text[]"))
+    };
+    let array = |items: &[String]| {
+        let quoted: Vec<String> = items.iter().map(|o| literal(o)).collect();
+        Value::Sql(format!("ARRAY[{}]::text[]", quoted.join(", ")))
+    };
+    let mut out = Vec::new();
+    let items = option_changes(&from.options, &to.options);
+    if !items.is_empty() {
+        let now = sorted(format!(
+            "SELECT ftoptions FROM pg_catalog.pg_foreign_table WHERE ftrelid = pg_catalog.to_regclass({name})"
+        ));
+        let body = format!("ALTER FOREIGN TABLE {} OPTIONS ({})", table.sql(), items.join(", "));
+        out.extend(when(&Cond::not(Cond::differs(now, array(&from.options))), &body));
+    }
+    let columns: BTreeSet<&str> = from
+        .column_options
+        .iter()
+        .chain(&to.column_options)
+        .filter_map(|o| o.split_once(':').map(|(c, _)| c))
+        .collect();
+    for c in columns {
+        let (old, new) = (column_options(from, c), column_options(to, c));
+        let items = option_changes(&old, &new);
+        if items.is_empty() {
+            continue;
+        }
+        let now = sorted(format!(
+            "SELECT attfdwoptions FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass({name}) \
+             AND attname = {} AND NOT attisdropped",
+            literal(c)
+        ));
+        let body =
+            format!("ALTER FOREIGN TABLE {} ALTER COLUMN {} OPTIONS ({})", table.sql(), ident(c), items.join(", "));
+        out.extend(when(&Cond::not(Cond::differs(now, array(&old))), &body));
+    }
+    out
+}
+
+/// The relkinds a table of this kind has.
+fn relkinds(t: &Table) -> &'static [&'static str] {
+    if t.foreign.is_some() {
+        &["f"]
+    } else {
+        &["r", "p"]
     }
 }
 
@@ -154,13 +259,24 @@ fn altered(from: Option<&Table>, t: &Table) -> BTreeSet<Altered> {
 fn create_sql(t: &Table) -> String {
     let name = t.name.sql();
     let unlogged = if t.unlogged { "UNLOGGED " } else { "" };
+    let kind = if t.foreign.is_some() { "FOREIGN TABLE" } else { "TABLE" };
+    // A foreign column's options follow its type.
+    let column = |c: &crate::catalog::Column| {
+        let sql = super::column::column_sql(c);
+        let options = t.foreign.as_ref().map(|f| column_options(f, &c.name)).unwrap_or_default();
+        if options.is_empty() {
+            return sql;
+        }
+        let head = format!("{} {}", ident(&c.name), c.data_type);
+        let rest = sql.strip_prefix(&head).unwrap_or_default();
+        format!("{head} OPTIONS ({}){rest}", options_items(&options))
+    };
     let mut sql = if let Some((parent, bound)) = &t.partition_of {
-        format!("CREATE {unlogged}TABLE IF NOT EXISTS {name} PARTITION OF {} {bound}", parent.sql())
+        format!("CREATE {unlogged}{kind} IF NOT EXISTS {name} PARTITION OF {} {bound}", parent.sql())
     } else {
-        let cols: Vec<String> =
-            t.columns.iter().filter(|c| c.local).map(|c| format!("    {}", super::column::column_sql(c))).collect();
+        let cols: Vec<String> = t.columns.iter().filter(|c| c.local).map(|c| format!("    {}", column(c))).collect();
         let body = if cols.is_empty() { "()".to_string() } else { format!("(\n{}\n)", cols.join(",\n")) };
-        let mut s = format!("CREATE {unlogged}TABLE IF NOT EXISTS {name} {body}");
+        let mut s = format!("CREATE {unlogged}{kind} IF NOT EXISTS {name} {body}");
         if !t.inherits.is_empty() {
             s += &format!(" INHERITS ({})", t.inherits.iter().map(|p| p.sql()).collect::<Vec<_>>().join(", "));
         }
@@ -168,6 +284,12 @@ fn create_sql(t: &Table) -> String {
     };
     if let Some(key) = &t.partition_key {
         sql += &format!(" PARTITION BY {key}");
+    }
+    if let Some(f) = &t.foreign {
+        sql += &format!(" SERVER {}", ident(&f.server));
+        if !f.options.is_empty() {
+            sql += &format!(" OPTIONS ({})", options_items(&f.options));
+        }
     }
     sql += &options_clause(&t.options);
     sql + ";"
@@ -244,7 +366,9 @@ impl Change {
     fn name(&self) -> &QualifiedName {
         match self {
             Change::Create(t) | Change::Drop(t) | Change::Alter { to: t, .. } => &t.name,
-            Change::Partition { table, .. } | Change::Inherit { table, .. } => table,
+            Change::Partition { table, .. } | Change::Inherit { table, .. } | Change::ForeignOptions { table, .. } => {
+                table
+            }
         }
     }
 }
@@ -265,7 +389,8 @@ impl Kind for Change {
             Change::Create(_)
             | Change::Alter { .. }
             | Change::Partition { to: Some(_), .. }
-            | Change::Inherit { .. } => Phase::Create,
+            | Change::Inherit { .. }
+            | Change::ForeignOptions { .. } => Phase::Create,
             Change::Drop(_) | Change::Partition { to: None, .. } => Phase::Drop,
         }
     }
@@ -282,7 +407,11 @@ impl Kind for Change {
                     && what.len() == 1
                     && what.contains(&Altered::ReplicaIdentity)
             }
-            Change::Create(_) | Change::Drop(_) | Change::Partition { .. } | Change::Inherit { .. } => false,
+            Change::Create(_)
+            | Change::Drop(_)
+            | Change::Partition { .. }
+            | Change::Inherit { .. }
+            | Change::ForeignOptions { .. } => false,
         }
     }
 
@@ -297,7 +426,10 @@ impl Kind for Change {
     fn relation_name(&self) -> Option<QualifiedName> {
         match self {
             Change::Create(t) | Change::Drop(t) => Some(t.name.clone()),
-            Change::Alter { .. } | Change::Partition { .. } | Change::Inherit { .. } => None,
+            Change::Alter { .. }
+            | Change::Partition { .. }
+            | Change::Inherit { .. }
+            | Change::ForeignOptions { .. } => None,
         }
     }
 
@@ -332,6 +464,13 @@ impl Kind for Change {
                 | ReplicaIdentity::Nothing
                 | ReplicaIdentity::Full => Vec::new(),
             },
+            // The columns whose options it sets.
+            Change::ForeignOptions { table, to, .. } => to
+                .column_options
+                .iter()
+                .filter_map(|o| o.split_once(':'))
+                .map(|(c, _)| ObjectId::Column(table.clone(), c.to_string()))
+                .collect(),
             Change::Partition { to: None, .. } | Change::Drop(_) => Vec::new(),
         }
     }
@@ -340,6 +479,10 @@ impl Kind for Change {
         let existing = !new_tables.contains(self.name());
         let mut h = BTreeSet::new();
         match self {
+            // A foreign table's rows stay where they are.
+            Change::Drop(t) if t.foreign.is_some() => {
+                h.insert(Hazard::RecreatesObject);
+            }
             Change::Drop(_) => {
                 h.insert(Hazard::DeletesData);
             }
@@ -364,16 +507,22 @@ impl Kind for Change {
                     h.insert(Hazard::AccessExclusiveLock);
                 }
             }
-            Change::Create(_) | Change::Partition { to: None, .. } | Change::Inherit { .. } => {}
+            Change::Create(_)
+            | Change::Partition { to: None, .. }
+            | Change::Inherit { .. }
+            | Change::ForeignOptions { .. } => {}
         }
         h
     }
 
     fn describe(&self) -> String {
         match self {
+            Change::Create(t) if t.foreign.is_some() => format!("create foreign table {}", t.name),
             Change::Create(t) => format!("create table {}", t.name),
             Change::Alter { to, .. } => format!("alter table {}", to.name),
+            Change::Drop(t) if t.foreign.is_some() => format!("drop foreign table {}", t.name),
             Change::Drop(t) => format!("drop table {}", t.name),
+            Change::ForeignOptions { table, .. } => format!("alter options of foreign table {table}"),
             Change::Partition { table, to: Some((p, _)), .. } => format!("attach {table} as a partition of {p}"),
             Change::Partition { table, to: None, .. } => format!("detach partition {table}"),
             Change::Inherit { table, to, .. } if to.is_empty() => format!("set {table} to inherit from no table"),
@@ -430,6 +579,10 @@ impl Kind for Change {
                 }
                 out
             }
+            Change::ForeignOptions { table, from, to } => foreign_options_sql(table, from, to),
+            Change::Drop(t) if t.foreign.is_some() => {
+                vec![stmt(format!("DROP FOREIGN TABLE IF EXISTS {};", t.name.sql()))]
+            }
             Change::Drop(t) => vec![stmt(format!("DROP TABLE IF EXISTS {};", t.name.sql()))],
         }
     }
@@ -444,20 +597,34 @@ impl Kind for Change {
 
     fn still_exists(&self) -> Option<Cond> {
         match self {
-            Change::Drop(t) => Some(relkind_is(&t.name, &["r", "p"])),
-            Change::Create(_) | Change::Alter { .. } | Change::Partition { .. } | Change::Inherit { .. } => None,
+            Change::Drop(t) => Some(relkind_is(&t.name, relkinds(t))),
+            Change::Create(_)
+            | Change::Alter { .. }
+            | Change::Partition { .. }
+            | Change::Inherit { .. }
+            | Change::ForeignOptions { .. } => None,
         }
     }
 
-    /// While the table is not yet partitioned (or bound) as desired.
+    /// While the table is not yet partitioned (or bound), foreign or on the server as
+    /// desired.
     fn differs_from(&self, create: &crate::diff::Change) -> Option<Cond> {
         let (Change::Drop(old), crate::diff::Change::Table(Change::Create(new))) = (self, create) else {
             return None;
         };
         let name = literal(&old.name.sql());
+        let server = Cond::differs(
+            Value::Sql(format!(
+                "(SELECT s.srvname::text FROM pg_catalog.pg_foreign_table ft \
+                 JOIN pg_catalog.pg_foreign_server s ON s.oid = ft.ftserver WHERE ft.ftrelid = pg_catalog.to_regclass({name}))"
+            )),
+            Value::Const(new.foreign.as_ref().map_or("NULL".to_string(), |f| literal(&f.server))),
+        );
         Some(Cond::and([
-            relkind_is(&old.name, &["r", "p"]),
+            relkind_is(&old.name, relkinds(old)),
             Cond::or([
+                Cond::not(relkind_is(&new.name, relkinds(new))),
+                server,
                 Cond::differs(
                     Value::Sql(format!("pg_catalog.pg_get_partkeydef(pg_catalog.to_regclass({name}))")),
                     Value::Const(new.partition_key.as_deref().map_or("NULL".to_string(), literal)),
@@ -509,6 +676,33 @@ mod tests {
             ..table()
         };
         assert_snapshot!(sql(Change::Create(t)));
+    }
+
+    fn foreign(options: &[&str], column_options: &[&str]) -> Box<Foreign> {
+        Box::new(Foreign {
+            server: "billing".into(),
+            options: options.iter().map(|s| s.to_string()).collect(),
+            column_options: column_options.iter().map(|s| s.to_string()).collect(),
+        })
+    }
+
+    #[test]
+    fn a_foreign_table_is_created_on_its_server() {
+        let t = Table { foreign: Some(foreign(&["table_name=invoices"], &["id:column_name=invoice_id"])), ..table() };
+        let drop = Change::Drop(t.clone());
+        assert!(!drop.hazards(&BTreeSet::new()).contains(&Hazard::DeletesData), "its rows are elsewhere");
+        assert_snapshot!(sql(Change::Create(t)) + "\n" + &sql(drop));
+    }
+
+    #[test]
+    fn foreign_options_change_in_place() {
+        let c = Change::ForeignOptions {
+            table: QualifiedName::new("app", "notes"),
+            from: foreign(&["fetch_size=100", "table_name=a"], &["id:column_name=x"]),
+            to: foreign(&["table_name=b"], &["id:column_name=y"]),
+        };
+        assert_eq!(c.requires(), vec![ObjectId::Column(QualifiedName::new("app", "notes"), "id".into())]);
+        assert_snapshot!(sql(c));
     }
 
     #[test]

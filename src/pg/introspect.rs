@@ -460,6 +460,12 @@ impl Builder {
                     // ones): grown by doubling, a third of the space went unused.
                     columns: Vec::with_capacity(usize::try_from(row.get::<_, i32>("column_slots")).unwrap_or(0)),
                     constraints: BTreeMap::new(),
+                    foreign: row.get::<_, Option<String>>("server").map(|server| {
+                        let mut options: Vec<String> = row.get("foreign_options");
+                        options.sort();
+                        let column_options = row.get::<_, Option<Vec<String>>>("column_options").unwrap_or_default();
+                        Box::new(Foreign { server, options, column_options })
+                    }),
                 },
             );
         }

@@ -38,7 +38,7 @@ LEFT JOIN LATERAL (
       AND d.refclassid = 'pg_catalog.pg_class'::regclass AND d.refobjid = a.attrelid
       AND d.refobjsubid = a.attnum AND d.deptype = 'i'
     LIMIT 1) idseq ON a.attidentity <> ''
-WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm')
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
   AND NOT (n.nspname = ANY ($1::text[]))
   AND ($2::text[] IS NULL OR n.nspname = ANY ($2::text[]))

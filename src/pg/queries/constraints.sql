@@ -11,7 +11,7 @@ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_catalog.pg_description dsc
        ON dsc.classoid = 'pg_catalog.pg_constraint'::regclass AND dsc.objoid = co.oid AND dsc.objsubid = 0
 WHERE co.contype IN ('p', 'u', 'c', 'f', 'x') AND co.conparentid = 0
-  AND c.relkind IN ('r', 'p')
+  AND c.relkind IN ('r', 'p', 'f')
   AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
   AND NOT (n.nspname = ANY ($1::text[]))
   AND ($2::text[] IS NULL OR n.nspname = ANY ($2::text[]))

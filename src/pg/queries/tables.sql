@@ -1,4 +1,5 @@
--- Ordinary and partitioned tables.
+-- Ordinary, partitioned and foreign tables (a foreign table's server and options, and
+-- its columns' options).
 SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind = 'p' AS partitioned,
        c.relpersistence = 'u' AS unlogged, c.relrowsecurity AS rls_enabled,
        c.relforcerowsecurity AS rls_forced, c.reltype AS rowtype_oid, t.typarray AS array_oid,
@@ -12,18 +13,25 @@ SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind = 'p' AS partiti
              JOIN pg_catalog.pg_class pc ON pc.oid = i.inhparent
              WHERE i.inhrelid = c.oid ORDER BY i.inhseqno) AS parent_names,
        COALESCE(c.reloptions, '{}') AS options,
-       c.relreplident::text AS replica_identity,
+       CASE WHEN c.relkind = 'f' THEN 'd' ELSE c.relreplident::text END AS replica_identity,
        c.relnatts::int4 AS column_slots,
        (SELECT ic.relname::text FROM pg_catalog.pg_index x
         JOIN pg_catalog.pg_class ic ON ic.oid = x.indexrelid
         WHERE x.indrelid = c.oid AND x.indisreplident) AS replica_index,
+       fs.srvname AS server, COALESCE(ft.ftoptions, '{}') AS foreign_options,
+       CASE WHEN c.relkind = 'f' THEN
+         ARRAY(SELECT a.attname || ':' || o FROM pg_catalog.pg_attribute a, pg_catalog.unnest(a.attfdwoptions) o
+               WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum, o)
+       END AS column_options,
        dsc.description AS comment
 FROM pg_catalog.pg_class c
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_type t ON t.oid = c.reltype
 LEFT JOIN pg_catalog.pg_description dsc
        ON dsc.classoid = 'pg_catalog.pg_class'::regclass AND dsc.objoid = c.oid AND dsc.objsubid = 0
-WHERE c.relkind IN ('r', 'p')
+LEFT JOIN pg_catalog.pg_foreign_table ft ON ft.ftrelid = c.oid
+LEFT JOIN pg_catalog.pg_foreign_server fs ON fs.oid = ft.ftserver
+WHERE c.relkind IN ('r', 'p', 'f')
   AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
   AND NOT (n.nspname = ANY ($1::text[]))
   AND ($2::text[] IS NULL OR n.nspname = ANY ($2::text[]))

@@ -10,11 +10,6 @@ WITH managed AS (
 ), members AS (
   SELECT d.classid, d.objid FROM pg_catalog.pg_depend d WHERE d.deptype = 'e'
 )
-SELECT 'foreign table' AS kind, m.nspname AS schema, c.relname::text AS name
-FROM pg_catalog.pg_class c JOIN managed m ON m.oid = c.relnamespace
-WHERE c.relkind = 'f'
-  AND NOT EXISTS (SELECT 1 FROM members x WHERE x.classid = 'pg_catalog.pg_class'::regclass AND x.objid = c.oid)
-UNION ALL
 SELECT 'text search parser', m.nspname, t.prsname::text
 FROM pg_catalog.pg_ts_parser t JOIN managed m ON m.oid = t.prsnamespace
 WHERE NOT EXISTS (SELECT 1 FROM members x WHERE x.classid = 'pg_catalog.pg_ts_parser'::regclass AND x.objid = t.oid)
@@ -31,6 +26,24 @@ UNION ALL
 SELECT 'user mapping password', '', 'FOR ' || u.usename || ' SERVER ' || u.srvname
 FROM pg_catalog.pg_user_mappings u
 WHERE $2::text[] IS NULL AND EXISTS (SELECT 1 FROM pg_catalog.unnest(u.umoptions) o WHERE o ~ '^password=')
+UNION ALL
+-- Members added to an operator family on their own (ALTER OPERATOR FAMILY ... ADD): a
+-- class's members depend on the class.
+SELECT 'operator family member', m.nspname,
+       f.opfname || ' USING ' || a.amname || ': operator ' || ao.amopstrategy || ' ' || ao.amopopr::regoperator::text
+FROM pg_catalog.pg_amop ao JOIN pg_catalog.pg_opfamily f ON f.oid = ao.amopfamily
+JOIN managed m ON m.oid = f.opfnamespace JOIN pg_catalog.pg_am a ON a.oid = f.opfmethod
+WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_amop'::regclass
+                    AND d.objid = ao.oid AND d.refclassid = 'pg_catalog.pg_opclass'::regclass)
+  AND NOT EXISTS (SELECT 1 FROM members x WHERE x.classid = 'pg_catalog.pg_opfamily'::regclass AND x.objid = f.oid)
+UNION ALL
+SELECT 'operator family member', m.nspname,
+       f.opfname || ' USING ' || a.amname || ': function ' || ap.amprocnum || ' ' || ap.amproc::regprocedure::text
+FROM pg_catalog.pg_amproc ap JOIN pg_catalog.pg_opfamily f ON f.oid = ap.amprocfamily
+JOIN managed m ON m.oid = f.opfnamespace JOIN pg_catalog.pg_am a ON a.oid = f.opfmethod
+WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend d WHERE d.classid = 'pg_catalog.pg_amproc'::regclass
+                    AND d.objid = ap.oid AND d.refclassid = 'pg_catalog.pg_opclass'::regclass)
+  AND NOT EXISTS (SELECT 1 FROM members x WHERE x.classid = 'pg_catalog.pg_opfamily'::regclass AND x.objid = f.oid)
 UNION ALL
 SELECT 'base type', m.nspname, t.typname::text
 FROM pg_catalog.pg_type t JOIN managed m ON m.oid = t.typnamespace

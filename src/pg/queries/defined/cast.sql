@@ -1,5 +1,6 @@
 -- Casts made by the project: those whose function, or one of whose types, is in a
--- managed schema.
+-- managed schema; not those a type made along with itself (a range's multirange casts
+-- depend on it internally).
 WITH managed AS (
   SELECT n.oid, n.nspname FROM pg_catalog.pg_namespace n
   WHERE n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
@@ -21,7 +22,10 @@ SELECT c.oid, '' AS schema,
        NULL::text AS options_probe,
        obj_description(c.oid, 'pg_cast') AS comment
 FROM pg_catalog.pg_cast c
-WHERE c.oid >= 16384 AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x WHERE x.classid = 'pg_catalog.pg_cast'::regclass AND x.objid = c.oid AND x.deptype = 'e')
+WHERE c.oid >= 16384
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend i
+                  WHERE i.classid = 'pg_catalog.pg_cast'::regclass AND i.objid = c.oid AND i.deptype = 'i')
+  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_depend x WHERE x.classid = 'pg_catalog.pg_cast'::regclass AND x.objid = c.oid AND x.deptype = 'e')
   AND EXISTS (SELECT 1 FROM managed m
               WHERE m.oid IN (SELECT p.pronamespace FROM pg_catalog.pg_proc p WHERE p.oid = c.castfunc
                               UNION ALL SELECT t.typnamespace FROM pg_catalog.pg_type t

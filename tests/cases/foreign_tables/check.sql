@@ -1,0 +1,1 @@
+SELECT count(*) = 50 FROM remote.local_notes
