@@ -380,10 +380,17 @@ fn alter_sql(
                 out.push(stmt(format!("ALTER TABLE {t} ALTER COLUMN {c} SET GENERATED {g};")));
             }
             if a != &**b {
-                out.push(stmt(format!(
-                    "ALTER TABLE {t} ALTER COLUMN {c} SET INCREMENT BY {} SET MINVALUE {} SET MAXVALUE {} SET START WITH {} SET CACHE {} SET {}CYCLE;",
+                let alter = format!(
+                    "ALTER TABLE {t} ALTER COLUMN {c} SET INCREMENT BY {} SET MINVALUE {} SET MAXVALUE {} SET START WITH {} SET CACHE {} SET {}CYCLE",
                     b.increment, b.min_value, b.max_value, b.start, b.cache, if b.cycle { "" } else { "NO " }
-                )));
+                );
+                out.extend(crate::sql::keep_in_bounds(
+                    &b.sequence,
+                    (a.min_value, a.max_value),
+                    (b.min_value, b.max_value),
+                    &alter,
+                ));
+                out.push(stmt(format!("{alter};")));
             }
         }
     }

@@ -9,14 +9,17 @@ use crate::ident::{ident, QualifiedName};
 use crate::plan::online::{Existing, Online};
 use crate::plan::Hazard;
 use crate::sql::guard::Cond;
-use crate::sql::{relkind_is, sequence_options, stmt, Statement};
+use crate::sql::{keep_in_bounds, relkind_is, sequence_options, stmt, Statement};
 use std::collections::BTreeSet;
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub enum Change {
     Create(Sequence),
-    /// Type, bounds, increment, cache or cycling changed.
-    Alter(Sequence),
+    /// Type, bounds, increment, cache or cycling changed (`from`: as it is live).
+    Alter {
+        from: Box<Sequence>,
+        to: Sequence,
+    },
     /// `OWNED BY` the sequence's column (or `NONE`).
     SetOwner(Sequence),
     Drop(Sequence),
@@ -55,7 +58,7 @@ pub(crate) fn diff(d: &mut Differ) {
         let options =
             |s: &Sequence| (s.data_type.clone(), s.start, s.increment, s.min_value, s.max_value, s.cache, s.cycle);
         if options(l) != options(s) {
-            d.push(Change::Alter(s.clone()));
+            d.push(Change::Alter { from: Box::new(l.clone()), to: s.clone() });
         }
         if l.owned_by != s.owned_by {
             d.push(Change::SetOwner(s.clone()));
@@ -84,7 +87,7 @@ pub(crate) fn create_sql(s: &Sequence) -> String {
 impl Change {
     fn sequence(&self) -> &Sequence {
         match self {
-            Change::Create(s) | Change::Alter(s) | Change::SetOwner(s) | Change::Drop(s) => s,
+            Change::Create(s) | Change::Alter { to: s, .. } | Change::SetOwner(s) | Change::Drop(s) => s,
         }
     }
 }
@@ -100,7 +103,7 @@ impl Kind for Change {
 
     fn phase(&self) -> Phase {
         match self {
-            Change::Create(_) | Change::Alter(_) | Change::SetOwner(_) => Phase::Create,
+            Change::Create(_) | Change::Alter { .. } | Change::SetOwner(_) => Phase::Create,
             Change::Drop(_) => Phase::Drop,
         }
     }
@@ -121,14 +124,14 @@ impl Kind for Change {
     fn group(&self) -> String {
         match (self, &self.sequence().owned_by) {
             (Change::Create(_) | Change::SetOwner(_) | Change::Drop(_), Some((t, _))) => table_group(t),
-            (Change::Alter(_), Some(_)) | (_, None) => "sequences".into(),
+            (Change::Alter { .. }, Some(_)) | (_, None) => "sequences".into(),
         }
     }
 
     fn relation_name(&self) -> Option<QualifiedName> {
         match self {
             Change::Create(s) | Change::Drop(s) => Some(s.name.clone()),
-            Change::Alter(_) | Change::SetOwner(_) => None,
+            Change::Alter { .. } | Change::SetOwner(_) => None,
         }
     }
 
@@ -139,13 +142,13 @@ impl Kind for Change {
     fn requires(&self) -> Vec<ObjectId> {
         match self {
             Change::SetOwner(s) => s.owned_by.iter().map(|(t, col)| ObjectId::Column(t.clone(), col.clone())).collect(),
-            Change::Create(_) | Change::Alter(_) | Change::Drop(_) => Vec::new(),
+            Change::Create(_) | Change::Alter { .. } | Change::Drop(_) => Vec::new(),
         }
     }
 
     fn hazards(&self, _new_tables: &BTreeSet<QualifiedName>) -> BTreeSet<Hazard> {
         match self {
-            Change::Create(_) | Change::Alter(_) | Change::SetOwner(_) => BTreeSet::new(),
+            Change::Create(_) | Change::Alter { .. } | Change::SetOwner(_) => BTreeSet::new(),
             Change::Drop(_) => [Hazard::DeletesData].into(),
         }
     }
@@ -153,7 +156,7 @@ impl Kind for Change {
     fn describe(&self) -> String {
         match self {
             Change::Create(s) => format!("create sequence {}", s.name),
-            Change::Alter(s) => format!("alter sequence {}", s.name),
+            Change::Alter { to: s, .. } => format!("alter sequence {}", s.name),
             Change::SetOwner(s) => format!("set owner of sequence {}", s.name),
             Change::Drop(s) => format!("drop sequence {}", s.name),
         }
@@ -163,8 +166,12 @@ impl Kind for Change {
         let options = |s: &Sequence| sequence_options(s.start, s.increment, s.min_value, s.max_value, s.cache, s.cycle);
         match self {
             Change::Create(s) => vec![stmt(create_sql(s))],
-            Change::Alter(s) => {
-                vec![stmt(format!("ALTER SEQUENCE {} AS {} {};", s.name.sql(), s.data_type, options(s)))]
+            Change::Alter { from, to: s } => {
+                let alter = format!("ALTER SEQUENCE {} AS {} {}", s.name.sql(), s.data_type, options(s));
+                let mut out =
+                    keep_in_bounds(&s.name, (from.min_value, from.max_value), (s.min_value, s.max_value), &alter);
+                out.push(stmt(format!("{alter};")));
+                out
             }
             Change::SetOwner(s) => {
                 let owner = match &s.owned_by {
@@ -188,7 +195,7 @@ impl Kind for Change {
     fn still_exists(&self) -> Option<Cond> {
         match self {
             Change::Drop(s) => Some(relkind_is(&s.name, &["S"])),
-            Change::Create(_) | Change::Alter(_) | Change::SetOwner(_) => None,
+            Change::Create(_) | Change::Alter { .. } | Change::SetOwner(_) => None,
         }
     }
 
@@ -239,6 +246,20 @@ mod tests {
         let drop = Change::Drop(sequence(false));
         assert_eq!(drop.hazards(&BTreeSet::new()), [Hazard::DeletesData].into());
         assert!(drop.still_exists().is_some());
-        assert_snapshot!(sql(Change::Alter(sequence(false))) + "\n" + &sql(drop));
+        assert_snapshot!(
+            sql(Change::Alter { from: Box::new(sequence(false)), to: sequence(false) }) + "\n" + &sql(drop)
+        );
+    }
+
+    #[test]
+    fn a_raised_minimum_restarts_a_counter_below_it() {
+        let from = sequence(false);
+        let to = Sequence { min_value: from.min_value + 999, start: from.min_value + 999, ..sequence(false) };
+        let out = sql(Change::Alter { from: Box::new(from.clone()), to: to.clone() });
+        assert_eq!(out.matches("RESTART WITH").count(), 1, "only the bound that tightened: {out}");
+        // Widened bounds leave the counter alone.
+        let wider = sql(Change::Alter { from: Box::new(to), to: from });
+        assert!(!wider.contains("RESTART"), "{wider}");
+        assert_snapshot!(out);
     }
 }

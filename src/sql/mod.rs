@@ -56,6 +56,29 @@ pub(crate) fn constraint_exists(table: &QualifiedName, name: &str) -> String {
     )
 }
 
+/// Where a sequence's bounds tighten (`from` to `to`, as (min, max)), `alter` (the
+/// statement that sets them, without its semicolon) with `RESTART WITH` the bound the
+/// counter is outside of, run only while it is: PostgreSQL refuses bounds that leave the
+/// current value out (`RESTART value (1) cannot be less than MINVALUE (50)`). The next
+/// value is then the new bound: values move away from the ones already handed out.
+/// The plain `alter` follows these.
+pub(crate) fn keep_in_bounds(
+    sequence: &QualifiedName,
+    from: (i64, i64),
+    to: (i64, i64),
+    alter: &str,
+) -> Vec<Statement> {
+    let name = sequence.sql();
+    let (min, max) = to;
+    let below = guard::Cond::holds(format!("(SELECT last_value < {min} FROM {name})"));
+    let above = guard::Cond::holds(format!("(SELECT last_value > {max} FROM {name})"));
+    [(to.0 > from.0, below, min), (to.1 < from.1, above, max)]
+        .into_iter()
+        .filter(|(tightened, _, _)| *tightened)
+        .filter_map(|(_, cond, bound)| when(&cond, &format!("{alter} RESTART WITH {bound}")))
+        .collect()
+}
+
 pub(crate) fn sequence_options(start: i64, inc: i64, min: i64, max: i64, cache: i64, cycle: bool) -> String {
     format!(
         "START WITH {start} INCREMENT BY {inc} MINVALUE {min} MAXVALUE {max} CACHE {cache} {}",
