@@ -183,7 +183,10 @@ pub fn candidates(changes: &[&crate::diff::Change]) -> Vec<String> {
     use super::table::Change as Tab;
     use crate::diff::Change as C;
     let mut out = Vec::new();
-    for c in changes {
+    // What is created again under its own name is replaced, not gone.
+    let created: std::collections::BTreeSet<crate::catalog::ObjectId> =
+        changes.iter().filter(|c| c.is_create()).map(|c| c.subject()).collect();
+    for c in changes.iter().filter(|c| !created.contains(&c.subject())) {
         if let C::Column(Col::Drop { table, column: gone }) = c {
             for other in changes {
                 if let C::Column(Col::Add { table: t, column: new }) = other {
