@@ -1,0 +1,1 @@
+SELECT count(*) = 25 FROM existing

@@ -1,0 +1,1 @@
+SELECT count(*) = 500 AND count(*) FILTER (WHERE deleted) = 71 FROM docs
