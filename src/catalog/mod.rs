@@ -630,6 +630,16 @@ pub enum Rename {
         from: QualifiedName,
         to: QualifiedName,
     },
+    /// A type or domain.
+    Type {
+        from: QualifiedName,
+        to: QualifiedName,
+    },
+    /// A function, procedure or aggregate (every overload of the name).
+    Routine {
+        from: QualifiedName,
+        to: QualifiedName,
+    },
 }
 
 /// An extended statistics object: what the planner is told about columns (or

@@ -443,7 +443,9 @@ fn declared_renames(sources: &[load::Source]) -> (Vec<crate::catalog::Rename>, V
                 Target::Table { table: name }
                 | Target::Index { index: name }
                 | Target::View { view: name }
-                | Target::Sequence { sequence: name } => qualified(name).and_then(|to| {
+                | Target::Sequence { sequence: name }
+                | Target::Type { type_name: name }
+                | Target::Routine { routine: name } => qualified(name).and_then(|to| {
                     let from = match parts(&h.old).as_slice() {
                         [n] => QualifiedName::new(to.schema.clone(), n.clone()),
                         _ => qualified(&h.old)?,
@@ -452,6 +454,8 @@ fn declared_renames(sources: &[load::Source]) -> (Vec<crate::catalog::Rename>, V
                         Target::Index { .. } => Rename::Index { from, to },
                         Target::View { .. } => Rename::View { from, to },
                         Target::Sequence { .. } => Rename::Sequence { from, to },
+                        Target::Type { .. } => Rename::Type { from, to },
+                        Target::Routine { .. } => Rename::Routine { from, to },
                         Target::Table { .. } | Target::Column { .. } | Target::Other { .. } => {
                             Rename::Table { from, to }
                         }
@@ -466,7 +470,7 @@ fn declared_renames(sources: &[load::Source]) -> (Vec<crate::catalog::Rename>, V
                 }),
                 Target::Other { what } => {
                     notes.push(format!(
-                        "{place}: a renamed-from hint above `{what} ...` is not followed: hints are read above CREATE TABLE, INDEX, VIEW and SEQUENCE and above column lines for now, so that object is dropped and created"
+                        "{place}: a renamed-from hint above `{what} ...` is not followed: hints are read above CREATE TABLE, INDEX, VIEW, SEQUENCE, TYPE, DOMAIN, FUNCTION, PROCEDURE and AGGREGATE and above column lines for now, so that object is dropped and created"
                     ));
                     continue;
                 }

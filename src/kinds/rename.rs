@@ -5,7 +5,7 @@
 //! it, and is a no-op once it ran.
 
 use super::{object_group, table_group, Kind};
-use crate::catalog::{Catalog, ObjectId, Rename};
+use crate::catalog::{Catalog, ObjectId, Rename, RoutineKind, TypeKind};
 use crate::diff::Phase;
 use crate::ident::{ident, QualifiedName};
 use crate::plan::online::{Existing, Online};
@@ -40,6 +40,23 @@ pub enum Change {
     Sequence {
         from: QualifiedName,
         to: QualifiedName,
+    },
+    /// A type or domain keeps the columns of that type.
+    Type {
+        from: QualifiedName,
+        to: QualifiedName,
+        domain: bool,
+    },
+    /// A routine keeps what uses it (triggers, grants). `args` and `signature` (as
+    /// `regprocedure` prints it, with the old name) name types renamed in the same plan
+    /// by their new names (`types`): the routine is renamed after them.
+    Routine {
+        from: QualifiedName,
+        to: QualifiedName,
+        args: String,
+        signature: String,
+        kind: RoutineKind,
+        types: Vec<QualifiedName>,
     },
     /// A constraint of a renamed table that the files name after its new name (the same
     /// definition): renamed, not built again. `table`: the table's new name.
@@ -106,11 +123,70 @@ pub fn applicable(live: &Catalog, desired: &Catalog) -> Vec<Change> {
             {
                 out.push(Change::Sequence { from: from.clone(), to: to.clone() })
             }
+            Rename::Type { from, to }
+                if same_schema(from, to)
+                    && !live.types.contains_key(to)
+                    && desired.types.contains_key(to)
+                    && !desired.types.contains_key(from) =>
+            {
+                if let Some(t) = live.types.get(from) {
+                    let domain = matches!(t.kind, TypeKind::Domain { .. });
+                    out.push(Change::Type { from: from.clone(), to: to.clone(), domain });
+                }
+            }
             Rename::Table { .. }
             | Rename::Column { .. }
             | Rename::Index { .. }
             | Rename::View { .. }
-            | Rename::Sequence { .. } => {}
+            | Rename::Sequence { .. }
+            | Rename::Type { .. }
+            | Rename::Routine { .. } => {}
+        }
+    }
+    // Routines after types: their arguments may name a renamed type by its new name.
+    let types: Vec<(QualifiedName, QualifiedName)> = out
+        .iter()
+        .filter_map(|c| match c {
+            Change::Type { from, to, .. } => Some((from.clone(), to.clone())),
+            Change::Table { .. }
+            | Change::Column { .. }
+            | Change::Index { .. }
+            | Change::View { .. }
+            | Change::Sequence { .. }
+            | Change::Routine { .. }
+            | Change::Constraint { .. } => None,
+        })
+        .collect();
+    for r in &desired.renames {
+        let Rename::Routine { from, to } = r else { continue };
+        if from.schema != to.schema {
+            continue;
+        }
+        // Every overload of the old name that the files have under the new one.
+        for ((q, args), f) in live.functions.iter().filter(|((q, _), _)| q == from) {
+            let (mut args, mut signature, mut renamed) = (args.clone(), f.signature.clone(), Vec::new());
+            for (a, b) in &types {
+                let swapped = replace_name(&args, &a.sql(), &b.sql());
+                if swapped != args {
+                    renamed.push(b.clone());
+                }
+                args = swapped;
+                signature = replace_name(&signature, &a.sql(), &b.sql());
+            }
+            let new_key = (to.clone(), args.clone());
+            if !live.functions.contains_key(&new_key)
+                && desired.functions.contains_key(&new_key)
+                && !desired.functions.contains_key(&(q.clone(), args.clone()))
+            {
+                out.push(Change::Routine {
+                    from: from.clone(),
+                    to: to.clone(),
+                    args,
+                    signature,
+                    kind: f.kind,
+                    types: renamed,
+                });
+            }
         }
     }
     for r in &desired.renames {
@@ -149,6 +225,8 @@ pub fn applicable(live: &Catalog, desired: &Catalog) -> Vec<Change> {
                 | Change::Column { .. }
                 | Change::View { .. }
                 | Change::Sequence { .. }
+                | Change::Type { .. }
+                | Change::Routine { .. }
                 | Change::Constraint { .. } => None,
             })
             .collect();
@@ -320,6 +398,72 @@ pub fn apply(live: &Catalog, renames: &[Change]) -> Catalog {
                 }
                 rekey(&mut c, |id| moved(id, from, to));
             }
+            Change::Type { from, to, .. } => {
+                if let Some(mut t) = c.types.remove(from) {
+                    t.name = to.clone();
+                    c.types.insert(to.clone(), t);
+                }
+                // What names the type prints its new name.
+                let (old, new) = (from.sql(), to.sql());
+                let swap = |s: &mut String| {
+                    if s.contains(&old) {
+                        *s = replace_name(s, &old, &new);
+                    }
+                };
+                for t in c.tables.values_mut() {
+                    for col in &mut t.columns {
+                        swap(&mut col.data_type);
+                    }
+                }
+                for v in c.views.values_mut() {
+                    for (_, ty) in &mut v.columns {
+                        swap(ty);
+                    }
+                }
+                for t in c.types.values_mut() {
+                    match &mut t.kind {
+                        TypeKind::Domain { base, .. } => swap(base),
+                        TypeKind::Composite { attributes } => attributes.iter_mut().for_each(|(_, ty)| swap(ty)),
+                        TypeKind::Range { subtype, .. } => swap(subtype),
+                        TypeKind::Enum { .. } => {}
+                    }
+                }
+                let functions = std::mem::take(&mut c.functions);
+                c.functions = functions
+                    .into_iter()
+                    .map(|((q, args), mut f)| {
+                        swap(&mut f.identity_args);
+                        swap(&mut f.signature);
+                        swap(&mut f.result);
+                        swap(&mut f.definition);
+                        ((q, replace_name(&args, &old, &new)), f)
+                    })
+                    .collect();
+                let (from, to) = (from.clone(), to.clone());
+                rekey(&mut c, |id| match id {
+                    ObjectId::Type(q) if *q == from => Some(ObjectId::Type(to.clone())),
+                    ObjectId::Function(q, args) if args.contains(&old) => {
+                        Some(ObjectId::Function(q.clone(), replace_name(args, &old, &new)))
+                    }
+                    _ => None,
+                });
+            }
+            Change::Routine { from, to, args, .. } => {
+                let (old, new) = (format!("{}(", from.sql()), format!("{}(", to.sql()));
+                if let Some(mut f) = c.functions.remove(&(from.clone(), args.clone())) {
+                    f.name = to.clone();
+                    f.signature = f.signature.replacen(&old, &new, 1);
+                    f.definition = f.definition.replacen(&old, &new, 1);
+                    c.functions.insert((to.clone(), args.clone()), f);
+                }
+                // Triggers print the function they run by its new name.
+                for t in c.triggers.values_mut().filter(|t| t.definition.contains(&old)) {
+                    t.definition = t.definition.replace(&old, &new);
+                }
+                let (a, b) =
+                    (ObjectId::Function(from.clone(), args.clone()), ObjectId::Function(to.clone(), args.clone()));
+                rekey(&mut c, |id| (*id == a).then(|| b.clone()));
+            }
             Change::Constraint { table, from, to } => {
                 if let Some(t) = c.tables.get_mut(table) {
                     if let Some(mut k) = t.constraints.remove(from) {
@@ -388,6 +532,28 @@ fn moved(id: &ObjectId, from: &QualifiedName, to: &QualifiedName) -> Option<Obje
     }
 }
 
+/// `text` with the name `old` (a qualified name as PostgreSQL prints it) written `new`
+/// wherever it stands alone: not inside a longer name (`app.mood` is not in
+/// `app.moods`).
+fn replace_name(text: &str, old: &str, new: &str) -> String {
+    let ident = |c: char| c.is_alphanumeric() || c == '_' || c == '$' || c == '"' || c == '.';
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find(old) {
+        let before = if i > 0 { rest[..i].chars().last() } else { out.chars().last() };
+        let after = rest[i + old.len()..].chars().next();
+        out.push_str(&rest[..i]);
+        if before.is_some_and(ident) || after.is_some_and(|c| ident(c) && c != '.') {
+            out.push_str(old);
+        } else {
+            out.push_str(new);
+        }
+        rest = &rest[i + old.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Comments, privileges, owners and dependencies naming an id `f` renames, under the new id.
 fn rekey(c: &mut Catalog, f: impl Fn(&ObjectId) -> Option<ObjectId>) {
     c.comments = std::mem::take(&mut c.comments).into_iter().map(|(k, v)| (f(&k).unwrap_or(k), v)).collect();
@@ -405,6 +571,8 @@ impl Kind for Change {
             Change::Index { to, .. } => ObjectId::Index(to.clone()),
             Change::View { to, .. } => ObjectId::View(to.clone()),
             Change::Sequence { to, .. } => ObjectId::Sequence(to.clone()),
+            Change::Type { to, .. } => ObjectId::Type(to.clone()),
+            Change::Routine { to, args, .. } => ObjectId::Function(to.clone(), args.clone()),
             Change::Constraint { table, to, .. } => ObjectId::Constraint(table.clone(), to.clone()),
         }
     }
@@ -434,7 +602,11 @@ impl Kind for Change {
         match self {
             Change::Table { to, .. } => table_group(to),
             Change::Column { table, .. } | Change::Constraint { table, .. } => table_group(table),
-            Change::Index { .. } | Change::View { .. } | Change::Sequence { .. } => object_group(&self.subject()),
+            Change::Index { .. }
+            | Change::View { .. }
+            | Change::Sequence { .. }
+            | Change::Type { .. }
+            | Change::Routine { .. } => object_group(&self.subject()),
         }
     }
 
@@ -449,7 +621,12 @@ impl Kind for Change {
     fn requires(&self) -> Vec<ObjectId> {
         match self {
             Change::Column { table, .. } | Change::Constraint { table, .. } => vec![ObjectId::Table(table.clone())],
-            Change::Table { .. } | Change::Index { .. } | Change::View { .. } | Change::Sequence { .. } => Vec::new(),
+            Change::Routine { types, .. } => types.iter().map(|t| ObjectId::Type(t.clone())).collect(),
+            Change::Table { .. }
+            | Change::Index { .. }
+            | Change::View { .. }
+            | Change::Sequence { .. }
+            | Change::Type { .. } => Vec::new(),
         }
     }
 
@@ -466,6 +643,12 @@ impl Kind for Change {
                 format!("rename {}view {from} to {}", if *materialized { "materialized " } else { "" }, to.name)
             }
             Change::Sequence { from, to } => format!("rename sequence {from} to {}", to.name),
+            Change::Type { from, to, domain } => {
+                format!("rename {} {from} to {}", if *domain { "domain" } else { "type" }, to.name)
+            }
+            Change::Routine { from, to, args, kind, .. } => {
+                format!("rename {} {from}({args}) to {}", kind.word(), to.name)
+            }
             Change::Constraint { table, from, to } => format!("rename constraint {from} on {table} to {to}"),
         }
     }
@@ -492,7 +675,23 @@ impl Kind for Change {
             Change::Sequence { from, to } => {
                 vec![stmt(format!("ALTER SEQUENCE IF EXISTS {} RENAME TO {};", from.sql(), ident(&to.name)))]
             }
-            // Runs while the old name is there and the new one is not.
+            // Run while the old name is there and the new one is not.
+            Change::Type { from, to, domain } => {
+                let exists = |q: &QualifiedName| {
+                    Cond::holds(format!("pg_catalog.to_regtype({}) IS NOT NULL", crate::ident::literal(&q.sql())))
+                };
+                let kw = if *domain { "DOMAIN" } else { "TYPE" };
+                let sql = format!("ALTER {kw} {} RENAME TO {}", from.sql(), ident(&to.name));
+                when(&Cond::and([exists(from), Cond::not(exists(to))]), &sql).into_iter().collect()
+            }
+            Change::Routine { from, to, signature, kind, .. } => {
+                let renamed = signature.replacen(&format!("{}(", from.sql()), &format!("{}(", to.sql()), 1);
+                let exists = |s: &str| {
+                    Cond::holds(format!("pg_catalog.to_regprocedure({}) IS NOT NULL", crate::ident::literal(s)))
+                };
+                let sql = format!("ALTER {} {signature} RENAME TO {}", kind.keyword(), ident(&to.name));
+                when(&Cond::and([exists(signature), Cond::not(exists(&renamed))]), &sql).into_iter().collect()
+            }
             Change::Constraint { table, from, to } => {
                 let old = Cond::exists(crate::sql::constraint_exists(table, from));
                 let new = Cond::exists(crate::sql::constraint_exists(table, to));
@@ -552,6 +751,30 @@ mod tests {
             sql(Change::Sequence { from: q("ticket_numbers"), to: q("ticket_no") }),
         ];
         assert_snapshot!(text.join("\n"));
+    }
+
+    #[test]
+    fn type_and_routine_renames_run_while_the_old_name_is_there() {
+        let q = |n: &str| QualifiedName::new("app", n);
+        let text = [
+            sql(Change::Type { from: q("mood"), to: q("day_mood"), domain: false }),
+            sql(Change::Routine {
+                from: q("is_calm"),
+                to: q("is_quiet"),
+                args: "m app.day_mood".into(),
+                signature: "app.is_calm(app.day_mood)".into(),
+                kind: RoutineKind::Function,
+                types: vec![q("day_mood")],
+            }),
+        ];
+        assert_snapshot!(text.join("\n"));
+    }
+
+    #[test]
+    fn a_renamed_name_is_replaced_only_where_it_stands_alone() {
+        assert_eq!(replace_name("app.mood[]", "app.mood", "app.day"), "app.day[]");
+        assert_eq!(replace_name("m app.moods, n app.mood", "app.mood", "app.day"), "m app.moods, n app.day");
+        assert_eq!(replace_name("xapp.mood", "app.mood", "app.day"), "xapp.mood");
     }
 
     #[test]

@@ -506,7 +506,9 @@ pub fn order(mut changes: Vec<Change>, live: &Catalog, desired: &Catalog) -> Res
             | kinds::rename::Change::Constraint { .. }
             | kinds::rename::Change::Index { .. }
             | kinds::rename::Change::View { .. }
-            | kinds::rename::Change::Sequence { .. } => None,
+            | kinds::rename::Change::Sequence { .. }
+            | kinds::rename::Change::Type { .. }
+            | kinds::rename::Change::Routine { .. } => None,
         };
         let on_it: Vec<usize> = (0..changes.len())
             .filter(|&j| j != i && !matches!(changes[j], Change::Rename(_)))

@@ -20,6 +20,14 @@ pub enum Target {
     Sequence {
         sequence: String,
     },
+    /// A type or domain.
+    Type {
+        type_name: String,
+    },
+    /// A function, procedure or aggregate.
+    Routine {
+        routine: String,
+    },
     Column {
         table: String,
         column: String,
@@ -64,6 +72,8 @@ pub fn hints(text: &str) -> Vec<Hint> {
                     Some(("index", index)) => Target::Index { index },
                     Some(("view", view)) => Target::View { view },
                     Some(("sequence", sequence)) => Target::Sequence { sequence },
+                    Some(("type" | "domain", type_name)) => Target::Type { type_name },
+                    Some(("function" | "procedure" | "aggregate", routine)) => Target::Routine { routine },
                     Some(_) | None => {
                         Target::Other { what: st.text.split_whitespace().take(3).collect::<Vec<_>>().join(" ") }
                     }
@@ -83,7 +93,8 @@ pub fn hints(text: &str) -> Vec<Hint> {
     out
 }
 
-/// The kind (`table`, `index`, `view`, `sequence`) and the name (as written) a `CREATE`
+/// The kind (`table`, `index`, `view`, `sequence`, `type`, `domain`, `function`,
+/// `procedure`, `aggregate`) and the name (as written) a `CREATE`
 /// statement makes: `CREATE [OR REPLACE] [UNLOGGED | TEMP] [UNIQUE] [MATERIALIZED] KIND
 /// [CONCURRENTLY] [IF NOT EXISTS] name`.
 fn created(statement: &str) -> Option<(&'static str, String)> {
@@ -106,7 +117,9 @@ fn created(statement: &str) -> Option<(&'static str, String)> {
     let _ = take("or", &mut rest) && take("replace", &mut rest);
     let _ = take("unlogged", &mut rest) || take("temporary", &mut rest) || take("temp", &mut rest);
     let _ = take("unique", &mut rest) || take("materialized", &mut rest);
-    let kind = ["table", "index", "view", "sequence"].into_iter().find(|k| take(k, &mut rest))?;
+    let kind = ["table", "index", "view", "sequence", "type", "domain", "function", "procedure", "aggregate"]
+        .into_iter()
+        .find(|k| take(k, &mut rest))?;
     let _ = take("concurrently", &mut rest);
     if take("if", &mut rest) {
         let _ = take("not", &mut rest) && take("exists", &mut rest);
@@ -222,11 +235,27 @@ mod tests {
 
     #[test]
     fn qualified_names_and_other_kinds() {
-        let text = "-- schemaspec:renamed-from app.old_v\nCREATE VIEW app.v AS SELECT 1;\n\n-- schemaspec:renamed-from x\n\nCREATE UNLOGGED TABLE IF NOT EXISTS app.\"T\" (id int);\n-- schemaspec:renamed-from i\nCREATE UNIQUE INDEX CONCURRENTLY j ON t (a);\n-- schemaspec:renamed-from f\nCREATE FUNCTION g() RETURNS int LANGUAGE sql AS 'SELECT 1';\n";
+        let text = "-- schemaspec:renamed-from app.old_v\nCREATE VIEW app.v AS SELECT 1;\n\n-- schemaspec:renamed-from x\n\nCREATE UNLOGGED TABLE IF NOT EXISTS app.\"T\" (id int);\n-- schemaspec:renamed-from i\nCREATE UNIQUE INDEX CONCURRENTLY j ON t (a);\n-- schemaspec:renamed-from f\nCREATE POLICY g ON t USING (true);\n";
         let h = hints(text);
         assert_eq!(h[0].target, Target::View { view: "app.v".into() });
         assert_eq!(h[1].target, Target::Table { table: "app.\"T\"".into() });
         assert_eq!(h[2].target, Target::Index { index: "j".into() });
         assert!(matches!(&h[3].target, Target::Other { .. }), "{h:?}");
+    }
+
+    #[test]
+    fn hints_above_types_and_routines() {
+        let text = "-- schemaspec:renamed-from mood\nCREATE TYPE app.day_mood AS ENUM ('a');\n\
+                    -- schemaspec:renamed-from is_calm\nCREATE OR REPLACE FUNCTION app.is_quiet(m int) RETURNS int LANGUAGE sql AS 'SELECT 1';\n\
+                    -- schemaspec:renamed-from pct\nCREATE DOMAIN percent AS int;\n";
+        let targets: Vec<Target> = hints(text).into_iter().map(|h| h.target).collect();
+        assert_eq!(
+            targets,
+            vec![
+                Target::Type { type_name: "app.day_mood".into() },
+                Target::Routine { routine: "app.is_quiet".into() },
+                Target::Type { type_name: "percent".into() },
+            ]
+        );
     }
 }
