@@ -199,10 +199,23 @@ pub fn applicable(live: &Catalog, desired: &Catalog) -> Vec<Change> {
             }
         }
     }
-    // What a renamed table brings along and the files name after the new name (its
-    // `posts_pkey` is `articles_pkey` now), with the very same definition: renamed too.
-    for (to, from) in &renamed_tables {
-        let (Some(l), Some(d)) = (live.tables.get(from), desired.tables.get(to)) else { continue };
+    // What a renamed table, or a table with renamed columns, brings along and the files
+    // name after the new names (`posts_pkey` is `articles_pkey` now, `notes_body_check`
+    // is `notes_content_check`), with the very same definition once the renames ran:
+    // renamed too, not built again.
+    let mut touched: std::collections::BTreeMap<QualifiedName, QualifiedName> =
+        renamed_tables.iter().map(|(to, from)| (to.clone(), from.clone())).collect();
+    for c in &out {
+        if let Change::Column { table, .. } = c {
+            touched.entry(table.clone()).or_insert_with(|| table.clone());
+        }
+    }
+    if touched.is_empty() {
+        return out;
+    }
+    let staged = apply(live, &out);
+    for (to, from) in &touched {
+        let (Some(l), Some(d)) = (staged.tables.get(to), desired.tables.get(to)) else { continue };
         let mut taken = std::collections::BTreeSet::new();
         for lc in l.constraints.values().filter(|c| c.local && !d.constraints.contains_key(&c.name)) {
             let found = d.constraints.values().find(|dc| {
@@ -217,22 +230,9 @@ pub fn applicable(live: &Catalog, desired: &Catalog) -> Vec<Change> {
                 out.push(Change::Constraint { table: to.clone(), from: lc.name.clone(), to: dc.name.clone() });
             }
         }
-        let declared: std::collections::BTreeSet<QualifiedName> = out
-            .iter()
-            .filter_map(|c| match c {
-                Change::Index { from, .. } => Some(from.clone()),
-                Change::Table { .. }
-                | Change::Column { .. }
-                | Change::View { .. }
-                | Change::Sequence { .. }
-                | Change::Type { .. }
-                | Change::Routine { .. }
-                | Change::Constraint { .. } => None,
-            })
-            .collect();
         let mut taken = std::collections::BTreeSet::new();
-        let gone = live.indexes.values().filter(|i| &i.table == from && !desired.indexes.contains_key(&i.name));
-        for li in gone.filter(|i| !declared.contains(&i.name)) {
+        let gone = staged.indexes.values().filter(|i| &i.table == to && !desired.indexes.contains_key(&i.name));
+        for li in gone {
             let found = desired.indexes.values().find(|di| {
                 let moved = li.definition.replacen(
                     &format!(" INDEX {} ON {} ", ident(&li.name.name), from.sql()),
@@ -240,7 +240,7 @@ pub fn applicable(live: &Catalog, desired: &Catalog) -> Vec<Change> {
                     1,
                 );
                 &di.table == to
-                    && !live.indexes.contains_key(&di.name)
+                    && !staged.indexes.contains_key(&di.name)
                     && !taken.contains(&di.name)
                     && moved == di.definition
             });
@@ -483,6 +483,35 @@ pub fn apply(live: &Catalog, renames: &[Change]) -> Catalog {
                 {
                     col.name = to.clone();
                 }
+                // PostgreSQL prints the new name wherever the column is used: the table's
+                // constraints, indexes, statistics, triggers and policies, and foreign
+                // keys that reference it.
+                let (old_name, new_name) = (ident(from), ident(to));
+                let swap = |s: &mut String| *s = replace_column(s, &old_name, &new_name);
+                if let Some(t) = c.tables.get_mut(table) {
+                    t.constraints.values_mut().for_each(|k| swap(&mut k.definition));
+                }
+                let reference = format!("REFERENCES {}(", table.sql());
+                for t in c.tables.values_mut() {
+                    for k in t.constraints.values_mut().filter(|k| k.definition.contains(&reference)) {
+                        let at = k.definition.find(&reference).unwrap_or(0) + reference.len();
+                        let (head, tail) = k.definition.split_at(at);
+                        let end = tail.find(')').unwrap_or(tail.len());
+                        k.definition =
+                            format!("{head}{}{}", replace_column(&tail[..end], &old_name, &new_name), &tail[end..]);
+                    }
+                }
+                c.indexes.values_mut().filter(|i| &i.table == table).for_each(|i| swap(&mut i.definition));
+                c.statistics.values_mut().filter(|x| &x.table == table).for_each(|x| swap(&mut x.definition));
+                c.triggers.values_mut().filter(|x| &x.table == table).for_each(|x| swap(&mut x.definition));
+                for p in c.policies.values_mut().filter(|p| &p.table == table) {
+                    if let Some(u) = p.using.as_mut() {
+                        swap(u);
+                    }
+                    if let Some(w) = p.with_check.as_mut() {
+                        swap(w);
+                    }
+                }
                 for s in c.sequences.values_mut() {
                     if let Some((_, col)) = s.owned_by.as_mut().filter(|(t, col)| t == table && col == from) {
                         *col = to.clone();
@@ -551,6 +580,48 @@ fn replace_name(text: &str, old: &str, new: &str) -> String {
         rest = &rest[i + old.len()..];
     }
     out.push_str(rest);
+    out
+}
+
+/// SQL text with the column identifier `old` (as `ident` writes it) written `new`
+/// wherever it stands as an identifier: not inside string literals or longer names, and
+/// not as a function's name.
+fn replace_column(text: &str, old: &str, new: &str) -> String {
+    let word = |c: char| c.is_alphanumeric() || c == '_' || c == '$';
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.char_indices().peekable();
+    let mut prev: Option<char> = None;
+    while let Some((i, c)) = chars.next() {
+        if c == '\'' {
+            // A string literal, copied as it is ('' inside it included).
+            out.push(c);
+            for (_, d) in chars.by_ref() {
+                out.push(d);
+                if d == '\'' {
+                    break;
+                }
+            }
+            prev = Some('\'');
+            continue;
+        }
+        let starts = text[i..].starts_with(old) && !prev.is_some_and(word);
+        if starts {
+            let rest = &text[i + old.len()..];
+            let next = rest.chars().next();
+            let call = rest.trim_start().starts_with('(');
+            let boundary = !old.ends_with('"') && next.is_some_and(word);
+            if !boundary && !call {
+                out.push_str(new);
+                for _ in 1..old.chars().count() {
+                    chars.next();
+                }
+                prev = old.chars().last();
+                continue;
+            }
+        }
+        out.push(c);
+        prev = Some(c);
+    }
     out
 }
 
@@ -775,6 +846,15 @@ mod tests {
         assert_eq!(replace_name("app.mood[]", "app.mood", "app.day"), "app.day[]");
         assert_eq!(replace_name("m app.moods, n app.mood", "app.mood", "app.day"), "m app.moods, n app.day");
         assert_eq!(replace_name("xapp.mood", "app.mood", "app.day"), "xapp.mood");
+    }
+
+    #[test]
+    fn a_renamed_column_is_replaced_where_it_is_an_identifier() {
+        let r = |t: &str| replace_column(t, "body", "content");
+        assert_eq!(r("lower(body) WHERE (body <> 'body'::text)"), "lower(content) WHERE (content <> 'body'::text)");
+        assert_eq!(r("CHECK ((length(notes.body) < 10))"), "CHECK ((length(notes.content) < 10))");
+        assert_eq!(r("bodyguard, somebody, body(x)"), "bodyguard, somebody, body(x)");
+        assert_eq!(replace_column("(\"Tag\")", "\"Tag\"", "label"), "(label)");
     }
 
     #[test]
