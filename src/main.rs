@@ -14,8 +14,9 @@ use std::path::PathBuf;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const EXIT_CODES: &str = "Exit codes: 0 success (nothing to do, or done); 1 error (nothing was changed \
-    unless the message says so); 2 changes found (plan --exit-code), pending/unclean history (status), findings (check), \
+const EXIT_CODES: &str = "Exit codes: 0 success (nothing to do, or done; status with only pending files); \
+    1 error, usage errors included (nothing was changed unless the message says so); 2 changes found (plan --exit-code), \
+    a history that needs a person (status: modified, missing, out-of-order, failed, drifted), findings (check), \
     drift (drift), or mismatches reported (import).";
 
 #[derive(Parser)]
@@ -328,7 +329,14 @@ fn main() {
         )
         .with_writer(std::io::stderr)
         .init();
-    let cli = Cli::parse();
+    // Usage errors exit 1 like every other error: 2 means "changes found" to CI.
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            std::process::exit(if e.use_stderr() { 1 } else { 0 });
+        }
+    };
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     let code = runtime.block_on(async {
         let mut stdout = std::io::stdout().lock();

@@ -69,6 +69,17 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         && sum.is_none()
         && dir.strays.is_empty()
         && duplicates.is_empty();
+    // Pending files are the normal state before a deploy: only what needs a person
+    // (modified, missing, out-of-order, failed, drifted, a broken sum file, strays,
+    // duplicates) exits 2.
+    let needs_a_person = !clean
+        && !status
+            .iter()
+            .all(|s| matches!(s.state, MigrationState::Applied | MigrationState::Superseded | MigrationState::Pending))
+        || catalog.as_ref().is_some_and(|c| !c.as_ref().is_ok_and(|d| d.is_empty()))
+        || sum.is_some()
+        || !dir.strays.is_empty()
+        || !duplicates.is_empty();
     if args.format == Format::Json {
         #[derive(serde::Serialize)]
         struct Report<'a> {
@@ -194,5 +205,5 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             writeln!(out, "next: {n}").map_err(io)?;
         }
     }
-    Ok(if clean { EXIT_OK } else { EXIT_CHANGES })
+    Ok(if needs_a_person { EXIT_CHANGES } else { EXIT_OK })
 }
