@@ -110,6 +110,9 @@ impl Platform {
 pub struct Config {
     /// The project root (where schemaspec.toml is, or the current directory).
     pub root: PathBuf,
+    /// Whether `root` is a project: it holds schemaspec.toml, or it was named (`-C`).
+    /// Outside a project nothing starts the embedded PostgreSQL.
+    pub in_project: bool,
     pub database_url: Option<String>,
     pub dev_url: Option<String>,
     pub schema_dirs: Vec<PathBuf>,
@@ -141,8 +144,15 @@ pub struct Config {
 }
 
 impl Config {
+    /// The folder a command runs in: the nearest of `start` and its parents that holds
+    /// schemaspec.toml, as git and cargo find theirs.
+    pub fn find_root(start: &Path) -> Option<PathBuf> {
+        start.ancestors().find(|d| d.join(CONFIG_FILE).is_file()).map(Path::to_path_buf)
+    }
+
     pub fn load(root: &Path, overrides: Overrides) -> Result<Config, Error> {
         let path = root.join(CONFIG_FILE);
+        let in_project = path.exists();
         let file: FileConfig = match std::fs::read_to_string(&path) {
             Ok(text) => toml::from_str(&text)
                 .map_err(|e| Error::Config { path: path.clone(), message: toml_error(&text, &e) })?,
@@ -210,6 +220,7 @@ impl Config {
             }
         }
         Ok(Config {
+            in_project,
             root: root.to_path_buf(),
             database_url: overrides.database_url.or(file.database_url).filter(|s| !s.is_empty()),
             dev_url: overrides.dev_url.or(file.dev_url).filter(|s| !s.is_empty()),

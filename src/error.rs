@@ -61,6 +61,29 @@ impl Error {
         Error::Failed { message: message.into(), hint: hint.into() }
     }
 
+    /// Where the problem is, for machines: (file, line, column), as far as known.
+    pub fn location(&self) -> Option<(String, Option<usize>, Option<usize>)> {
+        match self {
+            Error::SqlError { file, line, column, .. } => Some((file.clone(), Some(*line), Some(*column))),
+            Error::MetaCommand { file, line, .. } | Error::TransactionControl { file, line, .. } => {
+                Some((file.clone(), Some(*line), None))
+            }
+            Error::ChecksumMismatch { file, .. }
+            | Error::ConnectionLost { file, .. }
+            | Error::InvalidFileName { file } => Some((file.clone(), None, None)),
+            Error::Config { path, .. } => Some((path.display().to_string(), None, None)),
+            Error::SumMismatch { .. }
+            | Error::DirtyMigration { .. }
+            | Error::Cycle(_)
+            | Error::HazardsNotAllowed(_)
+            | Error::Connect { .. }
+            | Error::NoServerBinaries
+            | Error::ProofFailed(_)
+            | Error::Failed { .. }
+            | Error::Other(_) => None,
+        }
+    }
+
     pub fn hint(&self) -> Option<String> {
         Some(match self {
             Error::SqlError { hint, .. } => return hint.clone(),
@@ -77,7 +100,7 @@ impl Error {
                 "restore the file as it was applied, or run `schemaspec generate` to add a new migration with the change".into()
             }
             Error::SumMismatch { .. } => {
-                "restore the migration files, or if the change is intended run `schemaspec generate` to rewrite the sum file".into()
+                "restore the migration files; if the change is intended, `schemaspec hash` rewrites the sum file".into()
             }
             Error::DirtyMigration { .. } => {
                 "a hand-written file ran outside a transaction and stopped part-way, so only a person can tell what is in place: `schemaspec repair --mark-applied VERSION` records it when its effects are all there (it proves that first), `schemaspec repair --mark-unapplied VERSION` then `schemaspec apply` runs it again (make its statements safe to re-run first: `schemaspec check --fix`)".into()

@@ -167,8 +167,10 @@ pub fn sum_file(files: &[LocalMigration]) -> String {
     format!("h1:{}\n{}\n", if chain.is_empty() { checksum("") } else { chain }, lines.join("\n")).replace("\n\n", "\n")
 }
 
-/// What is wrong between the sum file and the files.
+/// What is wrong between the sum file and the files. In JSON: `{"problem": "mismatch",
+/// "file": ...}`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "problem", rename_all = "snake_case")]
 pub enum SumProblem {
     Missing,
     /// The first file whose chain entry does not match (edited, inserted or reordered).
@@ -179,6 +181,18 @@ pub enum SumProblem {
     Removed {
         file: String,
     },
+}
+
+impl std::fmt::Display for SumProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SumProblem::Missing => f.write_str("there is no schemaspec.sum for the migration files"),
+            SumProblem::Mismatch { file } => {
+                write!(f, "{file} was edited, added or moved after schemaspec.sum was written")
+            }
+            SumProblem::Removed { file } => write!(f, "{file} is in schemaspec.sum but not in the folder"),
+        }
+    }
 }
 
 pub fn verify_sum(files: &[LocalMigration], sum: Option<&str>) -> Option<SumProblem> {

@@ -206,10 +206,49 @@ enum EmbeddedAction {
     Stop,
 }
 
+/// Whether the command reports in JSON (`--format json`): its errors are JSON too.
+fn wants_json(command: &Command) -> bool {
+    match command {
+        Command::Plan { format, .. } | Command::Status { format, .. } | Command::Drift { format } => {
+            *format == Format::Json
+        }
+        Command::Check { format, .. } => *format == cmd::check::CheckFormat::Json,
+        Command::Init
+        | Command::Generate { .. }
+        | Command::Apply { .. }
+        | Command::Repair { .. }
+        | Command::Dump { .. }
+        | Command::Baseline { .. }
+        | Command::Import { .. }
+        | Command::Hash
+        | Command::Embedded { .. } => false,
+    }
+}
+
+/// An error as JSON on stdout: `{"error": ..., "hint": ..., "location": {"file", "line",
+/// "column"}}` (docs/json.md).
+fn json_error(e: &Error) -> String {
+    let location = e
+        .location()
+        .map(|(file, line, column)| serde_json::json!({"file": redact(&file), "line": line, "column": column}));
+    let body = serde_json::json!({
+        "error": redact(&e.to_string()),
+        "hint": e.hint().map(|h| redact(&h)),
+        "location": location,
+    });
+    serde_json::to_string_pretty(&body).unwrap_or_default()
+}
+
 async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
-    let root = match cli.project {
-        Some(p) => p,
-        None => std::env::current_dir().map_err(|e| Error::Other(format!("current directory: {e}")))?,
+    // The project is the folder named with -C, else the nearest folder from here up
+    // that holds schemaspec.toml (init makes one here).
+    let (root, named) = match cli.project {
+        Some(p) => (p, true),
+        None => {
+            let here = std::env::current_dir().map_err(|e| Error::Other(format!("current directory: {e}")))?;
+            let found = if matches!(cli.command, Command::Init) { None } else { Config::find_root(&here) };
+            (found.unwrap_or(here), false)
+        }
     };
     let overrides = Overrides {
         database_url: cli.database_url,
@@ -227,7 +266,8 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         lock_retries: cli.lock_retries,
         platform: cli.platform,
     };
-    let config = Config::load(&root, overrides)?;
+    let mut config = Config::load(&root, overrides)?;
+    config.in_project |= named;
     match cli.command {
         Command::Init => cmd::init::run(&config, out),
         Command::Plan { format, exit_code, strict } => {
@@ -269,6 +309,7 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
             Ok(0)
         }
         Command::Embedded { action: EmbeddedAction::Start } => {
+            cmd::require_project(&config)?;
             let cluster = schemaspec::pg::embedded::ensure(&cmd::embedded_home(&config))?;
             writeln!(out, "{}", cluster.url(cmd::EMBEDDED_DB)).map_err(cmd::io)?;
             Ok(0)
@@ -337,12 +378,17 @@ fn main() {
             std::process::exit(if e.use_stderr() { 1 } else { 0 });
         }
     };
+    let json = wants_json(&cli.command);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     let code = runtime.block_on(async {
         let mut stdout = std::io::stdout().lock();
         tokio::select! {
             result = run(cli, &mut stdout) => match result {
                 Ok(code) => code,
+                Err(e) if json => {
+                    let _ = writeln!(stdout, "{}", json_error(&e));
+                    1
+                }
                 Err(e) => {
                     let _ = stdout.flush();
                     eprintln!("error: {}", redact(&e.to_string()));

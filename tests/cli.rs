@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Project, TestDb};
+use common::{Project, Run, TestDb};
 
 const SCHEMA: &str = "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL);\n";
 
@@ -10,6 +10,7 @@ const SCHEMA: &str = "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL
 fn init_scaffolds_and_never_overwrites() {
     let p = Project::new();
     std::fs::remove_dir_all(p.path().join("schema")).unwrap();
+    std::fs::remove_file(p.path().join("schemaspec.toml")).unwrap();
     let first = p.run_raw(&["init"]).ok();
     assert!(first.stdout.contains("created schemaspec.toml"), "{}", first.stdout);
     assert!(p.path().join("schema/schema.sql").exists());
@@ -324,4 +325,33 @@ fn usage_errors_exit_1() {
     p.run_raw(&[]).code(1);
     assert!(p.run_raw(&["--help"]).ok().stdout.contains("Exit codes:"));
     p.run_raw(&["--version"]).ok();
+}
+
+/// Issue #18: run from a subfolder, a command finds the project's schemaspec.toml above
+/// it (as git and cargo do) instead of starting a second embedded cluster there; outside
+/// any project it says so and starts nothing.
+#[test]
+fn commands_find_the_project_from_a_subfolder() {
+    let db = TestDb::new("cli_subfolder");
+    let p = Project::new();
+    p.write("schemaspec.toml", "migrations_dir = \"migrations\"\n");
+    p.write("schema/notes.sql", "CREATE TABLE notes (id int PRIMARY KEY);\n");
+    let gen = Run::from(p.command(&db, &["generate"]).current_dir(p.path().join("schema")).output().unwrap()).ok();
+    assert!(gen.stdout.contains("proved on a scratch database"), "{}", gen.stdout);
+    assert_eq!(std::fs::read_dir(p.path().join("migrations")).unwrap().count(), 2, "one file and the sum file");
+    assert!(!p.path().join("schema/.schemaspec").exists() && !p.path().join("schema/migrations").exists());
+
+    let outside = tempfile::tempdir().unwrap();
+    let r = Run::from(
+        std::process::Command::new(env!("CARGO_BIN_EXE_schemaspec"))
+            .arg("status")
+            .current_dir(outside.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("SCHEMASPEC_DEV_URL")
+            .output()
+            .unwrap(),
+    )
+    .code(1);
+    assert!(r.stderr.contains("no schemaspec.toml in") && r.stderr.contains("schemaspec init"), "{}", r.stderr);
+    assert!(!outside.path().join(".schemaspec").exists(), "nothing started");
 }

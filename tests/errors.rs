@@ -73,6 +73,21 @@ fn edited_applied_migration_stops_apply() {
     // The sum file catches it first; with the sum rewritten, the checksum does.
     let r = p.run(&db, &["apply"]).code(1);
     assert!(r.stderr.contains("schemaspec.sum does not match"), "{}", r.stderr);
+    // Said in words, with the command that works, and no Rust debug text.
+    assert!(
+        r.stderr.contains(&format!("{name} was edited, added or moved after schemaspec.sum was written")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("`schemaspec hash` rewrites the sum file") && !r.stderr.contains("Mismatch {"),
+        "{}",
+        r.stderr
+    );
+    let s = p.run(&db, &["status", "--format", "json"]).code(2);
+    let v: serde_json::Value = serde_json::from_str(&s.stdout).unwrap();
+    assert_eq!(v["sum_problem"]["problem"], "mismatch", "{}", s.stdout);
+    assert!(v["catalog_drift"].is_array() && !s.stdout.contains("\"Ok\""), "{}", s.stdout);
     p.run_raw(&["hash"]).ok();
     let r = p.run(&db, &["apply"]).code(1);
     assert!(r.stderr.contains(&format!("migration {name} was edited after it was applied")), "{}", r.stderr);
@@ -290,5 +305,29 @@ fn invalid_routine_bodies_are_errors_naming_file_and_line() {
         let r = p.run(&db, &["plan"]).code(1);
         assert!(r.stderr.contains("schema/b.sql:3:1:") && r.stderr.contains(says), "{}", r.stderr);
         assert!(r.stderr.contains("is not valid"), "{}", r.stderr);
+    }
+}
+
+/// Issue #18: under `--format json` an error is JSON on stdout (exit 1), with the hint
+/// and the place.
+#[test]
+fn errors_are_json_under_format_json() {
+    let db = TestDb::new("err_json");
+    let p = Project::new();
+    p.write("schema/a.sql", "CREATE TABLE t (id int);\nCREATE TABLE u (id int;\n");
+    let r = p.run(&db, &["plan", "--format", "json"]).code(1);
+    let v: serde_json::Value = serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{e}: {}", r.stdout));
+    assert!(v["error"].as_str().unwrap().contains("syntax error"), "{}", r.stdout);
+    assert!(v["hint"].as_str().is_some_and(|h| !h.is_empty()), "{}", r.stdout);
+    assert_eq!(v["location"]["file"], "schema/a.sql");
+    assert_eq!(v["location"]["line"], 2);
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    for args in [&["status", "--format", "json"][..], &["drift", "--format", "json"][..]] {
+        let r =
+            p.run_raw(&[&["--database-url", "postgres://nobody:QzJsonPw@127.0.0.1:1/x"][..], args].concat()).code(1);
+        let v: serde_json::Value =
+            serde_json::from_str(&r.stdout).unwrap_or_else(|e| panic!("{args:?} {e}: {}", r.stdout));
+        assert!(v["error"].is_string(), "{args:?}: {}", r.stdout);
+        assert!(!r.stdout.contains("QzJsonPw"), "{}", r.stdout);
     }
 }

@@ -19,7 +19,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let dir = migrations::read(&config.migrations_dir)?;
     let dir_name = config.migrations_dir.display().to_string();
     if let Some(problem) = history::verify_sum(&dir.migrations, dir.sum.as_deref()) {
-        return Err(Error::SumMismatch { dir: dir_name, detail: format!("{problem:?}") });
+        return Err(Error::SumMismatch { dir: dir_name, detail: problem.to_string() });
     }
     if let Some(v) = dir.duplicate_versions().first() {
         return Err(Error::failed(

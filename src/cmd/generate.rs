@@ -50,7 +50,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     if let Some(problem) = history::verify_sum(&dir.migrations, dir.sum.as_deref()) {
         return Err(Error::SumMismatch {
             dir: config.migrations_dir.display().to_string(),
-            detail: format!("{problem:?}"),
+            detail: problem.to_string(),
         });
     }
     for s in &dir.strays {

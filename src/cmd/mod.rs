@@ -35,11 +35,29 @@ pub fn embedded_home(config: &Config) -> std::path::PathBuf {
     config.root.join(".schemaspec").join("pg")
 }
 
+/// The embedded PostgreSQL lives in a project's `.schemaspec` folder: outside a project
+/// it is never started (a second cluster in a subfolder, with an empty history, would
+/// read as a fresh database).
+pub fn require_project(config: &Config) -> Result<(), Error> {
+    if config.in_project {
+        return Ok(());
+    }
+    Err(Error::failed(
+        format!(
+            "no {} in {} or any folder above it, and no database given: schemaspec starts its embedded PostgreSQL only inside a project",
+            crate::config::CONFIG_FILE,
+            config.root.display()
+        ),
+        "run this in the project's folder (or pass -C DIR), run `schemaspec init` to make this folder a project, or give --database-url and --dev-url",
+    ))
+}
+
 /// The database to migrate: the configured URL, or the embedded cluster's database.
 pub async fn live_target(config: &Config) -> Result<Target, Error> {
     if let Some(url) = &config.database_url {
         return Target::parse(url);
     }
+    require_project(config)?;
     let cluster = embedded::ensure(&embedded_home(config))?;
     let admin = Target::parse(&cluster.url("postgres"))?;
     let client = pg::connect(&admin).await?;
@@ -83,6 +101,13 @@ pub async fn live_target(config: &Config) -> Result<Target, Error> {
 pub async fn dev_target(config: &Config) -> Result<Target, Error> {
     if let Some(url) = &config.dev_url {
         return Target::parse(url);
+    }
+    if !config.in_project {
+        // The live server hosts the scratch databases rather than a cluster started here.
+        if let Some(url) = &config.database_url {
+            return Target::parse(url);
+        }
+        require_project(config)?;
     }
     match embedded::ensure(&embedded_home(config)) {
         Ok(cluster) => Target::parse(&cluster.url("postgres")),

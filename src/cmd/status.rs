@@ -89,8 +89,10 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             sum_problem: Option<history::SumProblem>,
             strays: &'a [String],
             duplicate_versions: &'a [String],
-            /// Drifted objects, or why the history could not be replayed.
-            catalog_drift: Option<&'a Result<Vec<String>, String>>,
+            /// Drifted objects (empty: none); absent when not compared.
+            catalog_drift: Option<&'a [String]>,
+            /// Why the applied history could not be replayed to compare, if it could not.
+            replay_error: Option<&'a str>,
             /// Objects of kinds schemaspec does not manage yet: `kind schema.name`.
             not_managed: &'a [String],
         }
@@ -103,7 +105,8 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
                 sum_problem: sum,
                 strays: &dir.strays,
                 duplicate_versions: &duplicates,
-                catalog_drift: catalog.as_ref(),
+                catalog_drift: catalog.as_ref().and_then(|c| c.as_ref().ok()).map(Vec::as_slice),
+                replay_error: catalog.as_ref().and_then(|c| c.as_ref().err()).map(String::as_str),
                 not_managed: &not_managed,
             },
         )?;
@@ -116,7 +119,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             writeln!(out, "  {:<16} {} {}", state, s.version, s.name).map_err(io)?;
         }
         if let Some(p) = &sum {
-            writeln!(out, "  sum file: {p:?}").map_err(io)?;
+            writeln!(out, "  sum file: {p} (fix: `schemaspec hash` if the change is intended)").map_err(io)?;
         }
         for s in &dir.strays {
             writeln!(out, "  stray file: {s}").map_err(io)?;

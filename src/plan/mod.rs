@@ -108,6 +108,8 @@ impl fmt::Display for Hazard {
 /// One ordered step of a plan.
 #[derive(Clone, Debug, Serialize)]
 pub struct Step {
+    /// In JSON, as plans name it: `table public.notes`, `column public.notes.body`.
+    #[serde(serialize_with = "object_as_text")]
     pub object: ObjectId,
     pub description: String,
     #[serde(serialize_with = "statements_as_text")]
@@ -117,6 +119,10 @@ pub struct Step {
     pub group: String,
     #[serde(skip)]
     pub change: Change,
+}
+
+fn object_as_text<S: serde::Serializer>(id: &ObjectId, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(id)
 }
 
 fn statements_as_text<S: serde::Serializer>(v: &[Statement], s: S) -> Result<S::Ok, S::Error> {

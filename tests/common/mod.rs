@@ -160,6 +160,9 @@ impl Project {
         std::fs::create_dir_all(&base).unwrap();
         let dir = tempfile::Builder::new().prefix("proj").tempdir_in(base).unwrap();
         std::fs::create_dir_all(dir.path().join("schema")).unwrap();
+        // A project of its own: commands find no schemaspec.toml further up (the
+        // repository's own is above target/).
+        std::fs::write(dir.path().join("schemaspec.toml"), "# a test project\n").unwrap();
         Project { dir }
     }
 
