@@ -50,6 +50,10 @@ pub enum Error {
     #[error("{message}")]
     Failed { message: String, hint: String },
 
+    /// Whoever read the output stopped reading (`schemaspec man | head`).
+    #[error("the output was closed")]
+    OutputClosed,
+
     #[error("{0}")]
     Other(String),
 }
@@ -80,6 +84,7 @@ impl Error {
             | Error::NoServerBinaries
             | Error::ProofFailed(_)
             | Error::Failed { .. }
+            | Error::OutputClosed
             | Error::Other(_) => None,
         }
     }
@@ -134,7 +139,7 @@ impl Error {
             Error::Config { .. } => "fix the setting; `docs/configuration.md` lists every key".into(),
             Error::ProofFailed(_) => "nothing was written; please report this with the schema that caused it".into(),
             Error::Failed { hint, .. } => hint.clone(),
-            Error::Other(_) => return None,
+            Error::Other(_) | Error::OutputClosed => return None,
         })
     }
 }

@@ -1,7 +1,7 @@
 //! The command line: parse arguments, run the subcommand, print the error chain with a
 //! hint, map the result to an exit code.
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use schemaspec::cmd::{self, Format};
 use schemaspec::config::{Config, Overrides};
 use schemaspec::error::{redact, Error};
@@ -104,6 +104,9 @@ enum Command {
         /// Hazards accepted in pending files' headers, when schemaspec.toml sets apply_checks_hazards
         #[arg(long, value_delimiter = ',')]
         allow_hazards: Vec<String>,
+        /// List the files that would run, with their hazards; change nothing (not even the tracking table)
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Three-way view of files, tracking table and live catalog: applied, pending, modified, missing, out-of-order, failed
     Status {
@@ -191,6 +194,21 @@ enum Command {
     },
     /// Rewrite generated/schemaspec.sum from the files as they are
     Hash,
+    /// Write an empty, timestamped migration file for hand-written SQL, and update the sum file
+    New {
+        /// What the file does, in a few words (`backfill_user_emails`)
+        name: String,
+        /// Mark it to run outside a transaction (`-- schemaspec:no-transaction`), for CREATE INDEX CONCURRENTLY and the like
+        #[arg(long)]
+        no_transaction: bool,
+    },
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout: `schemaspec man > schemaspec.1`
+    Man,
     /// Manage the embedded local PostgreSQL
     Embedded {
         #[command(subcommand)]
@@ -221,6 +239,9 @@ fn wants_json(command: &Command) -> bool {
         | Command::Baseline { .. }
         | Command::Import { .. }
         | Command::Hash
+        | Command::New { .. }
+        | Command::Completions { .. }
+        | Command::Man
         | Command::Embedded { .. } => false,
     }
 }
@@ -240,6 +261,18 @@ fn json_error(e: &Error) -> String {
 }
 
 async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
+    // Neither needs a project.
+    match &cli.command {
+        Command::Completions { shell } => {
+            clap_complete::generate(*shell, &mut Cli::command(), "schemaspec", out);
+            return Ok(0);
+        }
+        Command::Man => {
+            clap_mangen::Man::new(Cli::command()).render(out).map_err(cmd::io)?;
+            return Ok(0);
+        }
+        _ => {}
+    }
     // The project is the folder named with -C, else the nearest folder from here up
     // that holds schemaspec.toml (init makes one here).
     let (root, named) = match cli.project {
@@ -276,8 +309,8 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Generate { from_history, allow_hazards, max_file_lines } => {
             cmd::generate::run(&config, &cmd::generate::Args { from_history, allow_hazards, max_file_lines }, out).await
         }
-        Command::Apply { allow_out_of_order, allow_hazards } => {
-            cmd::apply::run(&config, &cmd::apply::Args { allow_out_of_order, allow_hazards }, out).await
+        Command::Apply { allow_out_of_order, allow_hazards, dry_run } => {
+            cmd::apply::run(&config, &cmd::apply::Args { allow_out_of_order, allow_hazards, dry_run }, out).await
         }
         Command::Status { format, no_catalog } => {
             cmd::status::run(&config, &cmd::status::Args { format, no_catalog }, out).await
@@ -308,6 +341,8 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
                 .map_err(cmd::io)?;
             Ok(0)
         }
+        Command::New { name, no_transaction } => cmd::new::run(&config, &name, no_transaction, out),
+        Command::Completions { .. } | Command::Man => Ok(0),
         Command::Embedded { action: EmbeddedAction::Start } => {
             cmd::require_project(&config)?;
             let cluster = schemaspec::pg::embedded::ensure(&cmd::embedded_home(&config))?;
@@ -385,6 +420,8 @@ fn main() {
         tokio::select! {
             result = run(cli, &mut stdout) => match result {
                 Ok(code) => code,
+                // As a program killed by SIGPIPE would: quietly.
+                Err(Error::OutputClosed) => 141,
                 Err(e) if json => {
                     let _ = writeln!(stdout, "{}", json_error(&e));
                     1

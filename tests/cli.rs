@@ -355,3 +355,50 @@ fn commands_find_the_project_from_a_subfolder() {
     assert!(r.stderr.contains("no schemaspec.toml in") && r.stderr.contains("schemaspec init"), "{}", r.stderr);
     assert!(!outside.path().join(".schemaspec").exists(), "nothing started");
 }
+
+/// Issue #18: `new NAME` writes a timestamped hand-written file and updates the sum file;
+/// `apply --dry-run` lists it with its hazards and changes nothing (no tracking table);
+/// completions and the man page need no project.
+#[test]
+fn new_dry_run_completions_and_man() {
+    let db = TestDb::new("cli_new");
+    let p = Project::new();
+    p.write("schema/notes.sql", "CREATE TABLE notes (id int PRIMARY KEY);\n");
+    p.run(&db, &["generate"]).ok();
+    let made = p.run_raw(&["new", "Backfill notes!", "--no-transaction"]).ok();
+    assert!(made.stdout.contains("_backfill_notes.sql"), "{}", made.stdout);
+    let files = p.migrations();
+    assert_eq!(files.len(), 2);
+    let text = std::fs::read_to_string(&files[1]).unwrap();
+    assert!(text.starts_with("-- schemaspec:no-transaction\n"), "{text}");
+    assert!(p.read("generated/schemaspec.sum").contains("_backfill_notes.sql"));
+    p.run_raw(&["check"]).ok();
+
+    let dry = p.run(&db, &["apply", "--dry-run"]).ok();
+    assert!(dry.stdout.contains("would apply") && dry.stdout.contains("(no transaction)"), "{}", dry.stdout);
+    assert!(dry.stdout.contains("2 file(s) would be applied; nothing was changed"), "{}", dry.stdout);
+    assert_eq!(db.query("SELECT count(*) FROM pg_namespace WHERE nspname = 'schemaspec'"), "0", "no tracking table");
+    assert_eq!(db.query("SELECT count(*) FROM pg_class WHERE relname = 'notes'"), "0");
+    p.run(&db, &["apply"]).ok();
+    let none = p.run(&db, &["apply", "--dry-run"]).ok();
+    assert!(none.stdout.contains("Nothing to apply"), "{}", none.stdout);
+
+    let outside = tempfile::tempdir().unwrap();
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let c = Run::from(
+            std::process::Command::new(env!("CARGO_BIN_EXE_schemaspec"))
+                .args(["completions", shell])
+                .current_dir(outside.path())
+                .output()
+                .unwrap(),
+        )
+        .ok();
+        assert!(c.stdout.contains("schemaspec") && c.stdout.contains("generate"), "{shell}: {}", c.stdout);
+    }
+    let man = p.run_raw(&["man"]).ok();
+    assert!(
+        man.stdout.starts_with(".ie") && man.stdout.contains(".TH schemaspec 1"),
+        "{}",
+        &man.stdout[..200.min(man.stdout.len())]
+    );
+}

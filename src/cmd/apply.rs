@@ -13,6 +13,8 @@ pub struct Args {
     pub allow_out_of_order: bool,
     /// Hazards accepted in pending files (checked when `apply_checks_hazards` is set).
     pub allow_hazards: Vec<String>,
+    /// List what would run; change nothing.
+    pub dry_run: bool,
 }
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
@@ -39,6 +41,10 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
     let tracking = tracking(config);
+    // A dry run takes no lock and creates nothing: it reads the history as it is.
+    if args.dry_run {
+        return apply_locked(config, args, &allowed, &client, &tracking, &dir, out).await;
+    }
     // Lock first: sixteen deploys creating the tracking table at once would collide.
     tracking
         .lock(&client, &mut || {
@@ -87,7 +93,8 @@ async fn apply_locked(
                     if lint::is_generated(f)
                         && applied.iter().any(|a| a.version == s.version && f.matches(&a.checksum)) =>
                 {
-                    writeln!(out, "resuming {} (started by an apply that did not finish)", f.file_name).map_err(io)?;
+                    let verb = if args.dry_run { "would resume" } else { "resuming" };
+                    writeln!(out, "{verb} {} (started by an apply that did not finish)", f.file_name).map_err(io)?;
                     resumed.insert(s.version.clone());
                 }
                 _ => return Err(Error::DirtyMigration { version: s.version.clone(), name: s.name.clone() }),
@@ -146,6 +153,16 @@ async fn apply_locked(
     }
     if pending.is_empty() {
         writeln!(out, "Nothing to apply: {} migration(s) already applied.", applied.len()).map_err(io)?;
+        return Ok(EXIT_OK);
+    }
+    if args.dry_run {
+        for m in &pending {
+            let hazards: Vec<String> = lint::file_hazards(m).into_iter().map(|(_, h)| h).collect();
+            let hazards = if hazards.is_empty() { String::new() } else { format!("  [{}]", hazards.join(", ")) };
+            let how = if crate::plan::files::is_no_transaction(&m.content) { " (no transaction)" } else { "" };
+            writeln!(out, "would apply {}{how}{hazards}", m.file_name).map_err(io)?;
+        }
+        writeln!(out, "{} file(s) would be applied; nothing was changed (--dry-run).", pending.len()).map_err(io)?;
         return Ok(EXIT_OK);
     }
     let timeouts = timeouts(config);

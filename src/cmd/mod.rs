@@ -9,6 +9,7 @@ pub mod dump;
 pub mod generate;
 pub mod import;
 pub mod init;
+pub mod new;
 pub mod plan;
 pub mod repair;
 pub mod status;
@@ -874,6 +875,9 @@ pub async fn read(client: &tokio_postgres::Client, scope: &pg::introspect::Scope
 }
 
 pub fn io(e: std::io::Error) -> Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        return Error::OutputClosed;
+    }
     Error::Other(format!("writing output: {e}"))
 }
 
