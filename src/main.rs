@@ -23,46 +23,64 @@ const EXIT_CODES: &str = "Exit codes: 0 success (nothing to do, or done; status 
 #[command(name = "schemaspec", version, about = "Declarative desired-state schema migrations for PostgreSQL", after_help = EXIT_CODES)]
 struct Cli {
     /// Database to migrate [default: the embedded local PostgreSQL]
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true, help_heading = "Global options")]
     database_url: Option<String>,
     /// Server for scratch databases [default: the embedded local PostgreSQL]
-    #[arg(long, env = "SCHEMASPEC_DEV_URL", global = true, hide_env_values = true)]
+    #[arg(long, env = "SCHEMASPEC_DEV_URL", global = true, hide_env_values = true, help_heading = "Global options")]
     dev_url: Option<String>,
     /// Directory (or file) of desired-state SQL; repeatable [default: schema]
-    #[arg(long = "schema-dir", env = "SCHEMASPEC_SCHEMA_DIRS", value_delimiter = ',', global = true)]
+    #[arg(
+        long = "schema-dir",
+        env = "SCHEMASPEC_SCHEMA_DIRS",
+        value_delimiter = ',',
+        global = true,
+        help_heading = "Global options"
+    )]
     schema_dirs: Vec<PathBuf>,
     /// Directory of migration files [default: generated]
-    #[arg(long, env = "SCHEMASPEC_MIGRATIONS_DIR", global = true)]
+    #[arg(long, env = "SCHEMASPEC_MIGRATIONS_DIR", global = true, help_heading = "Global options")]
     migrations_dir: Option<PathBuf>,
     /// Tracking table as schema.table [default: schemaspec.schema_migrations]
-    #[arg(long, env = "SCHEMASPEC_TRACKING_TABLE", global = true)]
+    #[arg(long, env = "SCHEMASPEC_TRACKING_TABLE", global = true, help_heading = "Global options")]
     tracking_table: Option<String>,
     /// Manage only this schema; repeatable [default: every non-system schema]
-    #[arg(long = "schema", env = "SCHEMASPEC_SCHEMAS", value_delimiter = ',', global = true)]
+    #[arg(
+        long = "schema",
+        env = "SCHEMASPEC_SCHEMAS",
+        value_delimiter = ',',
+        global = true,
+        help_heading = "Global options"
+    )]
     schemas: Vec<String>,
     /// Never manage this schema; repeatable
-    #[arg(long = "exclude-schema", env = "SCHEMASPEC_EXCLUDE_SCHEMAS", value_delimiter = ',', global = true)]
+    #[arg(
+        long = "exclude-schema",
+        env = "SCHEMASPEC_EXCLUDE_SCHEMAS",
+        value_delimiter = ',',
+        global = true,
+        help_heading = "Global options"
+    )]
     exclude_schemas: Vec<String>,
     /// lock_timeout for migration statements [default: 10s]
-    #[arg(long, env = "SCHEMASPEC_LOCK_TIMEOUT", global = true)]
+    #[arg(long, env = "SCHEMASPEC_LOCK_TIMEOUT", global = true, help_heading = "Global options")]
     lock_timeout: Option<String>,
     /// statement_timeout for migration statements [default: 0, none]
-    #[arg(long, env = "SCHEMASPEC_STATEMENT_TIMEOUT", global = true)]
+    #[arg(long, env = "SCHEMASPEC_STATEMENT_TIMEOUT", global = true, help_heading = "Global options")]
     statement_timeout: Option<String>,
     /// Make owners match the schema files' ALTER ... OWNER TO [default: off]
-    #[arg(long, env = "SCHEMASPEC_MANAGE_OWNERSHIP", global = true)]
+    #[arg(long, env = "SCHEMASPEC_MANAGE_OWNERSHIP", global = true, help_heading = "Global options")]
     manage_ownership: bool,
     /// Plain DDL on existing tables instead of online forms (CONCURRENTLY, NOT VALID then VALIDATE) [default: online]
-    #[arg(long, env = "SCHEMASPEC_NO_ONLINE_DDL", global = true)]
+    #[arg(long, env = "SCHEMASPEC_NO_ONLINE_DDL", global = true, help_heading = "Global options")]
     no_online_ddl: bool,
     /// Retries of a statement that could not get its lock within lock_timeout, with backoff [default: 5]
-    #[arg(long, env = "SCHEMASPEC_LOCK_RETRIES", global = true)]
+    #[arg(long, env = "SCHEMASPEC_LOCK_RETRIES", global = true, help_heading = "Global options")]
     lock_retries: Option<u32>,
     /// Managed platform the database runs on: supabase, rds, cloudsql, neon, azure [default: none]
-    #[arg(long, env = "SCHEMASPEC_PLATFORM", global = true)]
+    #[arg(long, env = "SCHEMASPEC_PLATFORM", global = true, help_heading = "Global options")]
     platform: Option<String>,
-    /// Project directory (where schemaspec.toml is) [default: current directory]
-    #[arg(long, short = 'C', env = "SCHEMASPEC_PROJECT", global = true)]
+    /// Project directory (where schemaspec.toml is) [default: the nearest folder, from here up, that has one]
+    #[arg(long, short = 'C', env = "SCHEMASPEC_PROJECT", global = true, help_heading = "Global options")]
     project: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
@@ -71,9 +89,14 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Scaffold schemaspec.toml, schema/ and generated/ (never overwrites anything)
+    #[command(after_help = "Examples:\n  schemaspec init\n  $EDITOR schema/schema.sql")]
     Init,
     /// Show what would change in the database: ordered statements with their hazards
+    #[command(
+        after_help = "Examples:\n  schemaspec plan\n  schemaspec plan --exit-code          # CI: exit 2 when there are changes\n  schemaspec plan --format json --strict"
+    )]
     Plan {
+        /// Output: text for people, json for machines (docs/json.md)
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
         /// Exit 2 when there are changes, 0 when there are none
@@ -85,6 +108,9 @@ enum Command {
         strict: bool,
     },
     /// Write the change as small, idempotent migration files, proved on a scratch database
+    #[command(
+        after_help = "Examples:\n  schemaspec generate\n  schemaspec generate --allow-hazards deletes_data\n  schemaspec generate --from-history   # CI: the files in generated/ reach schema/"
+    )]
     Generate {
         /// Diff against the migration files replayed on a scratch database, not the database
         #[arg(long)]
@@ -97,6 +123,9 @@ enum Command {
         max_file_lines: Option<usize>,
     },
     /// Run pending migration files, each recorded in the tracking table
+    #[command(
+        after_help = "Examples:\n  schemaspec apply\n  schemaspec apply --dry-run\n  DATABASE_URL=postgres://app@db/app schemaspec apply"
+    )]
     Apply {
         /// Apply files older than the newest applied one instead of refusing
         #[arg(long)]
@@ -109,7 +138,9 @@ enum Command {
         dry_run: bool,
     },
     /// Three-way view of files, tracking table and live catalog: applied, pending, modified, missing, out-of-order, failed
+    #[command(after_help = "Examples:\n  schemaspec status\n  schemaspec status --format json --no-catalog")]
     Status {
+        /// Output: text for people, json for machines (docs/json.md)
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
         /// Do not replay the history to compare the live catalog (files and tracking table only)
@@ -117,7 +148,11 @@ enum Command {
         no_catalog: bool,
     },
     /// Lint the migrations directory and schema files (exit 0 clean, 2 findings, 1 error)
+    #[command(
+        after_help = "Examples:\n  schemaspec check\n  schemaspec check --fix\n  schemaspec check --format github"
+    )]
     Check {
+        /// Output: text, json (docs/json.md), or github (annotations on the pull request's diff)
         #[arg(long, value_enum, default_value = "text")]
         format: cmd::check::CheckFormat,
         /// Rewrite non-idempotent statements of hand-written migrations in guarded forms
@@ -128,6 +163,9 @@ enum Command {
         allow_hazards: Vec<String>,
     },
     /// Put the history right: mark files applied (after proof) or unapplied, forget rows, renumber files
+    #[command(
+        after_help = "Examples:\n  schemaspec repair --mark-applied 20261126081313\n  schemaspec repair --renumber\n  schemaspec repair --restore 20261126081313"
+    )]
     Repair {
         /// Record version V as applied, after proving its effects are already in the database
         #[arg(long, value_name = "V")]
@@ -149,6 +187,7 @@ enum Command {
         restore: Vec<String>,
     },
     /// Write the live schema as declarative schema files (then `plan` is empty)
+    #[command(after_help = "Examples:\n  schemaspec dump --out schema\n  schemaspec dump --force")]
     Dump {
         /// Directory to write [default: the first schema directory]
         #[arg(long)]
@@ -158,6 +197,7 @@ enum Command {
         force: bool,
     },
     /// Start the history afresh from the live schema: small proved files recorded as applied, old rows archived
+    #[command(after_help = "Examples:\n  schemaspec baseline\n  schemaspec baseline --archive-files")]
     Baseline {
         /// Move the earlier migration files to <migrations dir>/archive/
         #[arg(long)]
@@ -167,6 +207,9 @@ enum Command {
         max_file_lines: Option<usize>,
     },
     /// Adopt another tool's history (Supabase, Flyway, sqlx, any version table) and migrations folder
+    #[command(
+        after_help = "Examples:\n  schemaspec import --dir supabase/migrations\n  schemaspec import --from flyway --dry-run"
+    )]
     Import {
         /// Which history table(s) [default: every one found]
         #[arg(long, value_enum, value_delimiter = ',')]
@@ -188,13 +231,19 @@ enum Command {
         dry_run: bool,
     },
     /// Compare the live catalog with the applied history replayed (exit 2 on drift) and with the schema files
+    #[command(after_help = "Examples:\n  schemaspec drift\n  schemaspec drift --format json")]
     Drift {
+        /// Output: text for people, json for machines (docs/json.md)
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
     },
     /// Rewrite generated/schemaspec.sum from the files as they are
+    #[command(after_help = "Examples:\n  schemaspec hash")]
     Hash,
     /// Write an empty, timestamped migration file for hand-written SQL, and update the sum file
+    #[command(
+        after_help = "Examples:\n  schemaspec new backfill_user_emails\n  schemaspec new add_index_concurrently --no-transaction"
+    )]
     New {
         /// What the file does, in a few words (`backfill_user_emails`)
         name: String,
@@ -203,11 +252,15 @@ enum Command {
         no_transaction: bool,
     },
     /// Print a shell completion script (bash, zsh, fish, powershell, elvish) on stdout
+    #[command(
+        after_help = "Examples:\n  schemaspec completions bash > /etc/bash_completion.d/schemaspec\n  schemaspec completions zsh > \"${fpath[1]}/_schemaspec\"\n  schemaspec completions fish > ~/.config/fish/completions/schemaspec.fish"
+    )]
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
     /// Print the manual page (roff) on stdout: `schemaspec man > schemaspec.1`
+    #[command(after_help = "Examples:\n  schemaspec man > /usr/local/share/man/man1/schemaspec.1")]
     Man,
     /// Manage the embedded local PostgreSQL
     Embedded {

@@ -402,3 +402,32 @@ fn new_dry_run_completions_and_man() {
         &man.stdout[..200.min(man.stdout.len())]
     );
 }
+
+/// Issue #18: every command's help has examples, and the global flags are under their
+/// own heading rather than mixed into the command's own.
+#[test]
+fn every_command_has_examples_and_grouped_global_flags() {
+    let p = Project::new();
+    for command in [
+        "init",
+        "plan",
+        "generate",
+        "apply",
+        "status",
+        "check",
+        "repair",
+        "dump",
+        "baseline",
+        "import",
+        "drift",
+        "hash",
+        "new",
+        "completions",
+        "man",
+    ] {
+        let help = p.run_raw(&[command, "--help"]).ok().stdout;
+        assert!(help.contains("Examples:\n  schemaspec "), "{command}: {help}");
+        let (own, global) = help.split_once("Global options:").unwrap_or_else(|| panic!("{command}: {help}"));
+        assert!(global.contains("--database-url") && !own.contains("--database-url"), "{command}: {help}");
+    }
+}
