@@ -123,7 +123,7 @@ fn failing_migration_rolls_back_and_says_what_was_applied() {
     p.run_raw(&["hash"]).ok();
     let r = p.run(&db, &["apply"]).code(1);
     assert!(r.stdout.contains("applied 20260101000000_ok.sql"), "{}", r.stdout);
-    assert!(r.stdout.contains("not applied: 20260101000001_bad.sql"), "{}", r.stdout);
+    assert!(r.stdout.contains("1 not applied:\n  20260101000001_bad.sql"), "{}", r.stdout);
     assert!(
         r.stderr.contains("20260101000001_bad.sql:2:13: ERROR: relation \"missing\" does not exist"),
         "{}",

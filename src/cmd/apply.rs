@@ -173,10 +173,11 @@ async fn apply_locked(
                 let left: Vec<&str> = pending[i..].iter().map(|m| m.file_name.as_str()).collect();
                 writeln!(
                     out,
-                    "failed: {}\n{} file(s) applied in this run; not applied: {}",
+                    "failed: {}\n{} file(s) applied in this run; {} not applied:{}",
                     m.file_name,
                     i,
-                    left.join(", ")
+                    left.len(),
+                    super::listed(&left)
                 )
                 .map_err(io)?;
                 return Err(e);

@@ -76,12 +76,15 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             .map(|m| m.file_name.as_str())
             .collect();
         if !pending.is_empty() {
-            return Err(Error::Other(format!(
-                "{} migration file(s) are not applied to {} yet ({}); run `schemaspec apply` first, or `schemaspec generate --from-history` to diff against the files instead of the database",
-                pending.len(),
-                target.display,
-                pending.join(", ")
-            )));
+            return Err(Error::failed(
+                format!(
+                    "{} migration file(s) are not applied to {} yet:{}",
+                    pending.len(),
+                    target.display,
+                    super::listed(&pending)
+                ),
+                "run `schemaspec apply` first, or `schemaspec generate --from-history` to diff against the files instead of the database",
+            ));
         }
         let live = read(&client, &scope).await?;
         let env = match environment(config, &client, &live).await? {

@@ -874,6 +874,17 @@ pub async fn read(client: &tokio_postgres::Client, scope: &pg::introspect::Scope
         .map_err(|e| Error::Other(format!("reading the catalog failed: {}", pg::db_message(&e))))
 }
 
+/// Items one per line (indented), the first 20 and then how many more: a list of 400
+/// file names must not be one line.
+pub fn listed<T: std::fmt::Display>(items: &[T]) -> String {
+    const SHOWN: usize = 20;
+    let mut out: String = items.iter().take(SHOWN).map(|i| format!("\n  {i}")).collect();
+    if items.len() > SHOWN {
+        out += &format!("\n  ... and {} more", items.len() - SHOWN);
+    }
+    out
+}
+
 pub fn io(e: std::io::Error) -> Error {
     if e.kind() == std::io::ErrorKind::BrokenPipe {
         return Error::OutputClosed;
@@ -884,4 +895,16 @@ pub fn io(e: std::io::Error) -> Error {
 pub fn write_json<T: serde::Serialize>(out: &mut dyn Write, value: &T) -> Result<(), Error> {
     serde_json::to_writer_pretty(&mut *out, value).map_err(|e| Error::Other(e.to_string()))?;
     writeln!(out).map_err(io)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn long_lists_are_one_per_line_and_cut_at_20() {
+        let items: Vec<String> = (1..=400).map(|i| format!("f{i}.sql")).collect();
+        let text = super::listed(&items);
+        assert_eq!(text.lines().count(), 1 + 20 + 1, "{text}");
+        assert!(text.starts_with("\n  f1.sql\n  f2.sql") && text.ends_with("\n  ... and 380 more"), "{text}");
+        assert_eq!(super::listed(&["a"]), "\n  a");
+    }
 }

@@ -28,7 +28,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     print_plan(&plan, &notes, args.format, out)?;
     if args.strict && !unmodeled.is_empty() {
         return Err(Error::failed(
-            format!("{} object(s) of kinds schemaspec does not manage (--strict): {}", unmodeled.len(), unmodeled.join("; ")),
+            format!("{} object(s) of kinds schemaspec does not manage (--strict):{}", unmodeled.len(), super::listed(&unmodeled)),
             "manage them with hand-written migrations and drop `--strict`, or remove them; they are never part of a plan",
         ));
     }
