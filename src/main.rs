@@ -82,8 +82,28 @@ struct Cli {
     /// Project directory (where schemaspec.toml is) [default: the nearest folder, from here up, that has one]
     #[arg(long, short = 'C', env = "SCHEMASPEC_PROJECT", global = true, help_heading = "Global options")]
     project: Option<PathBuf>,
+    /// Color the output: auto (at a terminal, unless NO_COLOR; CLICOLOR_FORCE forces it), always or never
+    #[arg(long, value_enum, default_value = "auto", global = true, help_heading = "Global options")]
+    color: Color,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Color {
+    Auto,
+    Always,
+    Never,
+}
+
+impl Color {
+    fn choice(self) -> anstream::ColorChoice {
+        match self {
+            Color::Auto => anstream::ColorChoice::Auto,
+            Color::Always => anstream::ColorChoice::Always,
+            Color::Never => anstream::ColorChoice::Never,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -452,12 +472,6 @@ fn signal_number(name: &str) -> i32 {
 
 fn main() {
     tune_allocator();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SCHEMASPEC_LOG").unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
     // Usage errors exit 1 like every other error: 2 means "changes found" to CI.
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -466,10 +480,25 @@ fn main() {
             std::process::exit(if e.use_stderr() { 1 } else { 0 });
         }
     };
+    let color = cli.color.choice();
+    // Log lines are colored only where stderr is a terminal that wants color.
+    let log_color = match color {
+        anstream::ColorChoice::Auto => anstream::AutoStream::choice(&std::io::stderr()) != anstream::ColorChoice::Never,
+        anstream::ColorChoice::Never => false,
+        anstream::ColorChoice::Always | anstream::ColorChoice::AlwaysAnsi => true,
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("SCHEMASPEC_LOG").unwrap_or_else(|_| "warn".into()),
+        )
+        .with_ansi(log_color)
+        .with_writer(std::io::stderr)
+        .init();
     let json = wants_json(&cli.command);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     let code = runtime.block_on(async {
-        let mut stdout = std::io::stdout().lock();
+        // Styles are written always and dropped here for pipes, files and NO_COLOR.
+        let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), color);
         tokio::select! {
             result = run(cli, &mut stdout) => match result {
                 Ok(code) => code,

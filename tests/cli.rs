@@ -431,3 +431,80 @@ fn every_command_has_examples_and_grouped_global_flags() {
         assert!(global.contains("--database-url") && !own.contains("--database-url"), "{command}: {help}");
     }
 }
+
+/// Run the CLI in a pseudo-terminal (`script`, util-linux), as a person at a terminal
+/// would; None where `script` is missing.
+fn in_terminal(p: &Project, db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> Option<String> {
+    let bin = env!("CARGO_BIN_EXE_schemaspec");
+    let mut line = format!("{bin} --database-url '{}' --dev-url '{}'", db.url, common::admin_url());
+    for a in args {
+        line += &format!(" '{a}'");
+    }
+    let mut cmd = std::process::Command::new("script");
+    cmd.args(["-q", "-e", "-c", &line, "/dev/null"]).current_dir(p.path()).env_remove("NO_COLOR");
+    cmd.env_remove("CLICOLOR_FORCE").env("TERM", "xterm");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n"))
+}
+
+/// The lines of a plan or status that say what happens (not the SQL, which differs
+/// between server versions), escapes made visible, versions and addresses normalized.
+fn headline(text: &str) -> String {
+    text.lines()
+        .filter(|l| {
+            let plain = anstream::adapter::strip_str(l).to_string();
+            let step = plain.strip_prefix("-- ").is_some_and(|r| r.starts_with(|c: char| c.is_ascii_digit()));
+            let state = plain.starts_with("  ") && plain.split_whitespace().nth(1).is_some_and(|v| v.len() == 14);
+            plain.starts_with("Plan:") || step || state || plain.starts_with("note:")
+        })
+        .map(|l| {
+            let l = l.replace('\u{1b}', "␛");
+            l.split(' ')
+                .map(|w| if w.len() == 14 && w.bytes().all(|b| b.is_ascii_digit()) { "VERSION" } else { w })
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Issue #18: plans are colored by effect and status by state at a terminal, plain in a
+/// pipe, with NO_COLOR or --color never; CLICOLOR_FORCE and --color always force color.
+#[test]
+fn colors_at_a_terminal_plain_in_pipes() {
+    let db = TestDb::new("cli_color");
+    db.exec("CREATE TABLE old_notes (id int); CREATE TABLE notes (id int PRIMARY KEY, body text);");
+    let p = Project::new();
+    p.write(
+        "schema/notes.sql",
+        "CREATE TABLE notes (id int PRIMARY KEY, title text);\nCREATE INDEX notes_title ON notes (title);\n",
+    );
+    let Some(colored) = in_terminal(&p, &db, &["plan"], &[]) else {
+        eprintln!("skipped: no `script` to make a pseudo-terminal");
+        return;
+    };
+    insta::assert_snapshot!("plan_in_a_terminal", headline(&colored));
+    assert!(colored.contains("\u{1b}[31m-- 1. drop"), "drops are red: {colored}");
+    let plain = in_terminal(&p, &db, &["plan", "--color", "never"], &[]).unwrap();
+    assert!(!plain.contains('\u{1b}'), "{plain}");
+    insta::assert_snapshot!("plan_plain", headline(&plain));
+    let no_color = in_terminal(&p, &db, &["plan"], &[("NO_COLOR", "1")]).unwrap();
+    assert!(!no_color.contains('\u{1b}'), "{no_color}");
+    let piped = p.run(&db, &["plan"]).ok();
+    assert!(!piped.stdout.contains('\u{1b}'), "{}", piped.stdout);
+    let forced = Run::from(p.command(&db, &["plan"]).env("CLICOLOR_FORCE", "1").output().unwrap()).ok();
+    assert!(forced.stdout.contains('\u{1b}'), "{}", forced.stdout);
+    assert!(p.run(&db, &["plan", "--color", "always"]).ok().stdout.contains('\u{1b}'));
+    assert!(!p.run(&db, &["plan", "--format", "json", "--color", "always"]).ok().stdout.contains('\u{1b}'));
+
+    p.run(&db, &["generate", "--allow-hazards", "deletes_data"]).ok();
+    p.run(&db, &["apply"]).ok();
+    p.run_raw(&["new", "backfill_titles"]).ok();
+    let status = in_terminal(&p, &db, &["status", "--no-catalog"], &[]).unwrap();
+    insta::assert_snapshot!("status_in_a_terminal", headline(&status));
+    let plain = in_terminal(&p, &db, &["status", "--no-catalog", "--color", "never"], &[]).unwrap();
+    insta::assert_snapshot!("status_plain", headline(&plain));
+}

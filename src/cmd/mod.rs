@@ -13,6 +13,7 @@ pub mod new;
 pub mod plan;
 pub mod repair;
 pub mod status;
+pub mod style;
 
 use crate::catalog::Catalog;
 use crate::config::Config;

@@ -73,8 +73,9 @@ pub fn print_plan(plan: &Plan, notes: &[String], format: Format, out: &mut dyn W
         let hazards = plan.hazards().into_iter().map(|h| h.name()).collect();
         return write_json(out, &Report { changes: plan.steps.len(), hazards, notes, steps: &plan.steps });
     }
+    use super::style::{paint, ALTER, CREATE, DROP, HAZARD, HEADING, NOTE};
     for n in notes {
-        writeln!(out, "note: {n}").map_err(io)?;
+        writeln!(out, "{} {n}", paint(NOTE, "note:")).map_err(io)?;
     }
     if plan.is_empty() {
         writeln!(out, "No changes: the database matches the schema.").map_err(io)?;
@@ -84,17 +85,23 @@ pub fn print_plan(plan: &Plan, notes: &[String], format: Format, out: &mut dyn W
     let summary = if hazards.is_empty() {
         String::new()
     } else {
-        format!(" (hazards: {})", hazards.iter().map(|h| h.name()).collect::<Vec<_>>().join(", "))
+        format!(" (hazards: {})", paint(HAZARD, &hazards.iter().map(|h| h.name()).collect::<Vec<_>>().join(", ")))
     };
-    writeln!(out, "Plan: {} change{}{summary}", plan.steps.len(), if plan.steps.len() == 1 { "" } else { "s" })
-        .map_err(io)?;
+    let count = format!("Plan: {} change{}", plan.steps.len(), if plan.steps.len() == 1 { "" } else { "s" });
+    writeln!(out, "{}{summary}", paint(HEADING, &count)).map_err(io)?;
     for (i, step) in plan.steps.iter().enumerate() {
         let h = if step.hazards.is_empty() {
             String::new()
         } else {
-            format!("  [{}]", step.hazards.iter().map(|h| h.name()).collect::<Vec<_>>().join(", "))
+            format!("  [{}]", paint(HAZARD, &step.hazards.iter().map(|h| h.name()).collect::<Vec<_>>().join(", ")))
         };
-        writeln!(out, "\n-- {}. {}{h}", i + 1, step.description).map_err(io)?;
+        // Colored by effect: what is made, what is changed in place, what goes.
+        let effect = match step.change.phase() {
+            crate::diff::Phase::Drop => DROP,
+            crate::diff::Phase::Create if step.change.is_create() => CREATE,
+            crate::diff::Phase::Create => ALTER,
+        };
+        writeln!(out, "\n{}{h}", paint(effect, &format!("-- {}. {}", i + 1, step.description))).map_err(io)?;
         for s in &step.statements {
             writeln!(out, "{}", s.sql).map_err(io)?;
         }

@@ -116,7 +116,8 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         for s in &status {
             let state =
                 serde_json::to_value(s.state).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default();
-            writeln!(out, "  {:<16} {} {}", state, s.version, s.name).map_err(io)?;
+            let state = super::style::paint(super::style::state(s.state), &format!("{state:<16}"));
+            writeln!(out, "  {state} {} {}", s.version, s.name).map_err(io)?;
         }
         if let Some(p) = &sum {
             writeln!(out, "  sum file: {p} (fix: `schemaspec hash` if the change is intended)").map_err(io)?;
