@@ -131,26 +131,34 @@ pub fn dump_files(plan: &Plan, source: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-/// `create_users`, `alter_users`, `drop_sessions`, `functions`, `view_active_users`...:
-/// what the file is about, from its group and what its steps do.
+/// What the file does, from its steps: one step names itself
+/// (`drop_column_messages_edited_at`, `create_index_messages_by_author`); a new table with
+/// its keys is `create_messages`; several changes to one object name the first and
+/// count the rest (`add_column_messages_title_and_2_more`); other groups are named after
+/// the group (`functions`, `view_active_users`).
 fn chunk_slug(steps: &[&Step]) -> String {
     let group = &steps[0].group;
-    let short = |q: &str| q.strip_prefix("public.").unwrap_or(q).to_string();
-    let verb = if steps.iter().any(|s| s.change.is_create() && s.change.subject().relation().is_some()) {
-        "create"
-    } else if steps.iter().all(|s| s.change.phase() == crate::diff::Phase::Drop) {
-        "drop"
-    } else {
-        "alter"
-    };
+    let short = |q: &str| q.replace("public.", "");
+    if steps.len() == 1 {
+        return slug(&short(&steps[0].description));
+    }
+    let creates_relation = steps.iter().any(|s| s.change.is_create() && s.change.subject().relation().is_some());
     let text = if let Some(t) = group.strip_prefix("table ") {
-        format!("{verb}_{}", short(t))
+        if creates_relation {
+            format!("create_{}", short(t))
+        } else if steps.iter().all(|s| s.change.phase() == crate::diff::Phase::Drop)
+            && steps.iter().any(|s| matches!(s.change.subject(), crate::catalog::ObjectId::Table(_)))
+        {
+            format!("drop_{}", short(t))
+        } else {
+            format!("{}_and_{}_more", short(&steps[0].description), steps.len() - 1)
+        }
     } else if let Some(v) = group.strip_prefix("view ") {
+        let verb = if creates_relation { "create" } else { "alter" };
         format!("{verb}_view_{}", short(v))
     } else if let Some(i) = group.strip_prefix("index ") {
+        let verb = if creates_relation { "create" } else { "alter" };
         format!("{verb}_index_{}", short(i))
-    } else if steps.len() == 1 {
-        steps[0].description.clone()
     } else {
         group.clone()
     };
