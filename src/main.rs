@@ -144,7 +144,7 @@ enum Command {
     },
     /// Run pending migration files, each recorded in the tracking table
     #[command(
-        after_help = "Examples:\n  schemaspec apply\n  schemaspec apply --dry-run\n  DATABASE_URL=postgres://app@db/app schemaspec apply"
+        after_help = "Examples:\n  schemaspec apply\n  schemaspec apply --dry-run\n  schemaspec apply --from-schema --allow-hazards deletes_data   # plan, prove, write and apply at once\n  DATABASE_URL=postgres://app@db/app schemaspec apply"
     )]
     Apply {
         /// Apply files older than the newest applied one instead of refusing
@@ -156,6 +156,10 @@ enum Command {
         /// List the files that would run, with their hazards; change nothing (not even the tracking table)
         #[arg(long)]
         dry_run: bool,
+        /// The declarative loop in one step: generate the migration from the schema files (proved, hazards
+        /// needing --allow-hazards), write it to the migrations folder and apply it, so the history stays complete
+        #[arg(long)]
+        from_schema: bool,
     },
     /// Three-way view of files, tracking table and live catalog: applied, pending, modified, missing, out-of-order, failed
     #[command(after_help = "Examples:\n  schemaspec status\n  schemaspec status --format json --no-catalog")]
@@ -382,7 +386,21 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         Command::Generate { from_history, allow_hazards, max_file_lines } => {
             cmd::generate::run(&config, &cmd::generate::Args { from_history, allow_hazards, max_file_lines }, out).await
         }
-        Command::Apply { allow_out_of_order, allow_hazards, dry_run } => {
+        Command::Apply { allow_out_of_order, allow_hazards, dry_run, from_schema: true } => {
+            if dry_run {
+                // What one step would do: the plan.
+                let args = cmd::plan::Args { format: Format::Text, exit_code: false, strict: false };
+                return cmd::plan::run(&config, &args, out).await;
+            }
+            // Files already there first (generate diffs against a database that has them),
+            // then the new one.
+            let apply = cmd::apply::Args { allow_out_of_order, allow_hazards: allow_hazards.clone(), dry_run };
+            cmd::apply::run(&config, &apply, out).await?;
+            let gen = cmd::generate::Args { from_history: false, allow_hazards, max_file_lines: None };
+            cmd::generate::run(&config, &gen, out).await?;
+            cmd::apply::run(&config, &apply, out).await
+        }
+        Command::Apply { allow_out_of_order, allow_hazards, dry_run, from_schema: false } => {
             cmd::apply::run(&config, &cmd::apply::Args { allow_out_of_order, allow_hazards, dry_run }, out).await
         }
         Command::Status { format, no_catalog } => {

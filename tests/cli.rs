@@ -508,3 +508,27 @@ fn colors_at_a_terminal_plain_in_pipes() {
     let plain = in_terminal(&p, &db, &["status", "--no-catalog", "--color", "never"], &[]).unwrap();
     insta::assert_snapshot!("status_plain", headline(&plain));
 }
+
+/// Issue #18: the declarative loop in one step. `apply --from-schema` plans, proves,
+/// writes and applies, so the history stays complete; data loss still needs consent.
+#[test]
+fn apply_from_schema_in_one_step() {
+    let db = TestDb::new("cli_one_step");
+    let p = Project::new();
+    p.write("schema/notes.sql", "CREATE TABLE notes (id int PRIMARY KEY, body text);\n");
+    let first = p.run(&db, &["apply", "--from-schema"]).ok();
+    assert!(first.stdout.contains("1 migration(s) applied."), "{}", first.stdout);
+    assert_eq!(db.query("SELECT count(*) FROM schemaspec.schema_migrations"), "1");
+    assert_eq!(p.migrations().len(), 1, "the file is kept: the history is complete");
+    db.exec("INSERT INTO notes VALUES (1, 'kept')");
+    p.write("schema/notes.sql", "CREATE TABLE notes (id int PRIMARY KEY);\n");
+    let refused = p.run(&db, &["apply", "--from-schema"]).code(1);
+    assert!(refused.stderr.contains("deletes_data"), "{}", refused.stderr);
+    assert_eq!(db.query("SELECT body FROM notes"), "kept");
+    let dry = p.run(&db, &["apply", "--from-schema", "--dry-run"]).ok();
+    assert!(dry.stdout.contains("drop column public.notes.body"), "{}", dry.stdout);
+    p.run(&db, &["apply", "--from-schema", "--allow-hazards", "deletes_data"]).ok();
+    assert_eq!(db.query("SELECT count(*) FROM information_schema.columns WHERE table_name = 'notes'"), "1");
+    p.run(&db, &["status"]).ok();
+    p.run(&db, &["plan", "--exit-code"]).ok();
+}
