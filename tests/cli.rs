@@ -532,3 +532,24 @@ fn apply_from_schema_in_one_step() {
     p.run(&db, &["status"]).ok();
     p.run(&db, &["plan", "--exit-code"]).ok();
 }
+
+/// Issue #18: apply shows a progress bar over the files at a terminal (stderr), and in a
+/// pipe only its one line per file.
+#[test]
+fn apply_shows_progress_at_a_terminal_only() {
+    let db = TestDb::new("cli_progress");
+    let p = Project::new();
+    let tables: String = (1..=4).map(|i| format!("CREATE TABLE t{i} (id int PRIMARY KEY);\n")).collect();
+    p.write("schema/t.sql", &tables);
+    p.run(&db, &["generate"]).ok();
+    let Some(shown) = in_terminal(&p, &db, &["apply"], &[]) else {
+        eprintln!("skipped: no `script` to make a pseudo-terminal");
+        return;
+    };
+    assert!(shown.contains("applying [") && shown.contains("/4"), "{shown}");
+    assert!(shown.contains("migration(s) applied."), "{shown}");
+    let db2 = TestDb::new("cli_progress_pipe");
+    let piped = p.run(&db2, &["apply"]).ok();
+    assert!(!piped.stderr.contains("applying ["), "{}", piped.stderr);
+    assert_eq!(piped.stdout.lines().filter(|l| l.starts_with("applied ")).count(), p.migrations().len());
+}

@@ -166,10 +166,17 @@ async fn apply_locked(
         return Ok(EXIT_OK);
     }
     let timeouts = timeouts(config);
+    let progress = super::progress::bar(pending.len(), "applying");
     for (i, m) in pending.iter().enumerate() {
-        match run_file(client, m, Some(tracking), &timeouts).await {
-            Ok(took) => writeln!(out, "applied {} ({} ms)", m.file_name, took.as_millis()).map_err(io)?,
+        progress.set_message(m.file_name.clone());
+        let ran = run_file(client, m, Some(tracking), &timeouts).await;
+        progress.inc(1);
+        match ran {
+            Ok(took) => {
+                progress.suspend(|| writeln!(out, "applied {} ({} ms)", m.file_name, took.as_millis())).map_err(io)?
+            }
             Err(e) => {
+                drop(progress);
                 let left: Vec<&str> = pending[i..].iter().map(|m| m.file_name.as_str()).collect();
                 writeln!(
                     out,
@@ -184,6 +191,7 @@ async fn apply_locked(
             }
         }
     }
+    drop(progress);
     writeln!(out, "{} migration(s) applied.", pending.len()).map_err(io)?;
     Ok(EXIT_OK)
 }

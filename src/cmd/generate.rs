@@ -181,6 +181,7 @@ async fn prove(
     let prelude = Prelude::new(config, (!from_history).then_some(env))?;
     ensure_roles(config, dev, &prelude.roles).await?;
     let prelude = &prelude;
+    let _progress = super::progress::spinner(&format!("proving {} file(s) on a scratch database", new.len()));
     let warning = with_scratch(dev, |target| async move {
         let clients = pg::connect_for_load(&prelude.target(target)).await?;
         let client = &clients[0];

@@ -11,6 +11,7 @@ pub mod import;
 pub mod init;
 pub mod new;
 pub mod plan;
+pub mod progress;
 pub mod repair;
 pub mod status;
 pub mod style;
@@ -337,6 +338,7 @@ pub async fn desired_catalog(
         return Ok((hit, hint_notes));
     }
     ensure_roles(config, dev, &prelude.roles).await?;
+    let _progress = progress::spinner(&format!("loading {} schema file(s) into a scratch database", sources.len()));
     let manage_ownership = config.manage_ownership;
     let mut taken: std::collections::BTreeSet<crate::catalog::ObjectId> = Default::default();
     let taken_ref = &mut taken;
@@ -785,7 +787,10 @@ pub async fn replay(
         let client = pg::connect(&prelude.target(target)).await?;
         prelude.load(&client).await?;
         let mut taken = std::collections::BTreeSet::new();
+        let progress = progress::bar(files.len(), "replaying the history");
         for m in files {
+            progress.set_message(m.file_name.clone());
+            progress.inc(1);
             let mut tries = 0;
             loop {
                 let e = match pg::apply::run_file(&client, m, None, &timeouts).await {
@@ -870,6 +875,7 @@ pub fn timing(stage: &str, since: std::time::Instant) {
 }
 
 pub async fn read(client: &tokio_postgres::Client, scope: &pg::introspect::Scope) -> Result<Catalog, Error> {
+    let _progress = progress::spinner("reading the catalog");
     pg::introspect::read_catalog(client, scope)
         .await
         .map_err(|e| Error::Other(format!("reading the catalog failed: {}", pg::db_message(&e))))
