@@ -135,17 +135,22 @@ pub fn normalized_checksum(content: &str) -> String {
     checksum(&normalize(content))
 }
 
-/// `n` fresh versions: from `now`, strictly after every version in `taken`, one second
-/// apart; `None` when they would not fit in 14 digits (a version at the end of time).
+/// `n` fresh versions, one second apart, strictly after every version in `taken`, and
+/// ending at `now` where that is room enough: a run that writes 400 files takes the 400
+/// seconds up to the clock rather than the 400 after it, so a teammate's file written
+/// meanwhile still sorts after them. Only when the newest taken version leaves no room
+/// (a second run right after a first) do they go past the clock, by as little as needed.
+/// `None` when they would not fit in 14 digits (a version at the end of time).
 pub fn next_versions(now: NaiveDateTime, taken: &BTreeSet<String>, n: usize) -> Option<Vec<String>> {
     // Versions have whole seconds: compare in whole seconds.
-    let mut t = now.with_nanosecond(0).unwrap_or(now);
+    let now = now.with_nanosecond(0).unwrap_or(now);
+    let mut t = now - Duration::seconds(n.saturating_sub(1) as i64);
     if let Some(max) = taken.iter().next_back() {
         if let Ok(max_t) = NaiveDateTime::parse_from_str(max, VERSION_FORMAT) {
             if max_t >= t {
                 t = max_t + Duration::seconds(1);
             }
-        } else if max.as_str() >= t.format(VERSION_FORMAT).to_string().as_str() {
+        } else if max.as_str() >= now.format(VERSION_FORMAT).to_string().as_str() {
             // Not a timestamp (a renumbered or foreign version): count past it.
             t = NaiveDateTime::parse_from_str("99991231235959", VERSION_FORMAT).expect("valid");
         }
@@ -322,6 +327,16 @@ mod tests {
         // Regression: later in the same second as a taken version (found by CI).
         let later = now + Duration::milliseconds(500);
         assert_eq!(next_versions(later, &taken, 1).unwrap(), vec!["20260101000001"]);
+        // A run of many files ends at the clock: never 13 minutes ahead of it.
+        let old: BTreeSet<String> = ["20251201000000".to_string()].into();
+        let run = next_versions(now, &old, 400).unwrap();
+        assert_eq!((run[0].as_str(), run[399].as_str()), ("20251231235321", "20260101000000"));
+        // Right after such a run, the next one goes only as far past the clock as it must.
+        let taken: BTreeSet<String> = run.into_iter().collect();
+        let next = next_versions(now + Duration::seconds(1), &taken, 3).unwrap();
+        assert_eq!(next, vec!["20260101000001", "20260101000002", "20260101000003"]);
+        let roomy = next_versions(now + Duration::seconds(10), &taken, 3).unwrap();
+        assert_eq!(roomy, vec!["20260101000008", "20260101000009", "20260101000010"]);
     }
 
     #[test]
