@@ -337,6 +337,63 @@ fn json_error(e: &Error) -> String {
     serde_json::to_string_pretty(&body).unwrap_or_default()
 }
 
+/// The project folder: the one named with -C (then a project even without
+/// schemaspec.toml), else the nearest folder from here up that holds schemaspec.toml
+/// (`init` makes the current folder one), else the current folder.
+fn project_root(project: Option<&PathBuf>, init: bool) -> Result<(PathBuf, bool), Error> {
+    if let Some(p) = project {
+        return Ok((p.clone(), true));
+    }
+    let here = std::env::current_dir().map_err(|e| Error::Other(format!("current directory: {e}")))?;
+    let found = if init { None } else { Config::find_root(&here) };
+    Ok((found.unwrap_or(here), false))
+}
+
+/// The line an error points at, from its file under the project: (path, line number,
+/// line text, byte range in the line to underline).
+fn error_source(e: &Error, root: &std::path::Path) -> Option<(String, usize, String, std::ops::Range<usize>)> {
+    let (file, line, column) = e.location()?;
+    let line = line?;
+    let text = std::fs::read_to_string(root.join(&file)).ok()?;
+    let source = text.lines().nth(line.checked_sub(1)?)?.trim_end().to_string();
+    if source.trim().is_empty() {
+        return None;
+    }
+    // A column counts characters; the span is in bytes. No column: the whole line.
+    let span = match column {
+        Some(c) => {
+            let start = source.char_indices().nth(c.saturating_sub(1)).map_or(source.len(), |(i, _)| i);
+            let end = source[start..].chars().next().map_or(start, |ch| start + ch.len_utf8());
+            start..end.max(start)
+        }
+        None => {
+            let start = source.len() - source.trim_start().len();
+            start..source.len()
+        }
+    };
+    Some((file, line, source, span))
+}
+
+/// The error as people read it: the message, the offending line with a caret where the
+/// error has a place in a file, and the hint.
+fn print_error(e: &Error, root: Option<&std::path::Path>, color: bool) {
+    use annotate_snippets::{AnnotationKind, Level, Renderer, Snippet};
+    let message = redact(&e.to_string());
+    match root.and_then(|r| error_source(e, r)) {
+        Some((path, line, source, span)) => {
+            let report = &[Level::ERROR.primary_title(&message).element(
+                Snippet::source(&source).line_start(line).path(&path).annotation(AnnotationKind::Primary.span(span)),
+            )];
+            let renderer = if color { Renderer::styled() } else { Renderer::plain() };
+            eprintln!("{}", renderer.render(report));
+        }
+        None => eprintln!("error: {message}"),
+    }
+    if let Some(h) = e.hint() {
+        eprintln!("hint: {}", redact(&h));
+    }
+}
+
 async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
     // Neither needs a project.
     match &cli.command {
@@ -350,16 +407,7 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         }
         _ => {}
     }
-    // The project is the folder named with -C, else the nearest folder from here up
-    // that holds schemaspec.toml (init makes one here).
-    let (root, named) = match cli.project {
-        Some(p) => (p, true),
-        None => {
-            let here = std::env::current_dir().map_err(|e| Error::Other(format!("current directory: {e}")))?;
-            let found = if matches!(cli.command, Command::Init) { None } else { Config::find_root(&here) };
-            (found.unwrap_or(here), false)
-        }
-    };
+    let (root, named) = project_root(cli.project.as_ref(), matches!(cli.command, Command::Init))?;
     let overrides = Overrides {
         database_url: cli.database_url,
         dev_url: cli.dev_url,
@@ -513,6 +561,7 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
     let json = wants_json(&cli.command);
+    let root = project_root(cli.project.as_ref(), matches!(cli.command, Command::Init)).ok().map(|(r, _)| r);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     let code = runtime.block_on(async {
         // Styles are written always and dropped here for pipes, files and NO_COLOR.
@@ -528,10 +577,7 @@ fn main() {
                 }
                 Err(e) => {
                     let _ = stdout.flush();
-                    eprintln!("error: {}", redact(&e.to_string()));
-                    if let Some(h) = e.hint() {
-                        eprintln!("hint: {}", redact(&h));
-                    }
+                    print_error(&e, root.as_deref(), log_color);
                     1
                 }
             },

@@ -331,3 +331,17 @@ fn errors_are_json_under_format_json() {
         assert!(!r.stdout.contains("QzJsonPw"), "{}", r.stdout);
     }
 }
+
+/// Issue #18: an error with a place in a file shows that line with a caret under the
+/// place, as rustc does, then the hint.
+#[test]
+fn errors_show_the_offending_line_with_a_caret() {
+    let db = TestDb::new("err_caret");
+    let p = Project::new();
+    p.write("schema/a.sql", "CREATE TABLE t (id int);\nCREATE TABLE u (id int;\n");
+    let r = p.run(&db, &["plan"]).code(1);
+    assert!(r.stderr.starts_with("error: schema/a.sql:2:23: "), "{}", r.stderr);
+    assert!(r.stderr.contains(" --> schema/a.sql:2:23\n"), "{}", r.stderr);
+    assert!(r.stderr.contains("2 | CREATE TABLE u (id int;\n  |                       ^\n"), "{}", r.stderr);
+    assert!(r.stderr.contains("\nhint: "), "{}", r.stderr);
+}
