@@ -43,7 +43,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let tracking = tracking(config);
     // A dry run takes no lock and creates nothing: it reads the history as it is.
     if args.dry_run {
-        return apply_locked(config, args, &allowed, &client, &tracking, &dir, out).await;
+        return apply_locked(config, args, &allowed, (&client, &target), &tracking, &dir, out).await;
     }
     // Lock first: sixteen deploys creating the tracking table at once would collide.
     tracking
@@ -55,7 +55,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         tracking.unlock(&client).await;
         return Err(e);
     }
-    let result = apply_locked(config, args, &allowed, &client, &tracking, &dir, out).await;
+    let result = apply_locked(config, args, &allowed, (&client, &target), &tracking, &dir, out).await;
     tracking.unlock(&client).await;
     result
 }
@@ -64,7 +64,7 @@ async fn apply_locked(
     config: &Config,
     args: &Args,
     allowed: &BTreeSet<Hazard>,
-    client: &tokio_postgres::Client,
+    (client, target): (&tokio_postgres::Client, &pg::Target),
     tracking: &Tracking,
     dir: &migrations::Directory,
     out: &mut dyn Write,
@@ -169,7 +169,12 @@ async fn apply_locked(
     let progress = super::progress::bar(pending.len(), "applying");
     for (i, m) in pending.iter().enumerate() {
         progress.set_message(m.file_name.clone());
-        let ran = run_file(client, m, Some(tracking), &timeouts).await;
+        let ran = if builds_index(m) && !progress.is_hidden() {
+            with_index_progress(client, target, &progress, &m.file_name, run_file(client, m, Some(tracking), &timeouts))
+                .await
+        } else {
+            run_file(client, m, Some(tracking), &timeouts).await
+        };
         progress.inc(1);
         match ran {
             Ok(took) => {
@@ -194,4 +199,57 @@ async fn apply_locked(
     drop(progress);
     writeln!(out, "{} migration(s) applied.", pending.len()).map_err(io)?;
     Ok(EXIT_OK)
+}
+
+/// Whether a file builds an index concurrently (a long wait on a big table).
+fn builds_index(m: &crate::history::LocalMigration) -> bool {
+    crate::plan::files::is_no_transaction(&m.content) && m.content.contains(" INDEX CONCURRENTLY ")
+}
+
+/// `run` (a file building an index), with the build's phase and share of blocks done
+/// from `pg_stat_progress_create_index` in the progress message meanwhile, read over a
+/// second connection every half second.
+async fn with_index_progress<T>(
+    client: &tokio_postgres::Client,
+    target: &pg::Target,
+    progress: &super::progress::Progress,
+    file: &str,
+    run: impl std::future::Future<Output = T>,
+) -> T {
+    let pid: Option<i32> = client.query_one("SELECT pg_catalog.pg_backend_pid()", &[]).await.ok().map(|r| r.get(0));
+    let watcher = match pid {
+        Some(_) => pg::connect(target).await.ok(),
+        None => None,
+    };
+    tokio::pin!(run);
+    loop {
+        tokio::select! {
+            done = &mut run => return done,
+            () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {
+                let (Some(w), Some(pid)) = (&watcher, pid) else { continue };
+                let row = w
+                    .query_opt(
+                        "SELECT phase, blocks_done, blocks_total FROM pg_catalog.pg_stat_progress_create_index WHERE pid = $1",
+                        &[&pid],
+                    )
+                    .await;
+                if let Ok(Some(row)) = row {
+                    let (phase, done, total): (String, i64, i64) = (row.get(0), row.get(1), row.get(2));
+                    let share = if total > 0 { format!("{}% ", done * 100 / total) } else { String::new() };
+                    progress.set_message(format!("{share}{phase}: {file}"));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn concurrent_index_builds_are_watched() {
+        let file = |content: &str| crate::history::LocalMigration::new("20260101000000_x.sql", content.into()).unwrap();
+        let build = "-- schemaspec:no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (a);\n";
+        assert!(super::builds_index(&file(build)));
+        assert!(!super::builds_index(&file("CREATE INDEX IF NOT EXISTS i ON t (a);\n")));
+    }
 }
