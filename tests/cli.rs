@@ -558,3 +558,57 @@ fn apply_shows_progress_at_a_terminal_only() {
     assert!(!piped.stderr.contains("applying ["), "{}", piped.stderr);
     assert_eq!(piped.stdout.lines().filter(|l| l.starts_with("applied ")).count(), p.migrations().len());
 }
+
+/// Issue #18, the exit-code contract for every command in each outcome: 0 done or
+/// nothing to do, 1 error (usage included), 2 changes, findings, drift or a history that
+/// needs a person. (baseline, import and embedded are covered in history.rs and
+/// shared_machine.rs.)
+#[test]
+fn exit_codes_of_every_command() {
+    let db = TestDb::new("cli_exit");
+    let p = Project::new();
+    let fresh = Project::new();
+    std::fs::remove_file(fresh.path().join("schemaspec.toml")).unwrap();
+    fresh.run_raw(&["init"]).code(0);
+    p.run_raw(&["completions", "bash"]).code(0);
+    p.run_raw(&["man"]).code(0);
+    p.run_raw(&["new", "!!!"]).code(1);
+
+    p.write("schema/notes.sql", "CREATE TABLE notes (id int PRIMARY KEY, body text);\n");
+    p.run(&db, &["plan"]).code(0);
+    p.run(&db, &["plan", "--exit-code"]).code(2);
+    p.run(&db, &["generate"]).code(0);
+    p.run(&db, &["status"]).code(0); // pending only
+    p.run(&db, &["apply", "--dry-run"]).code(0);
+    p.run(&db, &["apply"]).code(0);
+    p.run(&db, &["apply"]).code(0); // nothing to do
+    p.run(&db, &["plan", "--exit-code"]).code(0);
+    p.run(&db, &["status"]).code(0);
+    p.run(&db, &["drift"]).code(0);
+    p.run_raw(&["check"]).code(0);
+    p.run_raw(&["hash"]).code(0);
+    p.run(&db, &["dump", "--out", "dumped"]).code(0);
+    p.run(&db, &["dump", "--out", "dumped"]).code(1); // files there, no --force
+    p.run(&db, &["repair", "--mark-applied", "20990101000000"]).code(1);
+
+    // Data loss without consent, a broken schema file, an unreachable database.
+    p.write("schema/notes.sql", "CREATE TABLE notes (id int PRIMARY KEY);\n");
+    p.run(&db, &["generate"]).code(1);
+    p.write("schema/bad.sql", "CREATE TABLE (;\n");
+    p.run(&db, &["plan"]).code(1);
+    std::fs::remove_file(p.path().join("schema/bad.sql")).unwrap();
+    p.run_raw(&["--database-url", "postgres://nobody@127.0.0.1:1/x", "status"]).code(1);
+
+    // Drift, a finding, an edited applied file.
+    db.exec("CREATE TABLE by_hand (id int)");
+    p.run(&db, &["drift"]).code(2);
+    p.run(&db, &["status"]).code(2);
+    p.write("generated/20990101000000_by_hand.sql", "CREATE TABLE by_hand (id int);\n");
+    p.run_raw(&["check"]).code(2);
+    std::fs::remove_file(p.path().join("generated/20990101000000_by_hand.sql")).unwrap();
+    let applied = p.migrations()[0].clone();
+    std::fs::write(&applied, std::fs::read_to_string(&applied).unwrap() + "\nSELECT 1;\n").unwrap();
+    p.run(&db, &["apply"]).code(1);
+    p.run_raw(&["hash"]).code(0);
+    p.run(&db, &["status", "--no-catalog"]).code(2);
+}
