@@ -264,6 +264,24 @@ enum Command {
     /// Rewrite generated/schemaspec.sum from the files as they are
     #[command(after_help = "Examples:\n  schemaspec hash")]
     Hash,
+    /// Take the database back to an applied version, as new proved migration files (the later ones stay applied: history is append-only)
+    #[command(
+        after_help = "Examples:\n  schemaspec revert --to 20261126081313\n  schemaspec revert --last 1 --allow-hazards deletes_data --apply"
+    )]
+    Revert {
+        /// The applied version whose state to go back to (the files after it are undone)
+        #[arg(long, value_name = "VERSION", conflicts_with = "last", required_unless_present = "last")]
+        to: Option<String>,
+        /// Undo the newest N applied files
+        #[arg(long, value_name = "N")]
+        last: Option<usize>,
+        /// Allow these hazards (comma-separated: deletes_data, ... or all): undoing an added column deletes what it holds
+        #[arg(long, value_delimiter = ',')]
+        allow_hazards: Vec<String>,
+        /// Apply the revert files at once
+        #[arg(long)]
+        apply: bool,
+    },
     /// Write an empty, timestamped migration file for hand-written SQL, and update the sum file
     #[command(
         after_help = "Examples:\n  schemaspec new backfill_user_emails\n  schemaspec new add_index_concurrently --no-transaction"
@@ -316,6 +334,7 @@ fn wants_json(command: &Command) -> bool {
         | Command::Baseline { .. }
         | Command::Import { .. }
         | Command::Hash
+        | Command::Revert { .. }
         | Command::New { .. }
         | Command::Completions { .. }
         | Command::Man
@@ -432,7 +451,9 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
             cmd::plan::run(&config, &cmd::plan::Args { format, exit_code, strict }, out).await
         }
         Command::Generate { from_history, allow_hazards, max_file_lines } => {
-            cmd::generate::run(&config, &cmd::generate::Args { from_history, allow_hazards, max_file_lines }, out).await
+            let goal = cmd::generate::Goal::SchemaFiles;
+            cmd::generate::run(&config, &cmd::generate::Args { goal, from_history, allow_hazards, max_file_lines }, out)
+                .await
         }
         Command::Apply { allow_out_of_order, allow_hazards, dry_run, from_schema: true } => {
             if dry_run {
@@ -444,7 +465,8 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
             // then the new one.
             let apply = cmd::apply::Args { allow_out_of_order, allow_hazards: allow_hazards.clone(), dry_run };
             cmd::apply::run(&config, &apply, out).await?;
-            let gen = cmd::generate::Args { from_history: false, allow_hazards, max_file_lines: None };
+            let goal = cmd::generate::Goal::SchemaFiles;
+            let gen = cmd::generate::Args { goal, from_history: false, allow_hazards, max_file_lines: None };
             cmd::generate::run(&config, &gen, out).await?;
             cmd::apply::run(&config, &apply, out).await
         }
@@ -481,6 +503,9 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
             Ok(0)
         }
         Command::New { name, no_transaction } => cmd::new::run(&config, &name, no_transaction, out),
+        Command::Revert { to, last, allow_hazards, apply } => {
+            cmd::revert::run(&config, &cmd::revert::Args { to, last, allow_hazards, apply }, out).await
+        }
         Command::Completions { .. } | Command::Man => Ok(0),
         Command::Embedded { action: EmbeddedAction::Start } => {
             cmd::require_project(&config)?;

@@ -11,7 +11,18 @@ use crate::pg::apply::run_file;
 use crate::plan::{self, files, Hazard};
 use std::collections::BTreeSet;
 
+/// The state a generated migration reaches.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Goal {
+    /// What the schema files describe.
+    SchemaFiles,
+    /// What the database was once the applied history up to and including this version
+    /// ran (`revert`): the later files stay applied, and new files record the way back.
+    AppliedUpTo(String),
+}
+
 pub struct Args {
+    pub goal: Goal,
     pub from_history: bool,
     /// Hazards named by the user (`all` allows every one).
     pub allow_hazards: Vec<String>,
@@ -38,6 +49,41 @@ pub fn parse_hazards(names: &[String]) -> Result<BTreeSet<Hazard>, Error> {
     Ok(out)
 }
 
+/// The catalog of the applied history up to and including `version`, replayed on a
+/// scratch database as `drift` replays it.
+async fn applied_up_to(
+    config: &Config,
+    dev: &pg::Target,
+    dir: &migrations::Directory,
+    applied: &[history::AppliedMigration],
+    version: &str,
+    (live, env): (&Catalog, &Catalog),
+) -> Result<Catalog, Error> {
+    if !applied.iter().any(|a| a.version == version) {
+        let last: Vec<&str> = applied.iter().rev().take(5).map(|a| a.version.as_str()).collect();
+        return Err(Error::failed(
+            format!("version {version} is not applied to this database, so there is no state of it to go back to"),
+            format!("give an applied version: the newest are {}", last.join(", ")),
+        ));
+    }
+    let files: Vec<LocalMigration> = history::applied_files(&dir.migrations, applied)
+        .into_iter()
+        .filter(|m| m.version.as_str() <= version)
+        .collect();
+    if let Some(b) = history::newest_baseline(&dir.migrations) {
+        if version < b {
+            return Err(Error::failed(
+                format!("version {version} is older than the baseline {b}, which replaced the history before it"),
+                format!("revert to {b} or later"),
+            ));
+        }
+    }
+    let mut target = replay(config, dev, &history::replayable(&files), Some(env)).await?;
+    // Owners differ between the live server and a scratch one by nature.
+    target.owners = live.owners.clone();
+    Ok(target)
+}
+
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
     let allowed = parse_hazards(&args.allow_hazards)?;
     let _lock = migrations_lock(config, out)?;
@@ -61,13 +107,14 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let scope = config.scope();
 
     let mut taken = dir.versions();
+    let mut applied = Vec::new();
     // `env`: what the schema files may use without defining; None when it is `base`.
     let (base, env): (Catalog, Option<Catalog>) = if args.from_history {
         (replay(config, &dev, &history::replayable(&dir.migrations), None).await?, None)
     } else {
         let target = live_target(config).await?;
         let client = pg::connect(&target).await?;
-        let applied = tracking(config).applied(&client).await?;
+        applied = tracking(config).applied(&client).await?;
         taken.extend(applied.iter().map(|a| a.version.clone()));
         let pending: Vec<&str> = history::reconcile(&dir.migrations, &applied)
             .iter()
@@ -94,7 +141,12 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         (live, env)
     };
     let env = env.as_ref().unwrap_or(&base);
-    let (desired, notes) = desired_catalog(config, &dev, Some(env)).await?;
+    let (desired, notes) = match &args.goal {
+        Goal::SchemaFiles => desired_catalog(config, &dev, Some(env)).await?,
+        Goal::AppliedUpTo(version) => {
+            (applied_up_to(config, &dev, &dir, &applied, version, (&base, env)).await?, Vec::new())
+        }
+    };
     for n in &notes {
         writeln!(out, "note: {n}").map_err(io)?;
     }

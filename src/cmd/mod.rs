@@ -13,6 +13,7 @@ pub mod new;
 pub mod plan;
 pub mod progress;
 pub mod repair;
+pub mod revert;
 pub mod status;
 pub mod style;
 
