@@ -281,6 +281,9 @@ enum Command {
         /// Apply the revert files at once
         #[arg(long)]
         apply: bool,
+        /// Then rewrite the schema files from the reverted database (as `dump --force` does), so `plan` is empty again; needs --apply
+        #[arg(long, requires = "apply")]
+        update_schema: bool,
     },
     /// Write an empty, timestamped migration file for hand-written SQL, and update the sum file
     #[command(
@@ -503,8 +506,8 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
             Ok(0)
         }
         Command::New { name, no_transaction } => cmd::new::run(&config, &name, no_transaction, out),
-        Command::Revert { to, last, allow_hazards, apply } => {
-            cmd::revert::run(&config, &cmd::revert::Args { to, last, allow_hazards, apply }, out).await
+        Command::Revert { to, last, allow_hazards, apply, update_schema } => {
+            cmd::revert::run(&config, &cmd::revert::Args { to, last, allow_hazards, apply, update_schema }, out).await
         }
         Command::Completions { .. } | Command::Man => Ok(0),
         Command::Embedded { action: EmbeddedAction::Start } => {

@@ -53,4 +53,15 @@ fn revert_to_the_first_of_three_migrations() {
     // --last counts applied files; an unknown version is refused.
     p.run(&db, &["revert", "--to", "20000101000000"]).code(1);
     p.run(&db, &["revert", "--last", "9"]).code(1);
+
+    // Back to the schema files' state by rolling forward, then --last 1 with the schema
+    // files rewritten from the reverted database: plan is empty again.
+    p.run(&db, &["generate"]).ok();
+    p.run(&db, &["apply"]).ok();
+    assert_eq!(db.query("SELECT count(*) FROM pg_indexes WHERE indexname = 'notes_tag'"), "1");
+    let r =
+        p.run(&db, &["revert", "--last", "1", "--allow-hazards", "deletes_data", "--apply", "--update-schema"]).ok();
+    assert!(r.stdout.contains("dumped"), "{}", r.stdout);
+    assert_eq!(db.query("SELECT count(*) FROM pg_indexes WHERE indexname = 'notes_tag'"), "0");
+    p.run(&db, &["plan", "--exit-code"]).ok();
 }

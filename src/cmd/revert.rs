@@ -17,6 +17,8 @@ pub struct Args {
     pub last: Option<usize>,
     pub allow_hazards: Vec<String>,
     pub apply: bool,
+    /// After applying, rewrite the schema files from the reverted database.
+    pub update_schema: bool,
 }
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
@@ -58,15 +60,21 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         max_file_lines: None,
     };
     generate::run(config, &gen, out).await?;
-    writeln!(
-        out,
-        "note: the schema files still describe the newer state, so `schemaspec plan` now shows the difference: edit them back (`schemaspec dump --force --out schema` writes the reverted state) before the next generate"
-    )
-    .map_err(io)?;
     if args.apply {
         let apply =
             super::apply::Args { allow_out_of_order: false, allow_hazards: args.allow_hazards.clone(), dry_run: false };
-        return super::apply::run(config, &apply, out).await;
+        super::apply::run(config, &apply, out).await?;
+    }
+    if args.update_schema {
+        // The reverted database is the state to describe: written as `dump` writes it.
+        let dump = super::dump::DumpArgs { out: None, force: true };
+        super::dump::dump(config, &dump, out).await?;
+    } else {
+        writeln!(
+            out,
+            "note: the schema files still describe the newer state, so `schemaspec plan` shows the difference: edit them back, or revert with --apply --update-schema to rewrite them from the reverted database"
+        )
+        .map_err(io)?;
     }
     Ok(EXIT_OK)
 }
