@@ -44,6 +44,9 @@ pub enum Change {
         via_text: bool,
         what: BTreeSet<Altered>,
         sequence: Option<Box<Sequence>>,
+        /// Of a foreign table: its rows are elsewhere, so a new type needs no `USING`
+        /// (PostgreSQL refuses one there) and no check of values.
+        foreign: bool,
     },
     Drop {
         table: QualifiedName,
@@ -136,7 +139,16 @@ pub(crate) fn diff(d: &mut Differ, l: &Table, t: &Table) {
                 let to = Column { data_type: lc.data_type.clone(), collation: lc.collation.clone(), ..dc.clone() };
                 let what = altered(lc, &to);
                 let sequence = None;
-                d.push(Change::Alter { table: t.name.clone(), from: lc.clone(), to, via_text: false, what, sequence });
+                let foreign = t.foreign.is_some();
+                d.push(Change::Alter {
+                    table: t.name.clone(),
+                    from: lc.clone(),
+                    to,
+                    via_text: false,
+                    what,
+                    sequence,
+                    foreign,
+                });
             }
         }
     }
@@ -184,7 +196,8 @@ fn alter(d: &mut Differ, table: &QualifiedName, lc: &Column, dc: &Column) {
         }
         (Some(_) | None, Some(_) | None, Some(_) | None) => None,
     };
-    d.push(Change::Alter { table: table.clone(), from: lc.clone(), to: dc.clone(), via_text, what, sequence });
+    let foreign = d.desired.tables.get(table).is_some_and(|t| t.foreign.is_some());
+    d.push(Change::Alter { table: table.clone(), from: lc.clone(), to: dc.clone(), via_text, what, sequence, foreign });
 }
 
 /// The column as `CREATE TABLE` and `ADD COLUMN` write it.
@@ -240,7 +253,7 @@ fn alter_sql(
     table: &QualifiedName,
     from: &Column,
     to: &Column,
-    via_text: bool,
+    (via_text, foreign): (bool, bool),
     what: &BTreeSet<Altered>,
     sequence: Option<&Sequence>,
 ) -> Vec<Statement> {
@@ -313,15 +326,15 @@ fn alter_sql(
     if retype {
         let coll = to.collation.as_ref().map(|c| format!(" COLLATE {c}")).unwrap_or_default();
         let via = if via_text { "::text" } else { "" };
-        let alter =
-            format!("ALTER TABLE {t} ALTER COLUMN {c} TYPE {}{coll} USING {c}{via}::{}", to.data_type, to.data_type);
+        let using = if foreign { String::new() } else { format!(" USING {c}{via}::{}", to.data_type) };
+        let alter = format!("ALTER TABLE {t} ALTER COLUMN {c} TYPE {}{coll}{using}", to.data_type);
         if from.data_type != to.data_type {
             // Even to the type it already has, ALTER TYPE trips over dependent views:
             // a second run must see it is done.
             let done = column_exists(table, &to.name, Some(&to.data_type));
             // A cast that truncates or rounds would do so silently: the migration stops
             // instead when a value would not survive, before anything changed.
-            if !via_text && lossy_narrowing(&from.data_type, &to.data_type) {
+            if !via_text && !foreign && lossy_narrowing(&from.data_type, &to.data_type) {
                 let check = format!(
                     "IF EXISTS (SELECT 1 FROM {t} WHERE {c} IS DISTINCT FROM ({c}::{}{coll})::{}) THEN\n      \
                      RAISE EXCEPTION 'column %.% holds values that type % would truncate or round; nothing was changed', \
@@ -530,6 +543,9 @@ impl Kind for Change {
             Change::Drop { .. } => {
                 h.insert(Hazard::DeletesData);
             }
+            // A foreign table's column holds nothing here: a new type rewrites and
+            // loses nothing (the far side decides what reads back).
+            Change::Alter { foreign: true, .. } => {}
             Change::Alter { table, from, to, what, .. } => {
                 let existing = !new_tables.contains(table);
                 if what.contains(&Altered::Type) {
@@ -568,8 +584,8 @@ impl Kind for Change {
                 }
                 out
             }
-            Change::Alter { table, from, to, via_text, what, sequence } => {
-                alter_sql(table, from, to, *via_text, what, sequence.as_deref())
+            Change::Alter { table, from, to, via_text, what, sequence, foreign } => {
+                alter_sql(table, from, to, (*via_text, *foreign), what, sequence.as_deref())
             }
             Change::Drop { table, column } => {
                 vec![stmt(format!("ALTER TABLE {} DROP COLUMN IF EXISTS {};", table.sql(), ident(&column.name)))]
@@ -590,7 +606,7 @@ impl Kind for Change {
     }
 
     fn online(&self, tables: &Existing, _guarded: bool) -> Option<Online> {
-        let Change::Alter { table, from, to, via_text, what, sequence } = self else { return None };
+        let Change::Alter { table, from, to, via_text, what, sequence, .. } = self else { return None };
         let only_nullability_scans = what.contains(&Altered::NotNull)
             && to.not_null
             && !what.contains(&Altered::Type)
@@ -604,7 +620,7 @@ impl Kind for Change {
         let mut statements = if rest.is_empty() {
             Vec::new()
         } else {
-            alter_sql(table, from, &nullable, *via_text, &rest, sequence.as_deref())
+            alter_sql(table, from, &nullable, (*via_text, false), &rest, sequence.as_deref())
         };
         statements.extend(add_not_null_check(table, &to.name));
         Some(Online {
@@ -657,7 +673,7 @@ mod tests {
 
     fn alter(from: Column, to: Column) -> Change {
         let what = altered(&from, &to);
-        Change::Alter { table: table(), from, to, via_text: false, what, sequence: None }
+        Change::Alter { table: table(), from, to, via_text: false, what, sequence: None, foreign: false }
     }
 
     fn sql(statements: &[Statement]) -> String {

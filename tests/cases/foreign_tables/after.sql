@@ -2,11 +2,12 @@ CREATE EXTENSION postgres_fdw;
 CREATE SERVER billing FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host 'db1.internal', dbname 'billing');
 CREATE SERVER archive FOREIGN DATA WRAPPER postgres_fdw OPTIONS (host 'archive.internal');
 CREATE SCHEMA remote;
--- New column, a column renamed on the far side, other table options, a check.
+-- New column, a column renamed on the far side, a retyped column (no USING: the rows
+-- are elsewhere), other table options, a check.
 CREATE FOREIGN TABLE remote.invoices (
     id bigint NOT NULL,
     total numeric(12, 2) OPTIONS (column_name 'amount_due'),
-    note text,
+    note varchar(500),
     currency text OPTIONS (column_name 'ccy'),
     CONSTRAINT invoices_total_check CHECK (total >= 0)
 ) SERVER billing OPTIONS (schema_name 'billing', table_name 'invoices');
