@@ -27,9 +27,15 @@ fn revert_to_the_first_of_three_migrations() {
     p.run(&db, &["apply"]).ok();
     assert_eq!(p.migrations().len(), 3);
 
-    // Without consent: refused, naming the column that would lose its data.
+    // Without consent: refused, naming the column that would lose its data and, where
+    // the server has an estimate, how many rows hold it.
+    db.exec("ANALYZE notes");
     let refused = p.run(&db, &["revert", "--to", &first]).code(1);
-    assert!(refused.stderr.contains("deletes_data: drop column public.notes.tag"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("deletes_data: drop column public.notes.tag (the table holds about 50 rows)"),
+        "{}",
+        refused.stderr
+    );
     assert_eq!(p.migrations().len(), 3, "nothing written");
 
     let r = p.run(&db, &["revert", "--to", &first, "--allow-hazards", "deletes_data", "--apply"]).ok();
@@ -64,4 +70,20 @@ fn revert_to_the_first_of_three_migrations() {
     assert!(r.stdout.contains("dumped"), "{}", r.stdout);
     assert_eq!(db.query("SELECT count(*) FROM pg_indexes WHERE indexname = 'notes_tag'"), "0");
     p.run(&db, &["plan", "--exit-code"]).ok();
+
+    // Reverting a drop brings the column back, empty, and says so.
+    for f in std::fs::read_dir(p.path().join("schema")).unwrap() {
+        std::fs::remove_file(f.unwrap().path()).unwrap();
+    }
+    p.write("schema/notes.sql", "CREATE TABLE notes (id int PRIMARY KEY, tag text);\n");
+    p.run(&db, &["generate", "--allow-hazards", "deletes_data"]).ok();
+    p.run(&db, &["apply"]).ok();
+    let back = p.run(&db, &["revert", "--last", "1", "--apply"]).ok();
+    assert!(
+        back.stdout
+            .contains("note: column public.notes.body comes back empty: reverting its drop cannot bring its data back"),
+        "{}",
+        back.stdout
+    );
+    assert_eq!(db.query("SELECT count(*) FILTER (WHERE body IS NULL) FROM notes"), "50");
 }

@@ -84,6 +84,22 @@ async fn applied_up_to(
     Ok(target)
 }
 
+/// `reltuples` of these relations (`schema.name`), where the server has an estimate
+/// (analyzed, or vacuumed, since it was created). Best effort: none on any error.
+async fn row_estimates(
+    client: &tokio_postgres::Client,
+    relations: &[String],
+) -> std::collections::BTreeMap<String, i64> {
+    let rows = client
+        .query(
+            "SELECT x, c.reltuples::int8 FROM pg_catalog.unnest($1::text[]) x \
+             JOIN pg_catalog.pg_class c ON c.oid = pg_catalog.to_regclass(x) WHERE c.reltuples >= 0",
+            &[&relations],
+        )
+        .await;
+    rows.map(|rows| rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1))).collect()).unwrap_or_default()
+}
+
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
     let allowed = parse_hazards(&args.allow_hazards)?;
     let _lock = migrations_lock(config, out)?;
@@ -108,6 +124,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
 
     let mut taken = dir.versions();
     let mut applied = Vec::new();
+    let mut live_client = None;
     // `env`: what the schema files may use without defining; None when it is `base`.
     let (base, env): (Catalog, Option<Catalog>) = if args.from_history {
         (replay(config, &dev, &history::replayable(&dir.migrations), None).await?, None)
@@ -138,6 +155,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             std::borrow::Cow::Borrowed(_) => None,
             std::borrow::Cow::Owned(wide) => Some(wide),
         };
+        live_client = Some(client);
         (live, env)
     };
     let env = env.as_ref().unwrap_or(&base);
@@ -158,14 +176,47 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         writeln!(out, "No changes: nothing to generate.").map_err(io)?;
         return Ok(EXIT_OK);
     }
+    // A revert re-creates what later files dropped, but not what it held.
+    if matches!(args.goal, Goal::AppliedUpTo(_)) {
+        for s in &plan.steps {
+            use crate::kinds::{column::Change as Col, table::Change as Tab};
+            let what = match &s.change {
+                crate::diff::Change::Table(Tab::Create(t)) if t.foreign.is_none() => format!("table {}", t.name),
+                crate::diff::Change::Column(Col::Add { table, column }) => format!("column {table}.{}", column.name),
+                _ => continue,
+            };
+            writeln!(out, "note: {what} comes back empty: reverting its drop cannot bring its data back")
+                .map_err(io)?;
+        }
+    }
+    // How many rows each refused drop would take, as pg_class estimates them.
+    let losing: Vec<String> = plan
+        .steps
+        .iter()
+        .filter(|s| s.hazards.contains(&Hazard::DeletesData) && !allowed.contains(&Hazard::DeletesData))
+        .filter_map(|s| s.object.relation().cloned().or_else(|| s.object.parents().first()?.relation().cloned()))
+        .map(|q| q.sql())
+        .collect();
+    let estimates = match &live_client {
+        Some(client) if !losing.is_empty() => row_estimates(client, &losing).await,
+        Some(_) | None => std::collections::BTreeMap::new(),
+    };
     let refused: Vec<String> = plan
         .steps
         .iter()
         .flat_map(|s| {
-            s.hazards
-                .iter()
-                .filter(|h| h.needs_consent() && !allowed.contains(h))
-                .map(move |h| format!("{h}: {}", s.description))
+            let rows = s
+                .object
+                .relation()
+                .cloned()
+                .or_else(|| s.object.parents().first().and_then(|p| p.relation().cloned()))
+                .and_then(|q| estimates.get(&q.sql()).copied());
+            s.hazards.iter().filter(|h| h.needs_consent() && !allowed.contains(h)).map(move |h| {
+                match rows.filter(|_| *h == Hazard::DeletesData) {
+                    Some(n) => format!("{h}: {} (the table holds about {n} rows)", s.description),
+                    None => format!("{h}: {}", s.description),
+                }
+            })
         })
         .collect();
     if !refused.is_empty() {
