@@ -322,39 +322,9 @@ pub fn apply(live: &Catalog, renames: &[Change]) -> Catalog {
                         *t = to.clone();
                     }
                 }
-                c.triggers = std::mem::take(&mut c.triggers)
-                    .into_iter()
-                    .map(|((t, n), mut x)| {
-                        if &t == from {
-                            x.table = to.clone();
-                            ((to.clone(), n), x)
-                        } else {
-                            ((t, n), x)
-                        }
-                    })
-                    .collect();
-                c.policies = std::mem::take(&mut c.policies)
-                    .into_iter()
-                    .map(|((t, n), mut x)| {
-                        if &t == from {
-                            x.table = to.clone();
-                            ((to.clone(), n), x)
-                        } else {
-                            ((t, n), x)
-                        }
-                    })
-                    .collect();
-                c.rules = std::mem::take(&mut c.rules)
-                    .into_iter()
-                    .map(|((t, n), mut x)| {
-                        if &t == from {
-                            x.table = to.clone();
-                            ((to.clone(), n), x)
-                        } else {
-                            ((t, n), x)
-                        }
-                    })
-                    .collect();
+                move_keyed(&mut c.triggers, from, to, |x| &mut x.table);
+                move_keyed(&mut c.policies, from, to, |x| &mut x.table);
+                move_keyed(&mut c.rules, from, to, |x| &mut x.table);
                 for p in c.publications.values_mut() {
                     if let Some(e) = p.tables.remove(from) {
                         p.tables.insert(to.clone(), e);
@@ -558,6 +528,23 @@ fn moved(id: &ObjectId, from: &QualifiedName, to: &QualifiedName) -> Option<Obje
         | ObjectId::EventTrigger(_)
         | ObjectId::DefaultPrivileges(..)
         | ObjectId::Publication(_) => None,
+    }
+}
+
+/// What a map keyed by (table, name) holds of table `from`, under table `to`, each
+/// value's own table (`table_of`) moved too.
+fn move_keyed<T>(
+    map: &mut std::collections::BTreeMap<(QualifiedName, String), T>,
+    from: &QualifiedName,
+    to: &QualifiedName,
+    table_of: impl Fn(&mut T) -> &mut QualifiedName,
+) {
+    let keys: Vec<(QualifiedName, String)> = map.keys().filter(|(t, _)| t == from).cloned().collect();
+    for key in keys {
+        if let Some(mut x) = map.remove(&key) {
+            *table_of(&mut x) = to.clone();
+            map.insert((to.clone(), key.1), x);
+        }
     }
 }
 
