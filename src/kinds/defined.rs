@@ -13,11 +13,11 @@
 use super::{defined_group, Kind};
 use crate::catalog::{Defined, ObjectId};
 use crate::diff::{Differ, Phase};
-use crate::ident::{literal, QualifiedName};
+use crate::ident::QualifiedName;
 use crate::plan::online::{Existing, Online};
 use crate::plan::Hazard;
 use crate::sql::guard::{Cond, Value};
-use crate::sql::{stmt, unless_exists, when, Statement};
+use crate::sql::{fdw_option_changes, stmt, unless_exists, while_options_are, Statement};
 use std::collections::BTreeSet;
 
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -63,35 +63,6 @@ impl Change {
             Change::Create(x) | Change::Drop(x) | Change::AlterOptions { desired: x, .. } => x,
         }
     }
-}
-
-/// `key=value` as an options clause item: `key 'value'`.
-fn option(kv: &str) -> (String, String) {
-    let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-    (crate::ident::ident(k), literal(v))
-}
-
-/// The `OPTIONS (...)` items that turn `live` options into `desired` ones.
-fn option_changes(live: &[String], desired: &[String]) -> Vec<String> {
-    let key = |kv: &String| kv.split_once('=').map_or(kv.clone(), |(k, _)| k.to_string());
-    let live_keys: BTreeSet<String> = live.iter().map(key).collect();
-    let desired_keys: BTreeSet<String> = desired.iter().map(key).collect();
-    let mut out = Vec::new();
-    for kv in desired.iter().filter(|kv| !live.contains(kv)) {
-        let (k, v) = option(kv);
-        let verb = if live_keys.contains(&key(kv)) { "SET" } else { "ADD" };
-        out.push(format!("{verb} {k} {v}"));
-    }
-    for k in live_keys.difference(&desired_keys) {
-        out.push(format!("DROP {}", crate::ident::ident(k)));
-    }
-    out
-}
-
-/// The desired options as a sorted `text[]` expression.
-fn options_array(options: &[String]) -> String {
-    let items: Vec<String> = options.iter().map(|o| literal(o)).collect();
-    format!("ARRAY[{}]::text[]", items.join(", "))
 }
 
 impl Kind for Change {
@@ -163,21 +134,17 @@ impl Kind for Change {
         match self {
             Change::Create(x) => vec![unless_exists(x.probe.clone(), &x.definition)],
             Change::AlterOptions { live, desired } => {
-                let items =
-                    option_changes(live.options.as_deref().unwrap_or(&[]), desired.options.as_deref().unwrap_or(&[]));
+                let (from, to) = (live.options.as_deref().unwrap_or(&[]), desired.options.as_deref().unwrap_or(&[]));
+                let items = fdw_option_changes(from, to);
                 if items.is_empty() {
                     return Vec::new();
                 }
                 let body =
                     format!("ALTER {} {} OPTIONS ({})", desired.kind.keyword(), desired.reference, items.join(", "));
-                // Run while the options are still the live ones: ADD and DROP fail once done.
-                let Some(probe) = &live.options_probe else { return vec![stmt(format!("{body};"))] };
-                let now = Value::Sql(format!(
-                    "(SELECT ARRAY(SELECT o FROM pg_catalog.unnest(({probe})) o ORDER BY 1))::text[]"
-                ));
-                let cond =
-                    Cond::not(Cond::differs(now, Value::Sql(options_array(live.options.as_deref().unwrap_or(&[])))));
-                when(&cond, &body).into_iter().collect()
+                match &live.options_probe {
+                    Some(probe) => while_options_are(probe, from, &body).into_iter().collect(),
+                    None => vec![stmt(format!("{body};"))],
+                }
             }
             Change::Drop(x) => vec![stmt(format!("DROP {} IF EXISTS {};", x.kind.keyword(), x.reference))],
         }

@@ -14,7 +14,10 @@ use crate::ident::{ident, literal, QualifiedName};
 use crate::plan::online::{Existing, Online};
 use crate::plan::Hazard;
 use crate::sql::guard::{Cond, Value};
-use crate::sql::{options_clause, relkind_is, stmt, unless_exists, when, Statement};
+use crate::sql::{
+    fdw_option_changes, fdw_options, options_clause, relkind_is, stmt, unless_exists, when, while_options_are,
+    Statement,
+};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -140,33 +143,6 @@ pub(crate) fn diff(d: &mut Differ) {
     }
 }
 
-/// `OPTIONS (...)` items from `key=value` ones.
-fn options_items(options: &[String]) -> String {
-    let item = |kv: &String| {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        format!("{} {}", ident(k), literal(v))
-    };
-    options.iter().map(item).collect::<Vec<_>>().join(", ")
-}
-
-/// The `OPTIONS (...)` items that turn `from` (`key=value`) into `to`: SET what both
-/// have, ADD what is new, DROP what is gone.
-fn option_changes(from: &[String], to: &[String]) -> Vec<String> {
-    let key = |kv: &String| kv.split_once('=').map_or(kv.clone(), |(k, _)| k.to_string());
-    let old: BTreeSet<String> = from.iter().map(key).collect();
-    let new: BTreeSet<String> = to.iter().map(key).collect();
-    let mut out: Vec<String> = to
-        .iter()
-        .filter(|kv| !from.contains(kv))
-        .map(|kv| {
-            let verb = if old.contains(&key(kv)) { "SET" } else { "ADD" };
-            format!("{verb} {}", options_items(std::slice::from_ref(kv)))
-        })
-        .collect();
-    out.extend(old.difference(&new).map(|k| format!("DROP {}", ident(k))));
-    out
-}
-
 /// One column's options out of `column:key=value` items.
 fn column_options(foreign: &Foreign, column: &str) -> Vec<String> {
     foreign
@@ -182,21 +158,13 @@ fn column_options(foreign: &Foreign, column: &str) -> Vec<String> {
 /// fail once done).
 fn foreign_options_sql(table: &QualifiedName, from: &Foreign, to: &Foreign) -> Vec<Statement> {
     let name = literal(&table.sql());
-    let sorted = |expr: String| {
-        Value::Sql(format!("(SELECT ARRAY(SELECT o FROM pg_catalog.unnest(({expr})) o ORDER BY 1))::text[]"))
-    };
-    let array = |items: &[String]| {
-        let quoted: Vec<String> = items.iter().map(|o| literal(o)).collect();
-        Value::Sql(format!("ARRAY[{}]::text[]", quoted.join(", ")))
-    };
     let mut out = Vec::new();
-    let items = option_changes(&from.options, &to.options);
+    let items = fdw_option_changes(&from.options, &to.options);
     if !items.is_empty() {
-        let now = sorted(format!(
-            "SELECT ftoptions FROM pg_catalog.pg_foreign_table WHERE ftrelid = pg_catalog.to_regclass({name})"
-        ));
+        let now =
+            format!("SELECT ftoptions FROM pg_catalog.pg_foreign_table WHERE ftrelid = pg_catalog.to_regclass({name})");
         let body = format!("ALTER FOREIGN TABLE {} OPTIONS ({})", table.sql(), items.join(", "));
-        out.extend(when(&Cond::not(Cond::differs(now, array(&from.options))), &body));
+        out.extend(while_options_are(&now, &from.options, &body));
     }
     let columns: BTreeSet<&str> = from
         .column_options
@@ -206,18 +174,18 @@ fn foreign_options_sql(table: &QualifiedName, from: &Foreign, to: &Foreign) -> V
         .collect();
     for c in columns {
         let (old, new) = (column_options(from, c), column_options(to, c));
-        let items = option_changes(&old, &new);
+        let items = fdw_option_changes(&old, &new);
         if items.is_empty() {
             continue;
         }
-        let now = sorted(format!(
+        let now = format!(
             "SELECT attfdwoptions FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass({name}) \
              AND attname = {} AND NOT attisdropped",
             literal(c)
-        ));
+        );
         let body =
             format!("ALTER FOREIGN TABLE {} ALTER COLUMN {} OPTIONS ({})", table.sql(), ident(c), items.join(", "));
-        out.extend(when(&Cond::not(Cond::differs(now, array(&old))), &body));
+        out.extend(while_options_are(&now, &old, &body));
     }
     out
 }
@@ -269,7 +237,7 @@ fn create_sql(t: &Table) -> String {
         }
         let head = format!("{} {}", ident(&c.name), c.data_type);
         let rest = sql.strip_prefix(&head).unwrap_or_default();
-        format!("{head} OPTIONS ({}){rest}", options_items(&options))
+        format!("{head} OPTIONS ({}){rest}", fdw_options(&options))
     };
     let mut sql = if let Some((parent, bound)) = &t.partition_of {
         format!("CREATE {unlogged}{kind} IF NOT EXISTS {name} PARTITION OF {} {bound}", parent.sql())
@@ -288,7 +256,7 @@ fn create_sql(t: &Table) -> String {
     if let Some(f) = &t.foreign {
         sql += &format!(" SERVER {}", ident(&f.server));
         if !f.options.is_empty() {
-            sql += &format!(" OPTIONS ({})", options_items(&f.options));
+            sql += &format!(" OPTIONS ({})", fdw_options(&f.options));
         }
     }
     sql += &options_clause(&t.options);

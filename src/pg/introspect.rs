@@ -685,7 +685,7 @@ impl Builder {
                 o
             });
             let definition = match options.as_deref() {
-                Some(o) if !o.is_empty() => format!("{shape} OPTIONS ({})", options_clause(o)),
+                Some(o) if !o.is_empty() => format!("{shape} OPTIONS ({})", crate::sql::fdw_options(o)),
                 Some(_) | None => shape.clone(),
             };
             let x = Defined {
@@ -954,15 +954,6 @@ impl Builder {
     fn lookup(&self, cls: &'static str, oid: u32, sub: i32) -> Option<IdRef<'_>> {
         self.id_ref(cls, oid, sub).or_else(|| self.id_ref(cls, oid, 0))
     }
-}
-
-/// `key 'value', ...` from `key=value` items, as `OPTIONS (...)` takes them.
-fn options_clause(options: &[String]) -> String {
-    let item = |kv: &String| {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        format!("{} {}", crate::ident::ident(k), crate::ident::literal(v))
-    };
-    options.iter().map(item).collect::<Vec<_>>().join(", ")
 }
 
 /// A `pg_depend` row as `depends.sql` reports it, classes as indexes into `CLASSES`.

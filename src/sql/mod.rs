@@ -86,6 +86,44 @@ pub(crate) fn sequence_options(start: i64, inc: i64, min: i64, max: i64, cache: 
     )
 }
 
+/// `key 'value', ...` from `key=value` items, as a foreign-data `OPTIONS (...)` takes
+/// them (wrappers, servers, user mappings, foreign tables and their columns).
+pub fn fdw_options(options: &[String]) -> String {
+    let item = |kv: &String| {
+        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+        format!("{} {}", crate::ident::ident(k), literal(v))
+    };
+    options.iter().map(item).collect::<Vec<_>>().join(", ")
+}
+
+/// The `OPTIONS (...)` items that turn `from` (`key=value`) into `to`: SET what both
+/// have, ADD what is new, DROP what is gone.
+pub(crate) fn fdw_option_changes(from: &[String], to: &[String]) -> Vec<String> {
+    let key = |kv: &String| kv.split_once('=').map_or(kv.clone(), |(k, _)| k.to_string());
+    let old: std::collections::BTreeSet<String> = from.iter().map(key).collect();
+    let new: std::collections::BTreeSet<String> = to.iter().map(key).collect();
+    let mut out: Vec<String> = to
+        .iter()
+        .filter(|kv| !from.contains(kv))
+        .map(|kv| {
+            let verb = if old.contains(&key(kv)) { "SET" } else { "ADD" };
+            format!("{verb} {}", fdw_options(std::slice::from_ref(kv)))
+        })
+        .collect();
+    out.extend(old.difference(&new).map(|k| format!("DROP {}", crate::ident::ident(k))));
+    out
+}
+
+/// `body` (an `ALTER ... OPTIONS`) run only while the options `current` reads (a query
+/// of a `text[]`) are still `from`: its ADD and DROP fail once it ran.
+pub(crate) fn while_options_are(current: &str, from: &[String], body: &str) -> Option<Statement> {
+    use guard::Value;
+    let now = Value::Sql(format!("(SELECT ARRAY(SELECT o FROM pg_catalog.unnest(({current})) o ORDER BY 1))::text[]"));
+    let items: Vec<String> = from.iter().map(|o| literal(o)).collect();
+    let old = Value::Sql(format!("ARRAY[{}]::text[]", items.join(", ")));
+    when(&Cond::not(Cond::differs(now, old)), body)
+}
+
 pub(crate) fn options_clause(options: &[String]) -> String {
     if options.is_empty() {
         String::new()
