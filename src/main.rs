@@ -416,7 +416,8 @@ fn print_error(e: &Error, root: Option<&std::path::Path>, color: bool) {
     }
 }
 
-async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
+/// `project`: where the project is (see `project_root`), found once by `main`.
+async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Write) -> Result<i32, Error> {
     // Neither needs a project.
     match &cli.command {
         Command::Completions { shell } => {
@@ -429,7 +430,7 @@ async fn run(cli: Cli, out: &mut dyn Write) -> Result<i32, Error> {
         }
         _ => {}
     }
-    let (root, named) = project_root(cli.project.as_ref(), matches!(cli.command, Command::Init))?;
+    let (root, named) = project?;
     let overrides = Overrides {
         database_url: cli.database_url,
         dev_url: cli.dev_url,
@@ -589,13 +590,14 @@ fn main() {
         .with_writer(std::io::stderr)
         .init();
     let json = wants_json(&cli.command);
-    let root = project_root(cli.project.as_ref(), matches!(cli.command, Command::Init)).ok().map(|(r, _)| r);
+    let project = project_root(cli.project.as_ref(), matches!(cli.command, Command::Init));
+    let root = project.as_ref().ok().map(|(r, _)| r.clone());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
     let code = runtime.block_on(async {
         // Styles are written always and dropped here for pipes, files and NO_COLOR.
         let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), color);
         tokio::select! {
-            result = run(cli, &mut stdout) => match result {
+            result = run(cli, project, &mut stdout) => match result {
                 Ok(code) => code,
                 // As a program killed by SIGPIPE would: quietly.
                 Err(Error::OutputClosed) => 141,

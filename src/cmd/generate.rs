@@ -189,13 +189,16 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
                 .map_err(io)?;
         }
     }
-    // How many rows each refused drop would take, as pg_class estimates them.
+    // How many rows each refused drop would take, as pg_class estimates them: the
+    // table a step is on (itself, or the one its column lives in).
+    let table_of = |s: &plan::Step| {
+        std::iter::once(s.object.clone()).chain(s.object.parents()).find_map(|id| id.relation().map(|q| q.sql()))
+    };
     let losing: Vec<String> = plan
         .steps
         .iter()
         .filter(|s| s.hazards.contains(&Hazard::DeletesData) && !allowed.contains(&Hazard::DeletesData))
-        .filter_map(|s| s.object.relation().cloned().or_else(|| s.object.parents().first()?.relation().cloned()))
-        .map(|q| q.sql())
+        .filter_map(table_of)
         .collect();
     let estimates = match &live_client {
         Some(client) if !losing.is_empty() => row_estimates(client, &losing).await,
@@ -205,12 +208,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         .steps
         .iter()
         .flat_map(|s| {
-            let rows = s
-                .object
-                .relation()
-                .cloned()
-                .or_else(|| s.object.parents().first().and_then(|p| p.relation().cloned()))
-                .and_then(|q| estimates.get(&q.sql()).copied());
+            let rows = table_of(s).and_then(|q| estimates.get(&q).copied());
             s.hazards.iter().filter(|h| h.needs_consent() && !allowed.contains(h)).map(move |h| {
                 match rows.filter(|_| *h == Hazard::DeletesData) {
                     Some(n) => format!("{h}: {} (the table holds about {n} rows)", s.description),
