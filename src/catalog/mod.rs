@@ -784,6 +784,17 @@ pub enum Enabled {
 }
 
 impl Enabled {
+    /// The words that set this state: `DISABLE`, `ENABLE REPLICA`, `ENABLE ALWAYS`,
+    /// `ENABLE` (followed by TRIGGER or RULE and the name, or alone for an event trigger).
+    pub fn verb(self) -> &'static str {
+        match self {
+            Enabled::Disabled => "DISABLE",
+            Enabled::Replica => "ENABLE REPLICA",
+            Enabled::Always => "ENABLE ALWAYS",
+            Enabled::Origin => "ENABLE",
+        }
+    }
+
     /// From the catalog's letter; `None` for one PostgreSQL does not write.
     pub fn from_letter(letter: &str) -> Option<Enabled> {
         match letter {

@@ -135,13 +135,7 @@ impl Kind for Change {
                 vec![unless_exists(query, &create)]
             }
             Change::SetEnabled(e) => {
-                let state = match e.enabled {
-                    Enabled::Disabled => "DISABLE",
-                    Enabled::Replica => "ENABLE REPLICA",
-                    Enabled::Always => "ENABLE ALWAYS",
-                    Enabled::Origin => "ENABLE",
-                };
-                vec![stmt(format!("ALTER EVENT TRIGGER {} {state};", ident(&e.name)))]
+                vec![stmt(format!("ALTER EVENT TRIGGER {} {};", ident(&e.name), e.enabled.verb()))]
             }
             Change::Drop(e) => vec![stmt(format!("DROP EVENT TRIGGER IF EXISTS {};", ident(&e.name)))],
         }

@@ -137,13 +137,7 @@ impl Kind for Change {
         match self {
             Change::Create(t) => vec![stmt(t.definition.replacen("CREATE RULE ", "CREATE OR REPLACE RULE ", 1) + ";")],
             Change::SetEnabled(t) => {
-                let verb = match t.enabled {
-                    Enabled::Disabled => "DISABLE RULE",
-                    Enabled::Replica => "ENABLE REPLICA RULE",
-                    Enabled::Always => "ENABLE ALWAYS RULE",
-                    Enabled::Origin => "ENABLE RULE",
-                };
-                vec![stmt(format!("ALTER TABLE {} {verb} {};", t.table.sql(), ident(&t.name)))]
+                vec![stmt(format!("ALTER TABLE {} {} RULE {};", t.table.sql(), t.enabled.verb(), ident(&t.name)))]
             }
             Change::Drop(t) => vec![stmt(format!("DROP RULE IF EXISTS {} ON {};", ident(&t.name), t.table.sql()))],
         }

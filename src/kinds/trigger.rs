@@ -146,13 +146,7 @@ impl Kind for Change {
                 vec![stmt(t.definition.replacen("CREATE TRIGGER ", "CREATE OR REPLACE TRIGGER ", 1) + ";")]
             }
             Change::SetEnabled(t) => {
-                let verb = match t.enabled {
-                    Enabled::Disabled => "DISABLE TRIGGER",
-                    Enabled::Replica => "ENABLE REPLICA TRIGGER",
-                    Enabled::Always => "ENABLE ALWAYS TRIGGER",
-                    Enabled::Origin => "ENABLE TRIGGER",
-                };
-                vec![stmt(format!("ALTER TABLE {} {verb} {};", t.table.sql(), ident(&t.name)))]
+                vec![stmt(format!("ALTER TABLE {} {} TRIGGER {};", t.table.sql(), t.enabled.verb(), ident(&t.name)))]
             }
             Change::Drop(t) => vec![stmt(format!("DROP TRIGGER IF EXISTS {} ON {};", ident(&t.name), t.table.sql()))],
         }
