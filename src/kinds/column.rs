@@ -132,8 +132,14 @@ pub(crate) fn diff(d: &mut Differ, l: &Table, t: &Table) {
             Some(lc) => alter(d, &t.name, lc, dc),
         }
     }
+    // A table that joins a parent must have each of the parent's columns first
+    // (`INHERIT` merges them): one it lacks is added, with what it inherits.
+    let joins_parent = t.inherits.iter().any(|p| !l.inherits.contains(p));
     // Inherited columns: only what a child may override (default, NOT NULL).
     for dc in t.columns.iter().filter(|c| !c.local) {
+        if joins_parent && l.column(&dc.name).is_none() {
+            d.push(add(dc));
+        }
         if let Some(lc) = l.column(&dc.name) {
             if lc.default != dc.default || lc.not_null != dc.not_null {
                 let to = Column { data_type: lc.data_type.clone(), collation: lc.collation.clone(), ..dc.clone() };

@@ -269,18 +269,70 @@ impl Kind for Change {
         else {
             return None;
         };
+        let (printed, options) = printed_and_options(new);
+        let options = match options {
+            // The backing index's storage parameters, which the printed form leaves out.
+            Some(options) => format!(
+                " OR pg_catalog.array_to_string(COALESCE((SELECT i.reloptions FROM pg_catalog.pg_class i WHERE i.oid = conindid), '{{}}'), ', ') IS DISTINCT FROM {}",
+                literal(&options)
+            ),
+            None => String::new(),
+        };
         Some(Cond::exists(format!(
-            "{} AND pg_catalog.pg_get_constraintdef(oid) IS DISTINCT FROM {}",
+            "{} AND (pg_catalog.pg_get_constraintdef(oid) IS DISTINCT FROM {}{options})",
             constraint_exists(table, &constraint.name),
-            literal(&new.definition)
+            literal(&printed)
         )))
     }
+}
+
+/// A constraint's definition as `pg_get_constraintdef` prints it, and for a key or
+/// exclusion constraint the storage parameters of its index as introspection wrote them
+/// in (`WITH (fillfactor=90)`, before any `WHERE (`), joined by `, `: empty when none.
+fn printed_and_options(c: &Constraint) -> (String, Option<String>) {
+    if !matches!(c.kind, ConstraintKind::PrimaryKey | ConstraintKind::Unique | ConstraintKind::Exclusion) {
+        return (c.definition.clone(), None);
+    }
+    let d = &c.definition;
+    let before_where = d.find(" WHERE (").unwrap_or(d.len());
+    let Some(start) = d[..before_where].find(" WITH (") else { return (d.clone(), Some(String::new())) };
+    let inner = start + " WITH (".len();
+    let Some(len) = d[inner..].find(')') else { return (d.clone(), Some(String::new())) };
+    let printed = format!("{}{}", &d[..start], &d[inner + len + 1..]);
+    (printed, Some(d[inner..inner + len].to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use insta::assert_snapshot;
+
+    #[test]
+    fn storage_parameters_come_apart_from_the_printed_form() {
+        let c = |kind, definition: &str| Constraint {
+            name: "k".into(),
+            kind,
+            definition: definition.into(),
+            local: true,
+            source: None,
+        };
+        assert_eq!(
+            printed_and_options(&c(ConstraintKind::Unique, "UNIQUE (code) WITH (fillfactor=90)")),
+            ("UNIQUE (code)".into(), Some("fillfactor=90".into()))
+        );
+        assert_eq!(
+            printed_and_options(&c(
+                ConstraintKind::Exclusion,
+                "EXCLUDE USING btree (a WITH =) WITH (fillfactor=70) WHERE ((b > 100))"
+            )),
+            ("EXCLUDE USING btree (a WITH =) WHERE ((b > 100))".into(), Some("fillfactor=70".into()))
+        );
+        assert_eq!(
+            printed_and_options(&c(ConstraintKind::Unique, "UNIQUE (code)")),
+            ("UNIQUE (code)".into(), Some(String::new()))
+        );
+        assert_eq!(printed_and_options(&c(ConstraintKind::Check, "CHECK ((x > 0))")), ("CHECK ((x > 0))".into(), None));
+    }
 
     fn constraint(name: &str, kind: ConstraintKind, definition: &str) -> Change {
         Change::Add {
