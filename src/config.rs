@@ -19,6 +19,7 @@ pub struct FileConfig {
     pub schemas: Option<Vec<String>>,
     pub exclude_schemas: Option<Vec<String>>,
     pub max_file_lines: Option<usize>,
+    pub down_blocks_max_files: Option<usize>,
     pub lock_timeout: Option<String>,
     pub statement_timeout: Option<String>,
     pub manage_ownership: Option<bool>,
@@ -123,6 +124,9 @@ pub struct Config {
     pub schemas: Vec<String>,
     pub exclude_schemas: Vec<String>,
     pub max_file_lines: usize,
+    /// `generate` writes a proved down block into each file when it writes at most this
+    /// many (each costs two catalog reads of the scratch database); 0 writes none.
+    pub down_blocks_max_files: usize,
     pub lock_timeout: String,
     pub statement_timeout: String,
     /// Make owners match the schema files' `ALTER ... OWNER TO` (off by default).
@@ -233,6 +237,7 @@ impl Config {
             schemas,
             exclude_schemas,
             max_file_lines,
+            down_blocks_max_files: file.down_blocks_max_files.unwrap_or(50),
             lock_timeout,
             statement_timeout,
             manage_ownership: overrides.manage_ownership.or(file.manage_ownership).unwrap_or(false),

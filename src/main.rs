@@ -285,6 +285,17 @@ enum Command {
         #[arg(long, requires = "apply")]
         update_schema: bool,
     },
+    /// Show one migration: its file, state, when it ran, hazards and its way back (the down block, or the recorded rollback_sql)
+    #[command(
+        after_help = "Examples:\n  schemaspec show 20261126081313\n  schemaspec show 20261126081313 --format json"
+    )]
+    Show {
+        /// The migration's version (the 14 digits its file name starts with)
+        version: String,
+        /// Output: text for people, json for machines (docs/json.md)
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
     /// Write an empty, timestamped migration file for hand-written SQL, and update the sum file
     #[command(
         after_help = "Examples:\n  schemaspec new backfill_user_emails\n  schemaspec new add_index_concurrently --no-transaction"
@@ -325,9 +336,10 @@ enum EmbeddedAction {
 /// Whether the command reports in JSON (`--format json`): its errors are JSON too.
 fn wants_json(command: &Command) -> bool {
     match command {
-        Command::Plan { format, .. } | Command::Status { format, .. } | Command::Drift { format } => {
-            *format == Format::Json
-        }
+        Command::Plan { format, .. }
+        | Command::Status { format, .. }
+        | Command::Drift { format }
+        | Command::Show { format, .. } => *format == Format::Json,
         Command::Check { format, .. } => *format == cmd::check::CheckFormat::Json,
         Command::Init
         | Command::Generate { .. }
@@ -499,6 +511,7 @@ async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Wr
             cmd::import::run(&config, &args, out).await
         }
         Command::Drift { format } => cmd::drift::run(&config, &cmd::drift::Args { format }, out).await,
+        Command::Show { version, format } => cmd::show::run(&config, &cmd::show::Args { version, format }, out).await,
         Command::Hash => {
             let _lock = cmd::migrations_lock(&config, out)?;
             let dir = schemaspec::migrations::rehash(&config.migrations_dir)?;

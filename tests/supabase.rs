@@ -90,31 +90,6 @@ fn run_args(p: &Project, db: &TestDb, args: &[String]) -> common::Run {
     p.run(db, &args)
 }
 
-/// `pg_dump --schema-only` of some schemas, as text; `None` without a pg_dump.
-fn pg_dump(db: &TestDb, args: &[&str]) -> Option<String> {
-    let bin = schemaspec::pg::embedded::find_binaries().ok()?;
-    let pg_dump = [bin.join("pg_dump"), PathBuf::from("/usr/bin/pg_dump")].into_iter().find(|p| p.is_file())?;
-    let host = common::admin_url().split_whitespace().find_map(|kv| kv.strip_prefix("host=").map(str::to_string))?;
-    let out = std::process::Command::new(pg_dump)
-        .args(["--schema-only", "--no-owner", "-h", &host, "-U", "postgres", "-d", &db.name])
-        .args(args)
-        .output()
-        .ok()?;
-    if !out.status.success() {
-        // (A pg_dump older than the server refuses it: the catalogs are compared instead.)
-        eprintln!("no pg_dump for this server: {}", String::from_utf8_lossy(&out.stderr));
-        return None;
-    }
-    // pg_dump 17+ protects its output with random \restrict keys.
-    Some(
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
-            .collect::<Vec<_>>()
-            .join("\n"),
-    )
-}
-
 /// The platform's own objects in a dump of its schemas: the user's policies and triggers
 /// on its tables (managed) left out.
 fn platform_part(dump: &str) -> String {
@@ -135,7 +110,7 @@ fn adoption_story_and_daily_loop_on_a_supabase_database() {
         return;
     }
     let db = supabase_database("supabase_story", true);
-    let platform_before = pg_dump(&db, &PLATFORM_SCHEMAS);
+    let platform_before = common::pg_dump(&db, &PLATFORM_SCHEMAS);
     let p = project("");
 
     // 1. Nothing of schemaspec's yet: status names the import that adopts the history.
@@ -170,7 +145,11 @@ fn adoption_story_and_daily_loop_on_a_supabase_database() {
     let drift = p.run(&db, &["drift"]).ok();
     assert!(drift.stdout.contains("No drift"), "{}", drift.stdout);
     if let Some(before) = &platform_before {
-        assert_eq!(&pg_dump(&db, &PLATFORM_SCHEMAS).unwrap(), before, "adoption changed the platform's schemas");
+        assert_eq!(
+            &common::pg_dump(&db, &PLATFORM_SCHEMAS).unwrap(),
+            before,
+            "adoption changed the platform's schemas"
+        );
     }
 
     // 4. The daily loop: the schema files ask for more than the history made.
@@ -214,7 +193,8 @@ fn adoption_story_and_daily_loop_on_a_supabase_database() {
     let fresh = supabase_database("supabase_fresh", false);
     p.run(&fresh, &["apply"]).ok();
     let user_schemas = ["-N", "schemaspec", "-N", "supabase_migrations"];
-    if let (Some(live), Some(replayed)) = (pg_dump(&db, &user_schemas), pg_dump(&fresh, &user_schemas)) {
+    if let (Some(live), Some(replayed)) = (common::pg_dump(&db, &user_schemas), common::pg_dump(&fresh, &user_schemas))
+    {
         assert_eq!(live, replayed, "a fresh database replays the history to the same schema");
     } else {
         let (mut replayed, mut live) = (
@@ -229,7 +209,7 @@ fn adoption_story_and_daily_loop_on_a_supabase_database() {
         );
     }
     if let Some(before) = &platform_before {
-        assert_eq!(platform_part(&pg_dump(&db, &PLATFORM_SCHEMAS).unwrap()), platform_part(before));
+        assert_eq!(platform_part(&common::pg_dump(&db, &PLATFORM_SCHEMAS).unwrap()), platform_part(before));
     }
 }
 
@@ -239,7 +219,7 @@ fn baseline_of_a_supabase_database_writes_only_the_users_objects() {
         return;
     }
     let db = supabase_database("supabase_baseline", true);
-    let platform_before = pg_dump(&db, &PLATFORM_SCHEMAS);
+    let platform_before = common::pg_dump(&db, &PLATFORM_SCHEMAS);
     let p = project("");
     std::fs::remove_dir_all(p.path().join("supabase")).unwrap();
     p.run(&db, &["baseline"]).ok();
@@ -253,7 +233,7 @@ fn baseline_of_a_supabase_database_writes_only_the_users_objects() {
     p.run(&db, &["status"]).ok();
     p.run(&db, &["drift"]).ok();
     if let Some(before) = platform_before {
-        assert_eq!(pg_dump(&db, &PLATFORM_SCHEMAS).unwrap(), before);
+        assert_eq!(common::pg_dump(&db, &PLATFORM_SCHEMAS).unwrap(), before);
     }
 }
 

@@ -8,7 +8,7 @@ use crate::diff;
 use crate::history::{self, LocalMigration};
 use crate::migrations;
 use crate::pg::apply::run_file;
-use crate::plan::{self, files, Hazard};
+use crate::plan::{self, files, Hazard, Plan};
 use std::collections::BTreeSet;
 
 /// The state a generated migration reaches.
@@ -178,15 +178,8 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     }
     // A revert re-creates what later files dropped, but not what it held.
     if matches!(args.goal, Goal::AppliedUpTo(_)) {
-        for s in &plan.steps {
-            use crate::kinds::{column::Change as Col, table::Change as Tab};
-            let what = match &s.change {
-                crate::diff::Change::Table(Tab::Create(t)) if t.foreign.is_none() => format!("table {}", t.name),
-                crate::diff::Change::Column(Col::Add { table, column }) => format!("column {table}.{}", column.name),
-                _ => continue,
-            };
-            writeln!(out, "note: {what} comes back empty: reverting its drop cannot bring its data back")
-                .map_err(io)?;
+        for lost in plan::lost_on_return(&plan) {
+            writeln!(out, "note: {lost}").map_err(io)?;
         }
     }
     // How many rows each refused drop would take, as pg_class estimates them: the
@@ -229,19 +222,61 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         .map(|(d, v)| new_migration(&v, &d.slug, d.content.clone()))
         .collect::<Result<_, _>>()?;
 
-    if let Err(e) =
-        prove(config, &dev, &history::replayable(&dir.migrations), (&base, env), &desired, &new, args.from_history, out)
-            .await
+    let downs = config.down_blocks_max_files >= new.len();
+    let proving: Vec<(LocalMigration, &files::FileDraft)> = new.iter().cloned().zip(&drafts).collect();
+    let ways_back = match prove(
+        config,
+        &dev,
+        &history::replayable(&dir.migrations),
+        (&base, env),
+        &desired,
+        &proving,
+        (args.from_history, downs),
+        out,
+    )
+    .await
     {
-        // Keep the rejected files where the user can read them; the project is untouched.
-        let keep = std::env::temp_dir().join(format!("schemaspec-rejected-{}", std::process::id()));
-        if std::fs::create_dir_all(&keep).is_ok() {
-            for m in &new {
-                let _ = std::fs::write(keep.join(&m.file_name), &m.content);
+        Ok(ways_back) => ways_back,
+        Err(e) => {
+            // Keep the rejected files where the user can read them; the project is untouched.
+            let keep = std::env::temp_dir().join(format!("schemaspec-rejected-{}", std::process::id()));
+            if std::fs::create_dir_all(&keep).is_ok() {
+                for m in &new {
+                    let _ = std::fs::write(keep.join(&m.file_name), &m.content);
+                }
+                writeln!(out, "The rejected migration files are in {} for inspection.", keep.display()).map_err(io)?;
             }
-            writeln!(out, "The rejected migration files are in {} for inspection.", keep.display()).map_err(io)?;
+            return Err(e);
         }
-        return Err(e);
+    };
+    // Each file carries its way back as a trailing commented block.
+    let new: Vec<LocalMigration> = new
+        .into_iter()
+        .zip(&ways_back)
+        .map(|(m, down)| match down {
+            None => Ok(m),
+            Some(down) => {
+                if let Some(why) = &down.unproved {
+                    writeln!(
+                        out,
+                        "warning: the way back written into {} is not proved ({why}): read its down block before running it",
+                        m.file_name
+                    )
+                    .map_err(io)?;
+                }
+                let content = format!("{}\n{}", m.content, files::down_block_text(&down.sql));
+                new_migration(&m.version, &m.name, content)
+            }
+        })
+        .collect::<Result<_, _>>()?;
+    if !downs && config.down_blocks_max_files > 0 {
+        writeln!(
+            out,
+            "note: no down blocks: {} files are more than down_blocks_max_files ({}); `schemaspec revert` computes a way back from the history instead",
+            new.len(),
+            config.down_blocks_max_files
+        )
+        .map_err(io)?;
     }
     let written = migrations::write(&dir, &new)?;
     for (path, d) in written.iter().zip(&drafts) {
@@ -263,7 +298,10 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
 }
 
 /// Apply the new files to a scratch copy of the base, check the result equals the
-/// desired state, run them again and check nothing changes.
+/// desired state, run them again and check nothing changes. With `downs`, each file's
+/// way back is computed between the states before and after it, run (twice) and
+/// compared with the state before, then the file is applied again: the way back of each
+/// file, in order (`None` where the file had none computed).
 #[allow(clippy::too_many_arguments)]
 async fn prove(
     config: &Config,
@@ -273,20 +311,21 @@ async fn prove(
     // scratch copy must reproduce for the files to run.
     (base, env): (&Catalog, &Catalog),
     desired: &Catalog,
-    new: &[LocalMigration],
-    from_history: bool,
+    new: &[(LocalMigration, &files::FileDraft)],
+    (from_history, downs): (bool, bool),
     out: &mut dyn Write,
-) -> Result<(), Error> {
+) -> Result<Vec<Option<WayBack>>, Error> {
     let scope = config.scope();
     let t = timeouts(config);
     let prelude = Prelude::new(config, (!from_history).then_some(env))?;
     ensure_roles(config, dev, &prelude.roles).await?;
     let prelude = &prelude;
     let _progress = super::progress::spinner(&format!("proving {} file(s) on a scratch database", new.len()));
-    let warning = with_scratch(dev, |target| async move {
+    let (warning, ways_back) = with_scratch(dev, |target| async move {
         let clients = pg::connect_for_load(&prelude.target(target)).await?;
         let client = &clients[0];
         let mut warning = None;
+        let mut start = None;
         if from_history {
             prelude.load(client).await?;
             for m in history {
@@ -307,23 +346,45 @@ async fn prove(
                     let what: Vec<String> = gaps.iter().take(5).map(plan::describe).collect();
                     warning = Some(format!("the scratch copy differs from the live schema ({})", what.join("; ")));
                 }
+                start = Some(copy);
             }
         }
         // With an exact copy every failure is the migration's; with an imperfect one it
         // may be the copy's, so it is reported as a warning rather than refused.
         let checked = async {
             let started = std::time::Instant::now();
-            for m in new {
+            let mut ways_back = Vec::with_capacity(new.len());
+            // The state before the next file, while ways back are computed.
+            let mut before = match (downs, start) {
+                (false, _) => None,
+                (true, Some(copy)) => Some(copy),
+                (true, None) => Some(read(client, &scope).await?),
+            };
+            let mut after = None;
+            for (m, draft) in new {
                 run_file(client, m, None, &t).await.map_err(|e| Error::ProofFailed(format!("{}: {e}", m.file_name)))?;
+                if let Some(state) = before.take() {
+                    let reached = read(client, &scope).await?;
+                    ways_back.push(Some(way_back(client, config, (&state, &reached, desired), (m, draft)).await?));
+                    before = Some(reached);
+                } else {
+                    ways_back.push(None);
+                }
+            }
+            if downs {
+                after = before;
             }
             timing("proof_apply", started);
-            let after = read(client, &scope).await?;
+            let after = match after {
+                Some(after) => after,
+                None => read(client, &scope).await?,
+            };
             let left = plan::build(&after, desired, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
             if !left.is_empty() {
                 let what: Vec<String> = left.steps.iter().take(10).map(|s| s.description.clone()).collect();
                 return Err(Error::ProofFailed(format!("after applying them, still to do: {}", what.join("; "))));
             }
-            for m in new {
+            for (m, _) in new {
                 run_file(client, m, None, &t)
                     .await
                     .map_err(|e| Error::ProofFailed(format!("running {} a second time failed: {e}", m.file_name)))?;
@@ -335,18 +396,121 @@ async fn prove(
                 let what: Vec<String> = changed.iter().take(10).map(plan::describe).collect();
                 return Err(Error::ProofFailed(format!("running them a second time changed: {}", what.join("; "))));
             }
-            Ok(())
+            Ok(ways_back)
         }
         .await;
         match (checked, warning) {
-            (Ok(()), w) => Ok(w),
+            (Ok(w), warning) => Ok((warning, w)),
             (Err(e), None) => Err(e),
-            (Err(e), Some(w)) => Ok(Some(format!("{w}; on that copy: {e}"))),
+            (Err(e), Some(w)) => Ok((Some(format!("{w}; on that copy: {e}")), vec![None; new.len()])),
         }
     })
     .await?;
     if let Some(w) = warning {
         writeln!(out, "warning: proof on a scratch database was partial: {w}").map_err(io)?;
     }
-    Ok(())
+    Ok(ways_back)
+}
+
+/// A file's way back: the down SQL as `files::render_down` writes it, and why it is not
+/// proved if it is not.
+#[derive(Clone, Debug)]
+struct WayBack {
+    sql: String,
+    unproved: Option<String>,
+}
+
+/// A file's way back on the scratch database, which is in the state `after` the file
+/// (`before` it ran): planned from one to the other (the file's renames undone as
+/// renames, the files' own forms of definitions kept), then rehearsed in a transaction
+/// that is rolled back: run twice, read and compared with `before`. The scratch database
+/// is left as it was, so the proof of the files goes on undisturbed. An error only when
+/// the scratch database failed.
+async fn way_back(
+    client: &tokio_postgres::Client,
+    config: &Config,
+    (before, after, desired): (&Catalog, &Catalog, &Catalog),
+    (file, draft): (&LocalMigration, &files::FileDraft),
+) -> Result<WayBack, Error> {
+    let scope = &config.scope();
+    let mut target = before.clone();
+    target.renames = draft.undo_renames.clone();
+    borrow_written_forms(&mut target, desired);
+    // Owners on the scratch database are its own; they count only where managed.
+    if !config.manage_ownership {
+        target.owners.clear();
+    }
+    let plan = match plan::build(after, &target, plan::Options::OFFLINE) {
+        Ok(plan) => plan,
+        Err(e) => {
+            let why = format!("no order exists: {e}");
+            return Ok(WayBack { sql: files::render_down(&Plan::default(), Some(&why)), unproved: Some(why) });
+        }
+    };
+    let sql = files::render_down(&plan, None);
+    let unproved = |why: String| WayBack { sql: files::render_down(&plan, Some(&why)), unproved: Some(why) };
+    if files::is_no_transaction(&sql) {
+        return Ok(unproved("it runs outside a transaction, so it could not be rehearsed and rolled back".into()));
+    }
+    let down = new_migration(&file.version, &format!("{}_down", file.name), sql.clone())?;
+    let statements = pg::apply::runnable(&down)?;
+    let db = |e: tokio_postgres::Error| Error::Other(format!("rehearsing a way back failed: {}", pg::db_message(&e)));
+    client.batch_execute("BEGIN").await.map_err(db)?;
+    let rehearsed = async {
+        for pass in ["", " a second time"] {
+            for st in &statements {
+                if let Err(e) = client.batch_execute(&st.text).await {
+                    return Ok(Err(format!("running it{pass} failed at line {}: {}", st.line, pg::db_message(&e))));
+                }
+            }
+        }
+        read(client, scope).await.map(Ok)
+    }
+    .await;
+    client.batch_execute("ROLLBACK").await.map_err(db)?;
+    Ok(match rehearsed? {
+        Err(why) => unproved(why),
+        Ok(back) => {
+            let differs = diff::diff(&back, before);
+            if differs.is_empty() {
+                WayBack { sql, unproved: None }
+            } else {
+                let what: Vec<String> = differs.iter().take(5).map(plan::describe).collect();
+                unproved(format!("after it, still different from the state before: {}", what.join("; ")))
+            }
+        }
+    })
+}
+
+/// The forms the schema files wrote, for the constraints and indexes of `target` (a
+/// state a way back returns to) that `desired` has with the same definition: the
+/// printed form of some does not create the same object again (`Constraint::source`),
+/// and a way back that re-creates one must write it as the files did.
+fn borrow_written_forms(target: &mut Catalog, desired: &Catalog) {
+    use crate::catalog::ObjectId;
+    let bare = |s: &str| s.trim_end_matches(" NOT VALID").to_string();
+    let mut same = Vec::new();
+    for (q, table) in &mut target.tables {
+        let Some(wanted) = desired.tables.get(q) else { continue };
+        for (name, c) in &mut table.constraints {
+            let Some(w) = wanted.constraints.get(name) else { continue };
+            let Some(source) = &w.source else { continue };
+            if bare(&c.definition) == bare(&w.definition) {
+                let not_valid = if c.definition.ends_with(" NOT VALID") { " NOT VALID" } else { "" };
+                c.source = Some(format!("{}{not_valid}", bare(source)));
+                same.push(ObjectId::Constraint(q.clone(), name.clone()));
+            }
+        }
+    }
+    for (q, index) in &mut target.indexes {
+        if let Some(w) = desired.indexes.get(q).filter(|w| w.definition == index.definition && w.source.is_some()) {
+            index.source = w.source.clone();
+            same.push(ObjectId::Index(q.clone()));
+        }
+    }
+    for id in same {
+        if let Some(e) = desired.equivalents.get(&id) {
+            target.equivalents.insert(id, e.clone());
+        }
+    }
 }

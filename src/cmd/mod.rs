@@ -14,6 +14,7 @@ pub mod plan;
 pub mod progress;
 pub mod repair;
 pub mod revert;
+pub mod show;
 pub mod status;
 pub mod style;
 

@@ -316,7 +316,9 @@ async fn restore(
         return Err(Error::Other(format!("version {version} has a file already: {}; nothing to restore", m.file_name)));
     }
     let t = tracking(config);
-    let Some((name, checksum, content)) = t.recorded_text(client, version).await? else {
+    let Some(crate::pg::apply::Recorded { name, checksum, content, .. }) =
+        t.recorded(client, Some(version)).await?.remove(version)
+    else {
         return Err(Error::failed(
             format!("version {version} is not in {}; nothing to restore", t.qualified()),
             "`schemaspec status` lists the versions of the tracking table",

@@ -81,11 +81,33 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         || !dir.strays.is_empty()
         || !duplicates.is_empty();
     if args.format == Format::Json {
+        /// A version's state with its way back: as the tracking table recorded it when
+        /// it ran, else as its file's down block says (null: none).
+        #[derive(serde::Serialize)]
+        struct Entry<'a> {
+            #[serde(flatten)]
+            status: &'a history::VersionStatus,
+            rollback_sql: Option<String>,
+        }
+        let recorded = tracking.recorded(&client, None).await?;
+        let entries: Vec<Entry> = status
+            .iter()
+            .map(|s| Entry {
+                status: s,
+                rollback_sql: recorded.get(&s.version).and_then(|r| r.rollback_sql.clone()).or_else(|| {
+                    dir.migrations
+                        .iter()
+                        .find(|m| m.version == s.version)
+                        .and_then(|m| crate::plan::files::down_block(&m.content))
+                        .map(|d| d.sql)
+                }),
+            })
+            .collect();
         #[derive(serde::Serialize)]
         struct Report<'a> {
             database: &'a str,
             clean: bool,
-            migrations: &'a [history::VersionStatus],
+            migrations: &'a [Entry<'a>],
             sum_problem: Option<history::SumProblem>,
             strays: &'a [String],
             duplicate_versions: &'a [String],
@@ -101,7 +123,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             &Report {
                 database: &target.display,
                 clean,
-                migrations: &status,
+                migrations: &entries,
                 sum_problem: sum,
                 strays: &dir.strays,
                 duplicate_versions: &duplicates,
@@ -179,7 +201,11 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             next.push(String::from("modified files or sum file: restore the files (`schemaspec check` names them)"));
         }
         for s in status.iter().filter(|s| s.state == MigrationState::MissingLocally) {
-            let kept = tracking.recorded_text(&client, &s.version).await?.is_some_and(|(_, _, text)| text.is_some());
+            let kept = tracking
+                .recorded(&client, Some(&s.version))
+                .await?
+                .get(&s.version)
+                .is_some_and(|r| r.content.is_some());
             next.push(if kept {
                 format!("{} has no file here (pushed from another clone): `schemaspec repair --restore {}` writes it back from the text recorded when it was applied", s.version, s.version)
             } else {

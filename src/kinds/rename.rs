@@ -294,6 +294,62 @@ pub fn candidates(changes: &[&crate::diff::Change]) -> Vec<String> {
     out
 }
 
+/// The renames that undo these, as schema files would declare them to go from the state
+/// after them back to the one before: a file's way back keeps the rows its renames kept.
+/// A constraint's rename follows its table's and needs none of its own.
+pub fn undoing(changes: &[&crate::diff::Change]) -> Vec<Rename> {
+    let renames = || {
+        changes.iter().filter_map(|c| match c {
+            crate::diff::Change::Rename(r) => Some(r),
+            _ => None,
+        })
+    };
+    // A column's rename names its table as it is wanted: before the table's own rename.
+    let old_table: std::collections::BTreeMap<&QualifiedName, &QualifiedName> = renames()
+        .filter_map(|r| match r {
+            Change::Table { from, to } => Some((to, from)),
+            _ => None,
+        })
+        .collect();
+    let back = |from: &QualifiedName, to: &QualifiedName| (to.clone(), from.clone());
+    renames()
+        .filter_map(|r| {
+            Some(match r {
+                Change::Table { from, to } => {
+                    let (from, to) = back(from, to);
+                    Rename::Table { from, to }
+                }
+                Change::Column { table, from, to } => Rename::Column {
+                    table: old_table.get(table).map_or_else(|| table.clone(), |t| (*t).clone()),
+                    from: to.clone(),
+                    to: from.clone(),
+                },
+                Change::Index { from, to } => {
+                    let (from, to) = back(from, to);
+                    Rename::Index { from, to }
+                }
+                Change::View { from, to, .. } => {
+                    let (from, to) = back(from, to);
+                    Rename::View { from, to }
+                }
+                Change::Sequence { from, to } => {
+                    let (from, to) = back(from, to);
+                    Rename::Sequence { from, to }
+                }
+                Change::Type { from, to, .. } => {
+                    let (from, to) = back(from, to);
+                    Rename::Type { from, to }
+                }
+                Change::Routine { from, to, .. } => {
+                    let (from, to) = back(from, to);
+                    Rename::Routine { from, to }
+                }
+                Change::Constraint { .. } => return None,
+            })
+        })
+        .collect()
+}
+
 /// `live` with `renames` done, as the database will be once they ran.
 pub fn apply(live: &Catalog, renames: &[Change]) -> Catalog {
     let mut c = live.clone();

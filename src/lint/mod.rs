@@ -4,6 +4,7 @@
 //! the filesystem or a database. One rule per file; each is documented in
 //! `docs/check.md` under its name.
 
+mod down_block;
 mod duplicate_versions;
 mod forward_reference;
 mod meta_commands;
@@ -65,7 +66,7 @@ pub struct Finding {
 }
 
 /// Every rule, in the order the docs list them.
-pub const RULES: [&str; 9] = [
+pub const RULES: [&str; 10] = [
     duplicate_versions::RULE,
     stray_files::RULE,
     sum_file::RULE,
@@ -75,6 +76,7 @@ pub const RULES: [&str; 9] = [
     transaction_unsafe::RULE,
     forward_reference::RULE,
     pending_hazards::RULE,
+    down_block::RULE,
 ];
 
 pub fn check(input: &Input) -> Vec<Finding> {
@@ -88,6 +90,7 @@ pub fn check(input: &Input) -> Vec<Finding> {
     out.extend(transaction_unsafe::check(input));
     out.extend(forward_reference::check(input));
     out.extend(pending_hazards::check(input));
+    out.extend(down_block::check(input));
     out.sort();
     out.dedup();
     out

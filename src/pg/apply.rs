@@ -23,10 +23,28 @@ pub struct Tracking {
     pub table: String,
 }
 
-/// Tracking tables (by qualified name) that lack the `content` column and whose role may
-/// not add it (an older table, a deploy role that may only write rows): their rows are
-/// written without the text. Learned by `Tracking::ensure`, which every write follows.
-static WITHOUT_TEXT: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+/// Text columns a row keeps when the table has them: `content`, the text that ran, and
+/// `rollback_sql`, the way back its `-- schemaspec:down` block carries.
+pub const KEPT_TEXTS: [&str; 2] = ["content", "rollback_sql"];
+
+/// (tracking table by qualified name, column of `KEPT_TEXTS`) that the table lacks and
+/// whose role may not add (an older table, a deploy role that may only write rows): its
+/// rows are written without it. Learned by `Tracking::ensure`, which every write follows.
+static WITHOUT_TEXT: std::sync::Mutex<Vec<(String, &'static str)>> = std::sync::Mutex::new(Vec::new());
+
+/// A row's record of what ran, for `repair --restore`, `status` and `show`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Recorded {
+    pub name: String,
+    pub checksum: String,
+    pub success: Option<bool>,
+    pub applied_at: Option<String>,
+    pub applied_by: Option<String>,
+    /// The text that ran (`None`: not kept, by an older version or another tool).
+    pub content: Option<String>,
+    /// The down block's SQL (`None`: the file had none, or it was not kept).
+    pub rollback_sql: Option<String>,
+}
 
 impl Tracking {
     pub fn qualified(&self) -> String {
@@ -86,6 +104,7 @@ impl Tracking {
         format!(
             "CREATE TABLE IF NOT EXISTS {archive} (LIKE {t}, archived_at timestamptz NOT NULL DEFAULT now(), archived_by text NOT NULL DEFAULT current_user, reason text NOT NULL);
              ALTER TABLE {archive} ADD COLUMN IF NOT EXISTS content text;
+             ALTER TABLE {archive} ADD COLUMN IF NOT EXISTS rollback_sql text;
              CREATE TABLE IF NOT EXISTS {log} (id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, at timestamptz NOT NULL DEFAULT now(), by_role text NOT NULL DEFAULT current_user, action text NOT NULL, version text, detail text NOT NULL);",
             archive = self.archive(),
             t = self.qualified(),
@@ -104,7 +123,7 @@ impl Tracking {
             "WITH moved AS (DELETE FROM {t} WHERE {condition} RETURNING *)
              INSERT INTO {archive} (version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum{c}, reason)
              SELECT version, name, checksum, applied_at, execution_time_ms, applied_by, success, raw_checksum{c}, {r} FROM moved;",
-            c = if self.keeps_text() { ", content" } else { "" },
+            c = self.kept_texts().iter().map(|c| format!(", {c}")).collect::<String>(),
             t = self.qualified(),
             archive = self.archive(),
             r = literal(reason)
@@ -123,27 +142,42 @@ impl Tracking {
 
     /// Whether rows keep the text of their file (`content`).
     pub fn keeps_text(&self) -> bool {
-        !WITHOUT_TEXT.lock().is_ok_and(|w| w.contains(&self.qualified()))
+        self.keeps("content")
     }
 
-    fn set_keeps_text(&self, keeps: bool) {
+    /// Whether rows keep this column of `KEPT_TEXTS`.
+    fn keeps(&self, column: &str) -> bool {
+        !WITHOUT_TEXT.lock().is_ok_and(|w| w.iter().any(|(t, c)| *t == self.qualified() && *c == column))
+    }
+
+    /// The columns of `KEPT_TEXTS` rows keep.
+    fn kept_texts(&self) -> Vec<&'static str> {
+        KEPT_TEXTS.into_iter().filter(|c| self.keeps(c)).collect()
+    }
+
+    fn set_keeps(&self, column: &'static str, keeps: bool) {
         if let Ok(mut w) = WITHOUT_TEXT.lock() {
-            w.retain(|t| *t != self.qualified());
+            w.retain(|(t, c)| *t != self.qualified() || *c != column);
             if !keeps {
-                w.push(self.qualified());
+                w.push((self.qualified(), column));
             }
         }
     }
 
-    /// A file's row for an insert: (column list, values), the text where the table keeps
-    /// it.
-    fn row_sql(&self, m: &LocalMigration) -> (&'static str, String) {
-        let values = [&m.version, &m.name, &m.checksum, &m.raw_checksum].map(|v| literal(v)).join(", ");
-        if self.keeps_text() {
-            ("version, name, checksum, raw_checksum, content", format!("{values}, {}", literal(&m.content)))
-        } else {
-            ("version, name, checksum, raw_checksum", values)
+    /// A file's row for an insert: (column list, values), with the texts the table
+    /// keeps: the file's, and the way back its down block carries (NULL: none).
+    fn row_sql(&self, m: &LocalMigration) -> (String, String) {
+        let mut columns = String::from("version, name, checksum, raw_checksum");
+        let mut values = [&m.version, &m.name, &m.checksum, &m.raw_checksum].map(|v| literal(v)).join(", ");
+        for column in self.kept_texts() {
+            let value = match column {
+                "content" => Some(m.content.clone()),
+                _ => crate::plan::files::down_block(&m.content).map(|d| d.sql),
+            };
+            columns += &format!(", {column}");
+            values += &format!(", {}", value.as_deref().map_or("NULL".to_string(), literal));
         }
+        (columns, values)
     }
 
     /// Record a file as applied without running it (repair, baseline), where its
@@ -188,32 +222,41 @@ impl Tracking {
                      applied_by text NOT NULL DEFAULT current_user,
                      success boolean NOT NULL,
                      raw_checksum text,
-                     content text
+                     content text,
+                     rollback_sql text
                  );
                  REVOKE ALL ON {t} FROM PUBLIC;
-                 COMMENT ON TABLE {t} IS 'Migrations applied by schemaspec; checksum is of the normalized text (comments and whitespace aside), raw_checksum of the bytes, content the text that ran (repair --restore writes a missing file back from it); success = false means started outside a transaction and not finished.';",
+                 COMMENT ON TABLE {t} IS 'Migrations applied by schemaspec; checksum is of the normalized text (comments and whitespace aside), raw_checksum of the bytes, content the text that ran (repair --restore writes a missing file back from it), rollback_sql the way back its -- schemaspec:down block carries; success = false means started outside a transaction and not finished.';",
                 t = self.qualified()
             );
         } else {
             // Columns added since the table was made (raw_checksum), or left out of a
             // table made by hand: what schemaspec writes must be there.
-            for (column, definition) in OPTIONAL_COLUMNS.iter().filter(|(c, _)| *c != "content") {
+            for (column, definition) in OPTIONAL_COLUMNS.iter().filter(|(c, _)| !KEPT_TEXTS.contains(c)) {
                 if !columns.iter().any(|c| c == column) {
                     sql += &format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {column} {definition};", self.qualified());
                 }
             }
         }
-        let keeps_text = !has_table || columns.iter().any(|c| c == "content");
-        self.set_keeps_text(keeps_text);
-        if has_table && !keeps_text {
+        for column in KEPT_TEXTS {
+            let keeps = !has_table || columns.iter().any(|c| c == column);
+            self.set_keeps(column, keeps);
+            if keeps {
+                continue;
+            }
             // Optional: a role that may only write rows goes on without it.
-            let add = format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS content text", self.qualified());
+            let add = format!("ALTER TABLE {} ADD COLUMN IF NOT EXISTS {column} text", self.qualified());
             match client.batch_execute(&add).await {
-                Ok(()) => self.set_keeps_text(true),
+                Ok(()) => self.set_keeps(column, true),
                 Err(e) => tracing::warn!(
-                    "{} has no content column and this role may not add it ({}): the texts of applied files are not kept (`repair --restore` needs them); an owner can add it: {add}",
+                    "{} has no {column} column and this role may not add it ({}): {}; an owner can add it: {add}",
                     self.qualified(),
-                    db_message(&e)
+                    db_message(&e),
+                    if column == "content" {
+                        "the texts of applied files are not kept (`repair --restore` needs them)"
+                    } else {
+                        "the ways back of applied files are not kept (`schemaspec show` reads them from the files instead)"
+                    }
                 ),
             }
         }
@@ -228,42 +271,56 @@ impl Tracking {
         })
     }
 
-    /// The text recorded for `version` when it was applied (`None`: the row has none: it
-    /// was recorded before schemaspec kept texts, or by another tool), with the row's
-    /// name and checksum.
-    pub async fn recorded_text(
+    /// What the row for each version records (the texts where the table has their
+    /// columns), by version; `only`: just that version. Empty when there is no table.
+    pub async fn recorded(
         &self,
         client: &Client,
-        version: &str,
-    ) -> Result<Option<(String, String, Option<String>)>, Error> {
-        let has_content: bool = client
+        only: Option<&str>,
+    ) -> Result<std::collections::BTreeMap<String, Recorded>, Error> {
+        let columns: Vec<String> = client
             .query_one(
-                "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass($1) AND attname = 'content' AND NOT attisdropped)",
+                "SELECT ARRAY(SELECT attname::text FROM pg_catalog.pg_attribute WHERE attrelid = pg_catalog.to_regclass($1) AND attnum > 0 AND NOT attisdropped)",
                 &[&self.qualified()],
             )
             .await
             .map_err(|e| Error::Other(db_message(&e)))?
             .try_get(0)
             .map_err(internal)?;
-        let content = if has_content { "content" } else { "NULL::text" };
-        let row = client
-            .query_opt(
+        if columns.is_empty() {
+            return Ok(Default::default());
+        }
+        // Columns an older or hand-made table may lack read as NULL.
+        let col = |c: &str| if columns.iter().any(|x| x == c) { format!("{c}::text") } else { "NULL::text".into() };
+        let rows = client
+            .query(
                 &format!(
-                    "SELECT name::text, checksum::text, {content} FROM {} WHERE version = $1 LIMIT 1",
+                    "SELECT version::text, name::text, checksum::text, success::text, {}, {}, {}, {} FROM {} WHERE $1::text IS NULL OR version = $1 ORDER BY version",
+                    col("applied_at"),
+                    col("applied_by"),
+                    col("content"),
+                    col("rollback_sql"),
                     self.qualified()
                 ),
-                &[&version],
+                &[&only],
             )
             .await
             .map_err(|e| Error::Other(db_message(&e)))?;
-        Ok(match row {
-            Some(r) => Some((
-                r.try_get::<_, Option<String>>(0).map_err(internal)?.unwrap_or_default(),
-                r.try_get::<_, Option<String>>(1).map_err(internal)?.unwrap_or_default(),
-                r.try_get(2).map_err(internal)?,
-            )),
-            None => None,
-        })
+        let mut out = std::collections::BTreeMap::new();
+        for r in &rows {
+            let text = |i: usize| r.try_get::<_, Option<String>>(i).map_err(internal);
+            let Some(version) = text(0)? else { continue };
+            out.entry(version).or_insert(Recorded {
+                name: text(1)?.unwrap_or_default(),
+                checksum: text(2)?.unwrap_or_default(),
+                success: text(3)?.map(|s| matches!(s.as_str(), "true" | "t")),
+                applied_at: text(4)?,
+                applied_by: text(5)?,
+                content: text(6)?,
+                rollback_sql: text(7)?,
+            });
+        }
+        Ok(out)
     }
 
     /// Rows of the tracking table; none when it does not exist yet. A damaged table (a
@@ -397,7 +454,7 @@ impl Tracking {
 
     fn insert_sql(&self, m: &LocalMigration, success: bool, ms: Option<i64>) -> String {
         let (columns, values) = self.row_sql(m);
-        let content = if self.keeps_text() { ", content = EXCLUDED.content" } else { "" };
+        let content: String = self.kept_texts().iter().map(|c| format!(", {c} = EXCLUDED.{c}")).collect();
         format!(
             "INSERT INTO {} ({columns}, execution_time_ms, success) VALUES ({values}, {}, {success})
              ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, raw_checksum = EXCLUDED.raw_checksum{content},
@@ -468,8 +525,9 @@ fn internal(e: tokio_postgres::Error) -> Error {
 }
 
 /// The columns schemaspec reads and writes, and the types it takes for each.
-const COLUMNS: [(&str, &[&str], bool); 9] = [
+const COLUMNS: [(&str, &[&str], bool); 10] = [
     ("content", &["text"], false),
+    ("rollback_sql", &["text"], false),
     ("version", &["text", "character varying"], true),
     ("name", &["text", "character varying"], true),
     ("checksum", &["text", "character varying"], true),
@@ -482,10 +540,11 @@ const COLUMNS: [(&str, &[&str], bool); 9] = [
 
 /// Columns of the tracking table that schemaspec writes but does not need to read, with
 /// their definitions.
-const OPTIONAL_COLUMNS: [(&str, &str); 5] = [
-    // (`content` is added only where the role may: see `ensure`.)
+const OPTIONAL_COLUMNS: [(&str, &str); 6] = [
+    // (`content` and `rollback_sql` are added only where the role may: see `ensure`.)
     ("raw_checksum", "text"),
     ("content", "text"),
+    ("rollback_sql", "text"),
     ("execution_time_ms", "bigint"),
     ("applied_at", "timestamptz NOT NULL DEFAULT now()"),
     ("applied_by", "text NOT NULL DEFAULT current_user"),

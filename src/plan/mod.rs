@@ -153,6 +153,21 @@ impl Plan {
     }
 }
 
+/// What a plan re-creates without what it held (a table, a column), each as a sentence:
+/// reverting a drop brings the object back, but not its rows.
+pub fn lost_on_return(plan: &Plan) -> Vec<String> {
+    use crate::kinds::{column::Change as Col, table::Change as Tab};
+    plan.steps
+        .iter()
+        .filter_map(|s| match &s.change {
+            Change::Table(Tab::Create(t)) if t.foreign.is_none() => Some(format!("table {}", t.name)),
+            Change::Column(Col::Add { table, column }) => Some(format!("column {table}.{}", column.name)),
+            _ => None,
+        })
+        .map(|what| format!("{what} comes back empty: reverting its drop cannot bring its data back"))
+        .collect()
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("dependency cycle between: {}", .members.iter().map(|m| m.to_string()).collect::<Vec<_>>().join(", "))]
 pub struct CycleError {

@@ -243,3 +243,29 @@ impl Run {
         self
     }
 }
+
+/// `pg_dump --schema-only --no-owner` of a test database (with `args`), as text; `None`
+/// without a pg_dump that can dump this server.
+pub fn pg_dump(db: &TestDb, args: &[&str]) -> Option<String> {
+    let bin = schemaspec::pg::embedded::find_binaries().ok()?;
+    let pg_dump = [bin.join("pg_dump"), PathBuf::from("/usr/bin/pg_dump")].into_iter().find(|p| p.is_file())?;
+    let host = admin_url().split_whitespace().find_map(|kv| kv.strip_prefix("host=").map(str::to_string))?;
+    let out = Command::new(pg_dump)
+        .args(["--schema-only", "--no-owner", "-h", &host, "-U", "postgres", "-d", &db.name])
+        .args(args)
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        // (A pg_dump older than the server refuses it: callers compare catalogs instead.)
+        eprintln!("no pg_dump for this server: {}", String::from_utf8_lossy(&out.stderr));
+        return None;
+    }
+    // pg_dump 17+ protects its output with random \restrict keys.
+    Some(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .filter(|l| !l.starts_with("\\restrict") && !l.starts_with("\\unrestrict"))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    )
+}
