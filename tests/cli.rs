@@ -421,6 +421,8 @@ fn every_command_has_examples_and_grouped_global_flags() {
         "import",
         "drift",
         "hash",
+        "revert",
+        "show",
         "new",
         "completions",
         "man",
@@ -585,6 +587,9 @@ fn exit_codes_of_every_command() {
     p.run(&db, &["plan", "--exit-code"]).code(0);
     p.run(&db, &["status"]).code(0);
     p.run(&db, &["drift"]).code(0);
+    let first = p.migrations()[0].file_name().unwrap().to_string_lossy()[..14].to_string();
+    p.run(&db, &["show", &first]).code(0);
+    p.run(&db, &["show", "20990101000000"]).code(1);
     p.run_raw(&["check"]).code(0);
     p.run_raw(&["hash"]).code(0);
     p.run(&db, &["dump", "--out", "dumped"]).code(0);
