@@ -1,11 +1,12 @@
-//! The desired-state cache: the normalized desired catalog, stored under
-//! `.schemaspec/cache/` and keyed by everything that can change it, so a warm `plan`
-//! reads only the live side. The key covers the schema files (names and bytes), the
+//! The catalog caches, under `.schemaspec/cache/`: the normalized desired catalog, so
+//! a warm `plan` reads only the live side, and the applied history replayed, so a warm
+//! `status` or `drift` replays nothing. Each is keyed by everything that can change it:
+//! the files (the schema files, or the migration files replayed: names and bytes), the
 //! dev server (version, role, template0's collation and encoding, the settings that
 //! shape created objects, the extension versions it offers), the configuration that
 //! narrows or shapes the catalog, and the schemaspec binary itself. Any change misses;
-//! an unreadable entry misses. Only catalogs loaded without taking anything from the
-//! live database are stored. An I/O edge like `migrations` (it owns its one file).
+//! an unreadable entry misses. Only catalogs made without taking anything from the live
+//! database are stored. An I/O edge like `migrations` (it owns its files).
 
 use crate::catalog::{Catalog, ObjectId};
 use crate::ident::QualifiedName;
@@ -46,12 +47,33 @@ pub fn key(sources: &[Source], server_facts: &str, config: &str) -> String {
     hex::encode(h.finalize())
 }
 
-fn path(root: &Path) -> PathBuf {
-    root.join(".schemaspec").join("cache").join("desired.bin")
+/// What a cache entry holds: each slot keeps one entry, its newest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Slot {
+    /// The normalized desired catalog of the schema files (`plan`, `generate`).
+    Desired,
+    /// The catalog of the applied history replayed (`status`, `drift`, `revert`).
+    Replay,
+}
+
+fn path(root: &Path, slot: Slot) -> PathBuf {
+    let name = match slot {
+        Slot::Desired => "desired.bin",
+        Slot::Replay => "replay.bin",
+    };
+    root.join(".schemaspec").join("cache").join(name)
 }
 
 pub fn load(root: &Path, key: &str) -> Option<Catalog> {
-    let bytes = std::fs::read(path(root)).ok()?;
+    load_slot(root, Slot::Desired, key)
+}
+
+pub fn store(root: &Path, key: &str, catalog: &Catalog) {
+    store_slot(root, Slot::Desired, key, catalog)
+}
+
+pub fn load_slot(root: &Path, slot: Slot, key: &str) -> Option<Catalog> {
+    let bytes = std::fs::read(path(root, slot)).ok()?;
     let entry: Entry = bincode::deserialize(&bytes).ok()?;
     if entry.key != key {
         return None;
@@ -81,7 +103,7 @@ struct EntryRef<'a> {
 }
 
 /// Best effort: a cache that cannot be written only costs the next run its speed.
-pub fn store(root: &Path, key: &str, catalog: &Catalog) {
+pub fn store_slot(root: &Path, slot: Slot, key: &str, catalog: &Catalog) {
     let entry = EntryRef {
         key,
         catalog,
@@ -94,7 +116,7 @@ pub fn store(root: &Path, key: &str, catalog: &Catalog) {
             .collect(),
         index_sources: catalog.indexes.values().filter_map(|i| Some((&i.name, i.source.as_ref()?))).collect(),
     };
-    let p = path(root);
+    let p = path(root, slot);
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(p.parent().expect("has a parent"))?;
         // Written aside and renamed: a reader never sees half a file.
@@ -106,7 +128,7 @@ pub fn store(root: &Path, key: &str, catalog: &Catalog) {
         std::fs::rename(&tmp, &p)
     };
     if let Err(e) = write() {
-        tracing::warn!("could not write the desired-state cache {}: {e}", p.display());
+        tracing::warn!("could not write the cache {}: {e}", p.display());
     }
 }
 
@@ -149,5 +171,13 @@ mod tests {
         // Catalog's equality covers the skipped fields too.
         assert_eq!(load(dir.path(), "k1"), Some(catalog));
         assert_eq!(load(dir.path(), "k2"), None);
+        // Slots do not see each other's entries.
+        assert_eq!(load_slot(dir.path(), Slot::Replay, "k1"), None);
+        store_slot(dir.path(), Slot::Replay, "k1", &Catalog::default());
+        assert_eq!(load_slot(dir.path(), Slot::Replay, "k1"), Some(Catalog::default()));
+        assert!(load(dir.path(), "k1").is_some_and(|c| c.current_user == "me"));
+        // A corrupt entry is a miss, never an error.
+        std::fs::write(path(dir.path(), Slot::Replay), b"not a catalog").unwrap();
+        assert_eq!(load_slot(dir.path(), Slot::Replay, "k1"), None);
     }
 }

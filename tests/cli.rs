@@ -241,6 +241,42 @@ fn desired_state_cache_is_used_and_never_stale() {
     p.run(&db, &["plan", "--exit-code"]).code(2);
 }
 
+/// Issue #20: the replay cache. A second `status` or `drift` over the same applied
+/// history replays nothing; the live side is still read every time, so drift made by
+/// hand is found, and a newly applied file (or a corrupt entry) misses the cache.
+#[test]
+fn replay_cache_serves_status_and_drift_and_never_hides_a_change() {
+    let db = TestDb::new("cli_replay_cache");
+    let p = Project::new();
+    p.write("schema/notes.sql", SCHEMA);
+    p.run(&db, &["generate"]).ok();
+    p.run(&db, &["apply"]).ok();
+    p.run(&db, &["status"]).ok();
+    assert!(p.path().join(".schemaspec/cache/replay.bin").exists(), "the replay was cached");
+    let timed = |args: &[&str]| {
+        common::Run::from(p.command(&db, args).env("SCHEMASPEC_LOG", "warn,schemaspec::timing=info").output().unwrap())
+    };
+    let warm = timed(&["status"]).ok();
+    assert!(warm.stderr.contains("replay_from_cache"), "a warm status replays nothing: {}", warm.stderr);
+    assert!(warm.stdout.contains("Catalog: matches the applied migrations"), "{}", warm.stdout);
+    assert!(timed(&["drift"]).ok().stderr.contains("replay_from_cache"));
+
+    db.exec("CREATE TABLE by_hand (id int)");
+    timed(&["status"]).code(2);
+    timed(&["drift"]).code(2);
+    db.exec("DROP TABLE by_hand");
+
+    p.write("schema/notes.sql", &format!("{SCHEMA}CREATE INDEX notes_body ON notes (body);\n"));
+    p.run(&db, &["generate"]).ok();
+    p.run(&db, &["apply"]).ok();
+    let after_apply = timed(&["status"]).ok();
+    assert!(!after_apply.stderr.contains("replay_from_cache"), "a new file misses: {}", after_apply.stderr);
+    p.write(".schemaspec/cache/replay.bin", "garbage");
+    let corrupt = timed(&["status"]).ok();
+    assert!(!corrupt.stderr.contains("replay_from_cache"), "{}", corrupt.stderr);
+    assert!(corrupt.stdout.contains("Catalog: matches the applied migrations"), "{}", corrupt.stdout);
+}
+
 /// Regression (#17): objects of kinds schemaspec does not model were left out silently.
 /// They are listed by `plan` and `status`, and `plan --strict` refuses them; kinds it
 /// came to model (rules, operators, text search configurations) are planned instead.

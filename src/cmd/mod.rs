@@ -764,7 +764,9 @@ pub async fn copy_live(
 /// When a file stops on an object that the live database (`env`) has in a schema
 /// schemaspec does not manage (another tool's, a platform's the prelude could not copy),
 /// that object is taken from it and the file run again; objects of managed schemas never
-/// are (their absence is what drift is).
+/// are (their absence is what drift is). A replay that took nothing is cached
+/// (`cache::Slot::Replay`), keyed by the files, the server, the prelude and the scope:
+/// the next `status` or `drift` over the same history replays nothing.
 pub async fn replay(
     config: &Config,
     dev: &Target,
@@ -774,6 +776,32 @@ pub async fn replay(
     let timeouts = timeouts(config);
     let scope = config.scope();
     let prelude = Prelude::new(config, env)?;
+    let started = std::time::Instant::now();
+    let cache_key = match std::env::var_os("SCHEMASPEC_NO_CACHE") {
+        Some(_) => None,
+        None => {
+            let facts = server_facts(dev).await?;
+            let settings = format!(
+                "replay {:?} {:?} {:?} {} {} {} {}",
+                scope.exclude,
+                scope.only,
+                scope.unmanaged_tables,
+                prelude.fingerprint(),
+                timeouts.lock_timeout,
+                timeouts.statement_timeout,
+                config.platform.search_path.as_deref().unwrap_or("")
+            );
+            let sources: Vec<load::Source> =
+                files.iter().map(|m| load::Source { name: m.file_name.clone(), text: m.content.clone() }).collect();
+            Some(crate::cache::key(&sources, &facts, &settings))
+        }
+    };
+    if let Some(hit) =
+        cache_key.as_deref().and_then(|k| crate::cache::load_slot(&config.root, crate::cache::Slot::Replay, k))
+    {
+        timing("replay_from_cache", started);
+        return Ok(hit);
+    }
     ensure_roles(config, dev, &prelude.roles).await?;
     let texts: Vec<String> = files
         .iter()
@@ -785,7 +813,7 @@ pub async fn replay(
         scope.exclude.iter().any(|x| x == s) || scope.only.as_ref().is_some_and(|only| !only.iter().any(|x| x == s))
     };
     let (prelude, defined, unmanaged, scope) = (&prelude, &defined, &unmanaged, &scope);
-    with_scratch(dev, |target| async move {
+    let replayed = with_scratch(dev, |target| async move {
         let client = pg::connect(&prelude.target(target)).await?;
         prelude.load(&client).await?;
         let mut taken = std::collections::BTreeSet::new();
@@ -822,9 +850,15 @@ pub async fn replay(
             }
         }
         pg::introspect::analyze_scratch(&client).await?;
-        read(&client, scope).await
+        Ok((read(&client, scope).await?, taken.is_empty()))
     })
-    .await
+    .await?;
+    let (catalog, took_nothing) = replayed;
+    if let (Some(k), true) = (&cache_key, took_nothing) {
+        crate::cache::store_slot(&config.root, crate::cache::Slot::Replay, k, &catalog);
+    }
+    timing("replay", started);
+    Ok(catalog)
 }
 
 /// `lock_timeout` and `statement_timeout` for migration statements.
