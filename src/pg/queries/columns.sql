@@ -18,15 +18,17 @@ SELECT a.attrelid AS rel_oid, a.attnum::int4 AS num, a.attname::text AS name,
        idseq.schema AS seq_schema, idseq.name AS seq_name, idseq.seqstart AS seq_start,
        idseq.seqincrement AS seq_increment, idseq.seqmin AS seq_min, idseq.seqmax AS seq_max,
        idseq.seqcache AS seq_cache, idseq.seqcycle AS seq_cycle,
-       dsc.description AS comment
+       -- An index lookup per column (pg_description_o_c_o_index), not a join: on a
+       -- catalog never analyzed (a freshly loaded database) the planner takes a join's
+       -- side for one row and loops over it for every column.
+       (SELECT dsc.description FROM pg_catalog.pg_description dsc
+        WHERE dsc.objoid = a.attrelid AND dsc.classoid = 'pg_catalog.pg_class'::regclass
+          AND dsc.objsubid = a.attnum) AS comment
 FROM pg_catalog.pg_attribute a
 JOIN pg_catalog.pg_class c ON c.oid = a.attrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
 JOIN pg_catalog.pg_type t ON t.oid = a.atttypid
 LEFT JOIN pg_catalog.pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
--- A join, not col_description(): one hash join instead of a function call per column.
-LEFT JOIN pg_catalog.pg_description dsc
-       ON dsc.classoid = 'pg_catalog.pg_class'::regclass AND dsc.objoid = a.attrelid AND dsc.objsubid = a.attnum
 LEFT JOIN LATERAL (
     SELECT sn.nspname AS schema, sc.relname AS name, s.seqstart, s.seqincrement, s.seqmin,
            s.seqmax, s.seqcache, s.seqcycle

@@ -3,14 +3,14 @@
 SELECT i.indexrelid AS oid, n.nspname AS schema, ic.relname AS name,
        tn.nspname AS table_schema, tc.relname AS table_name,
        pg_catalog.pg_get_indexdef(i.indexrelid) AS definition, i.indisvalid AS valid,
-       dsc.description AS comment
+       -- An index lookup, not a join (see columns.sql): fast without ANALYZE too.
+       (SELECT dsc.description FROM pg_catalog.pg_description dsc
+        WHERE dsc.objoid = i.indexrelid AND dsc.classoid = 'pg_catalog.pg_class'::regclass AND dsc.objsubid = 0) AS comment
 FROM pg_catalog.pg_index i
 JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
 JOIN pg_catalog.pg_namespace n ON n.oid = ic.relnamespace
 JOIN pg_catalog.pg_class tc ON tc.oid = i.indrelid
 JOIN pg_catalog.pg_namespace tn ON tn.oid = tc.relnamespace
-LEFT JOIN pg_catalog.pg_description dsc
-       ON dsc.classoid = 'pg_catalog.pg_class'::regclass AND dsc.objoid = i.indexrelid AND dsc.objsubid = 0
 WHERE tc.relkind IN ('r', 'p', 'm')
   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint co
                   WHERE co.conindid = i.indexrelid AND co.conrelid = i.indrelid

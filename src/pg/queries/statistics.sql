@@ -5,13 +5,13 @@ SELECT s.oid, n.nspname AS schema, s.stxname AS name,
        tn.nspname AS table_schema, tc.relname AS table_name,
        pg_catalog.pg_get_statisticsobjdef(s.oid) AS definition,
        NULLIF(s.stxstattarget::int4, -1) AS target,
-       dsc.description AS comment
+       -- An index lookup, not a join (see columns.sql): fast without ANALYZE too.
+       (SELECT dsc.description FROM pg_catalog.pg_description dsc
+        WHERE dsc.objoid = s.oid AND dsc.classoid = 'pg_catalog.pg_statistic_ext'::regclass AND dsc.objsubid = 0) AS comment
 FROM pg_catalog.pg_statistic_ext s
 JOIN pg_catalog.pg_namespace n ON n.oid = s.stxnamespace
 JOIN pg_catalog.pg_class tc ON tc.oid = s.stxrelid
 JOIN pg_catalog.pg_namespace tn ON tn.oid = tc.relnamespace
-LEFT JOIN pg_catalog.pg_description dsc
-       ON dsc.classoid = 'pg_catalog.pg_statistic_ext'::regclass AND dsc.objoid = s.oid AND dsc.objsubid = 0
 WHERE tn.nspname <> 'information_schema' AND tn.nspname !~ '^pg_'
   AND NOT (tn.nspname = ANY ($1::text[]))
   AND ($2::text[] IS NULL OR tn.nspname = ANY ($2::text[]))

@@ -46,7 +46,9 @@ SELECT t.oid, n.nspname AS schema, t.typname AS name, t.typtype::text AS kind,
             CASE WHEN r.rngsubdiff <> 0 THEN 'SUBTYPE_DIFF = ' || r.rngsubdiff::regproc::text END,
             'MULTIRANGE_TYPE_NAME = ' || pg_catalog.quote_ident(mn.nspname) || '.' || pg_catalog.quote_ident(mt.typname)
             ], NULL) END AS range_options,
-       dsc.description AS comment
+       -- An index lookup, not a join (see columns.sql): fast without ANALYZE too.
+       (SELECT dsc.description FROM pg_catalog.pg_description dsc
+        WHERE dsc.objoid = t.oid AND dsc.classoid = 'pg_catalog.pg_type'::regclass AND dsc.objsubid = 0) AS comment
 FROM pg_catalog.pg_type t
 JOIN pg_catalog.pg_namespace n ON n.oid = t.typnamespace
 LEFT JOIN pg_catalog.pg_range r ON r.rngtypid = t.oid
@@ -55,8 +57,6 @@ LEFT JOIN pg_catalog.pg_opclass opc ON opc.oid = r.rngsubopc
 LEFT JOIN pg_catalog.pg_namespace opcn ON opcn.oid = opc.opcnamespace
 LEFT JOIN pg_catalog.pg_type mt ON mt.oid = r.rngmultitypid
 LEFT JOIN pg_catalog.pg_namespace mn ON mn.oid = mt.typnamespace
-LEFT JOIN pg_catalog.pg_description dsc
-       ON dsc.classoid = 'pg_catalog.pg_type'::regclass AND dsc.objoid = t.oid AND dsc.objsubid = 0
 WHERE t.typtype IN ('e', 'd', 'c', 'r')
   AND (t.typtype <> 'c' OR (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid = t.typrelid) = 'c')
   AND n.nspname <> 'information_schema' AND n.nspname !~ '^pg_'
