@@ -174,3 +174,19 @@ fn every_generated_file_carries_a_way_back_that_apply_records() {
     let checked = p.run(&db, &["check"]).code(2);
     assert!(checked.stdout.contains("[down-block] psql meta-command"), "{}", checked.stdout);
 }
+
+/// Ways back cost two catalog reads per file: above `down_blocks_max_files` files none
+/// are written, and generate says so (0 turns them off).
+#[test]
+fn down_blocks_stop_at_their_limit_and_say_so() {
+    let db = TestDb::new("down_limit");
+    let p = Project::new();
+    p.write("schemaspec.toml", &format!("{}\ndown_blocks_max_files = 1\n", p.read("schemaspec.toml")));
+    p.write("schema/a.sql", "CREATE TABLE a (id int);\nCREATE TABLE b (id int);\nCREATE VIEW v AS SELECT id FROM a;\n");
+    let gen = p.run(&db, &["generate"]).ok();
+    assert!(gen.stdout.contains("note: no down blocks:"), "{}", gen.stdout);
+    assert!(gen.stdout.contains("more than down_blocks_max_files (1)"), "{}", gen.stdout);
+    for f in p.migrations() {
+        assert_eq!(schemaspec::plan::files::down_block(&std::fs::read_to_string(f).unwrap()), None);
+    }
+}
