@@ -234,6 +234,16 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let within_work = new.len().saturating_mul(relations / 2 + 1) <= DOWN_BLOCK_WORK;
     let downs = config.down_blocks_max_files >= new.len() && within_work;
     let proving: Vec<(LocalMigration, &files::FileDraft)> = new.iter().cloned().zip(&drafts).collect();
+    // The part of the live database the proof copies: what the plan touches, what
+    // depends on it and what it needs; the whole of it where that cannot be drawn.
+    let scope = if args.from_history || std::env::var_os("SCHEMASPEC_FULL_PROOF").is_some() {
+        None
+    } else {
+        plan::scope::scope(env, &desired, &plan)
+    };
+    if let Some(s) = &scope {
+        tracing::info!(target: "schemaspec::timing", "proof copies {} object(s) of the live schema", s.len());
+    }
     let ways_back = match prove(
         config,
         &dev,
@@ -241,7 +251,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         (&base, env),
         &desired,
         &proving,
-        (args.from_history, downs),
+        (args.from_history, downs, scope.as_ref()),
         out,
     )
     .await
@@ -327,9 +337,16 @@ async fn prove(
     (base, env): (&Catalog, &Catalog),
     desired: &Catalog,
     new: &[(LocalMigration, &files::FileDraft)],
-    (from_history, downs): (bool, bool),
+    (from_history, downs, part): (bool, bool, Option<&plan::scope::ProofScope>),
     out: &mut dyn Write,
 ) -> Result<Vec<Option<WayBack>>, Error> {
+    // With a part, the copy and the comparisons are all of that part.
+    let restricted = part
+        .map(|p| (plan::scope::restrict(env, p), plan::scope::restrict(base, p), plan::scope::restrict(desired, p)));
+    let (copied, base, desired) = match &restricted {
+        Some((e, b, d)) => (e, b, d),
+        None => (env, base, desired),
+    };
     let scope = config.scope();
     let t = timeouts(config);
     let prelude = Prelude::new(config, (!from_history).then_some(env))?;
@@ -348,7 +365,7 @@ async fn prove(
             }
         } else {
             let started = std::time::Instant::now();
-            let copied = copy_live(config, &clients, prelude, env).await;
+            let copied = copy_part(config, &clients, prelude, copied, env).await;
             timing("proof_copy_live", started);
             if let Err(e) = copied {
                 warning = Some(format!("the live schema could not be copied to the scratch database ({e})"));

@@ -751,11 +751,23 @@ pub async fn copy_live(
     prelude: &Prelude,
     env: &Catalog,
 ) -> Result<(), Error> {
+    copy_part(config, clients, prelude, env, env).await
+}
+
+/// `copy_live` of `part` of the live database (`env`, seen whole, provides what the
+/// part uses from schemas it does not copy).
+pub async fn copy_part(
+    config: &Config,
+    clients: &[tokio_postgres::Client],
+    prelude: &Prelude,
+    part: &Catalog,
+    env: &Catalog,
+) -> Result<(), Error> {
     prelude.load(&clients[0]).await?;
     if config.platform.schemas.is_empty() {
-        copy_schema(clients, env, None).await
+        copy_schema(clients, part, Some(env)).await
     } else {
-        copy_schema(clients, &env.without_schemas(&config.platform.schemas), Some(env)).await
+        copy_schema(clients, &part.without_schemas(&config.platform.schemas), Some(env)).await
     }
 }
 
