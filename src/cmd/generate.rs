@@ -11,9 +11,9 @@ use crate::pg::apply::run_file;
 use crate::plan::{self, files, Hazard, Plan};
 use std::collections::BTreeSet;
 
-/// Files times relations of the schema (the work of reading its catalog twice per file)
-/// up to which `generate` proves a way back for each file: 200 files of 100 tables, 20
-/// of 1,000, 4 of 5,000.
+/// Files times relations copied for the proof (the work of reading the copy's catalog
+/// twice per file) up to which `generate` proves a way back for each file: 200 files
+/// on a copy of 100 tables, 20 of 1,000, 4 of 5,000.
 const DOWN_BLOCK_WORK: usize = 20_000;
 
 /// The state a generated migration reaches.
@@ -227,23 +227,26 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         .map(|(d, v)| new_migration(&v, &d.slug, d.content.clone()))
         .collect::<Result<_, _>>()?;
 
-    // Each way back costs two reads of the scratch catalog, whose size is the copied
-    // schema's: the files times its relations stay under a fixed amount of work, so a
-    // large schema gets ways back for a few files, a small one for up to the limit.
-    let relations = base.tables.len() + base.views.len() + desired.tables.len() + desired.views.len();
-    let within_work = new.len().saturating_mul(relations / 2 + 1) <= DOWN_BLOCK_WORK;
-    let downs = config.down_blocks_max_files >= new.len() && within_work;
     let proving: Vec<(LocalMigration, &files::FileDraft)> = new.iter().cloned().zip(&drafts).collect();
     // The part of the live database the proof copies: what the plan touches, what
     // depends on it and what it needs; the whole of it where that cannot be drawn.
     let scope = if args.from_history || std::env::var_os("SCHEMASPEC_FULL_PROOF").is_some() {
         None
     } else {
-        plan::scope::scope(env, &desired, &plan)
+        plan::scope::scope(env, &base, &desired, &plan)
     };
     if let Some(s) = &scope {
         tracing::info!(target: "schemaspec::timing", "proof copies {} object(s) of the live schema", s.len());
     }
+    // Each way back costs two reads of the scratch catalog, whose size is the copy's:
+    // the files times its relations stay under a fixed amount of work, so a large copy
+    // gets ways back for a few files, a small one for up to the limit.
+    let relations = match &scope {
+        Some(s) => s.len(),
+        None => (base.tables.len() + base.views.len() + desired.tables.len() + desired.views.len()) / 2,
+    };
+    let within_work = new.len().saturating_mul(relations + 1) <= DOWN_BLOCK_WORK;
+    let downs = config.down_blocks_max_files >= new.len() && within_work;
     let ways_back = match prove(
         config,
         &dev,
@@ -294,9 +297,9 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             format!("{} files are more than down_blocks_max_files ({})", new.len(), config.down_blocks_max_files)
         } else {
             format!(
-                "proving ways back for {} files of a schema of {} relations would read its catalog {} times",
+                "proving ways back for {} files on a copy of {} relations would read its catalog {} times",
                 new.len(),
-                relations / 2,
+                relations,
                 2 * new.len()
             )
         };

@@ -35,6 +35,10 @@ pub struct ProofScope {
     pub whole: BTreeSet<ObjectId>,
     /// Tables copied with their columns, checks and unique keys only.
     pub supports: BTreeSet<QualifiedName>,
+    /// Schemas not managed, copied whole: what the managed objects use there (a
+    /// foreign key to `auth.users`, a call to `auth.uid()`) is not in their
+    /// dependencies, which are read between managed objects.
+    pub outside: BTreeSet<String>,
 }
 
 impl ProofScope {
@@ -98,8 +102,9 @@ fn is_foreign_key(a: &Catalog, b: &Catalog, id: &ObjectId) -> bool {
 }
 
 /// The part of `live` (the live database seen whole) and `desired` a proof of `plan`
-/// must copy and compare, or `None` where the whole copy is needed.
-pub fn scope(live: &Catalog, desired: &Catalog, plan: &Plan) -> Option<ProofScope> {
+/// must copy and compare, or `None` where the whole copy is needed. `managed`: the
+/// live database as managed (its schemas are the ones restricted).
+pub fn scope(live: &Catalog, managed: &Catalog, desired: &Catalog, plan: &Plan) -> Option<ProofScope> {
     let mut seeds = BTreeSet::new();
     for step in &plan.steps {
         let subject = step.change.subject();
@@ -206,8 +211,9 @@ pub fn scope(live: &Catalog, desired: &Catalog, plan: &Plan) -> Option<ProofScop
             return None;
         }
     }
+    let outside = live.schemas.keys().filter(|s| !managed.schemas.contains_key(*s)).cloned().collect();
     // Even when it is most of the schema: the same proof, and one path for all.
-    Some(ProofScope { whole, supports })
+    Some(ProofScope { whole, supports, outside })
 }
 
 /// Both names of a renamed object; `None` for a routine (every overload of its name).
@@ -229,7 +235,10 @@ fn rename_ids(r: &crate::kinds::rename::Change) -> Option<Vec<ObjectId>> {
 /// event trigger and default privilege; no publications and nothing known only by its
 /// definition (a plan touching those is proved on the whole copy).
 pub fn restrict(catalog: &Catalog, scope: &ProofScope) -> Catalog {
-    let whole = |id: &ObjectId| anchor(catalog, catalog, id).is_some_and(|a| scope.whole.contains(&a));
+    let outside = |q: &QualifiedName| scope.outside.contains(&q.schema);
+    let whole = |id: &ObjectId| {
+        anchor(catalog, catalog, id).is_some_and(|a| scope.whole.contains(&a) || scope.outside.contains(a.schema()))
+    };
     let support = |q: &QualifiedName| scope.supports.contains(q);
     let kept = |id: &ObjectId| match id {
         ObjectId::Schema(_) | ObjectId::Extension(_) | ObjectId::EventTrigger(_) | ObjectId::DefaultPrivileges(..) => {
@@ -253,7 +262,7 @@ pub fn restrict(catalog: &Catalog, scope: &ProofScope) -> Catalog {
     c.unmodeled.clear();
     c.types.retain(|q, _| whole(&ObjectId::Type(q.clone())));
     c.sequences.retain(|q, _| whole(&ObjectId::Sequence(q.clone())));
-    let copied = |q: &QualifiedName| scope.whole.contains(&ObjectId::Table(q.clone())) || support(q);
+    let copied = |q: &QualifiedName| scope.whole.contains(&ObjectId::Table(q.clone())) || support(q) || outside(q);
     for s in c.sequences.values_mut() {
         if s.owned_by.as_ref().is_some_and(|(t, _)| !copied(t)) {
             s.owned_by = None;
@@ -261,7 +270,7 @@ pub fn restrict(catalog: &Catalog, scope: &ProofScope) -> Catalog {
     }
     c.tables.retain(|q, _| copied(q));
     for (q, t) in &mut c.tables {
-        if !scope.whole.contains(&ObjectId::Table(q.clone())) {
+        if !scope.whole.contains(&ObjectId::Table(q.clone())) && !outside(q) {
             t.constraints.retain(|_, k| k.kind != ConstraintKind::ForeignKey);
         }
     }
