@@ -223,6 +223,8 @@ struct Row {
     plan_warm: f64,
     plan_rss: f64,
     generate: f64,
+    /// `plan` with the cache warm, after one schema file of the project was edited.
+    plan_edited: f64,
     stages: Vec<(String, f64)>,
     migra: Option<(f64, f64)>,
 }
@@ -301,6 +303,19 @@ fn run(sizes: &[usize], runs: usize, schemaspec: &Path, migra: &str, report: &Pa
             gen_times.push(measure(&mut env.schemaspec(&project, "bench_live", &args, false))?.secs);
         }
         row.generate = median(gen_times);
+        // The loop people live in: edit one file, plan again (the cache is warm).
+        let _ = std::fs::remove_dir_all(project.join("generated"));
+        measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?;
+        let edited = project.join("schema").join("001_tables.sql");
+        let original = std::fs::read_to_string(&edited).map_err(|e| e.to_string())?;
+        let mut edits = Vec::new();
+        for k in 0..runs {
+            let change = format!("{original}\nCREATE INDEX bench_edit_{k} ON app.t00003 (name);\n");
+            std::fs::write(&edited, change).map_err(|e| e.to_string())?;
+            edits.push(measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?.secs);
+        }
+        std::fs::write(&edited, &original).map_err(|e| e.to_string())?;
+        row.plan_edited = median(edits);
         if migra_ok {
             let (mut t, mut r) = (Vec::new(), Vec::new());
             for _ in 0..runs {
@@ -319,7 +334,8 @@ fn run(sizes: &[usize], runs: usize, schemaspec: &Path, migra: &str, report: &Pa
         rows.push(row);
     }
     let apply = apply_overhead(&env, runs)?;
-    let text = render(&rows, apply, runs, &version, migra_ok);
+    let status = status_history(&env, runs)?;
+    let text = render(&rows, (apply, status), runs, &version, migra_ok);
     std::fs::write(report, text).map_err(|e| format!("{}: {e}", report.display()))?;
     chart::draw(chart_path, &rows.iter().map(chart::Point::from).collect::<Vec<_>>())?;
     eprintln!("wrote {} and {}", report.display(), chart_path.display());
@@ -377,7 +393,54 @@ fn apply_overhead(env: &Env, runs: usize) -> Result<(f64, f64)> {
     Ok((median(ours), median(theirs)))
 }
 
-fn render(rows: &[Row], apply: (f64, f64), runs: usize, version: &str, migra_ok: bool) -> String {
+/// `status` on a history of 200 applied files (each a table with an index): the first
+/// run, which replays the history on a scratch database, and the next, which reads the
+/// replay from the cache; against `psql -f` of the same files (the floor). Seconds.
+fn status_history(env: &Env, runs: usize) -> Result<(f64, f64, f64)> {
+    let project = env.work.join("status-200");
+    let _ = std::fs::remove_dir_all(&project);
+    let gen_dir = project.join("generated");
+    std::fs::create_dir_all(&gen_dir).map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(project.join("schema")).map_err(|e| e.to_string())?;
+    std::fs::write(project.join("schemaspec.toml"), "").map_err(|e| e.to_string())?;
+    let mut files = Vec::new();
+    for k in 0..200 {
+        let path = gen_dir.join(format!("2026010100{k:04}_t{k}.sql"));
+        let sql = format!(
+            "CREATE TABLE IF NOT EXISTS public.h{k} (id bigint PRIMARY KEY, name text NOT NULL, at timestamptz DEFAULT now());\n\
+             CREATE INDEX IF NOT EXISTS h{k}_name ON public.h{k} (name);\n"
+        );
+        std::fs::write(&path, sql).map_err(|e| e.to_string())?;
+        files.push(path);
+    }
+    let sum = Command::new(&env.schemaspec).current_dir(&project).arg("hash").output().map_err(|e| e.to_string())?;
+    if !sum.status.success() {
+        return Err(format!("schemaspec hash: {}", String::from_utf8_lossy(&sum.stderr)));
+    }
+    env.fresh_db("bench_status")?;
+    measure(&mut env.schemaspec(&project, "bench_status", &["apply"], true))?;
+    let (mut first, mut warm, mut floor) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..runs {
+        let _ = std::fs::remove_dir_all(project.join(".schemaspec/cache"));
+        first.push(measure(&mut env.schemaspec(&project, "bench_status", &["status"], true))?.secs);
+        warm.push(measure(&mut env.schemaspec(&project, "bench_status", &["status"], true))?.secs);
+        env.fresh_db("bench_status_floor")?;
+        let mut c = env.psql("bench_status_floor");
+        for f in &files {
+            c.arg("-f").arg(f);
+        }
+        floor.push(measure(&mut c)?.secs);
+    }
+    Ok((median(first), median(warm), median(floor)))
+}
+
+fn render(
+    rows: &[Row],
+    (apply, status): ((f64, f64), (f64, f64, f64)),
+    runs: usize,
+    version: &str,
+    migra_ok: bool,
+) -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
         .and_then(|s| {
@@ -399,7 +462,10 @@ fn render(rows: &[Row], apply: (f64, f64), runs: usize, version: &str, migra_ok:
     s += "- **floor**: `psql -f` of the desired schema into an empty database plus `pg_dump --schema-only`.\n";
     s += "- **plan cold**: `schemaspec plan` end to end (scratch load, both introspections, diff, order, render) \
           with the desired-state cache off; **warm**: schema files unchanged since the last run.\n";
-    s += "- **generate**: end to end, including its proof on a scratch database.\n";
+    s += "- **generate**: end to end, including its proof on a scratch database (a copy of the part of the live \
+          schema the plan touches).\n";
+    s += "- **plan edited**: `plan` right after one of the schema files (about 100 tables each) was edited, the \
+          cache warm from the run before.\n";
     s += "- **migra**: `migra --unsafe live desired`, charged for loading its reference database (the floor's \
           `psql -f`), since it needs one.\n";
     s += "- **peak RSS**: the largest of the cold plan runs (`getrusage` of the child).\n\n";
@@ -413,8 +479,8 @@ fn render(rows: &[Row], apply: (f64, f64), runs: usize, version: &str, migra_ok:
           file system with online discard the file creation that follows a large drop can run at half speed for \
           a while; it hits the floor's `psql -f` and schemaspec's scratch load alike, and the medians hide most \
           of it.\n\n";
-    s += "| tables | floor (s) | plan cold (s) | plan warm (s) | generate (s) | peak RSS (MB) | cold / floor | warm / floor | migra + load (s) | migra / cold | migra alone / warm |\n";
-    s += "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+    s += "| tables | floor (s) | plan cold (s) | plan warm (s) | plan edited (s) | generate (s) | peak RSS (MB) | cold / floor | warm / floor | edited / floor | generate / floor | migra + load (s) | migra / cold | migra alone / warm |\n";
+    s += "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
     for r in rows {
         let floor = r.floor_load + r.floor_dump;
         let (m, mc, mw) = match r.migra {
@@ -426,15 +492,18 @@ fn render(rows: &[Row], apply: (f64, f64), runs: usize, version: &str, migra_ok:
             None => ("n/a".into(), "n/a".into(), "n/a".into()),
         };
         s += &format!(
-            "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {m} | {mc} | {mw} |\n",
+            "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {m} | {mc} | {mw} |\n",
             r.tables,
             floor,
             r.plan_cold,
             r.plan_warm,
+            r.plan_edited,
             r.generate,
             r.plan_rss,
             r.plan_cold / floor,
-            r.plan_warm / floor
+            r.plan_warm / floor,
+            r.plan_edited / floor,
+            r.generate / floor
         );
     }
     if !migra_ok {
@@ -468,6 +537,14 @@ fn render(rows: &[Row], apply: (f64, f64), runs: usize, version: &str, migra_ok:
         "\n## apply of 1,000 one-statement migrations\n\nschemaspec apply {ours:.2} s, psql with the same files {psql:.2} s: \
          {:.2} ms overhead per migration (tracking row, lock, checksums, one transaction each).\n",
         (ours - psql)
+    );
+    let (first, warm, floor) = status;
+    s += &format!(
+        "\n## status on a history of 200 files\n\nFirst run (replays the history on a scratch database) {first:.2} s, \
+         next run (the replay from the cache) {warm:.2} s; `psql -f` of the same files {floor:.2} s: {:.2}× and \
+         {:.2}× the floor.\n",
+        first / floor,
+        warm / floor
     );
     s += "\n![time against number of tables](benchmarks.png)\n\nRun it: `scripts/bench` (builds in release; \
           `SIZES=100,1000 scripts/bench` for a quicker run).\n";
