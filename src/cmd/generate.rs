@@ -297,7 +297,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             format!("{} files are more than down_blocks_max_files ({})", new.len(), config.down_blocks_max_files)
         } else {
             format!(
-                "proving ways back for {} files on a copy of {} relations would read its catalog {} times",
+                "proving ways back for {} files on a copy of {} objects would read its catalog {} times",
                 new.len(),
                 relations,
                 2 * new.len()
