@@ -101,20 +101,8 @@ fn run_case(dir: &Path) -> Result<(), String> {
     let settled = live.catalog();
     for file in project.migrations() {
         let sql = std::fs::read_to_string(&file).unwrap();
-        let runtime = common::runtime();
-        let result = runtime.block_on(async {
-            let target = schemaspec::pg::Target::parse(&live.url).unwrap();
-            let client = schemaspec::pg::connect(&target).await.unwrap();
-            let m =
-                schemaspec::history::LocalMigration::new(&file.file_name().unwrap().to_string_lossy(), sql).unwrap();
-            let t = schemaspec::pg::apply::Timeouts {
-                lock_timeout: "10s".into(),
-                statement_timeout: "0".into(),
-                lock_retries: 0,
-            };
-            schemaspec::pg::apply::run_file(&client, &m, None, &t).await
-        });
-        result.map_err(|e| format!("re-running {} failed: {e}", file.display()))?;
+        run_file(&live, &file.file_name().unwrap().to_string_lossy(), &sql)
+            .map_err(|e| format!("re-running {} failed: {e}", file.display()))?;
     }
     let again = schemaspec::diff::diff(&settled, &live.catalog());
     if !again.is_empty() {
@@ -148,19 +136,8 @@ fn run_case(dir: &Path) -> Result<(), String> {
     }
     for (name, sql) in downs.iter().rev() {
         for pass in ["", " a second time"] {
-            let runtime = common::runtime();
-            let result = runtime.block_on(async {
-                let target = schemaspec::pg::Target::parse(&live.url).unwrap();
-                let client = schemaspec::pg::connect(&target).await.unwrap();
-                let m = schemaspec::history::LocalMigration::new(name, sql.clone()).unwrap();
-                let t = schemaspec::pg::apply::Timeouts {
-                    lock_timeout: "10s".into(),
-                    statement_timeout: "0".into(),
-                    lock_retries: 0,
-                };
-                schemaspec::pg::apply::run_file(&client, &m, None, &t).await
-            });
-            result.map_err(|e| format!("running the down block of {name}{pass} failed: {e}\n{sql}"))?;
+            run_file(&live, name, sql)
+                .map_err(|e| format!("running the down block of {name}{pass} failed: {e}\n{sql}"))?;
         }
     }
     let original = TestDb::new("before");
@@ -173,6 +150,21 @@ fn run_case(dir: &Path) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Run SQL as schemaspec runs a migration file (`name`), in `db`.
+fn run_file(db: &TestDb, name: &str, sql: &str) -> Result<std::time::Duration, schemaspec::error::Error> {
+    common::runtime().block_on(async {
+        let target = schemaspec::pg::Target::parse(&db.url).unwrap();
+        let client = schemaspec::pg::connect(&target).await.unwrap();
+        let m = schemaspec::history::LocalMigration::new(name, sql.to_string()).unwrap();
+        let t = schemaspec::pg::apply::Timeouts {
+            lock_timeout: "10s".into(),
+            statement_timeout: "0".into(),
+            lock_retries: 0,
+        };
+        schemaspec::pg::apply::run_file(&client, &m, None, &t).await
+    })
 }
 
 /// One named test per case folder (`cargo test --test cases -- row_level_security` runs

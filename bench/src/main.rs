@@ -358,27 +358,39 @@ fn sqlalchemy_url(env: &Env, db: &str) -> String {
     format!("postgresql://postgres@/{db}?host={}&port=5432", env.socket.display())
 }
 
-/// `apply` of 1,000 one-statement migrations into an empty database, against psql
-/// running the same files in one process: (schemaspec s, psql s).
-fn apply_overhead(env: &Env, runs: usize) -> Result<(f64, f64)> {
-    let project = env.work.join("apply-1000");
+/// A project whose generated/ holds `n` migration files (file k's SQL from `sql`) and
+/// their sum file: (project directory, the files in order).
+fn migrations_project(
+    env: &Env,
+    name: &str,
+    n: usize,
+    sql: impl Fn(usize) -> String,
+) -> Result<(PathBuf, Vec<PathBuf>)> {
+    let project = env.work.join(name);
     let _ = std::fs::remove_dir_all(&project);
     let gen_dir = project.join("generated");
     std::fs::create_dir_all(&gen_dir).map_err(|e| e.to_string())?;
     std::fs::create_dir_all(project.join("schema")).map_err(|e| e.to_string())?;
     std::fs::write(project.join("schemaspec.toml"), "").map_err(|e| e.to_string())?;
     let mut files = Vec::new();
-    for k in 0..1000 {
-        let name = format!("2026010100{:04}_m{k}.sql", k);
-        let path = gen_dir.join(&name);
-        std::fs::write(&path, format!("CREATE TABLE IF NOT EXISTS public.m{k} (id integer);\n"))
-            .map_err(|e| e.to_string())?;
+    for k in 0..n {
+        let path = gen_dir.join(format!("2026010100{k:04}_m{k}.sql"));
+        std::fs::write(&path, sql(k)).map_err(|e| e.to_string())?;
         files.push(path);
     }
     let sum = Command::new(&env.schemaspec).current_dir(&project).arg("hash").output().map_err(|e| e.to_string())?;
     if !sum.status.success() {
         return Err(format!("schemaspec hash: {}", String::from_utf8_lossy(&sum.stderr)));
     }
+    Ok((project, files))
+}
+
+/// `apply` of 1,000 one-statement migrations into an empty database, against psql
+/// running the same files in one process: (schemaspec s, psql s).
+fn apply_overhead(env: &Env, runs: usize) -> Result<(f64, f64)> {
+    let (project, files) = migrations_project(env, "apply-1000", 1000, |k| {
+        format!("CREATE TABLE IF NOT EXISTS public.m{k} (id integer);\n")
+    })?;
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
     for _ in 0..runs {
         env.fresh_db("bench_apply")?;
@@ -397,26 +409,12 @@ fn apply_overhead(env: &Env, runs: usize) -> Result<(f64, f64)> {
 /// run, which replays the history on a scratch database, and the next, which reads the
 /// replay from the cache; against `psql -f` of the same files (the floor). Seconds.
 fn status_history(env: &Env, runs: usize) -> Result<(f64, f64, f64)> {
-    let project = env.work.join("status-200");
-    let _ = std::fs::remove_dir_all(&project);
-    let gen_dir = project.join("generated");
-    std::fs::create_dir_all(&gen_dir).map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(project.join("schema")).map_err(|e| e.to_string())?;
-    std::fs::write(project.join("schemaspec.toml"), "").map_err(|e| e.to_string())?;
-    let mut files = Vec::new();
-    for k in 0..200 {
-        let path = gen_dir.join(format!("2026010100{k:04}_t{k}.sql"));
-        let sql = format!(
+    let (project, files) = migrations_project(env, "status-200", 200, |k| {
+        format!(
             "CREATE TABLE IF NOT EXISTS public.h{k} (id bigint PRIMARY KEY, name text NOT NULL, at timestamptz DEFAULT now());\n\
              CREATE INDEX IF NOT EXISTS h{k}_name ON public.h{k} (name);\n"
-        );
-        std::fs::write(&path, sql).map_err(|e| e.to_string())?;
-        files.push(path);
-    }
-    let sum = Command::new(&env.schemaspec).current_dir(&project).arg("hash").output().map_err(|e| e.to_string())?;
-    if !sum.status.success() {
-        return Err(format!("schemaspec hash: {}", String::from_utf8_lossy(&sum.stderr)));
-    }
+        )
+    })?;
     env.fresh_db("bench_status")?;
     measure(&mut env.schemaspec(&project, "bench_status", &["apply"], true))?;
     let (mut first, mut warm, mut floor) = (Vec::new(), Vec::new(), Vec::new());

@@ -318,21 +318,7 @@ pub async fn desired_catalog(
     let scope = config.scope();
     let prelude = Prelude::new(config, environment)?;
     let started = std::time::Instant::now();
-    let cache_key = match std::env::var_os("SCHEMASPEC_NO_CACHE") {
-        Some(_) => None,
-        None => {
-            let facts = server_facts(dev).await?;
-            let settings = format!(
-                "{:?} {:?} {:?} {} {}",
-                scope.exclude,
-                scope.only,
-                scope.unmanaged_tables,
-                config.manage_ownership,
-                prelude.fingerprint()
-            );
-            Some(crate::cache::key(&sources, &facts, &settings))
-        }
-    };
+    let cache_key = cache_key(config, dev, &prelude, &config.manage_ownership.to_string(), &sources).await?;
     let (renames, hint_notes) = declared_renames(&sources);
     if let Some(mut hit) = cache_key.as_deref().and_then(|k| crate::cache::load(&config.root, k)) {
         timing("desired_from_cache", started);
@@ -789,25 +775,15 @@ pub async fn replay(
     let scope = config.scope();
     let prelude = Prelude::new(config, env)?;
     let started = std::time::Instant::now();
-    let cache_key = match std::env::var_os("SCHEMASPEC_NO_CACHE") {
-        Some(_) => None,
-        None => {
-            let facts = server_facts(dev).await?;
-            let settings = format!(
-                "replay {:?} {:?} {:?} {} {} {} {}",
-                scope.exclude,
-                scope.only,
-                scope.unmanaged_tables,
-                prelude.fingerprint(),
-                timeouts.lock_timeout,
-                timeouts.statement_timeout,
-                config.platform.search_path.as_deref().unwrap_or("")
-            );
-            let sources: Vec<load::Source> =
-                files.iter().map(|m| load::Source { name: m.file_name.clone(), text: m.content.clone() }).collect();
-            Some(crate::cache::key(&sources, &facts, &settings))
-        }
-    };
+    let sources: Vec<load::Source> =
+        files.iter().map(|m| load::Source { name: m.file_name.clone(), text: m.content.clone() }).collect();
+    let replaying = format!(
+        "replay {} {} {}",
+        timeouts.lock_timeout,
+        timeouts.statement_timeout,
+        config.platform.search_path.as_deref().unwrap_or("")
+    );
+    let cache_key = cache_key(config, dev, &prelude, &replaying, &sources).await?;
     if let Some(hit) =
         cache_key.as_deref().and_then(|k| crate::cache::load_slot(&config.root, crate::cache::Slot::Replay, k))
     {
@@ -873,6 +849,27 @@ pub async fn replay(
     Ok(catalog)
 }
 
+/// The migrations directory and the live database's history, reconciled.
+pub struct Histories {
+    pub dir: crate::migrations::Directory,
+    pub target: Target,
+    pub client: tokio_postgres::Client,
+    pub tracking: pg::apply::Tracking,
+    pub applied: Vec<crate::history::AppliedMigration>,
+    pub status: Vec<crate::history::VersionStatus>,
+}
+
+/// Read the migrations directory and the live tracking table, and reconcile them.
+pub async fn histories(config: &Config) -> Result<Histories, Error> {
+    let dir = crate::migrations::read(&config.migrations_dir)?;
+    let target = live_target(config).await?;
+    let client = pg::connect(&target).await?;
+    let tracking = tracking(config);
+    let applied = tracking.applied(&client).await?;
+    let status = crate::history::reconcile(&dir.migrations, &applied);
+    Ok(Histories { dir, target, client, tracking, applied, status })
+}
+
 /// `lock_timeout` and `statement_timeout` for migration statements.
 pub fn timeouts(config: &Config) -> pg::apply::Timeouts {
     pg::apply::Timeouts {
@@ -885,6 +882,30 @@ pub fn timeouts(config: &Config) -> pg::apply::Timeouts {
 /// The tracking table named in the configuration.
 pub fn tracking(config: &Config) -> pg::apply::Tracking {
     pg::apply::Tracking { schema: config.tracking_schema.clone(), table: config.tracking_table.clone() }
+}
+
+/// The key of a cached catalog made from `sources` on `dev` with `prelude` (see
+/// `cache`), the scope and `settings` besides; `None` when `SCHEMASPEC_NO_CACHE` is set.
+async fn cache_key(
+    config: &Config,
+    dev: &Target,
+    prelude: &Prelude,
+    settings: &str,
+    sources: &[load::Source],
+) -> Result<Option<String>, Error> {
+    if std::env::var_os("SCHEMASPEC_NO_CACHE").is_some() {
+        return Ok(None);
+    }
+    let facts = server_facts(dev).await?;
+    let scope = config.scope();
+    let settings = format!(
+        "{:?} {:?} {:?} {settings} {}",
+        scope.exclude,
+        scope.only,
+        scope.unmanaged_tables,
+        prelude.fingerprint()
+    );
+    Ok(Some(crate::cache::key(sources, &facts, &settings)))
 }
 
 /// What the dev server contributes to a desired catalog besides the files.

@@ -5,7 +5,6 @@
 
 use super::*;
 use crate::history;
-use crate::migrations;
 
 pub struct Args {
     pub version: String,
@@ -30,12 +29,7 @@ struct Report {
 }
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
-    let dir = migrations::read(&config.migrations_dir)?;
-    let target = live_target(config).await?;
-    let client = pg::connect(&target).await?;
-    let tracking = tracking(config);
-    let applied = tracking.applied(&client).await?;
-    let status = history::reconcile(&dir.migrations, &applied);
+    let Histories { dir, client, tracking, status, .. } = histories(config).await?;
     let Some(state) = status.iter().find(|s| s.version == args.version) else {
         let newest: Vec<&str> = status.iter().rev().take(5).map(|s| s.version.as_str()).collect();
         return Err(Error::failed(

@@ -5,7 +5,6 @@
 
 use super::*;
 use crate::history::{self, MigrationState};
-use crate::migrations;
 
 pub struct Args {
     pub format: Format,
@@ -14,12 +13,7 @@ pub struct Args {
 }
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
-    let dir = migrations::read(&config.migrations_dir)?;
-    let target = live_target(config).await?;
-    let client = pg::connect(&target).await?;
-    let tracking = tracking(config);
-    let applied = tracking.applied(&client).await?;
-    let status = history::reconcile(&dir.migrations, &applied);
+    let Histories { dir, target, client, tracking, applied, status } = histories(config).await?;
     let sum = history::verify_sum(&dir.migrations, dir.sum.as_deref());
     let duplicates = dir.duplicate_versions();
     // The catalog leg: replaying a history that cannot be replayed is a finding too.
