@@ -258,33 +258,7 @@ pub fn restrict(catalog: &Catalog, scope: &ProofScope) -> Catalog {
         | ObjectId::Statistics(_)
         | ObjectId::Rule(..) => whole(id),
     };
-    let mut c = catalog.clone();
-    c.unmodeled.clear();
-    c.types.retain(|q, _| whole(&ObjectId::Type(q.clone())));
-    c.sequences.retain(|q, _| whole(&ObjectId::Sequence(q.clone())));
     let copied = |q: &QualifiedName| scope.whole.contains(&ObjectId::Table(q.clone())) || support(q) || outside(q);
-    for s in c.sequences.values_mut() {
-        if s.owned_by.as_ref().is_some_and(|(t, _)| !copied(t)) {
-            s.owned_by = None;
-        }
-    }
-    c.tables.retain(|q, _| copied(q));
-    for (q, t) in &mut c.tables {
-        if !scope.whole.contains(&ObjectId::Table(q.clone())) && !outside(q) {
-            t.constraints.retain(|_, k| k.kind != ConstraintKind::ForeignKey);
-        }
-    }
-    c.indexes.retain(|q, i| {
-        whole(&ObjectId::Index(q.clone())) || support(&i.table) && i.definition.starts_with("CREATE UNIQUE INDEX")
-    });
-    c.statistics.retain(|q, _| whole(&ObjectId::Statistics(q.clone())));
-    c.views.retain(|q, _| whole(&ObjectId::View(q.clone())));
-    c.functions.retain(|(q, a), _| whole(&ObjectId::Function(q.clone(), a.clone())));
-    c.triggers.retain(|(q, n), _| whole(&ObjectId::Trigger(q.clone(), n.clone())));
-    c.rules.retain(|(q, n), _| whole(&ObjectId::Rule(q.clone(), n.clone())));
-    c.policies.retain(|(q, n), _| whole(&ObjectId::Policy(q.clone(), n.clone())));
-    c.defined.clear();
-    c.publications.clear();
     // Grants and comments of what is copied whole (a support's are not copied).
     let described = |id: &ObjectId| match id {
         ObjectId::Table(q) | ObjectId::Column(q, _) | ObjectId::Constraint(q, _) if support(q) => {
@@ -292,9 +266,125 @@ pub fn restrict(catalog: &Catalog, scope: &ProofScope) -> Catalog {
         }
         _ => kept(id),
     };
-    c.comments.retain(|id, _| described(id));
-    c.privileges.retain(|id, _| described(id));
-    c.owners.retain(|id, _| kept(id));
-    c.depends.retain(|d, r| kept(d) && kept(r));
-    c
+    // Built by picking, not by cloning and trimming: a 5,000-table catalog is ~40 MB.
+    let mut sequences = pick(&catalog.sequences, |q, _| whole(&ObjectId::Sequence(q.clone())));
+    for s in sequences.values_mut() {
+        if s.owned_by.as_ref().is_some_and(|(t, _)| !copied(t)) {
+            s.owned_by = None;
+        }
+    }
+    let mut tables = pick(&catalog.tables, |q, _| copied(q));
+    for (q, t) in &mut tables {
+        if !scope.whole.contains(&ObjectId::Table(q.clone())) && !outside(q) {
+            t.constraints.retain(|_, k| k.kind != ConstraintKind::ForeignKey);
+        }
+    }
+    Catalog {
+        server_version: catalog.server_version,
+        current_user: catalog.current_user.clone(),
+        schemas: catalog.schemas.clone(),
+        extensions: catalog.extensions.clone(),
+        collations: catalog.collations.clone(),
+        types: pick(&catalog.types, |q, _| whole(&ObjectId::Type(q.clone()))),
+        sequences,
+        tables,
+        indexes: pick(&catalog.indexes, |q, i| {
+            whole(&ObjectId::Index(q.clone())) || support(&i.table) && i.definition.starts_with("CREATE UNIQUE INDEX")
+        }),
+        statistics: pick(&catalog.statistics, |q, _| whole(&ObjectId::Statistics(q.clone()))),
+        unmodeled: Default::default(),
+        builtin_types: catalog.builtin_types.clone(),
+        casts: catalog.casts.clone(),
+        renames: catalog.renames.clone(),
+        views: pick(&catalog.views, |q, _| whole(&ObjectId::View(q.clone()))),
+        functions: pick(&catalog.functions, |(q, a), _| whole(&ObjectId::Function(q.clone(), a.clone()))),
+        triggers: pick(&catalog.triggers, |(q, n), _| whole(&ObjectId::Trigger(q.clone(), n.clone()))),
+        rules: pick(&catalog.rules, |(q, n), _| whole(&ObjectId::Rule(q.clone(), n.clone()))),
+        defined: Default::default(),
+        policies: pick(&catalog.policies, |(q, n), _| whole(&ObjectId::Policy(q.clone(), n.clone()))),
+        event_triggers: catalog.event_triggers.clone(),
+        publications: Default::default(),
+        owners: pick(&catalog.owners, |id, _| kept(id)),
+        default_privileges: catalog.default_privileges.clone(),
+        comments: pick(&catalog.comments, |id, _| described(id)),
+        privileges: pick(&catalog.privileges, |id, _| described(id)),
+        extension_members: catalog.extension_members.clone(),
+        equivalents: catalog.equivalents.clone(),
+        depends: catalog
+            .depends
+            .iter()
+            .filter(|(d, r)| kept(d) && kept(r))
+            .map(|(d, r)| (d.clone(), r.clone()))
+            .collect(),
+        platform_objects: catalog.platform_objects.clone(),
+    }
+}
+
+/// The entries of `map` that `keep` keeps.
+fn pick<K: Ord + Clone, V: Clone>(
+    map: &std::collections::BTreeMap<K, V>,
+    keep: impl Fn(&K, &V) -> bool,
+) -> std::collections::BTreeMap<K, V> {
+    map.iter().filter(|(k, v)| keep(k, v)).map(|(k, v)| (k.clone(), v.clone())).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{Constraint, Index, Table};
+
+    fn table(name: &str, keys: &[(&str, ConstraintKind)]) -> (QualifiedName, Table) {
+        let q = QualifiedName::new("app", name);
+        let constraints = keys
+            .iter()
+            .map(|(n, kind)| {
+                let c = Constraint {
+                    name: n.to_string(),
+                    kind: *kind,
+                    definition: format!("{n} definition"),
+                    local: true,
+                    source: None,
+                };
+                (n.to_string(), c)
+            })
+            .collect();
+        (q.clone(), Table { constraints, ..Table::empty(q) })
+    }
+
+    fn index(name: &str, table: &str, unique: bool) -> (QualifiedName, Index) {
+        let q = QualifiedName::new("app", name);
+        let kind = if unique { "CREATE UNIQUE INDEX" } else { "CREATE INDEX" };
+        let definition = format!("{kind} {name} ON app.{table} USING btree (id)");
+        (q.clone(), Index { name: q, table: QualifiedName::new("app", table), definition, valid: true, source: None })
+    }
+
+    /// A whole table keeps everything; a support keeps its columns, checks and unique
+    /// keys (what a foreign key to it needs), not its own keys to others or plain
+    /// indexes; the rest of the schema is left out.
+    #[test]
+    fn restrict_keeps_whole_objects_and_trims_supports() {
+        let mut c = Catalog::default();
+        c.tables.extend([
+            table("t", &[("t_s_fkey", ConstraintKind::ForeignKey), ("t_pkey", ConstraintKind::PrimaryKey)]),
+            table("s", &[("s_u_fkey", ConstraintKind::ForeignKey), ("s_check", ConstraintKind::Check)]),
+            table("u", &[]),
+        ]);
+        c.indexes.extend([index("t_plain", "t", false), index("s_code", "s", true), index("s_plain", "s", false)]);
+        let t = QualifiedName::new("app", "t");
+        let s = QualifiedName::new("app", "s");
+        let scope = ProofScope {
+            whole: [ObjectId::Table(t.clone())].into_iter().collect(),
+            supports: [s.clone()].into_iter().collect(),
+            outside: BTreeSet::new(),
+        };
+        let r = restrict(&c, &scope);
+        assert_eq!(r.tables.keys().cloned().collect::<Vec<_>>(), vec![s.clone(), t.clone()]);
+        assert_eq!(r.tables[&t].constraints.len(), 2);
+        assert_eq!(r.tables[&s].constraints.keys().cloned().collect::<Vec<_>>(), vec!["s_check".to_string()]);
+        let indexes: Vec<String> = r.indexes.keys().map(|q| q.name.clone()).collect();
+        assert_eq!(indexes, vec!["s_code".to_string(), "t_plain".to_string()]);
+        // A schema outside management is copied whole.
+        let outside = ProofScope { outside: ["app".to_string()].into_iter().collect(), ..ProofScope::default() };
+        assert_eq!(restrict(&c, &outside).tables.len(), 3);
+    }
 }
