@@ -93,6 +93,18 @@ fn anchor(a: &Catalog, b: &Catalog, id: &ObjectId) -> Option<ObjectId> {
     }
 }
 
+/// A dependency, its two ends anchored (`None`: not drawable), and what the scope
+/// needs to know of its ends.
+struct Edge {
+    d: Option<ObjectId>,
+    r: Option<ObjectId>,
+    /// The dependent is a foreign key.
+    foreign_key: bool,
+    from_event_trigger: bool,
+    /// The referenced object is an extension.
+    on_extension: bool,
+}
+
 /// Whether a constraint is a foreign key in either catalog.
 fn is_foreign_key(a: &Catalog, b: &Catalog, id: &ObjectId) -> bool {
     let ObjectId::Constraint(t, name) = id else { return false };
@@ -122,22 +134,34 @@ pub fn scope(live: &Catalog, managed: &Catalog, desired: &Catalog, plan: &Plan) 
             }
         }
     }
-    let edges: Vec<(&ObjectId, &ObjectId)> = live.depends.iter().chain(desired.depends.iter()).collect();
+    // Every dependency anchored once: the loops below go over them until nothing grows.
+    let edges: Vec<Edge> = live
+        .depends
+        .iter()
+        .chain(desired.depends.iter())
+        .map(|(dependent, referenced)| Edge {
+            d: anchor(live, desired, dependent),
+            r: anchor(live, desired, referenced),
+            foreign_key: is_foreign_key(live, desired, dependent),
+            from_event_trigger: matches!(dependent, ObjectId::EventTrigger(_)),
+            on_extension: matches!(referenced, ObjectId::Extension(_)),
+        })
+        .collect();
     // Dependents, transitively; a foreign key's holder is whole, not followed further.
     let mut whole = seeds;
     let mut holders = BTreeSet::new();
     loop {
         let mut more = Vec::new();
-        for (dependent, referenced) in &edges {
-            let Some(r) = anchor(live, desired, referenced) else { continue };
-            if !whole.contains(&r) {
+        for e in &edges {
+            let Some(r) = &e.r else { continue };
+            if !whole.contains(r) {
                 continue;
             }
-            let d = anchor(live, desired, dependent)?;
+            let d = e.d.clone()?;
             if whole.contains(&d) || holders.contains(&d) {
                 continue;
             }
-            if is_foreign_key(live, desired, dependent) {
+            if e.foreign_key {
                 holders.insert(d);
             } else {
                 more.push(d);
@@ -150,37 +174,35 @@ pub fn scope(live: &Catalog, managed: &Catalog, desired: &Catalog, plan: &Plan) 
     }
     whole.extend(holders);
     // Event triggers are copied (they may refuse DDL), with the routines they call.
-    for (dependent, referenced) in &edges {
-        if matches!(dependent, ObjectId::EventTrigger(_)) {
-            whole.insert(anchor(live, desired, referenced)?);
-        }
+    for e in edges.iter().filter(|e| e.from_event_trigger) {
+        whole.insert(e.r.clone()?);
     }
     // What they need: tables as supports, the rest whole; then what those need.
     let mut supports: BTreeSet<QualifiedName> = BTreeSet::new();
     let mut frontier: Vec<ObjectId> = whole.iter().cloned().collect();
     while !frontier.is_empty() {
         let members: BTreeSet<ObjectId> = frontier.drain(..).collect();
-        for (dependent, referenced) in &edges {
-            let Some(d) = anchor(live, desired, dependent) else { continue };
-            if !members.contains(&d) {
+        for e in &edges {
+            let Some(d) = &e.d else { continue };
+            if !members.contains(d) {
                 continue;
             }
             // A support table's foreign keys are not copied, so what they need is not.
-            if matches!(&d, ObjectId::Table(q) if supports.contains(q)) && is_foreign_key(live, desired, dependent) {
+            if e.foreign_key && matches!(d, ObjectId::Table(q) if supports.contains(q)) {
                 continue;
             }
-            let Some(r) = anchor(live, desired, referenced) else {
-                // Needs an extension's or a definition's object: copied anyway (below),
-                // or not drawable.
-                if matches!(referenced, ObjectId::Extension(_)) {
+            let Some(r) = &e.r else {
+                // Needs an extension's object (every extension is copied), or a
+                // definition's: not drawable.
+                if e.on_extension {
                     continue;
                 }
                 return None;
             };
-            if whole.contains(&r) {
+            if whole.contains(r) {
                 continue;
             }
-            match &r {
+            match r {
                 ObjectId::Table(q) => {
                     if supports.insert(q.clone()) {
                         frontier.push(r.clone());
@@ -195,6 +217,8 @@ pub fn scope(live: &Catalog, managed: &Catalog, desired: &Catalog, plan: &Plan) 
     }
     supports.retain(|q| !whole.contains(&ObjectId::Table(q.clone())));
     // Families of tables and foreign tables: the whole copy.
+    let parents: BTreeSet<&QualifiedName> =
+        live.tables.values().chain(desired.tables.values()).flat_map(|t| t.inherits.iter()).collect();
     let tables = whole.iter().filter_map(|id| match id {
         ObjectId::Table(q) => Some(q),
         _ => None,
@@ -207,7 +231,7 @@ pub fn scope(live: &Catalog, managed: &Catalog, desired: &Catalog, plan: &Plan) 
                 }
             }
         }
-        if live.tables.values().chain(desired.tables.values()).any(|t| t.inherits.contains(q)) {
+        if parents.contains(q) {
             return None;
         }
     }
