@@ -194,12 +194,12 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         if count(MigrationState::Modified) > 0 || sum.is_some() {
             next.push(String::from("modified files or sum file: restore the files (`schemaspec check` names them)"));
         }
-        for s in status.iter().filter(|s| s.state == MigrationState::MissingLocally) {
-            let kept = tracking
-                .recorded(&client, Some(&s.version))
-                .await?
-                .get(&s.version)
-                .is_some_and(|r| r.content.is_some());
+        let missing: Vec<&history::VersionStatus> =
+            status.iter().filter(|s| s.state == MigrationState::MissingLocally).collect();
+        // One read of the recorded rows for all of them.
+        let recorded = if missing.is_empty() { Default::default() } else { tracking.recorded(&client, None).await? };
+        for s in missing {
+            let kept = recorded.get(&s.version).is_some_and(|r| r.content.is_some());
             next.push(if kept {
                 format!("{} has no file here (pushed from another clone): `schemaspec repair --restore {}` writes it back from the text recorded when it was applied", s.version, s.version)
             } else {
