@@ -89,13 +89,7 @@ fn run_case(dir: &Path) -> Result<(), String> {
     // The result equals a direct load of the desired state.
     let reference = TestDb::new("ref");
     reference.load(&after);
-    let changes = schemaspec::diff::diff(&live.catalog(), &reference.catalog());
-    if !changes.is_empty() {
-        return Err(format!(
-            "after apply, the database differs from after.sql: {:?}",
-            changes.iter().map(schemaspec::plan::describe).collect::<Vec<_>>()
-        ));
-    }
+    same_catalog(&live, &reference, "after apply, the database differs from after.sql")?;
 
     // Running every generated file again changes nothing.
     let settled = live.catalog();
@@ -142,14 +136,16 @@ fn run_case(dir: &Path) -> Result<(), String> {
     }
     let original = TestDb::new("before");
     original.exec(&before);
-    let left = schemaspec::diff::diff(&live.catalog(), &original.catalog());
-    if !left.is_empty() {
-        return Err(format!(
-            "after the down blocks, the database differs from before.sql: {:?}",
-            left.iter().map(schemaspec::plan::describe).collect::<Vec<_>>()
-        ));
+    same_catalog(&live, &original, "after the down blocks, the database differs from before.sql")
+}
+
+/// Whether `db` has the catalog of `reference`; else `what`, with the differences.
+fn same_catalog(db: &TestDb, reference: &TestDb, what: &str) -> Result<(), String> {
+    let changes = schemaspec::diff::diff(&db.catalog(), &reference.catalog());
+    if changes.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    Err(format!("{what}: {:?}", changes.iter().map(schemaspec::plan::describe).collect::<Vec<_>>()))
 }
 
 /// Run SQL as schemaspec runs a migration file (`name`), in `db`.
