@@ -5,8 +5,12 @@
 //! dev server (version, role, template0's collation and encoding, the settings that
 //! shape created objects, the extension versions it offers), the configuration that
 //! narrows or shapes the catalog, and the schemaspec binary itself. Any change misses;
-//! an unreadable entry misses. Only catalogs made without taking anything from the live
-//! database are stored. An I/O edge like `migrations` (it owns its files).
+//! an unreadable entry misses, and so does one whose checksum (SHA-256 of what follows
+//! it) does not match: a corrupt entry is a miss, never a wrong catalog. Only catalogs
+//! made without taking anything from the live database are stored. A desired entry also
+//! keeps the statements it was made from and its key without the files (`base`), so
+//! that when only the files changed, the catalog can be reloaded in part
+//! (`plan::reload`). An I/O edge like `migrations` (it owns its files).
 
 use crate::catalog::{Catalog, ObjectId};
 use crate::ident::QualifiedName;
@@ -18,6 +22,10 @@ use std::path::{Path, PathBuf};
 #[derive(Serialize, Deserialize)]
 struct Entry {
     key: String,
+    /// The key without the files: what else the catalog depends on.
+    base: String,
+    /// The statements the catalog was made from, in file order (desired entries).
+    statements: Vec<String>,
     catalog: Catalog,
     // Skipped by Catalog's own serialization (not schema state), needed by the diff.
     equivalents: Vec<(ObjectId, String)>,
@@ -27,6 +35,7 @@ struct Entry {
     index_sources: Vec<(QualifiedName, String)>,
 }
 
+/// The key of the catalog made from `sources`; with no sources, the base key.
 pub fn key(sources: &[Source], server_facts: &str, config: &str) -> String {
     let mut h = Sha256::new();
     let mut field = |bytes: &[u8]| {
@@ -68,16 +77,35 @@ pub fn load(root: &Path, key: &str) -> Option<Catalog> {
     load_slot(root, Slot::Desired, key)
 }
 
-pub fn store(root: &Path, key: &str, catalog: &Catalog) {
-    store_slot(root, Slot::Desired, key, catalog)
+/// The desired entry made with base key `base` (whatever its files), with the
+/// statements it was made from.
+pub fn load_base(root: &Path, base: &str) -> Option<(Catalog, Vec<String>)> {
+    let entry = read(root, Slot::Desired).filter(|e| e.base == base)?;
+    let statements = entry.statements.clone();
+    Some((catalog_of(entry)?, statements))
+}
+
+/// Store the desired catalog under `key` and `base`, made from `statements`.
+pub fn store(root: &Path, key: &str, base: &str, statements: &[&str], catalog: &Catalog) {
+    write(root, Slot::Desired, key, base, statements, catalog)
 }
 
 pub fn load_slot(root: &Path, slot: Slot, key: &str) -> Option<Catalog> {
+    catalog_of(read(root, slot).filter(|e| e.key == key)?)
+}
+
+/// The entry in `slot`, if its checksum holds.
+fn read(root: &Path, slot: Slot) -> Option<Entry> {
     let bytes = std::fs::read(path(root, slot)).ok()?;
-    let entry: Entry = bincode::deserialize(&bytes).ok()?;
-    if entry.key != key {
+    let (sum, payload) = bytes.split_at_checked(32)?;
+    if Sha256::digest(payload).as_slice() != sum {
+        tracing::debug!("the cache {} is corrupt: not used", path(root, slot).display());
         return None;
     }
+    bincode::deserialize(payload).ok()
+}
+
+fn catalog_of(entry: Entry) -> Option<Catalog> {
     let mut catalog = entry.catalog;
     catalog.equivalents = entry.equivalents.into_iter().collect();
     catalog.extension_members = entry.extension_members.into_iter().collect();
@@ -95,6 +123,8 @@ pub fn load_slot(root: &Path, slot: Slot, key: &str) -> Option<Catalog> {
 #[derive(Serialize)]
 struct EntryRef<'a> {
     key: &'a str,
+    base: &'a str,
+    statements: &'a [&'a str],
     catalog: &'a Catalog,
     equivalents: Vec<(&'a ObjectId, &'a String)>,
     extension_members: Vec<(&'a String, &'a String)>,
@@ -102,10 +132,16 @@ struct EntryRef<'a> {
     index_sources: Vec<(&'a QualifiedName, &'a String)>,
 }
 
-/// Best effort: a cache that cannot be written only costs the next run its speed.
 pub fn store_slot(root: &Path, slot: Slot, key: &str, catalog: &Catalog) {
+    write(root, slot, key, "", &[], catalog)
+}
+
+/// Best effort: a cache that cannot be written only costs the next run its speed.
+fn write(root: &Path, slot: Slot, key: &str, base: &str, statements: &[&str], catalog: &Catalog) {
     let entry = EntryRef {
         key,
+        base,
+        statements,
         catalog,
         equivalents: catalog.equivalents.iter().collect(),
         extension_members: catalog.extension_members.iter().collect(),
@@ -121,9 +157,10 @@ pub fn store_slot(root: &Path, slot: Slot, key: &str, catalog: &Catalog) {
         std::fs::create_dir_all(p.parent().expect("has a parent"))?;
         // Written aside and renamed: a reader never sees half a file.
         let tmp = p.with_extension(format!("tmp{}", std::process::id()));
-        let mut file = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
-        bincode::serialize_into(&mut file, &entry).map_err(std::io::Error::other)?;
-        std::io::Write::flush(&mut file)?;
+        let payload = bincode::serialize(&entry).map_err(std::io::Error::other)?;
+        let mut file = std::fs::File::create(&tmp)?;
+        std::io::Write::write_all(&mut file, Sha256::digest(&payload).as_slice())?;
+        std::io::Write::write_all(&mut file, &payload)?;
         drop(file);
         std::fs::rename(&tmp, &p)
     };
@@ -167,10 +204,23 @@ mod tests {
         );
         catalog.equivalents.insert(ObjectId::Table(name), "equivalent".into());
         catalog.extension_members.insert("citext".into(), "citext".into());
-        store(dir.path(), "k1", &catalog);
+        store(dir.path(), "k1", "b1", &["CREATE TABLE app.t ()"], &catalog);
         // Catalog's equality covers the skipped fields too.
-        assert_eq!(load(dir.path(), "k1"), Some(catalog));
+        assert_eq!(load(dir.path(), "k1").as_ref(), Some(&catalog));
         assert_eq!(load(dir.path(), "k2"), None);
+        // By its base key, with its statements.
+        assert_eq!(load_base(dir.path(), "b1"), Some((catalog.clone(), vec!["CREATE TABLE app.t ()".to_string()])));
+        assert_eq!(load_base(dir.path(), "b2"), None);
+        // One changed byte anywhere is a miss, never another catalog.
+        let p = path(dir.path(), Slot::Desired);
+        let good = std::fs::read(&p).unwrap();
+        for at in [0, 40, good.len() / 2, good.len() - 1] {
+            let mut bad = good.clone();
+            bad[at] ^= 0x20;
+            std::fs::write(&p, &bad).unwrap();
+            assert_eq!(load(dir.path(), "k1"), None, "byte {at} changed");
+        }
+        std::fs::write(&p, &good).unwrap();
         // Slots do not see each other's entries.
         assert_eq!(load_slot(dir.path(), Slot::Replay, "k1"), None);
         store_slot(dir.path(), Slot::Replay, "k1", &Catalog::default());

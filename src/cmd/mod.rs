@@ -312,18 +312,54 @@ pub async fn desired_catalog(
     dev: &Target,
     environment: Option<&Catalog>,
 ) -> Result<(Catalog, Vec<String>), Error> {
+    desired_catalog_with(config, dev, environment, true).await
+}
+
+/// `desired_catalog`, without the cache when `cached` is false.
+async fn desired_catalog_with(
+    config: &Config,
+    dev: &Target,
+    environment: Option<&Catalog>,
+    cached: bool,
+) -> Result<(Catalog, Vec<String>), Error> {
     let sources = crate::migrations::read_schema(&config.schema_dirs, &config.root)?;
     // Before the cache: what a cold run refuses, a warm one refuses too.
     check_schema_statements(&sources)?;
     let scope = config.scope();
     let prelude = Prelude::new(config, environment)?;
     let started = std::time::Instant::now();
-    let cache_key = cache_key(config, dev, &prelude, &config.manage_ownership.to_string(), &sources).await?;
+    let keys = match cached {
+        true => cache_key(config, dev, &prelude, &config.manage_ownership.to_string(), &sources).await?,
+        false => None,
+    };
     let (renames, hint_notes) = declared_renames(&sources);
-    if let Some(mut hit) = cache_key.as_deref().and_then(|k| crate::cache::load(&config.root, k)) {
+    if let Some(mut hit) = keys.as_ref().and_then(|(k, _)| crate::cache::load(&config.root, k)) {
         timing("desired_from_cache", started);
         hit.renames = renames;
         return Ok((hit, hint_notes));
+    }
+    // What the loader runs, in file order: what a partial reload compares.
+    let loaded: Vec<String> = sources
+        .iter()
+        .flat_map(|s| crate::sqltext::split::split(&s.text).statements)
+        .filter(|st| crate::sqltext::split::transaction_control(&st.text).is_none())
+        .map(|st| st.text)
+        .collect();
+    let loaded: Vec<&str> = loaded.iter().map(String::as_str).collect();
+    if let Some((key, base)) = &keys {
+        if let Some((old, old_statements)) = crate::cache::load_base(&config.root, base) {
+            if let Some(mut catalog) =
+                reload_desired(config, dev, &prelude, &scope, old, &old_statements, &loaded).await?
+            {
+                if std::env::var_os("SCHEMASPEC_VERIFY_RELOAD").is_some() {
+                    verify_reload(config, dev, environment, &catalog).await?;
+                }
+                crate::cache::store(&config.root, key, base, &loaded, &catalog);
+                timing("desired_reloaded", started);
+                catalog.renames = renames;
+                return Ok((catalog, hint_notes));
+            }
+        }
     }
     ensure_roles(config, dev, &prelude.roles).await?;
     let _progress = progress::spinner(&format!("loading {} schema file(s) into a scratch database", sources.len()));
@@ -423,10 +459,10 @@ pub async fn desired_catalog(
     })
     .await?;
     drop(sources);
-    if let Some(k) = &cache_key {
+    if let Some((key, base)) = &keys {
         // What was taken from the live database is not the files' alone: not cached.
         if taken.is_empty() {
-            crate::cache::store(&config.root, k, &catalog);
+            crate::cache::store(&config.root, key, base, &loaded, &catalog);
         }
     }
     let mut catalog = catalog;
@@ -437,6 +473,120 @@ pub async fn desired_catalog(
         .collect();
     notes.extend(hint_notes);
     Ok((catalog, notes))
+}
+
+/// The desired catalog by a partial reload (`plan::reload`) of `old`, cached from
+/// `old_statements`, now that the files' statements are `statements`; `None` where a
+/// full load must decide (the reload's reason is logged): whatever goes wrong here, the
+/// full load runs and reports it as it would have.
+async fn reload_desired(
+    config: &Config,
+    dev: &Target,
+    prelude: &Prelude,
+    scope: &pg::introspect::Scope,
+    old: Catalog,
+    old_statements: &[String],
+    statements: &[&str],
+) -> Result<Option<Catalog>, Error> {
+    use crate::plan::reload::{reload, splice, Outcome};
+    let started = std::time::Instant::now();
+    let olds: Vec<&str> = old_statements.iter().map(String::as_str).collect();
+    let part = match reload(&olds, statements, &old) {
+        Outcome::Same => return Ok(Some(old)),
+        Outcome::Full(why) => {
+            tracing::info!("loading every schema file again: {why}");
+            return Ok(None);
+        }
+        Outcome::Partial(part) => part,
+    };
+    let run: Vec<&str> = part.statements.iter().map(|&i| statements[i]).collect();
+    tracing::info!(
+        "reloading {} of {} statements ({} objects), copying {} tables and {} other objects",
+        run.len(),
+        statements.len(),
+        part.whole.len(),
+        part.copy.tables.len(),
+        part.copy.views.len() + part.copy.functions.len() + part.copy.types.len() + part.copy.sequences.len()
+    );
+    ensure_roles(config, dev, &prelude.roles).await?;
+    let _progress = progress::spinner(&format!("reloading {} changed statement(s) into a scratch database", run.len()));
+    // A newline before each `;`: a statement may end in a line comment.
+    let source = load::Source { name: "<the statements reloaded>".into(), text: run.join("\n;\n") };
+    let copy = if config.platform.schemas.is_empty() {
+        std::borrow::Cow::Borrowed(&part.copy)
+    } else {
+        std::borrow::Cow::Owned(part.copy.without_schemas(&config.platform.schemas))
+    };
+    let (copy, source, run) = (&copy, &source, &run);
+    let manage_ownership = config.manage_ownership;
+    let loaded = with_scratch(dev, move |target| async move {
+        let target = prelude.target(target);
+        let clients = pg::connect_for_load(&target).await?;
+        let client = &clients[0];
+        prelude.load(client).await?;
+        copy_schema(&clients, copy, None).await?;
+        let reading = |e: tokio_postgres::Error| {
+            Error::Other(format!("reading the scratch database failed: {}", pg::db_message(&e)))
+        };
+        let before = pg::introspect::unmanaged_objects(client, scope).await.map_err(reading)?;
+        load::load_with(&clients, std::slice::from_ref(source), &mut |_| Vec::new()).await?;
+        if let Some((schema, name, _, message)) = load::invalid_bodies(client).await?.into_iter().next() {
+            return Err(Error::Other(format!("the body of {schema}.{name} is not valid: {message}")));
+        }
+        let after = pg::introspect::unmanaged_objects(client, scope).await.map_err(reading)?;
+        if let Some((kind, schema, name, _)) = after.difference(&before).next() {
+            return Err(Error::Other(format!("{kind} {schema}.{name} is outside the managed schemas")));
+        }
+        pg::introspect::analyze_scratch(client).await?;
+        let equivalents = pg::introspect::normalized_definitions(client).await.map_err(reading)?;
+        let mut catalog = read(client, scope).await?;
+        catalog.equivalents = equivalents;
+        if manage_ownership {
+            let loader = catalog.current_user.clone();
+            catalog.owners.retain(|_, o| *o != loader);
+        } else {
+            catalog.owners.clear();
+        }
+        pg::introspect::source_forms(client, &mut catalog, run).await.map_err(reading)?;
+        Ok(catalog)
+    })
+    .await;
+    let spliced = loaded.map_err(|e| e.to_string()).and_then(|loaded| splice(&old, &loaded, &part));
+    timing("desired_partial_reload", started);
+    match spliced {
+        Ok(catalog) => Ok(Some(catalog)),
+        Err(why) => {
+            tracing::info!("loading every schema file again: the partial reload failed: {why}");
+            Ok(None)
+        }
+    }
+}
+
+/// `SCHEMASPEC_VERIFY_RELOAD`: load everything as well and fail unless the partial
+/// reload gave the same catalog (for tests of the reload).
+async fn verify_reload(
+    config: &Config,
+    dev: &Target,
+    environment: Option<&Catalog>,
+    reloaded: &Catalog,
+) -> Result<(), Error> {
+    let (mut full, _) = Box::pin(desired_catalog_with(config, dev, environment, false)).await?;
+    full.renames = reloaded.renames.clone();
+    if &full == reloaded {
+        tracing::info!("the partial reload gave what a full load gives");
+        return Ok(());
+    }
+    let changes = crate::plan::build(&full, reloaded, crate::plan::Options::OFFLINE)
+        .map(|p| p.steps.iter().map(|s| s.change.subject().to_string()).collect::<Vec<_>>())
+        .unwrap_or_default();
+    Err(Error::Other(format!(
+        "the partial reload of the desired state differs from a full load{}",
+        if changes.is_empty() {
+            " (in what a plan does not compare)".to_string()
+        } else {
+            format!(": {}", listed(&changes))
+        }
+    )))
 }
 
 /// The renames the schema files declare (`-- schemaspec:renamed-from OLD`), and a note for
@@ -783,7 +933,7 @@ pub async fn replay(
         timeouts.statement_timeout,
         config.platform.search_path.as_deref().unwrap_or("")
     );
-    let cache_key = cache_key(config, dev, &prelude, &replaying, &sources).await?;
+    let cache_key = cache_key(config, dev, &prelude, &replaying, &sources).await?.map(|(k, _)| k);
     if let Some(hit) =
         cache_key.as_deref().and_then(|k| crate::cache::load_slot(&config.root, crate::cache::Slot::Replay, k))
     {
@@ -885,14 +1035,15 @@ pub fn tracking(config: &Config) -> pg::apply::Tracking {
 }
 
 /// The key of a cached catalog made from `sources` on `dev` with `prelude` (see
-/// `cache`), the scope and `settings` besides; `None` when `SCHEMASPEC_NO_CACHE` is set.
+/// `cache`), the scope and `settings` besides, and that key without the sources (the
+/// base key); `None` when `SCHEMASPEC_NO_CACHE` is set.
 async fn cache_key(
     config: &Config,
     dev: &Target,
     prelude: &Prelude,
     settings: &str,
     sources: &[load::Source],
-) -> Result<Option<String>, Error> {
+) -> Result<Option<(String, String)>, Error> {
     if std::env::var_os("SCHEMASPEC_NO_CACHE").is_some() {
         return Ok(None);
     }
@@ -905,7 +1056,7 @@ async fn cache_key(
         scope.unmanaged_tables,
         prelude.fingerprint()
     );
-    Ok(Some(crate::cache::key(sources, &facts, &settings)))
+    Ok(Some((crate::cache::key(sources, &facts, &settings), crate::cache::key(&[], &facts, &settings))))
 }
 
 /// What the dev server contributes to a desired catalog besides the files.

@@ -9,6 +9,7 @@
 
 pub mod files;
 pub mod online;
+pub mod reload;
 pub mod scope;
 
 pub use online::Options;

@@ -54,7 +54,7 @@ impl ProofScope {
 
 /// The relation, routine, type, sequence or collation an object lives in or is, as
 /// one of the two catalogs has it; `None` for what a partial copy does not handle.
-fn anchor(a: &Catalog, b: &Catalog, id: &ObjectId) -> Option<ObjectId> {
+pub(crate) fn anchor(a: &Catalog, b: &Catalog, id: &ObjectId) -> Option<ObjectId> {
     let relation = |q: &QualifiedName| {
         if a.tables.contains_key(q) || b.tables.contains_key(q) {
             Some(ObjectId::Table(q.clone()))
@@ -106,7 +106,7 @@ struct Edge {
 }
 
 /// Whether a constraint is a foreign key in either catalog.
-fn is_foreign_key(a: &Catalog, b: &Catalog, id: &ObjectId) -> bool {
+pub(crate) fn is_foreign_key(a: &Catalog, b: &Catalog, id: &ObjectId) -> bool {
     let ObjectId::Constraint(t, name) = id else { return false };
     [a, b].iter().any(|c| {
         c.tables.get(t).and_then(|t| t.constraints.get(name)).is_some_and(|k| k.kind == ConstraintKind::ForeignKey)

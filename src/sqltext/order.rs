@@ -48,6 +48,129 @@ struct Info {
     /// It is a `CREATE TABLE`: others mentioning its name may lock it (a foreign key
     /// takes a SHARE ROW EXCLUSIVE lock on the table it references).
     creates_table: bool,
+    /// What a partial reload of the desired state does with it (see `touches`).
+    touch: TouchKind,
+}
+
+/// How a partial reload of the desired state (`plan::reload`) treats a statement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TouchKind {
+    /// Creates or changes the relations, types, sequences or routines it names, or what
+    /// belongs to them (columns, keys, indexes, triggers, policies, rules, grants,
+    /// comments): reloaded with those objects.
+    Local,
+    /// Creates or changes a schema or an extension: the part copied into a partial
+    /// load reproduces it; a change to one reloads everything.
+    Global,
+    /// Acts on what exists at its place in the order (a session setting, default
+    /// privileges, a grant on all tables in a schema): runs at its place in every
+    /// partial load.
+    Ordered,
+    /// Anything else (DO blocks, data, object kinds a reload does not follow): the
+    /// files holding one are always loaded whole.
+    Opaque,
+}
+
+/// What one statement touches, for a partial reload of the desired state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Touch {
+    /// The names (without schema) of the objects it creates or changes.
+    pub names: Vec<String>,
+    /// Every name it mentions (words and names written as literals).
+    pub mentions: BTreeSet<String>,
+    pub kind: TouchKind,
+}
+
+/// What each statement touches (see `Touch`).
+pub fn touches(statements: &[&str]) -> Vec<Touch> {
+    let mut names = Names::default();
+    let infos: Vec<Info> = statements.iter().map(|s| info(s, &mut names)).collect();
+    let mut by_id = vec![String::new(); names.len()];
+    for (name, id) in names.0 {
+        by_id[id as usize] = name;
+    }
+    infos
+        .into_iter()
+        .map(|inf| {
+            let mut touched: Vec<String> = match inf.reach {
+                Reach::Names(n) => n,
+                Reach::Alone | Reach::Session => Vec::new(),
+            };
+            touched.extend(inf.defines);
+            touched.sort();
+            touched.dedup();
+            let mentions = inf.mentions.iter().map(|&m| by_id[m as usize].clone()).collect();
+            Touch { names: touched, mentions, kind: inf.touch }
+        })
+        .collect()
+}
+
+/// Object kinds a `Local` statement may create, change, grant on or comment on.
+const LOCAL_KINDS: &[&str] =
+    &["table", "view", "type", "domain", "sequence", "function", "procedure", "index", "policy", "trigger", "rule"];
+
+/// See `TouchKind`. Tokens come without whitespace.
+fn touch_kind(t: &[Token], reach: &Reach) -> TouchKind {
+    let kw = |i: usize| match t.get(i) {
+        Some(Token::Word(w)) if w.quote_style.is_none() => Some(w.value.to_lowercase()),
+        _ => None,
+    };
+    let is = |i: usize, w: &str| kw(i).as_deref() == Some(w);
+    let local_kind = |i: usize| kw(i).is_some_and(|w| LOCAL_KINDS.contains(&w.as_str()));
+    if *reach == Reach::Session {
+        return TouchKind::Ordered;
+    }
+    match kw(0).as_deref() {
+        Some("alter") if is(1, "default") && is(2, "privileges") => TouchKind::Ordered,
+        Some("grant" | "revoke") => {
+            let Some(on) = (1..t.len()).find(|&j| is(j, "on")) else { return TouchKind::Opaque };
+            if is(on + 1, "all") && matches!(reach, Reach::Alone) {
+                TouchKind::Ordered
+            } else if is(on + 1, "schema") {
+                TouchKind::Global
+            } else if !matches!(reach, Reach::Names(_)) {
+                TouchKind::Opaque
+            } else if local_kind(on + 1) || is(on + 1, "routine") || kw(on + 1).is_none() {
+                TouchKind::Local
+            } else if matches!(t.get(on + 1), Some(Token::Word(_)))
+                && matches!(t.get(on + 2), Some(Token::Period | Token::Comma) | None)
+                || matches!(t.get(on + 1), Some(Token::Word(_))) && (is(on + 2, "to") || is(on + 2, "from"))
+            {
+                // `ON t TO ...`: a table (or view) named without its kind.
+                TouchKind::Local
+            } else {
+                TouchKind::Opaque
+            }
+        }
+        Some("create") => {
+            let mut i = 1;
+            while kw(i).is_some_and(|w| MODIFIERS.contains(&w.as_str()) || w == "unique" || w == "constraint") {
+                i += 1;
+            }
+            match kw(i).as_deref() {
+                Some("schema" | "extension") => TouchKind::Global,
+                Some(_) if local_kind(i) && matches!(reach, Reach::Names(_)) => TouchKind::Local,
+                _ => TouchKind::Opaque,
+            }
+        }
+        Some("alter") => match kw(1).as_deref() {
+            Some("schema") if matches!(reach, Reach::Names(_)) => TouchKind::Global,
+            Some("materialized") if is(2, "view") && matches!(reach, Reach::Names(_)) => TouchKind::Local,
+            Some(_) if local_kind(1) && matches!(reach, Reach::Names(_)) => TouchKind::Local,
+            _ => TouchKind::Opaque,
+        },
+        Some("comment") if is(1, "on") => {
+            let i = if is(2, "materialized") { 3 } else { 2 };
+            if is(i, "schema") || is(i, "extension") {
+                TouchKind::Global
+            } else if (local_kind(i) || is(i, "column") || is(i, "constraint")) && matches!(reach, Reach::Names(_)) {
+                TouchKind::Local
+            } else {
+                TouchKind::Opaque
+            }
+        }
+        _ => TouchKind::Opaque,
+    }
 }
 
 /// How a statement may share a layer with others.
@@ -111,10 +234,17 @@ impl Names {
 fn info(sql: &str, names: &mut Names) -> Info {
     let dialect = PostgreSqlDialect {};
     let Ok(raw) = Tokenizer::new(&dialect, sql).tokenize() else {
-        return Info { defines: None, mentions: Vec::new(), reach: Reach::Alone, creates_table: false };
+        return Info {
+            defines: None,
+            mentions: Vec::new(),
+            reach: Reach::Alone,
+            creates_table: false,
+            touch: TouchKind::Opaque,
+        };
     };
     let raw: Vec<Token> = raw.into_iter().filter(|t| !matches!(t, Token::Whitespace(_))).collect();
     let reach = reach(&raw);
+    let touch = touch_kind(&raw, &reach);
     let literal_names: Vec<String> = raw
         .iter()
         .filter_map(|t| match t {
@@ -153,7 +283,7 @@ fn info(sql: &str, names: &mut Names) -> Info {
         tokens.into_iter().flatten().map(|(w, _)| w).chain(literal_names).map(|w| names.id(w)).collect();
     mentions.sort_unstable();
     mentions.dedup();
-    Info { defines, mentions, reach, creates_table }
+    Info { defines, mentions, reach, creates_table, touch }
 }
 
 fn is_plain_name(p: &str) -> bool {
