@@ -77,12 +77,28 @@ pub fn load(root: &Path, key: &str) -> Option<Catalog> {
     load_slot(root, Slot::Desired, key)
 }
 
-/// The desired entry made with base key `base` (whatever its files), with the
-/// statements it was made from.
-pub fn load_base(root: &Path, base: &str) -> Option<(Catalog, Vec<String>)> {
-    let entry = read(root, Slot::Desired).filter(|e| e.base == base)?;
-    let statements = entry.statements.clone();
-    Some((catalog_of(entry)?, statements))
+/// What the desired slot holds for `key` and `base`.
+pub enum Lookup {
+    /// The catalog of exactly these files.
+    Hit(Catalog),
+    /// A catalog made under the same base key from other files, and their statements.
+    Base(Catalog, Vec<String>),
+    Miss,
+}
+
+/// The desired entry, read once, for `key` or else `base`.
+pub fn lookup(root: &Path, key: &str, base: &str) -> Lookup {
+    let Some(mut entry) = read(root, Slot::Desired) else { return Lookup::Miss };
+    let hit = entry.key == key;
+    if !hit && entry.base != base {
+        return Lookup::Miss;
+    }
+    let statements = std::mem::take(&mut entry.statements);
+    match (catalog_of(entry), hit) {
+        (Some(c), true) => Lookup::Hit(c),
+        (Some(c), false) => Lookup::Base(c, statements),
+        (None, _) => Lookup::Miss,
+    }
 }
 
 /// Store the desired catalog under `key` and `base`, made from `statements`.
@@ -209,8 +225,10 @@ mod tests {
         assert_eq!(load(dir.path(), "k1").as_ref(), Some(&catalog));
         assert_eq!(load(dir.path(), "k2"), None);
         // By its base key, with its statements.
-        assert_eq!(load_base(dir.path(), "b1"), Some((catalog.clone(), vec!["CREATE TABLE app.t ()".to_string()])));
-        assert_eq!(load_base(dir.path(), "b2"), None);
+        assert!(matches!(lookup(dir.path(), "k1", "b1"), Lookup::Hit(c) if c == catalog));
+        let statements = vec!["CREATE TABLE app.t ()".to_string()];
+        assert!(matches!(lookup(dir.path(), "k2", "b1"), Lookup::Base(c, s) if c == catalog && s == statements));
+        assert!(matches!(lookup(dir.path(), "k2", "b2"), Lookup::Miss));
         // One changed byte anywhere is a miss, never another catalog.
         let p = path(dir.path(), Slot::Desired);
         let good = std::fs::read(&p).unwrap();

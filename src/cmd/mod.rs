@@ -333,11 +333,19 @@ async fn desired_catalog_with(
         false => None,
     };
     let (renames, hint_notes) = declared_renames(&sources);
-    if let Some(mut hit) = keys.as_ref().and_then(|(k, _)| crate::cache::load(&config.root, k)) {
-        timing("desired_from_cache", started);
-        hit.renames = renames;
-        return Ok((hit, hint_notes));
-    }
+    let cached = match &keys {
+        Some((key, base)) => crate::cache::lookup(&config.root, key, base),
+        None => crate::cache::Lookup::Miss,
+    };
+    let cached = match cached {
+        crate::cache::Lookup::Hit(mut hit) => {
+            timing("desired_from_cache", started);
+            hit.renames = renames;
+            return Ok((hit, hint_notes));
+        }
+        crate::cache::Lookup::Base(old, statements) => Some((old, statements)),
+        crate::cache::Lookup::Miss => None,
+    };
     // What the loader runs, in file order: what a partial reload compares.
     let loaded: Vec<String> = sources
         .iter()
@@ -346,16 +354,17 @@ async fn desired_catalog_with(
         .map(|st| st.text)
         .collect();
     let loaded: Vec<&str> = loaded.iter().map(String::as_str).collect();
-    if let Some((key, base)) = &keys {
-        if let Some((old, old_statements)) = crate::cache::load_base(&config.root, base) {
+    if let (Some((key, base)), Some((old, old_statements))) = (&keys, cached) {
+        {
             if let Some(mut catalog) =
                 reload_desired(config, dev, &prelude, &scope, old, &old_statements, &loaded).await?
             {
                 if std::env::var_os("SCHEMASPEC_VERIFY_RELOAD").is_some() {
                     verify_reload(config, dev, environment, &catalog).await?;
                 }
-                crate::cache::store(&config.root, key, base, &loaded, &catalog);
                 timing("desired_reloaded", started);
+                crate::cache::store(&config.root, key, base, &loaded, &catalog);
+                timing("desired_stored", started);
                 catalog.renames = renames;
                 return Ok((catalog, hint_notes));
             }
@@ -499,6 +508,7 @@ async fn reload_desired(
         }
         Outcome::Partial(part) => part,
     };
+    timing("reload_decided", started);
     let run: Vec<&str> = part.statements.iter().map(|&i| statements[i]).collect();
     tracing::info!(
         "reloading {} of {} statements ({} objects), copying {} tables and {} other objects",
@@ -525,6 +535,7 @@ async fn reload_desired(
         let client = &clients[0];
         prelude.load(client).await?;
         copy_schema(&clients, copy, None).await?;
+        timing("reload_copied", started);
         let reading = |e: tokio_postgres::Error| {
             Error::Other(format!("reading the scratch database failed: {}", pg::db_message(&e)))
         };
@@ -537,10 +548,12 @@ async fn reload_desired(
         if let Some((kind, schema, name, _)) = after.difference(&before).next() {
             return Err(Error::Other(format!("{kind} {schema}.{name} is outside the managed schemas")));
         }
+        timing("reload_loaded", started);
         pg::introspect::analyze_scratch(client).await?;
         let equivalents = pg::introspect::normalized_definitions(client).await.map_err(reading)?;
         let mut catalog = read(client, scope).await?;
         catalog.equivalents = equivalents;
+        timing("reload_read", started);
         if manage_ownership {
             let loader = catalog.current_user.clone();
             catalog.owners.retain(|_, o| *o != loader);

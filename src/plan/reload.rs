@@ -96,7 +96,7 @@ fn head(sql: &str) -> String {
 
 /// Per name, the statements touching it, in order, each with how many ordered
 /// statements (settings...) come before it: its place relative to those counts.
-fn by_name<'a>(texts: &[&'a str], ts: &'a [Touch]) -> BTreeMap<&'a str, Vec<(usize, &'a str)>> {
+fn by_name<'a>(texts: &[&'a str], ts: &[&'a Touch]) -> BTreeMap<&'a str, Vec<(usize, &'a str)>> {
     let mut out: BTreeMap<&str, Vec<(usize, &str)>> = BTreeMap::new();
     let mut barriers = 0;
     for (text, t) in texts.iter().zip(ts) {
@@ -144,13 +144,25 @@ fn likes(sql: &str) -> bool {
 /// What of the cached `old` catalog (made from `old_texts`) to load again now that the
 /// statements are `new_texts` (see the module's documentation).
 pub fn reload(old_texts: &[&str], new_texts: &[&str], old: &Catalog) -> Outcome {
-    let (t_old, t_new) = (touches(old_texts), touches(new_texts));
+    // Tokenized once per distinct text: most statements are on both sides.
+    let mut distinct: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for t in old_texts.iter().chain(new_texts) {
+        let next = distinct.len();
+        distinct.entry(t).or_insert(next);
+    }
+    let mut texts = vec![""; distinct.len()];
+    for (t, &i) in &distinct {
+        texts[i] = t;
+    }
+    let all = touches(&texts);
+    let of = |side: &[&str]| -> Vec<&Touch> { side.iter().map(|t| &all[distinct[t]]).collect() };
+    let (t_old, t_new) = (of(old_texts), of(new_texts));
     for (texts, ts) in [(old_texts, &t_old), (new_texts, &t_new)] {
         if let Some(i) = ts.iter().position(|t| t.kind == TouchKind::Opaque) {
             return Outcome::Full(format!("a partial reload does not follow {}", head(texts[i])));
         }
     }
-    let of_kind = |texts: &[&str], ts: &[Touch], kind: TouchKind| -> Vec<String> {
+    let of_kind = |texts: &[&str], ts: &[&Touch], kind: TouchKind| -> Vec<String> {
         texts.iter().zip(ts).filter(|(_, t)| t.kind == kind).map(|(s, _)| s.to_string()).collect()
     };
     if of_kind(old_texts, &t_old, TouchKind::Ordered) != of_kind(new_texts, &t_new, TouchKind::Ordered) {
