@@ -115,7 +115,13 @@ pub async fn dev_target(config: &Config) -> Result<Target, Error> {
         require_project(config)?;
     }
     match embedded::ensure(&embedded_home(config)) {
-        Ok(cluster) => Target::parse(&cluster.url("postgres")),
+        Ok(cluster) => {
+            let admin = Target::parse(&cluster.url("postgres"))?;
+            if let Some(space) = &cluster.scratch_space {
+                crate::pg::scratch::prepare_space(&admin, space).await;
+            }
+            Ok(admin)
+        }
         Err(Error::NoServerBinaries) if config.database_url.is_some() => {
             Ok(Target::parse(config.database_url.as_deref().unwrap_or_default())?)
         }

@@ -104,16 +104,32 @@ impl Scratch {
         let name = unique_name();
         let client = connect(admin).await?;
         drop_leftovers(&client).await;
-        client
-            .batch_execute(&format!("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'", ident(&name)))
+        let create = format!("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8'", ident(&name));
+        // In the embedded cluster's scratch space (memory) when it has one
+        // (`prepare_space`).
+        let space = client
+            .query_opt(
+                "SELECT 1 FROM pg_catalog.pg_tablespace WHERE spcname = $1",
+                &[&super::embedded::SCRATCH_TABLESPACE],
+            )
             .await
-            .map_err(|e| {
-                Error::Other(format!(
-                    "cannot create a scratch database on {}: {}",
-                    admin.display,
-                    super::db_message(&e)
-                ))
-            })?;
+            .ok()
+            .flatten()
+            .is_some();
+        let in_space = format!("{create} TABLESPACE {}", ident(super::embedded::SCRATCH_TABLESPACE));
+        let created = match space {
+            true => match client.batch_execute(&in_space).await {
+                Ok(()) => Ok(()),
+                Err(e) => {
+                    tracing::debug!("scratch database on disk: {}", super::db_message(&e));
+                    client.batch_execute(&create).await
+                }
+            },
+            false => client.batch_execute(&create).await,
+        };
+        created.map_err(|e| {
+            Error::Other(format!("cannot create a scratch database on {}: {}", admin.display, super::db_message(&e)))
+        })?;
         OPEN.lock().expect("not poisoned").push((admin.clone(), name.clone()));
         Ok(Scratch { target: admin.with_dbname(&name), name, admin: admin.clone() })
     }
@@ -144,6 +160,43 @@ pub async fn drop_all() {
     let open: Vec<(Target, String)> = std::mem::take(&mut *OPEN.lock().expect("not poisoned"));
     for (admin, name) in open {
         drop_database(&admin, &name).await;
+    }
+}
+
+/// Point the scratch tablespace (`embedded::SCRATCH_TABLESPACE`) of the cluster behind
+/// `admin` at `space`, the embedded cluster's scratch space, where it is not yet (a new
+/// space after a reboot). On failure (a scratch database of a killed run still in the
+/// old tablespace) the tablespace is left as it is and scratch databases go to disk
+/// (`Scratch::create` falls back).
+pub async fn prepare_space(admin: &Target, space: &std::path::Path) {
+    let name = super::embedded::SCRATCH_TABLESPACE;
+    let location = space.to_string_lossy().into_owned();
+    let prepared = async {
+        let client = connect(admin).await.map_err(|e| e.to_string())?;
+        let at: Option<String> = client
+            .query_opt(
+                "SELECT pg_catalog.pg_tablespace_location(oid) FROM pg_catalog.pg_tablespace WHERE spcname = $1",
+                &[&name],
+            )
+            .await
+            .map_err(|e| super::db_message(&e))?
+            .map(|r| r.get(0));
+        if at.as_deref() == Some(location.as_str()) {
+            return Ok(());
+        }
+        if at.is_some() {
+            // Its folder went with a reboot, or the space was made anew.
+            client
+                .batch_execute(&format!("DROP TABLESPACE {}", ident(name)))
+                .await
+                .map_err(|e| super::db_message(&e))?;
+        }
+        let create = format!("CREATE TABLESPACE {} LOCATION {}", ident(name), crate::ident::literal(&location));
+        client.batch_execute(&create).await.map_err(|e| super::db_message(&e))
+    };
+    match prepared.await {
+        Ok(()) => tracing::debug!("scratch databases go to {location}"),
+        Err(e) => tracing::info!("scratch databases stay on disk: the tablespace in {location} could not be made: {e}"),
     }
 }
 

@@ -24,7 +24,14 @@ fn cluster() -> &'static embedded::Cluster {
     static CLUSTER: OnceLock<embedded::Cluster> = OnceLock::new();
     CLUSTER.get_or_init(|| {
         let home = cluster_project().join(".schemaspec").join("pg");
-        embedded::ensure(&home).unwrap_or_else(|e| panic!("cannot start the test PostgreSQL: {e} ({:?})", e.hint()))
+        let cluster = embedded::ensure(&home)
+            .unwrap_or_else(|e| panic!("cannot start the test PostgreSQL: {e} ({:?})", e.hint()));
+        // Scratch databases in memory, as the embedded default has them.
+        if let Some(space) = &cluster.scratch_space {
+            let admin = schemaspec::pg::Target::parse(&cluster.url("postgres")).unwrap();
+            runtime().block_on(schemaspec::pg::scratch::prepare_space(&admin, space));
+        }
+        cluster
     })
 }
 
