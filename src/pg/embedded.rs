@@ -352,7 +352,7 @@ fn scratch_space(home: &Path, owner: &Owner) -> Option<PathBuf> {
     if std::env::var_os("SCHEMASPEC_SCRATCH_ON_DISK").is_some() {
         return None;
     }
-    let free = nix::sys::statvfs::statvfs(shm).ok().map(|v| u64::from(v.blocks_available()) * u64::from(v.fragment_size()))?;
+    let free = nix::sys::statvfs::statvfs(shm).ok().map(|v| v.blocks_available() * v.fragment_size())?;
     if free < SCRATCH_SPACE_MIN {
         tracing::debug!("/dev/shm has {} MB free: scratch databases stay on disk", free >> 20);
         return None;
