@@ -175,3 +175,63 @@ fn a_project_cluster_folder_schemaspec_did_not_make_is_refused() {
     assert_eq!(p.read(".schemaspec/pg/notes.txt"), "mine");
     assert!(!p.path().join(".schemaspec/pg/data").exists());
 }
+
+/// The embedded cluster's scratch space in memory (/dev/shm, world-writable) is a
+/// private folder of the server's user at an unpredictable path, marked, with the
+/// scratch tablespace in it. A recorded space swapped for a symlink is refused and left
+/// as it was: the cluster starts, and scratch databases stay on disk.
+#[test]
+fn the_scratch_space_in_memory_is_private_and_a_planted_one_is_refused() {
+    if !common::on_default_tier() {
+        return;
+    }
+    let project = tempfile::Builder::new().prefix("scratch-space").tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    std::fs::create_dir_all(project.path().join("schema")).unwrap();
+    std::fs::write(project.path().join("schemaspec.toml"), "# a test project\n").unwrap();
+    let stop = || schemaspec(project.path(), &["embedded", "stop"]);
+    let started = schemaspec(project.path(), &["embedded", "start"]).ok();
+    let pointer = project.path().join(".schemaspec/pg/scratch-space");
+    let Ok(recorded) = std::fs::read_to_string(&pointer) else {
+        stop().ok();
+        eprintln!("skipped: /dev/shm has no room for scratch databases here");
+        return;
+    };
+    let recorded = PathBuf::from(recorded.trim());
+    let checks = std::panic::catch_unwind(|| {
+        let name = recorded.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(recorded.starts_with("/dev/shm") && name.len() == "schemaspec-scratch-".len() + 6, "{name}");
+        let server_uid = if nix::unistd::geteuid().is_root() {
+            nix::unistd::User::from_name("postgres").unwrap().unwrap().uid.as_raw()
+        } else {
+            nix::unistd::geteuid().as_raw()
+        };
+        for dir in [recorded.clone(), recorded.join("space")] {
+            let m = std::fs::symlink_metadata(&dir).unwrap();
+            assert!(m.is_dir() && !m.file_type().is_symlink(), "{}", dir.display());
+            assert_eq!((m.uid(), m.mode() & 0o777), (server_uid, 0o700), "{} is private", dir.display());
+        }
+        assert!(recorded.join(".schemaspec-cluster").is_file(), "marked");
+        let url = started.stdout.trim().to_string();
+        let location = common::query_text(
+            &url,
+            "SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'schemaspec_scratch'",
+        );
+        assert_eq!(PathBuf::from(location), recorded.join("space"));
+    });
+    stop().ok();
+    checks.unwrap();
+
+    // The recorded space swapped for a symlink to someone's folder.
+    let victim = tempfile::Builder::new().prefix("victim").tempdir().unwrap();
+    std::fs::write(victim.path().join("precious"), "keep me").unwrap();
+    let before = fingerprint(victim.path());
+    std::fs::rename(&recorded, recorded.with_extension("moved")).unwrap();
+    std::os::unix::fs::symlink(victim.path(), &recorded).unwrap();
+    let run = schemaspec(project.path(), &["embedded", "start"]).ok();
+    stop().ok();
+    assert!(run.stderr.contains("scratch databases stay on disk"), "{}", run.stderr);
+    assert_eq!(fingerprint(victim.path()), before, "the symlink was not followed");
+    assert!(std::fs::symlink_metadata(&recorded).unwrap().file_type().is_symlink(), "left as it was");
+    let _ = std::fs::remove_file(&recorded);
+    let _ = std::fs::remove_dir_all(recorded.with_extension("moved"));
+}
