@@ -211,7 +211,8 @@ fn the_scratch_space_in_memory_is_private_and_a_planted_one_is_refused() {
             assert_eq!((m.uid(), m.mode() & 0o777), (server_uid, 0o700), "{} is private", dir.display());
         }
         assert!(recorded.join(".schemaspec-cluster").is_file(), "marked");
-        let url = started.stdout.trim().to_string();
+        // The cluster's own database (the project's is made on first use).
+        let url = started.stdout.trim().replace("dbname=schemaspec_dev", "dbname=postgres");
         let location = common::query_text(
             &url,
             "SELECT pg_tablespace_location(oid) FROM pg_tablespace WHERE spcname = 'schemaspec_scratch'",

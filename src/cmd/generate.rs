@@ -107,6 +107,7 @@ async fn row_estimates(
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
     let allowed = parse_hazards(&args.allow_hazards)?;
+    prefetch_desired(config);
     let _lock = migrations_lock(config, out)?;
     let dir = migrations::read(&config.migrations_dir)?;
     if let Some(v) = dir.duplicate_versions().first() {

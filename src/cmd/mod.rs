@@ -329,8 +329,6 @@ async fn desired_catalog_with(
     cached: bool,
 ) -> Result<(Catalog, Vec<String>), Error> {
     let sources = crate::migrations::read_schema(&config.schema_dirs, &config.root)?;
-    // Before the cache: what a cold run refuses, a warm one refuses too.
-    check_schema_statements(&sources)?;
     let scope = config.scope();
     let prelude = Prelude::new(config, environment)?;
     let started = std::time::Instant::now();
@@ -338,11 +336,22 @@ async fn desired_catalog_with(
         true => cache_key(config, dev, &prelude, &config.manage_ownership.to_string(), &sources).await?,
         false => None,
     };
+    timing("desired_keyed", started);
     let (renames, hint_notes) = declared_renames(&sources);
     let cached = match &keys {
         Some((key, base)) => crate::cache::lookup(&config.root, key, base),
         None => crate::cache::Lookup::Miss,
     };
+    // What a cold run refuses, a warm one refuses too: statements the cached catalog was
+    // made from passed this check already (an entry is stored only after it passed).
+    let checked: std::collections::HashSet<&str> = match &cached {
+        crate::cache::Lookup::Base(_, statements) => statements.iter().map(String::as_str).collect(),
+        crate::cache::Lookup::Hit(_) | crate::cache::Lookup::Miss => Default::default(),
+    };
+    if !matches!(cached, crate::cache::Lookup::Hit(_)) {
+        check_schema_statements(&sources, &checked)?;
+    }
+    drop(checked);
     let cached = match cached {
         crate::cache::Lookup::Hit(mut hit) => {
             timing("desired_from_cache", started);
@@ -687,9 +696,12 @@ fn unmanaged_key(id: &crate::catalog::ObjectId) -> (String, String) {
 /// change data or drop something (a schema file describes the state to reach), and those
 /// that would change the cluster (roles, databases, tablespaces) rather than describe a
 /// database.
-fn check_schema_statements(sources: &[load::Source]) -> Result<(), Error> {
+fn check_schema_statements(sources: &[load::Source], checked: &std::collections::HashSet<&str>) -> Result<(), Error> {
     for source in sources {
         for st in crate::sqltext::split::split(&source.text).statements {
+            if checked.contains(st.text.as_str()) {
+                continue;
+            }
             let words = crate::lint::words(&st.text);
             if let Some(not_state) = crate::sqltext::not_state(&words) {
                 use crate::sqltext::NotState;
@@ -1051,6 +1063,14 @@ pub fn timeouts(config: &Config) -> pg::apply::Timeouts {
 /// The tracking table named in the configuration.
 pub fn tracking(config: &Config) -> pg::apply::Tracking {
     pg::apply::Tracking { schema: config.tracking_schema.clone(), table: config.tracking_table.clone() }
+}
+
+/// Read the cached desired catalog on a thread of its own while the live database is
+/// read (`cache::prefetch`), unless the cache is off.
+pub fn prefetch_desired(config: &Config) {
+    if std::env::var_os("SCHEMASPEC_NO_CACHE").is_none() {
+        crate::cache::prefetch(&config.root);
+    }
 }
 
 /// The key of a cached catalog made from `sources` on `dev` with `prelude` (see

@@ -12,6 +12,7 @@ pub struct Args {
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
     let started = std::time::Instant::now();
+    prefetch_desired(config);
     let live_target = live_target(config).await?;
     let dev = dev_target(config).await?;
     let client = pg::connect(&live_target).await?;
