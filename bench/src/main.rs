@@ -484,9 +484,12 @@ fn render(
     s += "- **peak RSS**: the largest of the cold plan runs (`getrusage` of the child).\n\n";
     s += "How schemaspec gets there: the desired state is loaded over one connection per core, layer by layer of \
           the statements' dependency graph, in pipelined batches of 50 statements, one transaction per batch \
-          (`psql -f` waits for each statement's round trip); the scratch catalog is analyzed, then read, like the \
-          live one, in a fixed number of queries whatever the size; warm runs read the normalized desired catalog \
-          from the cache. Memory: the catalogs are kept compact (dependencies as one set of objects with index \
+          (`psql -f` waits for each statement's round trip); the scratch catalog is read, like the \
+          live one, in a fixed number of queries whatever the size, without `ANALYZE` (the queries do not need it); \
+          warm runs read the normalized desired catalog from the cache, on a thread of its own while the live \
+          database is read; after an edit only the objects the changed statements touch are loaded again (with \
+          what depends on them, beside a copy of what they mention) and spliced into the cached catalog. \
+          Memory: the catalogs are kept compact (dependencies as one set of objects with index \
           pairs, full B-tree nodes, query rows freed once read) and mimalloc returns freed pages at once.\n\n";
     s += "Noise: every run creates and drops databases of up to 5,000 tables (about 35,000 files each). On a \
           file system with online discard the file creation that follows a large drop can run at half speed for \

@@ -461,11 +461,12 @@ async fn desired_catalog_with(
             return Err(unmanaged_error(config, first, created.len(), statements, sources_ref));
         }
         let introspecting = std::time::Instant::now();
-        pg::introspect::analyze_scratch(client).await?;
         let equivalents = pg::introspect::normalized_definitions(client)
             .await
             .map_err(|e| Error::Other(format!("normalizing definitions failed: {}", pg::db_message(&e))))?;
+        timing("desired_normalized", introspecting);
         let mut catalog = read(client, scope_ref).await?;
+        timing("desired_read", introspecting);
         catalog.equivalents = equivalents;
         // Owners count only when managed, and only where the files name one: what the
         // loading role owns just because it ran the files says nothing.
@@ -564,7 +565,6 @@ async fn reload_desired(
             return Err(Error::Other(format!("{kind} {schema}.{name} is outside the managed schemas")));
         }
         timing("reload_loaded", started);
-        pg::introspect::analyze_scratch(client).await?;
         let equivalents = pg::introspect::normalized_definitions(client).await.map_err(reading)?;
         let mut catalog = read(client, scope).await?;
         catalog.equivalents = equivalents;
@@ -857,8 +857,7 @@ pub struct Taken {
 /// Create `catalog`'s objects in the database behind `clients` (connections to it,
 /// loaded over all of them): a copy of the live schema for proofs, rendered by the
 /// engine itself. What it uses from schemas that are not copied (excluded ones) is taken
-/// from `env` when missing. The catalog's statistics are refreshed for the reads that
-/// follow.
+/// from `env` when missing.
 pub async fn copy_schema(
     clients: &[tokio_postgres::Client],
     catalog: &Catalog,
@@ -884,8 +883,7 @@ pub async fn copy_schema(
         }
         None => Vec::new(),
     };
-    load::load_with(clients, std::slice::from_ref(&source), &mut provide).await?;
-    pg::introspect::analyze_scratch(&clients[0]).await
+    load::load_with(clients, std::slice::from_ref(&source), &mut provide).await.map(|_| ())
 }
 
 /// What a fresh database on the platform has in the managed scope before any migration
@@ -903,7 +901,6 @@ pub async fn platform_baseline(config: &Config, dev: &Target, env: Option<&Catal
     with_scratch(dev, |target| async move {
         let client = pg::connect(&prelude.target(target)).await?;
         prelude.load(&client).await?;
-        pg::introspect::analyze_scratch(&client).await?;
         read(&client, scope).await
     })
     .await
@@ -1018,7 +1015,6 @@ pub async fn replay(
                 tries += 1;
             }
         }
-        pg::introspect::analyze_scratch(&client).await?;
         Ok((read(&client, scope).await?, taken.is_empty()))
     })
     .await?;

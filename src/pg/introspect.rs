@@ -1075,25 +1075,6 @@ fn privilege_name(c: char) -> Option<&'static str> {
     })
 }
 
-/// Refresh the planner's statistics of the catalogs the queries read, in a scratch
-/// database just loaded: without them the plan for a fresh database's catalogs is
-/// chosen from template0's few rows, or from whatever autovacuum happened to analyze
-/// while the load ran (the columns query took 1.8 s or 12 s at 5,000 tables,
-/// depending on that race).
-pub async fn analyze_scratch(client: &Client) -> Result<(), crate::error::Error> {
-    client
-        .batch_execute(
-            "ANALYZE pg_catalog.pg_class, pg_catalog.pg_attribute, pg_catalog.pg_type, pg_catalog.pg_constraint, \
-             pg_catalog.pg_index, pg_catalog.pg_depend, pg_catalog.pg_description, pg_catalog.pg_attrdef, \
-             pg_catalog.pg_proc, pg_catalog.pg_trigger, pg_catalog.pg_policy, pg_catalog.pg_rewrite, \
-             pg_catalog.pg_sequence, pg_catalog.pg_inherits, pg_catalog.pg_namespace, pg_catalog.pg_enum",
-        )
-        .await
-        .map_err(|e| {
-            crate::error::Error::Other(format!("analyzing the scratch catalog failed: {}", super::db_message(&e)))
-        })
-}
-
 /// Record, in the scratch database, the read-back form of definitions that PostgreSQL
 /// does not print as a fixpoint, and return them keyed by object.
 pub async fn normalized_definitions(client: &Client) -> Result<BTreeMap<ObjectId, String>, tokio_postgres::Error> {
