@@ -122,15 +122,16 @@ static PREFETCHED: std::sync::Mutex<Option<Prefetched>> = std::sync::Mutex::new(
 pub fn prefetch(root: &Path) {
     let p = path(root, Slot::Desired);
     let reading = p.clone();
-    if let Ok(handle) = std::thread::Builder::new().name("cache".into()).spawn(move || read_path(&reading)) {
-        *PREFETCHED.lock().expect("not poisoned") = Some((p, handle));
+    let spawned = std::thread::Builder::new().name("cache".into()).spawn(move || read_path(&reading));
+    if let (Ok(handle), Ok(mut slot)) = (spawned, PREFETCHED.lock()) {
+        *slot = Some((p, handle));
     }
 }
 
 /// The entry in `slot`, if its checksum holds.
 fn read(root: &Path, slot: Slot) -> Option<Loaded> {
     let p = path(root, slot);
-    let ahead = PREFETCHED.lock().expect("not poisoned").take_if(|(at, _)| *at == p);
+    let ahead = PREFETCHED.lock().ok().and_then(|mut slot| slot.take_if(|(at, _)| *at == p));
     match ahead {
         Some((_, handle)) => handle.join().ok().flatten(),
         None => read_path(&p),

@@ -527,10 +527,7 @@ async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Wr
         Command::Embedded { action: EmbeddedAction::Start } => {
             cmd::require_project(&config)?;
             let cluster = schemaspec::pg::embedded::ensure(&cmd::embedded_home(&config))?;
-            if let Some(space) = &cluster.scratch_space {
-                let admin = schemaspec::pg::Target::parse(&cluster.url("postgres"))?;
-                schemaspec::pg::scratch::prepare_space(&admin, space).await;
-            }
+            schemaspec::pg::scratch::admin_of(&cluster).await?;
             writeln!(out, "{}", cluster.url(cmd::EMBEDDED_DB)).map_err(cmd::io)?;
             Ok(0)
         }

@@ -235,11 +235,8 @@ fn run(sizes: &[usize], runs: usize, schemaspec: &Path, migra: &str, report: &Pa
     let cluster = schemaspec::pg::embedded::ensure(&home).map_err(|e| e.to_string())?;
     // Scratch databases in memory where the machine has room, as the embedded default
     // has them (the floor's and migra's databases stay on disk, as `psql -f` users have).
-    if let Some(space) = &cluster.scratch_space {
-        let admin = schemaspec::pg::Target::parse(&cluster.url("postgres")).map_err(|e| e.to_string())?;
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-        rt.block_on(schemaspec::pg::scratch::prepare_space(&admin, space));
-    }
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    rt.block_on(schemaspec::pg::scratch::admin_of(&cluster)).map_err(|e| e.to_string())?;
     let scratch_in_memory = cluster.scratch_space.is_some();
     let env = Env {
         bin: cluster.bin.clone(),

@@ -115,13 +115,7 @@ pub async fn dev_target(config: &Config) -> Result<Target, Error> {
         require_project(config)?;
     }
     match embedded::ensure(&embedded_home(config)) {
-        Ok(cluster) => {
-            let admin = Target::parse(&cluster.url("postgres"))?;
-            if let Some(space) = &cluster.scratch_space {
-                crate::pg::scratch::prepare_space(&admin, space).await;
-            }
-            Ok(admin)
-        }
+        Ok(cluster) => pg::scratch::admin_of(&cluster).await,
         Err(Error::NoServerBinaries) if config.database_url.is_some() => {
             Ok(Target::parse(config.database_url.as_deref().unwrap_or_default())?)
         }
@@ -338,51 +332,44 @@ async fn desired_catalog_with(
     };
     timing("desired_keyed", started);
     let (renames, hint_notes) = declared_renames(&sources);
-    let cached = match &keys {
-        Some((key, base)) => crate::cache::lookup(&config.root, key, base),
-        None => crate::cache::Lookup::Miss,
-    };
-    // What a cold run refuses, a warm one refuses too: statements the cached catalog was
-    // made from passed this check already (an entry is stored only after it passed).
-    let checked: std::collections::HashSet<&str> = match &cached {
-        crate::cache::Lookup::Base(_, statements) => statements.iter().map(String::as_str).collect(),
-        crate::cache::Lookup::Hit(_) | crate::cache::Lookup::Miss => Default::default(),
-    };
-    if !matches!(cached, crate::cache::Lookup::Hit(_)) {
-        check_schema_statements(&sources, &checked)?;
-    }
-    drop(checked);
-    let cached = match cached {
-        crate::cache::Lookup::Hit(mut hit) => {
+    let cached = match keys.as_ref().map(|(key, base)| crate::cache::lookup(&config.root, key, base)) {
+        Some(crate::cache::Lookup::Hit(mut hit)) => {
             timing("desired_from_cache", started);
             hit.renames = renames;
             return Ok((hit, hint_notes));
         }
-        crate::cache::Lookup::Base(old, statements) => Some((old, statements)),
-        crate::cache::Lookup::Miss => None,
+        Some(crate::cache::Lookup::Base(old, statements)) => Some((old, statements)),
+        Some(crate::cache::Lookup::Miss) | None => None,
     };
-    // What the loader runs, in file order: what a partial reload compares.
-    let loaded: Vec<String> = sources
+    // The files' statements, split once: checked, compared for a partial reload, loaded.
+    let statements: Vec<(usize, crate::sqltext::split::SqlStatement)> = sources
         .iter()
-        .flat_map(|s| crate::sqltext::split::split(&s.text).statements)
-        .filter(|st| crate::sqltext::split::transaction_control(&st.text).is_none())
-        .map(|st| st.text)
+        .enumerate()
+        .flat_map(|(i, s)| crate::sqltext::split::split(&s.text).statements.into_iter().map(move |st| (i, st)))
         .collect();
-    let loaded: Vec<&str> = loaded.iter().map(String::as_str).collect();
+    // What a cold run refuses, a warm one refuses too. A hit returned above: its entry
+    // was stored only after the same files passed; the statements a partial reload
+    // starts from passed too.
+    let checked: std::collections::HashSet<&str> =
+        cached.iter().flat_map(|(_, old)| old.iter().map(String::as_str)).collect();
+    check_schema_statements(&sources, &statements, &checked)?;
+    drop(checked);
+    // What the loader runs, in file order: what a partial reload compares.
+    let loaded: Vec<&str> = statements
+        .iter()
+        .map(|(_, st)| st.text.as_str())
+        .filter(|t| crate::sqltext::split::transaction_control(t).is_none())
+        .collect();
     if let (Some((key, base)), Some((old, old_statements))) = (&keys, cached) {
-        {
-            if let Some(mut catalog) =
-                reload_desired(config, dev, &prelude, &scope, old, &old_statements, &loaded).await?
-            {
-                if std::env::var_os("SCHEMASPEC_VERIFY_RELOAD").is_some() {
-                    verify_reload(config, dev, environment, &catalog).await?;
-                }
-                timing("desired_reloaded", started);
-                crate::cache::store(&config.root, key, base, &loaded, &catalog);
-                timing("desired_stored", started);
-                catalog.renames = renames;
-                return Ok((catalog, hint_notes));
+        if let Some(mut catalog) = reload_desired(config, dev, &prelude, &scope, old, &old_statements, &loaded).await? {
+            if std::env::var_os("SCHEMASPEC_VERIFY_RELOAD").is_some() {
+                verify_reload(config, dev, environment, &catalog).await?;
             }
+            timing("desired_reloaded", started);
+            crate::cache::store(&config.root, key, base, &loaded, &catalog);
+            timing("desired_stored", started);
+            catalog.renames = renames;
+            return Ok((catalog, hint_notes));
         }
     }
     ensure_roles(config, dev, &prelude.roles).await?;
@@ -394,11 +381,6 @@ async fn desired_catalog_with(
     let mut provided: std::collections::BTreeSet<crate::catalog::ObjectId> = Default::default();
     let provided_ref = &mut provided;
     // What the files create themselves is never taken from elsewhere.
-    let statements: Vec<(usize, crate::sqltext::split::SqlStatement)> = sources
-        .iter()
-        .enumerate()
-        .flat_map(|(i, s)| crate::sqltext::split::split(&s.text).statements.into_iter().map(move |st| (i, st)))
-        .collect();
     let texts: Vec<&str> = statements.iter().map(|(_, st)| st.text.as_str()).collect();
     let defined = crate::sqltext::order::defined_names(&texts);
     let texts = &texts;
@@ -461,24 +443,7 @@ async fn desired_catalog_with(
             return Err(unmanaged_error(config, first, created.len(), statements, sources_ref));
         }
         let introspecting = std::time::Instant::now();
-        let equivalents = pg::introspect::normalized_definitions(client)
-            .await
-            .map_err(|e| Error::Other(format!("normalizing definitions failed: {}", pg::db_message(&e))))?;
-        timing("desired_normalized", introspecting);
-        let mut catalog = read(client, scope_ref).await?;
-        timing("desired_read", introspecting);
-        catalog.equivalents = equivalents;
-        // Owners count only when managed, and only where the files name one: what the
-        // loading role owns just because it ran the files says nothing.
-        if manage_ownership {
-            let loader = catalog.current_user.clone();
-            catalog.owners.retain(|_, o| *o != loader);
-        } else {
-            catalog.owners.clear();
-        }
-        pg::introspect::source_forms(client, &mut catalog, texts)
-            .await
-            .map_err(|e| Error::Other(format!("checking source forms failed: {}", pg::db_message(&e))))?;
+        let catalog = read_loaded(client, scope_ref, manage_ownership, texts).await?;
         timing("introspect_desired", introspecting);
         Ok(catalog)
     })
@@ -565,17 +530,8 @@ async fn reload_desired(
             return Err(Error::Other(format!("{kind} {schema}.{name} is outside the managed schemas")));
         }
         timing("reload_loaded", started);
-        let equivalents = pg::introspect::normalized_definitions(client).await.map_err(reading)?;
-        let mut catalog = read(client, scope).await?;
-        catalog.equivalents = equivalents;
+        let catalog = read_loaded(client, scope, manage_ownership, run).await?;
         timing("reload_read", started);
-        if manage_ownership {
-            let loader = catalog.current_user.clone();
-            catalog.owners.retain(|_, o| *o != loader);
-        } else {
-            catalog.owners.clear();
-        }
-        pg::introspect::source_forms(client, &mut catalog, run).await.map_err(reading)?;
         Ok(catalog)
     })
     .await;
@@ -588,6 +544,34 @@ async fn reload_desired(
             Ok(None)
         }
     }
+}
+
+/// The desired catalog of a scratch database the schema files (`texts`: their
+/// statements) were just loaded into: read like any other, with the read-back form of
+/// definitions PostgreSQL does not print as a fixpoint, and the files' own forms of
+/// constraints and indexes. Owners count only when managed, and only where the files
+/// name one: what the loading role owns just because it ran the files says nothing.
+async fn read_loaded(
+    client: &tokio_postgres::Client,
+    scope: &pg::introspect::Scope,
+    manage_ownership: bool,
+    texts: &[&str],
+) -> Result<Catalog, Error> {
+    let equivalents = pg::introspect::normalized_definitions(client)
+        .await
+        .map_err(|e| Error::Other(format!("normalizing definitions failed: {}", pg::db_message(&e))))?;
+    let mut catalog = read(client, scope).await?;
+    catalog.equivalents = equivalents;
+    if manage_ownership {
+        let loader = catalog.current_user.clone();
+        catalog.owners.retain(|_, o| *o != loader);
+    } else {
+        catalog.owners.clear();
+    }
+    pg::introspect::source_forms(client, &mut catalog, texts)
+        .await
+        .map_err(|e| Error::Other(format!("checking source forms failed: {}", pg::db_message(&e))))?;
+    Ok(catalog)
 }
 
 /// `SCHEMASPEC_VERIFY_RELOAD`: load everything as well and fail unless the partial
@@ -696,49 +680,52 @@ fn unmanaged_key(id: &crate::catalog::ObjectId) -> (String, String) {
 /// change data or drop something (a schema file describes the state to reach), and those
 /// that would change the cluster (roles, databases, tablespaces) rather than describe a
 /// database.
-fn check_schema_statements(sources: &[load::Source], checked: &std::collections::HashSet<&str>) -> Result<(), Error> {
-    for source in sources {
-        for st in crate::sqltext::split::split(&source.text).statements {
-            if checked.contains(st.text.as_str()) {
-                continue;
-            }
-            let words = crate::lint::words(&st.text);
-            if let Some(not_state) = crate::sqltext::not_state(&words) {
-                use crate::sqltext::NotState;
-                let (message, hint) = match not_state {
-                    NotState::Data(command) => (
-                        format!(
-                            "{} changes data, and schema files describe the schema to reach, not data; nothing was run",
-                            command.to_uppercase()
-                        ),
-                        "data belongs in a hand-written migration: write the statement in a file of its own in the migrations folder, then run `schemaspec hash`",
+fn check_schema_statements(
+    sources: &[load::Source],
+    statements: &[(usize, crate::sqltext::split::SqlStatement)],
+    checked: &std::collections::HashSet<&str>,
+) -> Result<(), Error> {
+    for (i, st) in statements {
+        let source = &sources[*i];
+        if checked.contains(st.text.as_str()) {
+            continue;
+        }
+        let words = crate::lint::words(&st.text);
+        if let Some(not_state) = crate::sqltext::not_state(&words) {
+            use crate::sqltext::NotState;
+            let (message, hint) = match not_state {
+                NotState::Data(command) => (
+                    format!(
+                        "{} changes data, and schema files describe the schema to reach, not data; nothing was run",
+                        command.to_uppercase()
                     ),
-                    NotState::Drop => (
-                        "a DROP in a schema file: schema files describe the state to reach, so an object goes away when its definition does; nothing was run".to_string(),
-                        "delete the object's CREATE statement (and the statements about it) instead: `schemaspec plan` then shows the drop",
-                    ),
-                };
-                return Err(Error::SqlError {
-                    file: source.name.clone(),
-                    line: st.line,
-                    column: st.column,
-                    message,
-                    hint: Some(hint.into()),
-                });
-            }
-            if let Some(what) = crate::platform::cluster_statement(&words) {
-                return Err(Error::SqlError {
-                    file: source.name.clone(),
-                    line: st.line,
-                    column: st.column,
-                    message: format!(
-                        "this statement changes {what}, which belongs to the whole PostgreSQL cluster, not to the database the schema files describe; nothing was run"
-                    ),
-                    hint: Some(
-                        "roles are created outside the schema files (by your platform, your ops tooling, or a hand-written migration): name the roles the files use in `roles = [...]` in schemaspec.toml (or set `platform`), and schemaspec creates them on its scratch clusters".into(),
-                    ),
-                });
-            }
+                    "data belongs in a hand-written migration: write the statement in a file of its own in the migrations folder, then run `schemaspec hash`",
+                ),
+                NotState::Drop => (
+                    "a DROP in a schema file: schema files describe the state to reach, so an object goes away when its definition does; nothing was run".to_string(),
+                    "delete the object's CREATE statement (and the statements about it) instead: `schemaspec plan` then shows the drop",
+                ),
+            };
+            return Err(Error::SqlError {
+                file: source.name.clone(),
+                line: st.line,
+                column: st.column,
+                message,
+                hint: Some(hint.into()),
+            });
+        }
+        if let Some(what) = crate::platform::cluster_statement(&words) {
+            return Err(Error::SqlError {
+                file: source.name.clone(),
+                line: st.line,
+                column: st.column,
+                message: format!(
+                    "this statement changes {what}, which belongs to the whole PostgreSQL cluster, not to the database the schema files describe; nothing was run"
+                ),
+                hint: Some(
+                    "roles are created outside the schema files (by your platform, your ops tooling, or a hand-written migration): name the roles the files use in `roles = [...]` in schemaspec.toml (or set `platform`), and schemaspec creates them on its scratch clusters".into(),
+                ),
+            });
         }
     }
     Ok(())

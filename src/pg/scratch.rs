@@ -163,12 +163,22 @@ pub async fn drop_all() {
     }
 }
 
+/// The embedded cluster's `postgres` database, where scratch databases are made, with
+/// its scratch space (if any) made their tablespace first (`prepare_space`).
+pub async fn admin_of(cluster: &super::embedded::Cluster) -> Result<Target, Error> {
+    let admin = Target::parse(&cluster.url("postgres"))?;
+    if let Some(space) = &cluster.scratch_space {
+        prepare_space(&admin, space).await;
+    }
+    Ok(admin)
+}
+
 /// Point the scratch tablespace (`embedded::SCRATCH_TABLESPACE`) of the cluster behind
 /// `admin` at `space`, the embedded cluster's scratch space, where it is not yet (a new
 /// space after a reboot). On failure (a scratch database of a killed run still in the
 /// old tablespace) the tablespace is left as it is and scratch databases go to disk
 /// (`Scratch::create` falls back).
-pub async fn prepare_space(admin: &Target, space: &std::path::Path) {
+async fn prepare_space(admin: &Target, space: &std::path::Path) {
     let name = super::embedded::SCRATCH_TABLESPACE;
     let location = space.to_string_lossy().into_owned();
     let prepared = async {

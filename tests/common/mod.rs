@@ -27,10 +27,7 @@ fn cluster() -> &'static embedded::Cluster {
         let cluster = embedded::ensure(&home)
             .unwrap_or_else(|e| panic!("cannot start the test PostgreSQL: {e} ({:?})", e.hint()));
         // Scratch databases in memory, as the embedded default has them.
-        if let Some(space) = &cluster.scratch_space {
-            let admin = schemaspec::pg::Target::parse(&cluster.url("postgres")).unwrap();
-            runtime().block_on(schemaspec::pg::scratch::prepare_space(&admin, space));
-        }
+        runtime().block_on(schemaspec::pg::scratch::admin_of(&cluster)).unwrap();
         cluster
     })
 }
