@@ -215,6 +215,33 @@ fn write(root: &Path, slot: Slot, key: &str, base: &str, statements: &[&str], ca
     }
 }
 
+/// A verdict that holds for as long as its key does: `status` and `drift` mark a live
+/// catalog they found to match its history (`clean`), keyed by the catalog's fingerprint
+/// (`pg::introspect::fingerprint`), the history and the rest of what the comparison
+/// depends on. One verdict per name, its newest.
+pub fn mark(root: &Path, name: &str, key: &str) {
+    let p = root.join(".schemaspec").join("cache").join(name);
+    let write = || -> std::io::Result<()> {
+        std::fs::create_dir_all(p.parent().expect("has a parent"))?;
+        let tmp = p.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, key)?;
+        std::fs::rename(&tmp, &p)
+    };
+    if let Err(e) = write() {
+        tracing::warn!("could not write the cache {}: {e}", p.display());
+    }
+}
+
+/// Whether the verdict `name` was marked with `key`.
+pub fn marked(root: &Path, name: &str, key: &str) -> bool {
+    std::fs::read(root.join(".schemaspec").join("cache").join(name)).is_ok_and(|k| k == key.as_bytes())
+}
+
+/// Forget the verdict `name` (a comparison under its key found otherwise).
+pub fn unmark(root: &Path, name: &str) {
+    let _ = std::fs::remove_file(root.join(".schemaspec").join("cache").join(name));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -271,6 +298,11 @@ mod tests {
         std::fs::write(&p, &good).unwrap();
         // Slots do not see each other's entries.
         assert_eq!(load_slot(dir.path(), Slot::Replay, "k1"), None);
+        assert!(!marked(dir.path(), "clean", "k1"));
+        mark(dir.path(), "clean", "k1");
+        assert!(marked(dir.path(), "clean", "k1") && !marked(dir.path(), "clean", "k2"));
+        unmark(dir.path(), "clean");
+        assert!(!marked(dir.path(), "clean", "k1"));
         store_slot(dir.path(), Slot::Replay, "k1", &Catalog::default());
         assert_eq!(load_slot(dir.path(), Slot::Replay, "k1"), Some(Catalog::default()));
         assert!(load(dir.path(), "k1").is_some_and(|c| c.current_user == "me"));

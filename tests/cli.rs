@@ -242,8 +242,10 @@ fn desired_state_cache_is_used_and_never_stale() {
 }
 
 /// Issue #20: the replay cache. A second `status` or `drift` over the same applied
-/// history replays nothing; the live side is still read every time, so drift made by
-/// hand is found, and a newly applied file (or a corrupt entry) misses the cache.
+/// history replays nothing; a `status` whose live catalog is unchanged since it last
+/// matched (the same fingerprint) does not even read it again. Drift made by hand is
+/// found whatever the catalog row it writes (added, updated, deleted), and a newly
+/// applied file (or a corrupt entry) misses the cache.
 #[test]
 fn replay_cache_serves_status_and_drift_and_never_hides_a_change() {
     let db = TestDb::new("cli_replay_cache");
@@ -257,14 +259,33 @@ fn replay_cache_serves_status_and_drift_and_never_hides_a_change() {
         common::Run::from(p.command(&db, args).env("SCHEMASPEC_LOG", "warn,schemaspec::timing=info").output().unwrap())
     };
     let warm = timed(&["status"]).ok();
-    assert!(warm.stderr.contains("replay_from_cache"), "a warm status replays nothing: {}", warm.stderr);
+    assert!(warm.stderr.contains("drift_clean_from_cache"), "an unchanged catalog is not read again: {}", warm.stderr);
     assert!(warm.stdout.contains("Catalog: matches the applied migrations"), "{}", warm.stdout);
+    // drift also compares the schema files, so it reads the live side: the replay is cached.
     assert!(timed(&["drift"]).ok().stderr.contains("replay_from_cache"));
 
-    db.exec("CREATE TABLE by_hand (id int)");
-    timed(&["status"]).code(2);
-    timed(&["drift"]).code(2);
-    db.exec("DROP TABLE by_hand");
+    for (change, undo) in [
+        ("CREATE TABLE by_hand (id int)", "DROP TABLE by_hand"),
+        ("ALTER TABLE notes ALTER COLUMN body SET DEFAULT 'x'", "ALTER TABLE notes ALTER COLUMN body DROP DEFAULT"),
+        ("ALTER TABLE notes ALTER COLUMN body DROP NOT NULL", "ALTER TABLE notes ALTER COLUMN body SET NOT NULL"),
+        ("COMMENT ON TABLE notes IS 'by hand'", "COMMENT ON TABLE notes IS NULL"),
+        ("GRANT SELECT ON notes TO PUBLIC", "REVOKE SELECT ON notes FROM PUBLIC"),
+        ("ALTER TABLE notes DROP CONSTRAINT notes_pkey", "ALTER TABLE notes ADD PRIMARY KEY (id)"),
+    ] {
+        assert!(timed(&["status"]).ok().stderr.contains("drift_clean_from_cache"), "before {change}");
+        db.exec(change);
+        let drifted = timed(&["status"]).code(2);
+        assert!(!drifted.stderr.contains("drift_clean_from_cache"), "{change}: {}", drifted.stderr);
+        assert!(
+            drifted.stdout.contains("drifted: table public.notes") || change.contains("by_hand"),
+            "{change}: {}",
+            drifted.stdout
+        );
+        timed(&["drift"]).code(2);
+        db.exec(undo);
+        // Undone: compared again (the verdict went with the drift), then clean.
+        assert!(!timed(&["status"]).ok().stderr.contains("drift_clean_from_cache"), "after {undo}");
+    }
 
     p.write("schema/notes.sql", &format!("{SCHEMA}CREATE INDEX notes_body ON notes (body);\n"));
     p.run(&db, &["generate"]).ok();

@@ -100,6 +100,44 @@ pub async fn replay_matches(
     Ok(drifted(&expected, &live)?.is_empty())
 }
 
+/// The verdict that a live catalog matches its applied history (`cache::mark`).
+const CLEAN: &str = "clean";
+
+/// The key of the verdict that the live database behind `client` matches `files`
+/// replayed: the live catalog's fingerprint, the files, the dev server the replay runs
+/// on, and the configuration that shapes the replay and what is compared (the binary's
+/// own identity is in every key). None: no cache, or no fingerprint (a database that
+/// does not let this role read its catalogs).
+async fn clean_key(
+    config: &Config,
+    client: &tokio_postgres::Client,
+    dev: &Target,
+    files: &[history::LocalMigration],
+) -> Option<String> {
+    if std::env::var_os("SCHEMASPEC_NO_CACHE").is_some() {
+        return None;
+    }
+    let (fingerprint, facts) = tokio::join!(pg::introspect::fingerprint(client), server_facts(dev));
+    let fingerprint =
+        fingerprint.map_err(|e| tracing::debug!("no catalog fingerprint: {}", pg::db_message(&e))).ok()?;
+    let facts = facts.ok()?;
+    let scope = config.scope();
+    let timeouts = timeouts(config);
+    let settings = format!(
+        "clean {fingerprint} {:?} {:?} {:?} {:?} {} {} {:?}",
+        scope.exclude,
+        scope.only,
+        scope.unmanaged_tables,
+        scope.platform,
+        timeouts.lock_timeout,
+        timeouts.statement_timeout,
+        config.platform
+    );
+    let sources: Vec<pg::load::Source> =
+        files.iter().map(|m| pg::load::Source { name: m.file_name.clone(), text: m.content.clone() }).collect();
+    Some(crate::cache::key(&sources, &facts, &settings))
+}
+
 /// `compare` for a caller that has read the directory and the tracking table already.
 pub async fn compare_with(
     config: &Config,
@@ -109,9 +147,25 @@ pub async fn compare_with(
     applied: &[history::AppliedMigration],
     with_desired: bool,
 ) -> Result<Report, Error> {
+    let started = std::time::Instant::now();
     let files = history::applied_files(&dir.migrations, applied);
     let dev = dev_target(config).await?;
+    let has_schema = config.schema_dirs.iter().any(|d| d.exists());
+    let with_desired = with_desired && has_schema;
+    // A live catalog found to match this history before, unchanged since (its
+    // fingerprint, taken before it is read, is the same): still a match.
+    let clean_key = if with_desired { None } else { clean_key(config, client, &dev, &files).await };
+    if clean_key.as_deref().is_some_and(|k| crate::cache::marked(&config.root, CLEAN, k)) {
+        timing("drift_clean_from_cache", started);
+        return Ok(Report {
+            database: database.to_string(),
+            replayed: files.len(),
+            drifted: Vec::new(),
+            undeployed: None,
+        });
+    }
     let live = read(client, &config.scope()).await?;
+    timing("drift_live_read", started);
     let env = environment(config, client, &live).await?;
     let mut expected = replay(config, &dev, &files, Some(&env)).await.map_err(|e| {
         Error::Other(format!(
@@ -121,8 +175,12 @@ pub async fn compare_with(
     // Owners differ between the live server and a scratch one by nature.
     expected.owners = live.owners.clone();
     let drifted = drifted(&expected, &live)?;
-    let has_schema = config.schema_dirs.iter().any(|d| d.exists());
-    let undeployed = if with_desired && has_schema {
+    match &clean_key {
+        Some(k) if drifted.is_empty() => crate::cache::mark(&config.root, CLEAN, k),
+        Some(_) => crate::cache::unmark(&config.root, CLEAN),
+        None => {}
+    }
+    let undeployed = if with_desired {
         let (desired, _) = desired_catalog(config, &dev, Some(&env)).await?;
         let plan = plan::build(&expected, &desired, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
         Some(plan.steps.iter().map(|s| s.description.clone()).collect())

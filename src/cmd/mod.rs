@@ -1025,9 +1025,12 @@ pub struct Histories {
 
 /// Read the migrations directory and the live tracking table, and reconcile them.
 pub async fn histories(config: &Config) -> Result<Histories, Error> {
-    let dir = crate::migrations::read(&config.migrations_dir)?;
+    // The files are read while the connection is made.
+    let at = config.migrations_dir.clone();
+    let reading = tokio::task::spawn_blocking(move || crate::migrations::read(&at));
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
+    let dir = reading.await.map_err(|e| Error::Other(format!("reading the migration files failed: {e}")))??;
     let tracking = tracking(config);
     let applied = tracking.applied(&client).await?;
     let status = crate::history::reconcile(&dir.migrations, &applied);
@@ -1082,7 +1085,7 @@ async fn cache_key(
 }
 
 /// What the dev server contributes to a desired catalog besides the files.
-async fn server_facts(dev: &Target) -> Result<String, Error> {
+pub(crate) async fn server_facts(dev: &Target) -> Result<String, Error> {
     let client = pg::connect(dev).await?;
     let row = client
         .query_one(

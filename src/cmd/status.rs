@@ -16,15 +16,34 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let Histories { dir, target, client, tracking, applied, status } = histories(config).await?;
     let sum = history::verify_sum(&dir.migrations, dir.sum.as_deref());
     let duplicates = dir.duplicate_versions();
-    // The catalog leg: replaying a history that cannot be replayed is a finding too.
-    let catalog: Option<Result<Vec<String>, String>> = if args.no_catalog {
-        None
-    } else {
+    // The catalog leg (replaying a history that cannot be replayed is a finding too),
+    // and beside it on the same connection what the database holds that no plan covers,
+    // so it is never a surprise.
+    let comparing = async {
+        if args.no_catalog {
+            return None;
+        }
         Some(match super::drift::compare_with(config, &client, &target.display, &dir, &applied, false).await {
             Ok(r) => Ok(r.drifted.iter().map(|d| format!("{}: {}", d.object, d.changes.join("; "))).collect()),
             Err(e) => Err(e.to_string()),
         })
     };
+    let scope = config.scope();
+    let (catalog, not_managed): (Option<Result<Vec<String>, String>>, _) =
+        tokio::join!(comparing, pg::introspect::unmodeled(&client, &scope));
+    let not_managed: Vec<String> = not_managed
+        .map_err(|e| Error::Other(format!("reading the database failed: {}", pg::db_message(&e))))?
+        .into_iter()
+        .map(
+            |(kind, schema, name)| {
+                if schema.is_empty() {
+                    format!("{kind} {name}")
+                } else {
+                    format!("{kind} {schema}.{name}")
+                }
+            },
+        )
+        .collect();
     // Drift that the pending files would make: someone ran them by hand. Then the next
     // step is to record them (after proof), not to run them again.
     let pending: Vec<&history::LocalMigration> = status
@@ -41,21 +60,6 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         }
         _ => false,
     };
-    // What the database holds that no plan covers, so it is never a surprise.
-    let not_managed: Vec<String> = pg::introspect::unmodeled(&client, &config.scope())
-        .await
-        .map_err(|e| Error::Other(format!("reading the database failed: {}", pg::db_message(&e))))?
-        .into_iter()
-        .map(
-            |(kind, schema, name)| {
-                if schema.is_empty() {
-                    format!("{kind} {name}")
-                } else {
-                    format!("{kind} {schema}.{name}")
-                }
-            },
-        )
-        .collect();
     // Another tool's history, for a database that has none of schemaspec's yet.
     let foreign = if applied.is_empty() { super::import::found(config, &client).await } else { None };
     let clean = status.iter().all(|s| matches!(s.state, MigrationState::Applied | MigrationState::Superseded))

@@ -77,6 +77,49 @@ pub async fn unmanaged_objects(
         .collect())
 }
 
+const FINGERPRINT: &str = include_str!("queries/fingerprint.sql");
+
+/// A fingerprint of the database's catalog, in two round trips: equal fingerprints mean
+/// an equal catalog, so what was concluded from reading it still holds. Every row of a
+/// catalog that is inserted, updated or deleted changes its row count or the sum of its
+/// rows' `xmin` (a new row version carries the id of the transaction that wrote it,
+/// newer than every id a row it replaces had); per catalog of this database the pair is
+/// taken, and for the shared ones (`queries/fingerprint.sql`) what concerns this
+/// database. Statistics and large objects are left out, and so is what VACUUM and
+/// ANALYZE change in place (page and row counts), except index validity. A fingerprint
+/// that changes without a change to the schema only costs a cache miss.
+pub async fn fingerprint(client: &Client) -> Result<String, tokio_postgres::Error> {
+    use sha2::{Digest, Sha256};
+    // The simple protocol: one round trip each, no statement prepared first.
+    let rows = |messages: Vec<tokio_postgres::SimpleQueryMessage>| {
+        messages.into_iter().filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => {
+                Some((r.get(0).unwrap_or_default().to_string(), r.get(1).unwrap_or_default().to_string()))
+            }
+            _ => None,
+        })
+    };
+    let mut h = Sha256::new();
+    let mut counts = Vec::new();
+    for (part, value) in rows(client.simple_query(FINGERPRINT).await?) {
+        if part == "catalog" {
+            counts.push(format!(
+                "SELECT {}::text, pg_catalog.count(*)::text || ':' || COALESCE(pg_catalog.sum(xmin::text::pg_catalog.int8), 0)::text FROM pg_catalog.{}",
+                crate::ident::literal(&value),
+                crate::ident::ident(&value)
+            ));
+        } else {
+            h.update(format!("{part}={value}\n"));
+        }
+    }
+    if !counts.is_empty() {
+        for (part, value) in rows(client.simple_query(&counts.join("\nUNION ALL\n")).await?) {
+            h.update(format!("{part}={value}\n"));
+        }
+    }
+    Ok(hex::encode(h.finalize()))
+}
+
 /// (kind, schema, name) of the objects in managed schemas of kinds schemaspec does not
 /// model yet (see `queries/unmodeled.sql`).
 pub async fn unmodeled(
