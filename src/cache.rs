@@ -100,6 +100,11 @@ pub fn store(root: &Path, key: &str, base: &str, statements: &[&str], catalog: &
     write(root, Slot::Desired, key, base, statements, catalog)
 }
 
+/// Whether there is a desired entry at all (it may still miss).
+pub fn has_desired(root: &Path) -> bool {
+    path(root, Slot::Desired).exists()
+}
+
 pub fn load_slot(root: &Path, slot: Slot, key: &str) -> Option<Catalog> {
     read(root, slot).filter(|e| e.key == key).map(|e| e.catalog)
 }

@@ -4,6 +4,11 @@
 //! enums, comments and grants. `changed` gives the "new" side of the change scenario:
 //! 5 % of the tables altered (a column added with an index, a varchar widened, a default
 //! changed, a policy's condition changed, a view gaining a column).
+//!
+//! Two profiles stress other shapes on top of that (`Profile`): `grants`, where every
+//! table has grants to three roles (column grants among them) and three RLS policies;
+//! and `functions`, where every table has eight routines (SQL and PL/pgSQL functions, a
+//! set-returning one, a procedure, a trigger function with its trigger).
 
 use std::fmt::Write;
 
@@ -34,7 +39,34 @@ impl Schema {
     }
 }
 
-pub fn generate(tables: usize, seed: u64, changed: bool) -> Schema {
+/// The shape of a generated schema besides its size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Profile {
+    Standard,
+    /// Grants to `ROLES` on every table (column grants too) and three policies each.
+    Grants,
+    /// Eight routines per table.
+    Functions,
+}
+
+impl Profile {
+    pub fn name(self) -> &'static str {
+        match self {
+            Profile::Standard => "standard",
+            Profile::Grants => "grants",
+            Profile::Functions => "functions",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Profile> {
+        [Profile::Standard, Profile::Grants, Profile::Functions].into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// The roles the `grants` profile grants to: they must exist on the server first.
+pub const ROLES: [&str; 3] = ["bench_reader", "bench_writer", "bench_app"];
+
+pub fn generate_profile(profile: Profile, tables: usize, seed: u64, changed: bool) -> Schema {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let enums = (tables / 100).max(3);
     let mut head = String::from("CREATE SCHEMA IF NOT EXISTS app;\n\n");
@@ -46,6 +78,9 @@ pub fn generate(tables: usize, seed: u64, changed: bool) -> Schema {
         head,
         "CREATE FUNCTION app.touch() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  NEW.updated_at := now();\n  RETURN NEW;\nEND\n$$;\n"
     );
+    if profile == Profile::Grants {
+        let _ = writeln!(head, "GRANT USAGE ON SCHEMA app TO {};\n", ROLES.join(", "));
+    }
     let mut files = vec![("000_types.sql".to_string(), head)];
     let mut body = String::new();
     for i in 0..tables {
@@ -95,6 +130,11 @@ pub fn generate(tables: usize, seed: u64, changed: bool) -> Schema {
         if i % 10 == 0 {
             let _ = writeln!(body, "GRANT SELECT, INSERT ON {t} TO PUBLIC;");
         }
+        match profile {
+            Profile::Standard => {}
+            Profile::Grants => grants(&mut body, i, &t, alter),
+            Profile::Functions => functions(&mut body, i, &t, status, alter),
+        }
         body.push('\n');
         if (i + 1) % 100 == 0 || i + 1 == tables {
             files.push((format!("{:03}_tables.sql", i / 100 + 1), std::mem::take(&mut body)));
@@ -103,9 +143,76 @@ pub fn generate(tables: usize, seed: u64, changed: bool) -> Schema {
     Schema { files }
 }
 
+/// The `grants` profile's part of table `i`.
+fn grants(body: &mut String, i: usize, t: &str, alter: bool) {
+    let [reader, writer, app] = ROLES;
+    let columns = if alter { "name, priority" } else { "name" };
+    let _ = writeln!(body, "GRANT SELECT ON {t} TO {reader};");
+    let _ = writeln!(body, "GRANT SELECT, INSERT, UPDATE, DELETE ON {t} TO {writer};");
+    let _ = writeln!(body, "GRANT SELECT (id, name, status), UPDATE ({columns}) ON {t} TO {app};");
+    let _ = writeln!(body, "GRANT USAGE ON SEQUENCE app.t{i:05}_id_seq TO {writer};");
+    if i % 10 != 1 {
+        let _ = writeln!(body, "ALTER TABLE {t} ENABLE ROW LEVEL SECURITY;");
+    }
+    let floor = if alter { 1 } else { 0 };
+    let _ = writeln!(body, "CREATE POLICY t{i:05}_read ON {t} FOR SELECT TO {reader}, {app} USING (active);");
+    let _ =
+        writeln!(body, "CREATE POLICY t{i:05}_write ON {t} FOR INSERT TO {writer} WITH CHECK (owner = current_user);");
+    let _ = writeln!(
+        body,
+        "CREATE POLICY t{i:05}_update ON {t} FOR UPDATE TO {writer} USING (owner = current_user) WITH CHECK (priority >= {floor});"
+    );
+}
+
+/// The `functions` profile's part of table `i` (whose status column has type `status_{status}`).
+fn functions(body: &mut String, i: usize, t: &str, status: u64, alter: bool) {
+    let f = format!("app.t{i:05}");
+    let only_ranked = if alter { " AND priority >= 0" } else { "" };
+    let _ = writeln!(
+        body,
+        "CREATE FUNCTION {f}_get(p_id bigint) RETURNS {t} LANGUAGE sql STABLE AS $$ SELECT * FROM {t} WHERE id = p_id $$;"
+    );
+    let _ = writeln!(
+        body,
+        "CREATE FUNCTION {f}_count(p_active boolean DEFAULT true) RETURNS bigint LANGUAGE sql STABLE AS $$ SELECT count(*) FROM {t} WHERE active = p_active{only_ranked} $$;"
+    );
+    let _ = writeln!(
+        body,
+        "CREATE FUNCTION {f}_search(p_q text) RETURNS SETOF {t} LANGUAGE sql STABLE AS $$ SELECT * FROM {t} WHERE name ILIKE '%' || p_q || '%' ORDER BY id $$;"
+    );
+    let _ = writeln!(
+        body,
+        "CREATE FUNCTION {f}_total(p_status app.status_{status}) RETURNS numeric LANGUAGE sql STABLE AS $$ SELECT coalesce(sum(amount), 0) FROM {t} WHERE status = p_status $$;"
+    );
+    let _ = writeln!(
+        body,
+        "CREATE FUNCTION {f}_label(p_id bigint) RETURNS text LANGUAGE sql STABLE AS $$ SELECT (({f}_get(p_id))).name $$;"
+    );
+    let _ = writeln!(
+        body,
+        "CREATE FUNCTION {f}_rename(p_id bigint, p_name text) RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n  UPDATE {t} SET name = p_name WHERE id = p_id;\n  IF NOT FOUND THEN\n    RAISE EXCEPTION 'no row %', p_id;\n  END IF;\nEND\n$$;"
+    );
+    let _ = writeln!(
+        body,
+        "CREATE PROCEDURE {f}_archive(p_before timestamptz) LANGUAGE sql AS $$ DELETE FROM {t} WHERE created_at < p_before $$;"
+    );
+    let _ = writeln!(
+        body,
+        "CREATE FUNCTION {f}_audit() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  NEW.updated_at := now();\n  NEW.priority := greatest(NEW.priority, 0);\n  RETURN NEW;\nEND\n$$;"
+    );
+    let _ = writeln!(
+        body,
+        "CREATE TRIGGER t{i:05}_audit BEFORE INSERT OR UPDATE ON {t} FOR EACH ROW EXECUTE FUNCTION {f}_audit();"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn generate(tables: usize, seed: u64, changed: bool) -> Schema {
+        generate_profile(Profile::Standard, tables, seed, changed)
+    }
 
     #[test]
     fn same_seed_same_schema_and_five_percent_changed() {
@@ -118,5 +225,19 @@ mod tests {
         assert_eq!(a.matches("CREATE VIEW").count(), 20);
         assert_eq!(a.matches("CREATE TRIGGER").count(), 10);
         assert_eq!(a.matches("CREATE POLICY").count(), 20);
+    }
+
+    #[test]
+    fn profiles_add_their_shapes_and_change_with_the_rest() {
+        let grants = generate_profile(Profile::Grants, 100, 1, false).text();
+        assert_eq!(grants.matches("CREATE POLICY").count(), 10 + 300);
+        assert_eq!(grants.matches("TO bench_app;").count(), 100);
+        assert_ne!(grants, generate_profile(Profile::Grants, 100, 1, true).text());
+        let functions = generate_profile(Profile::Functions, 100, 1, false).text();
+        assert_eq!(functions.matches("CREATE FUNCTION").count(), 1 + 7 * 100);
+        assert_eq!(functions.matches("CREATE PROCEDURE").count(), 100);
+        let changed = generate_profile(Profile::Functions, 100, 1, true).text();
+        assert_eq!(changed.matches("AND priority >= 0").count(), 5);
+        assert_eq!(Profile::parse("grants"), Some(Profile::Grants));
     }
 }

@@ -33,6 +33,9 @@ enum Cmd {
         /// The "new" side of the change scenario (5 % of the tables altered).
         #[arg(long)]
         changed: bool,
+        /// standard, grants or functions (see gen.rs).
+        #[arg(long, default_value = "standard")]
+        profile: String,
         #[arg(long)]
         out: PathBuf,
     },
@@ -40,6 +43,9 @@ enum Cmd {
     Run {
         #[arg(long, value_delimiter = ',', default_value = "100,1000,5000")]
         sizes: Vec<usize>,
+        /// Schema shapes besides the standard one, as profile:tables.
+        #[arg(long, value_delimiter = ',', default_value = "grants:1000,functions:300")]
+        profiles: Vec<String>,
         #[arg(long, default_value_t = 3)]
         runs: usize,
         /// The schemaspec binary to measure (build it with --release).
@@ -58,9 +64,12 @@ enum Cmd {
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Cmd::Gen { tables, seed, changed, out } => write_schema(&gen::generate(tables, seed, changed), &out),
-        Cmd::Run { sizes, runs, schemaspec, migra, report, chart } => {
-            run(&sizes, runs, &schemaspec, &migra, &report, &chart)
+        Cmd::Gen { tables, seed, changed, profile, out } => match gen::Profile::parse(&profile) {
+            Some(p) => write_schema(&gen::generate_profile(p, tables, seed, changed), &out),
+            None => Err(format!("unknown profile {profile}: standard, grants or functions")),
+        },
+        Cmd::Run { sizes, profiles, runs, schemaspec, migra, report, chart } => {
+            parse_profiles(&profiles).and_then(|p| run(&sizes, &p, runs, &schemaspec, &migra, &report, &chart))
         }
     };
     if let Err(e) = result {
@@ -70,6 +79,19 @@ fn main() {
 }
 
 type Result<T> = std::result::Result<T, String>;
+
+/// `profile:tables` pairs.
+fn parse_profiles(specs: &[String]) -> Result<Vec<(gen::Profile, usize)>> {
+    specs
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|spec| {
+            let (name, n) = spec.split_once(':').ok_or_else(|| format!("{spec}: expected profile:tables"))?;
+            let profile = gen::Profile::parse(name).ok_or_else(|| format!("unknown profile {name}"))?;
+            Ok((profile, n.parse().map_err(|_| format!("{spec}: tables must be a number"))?))
+        })
+        .collect()
+}
 
 fn write_schema(s: &gen::Schema, dir: &Path) -> Result<()> {
     let _ = std::fs::remove_dir_all(dir);
@@ -216,6 +238,7 @@ fn strip_ansi(line: &str) -> String {
 
 #[derive(Default)]
 struct Row {
+    profile: &'static str,
     tables: usize,
     floor_load: f64,
     floor_dump: f64,
@@ -229,7 +252,15 @@ struct Row {
     migra: Option<(f64, f64)>,
 }
 
-fn run(sizes: &[usize], runs: usize, schemaspec: &Path, migra: &str, report: &Path, chart_path: &Path) -> Result<()> {
+fn run(
+    sizes: &[usize],
+    profiles: &[(gen::Profile, usize)],
+    runs: usize,
+    schemaspec: &Path,
+    migra: &str,
+    report: &Path,
+    chart_path: &Path,
+) -> Result<()> {
     let root = std::env::current_dir().map_err(|e| e.to_string())?;
     let home = root.join("target/bench/pg");
     let cluster = schemaspec::pg::embedded::ensure(&home).map_err(|e| e.to_string())?;
@@ -251,100 +282,113 @@ fn run(sizes: &[usize], runs: usize, schemaspec: &Path, migra: &str, report: &Pa
     .trim()
     .to_string();
     let migra_ok = Command::new(migra).arg("--help").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok();
+    // The grants profile's roles (cluster-wide, so made once here).
+    for role in gen::ROLES {
+        env.sql(&format!("DO $$BEGIN CREATE ROLE {role}; EXCEPTION WHEN duplicate_object THEN NULL; END$$"))?;
+    }
     let mut rows = Vec::new();
     for &n in sizes {
-        eprintln!("== {n} tables");
-        let old = gen::generate(n, 1, false);
-        let new = gen::generate(n, 1, true);
-        let new_sql = env.work.join(format!("new-{n}.sql"));
-        std::fs::write(&new_sql, new.text()).map_err(|e| e.to_string())?;
-        let old_sql = env.work.join(format!("old-{n}.sql"));
-        std::fs::write(&old_sql, old.text()).map_err(|e| e.to_string())?;
-        let mut row = Row { tables: n, ..Row::default() };
-        // The floor: what PostgreSQL itself needs to load the desired schema and dump the live one.
-        let (mut load, mut dump) = (Vec::new(), Vec::new());
-        for _ in 0..runs {
-            env.fresh_db("bench_desired")?;
-            load.push(measure(env.psql("bench_desired").arg("-f").arg(&new_sql))?.secs);
-            let mut d = env.tool("pg_dump");
-            d.args(["--schema-only", "-d", &env.url("bench_desired"), "-f", "/dev/null"]);
-            dump.push(measure(&mut d)?.secs);
-        }
-        row.floor_load = median(load);
-        row.floor_dump = median(dump);
-        // The live database holds the old schema.
-        env.fresh_db("bench_live")?;
-        measure(env.psql("bench_live").arg("-f").arg(&old_sql))?;
-        let project = env.project(&format!("plan-{n}"), &new)?;
-        let (mut cold, mut warm, mut rss) = (Vec::new(), Vec::new(), Vec::new());
-        let mut all_stages: Vec<Vec<(String, f64)>> = Vec::new();
-        for _ in 0..runs {
-            let m = measure(&mut env.schemaspec(&project, "bench_live", &["plan"], false))?;
-            cold.push(m.secs);
-            rss.push(m.rss_mb);
-            all_stages.push(stages(&m.stderr));
-        }
-        measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?; // fills the cache
-        for _ in 0..runs {
-            warm.push(measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?.secs);
-        }
-        row.plan_cold = median(cold);
-        row.plan_warm = median(warm);
-        row.plan_rss = rss.iter().copied().fold(0.0, f64::max);
-        if let Some(first) = all_stages.first() {
-            row.stages = first
-                .iter()
-                .map(|(name, _)| {
-                    let v =
-                        all_stages.iter().filter_map(|s| s.iter().find(|(n2, _)| n2 == name).map(|x| x.1)).collect();
-                    (name.clone(), median(v))
-                })
-                .collect();
-        }
-        let mut gen_times = Vec::new();
-        for _ in 0..runs {
-            let _ = std::fs::remove_dir_all(project.join("generated"));
-            let args = ["generate", "--allow-hazards", "all"];
-            gen_times.push(measure(&mut env.schemaspec(&project, "bench_live", &args, false))?.secs);
-        }
-        row.generate = median(gen_times);
-        // The loop people live in: edit one file, plan again (the cache is warm).
-        let _ = std::fs::remove_dir_all(project.join("generated"));
-        measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?;
-        let edited = project.join("schema").join("001_tables.sql");
-        let original = std::fs::read_to_string(&edited).map_err(|e| e.to_string())?;
-        let mut edits = Vec::new();
-        for k in 0..runs {
-            let change = format!("{original}\nCREATE INDEX bench_edit_{k} ON app.t00003 (name);\n");
-            std::fs::write(&edited, change).map_err(|e| e.to_string())?;
-            edits.push(measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?.secs);
-        }
-        std::fs::write(&edited, &original).map_err(|e| e.to_string())?;
-        row.plan_edited = median(edits);
-        if migra_ok {
-            let (mut t, mut r) = (Vec::new(), Vec::new());
-            for _ in 0..runs {
-                let mut c = Command::new(migra);
-                c.args(["--unsafe", &sqlalchemy_url(&env, "bench_live"), &sqlalchemy_url(&env, "bench_desired")]);
-                let m = measure_codes(&mut c, &[0, 2])?;
-                t.push(m.secs);
-                r.push(m.rss_mb);
-            }
-            row.migra = Some((median(t), r.iter().copied().fold(0.0, f64::max)));
-        }
-        eprintln!(
-            "   floor {:.2}+{:.2}s  plan cold {:.2}s warm {:.2}s ({:.0} MB)  generate {:.2}s  migra {:?}",
-            row.floor_load, row.floor_dump, row.plan_cold, row.plan_warm, row.plan_rss, row.generate, row.migra
-        );
-        rows.push(row);
+        rows.push(bench_schema(&env, gen::Profile::Standard, n, runs, migra_ok.then_some(migra))?);
+    }
+    let mut shapes = Vec::new();
+    for &(profile, n) in profiles {
+        shapes.push(bench_schema(&env, profile, n, runs, migra_ok.then_some(migra))?);
     }
     let apply = apply_overhead(&env, runs)?;
     let status = status_history(&env, runs)?;
-    let text = render(&rows, (apply, status), runs, &version, migra_ok, scratch_in_memory);
+    let text = render(&rows, &shapes, (apply, status), runs, &version, migra_ok, scratch_in_memory);
     std::fs::write(report, text).map_err(|e| format!("{}: {e}", report.display()))?;
     chart::draw(chart_path, &rows.iter().map(chart::Point::from).collect::<Vec<_>>())?;
     eprintln!("wrote {} and {}", report.display(), chart_path.display());
     Ok(())
+}
+
+/// One schema (a profile at a size) measured: the floor, plan cold, warm and after an
+/// edit, generate, and migra if given.
+fn bench_schema(env: &Env, profile: gen::Profile, n: usize, runs: usize, migra: Option<&str>) -> Result<Row> {
+    eprintln!("== {} {n} tables", profile.name());
+    let old = gen::generate_profile(profile, n, 1, false);
+    let new = gen::generate_profile(profile, n, 1, true);
+    let new_sql = env.work.join(format!("new-{}-{n}.sql", profile.name()));
+    std::fs::write(&new_sql, new.text()).map_err(|e| e.to_string())?;
+    let old_sql = env.work.join(format!("old-{}-{n}.sql", profile.name()));
+    std::fs::write(&old_sql, old.text()).map_err(|e| e.to_string())?;
+    let mut row = Row { profile: profile.name(), tables: n, ..Row::default() };
+    // The floor: what PostgreSQL itself needs to load the desired schema and dump the live one.
+    let (mut load, mut dump) = (Vec::new(), Vec::new());
+    for _ in 0..runs {
+        env.fresh_db("bench_desired")?;
+        load.push(measure(env.psql("bench_desired").arg("-f").arg(&new_sql))?.secs);
+        let mut d = env.tool("pg_dump");
+        d.args(["--schema-only", "-d", &env.url("bench_desired"), "-f", "/dev/null"]);
+        dump.push(measure(&mut d)?.secs);
+    }
+    row.floor_load = median(load);
+    row.floor_dump = median(dump);
+    // The live database holds the old schema.
+    env.fresh_db("bench_live")?;
+    measure(env.psql("bench_live").arg("-f").arg(&old_sql))?;
+    let project = env.project(&format!("plan-{}-{n}", profile.name()), &new)?;
+    let (mut cold, mut warm, mut rss) = (Vec::new(), Vec::new(), Vec::new());
+    let mut all_stages: Vec<Vec<(String, f64)>> = Vec::new();
+    for _ in 0..runs {
+        let m = measure(&mut env.schemaspec(&project, "bench_live", &["plan"], false))?;
+        cold.push(m.secs);
+        rss.push(m.rss_mb);
+        all_stages.push(stages(&m.stderr));
+    }
+    measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?; // fills the cache
+    for _ in 0..runs {
+        warm.push(measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?.secs);
+    }
+    row.plan_cold = median(cold);
+    row.plan_warm = median(warm);
+    row.plan_rss = rss.iter().copied().fold(0.0, f64::max);
+    if let Some(first) = all_stages.first() {
+        row.stages = first
+            .iter()
+            .map(|(name, _)| {
+                let v = all_stages.iter().filter_map(|s| s.iter().find(|(n2, _)| n2 == name).map(|x| x.1)).collect();
+                (name.clone(), median(v))
+            })
+            .collect();
+    }
+    let mut gen_times = Vec::new();
+    for _ in 0..runs {
+        let _ = std::fs::remove_dir_all(project.join("generated"));
+        let args = ["generate", "--allow-hazards", "all"];
+        gen_times.push(measure(&mut env.schemaspec(&project, "bench_live", &args, false))?.secs);
+    }
+    row.generate = median(gen_times);
+    // The loop people live in: edit one file, plan again (the cache is warm).
+    let _ = std::fs::remove_dir_all(project.join("generated"));
+    measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?;
+    let edited = project.join("schema").join("001_tables.sql");
+    let original = std::fs::read_to_string(&edited).map_err(|e| e.to_string())?;
+    let mut edits = Vec::new();
+    for k in 0..runs {
+        let change = format!("{original}\nCREATE INDEX bench_edit_{k} ON app.t00003 (name);\n");
+        std::fs::write(&edited, change).map_err(|e| e.to_string())?;
+        edits.push(measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?.secs);
+    }
+    std::fs::write(&edited, &original).map_err(|e| e.to_string())?;
+    row.plan_edited = median(edits);
+    if let Some(migra) = migra {
+        let (mut t, mut r) = (Vec::new(), Vec::new());
+        for _ in 0..runs {
+            let mut c = Command::new(migra);
+            c.args(["--unsafe", &sqlalchemy_url(&env, "bench_live"), &sqlalchemy_url(&env, "bench_desired")]);
+            let m = measure_codes(&mut c, &[0, 2])?;
+            t.push(m.secs);
+            r.push(m.rss_mb);
+        }
+        row.migra = Some((median(t), r.iter().copied().fold(0.0, f64::max)));
+    }
+    eprintln!(
+        "   floor {:.2}+{:.2}s  plan cold {:.2}s warm {:.2}s ({:.0} MB)  generate {:.2}s  migra {:?}",
+        row.floor_load, row.floor_dump, row.plan_cold, row.plan_warm, row.plan_rss, row.generate, row.migra
+    );
+    Ok(row)
 }
 
 impl From<&Row> for chart::Point {
@@ -437,8 +481,49 @@ fn status_history(env: &Env, runs: usize) -> Result<(f64, f64, f64)> {
     Ok((median(first), median(warm), median(floor)))
 }
 
+/// The main table: one row per schema (with its profile's name when `shapes`).
+fn table(rows: &[Row], shapes: bool) -> String {
+    let mut s = String::new();
+    let first = if shapes { "| schema " } else { "" };
+    let first_rule = if shapes { "| --- " } else { "" };
+    s += first;
+    s += "| tables | floor (s) | plan cold (s) | plan warm (s) | plan edited (s) | generate (s) | peak RSS (MB) | cold / floor | warm / floor | edited / floor | generate / floor | migra + load (s) | migra / cold | migra alone / warm |\n";
+    s += first_rule;
+    s += "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+    for r in rows {
+        let floor = r.floor_load + r.floor_dump;
+        let (m, mc, mw) = match r.migra {
+            Some((t, _)) => (
+                format!("{:.2}", t + r.floor_load),
+                format!("{:.1}×", (t + r.floor_load) / r.plan_cold),
+                format!("{:.1}×", t / r.plan_warm),
+            ),
+            None => ("n/a".into(), "n/a".into(), "n/a".into()),
+        };
+        if shapes {
+            s += &format!("| {} ", r.profile);
+        }
+        s += &format!(
+            "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {m} | {mc} | {mw} |\n",
+            r.tables,
+            floor,
+            r.plan_cold,
+            r.plan_warm,
+            r.plan_edited,
+            r.generate,
+            r.plan_rss,
+            r.plan_cold / floor,
+            r.plan_warm / floor,
+            r.plan_edited / floor,
+            r.generate / floor
+        );
+    }
+    s
+}
+
 fn render(
     rows: &[Row],
+    shapes: &[Row],
     (apply, status): ((f64, f64), (f64, f64, f64)),
     runs: usize,
     version: &str,
@@ -492,33 +577,7 @@ fn render(
           file system with online discard the file creation that follows a large drop can run at half speed for \
           a while; it hits the floor's `psql -f` and schemaspec's scratch load alike, and the medians hide most \
           of it.\n\n";
-    s += "| tables | floor (s) | plan cold (s) | plan warm (s) | plan edited (s) | generate (s) | peak RSS (MB) | cold / floor | warm / floor | edited / floor | generate / floor | migra + load (s) | migra / cold | migra alone / warm |\n";
-    s += "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
-    for r in rows {
-        let floor = r.floor_load + r.floor_dump;
-        let (m, mc, mw) = match r.migra {
-            Some((t, _)) => (
-                format!("{:.2}", t + r.floor_load),
-                format!("{:.1}×", (t + r.floor_load) / r.plan_cold),
-                format!("{:.1}×", t / r.plan_warm),
-            ),
-            None => ("n/a".into(), "n/a".into(), "n/a".into()),
-        };
-        s += &format!(
-            "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {m} | {mc} | {mw} |\n",
-            r.tables,
-            floor,
-            r.plan_cold,
-            r.plan_warm,
-            r.plan_edited,
-            r.generate,
-            r.plan_rss,
-            r.plan_cold / floor,
-            r.plan_warm / floor,
-            r.plan_edited / floor,
-            r.generate / floor
-        );
-    }
+    s += &table(rows, false);
     if !migra_ok {
         s += "\nmigra was not found (`pip install migra 'sqlalchemy<2' psycopg2-binary`), so its columns are empty.\n";
     }
@@ -544,6 +603,16 @@ fn render(
             "\nGrowth between {} and {} tables: cold plan {slope:.2} ms per table, floor {floor_slope:.2} ms per table.\n",
             a.tables, b.tables
         );
+    }
+    if !shapes.is_empty() {
+        s += "\n## Schema shapes\n\nThe same measurements on schemas of other shapes (`schemaspec-bench gen --profile`): \
+              **grants**, the standard schema plus, on every table, grants to three roles (column grants among \
+              them, and on its identity sequence) and three RLS policies for those roles; **functions**, the standard \
+              schema plus eight routines per table (SQL functions returning the table's row type, a set, a count \
+              and a sum; a PL/pgSQL function; a procedure; a trigger function with its trigger). Their change \
+              scenario also widens a column grant and a policy's check, or changes a function body, on 5 % of \
+              the tables.\n\n";
+        s += &table(shapes, true);
     }
     let (ours, psql) = apply;
     s += &format!(

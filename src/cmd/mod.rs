@@ -214,6 +214,13 @@ impl Prelude {
         self.search_path.is_none() && self.objects.is_empty() && self.defaults.is_none() && self.roles.is_empty()
     }
 
+    /// Whether a scratch database gets the same objects from `other` as from this one:
+    /// the roles aside, which only have to exist (a load that needed a missing one
+    /// failed).
+    pub fn loads_like(&self, other: &Prelude) -> bool {
+        self.search_path == other.search_path && self.objects == other.objects && self.defaults == other.defaults
+    }
+
     /// What makes two preludes give the same scratch database (for the desired-state
     /// cache).
     pub fn fingerprint(&self) -> String {
@@ -372,6 +379,100 @@ async fn desired_catalog_with(
             return Ok((catalog, hint_notes));
         }
     }
+    let (catalog, taken) = load_desired(config, dev, environment, &prelude, &sources, &statements).await?;
+    drop(sources);
+    if let Some((key, base)) = &keys {
+        // What was taken from the live database is not the files' alone: not cached.
+        if taken.is_empty() {
+            crate::cache::store(&config.root, key, base, &loaded, &catalog);
+        }
+    }
+    let mut catalog = catalog;
+    catalog.renames = renames;
+    let mut notes: Vec<String> = taken
+        .iter()
+        .map(|id| format!("the schema files use {id} without creating it; keeping it as the database has it"))
+        .collect();
+    notes.extend(hint_notes);
+    Ok((catalog, notes))
+}
+
+/// The desired catalog loaded while the live database is read (`early_desired`), by a
+/// prelude made without the live catalog, with what it was made from.
+pub struct Early {
+    prelude: Prelude,
+    sources: Vec<load::Source>,
+    statements: Vec<(usize, crate::sqltext::split::SqlStatement)>,
+    catalog: Catalog,
+}
+
+/// Load the schema files while the caller reads the live database, when a cold load is
+/// what `desired_catalog` will do anyway: no cache entry to answer or to reload from.
+/// The desired side needs the live catalog only for the platform's objects in the
+/// prelude and for objects the files use without creating them; `desired_catalog_early`
+/// keeps this load only where neither made a difference. None where it cannot be used
+/// (an entry exists, or the load stopped: the full path then reports why, as always).
+pub async fn early_desired(config: &Config, dev: &Target) -> Option<Early> {
+    if std::env::var_os("SCHEMASPEC_NO_CACHE").is_none() && crate::cache::has_desired(&config.root) {
+        return None;
+    }
+    let attempt = async {
+        let sources = crate::migrations::read_schema(&config.schema_dirs, &config.root)?;
+        let statements: Vec<(usize, crate::sqltext::split::SqlStatement)> = sources
+            .iter()
+            .enumerate()
+            .flat_map(|(i, s)| crate::sqltext::split::split(&s.text).statements.into_iter().map(move |st| (i, st)))
+            .collect();
+        check_schema_statements(&sources, &statements, &Default::default())?;
+        let prelude = Prelude::new(config, None)?;
+        let (catalog, _) = load_desired(config, dev, None, &prelude, &sources, &statements).await?;
+        Ok::<_, Error>(Early { prelude, sources, statements, catalog })
+    };
+    attempt.await.map_err(|e| tracing::debug!("the early load of the schema files stopped: {e}")).ok()
+}
+
+/// `desired_catalog`, taking the catalog `early_desired` loaded where the prelude the live
+/// catalog (`environment`) gives loads the same objects: then the full load would have
+/// run the same statements on the same scratch database, and nothing was taken from
+/// elsewhere (the early load had nowhere to take it from).
+pub async fn desired_catalog_early(
+    config: &Config,
+    dev: &Target,
+    environment: &Catalog,
+    early: Option<Early>,
+) -> Result<(Catalog, Vec<String>), Error> {
+    let prelude = Prelude::new(config, Some(environment))?;
+    let Some(early) = early.filter(|e| e.prelude.loads_like(&prelude)) else {
+        return desired_catalog(config, dev, Some(environment)).await;
+    };
+    let Early { sources, statements, mut catalog, .. } = early;
+    let keys = cache_key(config, dev, &prelude, &config.manage_ownership.to_string(), &sources).await?;
+    if let Some((key, base)) = &keys {
+        let loaded: Vec<&str> = statements
+            .iter()
+            .map(|(_, st)| st.text.as_str())
+            .filter(|t| crate::sqltext::split::transaction_control(t).is_none())
+            .collect();
+        crate::cache::store(&config.root, key, base, &loaded, &catalog);
+    }
+    let (renames, notes) = declared_renames(&sources);
+    catalog.renames = renames;
+    Ok((catalog, notes))
+}
+
+/// Load the schema files (`sources`, split into `statements`) into a fresh scratch
+/// database that has `prelude`, and read its catalog: the catalog and the objects taken
+/// from `environment` because a statement stopped without them (see `desired_catalog`).
+async fn load_desired(
+    config: &Config,
+    dev: &Target,
+    environment: Option<&Catalog>,
+    prelude: &Prelude,
+    sources: &[load::Source],
+    statements: &[(usize, crate::sqltext::split::SqlStatement)],
+) -> Result<(Catalog, std::collections::BTreeSet<crate::catalog::ObjectId>), Error> {
+    let started = std::time::Instant::now();
+    let scope = config.scope();
     ensure_roles(config, dev, &prelude.roles).await?;
     let _progress = progress::spinner(&format!("loading {} schema file(s) into a scratch database", sources.len()));
     let manage_ownership = config.manage_ownership;
@@ -384,8 +485,7 @@ async fn desired_catalog_with(
     let texts: Vec<&str> = statements.iter().map(|(_, st)| st.text.as_str()).collect();
     let defined = crate::sqltext::order::defined_names(&texts);
     let texts = &texts;
-    let (statements, sources_ref) = (&statements, &sources);
-    let prelude = &prelude;
+    let sources_ref = sources;
     let scope_ref = &scope;
     let catalog = with_scratch(dev, move |target| async move {
         let target = prelude.target(target);
@@ -448,21 +548,7 @@ async fn desired_catalog_with(
         Ok(catalog)
     })
     .await?;
-    drop(sources);
-    if let Some((key, base)) = &keys {
-        // What was taken from the live database is not the files' alone: not cached.
-        if taken.is_empty() {
-            crate::cache::store(&config.root, key, base, &loaded, &catalog);
-        }
-    }
-    let mut catalog = catalog;
-    catalog.renames = renames;
-    let mut notes: Vec<String> = taken
-        .iter()
-        .map(|id| format!("the schema files use {id} without creating it; keeping it as the database has it"))
-        .collect();
-    notes.extend(hint_notes);
-    Ok((catalog, notes))
+    Ok((catalog, taken))
 }
 
 /// The desired catalog by a partial reload (`plan::reload`) of `old`, cached from

@@ -16,10 +16,21 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let live_target = live_target(config).await?;
     let dev = dev_target(config).await?;
     let client = pg::connect(&live_target).await?;
-    let live = read(&client, &config.scope()).await?;
-    let env = environment(config, &client, &live).await?;
-    timing("introspect_live", started);
-    let (desired, mut notes) = desired_catalog(config, &dev, Some(&env)).await?;
+    // The live side is read while the schema files load, where a cold load is due.
+    let reading = async {
+        let live = read(&client, &config.scope()).await?;
+        // (A wider read when the scope is narrowed; else the live catalog itself.)
+        let wide = match environment(config, &client, &live).await? {
+            std::borrow::Cow::Borrowed(_) => None,
+            std::borrow::Cow::Owned(wide) => Some(wide),
+        };
+        timing("introspect_live", started);
+        Ok::<_, Error>((live, wide))
+    };
+    let (read, early) = tokio::join!(reading, early_desired(config, &dev));
+    let (live, wide) = read?;
+    let env = wide.as_ref().unwrap_or(&live);
+    let (desired, mut notes) = desired_catalog_early(config, &dev, env, early).await?;
     let started = std::time::Instant::now();
     let plan = plan::build(&live, &desired, config.plan_options()).map_err(|e| Error::Cycle(e.members))?;
     timing("diff_order_render", started);
