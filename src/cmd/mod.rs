@@ -543,7 +543,7 @@ async fn load_desired(
             return Err(unmanaged_error(config, first, created.len(), statements, sources_ref));
         }
         let introspecting = std::time::Instant::now();
-        let catalog = read_loaded(client, scope_ref, manage_ownership, texts).await?;
+        let catalog = read_loaded(&clients, scope_ref, manage_ownership, texts).await?;
         timing("introspect_desired", introspecting);
         Ok(catalog)
     })
@@ -616,7 +616,7 @@ async fn reload_desired(
             return Err(Error::Other(format!("{kind} {schema}.{name} is outside the managed schemas")));
         }
         timing("reload_loaded", started);
-        let catalog = read_loaded(client, scope, manage_ownership, run).await?;
+        let catalog = read_loaded(&clients, scope, manage_ownership, run).await?;
         timing("reload_read", started);
         Ok(catalog)
     })
@@ -638,16 +638,22 @@ async fn reload_desired(
 /// constraints and indexes. Owners count only when managed, and only where the files
 /// name one: what the loading role owns just because it ran the files says nothing.
 async fn read_loaded(
-    client: &tokio_postgres::Client,
+    clients: &[tokio_postgres::Client],
     scope: &pg::introspect::Scope,
     manage_ownership: bool,
     texts: &[&str],
 ) -> Result<Catalog, Error> {
-    let equivalents = pg::introspect::normalized_definitions(client)
-        .await
-        .map_err(|e| Error::Other(format!("normalizing definitions failed: {}", pg::db_message(&e))))?;
-    let mut catalog = read(client, scope).await?;
-    catalog.equivalents = equivalents;
+    let client = &clients[0];
+    // Definitions are normalized on a second connection while the catalog is read: each
+    // try is added and dropped in one transaction, which a reader never sees.
+    let normalizing = async {
+        pg::introspect::normalized_definitions(clients.get(1).unwrap_or(client))
+            .await
+            .map_err(|e| Error::Other(format!("normalizing definitions failed: {}", pg::db_message(&e))))
+    };
+    let (equivalents, catalog) = tokio::join!(normalizing, read(client, scope));
+    let mut catalog = catalog?;
+    catalog.equivalents = equivalents?;
     if manage_ownership {
         let loader = catalog.current_user.clone();
         catalog.owners.retain(|_, o| *o != loader);
