@@ -223,13 +223,22 @@ fn write(root: &Path, slot: Slot, key: &str, base: &str, statements: &[&str], ca
 /// A verdict that holds for as long as its key does: `status` and `drift` mark a live
 /// catalog they found to match its history (`clean`), keyed by the catalog's fingerprint
 /// (`pg::introspect::fingerprint`), the history and the rest of what the comparison
-/// depends on. One verdict per name, its newest.
+/// depends on. The newest `VERDICTS` keys are kept, one per line: a fleet's databases
+/// each have their own.
 pub fn mark(root: &Path, name: &str, key: &str) {
+    const VERDICTS: usize = 4096;
+    static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let p = root.join(".schemaspec").join("cache").join(name);
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(p.parent().expect("has a parent"))?;
-        let tmp = p.with_extension(format!("tmp{}", std::process::id()));
-        std::fs::write(&tmp, key)?;
+        let old = std::fs::read_to_string(&p).unwrap_or_default();
+        let mut keys: Vec<&str> = old.lines().filter(|k| *k != key).collect();
+        keys.push(key);
+        let keep = &keys[keys.len().saturating_sub(VERDICTS)..];
+        // Written aside and renamed (a name of its own per write: a fleet marks at once).
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = p.with_extension(format!("tmp{}-{n}", std::process::id()));
+        std::fs::write(&tmp, keep.join("\n") + "\n")?;
         std::fs::rename(&tmp, &p)
     };
     if let Err(e) = write() {
@@ -239,12 +248,8 @@ pub fn mark(root: &Path, name: &str, key: &str) {
 
 /// Whether the verdict `name` was marked with `key`.
 pub fn marked(root: &Path, name: &str, key: &str) -> bool {
-    std::fs::read(root.join(".schemaspec").join("cache").join(name)).is_ok_and(|k| k == key.as_bytes())
-}
-
-/// Forget the verdict `name` (a comparison under its key found otherwise).
-pub fn unmark(root: &Path, name: &str) {
-    let _ = std::fs::remove_file(root.join(".schemaspec").join("cache").join(name));
+    std::fs::read_to_string(root.join(".schemaspec").join("cache").join(name))
+        .is_ok_and(|k| k.lines().any(|k| k == key))
 }
 
 #[cfg(test)]
@@ -306,8 +311,8 @@ mod tests {
         assert!(!marked(dir.path(), "clean", "k1"));
         mark(dir.path(), "clean", "k1");
         assert!(marked(dir.path(), "clean", "k1") && !marked(dir.path(), "clean", "k2"));
-        unmark(dir.path(), "clean");
-        assert!(!marked(dir.path(), "clean", "k1"));
+        mark(dir.path(), "clean", "k2");
+        assert!(marked(dir.path(), "clean", "k1") && marked(dir.path(), "clean", "k2"));
         store_slot(dir.path(), Slot::Replay, "k1", &Catalog::default());
         assert_eq!(load_slot(dir.path(), Slot::Replay, "k1"), Some(Catalog::default()));
         assert!(load(dir.path(), "k1").is_some_and(|c| c.current_user == "me"));

@@ -38,6 +38,12 @@ pub struct FileConfig {
     pub platform_baseline: Option<PathBuf>,
     /// Roles the schema files use that exist outside schemaspec (created by ops tooling).
     pub roles: Option<Vec<String>>,
+    /// A fleet's databases (`--targets` without a file): SQL run against `database_url`
+    /// whose first column gives connection strings or database names on that server.
+    pub targets_query: Option<String>,
+    /// A fleet's databases: a command (run by `sh -c` in the project folder) that prints
+    /// them, one per line.
+    pub targets_command: Option<String>,
 }
 
 /// Other tools' history tables: left alone unless `unmanaged_tables` says otherwise
@@ -145,6 +151,11 @@ pub struct Config {
     /// Roles the schema files use that exist outside schemaspec: created (NOLOGIN) on
     /// scratch clusters when missing.
     pub roles: Vec<String>,
+    pub targets_query: Option<String>,
+    pub targets_command: Option<String>,
+    /// The live database, already parsed: one member of a fleet (`cmd::fleet`), which
+    /// `database_url` (the fleet's control database) does not name.
+    pub live: Option<crate::pg::Target>,
 }
 
 impl Config {
@@ -248,6 +259,9 @@ impl Config {
             lock_retries: overrides.lock_retries.or(file.lock_retries).unwrap_or(5),
             apply_checks_hazards: file.apply_checks_hazards.unwrap_or(false),
             roles: file.roles.unwrap_or_default(),
+            targets_query: file.targets_query.filter(|s| !s.trim().is_empty()),
+            targets_command: file.targets_command.filter(|s| !s.trim().is_empty()),
+            live: None,
             platform,
         })
     }

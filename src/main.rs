@@ -126,6 +126,13 @@ enum Command {
         /// schemaspec does not manage (listed as notes either way)
         #[arg(long)]
         strict: bool,
+        /// Plan every database of a fleet (as `apply --targets`): targets that need the same change
+        /// are one group
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "", conflicts_with = "strict")]
+        targets: Option<PathBuf>,
+        /// With --targets: how many databases at once (default: the number of cores)
+        #[arg(long, requires = "targets")]
+        jobs: Option<usize>,
     },
     /// Write the change as small, idempotent migration files, proved on a scratch database
     #[command(
@@ -160,6 +167,26 @@ enum Command {
         /// needing --allow-hazards), write it to the migrations folder and apply it, so the history stays complete
         #[arg(long)]
         from_schema: bool,
+        /// Apply to every database of a fleet: FILE lists one connection string or database name (on the
+        /// server of --database-url) per line; without FILE, schemaspec.toml's targets_query or
+        /// targets_command lists them (docs/fleet.md)
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+        targets: Option<PathBuf>,
+        /// With --targets: how many databases at once (default: the number of cores)
+        #[arg(long, requires = "targets")]
+        jobs: Option<usize>,
+        /// With --targets: apply to the first N databases first, and stop if any of them fails
+        #[arg(long, value_name = "N", requires = "targets", default_value_t = 0)]
+        canary: usize,
+        /// With --targets: start no new database after K have failed
+        #[arg(long, value_name = "K", requires = "targets")]
+        max_failures: Option<usize>,
+        /// With --targets: also write the JSON report to FILE (a CI artifact)
+        #[arg(long, value_name = "FILE", requires = "targets")]
+        report: Option<PathBuf>,
+        /// With --targets: text for people, json for machines (docs/fleet.md)
+        #[arg(long, value_enum, default_value = "text", requires = "targets")]
+        format: Format,
     },
     /// Three-way view of files, tracking table and live catalog: applied, pending, modified, missing, out-of-order, failed
     #[command(after_help = "Examples:\n  schemaspec status\n  schemaspec status --format json --no-catalog")]
@@ -170,6 +197,17 @@ enum Command {
         /// Do not replay the history to compare the live catalog (files and tracking table only)
         #[arg(long)]
         no_catalog: bool,
+        /// Read every database of a fleet (as `apply --targets`) and summarize: how many are at which
+        /// version, which have pending files, which drifted
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+        targets: Option<PathBuf>,
+        /// With --targets: how many databases at once (default: the number of cores)
+        #[arg(long, requires = "targets")]
+        jobs: Option<usize>,
+        /// With --targets: a line for every database, not only those that need attention (with
+        /// --format json: each one's own status report)
+        #[arg(long, requires = "targets")]
+        detail: bool,
     },
     /// Lint the migrations directory and schema files (exit 0 clean, 2 findings, 1 error)
     #[command(
@@ -260,6 +298,12 @@ enum Command {
         /// Output: text for people, json for machines (docs/json.md)
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
+        /// Compare every database of a fleet (as `apply --targets`): which drifted, and in what
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+        targets: Option<PathBuf>,
+        /// With --targets: how many databases at once (default: the number of cores)
+        #[arg(long, requires = "targets")]
+        jobs: Option<usize>,
     },
     /// Rewrite generated/schemaspec.sum from the files as they are
     #[command(after_help = "Examples:\n  schemaspec hash")]
@@ -338,12 +382,12 @@ fn wants_json(command: &Command) -> bool {
     match command {
         Command::Plan { format, .. }
         | Command::Status { format, .. }
-        | Command::Drift { format }
+        | Command::Drift { format, .. }
         | Command::Show { format, .. } => *format == Format::Json,
         Command::Check { format, .. } => *format == cmd::check::CheckFormat::Json,
+        Command::Apply { format, targets, .. } => targets.is_some() && *format == Format::Json,
         Command::Init
         | Command::Generate { .. }
-        | Command::Apply { .. }
         | Command::Repair { .. }
         | Command::Dump { .. }
         | Command::Baseline { .. }
@@ -355,6 +399,12 @@ fn wants_json(command: &Command) -> bool {
         | Command::Man
         | Command::Embedded { .. } => false,
     }
+}
+
+/// The fleet `--targets` names: its file, or (`--targets` alone) the configured query or command.
+async fn fleet_members(config: &Config, targets: &std::path::Path) -> Result<Vec<schemaspec::pg::Target>, Error> {
+    let file = (!targets.as_os_str().is_empty()).then_some(targets);
+    cmd::fleet::members(config, file).await
 }
 
 /// An error as JSON on stdout: `{"error": ..., "hint": ..., "location": {"file", "line",
@@ -463,7 +513,18 @@ async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Wr
     config.in_project |= named;
     match cli.command {
         Command::Init => cmd::init::run(&config, out),
-        Command::Plan { format, exit_code, strict } => {
+        Command::Plan { format, exit_code, targets: Some(targets), jobs, .. } => {
+            let members = fleet_members(&config, &targets).await?;
+            let options = cmd::fleet::Options {
+                jobs: jobs.unwrap_or_else(cmd::fleet::default_jobs),
+                canary: 0,
+                max_failures: None,
+                format,
+                report: None,
+            };
+            cmd::fleet::plan(&config, &members, &options, exit_code, out).await
+        }
+        Command::Plan { format, exit_code, strict, .. } => {
             cmd::plan::run(&config, &cmd::plan::Args { format, exit_code, strict }, out).await
         }
         Command::Generate { from_history, allow_hazards, max_file_lines } => {
@@ -471,7 +532,36 @@ async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Wr
             cmd::generate::run(&config, &cmd::generate::Args { goal, from_history, allow_hazards, max_file_lines }, out)
                 .await
         }
-        Command::Apply { allow_out_of_order, allow_hazards, dry_run, from_schema: true } => {
+        Command::Apply {
+            allow_out_of_order,
+            allow_hazards,
+            dry_run,
+            targets: Some(targets),
+            jobs,
+            canary,
+            max_failures,
+            report,
+            format,
+            from_schema,
+        } => {
+            if from_schema {
+                return Err(Error::failed(
+                    "--from-schema writes a migration from one database; it cannot go with --targets",
+                    "generate against one database (or a copy of the fleet's shape), commit the file, then `schemaspec apply --targets`",
+                ));
+            }
+            let members = fleet_members(&config, &targets).await?;
+            let options = cmd::fleet::Options {
+                jobs: jobs.unwrap_or_else(cmd::fleet::default_jobs),
+                canary,
+                max_failures,
+                format,
+                report,
+            };
+            let args = cmd::apply::Args { allow_out_of_order, allow_hazards, dry_run };
+            cmd::fleet::apply(&config, &args, &members, &options, out).await
+        }
+        Command::Apply { allow_out_of_order, allow_hazards, dry_run, from_schema: true, .. } => {
             if dry_run {
                 // What one step would do: the plan.
                 let args = cmd::plan::Args { format: Format::Text, exit_code: false, strict: false };
@@ -486,10 +576,21 @@ async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Wr
             cmd::generate::run(&config, &gen, out).await?;
             cmd::apply::run(&config, &apply, out).await
         }
-        Command::Apply { allow_out_of_order, allow_hazards, dry_run, from_schema: false } => {
+        Command::Apply { allow_out_of_order, allow_hazards, dry_run, from_schema: false, .. } => {
             cmd::apply::run(&config, &cmd::apply::Args { allow_out_of_order, allow_hazards, dry_run }, out).await
         }
-        Command::Status { format, no_catalog } => {
+        Command::Status { format, no_catalog, targets: Some(targets), jobs, detail } => {
+            let members = fleet_members(&config, &targets).await?;
+            let options = cmd::fleet::Options {
+                jobs: jobs.unwrap_or_else(cmd::fleet::default_jobs),
+                canary: 0,
+                max_failures: None,
+                format,
+                report: None,
+            };
+            cmd::fleet::status(&config, no_catalog, &members, &options, detail, out).await
+        }
+        Command::Status { format, no_catalog, .. } => {
             cmd::status::run(&config, &cmd::status::Args { format, no_catalog }, out).await
         }
         Command::Check { format, fix, allow_hazards } => {
@@ -510,7 +611,18 @@ async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Wr
             let args = cmd::import::Args { from, table, version_column, name_column, dir, dry_run };
             cmd::import::run(&config, &args, out).await
         }
-        Command::Drift { format } => cmd::drift::run(&config, &cmd::drift::Args { format }, out).await,
+        Command::Drift { format, targets: Some(targets), jobs } => {
+            let members = fleet_members(&config, &targets).await?;
+            let options = cmd::fleet::Options {
+                jobs: jobs.unwrap_or_else(cmd::fleet::default_jobs),
+                canary: 0,
+                max_failures: None,
+                format,
+                report: None,
+            };
+            cmd::fleet::drift(&config, &members, &options, out).await
+        }
+        Command::Drift { format, .. } => cmd::drift::run(&config, &cmd::drift::Args { format }, out).await,
         Command::Show { version, format } => cmd::show::run(&config, &cmd::show::Args { version, format }, out).await,
         Command::Hash => {
             let _lock = cmd::migrations_lock(&config, out)?;

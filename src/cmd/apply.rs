@@ -18,6 +18,14 @@ pub struct Args {
 }
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
+    let dir = checked_dir(config, out)?;
+    let allowed = super::generate::parse_hazards(&args.allow_hazards)?;
+    run_on(config, args, (&dir, &allowed), out, &mut Vec::new()).await
+}
+
+/// The migrations folder, refused when applying from it would be wrong anywhere: a
+/// broken sum file, two files of one version, a `.sql` file not named like a migration.
+pub fn checked_dir(config: &Config, out: &mut dyn Write) -> Result<migrations::Directory, Error> {
     let dir = migrations::read(&config.migrations_dir)?;
     let dir_name = config.migrations_dir.display().to_string();
     if let Some(problem) = history::verify_sum(&dir.migrations, dir.sum.as_deref()) {
@@ -37,13 +45,24 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     for s in &dir.strays {
         writeln!(out, "warning: skipping {s} in {dir_name} (not a migration file name)").map_err(io)?;
     }
-    let allowed = super::generate::parse_hazards(&args.allow_hazards)?;
+    Ok(dir)
+}
+
+/// Apply the pending files of `dir` to the live database of `config`; the versions it
+/// applied are added to `done` (also when a later file fails).
+pub async fn run_on(
+    config: &Config,
+    args: &Args,
+    (dir, allowed): (&migrations::Directory, &BTreeSet<Hazard>),
+    out: &mut dyn Write,
+    done: &mut Vec<String>,
+) -> Result<i32, Error> {
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
     let tracking = tracking(config);
     // A dry run takes no lock and creates nothing: it reads the history as it is.
     if args.dry_run {
-        return apply_locked(config, args, &allowed, (&client, &target), &tracking, &dir, out).await;
+        return apply_locked(config, args, allowed, (&client, &target), &tracking, dir, out, done).await;
     }
     // Lock first: sixteen deploys creating the tracking table at once would collide.
     tracking
@@ -55,11 +74,12 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         tracking.unlock(&client).await;
         return Err(e);
     }
-    let result = apply_locked(config, args, &allowed, (&client, &target), &tracking, &dir, out).await;
+    let result = apply_locked(config, args, allowed, (&client, &target), &tracking, dir, out, done).await;
     tracking.unlock(&client).await;
     result
 }
 
+#[allow(clippy::too_many_arguments)]
 async fn apply_locked(
     config: &Config,
     args: &Args,
@@ -68,6 +88,7 @@ async fn apply_locked(
     tracking: &Tracking,
     dir: &migrations::Directory,
     out: &mut dyn Write,
+    done: &mut Vec<String>,
 ) -> Result<i32, Error> {
     // Read the history only once the lock is held: another deploy may just have applied.
     let applied = tracking.applied(client).await?;
@@ -178,6 +199,7 @@ async fn apply_locked(
         progress.inc(1);
         match ran {
             Ok(took) => {
+                done.push(m.version.clone());
                 progress.suspend(|| writeln!(out, "applied {} ({} ms)", m.file_name, took.as_millis())).map_err(io)?
             }
             Err(e) => {

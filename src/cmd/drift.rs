@@ -175,10 +175,8 @@ pub async fn compare_with(
     // Owners differ between the live server and a scratch one by nature.
     expected.owners = live.owners.clone();
     let drifted = drifted(&expected, &live)?;
-    match &clean_key {
-        Some(k) if drifted.is_empty() => crate::cache::mark(&config.root, CLEAN, k),
-        Some(_) => crate::cache::unmark(&config.root, CLEAN),
-        None => {}
+    if let Some(k) = clean_key.as_deref().filter(|_| drifted.is_empty()) {
+        crate::cache::mark(&config.root, CLEAN, k);
     }
     let undeployed = if with_desired {
         let (desired, _) = desired_catalog(config, &dev, Some(&env)).await?;

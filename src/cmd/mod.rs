@@ -6,6 +6,7 @@ pub mod apply;
 pub mod check;
 pub mod drift;
 pub mod dump;
+pub mod fleet;
 pub mod generate;
 pub mod import;
 pub mod init;
@@ -59,6 +60,9 @@ pub fn require_project(config: &Config) -> Result<(), Error> {
 
 /// The database to migrate: the configured URL, or the embedded cluster's database.
 pub async fn live_target(config: &Config) -> Result<Target, Error> {
+    if let Some(target) = &config.live {
+        return Ok(target.clone());
+    }
     if let Some(url) = &config.database_url {
         return Target::parse(url);
     }

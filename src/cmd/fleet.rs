@@ -1,0 +1,742 @@
+//! Fleets: one project's migrations applied to many databases (`--targets`), and their
+//! status read across them. Each database keeps its own tracking table, so there is no
+//! central state: a run that stops (or a target that fails) leaves every database
+//! recording exactly what it ran, and running again finishes what is left. Targets run
+//! in a bounded pool (`--jobs`); `--canary N` runs the first N alone first and stops
+//! on any failure; `--max-failures K` starts no new target after K failures. The report
+//! names each database by its address without password.
+
+use super::*;
+use crate::error::redact;
+use serde::Serialize;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// The exit code of a fleet run in which a target failed (as any error exits).
+const EXIT_FAILED: i32 = 1;
+
+/// How a fleet run goes.
+pub struct Options {
+    /// Targets at once.
+    pub jobs: usize,
+    /// The first N targets first; any failure among them stops the run.
+    pub canary: usize,
+    /// No new target starts after this many failures.
+    pub max_failures: Option<usize>,
+    pub format: Format,
+    /// Also write the JSON report here (a CI artifact).
+    pub report: Option<std::path::PathBuf>,
+}
+
+/// The default pool: one target per core.
+pub fn default_jobs() -> usize {
+    std::thread::available_parallelism().map_or(4, |n| n.get())
+}
+
+/// `f` on every target, `jobs` at once, in the targets' order; the first alone first,
+/// so that what it leaves in the caches (the history's replay) the others find there
+/// instead of all making it at once.
+async fn pooled<'a, T, F, Fut>(targets: &'a [Target], jobs: usize, f: F) -> Vec<T>
+where
+    F: Fn(&'a Target) -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    use futures_util::StreamExt;
+    let mut done: Vec<(usize, T)> = Vec::with_capacity(targets.len());
+    if let Some(first) = targets.first() {
+        done.push((0, f(first).await));
+    }
+    let rest: Vec<(usize, T)> = futures_util::stream::iter(targets.iter().enumerate().skip(1))
+        .map(|(i, t)| {
+            let running = f(t);
+            async move { (i, running.await) }
+        })
+        .buffer_unordered(jobs.max(1))
+        .collect()
+        .await;
+    done.extend(rest);
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, t)| t).collect()
+}
+
+/// The entries of a targets list: one per line; blank lines skipped, and comments: a
+/// line starting with `#`, or the rest of a line from a `#` after a space (a `#` inside
+/// a connection string, as in a password, stays).
+pub fn entries(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|l| {
+            let l = l.trim();
+            let end = l.char_indices().find(|&(i, c)| c == '#' && (i == 0 || l[..i].ends_with([' ', '\t'])));
+            end.map_or(l, |(i, _)| &l[..i]).trim()
+        })
+        .filter(|l| !l.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether an entry is a database name (on the control server) rather than a
+/// connection string: no `=` (keyword form) and no `://` (URI form).
+fn is_name(entry: &str) -> bool {
+    !entry.contains('=') && !entry.contains("://")
+}
+
+/// The fleet's databases: from `file` (`--targets FILE`; `-` reads stdin), else the
+/// configured `targets_query` (run against `database_url`), else `targets_command`.
+/// Database names are resolved on the server of `database_url`. A list that names no
+/// database, or one database twice, is an error.
+pub async fn members(config: &Config, file: Option<&Path>) -> Result<Vec<Target>, Error> {
+    let control = || -> Result<Target, Error> {
+        let url = config.database_url.as_deref().ok_or_else(|| {
+            Error::failed(
+                "database names in the targets list need a server: no database_url is set",
+                "set database_url (or --database-url) to a database on the server the names are on, or list full connection strings",
+            )
+        })?;
+        Target::parse(url)
+    };
+    let (listed, source) = match file {
+        Some(f) if f.as_os_str() == "-" => {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+                .map_err(|e| Error::Other(format!("reading the targets from stdin: {e}")))?;
+            (entries(&text), "stdin".to_string())
+        }
+        Some(f) => {
+            let path = if f.is_absolute() { f.to_path_buf() } else { config.root.join(f) };
+            let text = std::fs::read_to_string(&path).map_err(|e| {
+                Error::failed(
+                    format!("cannot read the targets list {}: {e}", path.display()),
+                    "one connection string or database name per line; # starts a comment",
+                )
+            })?;
+            (entries(&text), path.display().to_string())
+        }
+        None => match (&config.targets_query, &config.targets_command) {
+            (Some(query), _) => {
+                let client = pg::connect(&control()?).await?;
+                let rows = client.simple_query(query).await.map_err(|e| {
+                    Error::failed(
+                        format!("targets_query failed: {}", pg::db_message(&e)),
+                        "its first column must give connection strings or database names, e.g. SELECT datname FROM pg_database WHERE datname LIKE 'tenant_%'",
+                    )
+                })?;
+                let listed = rows
+                    .iter()
+                    .filter_map(|m| match m {
+                        tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(|v| v.trim().to_string()),
+                        _ => None,
+                    })
+                    .filter(|v| !v.is_empty())
+                    .collect();
+                (listed, "targets_query".to_string())
+            }
+            (None, Some(command)) => {
+                let output = std::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(command)
+                    .current_dir(&config.root)
+                    .stderr(std::process::Stdio::inherit())
+                    .output()
+                    .map_err(|e| Error::Other(format!("targets_command could not start: {e}")))?;
+                if !output.status.success() {
+                    return Err(Error::failed(
+                        format!("targets_command failed ({})", output.status),
+                        "it must print one connection string or database name per line and exit 0",
+                    ));
+                }
+                (entries(&String::from_utf8_lossy(&output.stdout)), "targets_command".to_string())
+            }
+            (None, None) => {
+                return Err(Error::failed(
+                    "--targets names no file, and schemaspec.toml sets neither targets_query nor targets_command",
+                    "pass --targets FILE (one connection string or database name per line), or set targets_query / targets_command",
+                ))
+            }
+        },
+    };
+    let mut targets = Vec::with_capacity(listed.len());
+    let mut seen = std::collections::BTreeSet::new();
+    for (i, entry) in listed.iter().enumerate() {
+        let target = if is_name(entry) { control().map(|c| c.with_dbname(entry)) } else { Target::parse(entry) }
+            .map_err(|e| Error::failed(format!("target {} of {source}: {e}", i + 1), e.hint().unwrap_or_default()))?;
+        if !seen.insert(target.display.clone()) {
+            return Err(Error::failed(
+                format!("{source} names {} twice", target.display),
+                "list each database once: two runs on one database would only wait for each other",
+            ));
+        }
+        targets.push(target);
+    }
+    if targets.is_empty() {
+        return Err(Error::failed(
+            format!("{source} names no database"),
+            "one connection string or database name per line",
+        ));
+    }
+    Ok(targets)
+}
+
+/// What happened on one target.
+#[derive(Serialize, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Applied,
+    UpToDate,
+    Failed,
+    Skipped,
+}
+
+#[derive(Serialize, Debug)]
+pub struct ErrorReport {
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Outcome {
+    /// The address, without password.
+    pub target: String,
+    pub status: State,
+    /// Versions applied by this run (a failed target may have applied some first).
+    pub applied: Vec<String>,
+    pub error: Option<ErrorReport>,
+}
+
+#[derive(Serialize, Debug, Default)]
+pub struct Summary {
+    pub targets: usize,
+    pub applied: usize,
+    pub up_to_date: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+#[derive(Serialize, Debug)]
+pub struct Report {
+    pub targets: Vec<Outcome>,
+    pub summary: Summary,
+}
+
+impl Report {
+    fn new(targets: Vec<Outcome>) -> Report {
+        let count = |s: State| targets.iter().filter(|o| o.status == s).count();
+        let summary = Summary {
+            targets: targets.len(),
+            applied: count(State::Applied),
+            up_to_date: count(State::UpToDate),
+            failed: count(State::Failed),
+            skipped: count(State::Skipped),
+        };
+        Report { targets, summary }
+    }
+}
+
+/// `apply` on every target: a bounded pool, canaries first, a cap on failures. Exit 1
+/// when any target failed; the others are applied all the same.
+pub async fn apply(
+    config: &Config,
+    args: &super::apply::Args,
+    targets: &[Target],
+    options: &Options,
+    out: &mut dyn Write,
+) -> Result<i32, Error> {
+    let dir = super::apply::checked_dir(config, out)?;
+    let allowed = super::generate::parse_hazards(&args.allow_hazards)?;
+    let failures = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let progress = progress::bar(targets.len(), "applying to databases");
+    let (dir, allowed, failures, stop, progress) = (&dir, &allowed, &failures, &stop, &progress);
+    let one = |i: usize, canary: bool| async move {
+        let target = &targets[i];
+        let skipped = |why: String| Outcome {
+            target: target.display.clone(),
+            status: State::Skipped,
+            applied: Vec::new(),
+            error: Some(ErrorReport { message: why, hint: None }),
+        };
+        if stop.load(Ordering::SeqCst) {
+            return skipped("not started: a canary failed".to_string());
+        }
+        if let Some(k) = options.max_failures.filter(|k| failures.load(Ordering::SeqCst) >= *k) {
+            return skipped(format!("not started: {k} target(s) failed (--max-failures)"));
+        }
+        progress.set_message(target.display.clone());
+        let mut member = config.clone();
+        member.live = Some(target.clone());
+        let (mut log, mut done) = (Vec::new(), Vec::new());
+        let ran = super::apply::run_on(&member, args, (dir, allowed), &mut log, &mut done).await;
+        progress.inc(1);
+        match ran {
+            Ok(_) => Outcome {
+                target: target.display.clone(),
+                status: if done.is_empty() { State::UpToDate } else { State::Applied },
+                applied: done,
+                error: None,
+            },
+            Err(e) => {
+                failures.fetch_add(1, Ordering::SeqCst);
+                if canary {
+                    stop.store(true, Ordering::SeqCst);
+                }
+                Outcome {
+                    target: target.display.clone(),
+                    status: State::Failed,
+                    applied: done,
+                    error: Some(ErrorReport { message: redact(&e.to_string()), hint: e.hint().map(|h| redact(&h)) }),
+                }
+            }
+        }
+    };
+    use futures_util::StreamExt;
+    let jobs = options.jobs.max(1);
+    let canaries = options.canary.min(targets.len());
+    let mut outcomes: Vec<(usize, Outcome)> = futures_util::stream::iter(targets[..canaries].iter().enumerate())
+        .map(|(i, _)| async move { (i, one(i, true).await) })
+        .buffer_unordered(jobs)
+        .collect()
+        .await;
+    let rest: Vec<(usize, Outcome)> = futures_util::stream::iter(targets.iter().enumerate().skip(canaries))
+        .map(|(i, _)| async move { (i, one(i, false).await) })
+        .buffer_unordered(jobs)
+        .collect()
+        .await;
+    outcomes.extend(rest);
+    outcomes.sort_by_key(|(i, _)| *i);
+    let report = Report::new(outcomes.into_iter().map(|(_, o)| o).collect());
+    progress.finish_and_clear();
+    if let Some(path) = &options.report {
+        write_report(path, &report)?;
+    }
+    if options.format == Format::Json {
+        write_json(out, &report)?;
+    } else {
+        for o in &report.targets {
+            let state = match o.status {
+                State::Applied => format!("applied {}", o.applied.join(", ")),
+                State::UpToDate => "up to date".to_string(),
+                State::Failed => "FAILED".to_string(),
+                State::Skipped => "skipped".to_string(),
+            };
+            writeln!(out, "{}: {state}", o.target).map_err(io)?;
+            if let Some(e) = &o.error {
+                writeln!(out, "  {}", e.message).map_err(io)?;
+                if let Some(h) = &e.hint {
+                    writeln!(out, "  hint: {h}").map_err(io)?;
+                }
+            }
+        }
+        let s = &report.summary;
+        writeln!(
+            out,
+            "{} target(s): {} applied, {} up to date, {} failed, {} skipped",
+            s.targets, s.applied, s.up_to_date, s.failed, s.skipped
+        )
+        .map_err(io)?;
+        if s.failed + s.skipped > 0 {
+            writeln!(out, "next: mend what failed, then run the same command again: it finishes what is left")
+                .map_err(io)?;
+        }
+    }
+    Ok(if report.summary.failed > 0 { EXIT_FAILED } else { EXIT_OK })
+}
+
+/// The JSON report as a file of its own (0600: it names the fleet's databases).
+fn write_report(path: &Path, report: &impl Serialize) -> Result<(), Error> {
+    let text = serde_json::to_string_pretty(report).map_err(|e| Error::Other(e.to_string()))?;
+    let write = || -> std::io::Result<()> {
+        use std::io::Write as _;
+        use std::os::unix::fs::OpenOptionsExt;
+        let mut f = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+        f.write_all(text.as_bytes())?;
+        f.write_all(b"\n")
+    };
+    write().map_err(|e| Error::Other(format!("cannot write the report {}: {e}", path.display())))
+}
+
+/// One target's status, as the fleet summary needs it.
+#[derive(Serialize, Debug)]
+pub struct MemberStatus {
+    pub target: String,
+    /// The newest applied version (None: nothing applied yet).
+    pub version: Option<String>,
+    pub pending: usize,
+    /// Whether it needs a person (modified, missing, failed, drifted... as `status` says).
+    pub clean: bool,
+    pub drifted: usize,
+    pub error: Option<ErrorReport>,
+    /// The target's own `status --format json` report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
+}
+
+/// `status` on every target, summarized: how many are at which version, which have
+/// pending files, which drifted or need a person, which could not be read. Exit 0 when
+/// every target is clean (pending files are normal before a deploy), 2 when one needs a
+/// person, 1 when one could not be read.
+pub async fn status(
+    config: &Config,
+    no_catalog: bool,
+    targets: &[Target],
+    options: &Options,
+    detail: bool,
+    out: &mut dyn Write,
+) -> Result<i32, Error> {
+    let args = super::status::Args { format: Format::Json, no_catalog };
+    let progress = progress::bar(targets.len(), "reading databases");
+    let (args, progress) = (&args, &progress);
+    let read: Vec<(MemberStatus, i32)> = pooled(targets, options.jobs, |target| async move {
+        let mut member = config.clone();
+        member.live = Some(target.clone());
+        let mut json = Vec::new();
+        let ran = super::status::run(&member, args, &mut json).await;
+        progress.inc(1);
+        let mut s = MemberStatus {
+            target: target.display.clone(),
+            version: None,
+            pending: 0,
+            clean: false,
+            drifted: 0,
+            error: None,
+            detail: None,
+        };
+        let code = match ran {
+            Ok(code) => match serde_json::from_slice::<serde_json::Value>(&json) {
+                Ok(v) => {
+                    let migrations = v["migrations"].as_array().cloned().unwrap_or_default();
+                    let state = |m: &serde_json::Value| m["state"].as_str().unwrap_or_default().to_string();
+                    s.version = migrations
+                        .iter()
+                        .filter(|m| state(m) == "applied")
+                        .filter_map(|m| m["version"].as_str())
+                        .max()
+                        .map(str::to_string);
+                    s.pending = migrations.iter().filter(|m| state(m) == "pending").count();
+                    s.drifted = v["catalog_drift"].as_array().map_or(0, Vec::len);
+                    s.clean = code == EXIT_OK;
+                    if let Some(e) = v["replay_error"].as_str() {
+                        s.error = Some(ErrorReport { message: redact(e), hint: None });
+                    }
+                    s.detail = detail.then_some(v);
+                    code
+                }
+                Err(e) => {
+                    s.error = Some(ErrorReport { message: format!("unreadable status report: {e}"), hint: None });
+                    EXIT_FAILED
+                }
+            },
+            Err(e) => {
+                s.error = Some(ErrorReport { message: redact(&e.to_string()), hint: e.hint().map(|h| redact(&h)) });
+                EXIT_FAILED
+            }
+        };
+        (s, code)
+    })
+    .await;
+    progress.finish_and_clear();
+    let code = read.iter().map(|(_, c)| *c).fold(EXIT_OK, |worst, c| match (worst, c) {
+        (EXIT_FAILED, _) | (_, EXIT_FAILED) => EXIT_FAILED,
+        (EXIT_CHANGES, _) | (_, EXIT_CHANGES) => EXIT_CHANGES,
+        _ => EXIT_OK,
+    });
+    let members: Vec<MemberStatus> = read.into_iter().map(|(s, _)| s).collect();
+    let mut versions: std::collections::BTreeMap<&str, usize> = Default::default();
+    for m in &members {
+        if m.error.is_none() {
+            *versions.entry(m.version.as_deref().unwrap_or("(none applied)")).or_default() += 1;
+        }
+    }
+    #[derive(Serialize)]
+    struct Fleet<'a> {
+        targets: &'a [MemberStatus],
+        summary: FleetSummary<'a>,
+    }
+    #[derive(Serialize)]
+    struct FleetSummary<'a> {
+        targets: usize,
+        /// Newest applied version: how many targets are at it.
+        versions: &'a std::collections::BTreeMap<&'a str, usize>,
+        with_pending: usize,
+        drifted: usize,
+        needing_a_person: usize,
+        unreadable: usize,
+    }
+    let summary = FleetSummary {
+        targets: members.len(),
+        versions: &versions,
+        with_pending: members.iter().filter(|m| m.error.is_none() && m.pending > 0).count(),
+        drifted: members.iter().filter(|m| m.drifted > 0).count(),
+        needing_a_person: members.iter().filter(|m| m.error.is_none() && !m.clean).count(),
+        unreadable: members.iter().filter(|m| m.error.is_some()).count(),
+    };
+    let fleet = Fleet { targets: &members, summary };
+    if let Some(path) = &options.report {
+        write_report(path, &fleet)?;
+    }
+    if options.format == Format::Json {
+        write_json(out, &fleet)?;
+        return Ok(code);
+    }
+    let s = &fleet.summary;
+    writeln!(out, "{} target(s)", s.targets).map_err(io)?;
+    for (version, n) in s.versions {
+        writeln!(out, "  {n} at {version}").map_err(io)?;
+    }
+    for m in &members {
+        let mut notes = Vec::new();
+        if m.pending > 0 {
+            notes.push(format!("{} pending", m.pending));
+        }
+        if m.drifted > 0 {
+            notes.push(format!("{} object group(s) drifted", m.drifted));
+        }
+        if !m.clean && m.error.is_none() && m.pending == 0 && m.drifted == 0 {
+            notes.push("needs a person (`schemaspec status` on it says why)".to_string());
+        }
+        if let Some(e) = &m.error {
+            notes.push(format!("unreadable: {}", e.message));
+        }
+        if detail || !notes.is_empty() {
+            let at = m.version.as_deref().unwrap_or("nothing applied");
+            let notes = if notes.is_empty() { "clean".to_string() } else { notes.join("; ") };
+            writeln!(out, "{}: at {at}: {notes}", m.target).map_err(io)?;
+        }
+    }
+    writeln!(
+        out,
+        "{} with pending files, {} drifted, {} needing a person, {} unreadable",
+        s.with_pending, s.drifted, s.needing_a_person, s.unreadable
+    )
+    .map_err(io)?;
+    Ok(code)
+}
+
+/// Targets that need the same change: one group of `plan --targets`.
+#[derive(Serialize, Debug)]
+pub struct PlanGroup {
+    pub targets: Vec<String>,
+    pub changes: usize,
+    pub steps: Vec<crate::plan::Step>,
+}
+
+/// `plan` on every target: the desired state is loaded once (again only for a target
+/// whose platform objects differ from the first's), each database is read, `--jobs` at
+/// once, and targets that need the same change are grouped: a fleet of identical
+/// tenants is one line. Exit 1 when a target could not be read; else, with
+/// `exit_code`, 2 when any target has changes.
+pub async fn plan(
+    config: &Config,
+    targets: &[Target],
+    options: &Options,
+    exit_code: bool,
+    out: &mut dyn Write,
+) -> Result<i32, Error> {
+    use futures_util::StreamExt;
+    let dev = dev_target(config).await?;
+    let scope = config.scope();
+    let read_one = |target: &Target| {
+        let (scope, target) = (&scope, target.clone());
+        async move {
+            let client = pg::connect(&target).await?;
+            let live = read(&client, scope).await?;
+            let wide = match environment(config, &client, &live).await? {
+                std::borrow::Cow::Borrowed(_) => None,
+                std::borrow::Cow::Owned(wide) => Some(wide),
+            };
+            Ok::<_, Error>((live, wide))
+        }
+    };
+    // The desired state, from the first target's environment.
+    let (live, wide) = read_one(&targets[0]).await?;
+    let env = wide.as_ref().unwrap_or(&live);
+    let prelude = Prelude::new(config, Some(env))?;
+    let (desired, notes) = desired_catalog(config, &dev, Some(env)).await?;
+    drop((live, wide));
+    let progress = progress::bar(targets.len(), "reading databases");
+    let (desired, prelude, dev, progress, read_one) = (&desired, &prelude, &dev, &progress, &read_one);
+    let mut planned: Vec<(usize, String, Result<crate::plan::Plan, Error>)> =
+        futures_util::stream::iter(targets.iter().enumerate())
+            .map(|(i, target)| async move {
+                let planned = async {
+                    let (live, wide) = read_one(target).await?;
+                    let env = wide.as_ref().unwrap_or(&live);
+                    let own;
+                    let desired = if Prelude::new(config, Some(env))?.loads_like(prelude) {
+                        desired
+                    } else {
+                        own = desired_catalog(config, dev, Some(env)).await?.0;
+                        &own
+                    };
+                    crate::plan::build(&live, desired, config.plan_options()).map_err(|e| Error::Cycle(e.members))
+                }
+                .await;
+                progress.inc(1);
+                (i, target.display.clone(), planned)
+            })
+            .buffer_unordered(options.jobs.max(1))
+            .collect()
+            .await;
+    progress.finish_and_clear();
+    planned.sort_by_key(|(i, _, _)| *i);
+    // Grouped by what would run.
+    let mut groups: Vec<(Vec<String>, PlanGroup)> = Vec::new();
+    let mut failed: Vec<Outcome> = Vec::new();
+    for (_, target, plan) in planned {
+        match plan {
+            Ok(plan) => {
+                let key: Vec<String> =
+                    plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.plain().to_string())).collect();
+                match groups.iter_mut().find(|(k, _)| *k == key) {
+                    Some((_, g)) => g.targets.push(target),
+                    None => groups
+                        .push((key, PlanGroup { targets: vec![target], changes: plan.steps.len(), steps: plan.steps })),
+                }
+            }
+            Err(e) => failed.push(Outcome {
+                target,
+                status: State::Failed,
+                applied: Vec::new(),
+                error: Some(ErrorReport { message: redact(&e.to_string()), hint: e.hint().map(|h| redact(&h)) }),
+            }),
+        }
+    }
+    let groups: Vec<PlanGroup> = groups.into_iter().map(|(_, g)| g).collect();
+    let with_changes: usize = groups.iter().filter(|g| g.changes > 0).map(|g| g.targets.len()).sum();
+    let code = if !failed.is_empty() {
+        EXIT_FAILED
+    } else if exit_code && with_changes > 0 {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    };
+    if options.format == Format::Json {
+        #[derive(Serialize)]
+        struct FleetPlan<'a> {
+            notes: &'a [String],
+            groups: &'a [PlanGroup],
+            failed: &'a [Outcome],
+            summary: serde_json::Value,
+        }
+        let summary = serde_json::json!({"targets": targets.len(), "with_changes": with_changes, "failed": failed.len(), "states": groups.len()});
+        write_json(out, &FleetPlan { notes: &notes, groups: &groups, failed: &failed, summary })?;
+        return Ok(code);
+    }
+    for n in &notes {
+        writeln!(out, "note: {n}").map_err(io)?;
+    }
+    writeln!(out, "{} target(s) in {} state(s)", targets.len(), groups.len() + usize::from(!failed.is_empty()))
+        .map_err(io)?;
+    for g in &groups {
+        if g.changes == 0 {
+            writeln!(out, "{} target(s): no changes", g.targets.len()).map_err(io)?;
+            continue;
+        }
+        writeln!(out, "{} target(s): {} change(s)", g.targets.len(), g.changes).map_err(io)?;
+        for t in &g.targets {
+            writeln!(out, "  {t}").map_err(io)?;
+        }
+        for step in &g.steps {
+            writeln!(out, "  - {}", step.description).map_err(io)?;
+        }
+    }
+    for f in &failed {
+        writeln!(out, "{}: unreadable", f.target).map_err(io)?;
+        if let Some(e) = &f.error {
+            writeln!(out, "  {}", e.message).map_err(io)?;
+        }
+    }
+    Ok(code)
+}
+
+/// One target's drift, as `drift --targets` reports it.
+#[derive(Serialize, Debug)]
+pub struct MemberDrift {
+    pub target: String,
+    /// The drifted object groups (`table public.notes`...), with what changed.
+    pub drifted: Vec<String>,
+    pub error: Option<ErrorReport>,
+}
+
+/// `drift` on every target (`--jobs` at once; the history's replay is cached once for
+/// all): which databases drifted from their applied history, and in what. Exit 2 when
+/// any drifted, 1 when one could not be compared.
+pub async fn drift(config: &Config, targets: &[Target], options: &Options, out: &mut dyn Write) -> Result<i32, Error> {
+    let progress = progress::bar(targets.len(), "comparing databases");
+    let progress = &progress;
+    let members: Vec<MemberDrift> = pooled(targets, options.jobs, |target| async move {
+        let mut member = config.clone();
+        member.live = Some(target.clone());
+        // The applied history only: what the schema files would still change is `plan --targets`.
+        let report = super::drift::compare(&member, false).await;
+        progress.inc(1);
+        let d = match report {
+            Ok(r) => MemberDrift {
+                target: target.display.clone(),
+                drifted: r.drifted.iter().map(|d| format!("{}: {}", d.object, d.changes.join("; "))).collect(),
+                error: None,
+            },
+            Err(e) => MemberDrift {
+                target: target.display.clone(),
+                drifted: Vec::new(),
+                error: Some(ErrorReport { message: redact(&e.to_string()), hint: e.hint().map(|h| redact(&h)) }),
+            },
+        };
+        d
+    })
+    .await;
+    progress.finish_and_clear();
+    let drifted = members.iter().filter(|m| !m.drifted.is_empty()).count();
+    let failed = members.iter().filter(|m| m.error.is_some()).count();
+    let code = if failed > 0 {
+        EXIT_FAILED
+    } else if drifted > 0 {
+        EXIT_CHANGES
+    } else {
+        EXIT_OK
+    };
+    if options.format == Format::Json {
+        let summary = serde_json::json!({"targets": members.len(), "drifted": drifted, "failed": failed});
+        write_json(out, &serde_json::json!({"targets": members, "summary": summary}))?;
+        return Ok(code);
+    }
+    for m in &members {
+        if !m.drifted.is_empty() {
+            writeln!(out, "{}: drifted", m.target).map_err(io)?;
+            for d in &m.drifted {
+                writeln!(out, "  {d}").map_err(io)?;
+            }
+        }
+        if let Some(e) = &m.error {
+            writeln!(out, "{}: not compared: {}", m.target, e.message).map_err(io)?;
+        }
+    }
+    writeln!(out, "{} target(s): {drifted} drifted, {failed} not compared", members.len()).map_err(io)?;
+    if drifted > 0 {
+        writeln!(
+            out,
+            "next: `schemaspec drift --database-url <one of them>` shows each object and the SQL that puts it back"
+        )
+        .map_err(io)?;
+    }
+    Ok(code)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_targets_list_skips_comments_and_blank_lines_and_tells_names_from_strings() {
+        let listed =
+            entries("# the fleet\n\ntenant_1\n  tenant_2  # eu\npostgresql://u@h/db\nhost=h dbname=d password=a#b\n");
+        assert_eq!(listed, ["tenant_1", "tenant_2", "postgresql://u@h/db", "host=h dbname=d password=a#b"]);
+        assert!(is_name("tenant_1") && !is_name("postgresql://u@h/db") && !is_name("host=h dbname=d"));
+    }
+
+    #[test]
+    fn the_summary_counts_each_state() {
+        let o = |status| Outcome { target: "t".into(), status, applied: Vec::new(), error: None };
+        let r = Report::new(vec![o(State::Applied), o(State::Failed), o(State::UpToDate), o(State::Applied)]);
+        assert_eq!((r.summary.targets, r.summary.applied, r.summary.failed), (4, 2, 1));
+        assert_eq!((r.summary.up_to_date, r.summary.skipped), (1, 0));
+    }
+}

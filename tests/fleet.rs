@@ -1,0 +1,178 @@
+//! Issue #21: one project deployed to a fleet of databases on two servers.
+mod common;
+
+use common::*;
+
+const SCHEMA: &str = "CREATE TABLE notes (id bigint PRIMARY KEY, body text NOT NULL);\n\
+                      CREATE INDEX notes_body ON notes (body);\n";
+
+/// A second PostgreSQL server of this test's own, stopped and removed when dropped.
+struct SecondServer {
+    home: std::path::PathBuf,
+    cluster: schemaspec::pg::embedded::Cluster,
+}
+
+impl SecondServer {
+    fn start() -> SecondServer {
+        // A folder the embedded start makes itself (owned by the server's user).
+        let home = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join(format!("second-server-{}", std::process::id()))
+            .join("pg");
+        let cluster = schemaspec::pg::embedded::ensure(&home).expect("a second server");
+        SecondServer { home, cluster }
+    }
+}
+
+impl Drop for SecondServer {
+    fn drop(&mut self) {
+        let _ = schemaspec::pg::embedded::stop(&self.home);
+        if let Some(parent) = self.home.parent() {
+            let _ = std::fs::remove_dir_all(parent);
+        }
+    }
+}
+
+/// Databases of one test on a server, dropped at the end.
+struct Tenants {
+    admin: String,
+    names: Vec<String>,
+}
+
+impl Tenants {
+    fn create(admin: &str, prefix: &str, n: usize) -> Tenants {
+        let names: Vec<String> = (0..n).map(|i| format!("t_fleet_{prefix}_{}_{i}", std::process::id())).collect();
+        for name in &names {
+            exec(admin, &format!("CREATE DATABASE {name} TEMPLATE template0"));
+        }
+        Tenants { admin: admin.to_string(), names }
+    }
+}
+
+impl Drop for Tenants {
+    fn drop(&mut self) {
+        for name in &self.names {
+            exec(&self.admin, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+/// Two servers with 20 tenant databases each; one tenant holds an object the migration
+/// conflicts with. `apply --targets --jobs 8` applies 39, reports the 40th as failed
+/// (JSON report, exit 1), and names no password; once mended, the same command applies
+/// only that one; fleet `status` is then clean, all 40 at one version.
+#[test]
+fn a_fleet_applies_what_it_can_reports_the_rest_and_a_rerun_finishes() {
+    if !on_default_tier() {
+        return;
+    }
+    let second = SecondServer::start();
+    let here = Tenants::create(&admin_url(), "a", 20);
+    let there = Tenants::create(&second.cluster.url("postgres"), "b", 20);
+    let url_here = |name: &str| admin_url().replace("dbname=postgres", &format!("dbname={name}"));
+    let url_there = |name: &str| second.cluster.url(name);
+    // The conflict: a type of the table's name (CREATE TABLE IF NOT EXISTS cannot skip it).
+    let conflicted = url_there(&there.names[7]);
+    exec(&conflicted, "CREATE TYPE notes AS (x int)");
+
+    let p = Project::new();
+    p.write("schema/notes.sql", SCHEMA);
+    let empty = TestDb::new("fleet_gen");
+    p.run(&empty, &["generate"]).ok();
+    let mut list = String::from("# the fleet: both servers\n");
+    for n in &here.names {
+        // A password the server does not ask for: it must appear nowhere.
+        list += &format!("{} password=hunter2\n", url_here(n));
+    }
+    for n in &there.names {
+        list += &format!("{}  # eu\n", url_there(n));
+    }
+    p.write("targets.txt", &list);
+    let fleet =
+        |args: &[&str]| Run::from(p.bare_command().arg("--dev-url").arg(admin_url()).args(args).output().unwrap());
+
+    let first =
+        fleet(&["apply", "--targets", "targets.txt", "--jobs", "8", "--format", "json", "--report", "report.json"])
+            .code(1);
+    let report: serde_json::Value = serde_json::from_str(&first.stdout).expect(&first.stdout);
+    assert_eq!(report["summary"]["targets"], 40, "{}", first.stdout);
+    assert_eq!(report["summary"]["applied"], 39, "{}", first.stdout);
+    assert_eq!(report["summary"]["failed"], 1, "{}", first.stdout);
+    let failed: Vec<&serde_json::Value> =
+        report["targets"].as_array().unwrap().iter().filter(|t| t["status"] == "failed").collect();
+    assert!(failed[0]["target"].as_str().unwrap().contains(&there.names[7]), "{}", first.stdout);
+    assert!(failed[0]["error"]["message"].as_str().unwrap().contains("notes"), "{}", first.stdout);
+    assert!(!first.stdout.contains("hunter2") && !first.stderr.contains("hunter2"));
+    assert!(!p.read("report.json").contains("hunter2"));
+    let written: serde_json::Value = serde_json::from_str(&p.read("report.json")).unwrap();
+    assert_eq!(written["summary"], report["summary"]);
+    let versions = p.migrations().len();
+    assert!(report["targets"][0]["applied"].as_array().unwrap().len() == versions, "{}", first.stdout);
+
+    // Planned across the fleet: the 39 in one state, the one left in another.
+    let planned = fleet(&["plan", "--targets", "targets.txt", "--exit-code"]).code(2);
+    assert!(planned.stdout.contains("40 target(s) in 2 state(s)"), "{}", planned.stdout);
+    assert!(planned.stdout.contains("39 target(s): no changes"), "{}", planned.stdout);
+    assert!(planned.stdout.contains("1 target(s): "), "{}", planned.stdout);
+
+    exec(&conflicted, "DROP TYPE notes");
+    let again = fleet(&["apply", "--targets", "targets.txt", "--jobs", "8"]).ok();
+    assert!(again.stdout.contains("40 target(s): 1 applied, 39 up to date, 0 failed, 0 skipped"), "{}", again.stdout);
+
+    let status = fleet(&["status", "--targets", "targets.txt", "--no-catalog"]).ok();
+    assert!(status.stdout.contains("40 target(s)"), "{}", status.stdout);
+    let newest = p.migrations().last().unwrap().file_name().unwrap().to_string_lossy()[..14].to_string();
+    assert!(status.stdout.contains(&format!("  40 at {newest}")), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("0 with pending files, 0 drifted, 0 needing a person, 0 unreadable"),
+        "{}",
+        status.stdout
+    );
+    let planned = fleet(&["plan", "--targets", "targets.txt", "--exit-code"]).ok();
+    assert!(planned.stdout.contains("40 target(s) in 1 state(s)\n40 target(s): no changes"), "{}", planned.stdout);
+    // Drift across the fleet: none, then one database changed by hand.
+    let none = fleet(&["drift", "--targets", "targets.txt"]).ok();
+    assert!(none.stdout.contains("40 target(s): 0 drifted, 0 not compared"), "{}", none.stdout);
+    exec(&url_here(&here.names[3]), "CREATE INDEX by_hand ON notes (id)");
+    let one = fleet(&["drift", "--targets", "targets.txt"]).code(2);
+    assert!(one.stdout.contains("40 target(s): 1 drifted, 0 not compared"), "{}", one.stdout);
+    let name = format!("/{}?", here.names[3]);
+    assert!(one.stdout.lines().any(|l| l.contains(&name) && l.ends_with(": drifted")), "{}", one.stdout);
+}
+
+/// `--canary` stops the run when a canary fails, and `--max-failures` stops starting
+/// new targets; what was not started is reported as skipped, and database names in the
+/// list resolve on the server of --database-url.
+#[test]
+fn canaries_and_the_failure_cap_stop_a_fleet_early() {
+    if !on_default_tier() {
+        return;
+    }
+    let tenants = Tenants::create(&admin_url(), "c", 6);
+    for name in &tenants.names[..2] {
+        exec(&admin_url().replace("dbname=postgres", &format!("dbname={name}")), "CREATE TYPE notes AS (x int)");
+    }
+    let p = Project::new();
+    p.write("schema/notes.sql", SCHEMA);
+    let empty = TestDb::new("fleet_canary");
+    p.run(&empty, &["generate"]).ok();
+    p.write("targets.txt", &tenants.names.join("\n"));
+    let fleet = |args: &[&str]| {
+        Run::from(
+            p.bare_command()
+                .arg("--database-url")
+                .arg(admin_url())
+                .arg("--dev-url")
+                .arg(admin_url())
+                .args(args)
+                .output()
+                .unwrap(),
+        )
+    };
+    let canary = fleet(&["apply", "--targets", "targets.txt", "--canary", "2", "--jobs", "2"]).code(1);
+    assert!(canary.stdout.contains("6 target(s): 0 applied, 0 up to date, 2 failed, 4 skipped"), "{}", canary.stdout);
+    assert!(canary.stdout.contains("not started: a canary failed"), "{}", canary.stdout);
+    let capped = fleet(&["apply", "--targets", "targets.txt", "--max-failures", "1", "--jobs", "1"]).code(1);
+    assert!(capped.stdout.contains("6 target(s): 0 applied, 0 up to date, 1 failed, 5 skipped"), "{}", capped.stdout);
+    let all = fleet(&["apply", "--targets", "targets.txt", "--jobs", "3"]).code(1);
+    assert!(all.stdout.contains("6 target(s): 4 applied, 0 up to date, 2 failed, 0 skipped"), "{}", all.stdout);
+}
