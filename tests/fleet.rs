@@ -168,6 +168,8 @@ fn canaries_and_the_failure_cap_stop_a_fleet_early() {
                 .unwrap(),
         )
     };
+    let dry = fleet(&["apply", "--targets", "targets.txt", "--dry-run"]).ok();
+    assert!(dry.stdout.contains("6 target(s): 6 with files to apply, 0 up to date"), "{}", dry.stdout);
     let canary = fleet(&["apply", "--targets", "targets.txt", "--canary", "2", "--jobs", "2"]).code(1);
     assert!(canary.stdout.contains("6 target(s): 0 applied, 0 up to date, 2 failed, 4 skipped"), "{}", canary.stdout);
     assert!(canary.stdout.contains("not started: a canary failed"), "{}", canary.stdout);

@@ -49,7 +49,8 @@ pub fn checked_dir(config: &Config, out: &mut dyn Write) -> Result<migrations::D
 }
 
 /// Apply the pending files of `dir` to the live database of `config`; the versions it
-/// applied are added to `done` (also when a later file fails).
+/// applied (with `dry_run`: would apply) are added to `done`, also when a later file
+/// fails.
 pub async fn run_on(
     config: &Config,
     args: &Args,
@@ -177,6 +178,7 @@ async fn apply_locked(
         return Ok(EXIT_OK);
     }
     if args.dry_run {
+        done.extend(pending.iter().map(|m| m.version.clone()));
         for m in &pending {
             let hazards: Vec<String> = lint::file_hazards(m).into_iter().map(|(_, h)| h).collect();
             let hazards = if hazards.is_empty() { String::new() } else { format!("  [{}]", hazards.join(", ")) };

@@ -181,6 +181,8 @@ pub async fn members(config: &Config, file: Option<&Path>) -> Result<Vec<Target>
 #[serde(rename_all = "snake_case")]
 pub enum State {
     Applied,
+    /// `--dry-run`: has files to apply (`applied` lists them).
+    Pending,
     UpToDate,
     Failed,
     Skipped,
@@ -206,6 +208,8 @@ pub struct Outcome {
 pub struct Summary {
     pub targets: usize,
     pub applied: usize,
+    /// `--dry-run`: targets with files to apply.
+    pub pending: usize,
     pub up_to_date: usize,
     pub failed: usize,
     pub skipped: usize,
@@ -223,6 +227,7 @@ impl Report {
         let summary = Summary {
             targets: targets.len(),
             applied: count(State::Applied),
+            pending: count(State::Pending),
             up_to_date: count(State::UpToDate),
             failed: count(State::Failed),
             skipped: count(State::Skipped),
@@ -269,7 +274,11 @@ pub async fn apply(
         match ran {
             Ok(_) => Outcome {
                 target: target.display.clone(),
-                status: if done.is_empty() { State::UpToDate } else { State::Applied },
+                status: match (done.is_empty(), args.dry_run) {
+                    (true, _) => State::UpToDate,
+                    (false, false) => State::Applied,
+                    (false, true) => State::Pending,
+                },
                 applied: done,
                 error: None,
             },
@@ -313,6 +322,7 @@ pub async fn apply(
         for o in &report.targets {
             let state = match o.status {
                 State::Applied => format!("applied {}", o.applied.join(", ")),
+                State::Pending => format!("would apply {}", o.applied.join(", ")),
                 State::UpToDate => "up to date".to_string(),
                 State::Failed => "FAILED".to_string(),
                 State::Skipped => "skipped".to_string(),
@@ -326,12 +336,17 @@ pub async fn apply(
             }
         }
         let s = &report.summary;
+        let pending =
+            if args.dry_run { format!("{} with files to apply", s.pending) } else { format!("{} applied", s.applied) };
         writeln!(
             out,
-            "{} target(s): {} applied, {} up to date, {} failed, {} skipped",
-            s.targets, s.applied, s.up_to_date, s.failed, s.skipped
+            "{} target(s): {pending}, {} up to date, {} failed, {} skipped",
+            s.targets, s.up_to_date, s.failed, s.skipped
         )
         .map_err(io)?;
+        if args.dry_run {
+            writeln!(out, "nothing was changed (--dry-run)").map_err(io)?;
+        }
         if s.failed + s.skipped > 0 {
             writeln!(out, "next: mend what failed, then run the same command again: it finishes what is left")
                 .map_err(io)?;
