@@ -589,10 +589,14 @@ fn table(rows: &[Row], shapes: bool) -> String {
     s
 }
 
+/// apply overhead (schemaspec s, psql s); status (first s, next s, floor s, bare psql
+/// s); the fleet (together s, one by one s, jobs).
+type Extras = ((f64, f64), (f64, f64, f64, f64), (f64, f64, usize));
+
 fn render(
     rows: &[Row],
     shapes: &[Row],
-    (apply, status, fleet): ((f64, f64), (f64, f64, f64, f64), (f64, f64, usize)),
+    (apply, status, fleet): Extras,
     runs: usize,
     version: &str,
     migra_ok: bool,
