@@ -113,7 +113,7 @@ enum Command {
     Init,
     /// Show what would change in the database: ordered statements with their hazards
     #[command(
-        after_help = "Examples:\n  schemaspec plan\n  schemaspec plan --exit-code          # CI: exit 2 when there are changes\n  schemaspec plan --format json --strict"
+        after_help = "Examples:\n  schemaspec plan\n  schemaspec plan --exit-code          # CI: exit 2 when there are changes\n  schemaspec plan --format json --strict\n  schemaspec plan --targets tenants.txt --exit-code   # a fleet, grouped by what would change"
     )]
     Plan {
         /// Output: text for people, json for machines (docs/json.md)
@@ -151,7 +151,7 @@ enum Command {
     },
     /// Run pending migration files, each recorded in the tracking table
     #[command(
-        after_help = "Examples:\n  schemaspec apply\n  schemaspec apply --dry-run\n  schemaspec apply --from-schema --allow-hazards deletes_data   # plan, prove, write and apply at once\n  DATABASE_URL=postgres://app@db/app schemaspec apply"
+        after_help = "Examples:\n  schemaspec apply\n  schemaspec apply --dry-run\n  schemaspec apply --from-schema --allow-hazards deletes_data   # plan, prove, write and apply at once\n  DATABASE_URL=postgres://app@db/app schemaspec apply\n  schemaspec apply --targets tenants.txt --jobs 8 --canary 2 --report apply.json   # a fleet (docs/fleet.md)"
     )]
     Apply {
         /// Apply files older than the newest applied one instead of refusing
@@ -168,7 +168,7 @@ enum Command {
         #[arg(long)]
         from_schema: bool,
         /// Apply to every database of a fleet: FILE lists one connection string or database name (on the
-        /// server of --database-url) per line; without FILE, schemaspec.toml's targets_query or
+        /// server of database_url) per line; without FILE, schemaspec.toml's targets_query or
         /// targets_command lists them (docs/fleet.md)
         #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
         targets: Option<PathBuf>,
@@ -189,7 +189,9 @@ enum Command {
         format: Format,
     },
     /// Three-way view of files, tracking table and live catalog: applied, pending, modified, missing, out-of-order, failed
-    #[command(after_help = "Examples:\n  schemaspec status\n  schemaspec status --format json --no-catalog")]
+    #[command(
+        after_help = "Examples:\n  schemaspec status\n  schemaspec status --format json --no-catalog\n  schemaspec status --targets tenants.txt"
+    )]
     Status {
         /// Output: text for people, json for machines (docs/json.md)
         #[arg(long, value_enum, default_value = "text")]
@@ -293,7 +295,9 @@ enum Command {
         dry_run: bool,
     },
     /// Compare the live catalog with the applied history replayed (exit 2 on drift) and with the schema files
-    #[command(after_help = "Examples:\n  schemaspec drift\n  schemaspec drift --format json")]
+    #[command(
+        after_help = "Examples:\n  schemaspec drift\n  schemaspec drift --format json\n  schemaspec drift --targets tenants.txt"
+    )]
     Drift {
         /// Output: text for people, json for machines (docs/json.md)
         #[arg(long, value_enum, default_value = "text")]

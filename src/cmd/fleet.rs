@@ -102,7 +102,8 @@ pub async fn members(config: &Config, file: Option<&Path>) -> Result<Vec<Target>
             (entries(&text), "stdin".to_string())
         }
         Some(f) => {
-            let path = if f.is_absolute() { f.to_path_buf() } else { config.root.join(f) };
+            // As given: relative to the current folder, as `--report FILE` is.
+            let path = f.to_path_buf();
             let text = std::fs::read_to_string(&path).map_err(|e| {
                 Error::failed(
                     format!("cannot read the targets list {}: {e}", path.display()),
