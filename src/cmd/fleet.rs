@@ -203,6 +203,10 @@ pub struct Outcome {
     /// Versions applied by this run (a failed target may have applied some first).
     pub applied: Vec<String>,
     pub error: Option<ErrorReport>,
+    /// What `apply` warned about on this target (a file applied but missing locally,
+    /// a file resumed...).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Serialize, Debug, Default)]
@@ -254,11 +258,15 @@ pub async fn apply(
     let (dir, allowed, failures, stop, progress) = (&dir, &allowed, &failures, &stop, &progress);
     let one = |i: usize, canary: bool| async move {
         let target = &targets[i];
-        let skipped = |why: String| Outcome {
-            target: target.display.clone(),
-            status: State::Skipped,
-            applied: Vec::new(),
-            error: Some(ErrorReport { message: why, hint: None }),
+        let skipped = |why: String| {
+            progress.inc(1);
+            Outcome {
+                target: target.display.clone(),
+                status: State::Skipped,
+                applied: Vec::new(),
+                error: Some(ErrorReport { message: why, hint: None }),
+                warnings: Vec::new(),
+            }
         };
         if stop.load(Ordering::SeqCst) {
             return skipped("not started: a canary failed".to_string());
@@ -272,6 +280,11 @@ pub async fn apply(
         let (mut log, mut done) = (Vec::new(), Vec::new());
         let ran = super::apply::run_on(&member, args, (dir, allowed), &mut log, &mut done).await;
         progress.inc(1);
+        let warnings: Vec<String> = String::from_utf8_lossy(&log)
+            .lines()
+            .filter(|l| l.starts_with("warning:") || l.starts_with("resuming ") || l.starts_with("would resume "))
+            .map(redact)
+            .collect();
         match ran {
             Ok(_) => Outcome {
                 target: target.display.clone(),
@@ -282,6 +295,7 @@ pub async fn apply(
                 },
                 applied: done,
                 error: None,
+                warnings,
             },
             Err(e) => {
                 failures.fetch_add(1, Ordering::SeqCst);
@@ -293,6 +307,7 @@ pub async fn apply(
                     status: State::Failed,
                     applied: done,
                     error: Some(ErrorReport { message: redact(&e.to_string()), hint: e.hint().map(|h| redact(&h)) }),
+                    warnings,
                 }
             }
         }
@@ -329,6 +344,9 @@ pub async fn apply(
                 State::Skipped => "skipped".to_string(),
             };
             writeln!(out, "{}: {state}", o.target).map_err(io)?;
+            for w in &o.warnings {
+                writeln!(out, "  {w}").map_err(io)?;
+            }
             if let Some(e) = &o.error {
                 writeln!(out, "  {}", e.message).map_err(io)?;
                 if let Some(h) = &e.hint {
@@ -612,6 +630,7 @@ pub async fn plan(
                 status: State::Failed,
                 applied: Vec::new(),
                 error: Some(ErrorReport { message: redact(&e.to_string()), hint: e.hint().map(|h| redact(&h)) }),
+                warnings: Vec::new(),
             }),
         }
     }
@@ -750,7 +769,7 @@ mod tests {
 
     #[test]
     fn the_summary_counts_each_state() {
-        let o = |status| Outcome { target: "t".into(), status, applied: Vec::new(), error: None };
+        let o = |status| Outcome { target: "t".into(), status, applied: Vec::new(), error: None, warnings: Vec::new() };
         let r = Report::new(vec![o(State::Applied), o(State::Failed), o(State::UpToDate), o(State::Applied)]);
         assert_eq!((r.summary.targets, r.summary.applied, r.summary.failed), (4, 2, 1));
         assert_eq!((r.summary.up_to_date, r.summary.skipped), (1, 0));
