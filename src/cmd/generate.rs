@@ -360,6 +360,8 @@ async fn prove(
     let (warning, ways_back) = with_scratch(dev, |target| async move {
         let clients = pg::connect_for_load(&prelude.target(target)).await?;
         let client = &clients[0];
+        // Its catalog is read once or twice per file: the queries are prepared once.
+        let reader = &pg::introspect::Reader::new(client);
         let mut warning = None;
         let mut start = None;
         if from_history {
@@ -374,7 +376,7 @@ async fn prove(
             if let Err(e) = copied {
                 warning = Some(format!("the live schema could not be copied to the scratch database ({e})"));
             } else {
-                let mut copy = read(client, &scope).await?;
+                let mut copy = read_with(reader, &scope).await?;
                 // Owners differ between the live server and the scratch one by nature.
                 copy.owners = base.owners.clone();
                 let gaps = diff::diff(&copy, base);
@@ -394,14 +396,15 @@ async fn prove(
             let mut before = match (downs, start) {
                 (false, _) => None,
                 (true, Some(copy)) => Some(copy),
-                (true, None) => Some(read(client, &scope).await?),
+                (true, None) => Some(read_with(reader, &scope).await?),
             };
             let mut after = None;
             for (m, draft) in new {
                 run_file(client, m, None, &t).await.map_err(|e| Error::ProofFailed(format!("{}: {e}", m.file_name)))?;
                 if let Some(state) = before.take() {
-                    let reached = read(client, &scope).await?;
-                    ways_back.push(Some(way_back(client, config, (&state, &reached, desired), (m, draft)).await?));
+                    let reached = read_with(reader, &scope).await?;
+                    ways_back
+                        .push(Some(way_back((client, reader), config, (&state, &reached, desired), (m, draft)).await?));
                     before = Some(reached);
                 } else {
                     ways_back.push(None);
@@ -413,7 +416,7 @@ async fn prove(
             timing("proof_apply", started);
             let after = match after {
                 Some(after) => after,
-                None => read(client, &scope).await?,
+                None => read_with(reader, &scope).await?,
             };
             let left = plan::build(&after, desired, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
             if !left.is_empty() {
@@ -426,7 +429,7 @@ async fn prove(
                     .map_err(|e| Error::ProofFailed(format!("running {} a second time failed: {e}", m.file_name)))?;
             }
             timing("proof_apply_twice", started);
-            let again = read(client, &scope).await?;
+            let again = read_with(reader, &scope).await?;
             let changed = diff::diff(&after, &again);
             if !changed.is_empty() {
                 let what: Vec<String> = changed.iter().take(10).map(plan::describe).collect();
@@ -463,7 +466,7 @@ struct WayBack {
 /// is left as it was, so the proof of the files goes on undisturbed. An error only when
 /// the scratch database failed.
 async fn way_back(
-    client: &tokio_postgres::Client,
+    (client, reader): (&tokio_postgres::Client, &pg::introspect::Reader<'_>),
     config: &Config,
     (before, after, desired): (&Catalog, &Catalog, &Catalog),
     (file, draft): (&LocalMigration, &files::FileDraft),
@@ -500,7 +503,7 @@ async fn way_back(
                 }
             }
         }
-        read(client, scope).await.map(Ok)
+        read_with(reader, scope).await.map(Ok)
     }
     .await;
     client.batch_execute("ROLLBACK").await.map_err(db)?;

@@ -1216,8 +1216,13 @@ pub fn timing(stage: &str, since: std::time::Instant) {
 }
 
 pub async fn read(client: &tokio_postgres::Client, scope: &pg::introspect::Scope) -> Result<Catalog, Error> {
+    read_with(&pg::introspect::Reader::new(client), scope).await
+}
+
+/// `read` through a `Reader` kept for the next read of the same connection.
+pub async fn read_with(reader: &pg::introspect::Reader<'_>, scope: &pg::introspect::Scope) -> Result<Catalog, Error> {
     let _progress = progress::spinner("reading the catalog");
-    pg::introspect::read_catalog(client, scope)
+    pg::introspect::read_catalog_with(reader, scope)
         .await
         .map_err(|e| Error::Other(format!("reading the catalog failed: {}", pg::db_message(&e))))
 }

@@ -183,7 +183,50 @@ fn class_key(cls: &str) -> Option<&'static str> {
     CLASSES.iter().find(|c| **c == cls).copied()
 }
 
+/// A connection whose catalog is read again and again (a proof reads its scratch
+/// database's catalog twice per file): the catalog queries are prepared on it once, so
+/// a later read sends only their executions, and after a few of those the server keeps
+/// one plan for each instead of planning it anew. Tied to its one connection.
+pub struct Reader<'a> {
+    client: &'a Client,
+    prepared: std::sync::Mutex<HashMap<usize, tokio_postgres::Statement>>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn new(client: &'a Client) -> Reader<'a> {
+        Reader { client, prepared: std::sync::Mutex::new(HashMap::new()) }
+    }
+
+    /// `sql` (one of this module's constants) prepared on the connection, once.
+    async fn statement(&self, sql: &'static str) -> Result<tokio_postgres::Statement, tokio_postgres::Error> {
+        let key = sql.as_ptr() as usize;
+        if let Some(s) = self.prepared.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(s);
+        }
+        let statement = self.client.prepare(sql).await?;
+        if let Ok(mut m) = self.prepared.lock() {
+            m.insert(key, statement.clone());
+        }
+        Ok(statement)
+    }
+
+    async fn query(
+        &self,
+        sql: &'static str,
+        params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
+    ) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let statement = self.statement(sql).await?;
+        self.client.query(&statement, params).await
+    }
+}
+
 pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tokio_postgres::Error> {
+    read_catalog_with(&Reader::new(client), scope).await
+}
+
+/// `read_catalog` through a `Reader` the caller keeps for the next read.
+pub async fn read_catalog_with(reader: &Reader<'_>, scope: &Scope) -> Result<Catalog, tokio_postgres::Error> {
+    let client = reader.client;
     // JIT compilation of these catalog queries costs more than it saves: with thousands
     // of tables it turned a 30 ms query into a second.
     client.batch_execute("SET search_path = ''; SET statement_timeout = 0; SET jit = off").await?;
@@ -198,15 +241,15 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
     // dependencies) are streamed to the builder in chunks when it needs them: held all
     // at once they were most of the memory a plan used (190 MB at 5,000 tables).
     let (schemas, extensions, types, sequences, tables, views, functions, triggers, policies) = tokio::try_join!(
-        client.query(SCHEMAS, &params),
-        client.query(EXTENSIONS, &[]),
-        client.query(TYPES, &params),
-        client.query(SEQUENCES, &params),
-        client.query(TABLES, &params),
-        client.query(VIEWS, &params),
-        client.query(FUNCTIONS, &params),
-        client.query(TRIGGERS, &with_platform),
-        client.query(POLICIES, &with_platform),
+        reader.query(SCHEMAS, &params),
+        reader.query(EXTENSIONS, &[]),
+        reader.query(TYPES, &params),
+        reader.query(SEQUENCES, &params),
+        reader.query(TABLES, &params),
+        reader.query(VIEWS, &params),
+        reader.query(FUNCTIONS, &params),
+        reader.query(TRIGGERS, &with_platform),
+        reader.query(POLICIES, &with_platform),
     )?;
     // Publications: column lists, row filters and schemas came with PostgreSQL 15.
     let publications_sql = if version >= 150000 { PUBLICATIONS } else { PUBLICATIONS_14 };
@@ -224,21 +267,21 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
         casts,
         rules,
     ) = tokio::try_join!(
-        client.query(PRIVILEGES, &[]),
-        client.query(DEFAULT_PRIVILEGES, &params[..1]),
-        client.query(EXTENSION_MEMBERS, &[]),
-        client.query(COLLATIONS, &params),
-        client.query(EVENT_TRIGGERS, &params),
-        client.query(OWNERS, &[]),
-        client.query(PLATFORM_OBJECTS, &platform_only),
-        client.query(publications_sql, &[]),
-        client.query(STATISTICS, &params),
-        client.query(UNMODELED, &params),
-        client.query(CASTS, &[]),
-        client.query(RULES, &params),
+        reader.query(PRIVILEGES, &[]),
+        reader.query(DEFAULT_PRIVILEGES, &params[..1]),
+        reader.query(EXTENSION_MEMBERS, &[]),
+        reader.query(COLLATIONS, &params),
+        reader.query(EVENT_TRIGGERS, &params),
+        reader.query(OWNERS, &[]),
+        reader.query(PLATFORM_OBJECTS, &platform_only),
+        reader.query(publications_sql, &[]),
+        reader.query(STATISTICS, &params),
+        reader.query(UNMODELED, &params),
+        reader.query(CASTS, &[]),
+        reader.query(RULES, &params),
     )?;
     // Pipelined like the rest: one round trip for all nine.
-    let defined = futures_util::future::try_join_all(DEFINED.iter().map(|(_, q)| client.query(*q, &params))).await?;
+    let defined = futures_util::future::try_join_all(DEFINED.iter().map(|(_, q)| reader.query(q, &params))).await?;
 
     let mut b = Builder::default();
     b.cat.server_version = version;
@@ -250,9 +293,9 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
     b.sequences(sequences);
     b.tables(tables);
     b.views(views);
-    in_chunks(client, COLUMNS, &params, |rows| b.columns(rows)).await?;
-    in_chunks(client, CONSTRAINTS, &params, |rows| b.constraints(rows)).await?;
-    in_chunks(client, INDEXES, &params, |rows| b.indexes(rows)).await?;
+    in_chunks(reader, COLUMNS, &params, |rows| b.columns(rows)).await?;
+    in_chunks(reader, CONSTRAINTS, &params, |rows| b.constraints(rows)).await?;
+    in_chunks(reader, INDEXES, &params, |rows| b.indexes(rows)).await?;
     b.statistics(statistics);
     b.cat.unmodeled = unmodeled.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
     for r in &casts {
@@ -277,7 +320,7 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
     b.publications(publications, scope);
     b.privileges(privileges);
     b.owners(owners);
-    in_chunks(client, DEPENDS, &[], |rows| b.depends(rows)).await?;
+    in_chunks(reader, DEPENDS, &[], |rows| b.depends(rows)).await?;
     b.resolve_depends();
     b.pack();
     client.batch_execute("RESET search_path").await?;
@@ -298,13 +341,14 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
 /// grow with every table are never held whole (tokio-postgres streams them, and the
 /// server waits while a chunk is built).
 async fn in_chunks(
-    client: &Client,
-    sql: &str,
+    reader: &Reader<'_>,
+    sql: &'static str,
     params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
     mut f: impl FnMut(&[Row]),
 ) -> Result<(), tokio_postgres::Error> {
     use futures_util::TryStreamExt;
-    let stream = client.query_raw(sql, params.iter().copied()).await?;
+    let statement = reader.statement(sql).await?;
+    let stream = reader.client.query_raw(&statement, params.iter().copied()).await?;
     futures_util::pin_mut!(stream);
     let mut chunk = Vec::with_capacity(1000);
     while let Some(row) = stream.try_next().await? {
