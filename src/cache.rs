@@ -65,12 +65,22 @@ pub enum Slot {
     Replay,
 }
 
+/// Whether the caches are used: not when `SCHEMASPEC_NO_CACHE` is set.
+pub fn enabled() -> bool {
+    std::env::var_os("SCHEMASPEC_NO_CACHE").is_none()
+}
+
+/// The folder of every cache entry and verdict.
+fn dir(root: &Path) -> PathBuf {
+    root.join(".schemaspec").join("cache")
+}
+
 fn path(root: &Path, slot: Slot) -> PathBuf {
     let name = match slot {
         Slot::Desired => "desired.bin",
         Slot::Replay => "replay.bin",
     };
-    root.join(".schemaspec").join("cache").join(name)
+    dir(root).join(name)
 }
 
 pub fn load(root: &Path, key: &str) -> Option<Catalog> {
@@ -205,7 +215,7 @@ fn write(root: &Path, slot: Slot, key: &str, base: &str, statements: &[&str], ca
     };
     let p = path(root, slot);
     let write = || -> std::io::Result<()> {
-        std::fs::create_dir_all(p.parent().expect("has a parent"))?;
+        std::fs::create_dir_all(dir(root))?;
         // Written aside and renamed: a reader never sees half a file.
         let tmp = p.with_extension(format!("tmp{}", std::process::id()));
         let payload = bincode::serialize(&entry).map_err(std::io::Error::other)?;
@@ -228,9 +238,9 @@ fn write(root: &Path, slot: Slot, key: &str, base: &str, statements: &[&str], ca
 pub fn mark(root: &Path, name: &str, key: &str) {
     const VERDICTS: usize = 4096;
     static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let p = root.join(".schemaspec").join("cache").join(name);
+    let p = dir(root).join(name);
     let write = || -> std::io::Result<()> {
-        std::fs::create_dir_all(p.parent().expect("has a parent"))?;
+        std::fs::create_dir_all(dir(root))?;
         let old = std::fs::read_to_string(&p).unwrap_or_default();
         let mut keys: Vec<&str> = old.lines().filter(|k| *k != key).collect();
         keys.push(key);
@@ -248,8 +258,7 @@ pub fn mark(root: &Path, name: &str, key: &str) {
 
 /// Whether the verdict `name` was marked with `key`.
 pub fn marked(root: &Path, name: &str, key: &str) -> bool {
-    std::fs::read_to_string(root.join(".schemaspec").join("cache").join(name))
-        .is_ok_and(|k| k.lines().any(|k| k == key))
+    std::fs::read_to_string(dir(root).join(name)).is_ok_and(|k| k.lines().any(|k| k == key))
 }
 
 #[cfg(test)]

@@ -519,13 +519,7 @@ async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Wr
         Command::Init => cmd::init::run(&config, out),
         Command::Plan { format, exit_code, targets: Some(targets), jobs, .. } => {
             let members = fleet_members(&config, &targets).await?;
-            let options = cmd::fleet::Options {
-                jobs: jobs.unwrap_or_else(cmd::fleet::default_jobs),
-                canary: 0,
-                max_failures: None,
-                format,
-                report: None,
-            };
+            let options = cmd::fleet::Options::reading(jobs, format);
             cmd::fleet::plan(&config, &members, &options, exit_code, out).await
         }
         Command::Plan { format, exit_code, strict, .. } => {
@@ -555,13 +549,8 @@ async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Wr
                 ));
             }
             let members = fleet_members(&config, &targets).await?;
-            let options = cmd::fleet::Options {
-                jobs: jobs.unwrap_or_else(cmd::fleet::default_jobs),
-                canary,
-                max_failures,
-                format,
-                report,
-            };
+            let options =
+                cmd::fleet::Options { canary, max_failures, report, ..cmd::fleet::Options::reading(jobs, format) };
             let args = cmd::apply::Args { allow_out_of_order, allow_hazards, dry_run };
             cmd::fleet::apply(&config, &args, &members, &options, out).await
         }
@@ -585,13 +574,7 @@ async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Wr
         }
         Command::Status { format, no_catalog, targets: Some(targets), jobs, detail } => {
             let members = fleet_members(&config, &targets).await?;
-            let options = cmd::fleet::Options {
-                jobs: jobs.unwrap_or_else(cmd::fleet::default_jobs),
-                canary: 0,
-                max_failures: None,
-                format,
-                report: None,
-            };
+            let options = cmd::fleet::Options::reading(jobs, format);
             cmd::fleet::status(&config, no_catalog, &members, &options, detail, out).await
         }
         Command::Status { format, no_catalog, .. } => {
@@ -617,13 +600,7 @@ async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Wr
         }
         Command::Drift { format, targets: Some(targets), jobs } => {
             let members = fleet_members(&config, &targets).await?;
-            let options = cmd::fleet::Options {
-                jobs: jobs.unwrap_or_else(cmd::fleet::default_jobs),
-                canary: 0,
-                max_failures: None,
-                format,
-                report: None,
-            };
+            let options = cmd::fleet::Options::reading(jobs, format);
             cmd::fleet::drift(&config, &members, &options, out).await
         }
         Command::Drift { format, .. } => cmd::drift::run(&config, &cmd::drift::Args { format }, out).await,

@@ -114,7 +114,7 @@ async fn clean_key(
     dev: &Target,
     files: &[history::LocalMigration],
 ) -> Option<String> {
-    if std::env::var_os("SCHEMASPEC_NO_CACHE").is_some() {
+    if !crate::cache::enabled() {
         return None;
     }
     let (fingerprint, facts) = tokio::join!(pg::introspect::fingerprint(client), server_facts(dev));
@@ -133,9 +133,7 @@ async fn clean_key(
         timeouts.statement_timeout,
         config.platform
     );
-    let sources: Vec<pg::load::Source> =
-        files.iter().map(|m| pg::load::Source { name: m.file_name.clone(), text: m.content.clone() }).collect();
-    Some(crate::cache::key(&sources, &facts, &settings))
+    Some(crate::cache::key(&sources_of(files), &facts, &settings))
 }
 
 /// `compare` for a caller that has read the directory and the tracking table already.

@@ -28,35 +28,52 @@ pub struct Options {
     pub report: Option<std::path::PathBuf>,
 }
 
-/// The default pool: one target per core.
-pub fn default_jobs() -> usize {
-    std::thread::available_parallelism().map_or(4, |n| n.get())
+impl Options {
+    /// For a command that only reads the targets: `jobs` at once (default: one per core),
+    /// no canaries, no cap on failures, no report file.
+    pub fn reading(jobs: Option<usize>, format: Format) -> Options {
+        Options {
+            jobs: jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(4, |n| n.get())),
+            canary: 0,
+            max_failures: None,
+            format,
+            report: None,
+        }
+    }
 }
 
-/// `f` on every target, `jobs` at once, in the targets' order; the first alone first,
-/// so that what it leaves in the caches (the history's replay) the others find there
-/// instead of all making it at once.
-async fn pooled<'a, T, F, Fut>(targets: &'a [Target], jobs: usize, f: F) -> Vec<T>
+/// `f` on every target (with its place in the list), `jobs` at once, in two waves: the
+/// first `first` targets, then the rest; the results in the targets' order. A first
+/// wave of one lets what it leaves in the caches (the history's replay) serve the
+/// others; a first wave of canaries lets a failure stop the rest.
+async fn in_waves<'a, T, F, Fut>(targets: &'a [Target], first: usize, jobs: usize, f: F) -> Vec<T>
 where
-    F: Fn(&'a Target) -> Fut,
+    F: Fn(usize, &'a Target) -> Fut,
     Fut: std::future::Future<Output = T>,
 {
     use futures_util::StreamExt;
+    let first = first.min(targets.len());
     let mut done: Vec<(usize, T)> = Vec::with_capacity(targets.len());
-    if let Some(first) = targets.first() {
-        done.push((0, f(first).await));
+    for (offset, wave) in [(0, &targets[..first]), (first, &targets[first..])] {
+        let ran: Vec<(usize, T)> = futures_util::stream::iter(wave.iter().enumerate())
+            .map(|(i, t)| {
+                let running = f(offset + i, t);
+                async move { (offset + i, running.await) }
+            })
+            .buffer_unordered(jobs.max(1))
+            .collect()
+            .await;
+        done.extend(ran);
     }
-    let rest: Vec<(usize, T)> = futures_util::stream::iter(targets.iter().enumerate().skip(1))
-        .map(|(i, t)| {
-            let running = f(t);
-            async move { (i, running.await) }
-        })
-        .buffer_unordered(jobs.max(1))
-        .collect()
-        .await;
-    done.extend(rest);
     done.sort_by_key(|(i, _)| *i);
     done.into_iter().map(|(_, t)| t).collect()
+}
+
+/// The project's configuration aimed at one target of the fleet.
+fn member(config: &Config, target: &Target) -> Config {
+    let mut member = config.clone();
+    member.live = Some(target.clone());
+    member
 }
 
 /// The entries of a targets list: one per line; blank lines skipped, and comments: a
@@ -195,6 +212,13 @@ pub struct ErrorReport {
     pub hint: Option<String>,
 }
 
+impl ErrorReport {
+    /// An error as the report says it: message and hint, passwords redacted.
+    fn of(e: &Error) -> ErrorReport {
+        ErrorReport { message: redact(&e.to_string()), hint: e.hint().map(|h| redact(&h)) }
+    }
+}
+
 #[derive(Serialize, Debug)]
 pub struct Outcome {
     /// The address, without password.
@@ -256,8 +280,9 @@ pub async fn apply(
     let stop = AtomicBool::new(false);
     let progress = progress::bar(targets.len(), "applying to databases");
     let (dir, allowed, failures, stop, progress) = (&dir, &allowed, &failures, &stop, &progress);
-    let one = |i: usize, canary: bool| async move {
-        let target = &targets[i];
+    let canaries = options.canary.min(targets.len());
+    let outcomes = in_waves(targets, canaries, options.jobs, |i, target| async move {
+        let canary = i < canaries;
         let skipped = |why: String| {
             progress.inc(1);
             Outcome {
@@ -275,10 +300,8 @@ pub async fn apply(
             return skipped(format!("not started: {k} target(s) failed (--max-failures)"));
         }
         progress.set_message(target.display.clone());
-        let mut member = config.clone();
-        member.live = Some(target.clone());
         let (mut log, mut done) = (Vec::new(), Vec::new());
-        let ran = super::apply::run_on(&member, args, (dir, allowed), &mut log, &mut done).await;
+        let ran = super::apply::run_on(&member(config, target), args, (dir, allowed), &mut log, &mut done).await;
         progress.inc(1);
         let warnings: Vec<String> = String::from_utf8_lossy(&log)
             .lines()
@@ -306,28 +329,14 @@ pub async fn apply(
                     target: target.display.clone(),
                     status: State::Failed,
                     applied: done,
-                    error: Some(ErrorReport { message: redact(&e.to_string()), hint: e.hint().map(|h| redact(&h)) }),
+                    error: Some(ErrorReport::of(&e)),
                     warnings,
                 }
             }
         }
-    };
-    use futures_util::StreamExt;
-    let jobs = options.jobs.max(1);
-    let canaries = options.canary.min(targets.len());
-    let mut outcomes: Vec<(usize, Outcome)> = futures_util::stream::iter(targets[..canaries].iter().enumerate())
-        .map(|(i, _)| async move { (i, one(i, true).await) })
-        .buffer_unordered(jobs)
-        .collect()
-        .await;
-    let rest: Vec<(usize, Outcome)> = futures_util::stream::iter(targets.iter().enumerate().skip(canaries))
-        .map(|(i, _)| async move { (i, one(i, false).await) })
-        .buffer_unordered(jobs)
-        .collect()
-        .await;
-    outcomes.extend(rest);
-    outcomes.sort_by_key(|(i, _)| *i);
-    let report = Report::new(outcomes.into_iter().map(|(_, o)| o).collect());
+    })
+    .await;
+    let report = Report::new(outcomes);
     progress.finish_and_clear();
     if let Some(path) = &options.report {
         write_report(path, &report)?;
@@ -418,11 +427,9 @@ pub async fn status(
     let args = super::status::Args { format: Format::Json, no_catalog };
     let progress = progress::bar(targets.len(), "reading databases");
     let (args, progress) = (&args, &progress);
-    let read: Vec<(MemberStatus, i32)> = pooled(targets, options.jobs, |target| async move {
-        let mut member = config.clone();
-        member.live = Some(target.clone());
+    let read: Vec<(MemberStatus, i32)> = in_waves(targets, 1, options.jobs, |_, target| async move {
         let mut json = Vec::new();
-        let ran = super::status::run(&member, args, &mut json).await;
+        let ran = super::status::run(&member(config, target), args, &mut json).await;
         progress.inc(1);
         let mut s = MemberStatus {
             target: target.display.clone(),
@@ -459,7 +466,7 @@ pub async fn status(
                 }
             },
             Err(e) => {
-                s.error = Some(ErrorReport { message: redact(&e.to_string()), hint: e.hint().map(|h| redact(&h)) });
+                s.error = Some(ErrorReport::of(&e));
                 EXIT_FAILED
             }
         };
@@ -564,7 +571,6 @@ pub async fn plan(
     exit_code: bool,
     out: &mut dyn Write,
 ) -> Result<i32, Error> {
-    use futures_util::StreamExt;
     let dev = dev_target(config).await?;
     let scope = config.scope();
     let read_one = |target: &Target| {
@@ -579,42 +585,43 @@ pub async fn plan(
             Ok::<_, Error>((live, wide))
         }
     };
-    // The desired state, from the first target's environment.
-    let (live, wide) = read_one(&targets[0]).await?;
-    let env = wide.as_ref().unwrap_or(&live);
+    // The desired state, from the first target's environment; that target's catalog is
+    // planned as read here, not read again.
+    let first = read_one(&targets[0]).await?;
+    let env = first.1.as_ref().unwrap_or(&first.0);
     let prelude = Prelude::new(config, Some(env))?;
     let (desired, notes) = desired_catalog(config, &dev, Some(env)).await?;
-    drop((live, wide));
+    let first = std::sync::Mutex::new(Some(first));
     let progress = progress::bar(targets.len(), "reading databases");
-    let (desired, prelude, dev, progress, read_one) = (&desired, &prelude, &dev, &progress, &read_one);
-    let mut planned: Vec<(usize, String, Result<crate::plan::Plan, Error>)> =
-        futures_util::stream::iter(targets.iter().enumerate())
-            .map(|(i, target)| async move {
-                let planned = async {
-                    let (live, wide) = read_one(target).await?;
-                    let env = wide.as_ref().unwrap_or(&live);
-                    let own;
-                    let desired = if Prelude::new(config, Some(env))?.loads_like(prelude) {
-                        desired
-                    } else {
-                        own = desired_catalog(config, dev, Some(env)).await?.0;
-                        &own
-                    };
-                    crate::plan::build(&live, desired, config.plan_options()).map_err(|e| Error::Cycle(e.members))
-                }
-                .await;
-                progress.inc(1);
-                (i, target.display.clone(), planned)
-            })
-            .buffer_unordered(options.jobs.max(1))
-            .collect()
+    let (desired, prelude, dev, progress, read_one, first) = (&desired, &prelude, &dev, &progress, &read_one, &first);
+    let planned: Vec<(String, Result<crate::plan::Plan, Error>)> =
+        in_waves(targets, 1, options.jobs, |i, target| async move {
+            let planned = async {
+                let read_before = if i == 0 { first.lock().ok().and_then(|mut f| f.take()) } else { None };
+                let (live, wide) = match read_before {
+                    Some(read) => read,
+                    None => read_one(target).await?,
+                };
+                let env = wide.as_ref().unwrap_or(&live);
+                let own;
+                let desired = if Prelude::new(config, Some(env))?.loads_like(prelude) {
+                    desired
+                } else {
+                    own = desired_catalog(config, dev, Some(env)).await?.0;
+                    &own
+                };
+                crate::plan::build(&live, desired, config.plan_options()).map_err(|e| Error::Cycle(e.members))
+            }
             .await;
+            progress.inc(1);
+            (target.display.clone(), planned)
+        })
+        .await;
     progress.finish_and_clear();
-    planned.sort_by_key(|(i, _, _)| *i);
     // Grouped by what would run.
     let mut groups: Vec<(Vec<String>, PlanGroup)> = Vec::new();
     let mut failed: Vec<Outcome> = Vec::new();
-    for (_, target, plan) in planned {
+    for (target, plan) in planned {
         match plan {
             Ok(plan) => {
                 let key: Vec<String> =
@@ -629,7 +636,7 @@ pub async fn plan(
                 target,
                 status: State::Failed,
                 applied: Vec::new(),
-                error: Some(ErrorReport { message: redact(&e.to_string()), hint: e.hint().map(|h| redact(&h)) }),
+                error: Some(ErrorReport::of(&e)),
                 warnings: Vec::new(),
             }),
         }
@@ -697,11 +704,9 @@ pub struct MemberDrift {
 pub async fn drift(config: &Config, targets: &[Target], options: &Options, out: &mut dyn Write) -> Result<i32, Error> {
     let progress = progress::bar(targets.len(), "comparing databases");
     let progress = &progress;
-    let members: Vec<MemberDrift> = pooled(targets, options.jobs, |target| async move {
-        let mut member = config.clone();
-        member.live = Some(target.clone());
+    let members: Vec<MemberDrift> = in_waves(targets, 1, options.jobs, |_, target| async move {
         // The applied history only: what the schema files would still change is `plan --targets`.
-        let report = super::drift::compare(&member, false).await;
+        let report = super::drift::compare(&member(config, target), false).await;
         progress.inc(1);
         let d = match report {
             Ok(r) => MemberDrift {
@@ -709,11 +714,9 @@ pub async fn drift(config: &Config, targets: &[Target], options: &Options, out: 
                 drifted: r.drifted.iter().map(|d| format!("{}: {}", d.object, d.changes.join("; "))).collect(),
                 error: None,
             },
-            Err(e) => MemberDrift {
-                target: target.display.clone(),
-                drifted: Vec::new(),
-                error: Some(ErrorReport { message: redact(&e.to_string()), hint: e.hint().map(|h| redact(&h)) }),
-            },
+            Err(e) => {
+                MemberDrift { target: target.display.clone(), drifted: Vec::new(), error: Some(ErrorReport::of(&e)) }
+            }
         };
         d
     })

@@ -353,11 +353,7 @@ async fn desired_catalog_with(
         Some(crate::cache::Lookup::Miss) | None => None,
     };
     // The files' statements, split once: checked, compared for a partial reload, loaded.
-    let statements: Vec<(usize, crate::sqltext::split::SqlStatement)> = sources
-        .iter()
-        .enumerate()
-        .flat_map(|(i, s)| crate::sqltext::split::split(&s.text).statements.into_iter().map(move |st| (i, st)))
-        .collect();
+    let statements = split_sources(&sources);
     // What a cold run refuses, a warm one refuses too. A hit returned above: its entry
     // was stored only after the same files passed; the statements a partial reload
     // starts from passed too.
@@ -366,11 +362,7 @@ async fn desired_catalog_with(
     check_schema_statements(&sources, &statements, &checked)?;
     drop(checked);
     // What the loader runs, in file order: what a partial reload compares.
-    let loaded: Vec<&str> = statements
-        .iter()
-        .map(|(_, st)| st.text.as_str())
-        .filter(|t| crate::sqltext::split::transaction_control(t).is_none())
-        .collect();
+    let loaded = loaded_texts(&statements);
     if let (Some((key, base)), Some((old, old_statements))) = (&keys, cached) {
         if let Some(mut catalog) = reload_desired(config, dev, &prelude, &scope, old, &old_statements, &loaded).await? {
             if std::env::var_os("SCHEMASPEC_VERIFY_RELOAD").is_some() {
@@ -401,6 +393,25 @@ async fn desired_catalog_with(
     Ok((catalog, notes))
 }
 
+/// The schema files' statements, each with the index of its file.
+fn split_sources(sources: &[load::Source]) -> Vec<(usize, crate::sqltext::split::SqlStatement)> {
+    sources
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| crate::sqltext::split::split(&s.text).statements.into_iter().map(move |st| (i, st)))
+        .collect()
+}
+
+/// What the loader runs of `statements`, in file order (transaction control is
+/// skipped): what a desired entry keeps and a partial reload compares.
+fn loaded_texts(statements: &[(usize, crate::sqltext::split::SqlStatement)]) -> Vec<&str> {
+    statements
+        .iter()
+        .map(|(_, st)| st.text.as_str())
+        .filter(|t| crate::sqltext::split::transaction_control(t).is_none())
+        .collect()
+}
+
 /// The desired catalog loaded while the live database is read (`early_desired`), by a
 /// prelude made without the live catalog, with what it was made from.
 pub struct Early {
@@ -417,16 +428,12 @@ pub struct Early {
 /// keeps this load only where neither made a difference. None where it cannot be used
 /// (an entry exists, or the load stopped: the full path then reports why, as always).
 pub async fn early_desired(config: &Config, dev: &Target) -> Option<Early> {
-    if std::env::var_os("SCHEMASPEC_NO_CACHE").is_none() && crate::cache::has_desired(&config.root) {
+    if crate::cache::enabled() && crate::cache::has_desired(&config.root) {
         return None;
     }
     let attempt = async {
         let sources = crate::migrations::read_schema(&config.schema_dirs, &config.root)?;
-        let statements: Vec<(usize, crate::sqltext::split::SqlStatement)> = sources
-            .iter()
-            .enumerate()
-            .flat_map(|(i, s)| crate::sqltext::split::split(&s.text).statements.into_iter().map(move |st| (i, st)))
-            .collect();
+        let statements = split_sources(&sources);
         check_schema_statements(&sources, &statements, &Default::default())?;
         let prelude = Prelude::new(config, None)?;
         let (catalog, _) = load_desired(config, dev, None, &prelude, &sources, &statements).await?;
@@ -452,12 +459,7 @@ pub async fn desired_catalog_early(
     let Early { sources, statements, mut catalog, .. } = early;
     let keys = cache_key(config, dev, &prelude, &config.manage_ownership.to_string(), &sources).await?;
     if let Some((key, base)) = &keys {
-        let loaded: Vec<&str> = statements
-            .iter()
-            .map(|(_, st)| st.text.as_str())
-            .filter(|t| crate::sqltext::split::transaction_control(t).is_none())
-            .collect();
-        crate::cache::store(&config.root, key, base, &loaded, &catalog);
+        crate::cache::store(&config.root, key, base, &loaded_texts(&statements), &catalog);
     }
     let (renames, notes) = declared_renames(&sources);
     catalog.renames = renames;
@@ -1018,6 +1020,11 @@ pub async fn copy_part(
     }
 }
 
+/// Migration files as the loader and the cache keys take them.
+pub fn sources_of(files: &[crate::history::LocalMigration]) -> Vec<load::Source> {
+    files.iter().map(|m| load::Source { name: m.file_name.clone(), text: m.content.clone() }).collect()
+}
+
 /// The catalog the migration files produce when run in order on a scratch database
 /// that has the platform (`Prelude`): what the history says the database should be.
 /// When a file stops on an object that the live database (`env`) has in a schema
@@ -1036,8 +1043,7 @@ pub async fn replay(
     let scope = config.scope();
     let prelude = Prelude::new(config, env)?;
     let started = std::time::Instant::now();
-    let sources: Vec<load::Source> =
-        files.iter().map(|m| load::Source { name: m.file_name.clone(), text: m.content.clone() }).collect();
+    let sources: Vec<load::Source> = sources_of(files);
     let replaying = format!(
         "replay {} {} {}",
         timeouts.lock_timeout,
@@ -1150,7 +1156,7 @@ pub fn tracking(config: &Config) -> pg::apply::Tracking {
 /// Read the cached desired catalog on a thread of its own while the live database is
 /// read (`cache::prefetch`), unless the cache is off.
 pub fn prefetch_desired(config: &Config) {
-    if std::env::var_os("SCHEMASPEC_NO_CACHE").is_none() {
+    if crate::cache::enabled() {
         crate::cache::prefetch(&config.root);
     }
 }
@@ -1165,7 +1171,7 @@ async fn cache_key(
     settings: &str,
     sources: &[load::Source],
 ) -> Result<Option<(String, String)>, Error> {
-    if std::env::var_os("SCHEMASPEC_NO_CACHE").is_some() {
+    if !crate::cache::enabled() {
         return Ok(None);
     }
     let facts = server_facts(dev).await?;
