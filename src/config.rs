@@ -44,6 +44,12 @@ pub struct FileConfig {
     /// A fleet's databases: a command (run by `sh -c` in the project folder) that prints
     /// them, one per line.
     pub targets_command: Option<String>,
+    /// Schema per tenant: the template schema the schema files define, whose migrations
+    /// `--tenants` runs in every tenant schema.
+    pub tenant_schema: Option<String>,
+    /// The tenant schemas for `--tenants` without a file: SQL run on each database,
+    /// whose first column gives schema names.
+    pub tenants_query: Option<String>,
 }
 
 /// Other tools' history tables: left alone unless `unmanaged_tables` says otherwise
@@ -156,6 +162,12 @@ pub struct Config {
     /// The live database, already parsed: one member of a fleet (`cmd::fleet`), which
     /// `database_url` (the fleet's control database) does not name.
     pub live: Option<crate::pg::Target>,
+    pub tenant_schema: Option<String>,
+    pub tenants_query: Option<String>,
+    /// The tenant schema this configuration is aimed at (one member of a schema-per-tenant
+    /// fleet, `cmd::fleet`): its migrations are the template's retargeted, its tracking
+    /// table its own (`tenant_tracking_table`).
+    pub tenant: Option<String>,
 }
 
 impl Config {
@@ -212,6 +224,21 @@ impl Config {
                 "keep the tracking table in a schema of its own: tracking_table = \"schemaspec.schema_migrations\" (the default)",
             ));
         }
+        let tenant_schema = file.tenant_schema.filter(|s| !s.trim().is_empty());
+        if let Some(t) = &tenant_schema {
+            if !crate::sqltext::retarget::is_plain(t) {
+                return Err(Error::failed(
+                    format!("{}: tenant_schema = {t:?} is not a plain lowercase name", path.display()),
+                    "the template schema's name is replaced in each tenant's migrations: use a lowercase name that needs no quoting and names nothing else, e.g. tenant_template",
+                ));
+            }
+            if !schemas.contains(t) {
+                return Err(Error::failed(
+                    format!("{}: tenant_schema = {t:?} is not among the managed schemas", path.display()),
+                    format!("list the managed schemas, the template among them (schemas = [\"{t}\"]): tenant schemas must not be managed as schemas of their own"),
+                ));
+            }
+        }
         let resolve = |p: PathBuf| if p.is_absolute() { p } else { root.join(p) };
         let schema_dirs = if !overrides.schema_dirs.is_empty() {
             overrides.schema_dirs
@@ -262,6 +289,9 @@ impl Config {
             targets_query: file.targets_query.filter(|s| !s.trim().is_empty()),
             targets_command: file.targets_command.filter(|s| !s.trim().is_empty()),
             live: None,
+            tenant_schema,
+            tenants_query: file.tenants_query.filter(|s| !s.trim().is_empty()),
+            tenant: None,
             platform,
         })
     }

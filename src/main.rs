@@ -115,6 +115,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  schemaspec plan\n  schemaspec plan --exit-code          # CI: exit 2 when there are changes\n  schemaspec plan --format json --strict\n  schemaspec plan --targets tenants.txt --exit-code   # a fleet, grouped by what would change"
     )]
+    #[command(group(clap::ArgGroup::new("fleet").args(["targets", "tenants"]).multiple(true)))]
     Plan {
         /// Output: text for people, json for machines (docs/json.md)
         #[arg(long, value_enum, default_value = "text")]
@@ -130,8 +131,13 @@ enum Command {
         /// are one group
         #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "", conflicts_with = "strict")]
         targets: Option<PathBuf>,
+        /// Schema per tenant: run in every tenant schema (of each --targets database, else of
+        /// database_url's) the template schema's migrations (tenant_schema); FILE lists one schema per
+        /// line; without FILE, schemaspec.toml's tenants_query lists them (docs/fleet.md)
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+        tenants: Option<PathBuf>,
         /// With --targets: how many databases at once (default: the number of cores)
-        #[arg(long, requires = "targets")]
+        #[arg(long, requires = "fleet")]
         jobs: Option<usize>,
     },
     /// Write the change as small, idempotent migration files, proved on a scratch database
@@ -153,6 +159,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  schemaspec apply\n  schemaspec apply --dry-run\n  schemaspec apply --from-schema --allow-hazards deletes_data   # plan, prove, write and apply at once\n  DATABASE_URL=postgres://app@db/app schemaspec apply\n  schemaspec apply --targets tenants.txt --jobs 8 --canary 2 --report apply.json   # a fleet (docs/fleet.md)"
     )]
+    #[command(group(clap::ArgGroup::new("fleet").args(["targets", "tenants"]).multiple(true)))]
     Apply {
         /// Apply files older than the newest applied one instead of refusing
         #[arg(long)]
@@ -172,26 +179,32 @@ enum Command {
         /// targets_command lists them (docs/fleet.md)
         #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
         targets: Option<PathBuf>,
+        /// Schema per tenant: run in every tenant schema (of each --targets database, else of
+        /// database_url's) the template schema's migrations (tenant_schema); FILE lists one schema per
+        /// line; without FILE, schemaspec.toml's tenants_query lists them (docs/fleet.md)
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+        tenants: Option<PathBuf>,
         /// With --targets: how many databases at once (default: the number of cores)
-        #[arg(long, requires = "targets")]
+        #[arg(long, requires = "fleet")]
         jobs: Option<usize>,
         /// With --targets: apply to the first N databases first, and stop if any of them fails
-        #[arg(long, value_name = "N", requires = "targets", default_value_t = 0)]
+        #[arg(long, value_name = "N", requires = "fleet", default_value_t = 0)]
         canary: usize,
         /// With --targets: start no new database after K have failed
-        #[arg(long, value_name = "K", requires = "targets")]
+        #[arg(long, value_name = "K", requires = "fleet")]
         max_failures: Option<usize>,
         /// With --targets: also write the JSON report to FILE (a CI artifact)
-        #[arg(long, value_name = "FILE", requires = "targets")]
+        #[arg(long, value_name = "FILE", requires = "fleet")]
         report: Option<PathBuf>,
         /// With --targets: text for people, json for machines (docs/fleet.md)
-        #[arg(long, value_enum, default_value = "text", requires = "targets")]
+        #[arg(long, value_enum, default_value = "text", requires = "fleet")]
         format: Format,
     },
     /// Three-way view of files, tracking table and live catalog: applied, pending, modified, missing, out-of-order, failed
     #[command(
         after_help = "Examples:\n  schemaspec status\n  schemaspec status --format json --no-catalog\n  schemaspec status --targets tenants.txt"
     )]
+    #[command(group(clap::ArgGroup::new("fleet").args(["targets", "tenants"]).multiple(true)))]
     Status {
         /// Output: text for people, json for machines (docs/json.md)
         #[arg(long, value_enum, default_value = "text")]
@@ -203,12 +216,17 @@ enum Command {
         /// version, which have pending files, which drifted
         #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
         targets: Option<PathBuf>,
+        /// Schema per tenant: run in every tenant schema (of each --targets database, else of
+        /// database_url's) the template schema's migrations (tenant_schema); FILE lists one schema per
+        /// line; without FILE, schemaspec.toml's tenants_query lists them (docs/fleet.md)
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+        tenants: Option<PathBuf>,
         /// With --targets: how many databases at once (default: the number of cores)
-        #[arg(long, requires = "targets")]
+        #[arg(long, requires = "fleet")]
         jobs: Option<usize>,
         /// With --targets: a line for every database, not only those that need attention (with
         /// --format json: each one's own status report)
-        #[arg(long, requires = "targets")]
+        #[arg(long, requires = "fleet")]
         detail: bool,
     },
     /// Lint the migrations directory and schema files (exit 0 clean, 2 findings, 1 error)
@@ -298,6 +316,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  schemaspec drift\n  schemaspec drift --format json\n  schemaspec drift --targets tenants.txt"
     )]
+    #[command(group(clap::ArgGroup::new("fleet").args(["targets", "tenants"]).multiple(true)))]
     Drift {
         /// Output: text for people, json for machines (docs/json.md)
         #[arg(long, value_enum, default_value = "text")]
@@ -305,8 +324,13 @@ enum Command {
         /// Compare every database of a fleet (as `apply --targets`): which drifted, and in what
         #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
         targets: Option<PathBuf>,
+        /// Schema per tenant: run in every tenant schema (of each --targets database, else of
+        /// database_url's) the template schema's migrations (tenant_schema); FILE lists one schema per
+        /// line; without FILE, schemaspec.toml's tenants_query lists them (docs/fleet.md)
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+        tenants: Option<PathBuf>,
         /// With --targets: how many databases at once (default: the number of cores)
-        #[arg(long, requires = "targets")]
+        #[arg(long, requires = "fleet")]
         jobs: Option<usize>,
     },
     /// Rewrite generated/schemaspec.sum from the files as they are
@@ -405,10 +429,23 @@ fn wants_json(command: &Command) -> bool {
     }
 }
 
-/// The fleet `--targets` names: its file, or (`--targets` alone) the configured query or command.
-async fn fleet_members(config: &Config, targets: &std::path::Path) -> Result<Vec<schemaspec::pg::Target>, Error> {
-    let file = (!targets.as_os_str().is_empty()).then_some(targets);
-    cmd::fleet::members(config, file).await
+/// The fleet `--targets` and `--tenants` name: their files, or (the flag alone) the
+/// configured query or command; tenants are schemas in each database of `--targets`,
+/// else in database_url's.
+async fn fleet_members(
+    config: &Config,
+    targets: Option<PathBuf>,
+    tenants: Option<PathBuf>,
+) -> Result<Vec<cmd::fleet::Member>, Error> {
+    let file = |f: &Option<PathBuf>| f.as_ref().filter(|f| !f.as_os_str().is_empty()).cloned();
+    let databases = match &targets {
+        Some(_) => cmd::fleet::members(config, file(&targets).as_deref()).await?,
+        None => vec![cmd::live_target(config).await?],
+    };
+    match &tenants {
+        Some(_) => cmd::fleet::tenants(config, databases, file(&tenants).as_deref()).await,
+        None => Ok(databases.into_iter().map(cmd::fleet::Member::database).collect()),
+    }
 }
 
 /// An error as JSON on stdout: `{"error": ..., "hint": ..., "location": {"file", "line",
@@ -517,8 +554,8 @@ async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Wr
     config.in_project |= named;
     match cli.command {
         Command::Init => cmd::init::run(&config, out),
-        Command::Plan { format, exit_code, targets: Some(targets), jobs, .. } => {
-            let members = fleet_members(&config, &targets).await?;
+        Command::Plan { format, exit_code, targets, tenants, jobs, .. } if targets.is_some() || tenants.is_some() => {
+            let members = fleet_members(&config, targets, tenants).await?;
             let options = cmd::fleet::Options::reading(jobs, format);
             cmd::fleet::plan(&config, &members, &options, exit_code, out).await
         }
@@ -534,21 +571,22 @@ async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Wr
             allow_out_of_order,
             allow_hazards,
             dry_run,
-            targets: Some(targets),
+            targets,
+            tenants,
             jobs,
             canary,
             max_failures,
             report,
             format,
             from_schema,
-        } => {
+        } if targets.is_some() || tenants.is_some() => {
             if from_schema {
                 return Err(Error::failed(
                     "--from-schema writes a migration from one database; it cannot go with --targets",
                     "generate against one database (or a copy of the fleet's shape), commit the file, then `schemaspec apply --targets`",
                 ));
             }
-            let members = fleet_members(&config, &targets).await?;
+            let members = fleet_members(&config, targets, tenants).await?;
             let options =
                 cmd::fleet::Options { canary, max_failures, report, ..cmd::fleet::Options::reading(jobs, format) };
             let args = cmd::apply::Args { allow_out_of_order, allow_hazards, dry_run };
@@ -572,8 +610,10 @@ async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Wr
         Command::Apply { allow_out_of_order, allow_hazards, dry_run, from_schema: false, .. } => {
             cmd::apply::run(&config, &cmd::apply::Args { allow_out_of_order, allow_hazards, dry_run }, out).await
         }
-        Command::Status { format, no_catalog, targets: Some(targets), jobs, detail } => {
-            let members = fleet_members(&config, &targets).await?;
+        Command::Status { format, no_catalog, targets, tenants, jobs, detail }
+            if targets.is_some() || tenants.is_some() =>
+        {
+            let members = fleet_members(&config, targets, tenants).await?;
             let options = cmd::fleet::Options::reading(jobs, format);
             cmd::fleet::status(&config, no_catalog, &members, &options, detail, out).await
         }
@@ -598,8 +638,8 @@ async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Wr
             let args = cmd::import::Args { from, table, version_column, name_column, dir, dry_run };
             cmd::import::run(&config, &args, out).await
         }
-        Command::Drift { format, targets: Some(targets), jobs } => {
-            let members = fleet_members(&config, &targets).await?;
+        Command::Drift { format, targets, tenants, jobs } if targets.is_some() || tenants.is_some() => {
+            let members = fleet_members(&config, targets, tenants).await?;
             let options = cmd::fleet::Options::reading(jobs, format);
             cmd::fleet::drift(&config, &members, &options, out).await
         }

@@ -124,14 +124,15 @@ async fn clean_key(
     let scope = config.scope();
     let timeouts = timeouts(config);
     let settings = format!(
-        "clean {fingerprint} {:?} {:?} {:?} {:?} {} {} {:?}",
+        "clean {fingerprint} {:?} {:?} {:?} {:?} {} {} {:?} {:?}",
         scope.exclude,
         scope.only,
         scope.unmanaged_tables,
         scope.platform,
         timeouts.lock_timeout,
         timeouts.statement_timeout,
-        config.platform
+        config.platform,
+        config.tenant
     );
     Some(crate::cache::key(&sources_of(files), &facts, &settings))
 }

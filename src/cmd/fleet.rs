@@ -42,13 +42,37 @@ impl Options {
     }
 }
 
+/// One member of a fleet: a database, or (schema per tenant) a tenant's schema in one.
+#[derive(Clone, Debug)]
+pub struct Member {
+    pub target: Target,
+    /// The tenant's schema.
+    pub schema: Option<String>,
+    /// How the report names it: the address without password, and the schema.
+    pub display: String,
+}
+
+impl Member {
+    pub fn database(target: Target) -> Member {
+        Member { display: target.display.clone(), target, schema: None }
+    }
+
+    fn tenant(target: &Target, schema: &str) -> Member {
+        Member {
+            display: format!("{} schema {schema}", target.display),
+            target: target.clone(),
+            schema: Some(schema.to_string()),
+        }
+    }
+}
+
 /// `f` on every target (with its place in the list), `jobs` at once, in two waves: the
 /// first `first` targets, then the rest; the results in the targets' order. A first
 /// wave of one lets what it leaves in the caches (the history's replay) serve the
 /// others; a first wave of canaries lets a failure stop the rest.
-async fn in_waves<'a, T, F, Fut>(targets: &'a [Target], first: usize, jobs: usize, f: F) -> Vec<T>
+async fn in_waves<'a, T, F, Fut>(targets: &'a [Member], first: usize, jobs: usize, f: F) -> Vec<T>
 where
-    F: Fn(usize, &'a Target) -> Fut,
+    F: Fn(usize, &'a Member) -> Fut,
     Fut: std::future::Future<Output = T>,
 {
     use futures_util::StreamExt;
@@ -69,11 +93,114 @@ where
     done.into_iter().map(|(_, t)| t).collect()
 }
 
-/// The project's configuration aimed at one target of the fleet.
-fn member(config: &Config, target: &Target) -> Config {
+/// The project's configuration aimed at one member of the fleet: its database, and for
+/// a tenant its schema (managed in the template's place, with its own tracking table).
+fn member(config: &Config, m: &Member) -> Config {
     let mut member = config.clone();
-    member.live = Some(target.clone());
+    member.live = Some(m.target.clone());
+    if let (Some(template), Some(schema)) = (&config.tenant_schema, &m.schema) {
+        for s in &mut member.schemas {
+            if s == template {
+                s.clone_from(schema);
+            }
+        }
+        member.tenant = Some(schema.clone());
+    }
     member
+}
+
+/// The tenant schemas of a schema-per-tenant project in each of `databases`: the names
+/// in `file` (one per line, `#` comments, `-` for stdin) in every database, else those
+/// the configured `tenants_query` gives on each. A name must be plain (lowercase, no
+/// quoting needed), not the template, and listed once.
+pub async fn tenants(config: &Config, databases: Vec<Target>, file: Option<&Path>) -> Result<Vec<Member>, Error> {
+    let template = config.tenant_schema.as_deref().ok_or_else(|| {
+        Error::failed(
+            "--tenants needs a schema-per-tenant project: schemaspec.toml sets no tenant_schema",
+            "set tenant_schema to the template schema the schema files define (docs/fleet.md, \"Schema per tenant\")",
+        )
+    })?;
+    let listed = match file {
+        Some(f) => Some((read_list(f)?, f.display().to_string())),
+        None if config.tenants_query.is_some() => None,
+        None => {
+            return Err(Error::failed(
+                "--tenants names no file, and schemaspec.toml sets no tenants_query",
+                "pass --tenants FILE (one schema per line), or set tenants_query, e.g. SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant\\_%'",
+            ))
+        }
+    };
+    let mut members = Vec::new();
+    for db in &databases {
+        let (names, source) = match &listed {
+            Some((names, source)) => (names.clone(), source.clone()),
+            None => {
+                let query = config.tenants_query.as_deref().unwrap_or_default();
+                (
+                    first_column(&pg::connect(db).await?, query, "tenants_query").await?,
+                    format!("tenants_query on {}", db.display),
+                )
+            }
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for name in names {
+            let table = tenant_tracking_table(config, &name);
+            let problem = if !crate::sqltext::retarget::is_plain(&name) {
+                Some("is not a plain lowercase schema name (the template's name is replaced by it in the migrations)")
+            } else if name == template {
+                Some("is the template schema, which plain `schemaspec apply` deploys")
+            } else if table.len() > 63 {
+                Some("is too long: its tracking table's name would pass PostgreSQL's 63 bytes")
+            } else if !seen.insert(name.clone()) {
+                Some("is listed twice")
+            } else {
+                None
+            };
+            if let Some(problem) = problem {
+                return Err(Error::failed(
+                    format!("{source}: tenant schema {name:?} {problem}"),
+                    "list each tenant schema once, by a lowercase name of at most 63 bytes that needs no quoting",
+                ));
+            }
+            members.push(Member::tenant(db, &name));
+        }
+    }
+    if members.is_empty() {
+        return Err(Error::failed("the tenants list names no schema", "one tenant schema per line"));
+    }
+    Ok(members)
+}
+
+/// A list file's entries (`-`: stdin), relative to the current folder as given.
+fn read_list(f: &Path) -> Result<Vec<String>, Error> {
+    if f.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| Error::Other(format!("reading the list from stdin: {e}")))?;
+        return Ok(entries(&text));
+    }
+    let text = std::fs::read_to_string(f).map_err(|e| {
+        Error::failed(format!("cannot read {}: {e}", f.display()), "one entry per line; # starts a comment")
+    })?;
+    Ok(entries(&text))
+}
+
+/// The non-empty first-column values `query` returns (`what` names it in errors).
+async fn first_column(client: &tokio_postgres::Client, query: &str, what: &str) -> Result<Vec<String>, Error> {
+    let rows = client.simple_query(query).await.map_err(|e| {
+        Error::failed(
+            format!("{what} failed: {}", pg::db_message(&e)),
+            "its first column must give the names, one per row",
+        )
+    })?;
+    Ok(rows
+        .iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(|v| v.trim().to_string()),
+            _ => None,
+        })
+        .filter(|v| !v.is_empty())
+        .collect())
 }
 
 /// The entries of a targets list: one per line; blank lines skipped, and comments: a
@@ -112,40 +239,16 @@ pub async fn members(config: &Config, file: Option<&Path>) -> Result<Vec<Target>
         Target::parse(url)
     };
     let (listed, source) = match file {
-        Some(f) if f.as_os_str() == "-" => {
-            let mut text = String::new();
-            std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-                .map_err(|e| Error::Other(format!("reading the targets from stdin: {e}")))?;
-            (entries(&text), "stdin".to_string())
-        }
-        Some(f) => {
-            // As given: relative to the current folder, as `--report FILE` is.
-            let path = f.to_path_buf();
-            let text = std::fs::read_to_string(&path).map_err(|e| {
-                Error::failed(
-                    format!("cannot read the targets list {}: {e}", path.display()),
-                    "one connection string or database name per line; # starts a comment",
-                )
-            })?;
-            (entries(&text), path.display().to_string())
-        }
+        Some(f) => (read_list(f)?, if f.as_os_str() == "-" { "stdin".to_string() } else { f.display().to_string() }),
         None => match (&config.targets_query, &config.targets_command) {
             (Some(query), _) => {
                 let client = pg::connect(&control()?).await?;
-                let rows = client.simple_query(query).await.map_err(|e| {
+                let listed = first_column(&client, query, "targets_query").await.map_err(|e| {
                     Error::failed(
-                        format!("targets_query failed: {}", pg::db_message(&e)),
+                        e.to_string(),
                         "its first column must give connection strings or database names, e.g. SELECT datname FROM pg_database WHERE datname LIKE 'tenant_%'",
                     )
                 })?;
-                let listed = rows
-                    .iter()
-                    .filter_map(|m| match m {
-                        tokio_postgres::SimpleQueryMessage::Row(r) => r.get(0).map(|v| v.trim().to_string()),
-                        _ => None,
-                    })
-                    .filter(|v| !v.is_empty())
-                    .collect();
                 (listed, "targets_query".to_string())
             }
             (None, Some(command)) => {
@@ -270,7 +373,7 @@ impl Report {
 pub async fn apply(
     config: &Config,
     args: &super::apply::Args,
-    targets: &[Target],
+    targets: &[Member],
     options: &Options,
     out: &mut dyn Write,
 ) -> Result<i32, Error> {
@@ -281,7 +384,10 @@ pub async fn apply(
     let progress = progress::bar(targets.len(), "applying to databases");
     let (dir, allowed, failures, stop, progress) = (&dir, &allowed, &failures, &stop, &progress);
     let canaries = options.canary.min(targets.len());
-    let outcomes = in_waves(targets, canaries, options.jobs, |i, target| async move {
+    // Tenants of one database share what lies outside their schemas (an extension...):
+    // the first runs alone, so that the others find it made rather than race to make it.
+    let first = if targets.iter().any(|m| m.schema.is_some()) { canaries.max(1) } else { canaries };
+    let outcomes = in_waves(targets, first, options.jobs, |i, target| async move {
         let canary = i < canaries;
         let skipped = |why: String| {
             progress.inc(1);
@@ -419,7 +525,7 @@ pub struct MemberStatus {
 pub async fn status(
     config: &Config,
     no_catalog: bool,
-    targets: &[Target],
+    targets: &[Member],
     options: &Options,
     detail: bool,
     out: &mut dyn Write,
@@ -566,19 +672,18 @@ pub struct PlanGroup {
 /// `exit_code`, 2 when any target has changes.
 pub async fn plan(
     config: &Config,
-    targets: &[Target],
+    targets: &[Member],
     options: &Options,
     exit_code: bool,
     out: &mut dyn Write,
 ) -> Result<i32, Error> {
     let dev = dev_target(config).await?;
-    let scope = config.scope();
-    let read_one = |target: &Target| {
-        let (scope, target) = (&scope, target.clone());
+    let read_one = |m: &Member| {
+        let (target, own) = (m.target.clone(), member(config, m));
         async move {
             let client = pg::connect(&target).await?;
-            let live = read(&client, scope).await?;
-            let wide = match environment(config, &client, &live).await? {
+            let live = read(&client, &own.scope()).await?;
+            let wide = match environment(&own, &client, &live).await? {
                 std::borrow::Cow::Borrowed(_) => None,
                 std::borrow::Cow::Owned(wide) => Some(wide),
             };
@@ -590,42 +695,49 @@ pub async fn plan(
     let first = read_one(&targets[0]).await?;
     let env = first.1.as_ref().unwrap_or(&first.0);
     let prelude = Prelude::new(config, Some(env))?;
-    let (desired, notes) = desired_catalog(config, &dev, Some(env)).await?;
+    let (desired, notes) = desired_catalog(&member(config, &targets[0]), &dev, Some(env)).await?;
     let first = std::sync::Mutex::new(Some(first));
     let progress = progress::bar(targets.len(), "reading databases");
     let (desired, prelude, dev, progress, read_one, first) = (&desired, &prelude, &dev, &progress, &read_one, &first);
-    let planned: Vec<(String, Result<crate::plan::Plan, Error>)> =
-        in_waves(targets, 1, options.jobs, |i, target| async move {
+    let planned: Vec<(&Member, Result<crate::plan::Plan, Error>)> =
+        in_waves(targets, 1, options.jobs, |i, m| async move {
             let planned = async {
                 let read_before = if i == 0 { first.lock().ok().and_then(|mut f| f.take()) } else { None };
                 let (live, wide) = match read_before {
                     Some(read) => read,
-                    None => read_one(target).await?,
+                    None => read_one(m).await?,
                 };
                 let env = wide.as_ref().unwrap_or(&live);
+                // A tenant's desired state names its own schema: loaded for it.
                 let own;
-                let desired = if Prelude::new(config, Some(env))?.loads_like(prelude) {
+                let desired = if m.schema == targets[0].schema && Prelude::new(config, Some(env))?.loads_like(prelude) {
                     desired
                 } else {
-                    own = desired_catalog(config, dev, Some(env)).await?.0;
+                    own = desired_catalog(&member(config, m), dev, Some(env)).await?.0;
                     &own
                 };
                 crate::plan::build(&live, desired, config.plan_options()).map_err(|e| Error::Cycle(e.members))
             }
             .await;
             progress.inc(1);
-            (target.display.clone(), planned)
+            (m, planned)
         })
         .await;
     progress.finish_and_clear();
     // Grouped by what would run.
     let mut groups: Vec<(Vec<String>, PlanGroup)> = Vec::new();
     let mut failed: Vec<Outcome> = Vec::new();
-    for (target, plan) in planned {
+    for (m, plan) in planned {
+        let target = m.display.clone();
         match plan {
             Ok(plan) => {
+                // Tenants needing the same change, each in its schema, are one group.
+                let as_template = |sql: &str| match (&m.schema, &config.tenant_schema) {
+                    (Some(tenant), Some(template)) => crate::sqltext::retarget::retarget(sql, tenant, template),
+                    _ => sql.to_string(),
+                };
                 let key: Vec<String> =
-                    plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| st.plain().to_string())).collect();
+                    plan.steps.iter().flat_map(|s| s.statements.iter().map(|st| as_template(st.plain()))).collect();
                 match groups.iter_mut().find(|(k, _)| *k == key) {
                     Some((_, g)) => g.targets.push(target),
                     None => groups
@@ -701,7 +813,7 @@ pub struct MemberDrift {
 /// `drift` on every target (`--jobs` at once; the history's replay is cached once for
 /// all): which databases drifted from their applied history, and in what. Exit 2 when
 /// any drifted, 1 when one could not be compared.
-pub async fn drift(config: &Config, targets: &[Target], options: &Options, out: &mut dyn Write) -> Result<i32, Error> {
+pub async fn drift(config: &Config, targets: &[Member], options: &Options, out: &mut dyn Write) -> Result<i32, Error> {
     let progress = progress::bar(targets.len(), "comparing databases");
     let progress = &progress;
     let members: Vec<MemberDrift> = in_waves(targets, 1, options.jobs, |_, target| async move {

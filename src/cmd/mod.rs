@@ -333,7 +333,7 @@ async fn desired_catalog_with(
     environment: Option<&Catalog>,
     cached: bool,
 ) -> Result<(Catalog, Vec<String>), Error> {
-    let sources = crate::migrations::read_schema(&config.schema_dirs, &config.root)?;
+    let sources = schema_sources(config)?;
     let scope = config.scope();
     let prelude = Prelude::new(config, environment)?;
     let started = std::time::Instant::now();
@@ -432,7 +432,7 @@ pub async fn early_desired(config: &Config, dev: &Target) -> Option<Early> {
         return None;
     }
     let attempt = async {
-        let sources = crate::migrations::read_schema(&config.schema_dirs, &config.root)?;
+        let sources = schema_sources(config)?;
         let statements = split_sources(&sources);
         check_schema_statements(&sources, &statements, &Default::default())?;
         let prelude = Prelude::new(config, None)?;
@@ -1020,6 +1020,18 @@ pub async fn copy_part(
     }
 }
 
+/// The schema files, read: for a tenant of a schema-per-tenant project, with the
+/// template schema's name retargeted to the tenant's (`aimed`).
+fn schema_sources(config: &Config) -> Result<Vec<load::Source>, Error> {
+    let mut sources = crate::migrations::read_schema(&config.schema_dirs, &config.root)?;
+    if let (Some(template), Some(tenant)) = (&config.tenant_schema, &config.tenant) {
+        for s in &mut sources {
+            s.text = crate::sqltext::retarget::retarget(&s.text, template, tenant);
+        }
+    }
+    Ok(sources)
+}
+
 /// Migration files as the loader and the cache keys take them.
 pub fn sources_of(files: &[crate::history::LocalMigration]) -> Vec<load::Source> {
     files.iter().map(|m| load::Source { name: m.file_name.clone(), text: m.content.clone() }).collect()
@@ -1043,6 +1055,7 @@ pub async fn replay(
     let scope = config.scope();
     let prelude = Prelude::new(config, env)?;
     let started = std::time::Instant::now();
+    let files = &aimed(config, files);
     let sources: Vec<load::Source> = sources_of(files);
     let replaying = format!(
         "replay {} {} {}",
@@ -1150,7 +1163,33 @@ pub fn timeouts(config: &Config) -> pg::apply::Timeouts {
 
 /// The tracking table named in the configuration.
 pub fn tracking(config: &Config) -> pg::apply::Tracking {
-    pg::apply::Tracking { schema: config.tracking_schema.clone(), table: config.tracking_table.clone() }
+    match &config.tenant {
+        Some(tenant) => {
+            pg::apply::Tracking::of_tenant(&config.tracking_schema, &tenant_tracking_table(config, tenant), tenant)
+        }
+        None => pg::apply::Tracking::new(&config.tracking_schema, &config.tracking_table),
+    }
+}
+
+/// A tenant schema's tracking table, in the tracking schema: the project's table name
+/// and the tenant's (`schema_migrations_acme`). Its length is checked when the tenants
+/// are listed (`fleet::tenants`).
+pub fn tenant_tracking_table(config: &Config, tenant: &str) -> String {
+    format!("{}_{tenant}", config.tracking_table)
+}
+
+/// The migration files as this configuration runs them: for a tenant of a
+/// schema-per-tenant project, the template schema's name retargeted to the tenant's
+/// (checksums stay the files' own, so the history reconciles as it is).
+pub fn aimed(config: &Config, files: &[crate::history::LocalMigration]) -> Vec<crate::history::LocalMigration> {
+    let (Some(template), Some(tenant)) = (&config.tenant_schema, &config.tenant) else { return files.to_vec() };
+    files
+        .iter()
+        .map(|m| crate::history::LocalMigration {
+            content: crate::sqltext::retarget::retarget(&m.content, template, tenant),
+            ..m.clone()
+        })
+        .collect()
 }
 
 /// Read the cached desired catalog on a thread of its own while the live database is

@@ -21,6 +21,8 @@ const LOCK_KEY: i64 = 0x5343_4845_4d41_5350; // "SCHEMASP"
 pub struct Tracking {
     pub schema: String,
     pub table: String,
+    /// The advisory lock `apply` takes: one per database, or one per tenant schema.
+    lock: i64,
 }
 
 /// Text columns a row keeps when the table has them: `content`, the text that ran, and
@@ -47,6 +49,20 @@ pub struct Recorded {
 }
 
 impl Tracking {
+    /// The database's tracking table, under the database's deploy lock.
+    pub fn new(schema: &str, table: &str) -> Tracking {
+        Tracking { schema: schema.to_string(), table: table.to_string(), lock: LOCK_KEY }
+    }
+
+    /// A tenant schema's own tracking table (`table` in `schema`), under a lock of its
+    /// own: tenants of one database apply side by side, each once.
+    pub fn of_tenant(schema: &str, table: &str, tenant: &str) -> Tracking {
+        // FNV-1a of the tenant's name: stable across versions and machines.
+        let hash =
+            tenant.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+        Tracking { schema: schema.to_string(), table: table.to_string(), lock: LOCK_KEY ^ (hash as i64) }
+    }
+
     pub fn qualified(&self) -> String {
         format!("{}.{}", ident(&self.schema), ident(&self.table))
     }
@@ -432,7 +448,7 @@ impl Tracking {
         let mut told = false;
         loop {
             let got: bool = client
-                .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&self.lock])
                 .await
                 .map_err(|e| Error::Other(db_message(&e)))?
                 .get(0);
@@ -449,7 +465,7 @@ impl Tracking {
     }
 
     pub async fn unlock(&self, client: &Client) {
-        let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY]).await;
+        let _ = client.execute("SELECT pg_advisory_unlock($1)", &[&self.lock]).await;
     }
 
     fn insert_sql(&self, m: &LocalMigration, success: bool, ms: Option<i64>) -> String {

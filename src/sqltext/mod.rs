@@ -6,6 +6,7 @@
 
 pub mod order;
 pub mod rename;
+pub mod retarget;
 pub mod source;
 pub mod split;
 
