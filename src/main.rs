@@ -340,6 +340,7 @@ enum Command {
     #[command(
         after_help = "Examples:\n  schemaspec revert --to 20261126081313\n  schemaspec revert --last 1 --allow-hazards deletes_data --apply"
     )]
+    #[command(group(clap::ArgGroup::new("fleet").args(["targets", "tenants"]).multiple(true)))]
     Revert {
         /// The applied version whose state to go back to (the files after it are undone)
         #[arg(long, value_name = "VERSION", conflicts_with = "last", required_unless_present = "last")]
@@ -354,8 +355,18 @@ enum Command {
         #[arg(long)]
         apply: bool,
         /// Then rewrite the schema files from the reverted database (as `dump --force` does), so `plan` is empty again; needs --apply
-        #[arg(long, requires = "apply")]
+        #[arg(long, requires = "apply", conflicts_with = "targets")]
         update_schema: bool,
+        /// Revert a fleet that shares one applied history: the files are written once (proved against the
+        /// first database); with --apply they run on every database as `apply --targets` runs them (docs/fleet.md)
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+        targets: Option<PathBuf>,
+        /// Schema per tenant: refused with what to do instead (revert the template, then apply --tenants)
+        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
+        tenants: Option<PathBuf>,
+        /// With --targets: how many databases at once (default: the number of cores)
+        #[arg(long, requires = "fleet")]
+        jobs: Option<usize>,
     },
     /// Show one migration: its file, state, when it ran, hazards and its way back (the down block, or the recorded rollback_sql)
     #[command(
@@ -653,8 +664,14 @@ async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Wr
             Ok(0)
         }
         Command::New { name, no_transaction } => cmd::new::run(&config, &name, no_transaction, out),
-        Command::Revert { to, last, allow_hazards, apply, update_schema } => {
-            cmd::revert::run(&config, &cmd::revert::Args { to, last, allow_hazards, apply, update_schema }, out).await
+        Command::Revert { to, last, allow_hazards, apply, update_schema, targets, tenants, jobs } => {
+            let args = cmd::revert::Args { to, last, allow_hazards, apply, update_schema };
+            if targets.is_none() && tenants.is_none() {
+                return cmd::revert::run(&config, &args, out).await;
+            }
+            let members = fleet_members(&config, targets, tenants).await?;
+            let options = cmd::fleet::Options::reading(jobs, Format::Text);
+            cmd::fleet::revert(&config, &args, &members, &options, out).await
         }
         Command::Completions { .. } | Command::Man => Ok(0),
         Command::Embedded { action: EmbeddedAction::Start } => {

@@ -266,3 +266,101 @@ fn schema_per_tenant_applies_the_template_to_each_tenant_and_a_rerun_finishes() 
     assert!(planned.stdout.contains("50 target(s) in 2 state(s)"), "{}", planned.stdout);
     assert!(planned.stdout.contains("49 target(s): no changes"), "{}", planned.stdout);
 }
+
+/// `generate` in a schema-per-tenant project proves that the files, retargeted to a
+/// tenant's schema, build what they build in the template: a literal equal to the
+/// template's name (here a default) would change in every tenant, so nothing is written
+/// and the error names the table.
+#[test]
+fn a_migration_that_would_mean_something_else_in_a_tenant_is_refused() {
+    if !on_default_tier() {
+        return;
+    }
+    let p = Project::new();
+    p.write("schemaspec.toml", "tenant_schema = \"tenant_template\"\nschemas = [\"tenant_template\"]\n");
+    p.write(
+        "schema/a.sql",
+        "CREATE SCHEMA tenant_template;\n\
+         CREATE TABLE tenant_template.events (id int PRIMARY KEY, origin text DEFAULT 'tenant_template');\n",
+    );
+    let db = TestDb::new("tenant_proof");
+    let refused = p.run(&db, &["generate"]);
+    assert_ne!(refused.code, 0, "{}", refused.stdout);
+    assert!(refused.stderr.contains("retargeted to a tenant's schema"), "{}", refused.stderr);
+    assert!(refused.stderr.contains("tenant_template.events"), "{}", refused.stderr);
+    assert!(p.migrations().is_empty(), "nothing is written");
+    // A tenant named like nothing in the files: the same schema without the literal passes.
+    p.write(
+        "schema/a.sql",
+        "CREATE SCHEMA tenant_template;\n\
+         CREATE TABLE tenant_template.events (id int PRIMARY KEY, origin text DEFAULT 'template');\n\
+         COMMENT ON TABLE tenant_template.events IS 'see tenant_template.events_archive';\n",
+    );
+    p.run(&db, &["generate"]).ok();
+    assert!(!p.migrations().is_empty());
+}
+
+/// `revert --targets`: refused while the databases' histories differ; once they share
+/// one, the way back is written once and, with --apply, run on every database.
+#[test]
+fn a_fleet_goes_back_together() {
+    if !on_default_tier() {
+        return;
+    }
+    let tenants = Tenants::create(&admin_url(), "r", 3);
+    let p = Project::new();
+    p.write("schema/notes.sql", SCHEMA);
+    let empty = TestDb::new("fleet_revert");
+    p.run(&empty, &["generate"]).ok();
+    p.run(&empty, &["apply"]).ok();
+    p.write("schema/notes.sql", &format!("{SCHEMA}ALTER TABLE notes ADD COLUMN tag text;\n"));
+    p.run(&empty, &["generate"]).ok();
+    p.write("targets.txt", &tenants.names.join("\n"));
+    let fleet = |args: &[&str]| {
+        Run::from(
+            p.bare_command()
+                .arg("--database-url")
+                .arg(admin_url())
+                .arg("--dev-url")
+                .arg(admin_url())
+                .args(args)
+                .output()
+                .unwrap(),
+        )
+    };
+    let url = |name: &str| admin_url().replace("dbname=postgres", &format!("dbname={name}"));
+    // One database lags behind: the histories differ.
+    std::fs::write(p.path().join("one.txt"), &tenants.names[0]).unwrap();
+    fleet(&["apply", "--targets", "one.txt"]).ok();
+    let differ = fleet(&["revert", "--last", "1", "--targets", "targets.txt"]);
+    assert_ne!(differ.code, 0);
+    assert!(differ.stderr.contains("histories differ"), "{}", differ.stderr);
+    let before = p.migrations().len();
+    fleet(&["apply", "--targets", "targets.txt"]).ok();
+    for name in &tenants.names {
+        assert_eq!(
+            query_text(
+                &url(name),
+                "SELECT count(*) FROM pg_attribute WHERE attname = 'tag' AND attrelid = 'notes'::regclass"
+            ),
+            "1"
+        );
+    }
+    let back =
+        fleet(&["revert", "--last", "1", "--targets", "targets.txt", "--apply", "--allow-hazards", "deletes_data"])
+            .ok();
+    assert!(back.stdout.contains("3 target(s) share one history"), "{}", back.stdout);
+    assert!(back.stdout.contains("3 target(s): 3 applied, 0 up to date, 0 failed, 0 skipped"), "{}", back.stdout);
+    assert!(p.migrations().len() > before, "the way back is new files");
+    for name in &tenants.names {
+        assert_eq!(
+            query_text(
+                &url(name),
+                "SELECT count(*) FROM pg_attribute WHERE attname = 'tag' AND attrelid = 'notes'::regclass"
+            ),
+            "0"
+        );
+    }
+    let tenants_refused = fleet(&["revert", "--last", "1", "--tenants", "targets.txt"]);
+    assert_ne!(tenants_refused.code, 0);
+}

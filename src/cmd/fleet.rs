@@ -502,6 +502,93 @@ fn write_report(path: &Path, report: &impl Serialize) -> Result<(), Error> {
     write().map_err(|e| Error::Other(format!("cannot write the report {}: {e}", path.display())))
 }
 
+/// `revert` across a fleet: every target must have one applied history (else `apply
+/// --targets` first brings them together); the revert files are written once, planned
+/// and proved against the first target, and with `--apply` run on every target as
+/// `apply --targets` runs files (pool, canaries, report).
+pub async fn revert(
+    config: &Config,
+    args: &super::revert::Args,
+    targets: &[Member],
+    options: &Options,
+    out: &mut dyn Write,
+) -> Result<i32, Error> {
+    if targets.iter().any(|m| m.schema.is_some()) {
+        return Err(Error::failed(
+            "revert --tenants is not how tenants go back: their files are the template's",
+            "revert the template's database (`schemaspec revert --to VERSION --apply`), which writes the way back as new files, then `schemaspec apply --tenants` runs them in every tenant",
+        ));
+    }
+    let histories: Vec<Result<Vec<String>, Error>> = in_waves(targets, 0, options.jobs, |_, m| async move {
+        let client = pg::connect(&m.target).await?;
+        let mut applied: Vec<String> = tracking(&member(config, m))
+            .applied(&client)
+            .await?
+            .into_iter()
+            .filter(|a| a.success)
+            .map(|a| a.version)
+            .collect();
+        applied.sort();
+        Ok(applied)
+    })
+    .await;
+    let mut kinds: Vec<(&Vec<String>, Vec<&str>)> = Vec::new();
+    for (m, h) in targets.iter().zip(&histories) {
+        let h = h.as_ref().map_err(|e| Error::failed(format!("{}: {e}", m.display), e.hint().unwrap_or_default()))?;
+        match kinds.iter_mut().find(|(k, _)| *k == h) {
+            Some((_, names)) => names.push(&m.display),
+            None => kinds.push((h, vec![m.display.as_str()])),
+        }
+    }
+    if kinds.len() > 1 {
+        let what: Vec<String> = kinds
+            .iter()
+            .map(|(h, names)| {
+                let at = h.last().map_or("nothing applied", String::as_str);
+                format!("{} target(s) at {at} ({} applied), e.g. {}", names.len(), h.len(), names[0])
+            })
+            .collect();
+        return Err(Error::failed(
+            format!("the targets' applied histories differ; nothing was written:{}", super::listed(&what)),
+            "`schemaspec apply --targets` brings them to one history first; a revert is then one set of files for all",
+        ));
+    }
+    let history = kinds.first().map(|(h, _)| h.as_slice()).unwrap_or_default();
+    let version = match (&args.to, args.last) {
+        (Some(v), _) if history.contains(v) => v.clone(),
+        (Some(v), _) => {
+            return Err(Error::failed(
+                format!("{v} is not applied on the targets"),
+                "revert to a version they have applied (`schemaspec status --targets` lists where they are)",
+            ))
+        }
+        (None, Some(n)) => match history.len().checked_sub(n + 1) {
+            Some(i) if n > 0 => history[i].clone(),
+            _ => {
+                return Err(Error::failed(
+                    format!("the targets have {} applied file(s): --last {n} leaves no applied state to go back to", history.len()),
+                    "undo at least one file and leave at least one applied (`--last N`), or name the version (`--to VERSION`)",
+                ))
+            }
+        },
+        (None, None) => {
+            return Err(Error::failed("revert needs a version", "`schemaspec revert --to VERSION` or `--last N`"))
+        }
+    };
+    writeln!(out, "{} target(s) share one history of {} file(s).", targets.len(), history.len()).map_err(io)?;
+    let once =
+        super::revert::Args { to: Some(version), last: None, apply: false, update_schema: false, ..args.clone() };
+    super::revert::run(&member(config, &targets[0]), &once, out).await?;
+    if !args.apply {
+        writeln!(out, "next: review the files, then `schemaspec apply --targets` runs them on every target")
+            .map_err(io)?;
+        return Ok(EXIT_OK);
+    }
+    let apply =
+        super::apply::Args { allow_out_of_order: false, allow_hazards: args.allow_hazards.clone(), dry_run: false };
+    self::apply(config, &apply, targets, options, out).await
+}
+
 /// One target's status, as the fleet summary needs it.
 #[derive(Serialize, Debug)]
 pub struct MemberStatus {

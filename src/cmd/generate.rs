@@ -307,6 +307,13 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         writeln!(out, "note: no down blocks: {why}; `schemaspec revert` computes a way back from the history instead")
             .map_err(io)?;
     }
+    // Schema per tenant: the files must build in a tenant's schema what they build in
+    // the template's.
+    if config.tenant_schema.is_some() {
+        let history: Vec<LocalMigration> =
+            history::replayable(&dir.migrations).into_iter().chain(new.iter().cloned()).collect();
+        prove_retargeted(config, &dev, &history, env).await?;
+    }
     let written = migrations::write(&dir, &new)?;
     for (path, d) in written.iter().zip(&drafts) {
         let h = if d.hazards.is_empty() {
@@ -324,6 +331,65 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     )
     .map_err(io)?;
     Ok(EXIT_OK)
+}
+
+/// The schema a retargeting proof builds the tenant's side in.
+const PROBE_SCHEMA: &str = "schemaspec_tenant_probe";
+
+/// Schema per tenant: whether `files`, retargeted to a tenant's schema (`aimed`), build
+/// what they build in the template schema. Both run on scratch databases; the tenant's
+/// schema is then renamed to the template's (a rename keeps every reference, which is by
+/// object) and the two catalogs compared, routines' text and comments retargeted back
+/// (their text is where a tenant's name rightly differs). A literal that merely equals
+/// the template's name (a default, a check), or a column, table or alias of that name
+/// used as a qualifier, comes out different, and the error names the object.
+async fn prove_retargeted(config: &Config, dev: &Target, files: &[LocalMigration], env: &Catalog) -> Result<(), Error> {
+    let Some(template) = config.tenant_schema.as_deref() else { return Ok(()) };
+    let started = std::time::Instant::now();
+    let original = replay(config, dev, files, Some(env)).await?;
+    let mut probe_config = config.clone();
+    probe_config.tenant = Some(PROBE_SCHEMA.to_string());
+    let aimed = aimed(&probe_config, files);
+    let prelude = Prelude::new(config, Some(env))?;
+    let (timeouts, scope) = (timeouts(config), config.scope());
+    let (prelude, aimed, timeouts, scope) = (&prelude, &aimed, &timeouts, &scope);
+    let mut probe = with_scratch(dev, |target| async move {
+        let client = pg::connect(&prelude.target(target)).await?;
+        prelude.load(&client).await?;
+        for m in aimed {
+            run_file(&client, m, None, timeouts).await.map_err(|e| {
+                Error::failed(
+                    format!("retargeted to a tenant's schema, {} does not run: {e}", m.file_name),
+                    format!("tenant_schema = {template:?}: the files name the template schema in a way a tenant's cannot replace; write its name only as the schema of a qualified name"),
+                )
+            })?;
+        }
+        let rename = format!("ALTER SCHEMA {PROBE_SCHEMA} RENAME TO {template}");
+        client.batch_execute(&rename).await.map_err(|e| Error::Other(pg::db_message(&e)))?;
+        read(&client, scope).await
+    })
+    .await?;
+    let back = |text: &str| crate::sqltext::retarget::retarget(text, PROBE_SCHEMA, template);
+    for f in probe.functions.values_mut() {
+        f.definition = back(&f.definition);
+    }
+    for c in probe.comments.values_mut() {
+        *c = back(c);
+    }
+    probe.owners.clone_from(&original.owners);
+    let differs = super::drift::drifted(&original, &probe)?;
+    timing("tenant_proof", started);
+    if differs.is_empty() {
+        return Ok(());
+    }
+    let what: Vec<String> = differs.iter().map(|d| format!("{}: {}", d.object, d.changes.join("; "))).collect();
+    Err(Error::failed(
+        format!(
+            "retargeted to a tenant's schema, the migrations build something other than they build in {template}; nothing was written:{}",
+            super::listed(&what)
+        ),
+        format!("the template's name ({template}) must name only the schema: a literal equal to it, or a table, column or alias of that name used as a qualifier, is replaced in each tenant too. Rename it, or choose a template name used for nothing else"),
+    ))
 }
 
 /// Apply the new files to a scratch copy of the base, check the result equals the

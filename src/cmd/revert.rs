@@ -12,6 +12,7 @@ use crate::error::Error;
 use crate::pg;
 use std::io::Write;
 
+#[derive(Clone)]
 pub struct Args {
     pub to: Option<String>,
     pub last: Option<usize>,
