@@ -168,6 +168,9 @@ pub struct Config {
     /// fleet, `cmd::fleet`): its migrations are the template's retargeted, its tracking
     /// table its own (`tenant_tracking_table`).
     pub tenant: Option<String>,
+    /// Schemas the live database's environment (`cmd::environment`) is read without:
+    /// for a tenant, its neighbours.
+    pub environment_exclude: Vec<String>,
 }
 
 impl Config {
@@ -292,6 +295,7 @@ impl Config {
             tenant_schema,
             tenants_query: file.tenants_query.filter(|s| !s.trim().is_empty()),
             tenant: None,
+            environment_exclude: Vec::new(),
             platform,
         })
     }

@@ -50,19 +50,15 @@ pub struct Member {
     pub schema: Option<String>,
     /// How the report names it: the address without password, and the schema.
     pub display: String,
+    /// A tenant's neighbours: the template and every tenant listed in its database,
+    /// which a tenant's files never reach (the proof says so), so reading its
+    /// environment skips them; else each of N tenants would read all N.
+    neighbours: std::sync::Arc<Vec<String>>,
 }
 
 impl Member {
     pub fn database(target: Target) -> Member {
-        Member { display: target.display.clone(), target, schema: None }
-    }
-
-    fn tenant(target: &Target, schema: &str) -> Member {
-        Member {
-            display: format!("{} schema {schema}", target.display),
-            target: target.clone(),
-            schema: Some(schema.to_string()),
-        }
+        Member { display: target.display.clone(), target, schema: None, neighbours: Default::default() }
     }
 }
 
@@ -105,6 +101,14 @@ fn member(config: &Config, m: &Member) -> Config {
             }
         }
         member.tenant = Some(schema.clone());
+        member.environment_exclude = m.neighbours.iter().filter(|n| *n != schema).cloned().collect();
+        // `unmanaged_tables` entries of the template are the tenant's.
+        let qualified = format!("{template}.");
+        for t in &mut member.unmanaged_tables {
+            if let Some(name) = t.strip_prefix(&qualified) {
+                *t = format!("{schema}.{name}");
+            }
+        }
     }
     member
 }
@@ -143,6 +147,7 @@ pub async fn tenants(config: &Config, databases: Vec<Target>, file: Option<&Path
             }
         };
         let mut seen = std::collections::BTreeSet::new();
+        let neighbours = std::sync::Arc::new(names.iter().cloned().chain([template.to_string()]).collect::<Vec<_>>());
         for name in names {
             let table = tenant_tracking_table(config, &name);
             let problem = if !crate::sqltext::retarget::is_plain(&name) {
@@ -162,7 +167,12 @@ pub async fn tenants(config: &Config, databases: Vec<Target>, file: Option<&Path
                     "list each tenant schema once, by a lowercase name of at most 63 bytes that needs no quoting",
                 ));
             }
-            members.push(Member::tenant(db, &name));
+            members.push(Member {
+                display: format!("{} schema {name}", db.display),
+                target: db.clone(),
+                schema: Some(name),
+                neighbours: neighbours.clone(),
+            });
         }
     }
     if members.is_empty() {
@@ -967,6 +977,35 @@ mod tests {
             entries("# the fleet\n\ntenant_1\n  tenant_2  # eu\npostgresql://u@h/db\nhost=h dbname=d password=a#b\n");
         assert_eq!(listed, ["tenant_1", "tenant_2", "postgresql://u@h/db", "host=h dbname=d password=a#b"]);
         assert!(is_name("tenant_1") && !is_name("postgresql://u@h/db") && !is_name("host=h dbname=d"));
+    }
+
+    #[test]
+    fn a_tenant_member_manages_its_schema_in_the_templates_place() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("schemaspec.toml"),
+            "tenant_schema = \"tpl\"\nschemas = [\"tpl\", \"shared\"]\nunmanaged_tables = [\"tpl.audit\"]\n",
+        )
+        .unwrap();
+        let config = Config::load(dir.path(), crate::config::Overrides::default()).unwrap();
+        let target = Target::parse("host=/tmp dbname=app").unwrap();
+        let neighbours = std::sync::Arc::new(vec!["acme".to_string(), "beta".to_string(), "tpl".to_string()]);
+        let m = Member { target, schema: Some("acme".into()), display: "x".into(), neighbours };
+        let c = member(&config, &m);
+        assert_eq!(c.schemas, ["acme", "shared"]);
+        assert_eq!(c.unmanaged_tables, ["acme.audit"]);
+        assert_eq!(c.environment_exclude, ["beta", "tpl"]);
+        let t = tracking(&c);
+        assert_eq!((t.schema.as_str(), t.table.as_str()), ("schemaspec", "schema_migrations_acme"));
+        // Retargeted files keep their checksum: the history reconciles as it is.
+        let file = crate::history::LocalMigration::new("20260101000000_x.sql", "CREATE TABLE tpl.t (id int);\n".into())
+            .unwrap();
+        let aimed = aimed(&c, std::slice::from_ref(&file));
+        assert_eq!(aimed[0].content, "CREATE TABLE acme.t (id int);\n");
+        assert_eq!(aimed[0].checksum, file.checksum);
+        // A template outside the managed schemas is refused.
+        std::fs::write(dir.path().join("schemaspec.toml"), "tenant_schema = \"tpl\"\n").unwrap();
+        assert!(Config::load(dir.path(), crate::config::Overrides::default()).is_err());
     }
 
     #[test]

@@ -879,7 +879,8 @@ fn unmanaged_error(
 }
 
 /// What the schema files may use without defining: the live database seen whole (the
-/// user's schema exclusions aside, only the tracking schema left out). When no schemas
+/// user's schema exclusions aside, only the tracking schema left out, and for a tenant
+/// its neighbours). When no schemas
 /// are excluded, that is the live catalog already read (borrowed: a copy of a large
 /// catalog is tens of megabytes).
 pub async fn environment<'a>(
@@ -891,7 +892,7 @@ pub async fn environment<'a>(
         return Ok(std::borrow::Cow::Borrowed(live));
     }
     let wide = pg::introspect::Scope {
-        exclude: vec![config.tracking_schema.clone()],
+        exclude: std::iter::once(&config.tracking_schema).chain(&config.environment_exclude).cloned().collect(),
         only: None,
         unmanaged_tables: config.unmanaged_tables.clone(),
         platform: Vec::new(),
