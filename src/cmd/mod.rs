@@ -1203,7 +1203,7 @@ pub fn prefetch_desired(config: &Config) {
 
 /// The key of a cached catalog made from `sources` on `dev` with `prelude` (see
 /// `cache`), the scope and `settings` besides, and that key without the sources (the
-/// base key); `None` when `SCHEMASPEC_NO_CACHE` is set.
+/// base key); `None` when `SCHEMASPEC_NO_CACHE` is set, or for a tenant.
 async fn cache_key(
     config: &Config,
     dev: &Target,
@@ -1211,7 +1211,10 @@ async fn cache_key(
     settings: &str,
     sources: &[load::Source],
 ) -> Result<Option<(String, String)>, Error> {
-    if !crate::cache::enabled() {
+    // A tenant's catalogs are not kept: each slot holds one entry, so a fleet of tenants
+    // would only evict one another, and the template's own. (Verdicts are kept per
+    // tenant: `drift::clean_key`.)
+    if !crate::cache::enabled() || config.tenant.is_some() {
         return Ok(None);
     }
     let facts = server_facts(dev).await?;
