@@ -676,6 +676,7 @@ pub async fn status(
         (s, code)
     })
     .await;
+    close_shared_replays().await;
     progress.finish_and_clear();
     let code = read.iter().map(|(_, c)| *c).fold(EXIT_OK, |worst, c| match (worst, c) {
         (EXIT_FAILED, _) | (_, EXIT_FAILED) => EXIT_FAILED,
@@ -792,10 +793,29 @@ pub async fn plan(
     let first = read_one(&targets[0]).await?;
     let env = first.1.as_ref().unwrap_or(&first.0);
     let prelude = Prelude::new(config, Some(env))?;
-    let (desired, notes) = desired_catalog(&member(config, &targets[0]), &dev, Some(env)).await?;
+    // Schema per tenant: every tenant's desired state from one load of the files.
+    let mut tenant_names: Vec<&str> = targets.iter().filter_map(|m| m.schema.as_deref()).collect();
+    tenant_names.sort_unstable();
+    tenant_names.dedup();
+    let (tenants, tenant_notes): (std::collections::BTreeMap<&str, Catalog>, Vec<String>) = if tenant_names.len() > 1 {
+        let views: Vec<(String, pg::introspect::Scope)> = tenant_names
+            .iter()
+            .filter_map(|n| targets.iter().find(|m| m.schema.as_deref() == Some(n)))
+            .map(|m| (m.schema.clone().unwrap_or_default(), member(config, m).scope()))
+            .collect();
+        let (catalogs, notes) = desired_for_tenants(config, &dev, Some(env), &views).await?;
+        (tenant_names.iter().copied().zip(catalogs).collect(), notes)
+    } else {
+        Default::default()
+    };
+    let (desired, notes) = match targets[0].schema.as_deref().and_then(|t| tenants.get(t)) {
+        Some(d) => (d.clone(), tenant_notes),
+        None => desired_catalog(&member(config, &targets[0]), &dev, Some(env)).await?,
+    };
     let first = std::sync::Mutex::new(Some(first));
     let progress = progress::bar(targets.len(), "reading databases");
     let (desired, prelude, dev, progress, read_one, first) = (&desired, &prelude, &dev, &progress, &read_one, &first);
+    let tenants = &tenants;
     let planned: Vec<(&Member, Result<crate::plan::Plan, Error>)> =
         in_waves(targets, 1, options.jobs, |i, m| async move {
             let planned = async {
@@ -805,9 +825,13 @@ pub async fn plan(
                     None => read_one(m).await?,
                 };
                 let env = wide.as_ref().unwrap_or(&live);
-                // A tenant's desired state names its own schema: loaded for it.
+                // A tenant's desired state names its own schema.
                 let own;
-                let desired = if m.schema == targets[0].schema && Prelude::new(config, Some(env))?.loads_like(prelude) {
+                let same_platform = Prelude::new(config, Some(env))?.loads_like(prelude);
+                let for_tenant = m.schema.as_deref().and_then(|t| tenants.get(t));
+                let desired = if let (Some(d), true) = (for_tenant, same_platform) {
+                    d
+                } else if m.schema == targets[0].schema && same_platform {
                     desired
                 } else {
                     own = desired_catalog(&member(config, m), dev, Some(env)).await?.0;
@@ -930,6 +954,7 @@ pub async fn drift(config: &Config, targets: &[Member], options: &Options, out: 
         d
     })
     .await;
+    close_shared_replays().await;
     progress.finish_and_clear();
     let drifted = members.iter().filter(|m| !m.drifted.is_empty()).count();
     let failed = members.iter().filter(|m| m.error.is_some()).count();

@@ -369,13 +369,7 @@ async fn prove_retargeted(config: &Config, dev: &Target, files: &[LocalMigration
         read(&client, scope).await
     })
     .await?;
-    let back = |text: &str| crate::sqltext::retarget::retarget(text, PROBE_SCHEMA, template);
-    for f in probe.functions.values_mut() {
-        f.definition = back(&f.definition);
-    }
-    for c in probe.comments.values_mut() {
-        *c = back(c);
-    }
+    retarget_texts(&mut probe, PROBE_SCHEMA, template);
     probe.owners.clone_from(&original.owners);
     let differs = super::drift::drifted(&original, &probe)?;
     timing("tenant_proof", started);

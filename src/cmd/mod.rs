@@ -477,6 +477,21 @@ async fn load_desired(
     sources: &[load::Source],
     statements: &[(usize, crate::sqltext::split::SqlStatement)],
 ) -> Result<(Catalog, std::collections::BTreeSet<crate::catalog::ObjectId>), Error> {
+    let (mut catalogs, taken) =
+        load_desired_views(config, dev, environment, prelude, (sources, statements), &[]).await?;
+    Ok((catalogs.pop().unwrap_or_default(), taken))
+}
+
+/// `load_desired`, read once as loaded (no `views`), or once per tenant view: the
+/// template schema renamed to the tenant's and read with its scope (`as_tenant`).
+async fn load_desired_views(
+    config: &Config,
+    dev: &Target,
+    environment: Option<&Catalog>,
+    prelude: &Prelude,
+    (sources, statements): (&[load::Source], &[(usize, crate::sqltext::split::SqlStatement)]),
+    views: &[(String, pg::introspect::Scope)],
+) -> Result<(Vec<Catalog>, std::collections::BTreeSet<crate::catalog::ObjectId>), Error> {
     let started = std::time::Instant::now();
     let scope = config.scope();
     ensure_roles(config, dev, &prelude.roles).await?;
@@ -549,12 +564,122 @@ async fn load_desired(
             return Err(unmanaged_error(config, first, created.len(), statements, sources_ref));
         }
         let introspecting = std::time::Instant::now();
-        let catalog = read_loaded(&clients, scope_ref, manage_ownership, texts).await?;
+        if views.is_empty() {
+            let catalog = read_loaded(&clients, scope_ref, manage_ownership, texts).await?;
+            timing("introspect_desired", introspecting);
+            return Ok(vec![catalog]);
+        }
+        let template = config.tenant_schema.as_deref().unwrap_or_default();
+        let clients = &clients;
+        let catalogs = as_tenants(client, template, views, |tenant, scope| async move {
+            let aimed: Vec<String> =
+                texts.iter().map(|t| crate::sqltext::retarget::retarget(t, template, tenant)).collect();
+            let aimed: Vec<&str> = aimed.iter().map(String::as_str).collect();
+            read_loaded(clients, scope, manage_ownership, &aimed).await
+        })
+        .await?;
         timing("introspect_desired", introspecting);
-        Ok(catalog)
+        Ok(catalogs)
     })
     .await?;
     Ok((catalog, taken))
+}
+
+/// The catalog a scratch database holds for the template schema, as each tenant's: per
+/// view, the template schema (already renamed to the previous tenant's) renamed to the
+/// tenant's, and read (`read`, with the tenant's scope). A rename keeps every reference,
+/// which PostgreSQL stores by object; what it stores as text (routine bodies, comments)
+/// is retargeted like the files (`retarget_texts`). `generate`'s proof
+/// (`prove_retargeted`) shows that this is what the files retargeted build.
+async fn as_tenants<'a, F, Fut>(
+    client: &tokio_postgres::Client,
+    template: &str,
+    views: &'a [(String, pg::introspect::Scope)],
+    read: F,
+) -> Result<Vec<Catalog>, Error>
+where
+    F: Fn(&'a str, &'a pg::introspect::Scope) -> Fut,
+    Fut: std::future::Future<Output = Result<Catalog, Error>>,
+{
+    as_tenants_from(client, template, template, views, read).await
+}
+
+/// `as_tenants`, the template schema now named `current`.
+async fn as_tenants_from<'a, F, Fut>(
+    client: &tokio_postgres::Client,
+    template: &str,
+    current: &str,
+    views: &'a [(String, pg::introspect::Scope)],
+    read: F,
+) -> Result<Vec<Catalog>, Error>
+where
+    F: Fn(&'a str, &'a pg::introspect::Scope) -> Fut,
+    Fut: std::future::Future<Output = Result<Catalog, Error>>,
+{
+    let mut catalogs = Vec::with_capacity(views.len());
+    let mut current = current;
+    for (tenant, scope) in views {
+        let rename = format!("ALTER SCHEMA {} RENAME TO {}", crate::ident::ident(current), crate::ident::ident(tenant));
+        client.batch_execute(&rename).await.map_err(|e| Error::Other(format!("{rename}: {}", pg::db_message(&e))))?;
+        current = tenant;
+        let mut catalog = read(tenant, scope).await?;
+        retarget_texts(&mut catalog, template, tenant);
+        catalogs.push(catalog);
+    }
+    Ok(catalogs)
+}
+
+/// What a catalog keeps as text rather than by object, retargeted from schema `from` to
+/// `to` (`sqltext::retarget`): routine definitions (bodies, `SET search_path`) and
+/// comments.
+pub fn retarget_texts(catalog: &mut Catalog, from: &str, to: &str) {
+    for f in catalog.functions.values_mut() {
+        f.definition = crate::sqltext::retarget::retarget(&f.definition, from, to);
+    }
+    for c in catalog.comments.values_mut() {
+        *c = crate::sqltext::retarget::retarget(c, from, to);
+    }
+}
+
+/// Schema per tenant: the desired catalog of each tenant view (`(tenant, its scope)`),
+/// from one load of the schema files for the template (`as_tenants`); with the notes
+/// `desired_catalog` gives. Not cached (see `cache_key`).
+pub async fn desired_for_tenants(
+    config: &Config,
+    dev: &Target,
+    environment: Option<&Catalog>,
+    views: &[(String, pg::introspect::Scope)],
+) -> Result<(Vec<Catalog>, Vec<String>), Error> {
+    let sources = schema_sources(config)?;
+    let prelude = Prelude::new(config, environment)?;
+    let statements = split_sources(&sources);
+    check_schema_statements(&sources, &statements, &Default::default())?;
+    let (mut catalogs, taken) =
+        load_desired_views(config, dev, environment, &prelude, (&sources, &statements), views).await?;
+    let template = config.tenant_schema.as_deref().unwrap_or_default();
+    let mut notes = Vec::new();
+    for (catalog, (tenant, _)) in catalogs.iter_mut().zip(views) {
+        // Renames the files declare, in the tenant's names.
+        let aimed: Vec<load::Source> = sources
+            .iter()
+            .map(|s| load::Source {
+                name: s.name.clone(),
+                text: crate::sqltext::retarget::retarget(&s.text, template, tenant),
+            })
+            .collect();
+        let (renames, hint_notes) = declared_renames(&aimed);
+        catalog.renames = renames;
+        if notes.is_empty() {
+            notes = hint_notes;
+        }
+    }
+    notes.splice(
+        0..0,
+        taken
+            .iter()
+            .map(|id| format!("the schema files use {id} without creating it; keeping it as the database has it")),
+    );
+    Ok((catalogs, notes))
 }
 
 /// The desired catalog by a partial reload (`plan::reload`) of `old`, cached from
@@ -1052,6 +1177,9 @@ pub async fn replay(
     files: &[crate::history::LocalMigration],
     env: Option<&Catalog>,
 ) -> Result<Catalog, Error> {
+    if let Some(catalog) = shared_replay(config, dev, files).await {
+        return Ok(catalog);
+    }
     let timeouts = timeouts(config);
     let scope = config.scope();
     let prelude = Prelude::new(config, env)?;
@@ -1127,6 +1255,120 @@ pub async fn replay(
     }
     timing("replay", started);
     Ok(catalog)
+}
+
+/// Schema per tenant: a history replayed once for the template, on a scratch database
+/// kept open while a fleet command runs, and read as each tenant's (`as_tenants`).
+struct SharedReplay {
+    open: Option<(pg::scratch::Scratch, tokio_postgres::Client)>,
+    /// The schema's name now: the template's, or the last tenant read.
+    current: String,
+    /// The history did not replay alone (it needs what the live database has): each
+    /// tenant replays its own.
+    failed: bool,
+}
+
+type SharedSlot = std::sync::Arc<tokio::sync::Mutex<SharedReplay>>;
+
+/// Open shared replays, by dev server and files.
+static SHARED_REPLAYS: std::sync::Mutex<Vec<(String, SharedSlot)>> = std::sync::Mutex::new(Vec::new());
+
+/// For a tenant (`config.tenant`): the replay of `files` as its catalog, from the one
+/// replay of the template that the fleet's tenants at this history share: N tenants
+/// cost one replay and N reads, not N replays. None (the caller replays on its own):
+/// not a tenant, or the shared replay could not be made or read.
+async fn shared_replay(config: &Config, dev: &Target, files: &[crate::history::LocalMigration]) -> Option<Catalog> {
+    let (Some(template), Some(tenant)) = (config.tenant_schema.as_deref(), config.tenant.as_deref()) else {
+        return None;
+    };
+    let key = format!("{}\n{}", dev.display, files.iter().map(|m| m.checksum.as_str()).collect::<Vec<_>>().join(","));
+    let slot = {
+        let mut open = SHARED_REPLAYS.lock().ok()?;
+        match open.iter().find(|(k, _)| *k == key) {
+            Some((_, slot)) => slot.clone(),
+            None => {
+                let slot = std::sync::Arc::new(tokio::sync::Mutex::new(SharedReplay {
+                    open: None,
+                    current: template.to_string(),
+                    failed: false,
+                }));
+                open.push((key, slot.clone()));
+                slot
+            }
+        }
+    };
+    let mut shared = slot.lock().await;
+    if shared.failed {
+        return None;
+    }
+    if shared.open.is_none() {
+        let started = std::time::Instant::now();
+        let made = async {
+            let prelude = Prelude::new(config, None)?;
+            ensure_roles(config, dev, &prelude.roles).await?;
+            let scratch = pg::scratch::Scratch::create(dev).await?;
+            let ran = async {
+                let client = pg::connect(&prelude.target(scratch.target.clone())).await?;
+                prelude.load(&client).await?;
+                let timeouts = timeouts(config);
+                for m in files {
+                    pg::apply::run_file(&client, m, None, &timeouts).await?;
+                }
+                Ok::<_, Error>(client)
+            }
+            .await;
+            match ran {
+                Ok(client) => Ok((scratch, client)),
+                Err(e) => {
+                    scratch.drop().await;
+                    Err(e)
+                }
+            }
+        }
+        .await;
+        timing("shared_replay", started);
+        match made {
+            Ok(open) => shared.open = Some(open),
+            Err(e) => {
+                tracing::debug!("no shared replay for the tenants: {e}");
+                shared.failed = true;
+                return None;
+            }
+        }
+    }
+    let current = shared.current.clone();
+    let (_, client) = shared.open.as_ref()?;
+    let views = [(tenant.to_string(), config.scope())];
+    let read_one = |_: &str, scope: &pg::introspect::Scope| {
+        let scope = scope.clone();
+        async move { read(client, &scope).await }
+    };
+    let read = as_tenants_from(client, template, &current, &views, read_one).await;
+    match read {
+        Ok(mut catalogs) => {
+            shared.current = tenant.to_string();
+            catalogs.pop()
+        }
+        Err(e) => {
+            // Where the schema now is named is not known: each tenant replays its own.
+            tracing::debug!("the shared replay could not be read as {tenant}: {e}");
+            shared.failed = true;
+            None
+        }
+    }
+}
+
+/// Drop the scratch databases of the shared replays (`shared_replay`): at the end of a
+/// fleet command.
+pub async fn close_shared_replays() {
+    let open: Vec<(String, SharedSlot)> =
+        SHARED_REPLAYS.lock().map(|mut o| std::mem::take(&mut *o)).unwrap_or_default();
+    for (_, slot) in open {
+        if let Some((scratch, client)) = slot.lock().await.open.take() {
+            drop(client);
+            scratch.drop().await;
+        }
+    }
 }
 
 /// The migrations directory and the live database's history, reconciled.
