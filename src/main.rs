@@ -129,13 +129,13 @@ enum Command {
         strict: bool,
         /// Plan every database of a fleet (as `apply --targets`): targets that need the same change
         /// are one group
-        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "", conflicts_with = "strict")]
-        targets: Option<PathBuf>,
+        #[arg(long, value_name = "FILE", num_args = 0..=1, conflicts_with = "strict")]
+        targets: Option<Option<PathBuf>>,
         /// Schema per tenant: run in every tenant schema (of each --targets database, else of
         /// database_url's) the template schema's migrations (tenant_schema); FILE lists one schema per
         /// line; without FILE, schemaspec.toml's tenants_query lists them (docs/fleet.md)
-        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
-        tenants: Option<PathBuf>,
+        #[arg(long, value_name = "FILE", num_args = 0..=1)]
+        tenants: Option<Option<PathBuf>>,
         /// With --targets: how many databases at once (default: the number of cores)
         #[arg(long, requires = "fleet")]
         jobs: Option<usize>,
@@ -177,13 +177,13 @@ enum Command {
         /// Apply to every database of a fleet: FILE lists one connection string or database name (on the
         /// server of database_url) per line; without FILE, schemaspec.toml's targets_query or
         /// targets_command lists them (docs/fleet.md)
-        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
-        targets: Option<PathBuf>,
+        #[arg(long, value_name = "FILE", num_args = 0..=1)]
+        targets: Option<Option<PathBuf>>,
         /// Schema per tenant: run in every tenant schema (of each --targets database, else of
         /// database_url's) the template schema's migrations (tenant_schema); FILE lists one schema per
         /// line; without FILE, schemaspec.toml's tenants_query lists them (docs/fleet.md)
-        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
-        tenants: Option<PathBuf>,
+        #[arg(long, value_name = "FILE", num_args = 0..=1)]
+        tenants: Option<Option<PathBuf>>,
         /// With --targets: how many databases at once (default: the number of cores)
         #[arg(long, requires = "fleet")]
         jobs: Option<usize>,
@@ -214,13 +214,13 @@ enum Command {
         no_catalog: bool,
         /// Read every database of a fleet (as `apply --targets`) and summarize: how many are at which
         /// version, which have pending files, which drifted
-        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
-        targets: Option<PathBuf>,
+        #[arg(long, value_name = "FILE", num_args = 0..=1)]
+        targets: Option<Option<PathBuf>>,
         /// Schema per tenant: run in every tenant schema (of each --targets database, else of
         /// database_url's) the template schema's migrations (tenant_schema); FILE lists one schema per
         /// line; without FILE, schemaspec.toml's tenants_query lists them (docs/fleet.md)
-        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
-        tenants: Option<PathBuf>,
+        #[arg(long, value_name = "FILE", num_args = 0..=1)]
+        tenants: Option<Option<PathBuf>>,
         /// With --targets: how many databases at once (default: the number of cores)
         #[arg(long, requires = "fleet")]
         jobs: Option<usize>,
@@ -322,13 +322,13 @@ enum Command {
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
         /// Compare every database of a fleet (as `apply --targets`): which drifted, and in what
-        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
-        targets: Option<PathBuf>,
+        #[arg(long, value_name = "FILE", num_args = 0..=1)]
+        targets: Option<Option<PathBuf>>,
         /// Schema per tenant: run in every tenant schema (of each --targets database, else of
         /// database_url's) the template schema's migrations (tenant_schema); FILE lists one schema per
         /// line; without FILE, schemaspec.toml's tenants_query lists them (docs/fleet.md)
-        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
-        tenants: Option<PathBuf>,
+        #[arg(long, value_name = "FILE", num_args = 0..=1)]
+        tenants: Option<Option<PathBuf>>,
         /// With --targets: how many databases at once (default: the number of cores)
         #[arg(long, requires = "fleet")]
         jobs: Option<usize>,
@@ -359,11 +359,11 @@ enum Command {
         update_schema: bool,
         /// Revert a fleet that shares one applied history: the files are written once (proved against the
         /// first database); with --apply they run on every database as `apply --targets` runs them (docs/fleet.md)
-        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
-        targets: Option<PathBuf>,
+        #[arg(long, value_name = "FILE", num_args = 0..=1)]
+        targets: Option<Option<PathBuf>>,
         /// Schema per tenant: refused with what to do instead (revert the template, then apply --tenants)
-        #[arg(long, value_name = "FILE", num_args = 0..=1, default_missing_value = "")]
-        tenants: Option<PathBuf>,
+        #[arg(long, value_name = "FILE", num_args = 0..=1)]
+        tenants: Option<Option<PathBuf>>,
         /// With --targets: how many databases at once (default: the number of cores)
         #[arg(long, requires = "fleet")]
         jobs: Option<usize>,
@@ -445,16 +445,15 @@ fn wants_json(command: &Command) -> bool {
 /// else in database_url's.
 async fn fleet_members(
     config: &Config,
-    targets: Option<PathBuf>,
-    tenants: Option<PathBuf>,
+    targets: Option<Option<PathBuf>>,
+    tenants: Option<Option<PathBuf>>,
 ) -> Result<Vec<cmd::fleet::Member>, Error> {
-    let file = |f: &Option<PathBuf>| f.as_ref().filter(|f| !f.as_os_str().is_empty()).cloned();
     let databases = match &targets {
-        Some(_) => cmd::fleet::members(config, file(&targets).as_deref()).await?,
+        Some(file) => cmd::fleet::members(config, file.as_deref()).await?,
         None => vec![cmd::live_target(config).await?],
     };
     match &tenants {
-        Some(_) => cmd::fleet::tenants(config, databases, file(&tenants).as_deref()).await,
+        Some(file) => cmd::fleet::tenants(config, databases, file.as_deref()).await,
         None => Ok(databases.into_iter().map(cmd::fleet::Member::database).collect()),
     }
 }

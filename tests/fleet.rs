@@ -170,6 +170,11 @@ fn canaries_and_the_failure_cap_stop_a_fleet_early() {
     };
     let dry = fleet(&["apply", "--targets", "targets.txt", "--dry-run"]).ok();
     assert!(dry.stdout.contains("6 target(s): 6 with files to apply, 0 up to date"), "{}", dry.stdout);
+    // `--targets` alone: the configured query names them.
+    let quoted: Vec<String> = tenants.names.iter().map(|n| format!("'{n}'")).collect();
+    p.write("schemaspec.toml", &format!("targets_query = \"SELECT unnest(ARRAY[{}])\"\n", quoted.join(", ")));
+    let queried = fleet(&["apply", "--dry-run", "--targets"]).ok();
+    assert!(queried.stdout.contains("6 target(s): 6 with files to apply, 0 up to date"), "{}", queried.stdout);
     let canary = fleet(&["apply", "--targets", "targets.txt", "--canary", "2", "--jobs", "2"]).code(1);
     assert!(canary.stdout.contains("6 target(s): 0 applied, 0 up to date, 2 failed, 4 skipped"), "{}", canary.stdout);
     assert!(canary.stdout.contains("not started: a canary failed"), "{}", canary.stdout);
@@ -370,4 +375,57 @@ fn a_fleet_goes_back_together() {
     }
     let tenants_refused = fleet(&["revert", "--last", "1", "--tenants", "targets.txt"]);
     assert_ne!(tenants_refused.code, 0);
+}
+
+/// Tenants across several databases: `tenants_query` runs on each database of
+/// `--targets`; a tenants list naming a schema that is not a plain name, or the
+/// template, is refused before anything runs.
+#[test]
+fn tenants_of_every_database_come_from_the_query_and_bad_names_are_refused() {
+    if !on_default_tier() {
+        return;
+    }
+    let dbs = Tenants::create(&admin_url(), "q", 2);
+    let p = Project::new();
+    p.write(
+        "schemaspec.toml",
+        "tenant_schema = \"tenant_template\"\nschemas = [\"tenant_template\"]\n\
+         tenants_query = \"SELECT unnest(ARRAY['north', 'south', 'west']) ORDER BY 1\"\n",
+    );
+    p.write(
+        "schema/a.sql",
+        "CREATE SCHEMA tenant_template;\nCREATE TABLE tenant_template.items (id int PRIMARY KEY);\n",
+    );
+    let template = TestDb::new("tenant_q");
+    p.run(&template, &["generate"]).ok();
+    p.write("targets.txt", &dbs.names.join("\n"));
+    let fleet = |args: &[&str]| {
+        Run::from(
+            p.bare_command()
+                .arg("--database-url")
+                .arg(admin_url())
+                .arg("--dev-url")
+                .arg(admin_url())
+                .args(args)
+                .output()
+                .unwrap(),
+        )
+    };
+    let applied = fleet(&["apply", "--targets", "targets.txt", "--tenants"]).ok();
+    assert!(applied.stdout.contains("6 target(s): 6 applied, 0 up to date"), "{}", applied.stdout);
+    let url = |name: &str| admin_url().replace("dbname=postgres", &format!("dbname={name}"));
+    for db in &dbs.names {
+        assert_eq!(query_text(&url(db), "SELECT count(*) FROM pg_tables WHERE tablename = 'items'"), "3");
+    }
+    let status = fleet(&["status", "--targets", "targets.txt", "--tenants", "--format", "json"]).ok();
+    let v: serde_json::Value = serde_json::from_str(&status.stdout).expect(&status.stdout);
+    assert_eq!(v["summary"]["targets"], 6, "{}", status.stdout);
+    assert_eq!(v["summary"]["needing_a_person"], 0, "{}", status.stdout);
+    for bad in ["North", "tenant_template", "a b", "x\"; DROP TABLE y; --"] {
+        p.write("bad.txt", &format!("south\n{bad}\n"));
+        let refused = fleet(&["apply", "--tenants", "bad.txt"]);
+        assert_eq!(refused.code, 1, "{bad}: {}", refused.stdout);
+        assert!(refused.stderr.contains("bad.txt: tenant schema"), "{bad}: {}", refused.stderr);
+    }
+    assert_eq!(query_text(&admin_url(), "SELECT count(*) FROM pg_namespace WHERE nspname = 'south'"), "0");
 }
