@@ -154,6 +154,7 @@ pub async fn compare_with(
     // A live catalog found to match this history before, unchanged since (its
     // fingerprint, taken before it is read, is the same): still a match.
     let clean_key = if with_desired { None } else { clean_key(config, client, &dev, &files).await };
+    timing("drift_keyed", started);
     if clean_key.as_deref().is_some_and(|k| crate::cache::marked(&config.root, CLEAN, k)) {
         timing("drift_clean_from_cache", started);
         return Ok(Report {
@@ -165,12 +166,23 @@ pub async fn compare_with(
     }
     let live = read(client, &config.scope()).await?;
     timing("drift_live_read", started);
-    let env = environment(config, client, &live).await?;
-    let mut expected = replay(config, &dev, &files, Some(&env)).await.map_err(|e| {
-        Error::Other(format!(
-            "the applied history cannot be replayed on an empty database ({e}); `schemaspec baseline` starts a history that can"
-        ))
-    })?;
+    // A tenant's history replayed with its neighbours' needs no environment.
+    let shared = match with_desired {
+        true => None,
+        false => shared_replay(config, &dev, &files).await,
+    };
+    let (mut expected, env) = match shared {
+        Some(expected) => (expected, None),
+        None => {
+            let env = environment(config, client, &live).await?;
+            let expected = replay(config, &dev, &files, Some(&env)).await.map_err(|e| {
+                Error::Other(format!(
+                    "the applied history cannot be replayed on an empty database ({e}); `schemaspec baseline` starts a history that can"
+                ))
+            })?;
+            (expected, Some(env))
+        }
+    };
     // Owners differ between the live server and a scratch one by nature.
     expected.owners = live.owners.clone();
     let drifted = drifted(&expected, &live)?;
@@ -178,6 +190,10 @@ pub async fn compare_with(
         crate::cache::mark(&config.root, CLEAN, k);
     }
     let undeployed = if with_desired {
+        let env = match env {
+            Some(env) => env,
+            None => environment(config, client, &live).await?,
+        };
         let (desired, _) = desired_catalog(config, &dev, Some(&env)).await?;
         let plan = plan::build(&expected, &desired, plan::Options::OFFLINE).map_err(|e| Error::Cycle(e.members))?;
         Some(plan.steps.iter().map(|s| s.description.clone()).collect())
