@@ -361,7 +361,8 @@ enum Command {
         /// first database); with --apply they run on every database as `apply --targets` runs them (docs/fleet.md)
         #[arg(long, value_name = "FILE", num_args = 0..=1)]
         targets: Option<Option<PathBuf>>,
-        /// Schema per tenant: refused with what to do instead (revert the template, then apply --tenants)
+        /// Schema per tenant: the template's database and every tenant schema sharing one history go back
+        /// together: the files are planned against the template; with --apply run there, then in every tenant
         #[arg(long, value_name = "FILE", num_args = 0..=1)]
         tenants: Option<Option<PathBuf>>,
         /// With --targets: how many databases at once (default: the number of cores)

@@ -277,6 +277,34 @@ fn schema_per_tenant_applies_the_template_to_each_tenant_and_a_rerun_finishes() 
     let planned = fleet(&["plan", "--tenants", "tenants.txt", "--exit-code"]).code(2);
     assert!(planned.stdout.contains("50 target(s) in 2 state(s)"), "{}", planned.stdout);
     assert!(planned.stdout.contains("49 target(s): no changes"), "{}", planned.stdout);
+
+    // A column added to the template and every tenant, then taken back from all of them:
+    // the way back is planned against the template's database.
+    p.write("schema/notes.sql", &format!("{TENANT_SCHEMA}ALTER TABLE tenant_template.notes ADD COLUMN tag text;\n"));
+    p.run(&template, &["generate"]).ok();
+    p.run(&template, &["apply"]).ok();
+    let added = fleet(&["apply", "--tenants", "tenants.txt", "--jobs", "8"]).ok();
+    assert!(added.stdout.contains("50 target(s): 50 applied"), "{}", added.stdout);
+    let tags = "SELECT count(*) FROM pg_attribute WHERE attname = 'tag' AND NOT attisdropped";
+    assert_eq!(tenants.query(tags), "50");
+    // The template's database is database_url; the tenants are in the database --targets names.
+    p.write("tenant-dbs.txt", &format!("{}\n", tenants.url));
+    let back = Run::from(
+        p.bare_command()
+            .arg("--database-url")
+            .arg(&template.url)
+            .arg("--dev-url")
+            .arg(admin_url())
+            .args(["revert", "--last", "1", "--apply", "--allow-hazards", "deletes_data"])
+            .args(["--targets", "tenant-dbs.txt", "--tenants", "tenants.txt"])
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert!(back.stdout.contains("50 tenant(s) and the template share one history"), "{}", back.stdout);
+    assert!(back.stdout.contains("50 target(s): 50 applied, 0 up to date, 0 failed"), "{}", back.stdout);
+    assert_eq!(tenants.query(tags), "0");
+    assert_eq!(template.query(tags), "0");
 }
 
 /// `generate` in a schema-per-tenant project proves that the files, retargeted to a

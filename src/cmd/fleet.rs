@@ -515,7 +515,9 @@ fn write_report(path: &Path, report: &impl Serialize) -> Result<(), Error> {
 /// `revert` across a fleet: every target must have one applied history (else `apply
 /// --targets` first brings them together); the revert files are written once, planned
 /// and proved against the first target, and with `--apply` run on every target as
-/// `apply --targets` runs files (pool, canaries, report).
+/// `apply --targets` runs files (pool, canaries, report). Tenants (`--tenants`): the
+/// template's database must share their history too; the files are planned against
+/// it, and with `--apply` run there first, then in every tenant.
 pub async fn revert(
     config: &Config,
     args: &super::revert::Args,
@@ -523,25 +525,27 @@ pub async fn revert(
     options: &Options,
     out: &mut dyn Write,
 ) -> Result<i32, Error> {
-    if targets.iter().any(|m| m.schema.is_some()) {
-        return Err(Error::failed(
-            "revert --tenants is not how tenants go back: their files are the template's",
-            "revert the template's database (`schemaspec revert --to VERSION --apply`), which writes the way back as new files, then `schemaspec apply --tenants` runs them in every tenant",
-        ));
-    }
-    let histories: Vec<Result<Vec<String>, Error>> = in_waves(targets, 0, options.jobs, |_, m| async move {
-        let client = pg::connect(&m.target).await?;
-        let mut applied: Vec<String> = tracking(&member(config, m))
-            .applied(&client)
-            .await?
-            .into_iter()
-            .filter(|a| a.success)
-            .map(|a| a.version)
-            .collect();
+    // Schema per tenant: the files are the template's, so the way back is planned and
+    // proved against the template's database, which must share the tenants' history.
+    let tenants = targets.iter().any(|m| m.schema.is_some());
+    let applied = |config: Config, target: Target| async move {
+        let client = pg::connect(&target).await?;
+        let mut applied: Vec<String> =
+            tracking(&config).applied(&client).await?.into_iter().filter(|a| a.success).map(|a| a.version).collect();
         applied.sort();
-        Ok(applied)
-    })
-    .await;
+        Ok::<_, Error>(applied)
+    };
+    let mut histories: Vec<Result<Vec<String>, Error>> =
+        in_waves(targets, 0, options.jobs, |_, m| applied(member(config, m), m.target.clone())).await;
+    let mut targets = targets.to_vec();
+    if tenants {
+        let template = live_target(config).await?;
+        histories.push(applied(config.clone(), template.clone()).await);
+        let named =
+            format!("{} (the template, {})", template.display, config.tenant_schema.as_deref().unwrap_or_default());
+        targets.push(Member { display: named, ..Member::database(template) });
+    }
+    let targets = &targets[..];
     let mut kinds: Vec<(&Vec<String>, Vec<&str>)> = Vec::new();
     for (m, h) in targets.iter().zip(&histories) {
         let h = h.as_ref().map_err(|e| Error::failed(format!("{}: {e}", m.display), e.hint().unwrap_or_default()))?;
@@ -585,18 +589,29 @@ pub async fn revert(
             return Err(Error::failed("revert needs a version", "`schemaspec revert --to VERSION` or `--last N`"))
         }
     };
-    writeln!(out, "{} target(s) share one history of {} file(s).", targets.len(), history.len()).map_err(io)?;
+    let who = match tenants {
+        true => format!("{} tenant(s) and the template", targets.len() - 1),
+        false => format!("{} target(s)", targets.len()),
+    };
+    writeln!(out, "{who} share one history of {} file(s).", history.len()).map_err(io)?;
     let once =
         super::revert::Args { to: Some(version), last: None, apply: false, update_schema: false, ..args.clone() };
-    super::revert::run(&member(config, &targets[0]), &once, out).await?;
+    // Against the template's database (the last member), or the first database.
+    let planned_on = if tenants { config.clone() } else { member(config, &targets[0]) };
+    super::revert::run(&planned_on, &once, out).await?;
+    let flag = if tenants { "--tenants" } else { "--targets" };
     if !args.apply {
-        writeln!(out, "next: review the files, then `schemaspec apply --targets` runs them on every target")
+        writeln!(out, "next: review the files, then `schemaspec apply {flag}` runs them on every target")
             .map_err(io)?;
         return Ok(EXIT_OK);
     }
     let apply =
         super::apply::Args { allow_out_of_order: false, allow_hazards: args.allow_hazards.clone(), dry_run: false };
-    self::apply(config, &apply, targets, options, out).await
+    if tenants {
+        super::apply::run(config, &apply, out).await?;
+    }
+    let fleet = if tenants { &targets[..targets.len() - 1] } else { targets };
+    self::apply(config, &apply, fleet, options, out).await
 }
 
 /// One target's status, as the fleet summary needs it.
