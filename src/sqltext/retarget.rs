@@ -5,7 +5,8 @@
 //! - an identifier (unquoted, folded; or quoted, exact) that qualifies a name, as in
 //!   `tenant.users` or `"tenant".users` (not after a dot: `t.tenant` is a column);
 //! - an identifier after `SCHEMA` (`CREATE SCHEMA [IF NOT EXISTS] tenant`, `ON SCHEMA`,
-//!   `IN SCHEMA`, `SET SCHEMA`, `WITH SCHEMA`);
+//!   `IN SCHEMA`, `SET SCHEMA`, `WITH SCHEMA`), or in a `search_path` setting
+//!   (`SET search_path = tenant, public`);
 //! - inside a string literal: the whole literal (`n.nspname = 'tenant'`,
 //!   `SET search_path TO 'tenant'`), or a qualifying word in it (`'tenant.users'::regclass`,
 //!   `EXECUTE 'SELECT * FROM tenant.users'`);
@@ -172,8 +173,8 @@ pub fn retarget(text: &str, from: &str, to: &str) -> String {
             }
             i += 1;
         }
-        if recent.len() > 8 {
-            recent.drain(..recent.len() - 4);
+        if recent.len() > 64 {
+            recent.drain(..recent.len() - 32);
         }
     }
     out.push_str(&text[copied.min(text.len())..]);
@@ -181,7 +182,7 @@ pub fn retarget(text: &str, from: &str, to: &str) -> String {
 }
 
 /// Whether the name at `start..end` names a schema: it qualifies a name (a dot follows
-/// and none precedes), or it follows `SCHEMA`.
+/// and none precedes), it follows `SCHEMA`, or it is in a `search_path` setting.
 fn names_schema(
     b: &[u8],
     start: usize,
@@ -189,7 +190,20 @@ fn names_schema(
     recent: &[String],
     after_schema: &dyn Fn(&[String]) -> bool,
 ) -> bool {
-    (dot_follows(b, end) && !dot_precedes(b, start)) || after_schema(recent)
+    (dot_follows(b, end) && !dot_precedes(b, start)) || after_schema(recent) || in_search_path(recent)
+}
+
+/// Whether the next name is an item of `search_path TO|= a, b, ...` (`recent` ends there).
+fn in_search_path(recent: &[String]) -> bool {
+    let mut i = recent.len();
+    while i > 0 {
+        match recent[i - 1].as_str() {
+            "to" | "=" => return i >= 2 && recent[i - 2] == "search_path",
+            "," if i >= 2 => i -= 2,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// A string literal's content (as written, quotes doubled) retargeted: the whole of it
@@ -251,6 +265,12 @@ mod tests {
             "ALTER DEFAULT PRIVILEGES IN SCHEMA acme_1 GRANT SELECT ON TABLES TO app"
         );
         assert_eq!(t("SELECT \"tenant\".f(x) FROM Tenant . t"), "SELECT \"acme_1\".f(x) FROM acme_1 . t");
+        assert_eq!(
+            t("CREATE FUNCTION f() RETURNS int LANGUAGE sql SET search_path = public, tenant, pg_temp AS 'SELECT 1'"),
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql SET search_path = public, acme_1, pg_temp AS 'SELECT 1'"
+        );
+        assert_eq!(t("SET search_path TO tenant"), "SET search_path TO acme_1");
+        assert_eq!(t("SET x TO tenant; SELECT a, tenant FROM t"), "SET x TO tenant; SELECT a, tenant FROM t");
         assert_eq!(
             t("CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA tenant VERSION '1.6';"),
             "CREATE EXTENSION IF NOT EXISTS citext WITH SCHEMA acme_1 VERSION '1.6';"
