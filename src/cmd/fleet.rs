@@ -791,21 +791,26 @@ pub async fn plan(
     out: &mut dyn Write,
 ) -> Result<i32, Error> {
     let dev = dev_target(config).await?;
-    let read_one = |m: &Member| {
+    // A target's catalog and, with `with_env`, its environment (what decides its platform
+    // objects; `None` when that is the catalog itself).
+    let read_one = |m: &Member, with_env: bool| {
         let (target, own) = (m.target.clone(), member(config, m));
         async move {
             let client = pg::connect(&target).await?;
             let live = read(&client, &own.scope()).await?;
-            let wide = match environment(&own, &client, &live).await? {
-                std::borrow::Cow::Borrowed(_) => None,
-                std::borrow::Cow::Owned(wide) => Some(wide),
+            let wide = match with_env {
+                false => None,
+                true => match environment(&own, &client, &live).await? {
+                    std::borrow::Cow::Borrowed(_) => None,
+                    std::borrow::Cow::Owned(wide) => Some(wide),
+                },
             };
             Ok::<_, Error>((live, wide))
         }
     };
     // The desired state, from the first target's environment; that target's catalog is
     // planned as read here, not read again.
-    let first = read_one(&targets[0]).await?;
+    let first = read_one(&targets[0], true).await?;
     let env = first.1.as_ref().unwrap_or(&first.0);
     let prelude = Prelude::new(config, Some(env))?;
     // Schema per tenant: every tenant's desired state from one load of the files.
@@ -835,14 +840,17 @@ pub async fn plan(
         in_waves(targets, 1, options.jobs, |i, m| async move {
             let planned = async {
                 let read_before = if i == 0 { first.lock().ok().and_then(|mut f| f.take()) } else { None };
+                // A tenant in the first target's database shares its environment: the
+                // platform objects are that database's.
+                let neighbour = m.schema.is_some() && m.target.display == targets[0].target.display;
                 let (live, wide) = match read_before {
                     Some(read) => read,
-                    None => read_one(m).await?,
+                    None => read_one(m, !neighbour).await?,
                 };
                 let env = wide.as_ref().unwrap_or(&live);
                 // A tenant's desired state names its own schema.
                 let own;
-                let same_platform = Prelude::new(config, Some(env))?.loads_like(prelude);
+                let same_platform = neighbour || Prelude::new(config, Some(env))?.loads_like(prelude);
                 let for_tenant = m.schema.as_deref().and_then(|t| tenants.get(t));
                 let desired = if let (Some(d), true) = (for_tenant, same_platform) {
                     d
