@@ -395,9 +395,17 @@ pub async fn apply(
     let (dir, allowed, failures, stop, progress) = (&dir, &allowed, &failures, &stop, &progress);
     let canaries = options.canary.min(targets.len());
     // Tenants of one database share what lies outside their schemas (an extension...):
-    // the first runs alone, so that the others find it made rather than race to make it.
-    let first = if targets.iter().any(|m| m.schema.is_some()) { canaries.max(1) } else { canaries };
-    let outcomes = in_waves(targets, first, options.jobs, |i, target| async move {
+    // one tenant of each database runs before the others there start, so that they find
+    // it made rather than race to make it. Without canaries, those go first (the report
+    // keeps the list's order).
+    let order = first_of_each_database(targets, canaries);
+    let first = match (targets.iter().any(|m| m.schema.is_some()), canaries) {
+        (false, _) => canaries,
+        (true, 0) => targets.iter().map(|m| &m.target.display).collect::<std::collections::BTreeSet<_>>().len(),
+        (true, _) => canaries,
+    };
+    let ordered: Vec<Member> = order.iter().map(|&i| targets[i].clone()).collect();
+    let outcomes = in_waves(&ordered, first, options.jobs, |i, target| async move {
         let canary = i < canaries;
         let skipped = |why: String| {
             progress.inc(1);
@@ -452,7 +460,9 @@ pub async fn apply(
         }
     })
     .await;
-    let report = Report::new(outcomes);
+    let mut outcomes: Vec<(usize, Outcome)> = order.into_iter().zip(outcomes).collect();
+    outcomes.sort_by_key(|(i, _)| *i);
+    let report = Report::new(outcomes.into_iter().map(|(_, o)| o).collect());
     progress.finish_and_clear();
     if let Some(path) = &options.report {
         write_report(path, &report)?;
@@ -510,6 +520,18 @@ fn write_report(path: &Path, report: &impl Serialize) -> Result<(), Error> {
         f.write_all(b"\n")
     };
     write().map_err(|e| Error::Other(format!("cannot write the report {}: {e}", path.display())))
+}
+
+/// The order to run a fleet in, as indexes into `targets`: the list's, or for tenants
+/// without canaries, the first tenant of each database first (then the rest, in order).
+fn first_of_each_database(targets: &[Member], canaries: usize) -> Vec<usize> {
+    if canaries > 0 || targets.iter().all(|m| m.schema.is_none()) {
+        return (0..targets.len()).collect();
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    let (firsts, rest): (Vec<usize>, Vec<usize>) =
+        (0..targets.len()).partition(|&i| seen.insert(&targets[i].target.display));
+    firsts.into_iter().chain(rest).collect()
 }
 
 /// `revert` across a fleet: every target must have one applied history (else `apply
@@ -1054,6 +1076,17 @@ mod tests {
         // A template outside the managed schemas is refused.
         std::fs::write(dir.path().join("schemaspec.toml"), "tenant_schema = \"tpl\"\n").unwrap();
         assert!(Config::load(dir.path(), crate::config::Overrides::default()).is_err());
+    }
+
+    #[test]
+    fn one_tenant_of_each_database_goes_first() {
+        let db = |name: &str| Target::parse(&format!("host=/tmp dbname={name}")).unwrap();
+        let tenant = |d: &str, s: &str| Member { schema: Some(s.into()), ..Member::database(db(d)) };
+        let fleet = [tenant("a", "x"), tenant("a", "y"), tenant("b", "x"), tenant("b", "y"), tenant("c", "x")];
+        assert_eq!(first_of_each_database(&fleet, 0), [0, 2, 4, 1, 3]);
+        assert_eq!(first_of_each_database(&fleet, 2), [0, 1, 2, 3, 4]);
+        let dbs = [Member::database(db("a")), Member::database(db("b"))];
+        assert_eq!(first_of_each_database(&dbs, 0), [0, 1]);
     }
 
     #[test]

@@ -18,6 +18,9 @@ use tokio_postgres::Client;
 /// Key of the session advisory lock that serializes `apply` runs on one database.
 const LOCK_KEY: i64 = 0x5343_4845_4d41_5350; // "SCHEMASP"
 
+/// Key of the transaction advisory lock under which tracking tables are created.
+const CREATE_KEY: i64 = 0x5343_4845_4d41_5343; // "SCHEMASC"
+
 pub struct Tracking {
     pub schema: String,
     pub table: String,
@@ -279,6 +282,10 @@ impl Tracking {
         if sql.is_empty() {
             return Ok(());
         }
+        // One statement batch is one transaction: under this lock, tenants of one
+        // database (each under a lock of its own) do not race to create the tracking
+        // schema (`IF NOT EXISTS` does not stop two at once).
+        let sql = format!("SELECT pg_catalog.pg_advisory_xact_lock({CREATE_KEY}); {sql}");
         client.batch_execute(&sql).await.map_err(|e| {
             Error::failed(
                 format!("cannot create the tracking table {}: {}", self.qualified(), db_message(&e)),
