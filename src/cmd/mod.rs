@@ -483,7 +483,7 @@ async fn load_desired(
 }
 
 /// `load_desired`, read once as loaded (no `views`), or once per tenant view: the
-/// template schema renamed to the tenant's and read with its scope (`as_tenant`).
+/// template schema renamed to the tenant's and read with its scope (`as_tenants`).
 async fn load_desired_views(
     config: &Config,
     dev: &Target,
