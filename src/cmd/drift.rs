@@ -110,14 +110,14 @@ const CLEAN: &str = "clean";
 /// does not let this role read its catalogs).
 async fn clean_key(
     config: &Config,
-    client: &tokio_postgres::Client,
+    (client, database): (&tokio_postgres::Client, &str),
     dev: &Target,
     files: &[history::LocalMigration],
 ) -> Option<String> {
     if !crate::cache::enabled() {
         return None;
     }
-    let (fingerprint, facts) = tokio::join!(pg::introspect::fingerprint(client), server_facts(dev));
+    let (fingerprint, facts) = tokio::join!(fingerprint_of(config, client, database), server_facts(dev));
     let fingerprint =
         fingerprint.map_err(|e| tracing::debug!("no catalog fingerprint: {}", pg::db_message(&e))).ok()?;
     let facts = facts.ok()?;
@@ -137,6 +137,30 @@ async fn clean_key(
     Some(crate::cache::key(&sources_of(files), &facts, &settings))
 }
 
+/// The catalog fingerprint of the database behind `client` (`database`, its address).
+/// It covers the whole database, so the tenants of one database share it: taken once
+/// per process for them (it is taken before each tenant's catalog is read, which is
+/// what a verdict needs), else each of N tenants would sum catalogs as large as N.
+async fn fingerprint_of(
+    config: &Config,
+    client: &tokio_postgres::Client,
+    database: &str,
+) -> Result<String, tokio_postgres::Error> {
+    static TAKEN: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+    if config.tenant.is_none() {
+        return pg::introspect::fingerprint(client).await;
+    }
+    let known = TAKEN.lock().ok().and_then(|t| t.iter().find(|(d, _)| d == database).map(|(_, f)| f.clone()));
+    if let Some(f) = known {
+        return Ok(f);
+    }
+    let f = pg::introspect::fingerprint(client).await?;
+    if let Ok(mut t) = TAKEN.lock() {
+        t.push((database.to_string(), f.clone()));
+    }
+    Ok(f)
+}
+
 /// `compare` for a caller that has read the directory and the tracking table already.
 pub async fn compare_with(
     config: &Config,
@@ -153,7 +177,7 @@ pub async fn compare_with(
     let with_desired = with_desired && has_schema;
     // A live catalog found to match this history before, unchanged since (its
     // fingerprint, taken before it is read, is the same): still a match.
-    let clean_key = if with_desired { None } else { clean_key(config, client, &dev, &files).await };
+    let clean_key = if with_desired { None } else { clean_key(config, (client, database), &dev, &files).await };
     timing("drift_keyed", started);
     if clean_key.as_deref().is_some_and(|k| crate::cache::marked(&config.root, CLEAN, k)) {
         timing("drift_clean_from_cache", started);
