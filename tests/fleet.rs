@@ -32,6 +32,14 @@ impl Drop for SecondServer {
     }
 }
 
+/// The CLI in project `p` against the database at `url` (scratch databases on the test
+/// server), with `args`.
+fn against(p: &Project, url: &str, args: &[&str]) -> Run {
+    Run::from(
+        p.bare_command().arg("--database-url").arg(url).arg("--dev-url").arg(admin_url()).args(args).output().unwrap(),
+    )
+}
+
 /// Databases of one test on a server, dropped at the end.
 struct Tenants {
     admin: String,
@@ -156,18 +164,7 @@ fn canaries_and_the_failure_cap_stop_a_fleet_early() {
     let empty = TestDb::new("fleet_canary");
     p.run(&empty, &["generate"]).ok();
     p.write("targets.txt", &tenants.names.join("\n"));
-    let fleet = |args: &[&str]| {
-        Run::from(
-            p.bare_command()
-                .arg("--database-url")
-                .arg(admin_url())
-                .arg("--dev-url")
-                .arg(admin_url())
-                .args(args)
-                .output()
-                .unwrap(),
-        )
-    };
+    let fleet = |args: &[&str]| against(&p, &admin_url(), args);
     let dry = fleet(&["apply", "--targets", "targets.txt", "--dry-run"]).ok();
     assert!(dry.stdout.contains("6 target(s): 6 with files to apply, 0 up to date"), "{}", dry.stdout);
     // `--targets` alone: the configured query names them.
@@ -225,18 +222,7 @@ fn schema_per_tenant_applies_the_template_to_each_tenant_and_a_rerun_finishes() 
     p.write("tenants.txt", &format!("# tenants\n{}\n", names.join("\n")));
     // The conflict: a type of the table's name in one tenant's schema.
     tenants.exec("CREATE SCHEMA acme_013; CREATE TYPE acme_013.notes AS (x int)");
-    let fleet = |args: &[&str]| {
-        Run::from(
-            p.bare_command()
-                .arg("--database-url")
-                .arg(&tenants.url)
-                .arg("--dev-url")
-                .arg(admin_url())
-                .args(args)
-                .output()
-                .unwrap(),
-        )
-    };
+    let fleet = |args: &[&str]| against(&p, &tenants.url, args);
     let first = fleet(&["apply", "--tenants", "tenants.txt", "--jobs", "8", "--format", "json"]).code(1);
     let report: serde_json::Value = serde_json::from_str(&first.stdout).expect(&first.stdout);
     assert_eq!(report["summary"]["targets"], 50, "{}", first.stdout);
@@ -289,16 +275,11 @@ fn schema_per_tenant_applies_the_template_to_each_tenant_and_a_rerun_finishes() 
     assert_eq!(tenants.query(tags), "50");
     // The template's database is database_url; the tenants are in the database --targets names.
     p.write("tenant-dbs.txt", &format!("{}\n", tenants.url));
-    let back = Run::from(
-        p.bare_command()
-            .arg("--database-url")
-            .arg(&template.url)
-            .arg("--dev-url")
-            .arg(admin_url())
-            .args(["revert", "--last", "1", "--apply", "--allow-hazards", "deletes_data"])
-            .args(["--targets", "tenant-dbs.txt", "--tenants", "tenants.txt"])
-            .output()
-            .unwrap(),
+    let revert = ["revert", "--last", "1", "--apply", "--allow-hazards", "deletes_data"];
+    let back = against(
+        &p,
+        &template.url,
+        &[&revert[..], &["--targets", "tenant-dbs.txt", "--tenants", "tenants.txt"]].concat(),
     )
     .ok();
     assert!(back.stdout.contains("50 tenant(s) and the template share one history"), "{}", back.stdout);
@@ -356,18 +337,7 @@ fn a_fleet_goes_back_together() {
     p.write("schema/notes.sql", &format!("{SCHEMA}ALTER TABLE notes ADD COLUMN tag text;\n"));
     p.run(&empty, &["generate"]).ok();
     p.write("targets.txt", &tenants.names.join("\n"));
-    let fleet = |args: &[&str]| {
-        Run::from(
-            p.bare_command()
-                .arg("--database-url")
-                .arg(admin_url())
-                .arg("--dev-url")
-                .arg(admin_url())
-                .args(args)
-                .output()
-                .unwrap(),
-        )
-    };
+    let fleet = |args: &[&str]| against(&p, &admin_url(), args);
     let url = |name: &str| admin_url().replace("dbname=postgres", &format!("dbname={name}"));
     // One database lags behind: the histories differ.
     std::fs::write(p.path().join("one.txt"), &tenants.names[0]).unwrap();
@@ -427,18 +397,7 @@ fn tenants_of_every_database_come_from_the_query_and_bad_names_are_refused() {
     let template = TestDb::new("tenant_q");
     p.run(&template, &["generate"]).ok();
     p.write("targets.txt", &dbs.names.join("\n"));
-    let fleet = |args: &[&str]| {
-        Run::from(
-            p.bare_command()
-                .arg("--database-url")
-                .arg(admin_url())
-                .arg("--dev-url")
-                .arg(admin_url())
-                .args(args)
-                .output()
-                .unwrap(),
-        )
-    };
+    let fleet = |args: &[&str]| against(&p, &admin_url(), args);
     let applied = fleet(&["apply", "--targets", "targets.txt", "--tenants"]).ok();
     assert!(applied.stdout.contains("6 target(s): 6 applied, 0 up to date"), "{}", applied.stdout);
     let url = |name: &str| admin_url().replace("dbname=postgres", &format!("dbname={name}"));

@@ -146,16 +146,19 @@ async fn apply_locked(
             | MigrationState::Superseded => {}
         }
     }
-    let pending: Vec<history::LocalMigration> = status
+    let pending: Vec<&history::LocalMigration> = status
         .iter()
         .filter(|s| {
             matches!(s.state, MigrationState::Pending | MigrationState::OutOfOrder) || resumed.contains(&s.version)
         })
         .filter_map(|s| dir.migrations.iter().find(|m| m.version == s.version))
-        .cloned()
         .collect();
     // A tenant's: the template's files aimed at its schema.
-    let pending = super::aimed(config, &pending);
+    let aimed = super::aimed(config, pending.iter().copied());
+    let pending: Vec<&history::LocalMigration> = match &aimed {
+        Some(aimed) => aimed.iter().collect(),
+        None => pending,
+    };
     // Meta-commands and transaction control: refused before any file runs.
     for m in &pending {
         crate::pg::apply::runnable(m)?;

@@ -146,19 +146,11 @@ async fn fingerprint_of(
     client: &tokio_postgres::Client,
     database: &str,
 ) -> Result<String, tokio_postgres::Error> {
-    static TAKEN: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
+    static TAKEN: Remembered = std::sync::Mutex::new(Vec::new());
     if config.tenant.is_none() {
         return pg::introspect::fingerprint(client).await;
     }
-    let known = TAKEN.lock().ok().and_then(|t| t.iter().find(|(d, _)| d == database).map(|(_, f)| f.clone()));
-    if let Some(f) = known {
-        return Ok(f);
-    }
-    let f = pg::introspect::fingerprint(client).await?;
-    if let Ok(mut t) = TAKEN.lock() {
-        t.push((database.to_string(), f.clone()));
-    }
-    Ok(f)
+    once_per_process(&TAKEN, database, || pg::introspect::fingerprint(client)).await
 }
 
 /// `compare` for a caller that has read the directory and the tracking table already.

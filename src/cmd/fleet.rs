@@ -1070,7 +1070,7 @@ mod tests {
         // Retargeted files keep their checksum: the history reconciles as it is.
         let file = crate::history::LocalMigration::new("20260101000000_x.sql", "CREATE TABLE tpl.t (id int);\n".into())
             .unwrap();
-        let aimed = aimed(&c, std::slice::from_ref(&file));
+        let aimed = aimed(&c, [&file]).expect("a tenant's configuration");
         assert_eq!(aimed[0].content, "CREATE TABLE acme.t (id int);\n");
         assert_eq!(aimed[0].checksum, file.checksum);
         // A template outside the managed schemas is refused.

@@ -349,7 +349,7 @@ async fn prove_retargeted(config: &Config, dev: &Target, files: &[LocalMigration
     let original = replay(config, dev, files, Some(env)).await?;
     let mut probe_config = config.clone();
     probe_config.tenant = Some(PROBE_SCHEMA.to_string());
-    let aimed = aimed(&probe_config, files);
+    let aimed = aimed(&probe_config, files).unwrap_or_default();
     let prelude = Prelude::new(config, Some(env))?;
     let (timeouts, scope) = (timeouts(config), config.scope());
     let (prelude, aimed, timeouts, scope) = (&prelude, &aimed, &timeouts, &scope);

@@ -571,7 +571,7 @@ async fn load_desired_views(
         }
         let template = config.tenant_schema.as_deref().unwrap_or_default();
         let clients = &clients;
-        let catalogs = as_tenants(client, template, views, |tenant, scope| async move {
+        let catalogs = as_tenants(client, (template, template), views, |tenant, scope| async move {
             let aimed: Vec<String> =
                 texts.iter().map(|t| crate::sqltext::retarget::retarget(t, template, tenant)).collect();
             let aimed: Vec<&str> = aimed.iter().map(String::as_str).collect();
@@ -586,29 +586,15 @@ async fn load_desired_views(
 }
 
 /// The catalog a scratch database holds for the template schema, as each tenant's: per
-/// view, the template schema (already renamed to the previous tenant's) renamed to the
-/// tenant's, and read (`read`, with the tenant's scope). A rename keeps every reference,
-/// which PostgreSQL stores by object; what it stores as text (routine bodies, comments)
-/// is retargeted like the files (`retarget_texts`). `generate`'s proof
-/// (`prove_retargeted`) shows that this is what the files retargeted build.
+/// view, the template schema (now named `current`: the template's, or the previous
+/// tenant's) renamed to the tenant's, and read (`read`, with the tenant's scope). A
+/// rename keeps every reference, which PostgreSQL stores by object; what it stores as
+/// text (routine bodies, comments) is retargeted like the files (`retarget_texts`).
+/// `generate`'s proof (`prove_retargeted`) shows that this is what the files retargeted
+/// build.
 async fn as_tenants<'a, F, Fut>(
     client: &tokio_postgres::Client,
-    template: &str,
-    views: &'a [(String, pg::introspect::Scope)],
-    read: F,
-) -> Result<Vec<Catalog>, Error>
-where
-    F: Fn(&'a str, &'a pg::introspect::Scope) -> Fut,
-    Fut: std::future::Future<Output = Result<Catalog, Error>>,
-{
-    as_tenants_from(client, template, template, views, read).await
-}
-
-/// `as_tenants`, the template schema now named `current`.
-async fn as_tenants_from<'a, F, Fut>(
-    client: &tokio_postgres::Client,
-    template: &str,
-    current: &str,
+    (template, current): (&str, &str),
     views: &'a [(String, pg::introspect::Scope)],
     read: F,
 ) -> Result<Vec<Catalog>, Error>
@@ -1184,7 +1170,8 @@ pub async fn replay(
     let scope = config.scope();
     let prelude = Prelude::new(config, env)?;
     let started = std::time::Instant::now();
-    let files = &aimed(config, files);
+    let aimed = aimed(config, files);
+    let files = aimed.as_deref().unwrap_or(files);
     let sources: Vec<load::Source> = sources_of(files);
     let replaying = format!(
         "replay {} {} {}",
@@ -1343,7 +1330,7 @@ pub async fn shared_replay(config: &Config, dev: &Target, files: &[crate::histor
         let scope = scope.clone();
         async move { read(client, &scope).await }
     };
-    let read = as_tenants_from(client, template, &current, &views, read_one).await;
+    let read = as_tenants(client, (template, &current), &views, read_one).await;
     match read {
         Ok(mut catalogs) => {
             shared.current = tenant.to_string();
@@ -1421,18 +1408,24 @@ pub fn tenant_tracking_table(config: &Config, tenant: &str) -> String {
     format!("{}_{tenant}", config.tracking_table)
 }
 
-/// The migration files as this configuration runs them: for a tenant of a
-/// schema-per-tenant project, the template schema's name retargeted to the tenant's
-/// (checksums stay the files' own, so the history reconciles as it is).
-pub fn aimed(config: &Config, files: &[crate::history::LocalMigration]) -> Vec<crate::history::LocalMigration> {
-    let (Some(template), Some(tenant)) = (&config.tenant_schema, &config.tenant) else { return files.to_vec() };
-    files
-        .iter()
-        .map(|m| crate::history::LocalMigration {
-            content: crate::sqltext::retarget::retarget(&m.content, template, tenant),
-            ..m.clone()
-        })
-        .collect()
+/// The migration files as a tenant of a schema-per-tenant project runs them: the
+/// template schema's name retargeted to the tenant's (checksums stay the files' own, so
+/// the history reconciles as it is). None when `config` aims at no tenant: the files
+/// run as they are.
+pub fn aimed<'a>(
+    config: &Config,
+    files: impl IntoIterator<Item = &'a crate::history::LocalMigration>,
+) -> Option<Vec<crate::history::LocalMigration>> {
+    let (Some(template), Some(tenant)) = (&config.tenant_schema, &config.tenant) else { return None };
+    Some(
+        files
+            .into_iter()
+            .map(|m| crate::history::LocalMigration {
+                content: crate::sqltext::retarget::retarget(&m.content, template, tenant),
+                ..m.clone()
+            })
+            .collect(),
+    )
 }
 
 /// Read the cached desired catalog on a thread of its own while the live database is
@@ -1475,36 +1468,51 @@ async fn cache_key(
 pub(crate) async fn server_facts(dev: &Target) -> Result<String, Error> {
     // Asked once per process and server: a fleet command asks for every target, and a
     // status that misses its verdict asks twice.
-    static KNOWN: std::sync::Mutex<Vec<(String, String)>> = std::sync::Mutex::new(Vec::new());
-    let known = |facts: Option<String>| {
-        let mut k = KNOWN.lock().ok()?;
-        match facts {
-            Some(f) => {
-                k.push((dev.display.clone(), f.clone()));
-                Some(f)
-            }
-            None => k.iter().find(|(d, _)| *d == dev.display).map(|(_, f)| f.clone()),
-        }
-    };
-    if let Some(facts) = known(None) {
-        return Ok(facts);
+    static KNOWN: Remembered = std::sync::Mutex::new(Vec::new());
+    once_per_process(&KNOWN, &dev.display, || async {
+        let client = pg::connect(dev).await?;
+        let row = client
+            .query_one(
+                "SELECT pg_catalog.concat_ws(',', pg_catalog.current_setting('server_version_num'), current_user, \
+                 d.datcollate, d.datctype, pg_catalog.pg_encoding_to_char(d.encoding), \
+                 pg_catalog.current_setting('default_table_access_method'), \
+                 pg_catalog.current_setting('default_toast_compression'), \
+                 (SELECT pg_catalog.string_agg(e.name || '=' || COALESCE(e.default_version, ''), ',' ORDER BY e.name) \
+                  FROM pg_catalog.pg_available_extensions e)) \
+                 FROM pg_catalog.pg_database d WHERE d.datname = 'template0'",
+                &[],
+            )
+            .await
+            .map_err(|e| Error::Other(pg::db_message(&e)))?;
+        Ok(row.get(0))
+    })
+    .await
+}
+
+/// Answers kept for the rest of the process, by key (`once_per_process`).
+pub(crate) type Remembered = std::sync::Mutex<Vec<(String, String)>>;
+
+/// `compute`'s answer for `key`, computed once per process: later calls get the first
+/// answer (two at once may both compute it; the first stored is kept).
+pub(crate) async fn once_per_process<E, Fut>(
+    store: &Remembered,
+    key: &str,
+    compute: impl FnOnce() -> Fut,
+) -> Result<String, E>
+where
+    Fut: std::future::Future<Output = Result<String, E>>,
+{
+    let known = |store: &Remembered| store.lock().ok()?.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone());
+    if let Some(v) = known(store) {
+        return Ok(v);
     }
-    let client = pg::connect(dev).await?;
-    let row = client
-        .query_one(
-            "SELECT pg_catalog.concat_ws(',', pg_catalog.current_setting('server_version_num'), current_user, \
-             d.datcollate, d.datctype, pg_catalog.pg_encoding_to_char(d.encoding), \
-             pg_catalog.current_setting('default_table_access_method'), \
-             pg_catalog.current_setting('default_toast_compression'), \
-             (SELECT pg_catalog.string_agg(e.name || '=' || COALESCE(e.default_version, ''), ',' ORDER BY e.name) \
-              FROM pg_catalog.pg_available_extensions e)) \
-             FROM pg_catalog.pg_database d WHERE d.datname = 'template0'",
-            &[],
-        )
-        .await
-        .map_err(|e| Error::Other(pg::db_message(&e)))?;
-    let facts: String = row.get(0);
-    Ok(known(Some(facts.clone())).unwrap_or(facts))
+    let v = compute().await?;
+    if let Ok(mut s) = store.lock() {
+        if !s.iter().any(|(k, _)| k == key) {
+            s.push((key.to_string(), v.clone()));
+        }
+    }
+    Ok(known(store).unwrap_or(v))
 }
 
 /// Stage timings for the benchmark (`SCHEMASPEC_LOG=schemaspec::timing=info`), in

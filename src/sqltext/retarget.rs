@@ -24,27 +24,14 @@ pub fn is_plain(name: &str) -> bool {
     !name.is_empty() && name.len() <= 63 && name.is_ascii() && crate::ident::ident(name) == name
 }
 
+use super::split::{comment_end, dollar_tag, literal_close, quoted_close};
+
 fn is_ident_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c == b'$' || c >= 0x80
 }
 
 fn is_ident_start(c: u8) -> bool {
     c.is_ascii_alphabetic() || c == b'_' || c >= 0x80
-}
-
-/// The closing `$` of a dollar-quote tag starting at `i` (`$tag$`), if it is one.
-fn dollar_tag(b: &[u8], i: usize) -> Option<usize> {
-    if i > 0 && is_ident_char(b[i - 1]) {
-        return None;
-    }
-    let mut j = i + 1;
-    if j < b.len() && b[j].is_ascii_digit() {
-        return None;
-    }
-    while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_' || b[j] >= 0x80) {
-        j += 1;
-    }
-    (j < b.len() && b[j] == b'$').then_some(j)
 }
 
 /// Whether a dot follows position `i`, past any spaces.
@@ -78,66 +65,18 @@ pub fn retarget(text: &str, from: &str, to: &str) -> String {
     let mut copied = 0;
     while i < b.len() {
         let c = b[i];
-        if c == b'-' && b.get(i + 1) == Some(&b'-') {
-            while i < b.len() && b[i] != b'\n' {
-                i += 1;
-            }
-        } else if c == b'/' && b.get(i + 1) == Some(&b'*') {
-            let mut depth = 0;
-            while i < b.len() {
-                if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                    depth += 1;
-                    i += 2;
-                } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                    depth -= 1;
-                    i += 2;
-                    if depth == 0 {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
+        if let Some(end) = comment_end(b, i) {
+            i = end;
         } else if c == b'\'' {
-            let escape = i > 0 && (b[i - 1] == b'E' || b[i - 1] == b'e') && (i < 2 || !is_ident_char(b[i - 2]));
-            let start = i + 1;
-            i += 1;
-            while i < b.len() {
-                if escape && b[i] == b'\\' {
-                    i += 2;
-                } else if b[i] == b'\'' {
-                    if b.get(i + 1) == Some(&b'\'') {
-                        i += 2;
-                    } else {
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
-            let end = i.min(b.len());
+            let (start, end) = (i + 1, literal_close(b, i));
             out.push_str(&text[copied..start]);
             out.push_str(&in_literal(&text[start..end], from, to));
             copied = end;
             i = end + 1;
             recent.push("'".into());
         } else if c == b'"' {
-            let start = i;
-            i += 1;
-            let mut name_end = b.len();
-            while i < b.len() {
-                if b[i] == b'"' {
-                    if b.get(i + 1) == Some(&b'"') {
-                        i += 2;
-                    } else {
-                        name_end = i;
-                        i += 1;
-                        break;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
+            let (start, name_end) = (i, quoted_close(b, i));
+            i = (name_end + 1).min(b.len());
             let name = &text[start + 1..name_end];
             if name == from && names_schema(b, start, i, &recent, &after_schema) {
                 out.push_str(&text[copied..start]);

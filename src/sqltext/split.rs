@@ -81,8 +81,78 @@ fn is_ident_char(c: u8) -> bool {
     c.is_ascii_alphanumeric() || c == b'_' || c >= 0x80
 }
 
+/// Where a comment starting at `i` ends (`--` at its line's end, a nested `/* */` after
+/// its close, or the text's end); None when no comment starts at `i`.
+pub(crate) fn comment_end(b: &[u8], mut i: usize) -> Option<usize> {
+    match (b.get(i), b.get(i + 1)) {
+        (Some(b'-'), Some(b'-')) => {
+            while i < b.len() && b[i] != b'\n' {
+                i += 1;
+            }
+        }
+        (Some(b'/'), Some(b'*')) => {
+            let mut depth = 0;
+            while i < b.len() {
+                if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
+                    depth += 1;
+                    i += 2;
+                } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
+                    depth -= 1;
+                    i += 2;
+                    if depth == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        }
+        _ => return None,
+    }
+    Some(i.min(b.len()))
+}
+
+/// The closing quote of the string literal opened at `i` (doubled quotes inside; in an
+/// `E'...'` string, backslash escapes too), or the text's end when it is not closed.
+pub(crate) fn literal_close(b: &[u8], mut i: usize) -> usize {
+    let escape = i > 0 && (b[i - 1] == b'E' || b[i - 1] == b'e') && (i < 2 || !is_ident_char(b[i - 2]));
+    i += 1;
+    while i < b.len() {
+        if escape && b[i] == b'\\' {
+            i += 2;
+        } else if b[i] == b'\'' {
+            if b.get(i + 1) == Some(&b'\'') {
+                i += 2;
+            } else {
+                return i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    b.len()
+}
+
+/// The closing quote of the quoted identifier opened at `i` (doubled quotes inside), or
+/// the text's end when it is not closed.
+pub(crate) fn quoted_close(b: &[u8], mut i: usize) -> usize {
+    i += 1;
+    while i < b.len() {
+        if b[i] == b'"' {
+            if b.get(i + 1) == Some(&b'"') {
+                i += 2;
+            } else {
+                return i;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    b.len()
+}
+
 /// The closing position of a dollar-quote tag starting at `i` (`$tag$`), if it is one.
-fn dollar_tag(b: &[u8], i: usize) -> Option<usize> {
+pub(crate) fn dollar_tag(b: &[u8], i: usize) -> Option<usize> {
     if i > 0 && (is_ident_char(b[i - 1]) || b[i - 1] == b'$') {
         return None;
     }
@@ -132,28 +202,7 @@ pub fn split(text: &str) -> Split {
                 i += 1;
             }
             b' ' | b'\t' | b'\r' | b'\x0c' => i += 1,
-            b'-' if b.get(i + 1) == Some(&b'-') => {
-                while i < b.len() && b[i] != b'\n' {
-                    i += 1;
-                }
-            }
-            b'/' if b.get(i + 1) == Some(&b'*') => {
-                let mut depth = 0;
-                while i < b.len() {
-                    if b[i] == b'/' && b.get(i + 1) == Some(&b'*') {
-                        depth += 1;
-                        i += 2;
-                    } else if b[i] == b'*' && b.get(i + 1) == Some(&b'/') {
-                        depth -= 1;
-                        i += 2;
-                        if depth == 0 {
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
-            }
+            b'-' | b'/' if comment_end(b, i).is_some() => i = comment_end(b, i).unwrap_or(b.len()),
             b'\\' if !line_has_code => {
                 let end = text[i..].find('\n').map_or(b.len(), |n| i + n);
                 if let Some(ps) = piece_start.take() {
@@ -166,39 +215,12 @@ pub fn split(text: &str) -> Split {
             b'\'' => {
                 begin!(i);
                 line_has_code = true;
-                let escape = i > 0 && (b[i - 1] == b'E' || b[i - 1] == b'e') && (i < 2 || !is_ident_char(b[i - 2]));
-                i += 1;
-                while i < b.len() {
-                    if escape && b[i] == b'\\' {
-                        i += 2;
-                    } else if b[i] == b'\'' {
-                        if b.get(i + 1) == Some(&b'\'') {
-                            i += 2;
-                        } else {
-                            i += 1;
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
+                i = (literal_close(b, i) + 1).min(b.len());
             }
             b'"' => {
                 begin!(i);
                 line_has_code = true;
-                i += 1;
-                while i < b.len() {
-                    if b[i] == b'"' {
-                        if b.get(i + 1) == Some(&b'"') {
-                            i += 2;
-                        } else {
-                            i += 1;
-                            break;
-                        }
-                    } else {
-                        i += 1;
-                    }
-                }
+                i = (quoted_close(b, i) + 1).min(b.len());
             }
             b'$' if dollar_tag(b, i).is_some() => {
                 begin!(i);
