@@ -1,6 +1,8 @@
 //! The catalog caches, under `.schemaspec/cache/`: the normalized desired catalog, so
-//! a warm `plan` reads only the live side, and the applied history replayed, so a warm
-//! `status` or `drift` replays nothing. Each is keyed by everything that can change it:
+//! a warm `plan` loads no schema files; the live catalog, keyed by the database's
+//! catalog fingerprint (`pg::introspect::fingerprint`), so a `plan` against a database
+//! that has not changed since the last one reads two small queries' worth of it; and
+//! the applied history replayed, so a warm `status` or `drift` replays nothing. Each is keyed by everything that can change it:
 //! the files (the schema files, or the migration files replayed: names and bytes), the
 //! dev server (version, role, template0's collation and encoding, the settings that
 //! shape created objects, the extension versions it offers), the configuration that
@@ -63,6 +65,8 @@ pub enum Slot {
     Desired,
     /// The catalog of the applied history replayed (`status`, `drift`, `revert`).
     Replay,
+    /// The live database's catalog, keyed by its fingerprint (`plan`, `generate`).
+    Live,
 }
 
 /// Whether the caches are used: not when `SCHEMASPEC_NO_CACHE` is set.
@@ -79,6 +83,7 @@ fn path(root: &Path, slot: Slot) -> PathBuf {
     let name = match slot {
         Slot::Desired => "desired.bin",
         Slot::Replay => "replay.bin",
+        Slot::Live => "live.bin",
     };
     dir(root).join(name)
 }
@@ -219,7 +224,11 @@ fn write(root: &Path, slot: Slot, key: &str, base: &str, statements: &[&str], ca
         // Written aside and renamed: a reader never sees half a file.
         let tmp = p.with_extension(format!("tmp{}", std::process::id()));
         let payload = bincode::serialize(&entry).map_err(std::io::Error::other)?;
-        let mut file = std::fs::File::create(&tmp)?;
+        // Only its owner reads it: the live entry holds what the database holds.
+        let mut file = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?
+        };
         std::io::Write::write_all(&mut file, Sha256::digest(&payload).as_slice())?;
         std::io::Write::write_all(&mut file, &payload)?;
         drop(file);

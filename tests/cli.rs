@@ -300,6 +300,75 @@ fn replay_cache_serves_status_and_drift_and_never_hides_a_change() {
     assert!(corrupt.stdout.contains("Catalog: matches the applied migrations"), "{}", corrupt.stdout);
 }
 
+/// Issue #20: a `plan` against a database whose catalog has not changed since the last
+/// one reads the live catalog from the cache (keyed by the catalog's fingerprint, taken
+/// before it is read); every kind of change by hand misses it and is planned, and a
+/// corrupt entry is a miss. A catalog read back from the cache is the catalog read.
+#[test]
+fn live_cache_serves_an_unchanged_database_and_never_hides_a_change() {
+    const RICH: &str = "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL);\n\
+        CREATE INDEX notes_body ON notes (body);\n\
+        CREATE FUNCTION note_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM notes $$;\n\
+        CREATE VIEW note_bodies AS SELECT body FROM notes;\n\
+        ALTER TABLE notes ENABLE ROW LEVEL SECURITY;\n\
+        CREATE POLICY notes_all ON notes USING (true);\n";
+    let db = TestDb::new("cli_live_cache");
+    let p = Project::new();
+    p.write("schema/notes.sql", RICH);
+    p.run(&db, &["generate"]).ok();
+    p.run(&db, &["apply"]).ok();
+    let timed = |args: &[&str]| {
+        common::Run::from(p.command(&db, args).env("SCHEMASPEC_LOG", "warn,schemaspec::timing=info").output().unwrap())
+    };
+    let first = timed(&["plan", "--exit-code"]).ok();
+    assert!(!first.stderr.contains("live_from_cache"), "nothing cached yet: {}", first.stderr);
+    assert!(p.path().join(".schemaspec/cache/live.bin").exists(), "the live catalog was cached");
+    let warm = timed(&["plan", "--exit-code"]).ok();
+    assert!(warm.stderr.contains("live_from_cache"), "an unchanged catalog is not read again: {}", warm.stderr);
+    assert!(warm.stdout.contains("No changes"), "{}", warm.stdout);
+    // Transactions that change no catalog (rows written, ids taken) leave the fingerprint
+    // as it was, though every id's age has grown.
+    for k in 0..5 {
+        db.exec(&format!("INSERT INTO notes VALUES ({k}, 'row'); SELECT pg_catalog.txid_current()"));
+    }
+    let still = timed(&["plan", "--exit-code"]).ok();
+    assert!(still.stderr.contains("live_from_cache"), "rows and ids are not the catalog: {}", still.stderr);
+
+    for (change, undo) in [
+        ("CREATE TABLE by_hand (id int)", "DROP TABLE by_hand"),
+        ("ALTER TABLE notes ALTER COLUMN body SET DEFAULT 'x'", "ALTER TABLE notes ALTER COLUMN body DROP DEFAULT"),
+        ("ALTER TABLE notes ALTER COLUMN body DROP NOT NULL", "ALTER TABLE notes ALTER COLUMN body SET NOT NULL"),
+        ("COMMENT ON TABLE notes IS 'by hand'", "COMMENT ON TABLE notes IS NULL"),
+        ("GRANT SELECT ON notes TO PUBLIC", "REVOKE SELECT ON notes FROM PUBLIC"),
+        (
+            "CREATE OR REPLACE FUNCTION note_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) + 1 FROM notes $$",
+            "CREATE OR REPLACE FUNCTION note_count() RETURNS bigint LANGUAGE sql AS $$ SELECT count(*) FROM notes $$",
+        ),
+        ("ALTER POLICY notes_all ON notes USING (false)", "ALTER POLICY notes_all ON notes USING (true)"),
+        ("DROP INDEX notes_body", "CREATE INDEX notes_body ON notes (body)"),
+        ("ALTER TABLE notes DISABLE ROW LEVEL SECURITY", "ALTER TABLE notes ENABLE ROW LEVEL SECURITY"),
+        ("CREATE OR REPLACE VIEW note_bodies AS SELECT body, id FROM notes", "DROP VIEW note_bodies; CREATE VIEW note_bodies AS SELECT body FROM notes"),
+    ] {
+        db.exec(change);
+        let changed = timed(&["plan", "--exit-code"]).code(2);
+        assert!(!changed.stderr.contains("live_from_cache"), "{change}: {}", changed.stderr);
+        db.exec(undo);
+        let undone = timed(&["plan", "--exit-code"]).ok();
+        assert!(undone.stdout.contains("No changes"), "after {undo}: {}", undone.stdout);
+    }
+    // A corrupt entry is a miss, and the plan is still right.
+    p.write(".schemaspec/cache/live.bin", "garbage");
+    let corrupt = timed(&["plan", "--exit-code"]).ok();
+    assert!(!corrupt.stderr.contains("live_from_cache"), "{}", corrupt.stderr);
+    assert!(timed(&["plan", "--exit-code"]).ok().stderr.contains("live_from_cache"));
+
+    // What the cache keeps is the whole catalog as read.
+    let read = db.catalog();
+    let dir = tempfile::tempdir().unwrap();
+    schemaspec::cache::store_slot(dir.path(), schemaspec::cache::Slot::Live, "k", &read);
+    assert_eq!(schemaspec::cache::load_slot(dir.path(), schemaspec::cache::Slot::Live, "k").as_ref(), Some(&read));
+}
+
 /// Regression (#17): objects of kinds schemaspec does not model were left out silently.
 /// They are listed by `plan` and `status`, and `plan --strict` refuses them; kinds it
 /// came to model (rules, operators, text search configurations) are planned instead.

@@ -1531,6 +1531,39 @@ pub fn timing(stage: &str, since: std::time::Instant) {
     tracing::info!(target: "schemaspec::timing", stage, ms = since.elapsed().as_millis() as u64, rss_mb, peak_mb);
 }
 
+/// The live catalog of `client` (`database`: its address), as `read` gives it: from the
+/// cache (`cache::Slot::Live`) where the database's catalog fingerprint, taken before
+/// anything is read, is the one the entry was read under. Every committed change to a
+/// catalog row changes the fingerprint, so an entry is only ever used for the catalog
+/// it was read from; a change made while it was read leaves the entry keyed by the
+/// fingerprint from before, which the next run no longer finds. The key also holds the
+/// scope, the platform and the binary (`cache::key`). Not for a tenant: one slot among
+/// a fleet's members would only thrash.
+pub async fn read_live(config: &Config, client: &tokio_postgres::Client, database: &str) -> Result<Catalog, Error> {
+    let started = std::time::Instant::now();
+    let scope = config.scope();
+    let key = match crate::cache::enabled() && config.tenant.is_none() {
+        true => pg::introspect::fingerprint(client)
+            .await
+            .map_err(|e| tracing::debug!("no catalog fingerprint: {}", pg::db_message(&e)))
+            .ok()
+            .map(|f| crate::cache::key(&[], &f, &format!("live {database} {scope:?} {:?}", config.platform))),
+        false => None,
+    };
+    if key.is_some() {
+        timing("live_keyed", started);
+    }
+    if let Some(hit) = key.as_deref().and_then(|k| crate::cache::load_slot(&config.root, crate::cache::Slot::Live, k)) {
+        timing("live_from_cache", started);
+        return Ok(hit);
+    }
+    let live = read(client, &scope).await?;
+    if let Some(k) = &key {
+        crate::cache::store_slot(&config.root, crate::cache::Slot::Live, k, &live);
+    }
+    Ok(live)
+}
+
 pub async fn read(client: &tokio_postgres::Client, scope: &pg::introspect::Scope) -> Result<Catalog, Error> {
     read_with(&pg::introspect::Reader::new(client), scope).await
 }

@@ -18,7 +18,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let client = pg::connect(&live_target).await?;
     // The live side is read while the schema files load, where a cold load is due.
     let reading = async {
-        let live = read(&client, &config.scope()).await?;
+        let live = read_live(config, &client, &live_target.display).await?;
         // (A wider read when the scope is narrowed; else the live catalog itself.)
         let wide = match environment(config, &client, &live).await? {
             std::borrow::Cow::Borrowed(_) => None,
