@@ -105,6 +105,49 @@ async fn row_estimates(
     rows.map(|rows| rows.iter().map(|r| (r.get::<_, String>(0), r.get::<_, i64>(1))).collect()).unwrap_or_default()
 }
 
+/// What `generate` diffs against (`base`) and what the schema files may use without
+/// defining them (`None`: `base` itself): the applied history replayed (`--from-history`),
+/// else the live database, which must have every migration file applied. Fills in the
+/// applied versions, the versions taken and the live connection.
+async fn read_base(
+    config: &Config,
+    dev: &Target,
+    dir: &migrations::Directory,
+    from_history: bool,
+    (applied, taken, live_client): (
+        &mut Vec<history::AppliedMigration>,
+        &mut std::collections::BTreeSet<String>,
+        &mut Option<tokio_postgres::Client>,
+    ),
+) -> Result<(Catalog, Option<Catalog>), Error> {
+    if from_history {
+        return Ok((replay(config, dev, &history::replayable(&dir.migrations), None).await?, None));
+    }
+    let target = live_target(config).await?;
+    let client = pg::connect(&target).await?;
+    *applied = tracking(config).applied(&client).await?;
+    taken.extend(applied.iter().map(|a| a.version.clone()));
+    let pending: Vec<&str> = history::reconcile(&dir.migrations, applied)
+        .iter()
+        .filter(|s| matches!(s.state, history::MigrationState::Pending | history::MigrationState::OutOfOrder))
+        .filter_map(|s| dir.migrations.iter().find(|m| m.version == s.version))
+        .map(|m| m.file_name.as_str())
+        .collect();
+    if !pending.is_empty() {
+        return Err(Error::failed(
+            format!("{} migration file(s) are not applied to {} yet:{}", pending.len(), target.display, super::listed(&pending)),
+            "run `schemaspec apply` first, or `schemaspec generate --from-history` to diff against the files instead of the database",
+        ));
+    }
+    let live = read_live(config, &client, &target.display).await?;
+    let env = match environment(config, &client, &live).await? {
+        std::borrow::Cow::Borrowed(_) => None,
+        std::borrow::Cow::Owned(wide) => Some(wide),
+    };
+    *live_client = Some(client);
+    Ok((live, env))
+}
+
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
     let allowed = parse_hazards(&args.allow_hazards)?;
     prefetch_desired(config);
@@ -126,47 +169,25 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             .map_err(io)?;
     }
     let dev = dev_target(config).await?;
-    let scope = config.scope();
-
     let mut taken = dir.versions();
     let mut applied = Vec::new();
     let mut live_client = None;
-    // `env`: what the schema files may use without defining; None when it is `base`.
-    let (base, env): (Catalog, Option<Catalog>) = if args.from_history {
-        (replay(config, &dev, &history::replayable(&dir.migrations), None).await?, None)
-    } else {
-        let target = live_target(config).await?;
-        let client = pg::connect(&target).await?;
-        applied = tracking(config).applied(&client).await?;
-        taken.extend(applied.iter().map(|a| a.version.clone()));
-        let pending: Vec<&str> = history::reconcile(&dir.migrations, &applied)
-            .iter()
-            .filter(|s| matches!(s.state, history::MigrationState::Pending | history::MigrationState::OutOfOrder))
-            .filter_map(|s| dir.migrations.iter().find(|m| m.version == s.version))
-            .map(|m| m.file_name.as_str())
-            .collect();
-        if !pending.is_empty() {
-            return Err(Error::failed(
-                format!(
-                    "{} migration file(s) are not applied to {} yet:{}",
-                    pending.len(),
-                    target.display,
-                    super::listed(&pending)
-                ),
-                "run `schemaspec apply` first, or `schemaspec generate --from-history` to diff against the files instead of the database",
-            ));
+    // The schema files load while the live database is read (as `plan` does), where a
+    // cold load is due; the load is kept only where the live side made no difference.
+    let early = async {
+        match (&args.goal, args.from_history) {
+            (Goal::SchemaFiles, false) => early_desired(config, &dev).await,
+            _ => None,
         }
-        let live = read(&client, &scope).await?;
-        let env = match environment(config, &client, &live).await? {
-            std::borrow::Cow::Borrowed(_) => None,
-            std::borrow::Cow::Owned(wide) => Some(wide),
-        };
-        live_client = Some(client);
-        (live, env)
     };
+    // `env`: what the schema files may use without defining; None when it is `base`.
+    let reading =
+        async { read_base(config, &dev, &dir, args.from_history, (&mut applied, &mut taken, &mut live_client)).await };
+    let (read, early) = tokio::join!(reading, early);
+    let (base, env) = read?;
     let env = env.as_ref().unwrap_or(&base);
     let (desired, notes) = match &args.goal {
-        Goal::SchemaFiles => desired_catalog(config, &dev, Some(env)).await?,
+        Goal::SchemaFiles => desired_catalog_early(config, &dev, env, early).await?,
         Goal::AppliedUpTo(version) => {
             (applied_up_to(config, &dev, &dir, &applied, version, (&base, env)).await?, Vec::new())
         }
