@@ -761,7 +761,12 @@ fn main() {
         // Styles are written always and dropped here for pipes, files and NO_COLOR.
         let mut stdout = anstream::AutoStream::new(std::io::stdout().lock(), color);
         tokio::select! {
-            result = run(cli, project, &mut stdout) => match result {
+            result = async {
+                let result = run(cli, project, &mut stdout).await;
+                // Scratch databases dropped behind the command: gone before it ends.
+                schemaspec::pg::scratch::settle().await;
+                result
+            } => match result {
                 Ok(code) => code,
                 // As a program killed by SIGPIPE would: quietly.
                 Err(Error::OutputClosed) => 141,

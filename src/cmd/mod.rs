@@ -309,6 +309,20 @@ where
     result
 }
 
+/// `with_scratch`, the scratch database dropped behind the caller (`Scratch::drop_behind`)
+/// where what follows does not need the server's full attention: the schema files'
+/// scratch database, read and done with before the plan is even built.
+async fn with_scratch_dropped_behind<T, F, Fut>(dev: &Target, f: F) -> Result<T, Error>
+where
+    F: FnOnce(Target) -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    let scratch = Scratch::create(dev).await?;
+    let result = f(scratch.target.clone()).await;
+    scratch.drop_behind();
+    result
+}
+
 /// Load the schema files into a scratch database and read its catalog.
 ///
 /// The scratch database first gets the platform (`Prelude`). Objects the files use
@@ -508,7 +522,7 @@ async fn load_desired_views(
     let texts = &texts;
     let sources_ref = sources;
     let scope_ref = &scope;
-    let catalog = with_scratch(dev, move |target| async move {
+    let catalog = with_scratch_dropped_behind(dev, move |target| async move {
         let target = prelude.target(target);
         let clients = pg::connect_for_load(&target).await?;
         let client = &clients[0];
