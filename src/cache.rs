@@ -245,15 +245,24 @@ fn write(root: &Path, slot: Slot, key: &str, base: &str, statements: &[&str], ca
 /// depends on. The newest `VERDICTS` keys are kept, one per line: a fleet's databases
 /// each have their own.
 pub fn mark(root: &Path, name: &str, key: &str) {
+    remember(root, name, key, "")
+}
+
+/// `mark`, with what else was found under the same key (one line, no tab): `status`
+/// keeps the objects of kinds it does not manage, which the same catalog holds as long
+/// as the key holds.
+pub fn remember(root: &Path, name: &str, key: &str, value: &str) {
     const VERDICTS: usize = 4096;
     static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let value = value.replace(['\n', '\r', '\t'], " ");
     let p = dir(root).join(name);
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(dir(root))?;
         let old = std::fs::read_to_string(&p).unwrap_or_default();
-        let mut keys: Vec<&str> = old.lines().filter(|k| *k != key).collect();
-        keys.push(key);
-        let keep = &keys[keys.len().saturating_sub(VERDICTS)..];
+        let mut lines: Vec<String> =
+            old.lines().filter(|l| l.split('\t').next() != Some(key)).map(str::to_string).collect();
+        lines.push(if value.is_empty() { key.to_string() } else { format!("{key}\t{value}") });
+        let keep = &lines[lines.len().saturating_sub(VERDICTS)..];
         // Written aside and renamed (a name of its own per write: a fleet marks at once).
         let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmp = p.with_extension(format!("tmp{}-{n}", std::process::id()));
@@ -267,7 +276,18 @@ pub fn mark(root: &Path, name: &str, key: &str) {
 
 /// Whether the verdict `name` was marked with `key`.
 pub fn marked(root: &Path, name: &str, key: &str) -> bool {
-    std::fs::read_to_string(dir(root).join(name)).is_ok_and(|k| k.lines().any(|k| k == key))
+    remembered(root, name, key).is_some()
+}
+
+/// What was remembered with the verdict `name` under `key` ("" for a bare mark); None
+/// when it was not marked.
+pub fn remembered(root: &Path, name: &str, key: &str) -> Option<String> {
+    let text = std::fs::read_to_string(dir(root).join(name)).ok()?;
+    text.lines().find_map(|l| match l.split_once('\t') {
+        Some((k, v)) if k == key => Some(v.to_string()),
+        None if l == key => Some(String::new()),
+        _ => None,
+    })
 }
 
 #[cfg(test)]
@@ -331,6 +351,11 @@ mod tests {
         assert!(marked(dir.path(), "clean", "k1") && !marked(dir.path(), "clean", "k2"));
         mark(dir.path(), "clean", "k2");
         assert!(marked(dir.path(), "clean", "k1") && marked(dir.path(), "clean", "k2"));
+        // What is kept with a verdict comes back with it, on one line; a bare mark has none.
+        remember(dir.path(), "clean", "k1", "[\"a\tb\"]\nx");
+        assert_eq!(remembered(dir.path(), "clean", "k1").as_deref(), Some("[\"a b\"] x"));
+        assert_eq!(remembered(dir.path(), "clean", "k2").as_deref(), Some(""));
+        assert_eq!(remembered(dir.path(), "clean", "k3"), None);
         store_slot(dir.path(), Slot::Replay, "k1", &Catalog::default());
         assert_eq!(load_slot(dir.path(), Slot::Replay, "k1"), Some(Catalog::default()));
         assert!(load(dir.path(), "k1").is_some_and(|c| c.current_user == "me"));

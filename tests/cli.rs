@@ -300,6 +300,38 @@ fn replay_cache_serves_status_and_drift_and_never_hides_a_change() {
     assert!(corrupt.stdout.contains("Catalog: matches the applied migrations"), "{}", corrupt.stdout);
 }
 
+/// Issue #20: a `status` served by a clean verdict (the catalog's fingerprint unchanged)
+/// still lists what the database holds of kinds schemaspec does not manage: the list is
+/// kept with the verdict. The verdict is looked up without the dev server.
+#[test]
+fn a_clean_verdict_keeps_what_is_not_managed() {
+    let db = TestDb::new("cli_verdict_unmodeled");
+    let p = Project::new();
+    p.write("schema/notes.sql", SCHEMA);
+    p.run(&db, &["generate"]).ok();
+    p.write(
+        "generated/20990101000000_conversion.sql",
+        "CREATE CONVERSION latin_to_utf8 FOR 'LATIN1' TO 'UTF8' FROM iso8859_1_to_utf8;\n",
+    );
+    p.run_raw(&["hash"]).ok();
+    p.run(&db, &["apply"]).ok();
+    let listed = "conversion public.latin_to_utf8";
+    let first = p.run(&db, &["status"]).ok();
+    assert!(first.stdout.contains(listed) && first.stdout.contains("Catalog: matches"), "{}", first.stdout);
+    // A dev server that cannot be reached: the verdict needs none.
+    let warm = common::Run::from(
+        p.bare_command()
+            .args(["--database-url", &db.url, "--dev-url", "postgresql://nobody@/nowhere?host=/nonexistent", "status"])
+            .env("SCHEMASPEC_LOG", "warn,schemaspec::timing=info")
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert!(warm.stderr.contains("drift_clean_from_cache"), "{}", warm.stderr);
+    assert!(warm.stdout.contains(listed), "kept with the verdict: {}", warm.stdout);
+    assert_eq!(warm.stdout, first.stdout);
+}
+
 /// Issue #20: a `plan` against a database whose catalog has not changed since the last
 /// one reads the live catalog from the cache (keyed by the catalog's fingerprint, taken
 /// before it is read); every kind of change by hand misses it and is planned, and a

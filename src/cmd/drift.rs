@@ -35,6 +35,10 @@ pub struct Report {
     pub drifted: Vec<Drifted>,
     /// Changes the schema files ask for that no migration makes yet (None: no schema files).
     pub undeployed: Option<Vec<String>>,
+    /// The key of the clean verdict this comparison found or marked, and (when it was
+    /// found) what was kept with it (`cache::remembered`).
+    #[serde(skip)]
+    pub verdict: Option<(String, Option<String>)>,
 }
 
 /// Definitions per group, as the engine would create them from nothing.
@@ -81,7 +85,7 @@ pub async fn compare(config: &Config, with_desired: bool) -> Result<Report, Erro
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
     let applied = tracking(config).applied(&client).await?;
-    compare_with(config, &client, &target.display, &dir, &applied, with_desired).await
+    compare_with(config, &client, &target.display, &dir, &applied, with_desired, None).await
 }
 
 /// Whether running `files` (in version order) on a scratch database gives the live
@@ -101,26 +105,32 @@ pub async fn replay_matches(
 }
 
 /// The verdict that a live catalog matches its applied history (`cache::mark`).
-const CLEAN: &str = "clean";
+pub const CLEAN: &str = "clean";
 
 /// The key of the verdict that the live database behind `client` matches `files`
-/// replayed: the live catalog's fingerprint, the files, the dev server the replay runs
-/// on, and the configuration that shapes the replay and what is compared (the binary's
-/// own identity is in every key). None: no cache, or no fingerprint (a database that
-/// does not let this role read its catalogs).
+/// replayed: the live catalog's fingerprint, the files, and the configuration that
+/// shapes the replay and what is compared (the binary's own identity is in every key).
+/// Not the dev server the replay runs on: it is the instrument, not what is judged (the
+/// same catalog and the same files match or not, whichever server replays them), so a
+/// verdict is looked up without connecting to it, or starting the embedded one. None:
+/// no cache, or no fingerprint (a database that does not let this role read its
+/// catalogs).
 async fn clean_key(
     config: &Config,
     (client, database): (&tokio_postgres::Client, &str),
-    dev: &Target,
     files: &[history::LocalMigration],
+    taken: Option<String>,
 ) -> Option<String> {
     if !crate::cache::enabled() {
         return None;
     }
-    let (fingerprint, facts) = tokio::join!(fingerprint_of(config, client, database), server_facts(dev));
-    let fingerprint =
-        fingerprint.map_err(|e| tracing::debug!("no catalog fingerprint: {}", pg::db_message(&e))).ok()?;
-    let facts = facts.ok()?;
+    let fingerprint = match taken {
+        Some(f) => f,
+        None => fingerprint_of(config, client, database)
+            .await
+            .map_err(|e| tracing::debug!("no catalog fingerprint: {}", pg::db_message(&e)))
+            .ok()?,
+    };
     let scope = config.scope();
     let timeouts = timeouts(config);
     let settings = format!(
@@ -134,7 +144,7 @@ async fn clean_key(
         config.platform,
         config.tenant
     );
-    Some(crate::cache::key(&sources_of(files), &facts, &settings))
+    Some(crate::cache::key(&sources_of(files), "", &settings))
 }
 
 /// The catalog fingerprint of the database behind `client` (`database`, its address).
@@ -153,7 +163,8 @@ async fn fingerprint_of(
     once_per_process(&TAKEN, database, || pg::introspect::fingerprint(client)).await
 }
 
-/// `compare` for a caller that has read the directory and the tracking table already.
+/// `compare` for a caller that has read the directory and the tracking table already
+/// (and, with `fingerprint`, taken the catalog's fingerprint before anything else).
 pub async fn compare_with(
     config: &Config,
     client: &tokio_postgres::Client,
@@ -161,25 +172,30 @@ pub async fn compare_with(
     dir: &migrations::Directory,
     applied: &[history::AppliedMigration],
     with_desired: bool,
+    fingerprint: Option<String>,
 ) -> Result<Report, Error> {
     let started = std::time::Instant::now();
     let files = history::applied_files(&dir.migrations, applied);
-    let dev = dev_target(config).await?;
     let has_schema = config.schema_dirs.iter().any(|d| d.exists());
     let with_desired = with_desired && has_schema;
     // A live catalog found to match this history before, unchanged since (its
     // fingerprint, taken before it is read, is the same): still a match.
-    let clean_key = if with_desired { None } else { clean_key(config, (client, database), &dev, &files).await };
+    let clean_key = match with_desired {
+        true => None,
+        false => clean_key(config, (client, database), &files, fingerprint).await,
+    };
     timing("drift_keyed", started);
-    if clean_key.as_deref().is_some_and(|k| crate::cache::marked(&config.root, CLEAN, k)) {
+    if let Some(kept) = clean_key.as_deref().and_then(|k| crate::cache::remembered(&config.root, CLEAN, k)) {
         timing("drift_clean_from_cache", started);
         return Ok(Report {
             database: database.to_string(),
             replayed: files.len(),
             drifted: Vec::new(),
             undeployed: None,
+            verdict: clean_key.map(|k| (k, Some(kept))),
         });
     }
+    let dev = dev_target(config).await?;
     let live = read(client, &config.scope()).await?;
     timing("drift_live_read", started);
     // A tenant's history replayed with its neighbours' needs no environment.
@@ -216,7 +232,8 @@ pub async fn compare_with(
     } else {
         None
     };
-    Ok(Report { database: database.to_string(), replayed: files.len(), drifted, undeployed })
+    let verdict = clean_key.filter(|_| drifted.is_empty()).map(|k| (k, None));
+    Ok(Report { database: database.to_string(), replayed: files.len(), drifted, undeployed, verdict })
 }
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {

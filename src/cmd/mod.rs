@@ -1384,10 +1384,14 @@ pub struct Histories {
 
 /// Read the migrations directory and the live tracking table, and reconcile them.
 pub async fn histories(config: &Config) -> Result<Histories, Error> {
+    histories_at(config, live_target(config).await?).await
+}
+
+/// `histories` of the live database at `target`.
+pub async fn histories_at(config: &Config, target: Target) -> Result<Histories, Error> {
     // The files are read while the connection is made.
     let at = config.migrations_dir.clone();
     let reading = tokio::task::spawn_blocking(move || crate::migrations::read(&at));
-    let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
     let dir = reading.await.map_err(|e| Error::Other(format!("reading the migration files failed: {e}")))??;
     let tracking = tracking(config);

@@ -393,7 +393,7 @@ async fn forget(
     }
     // The live catalog must be what the remaining applied files produce (the row to
     // forget has no file, so the replay leaves it out by itself).
-    let report = super::drift::compare_with(config, client, "", &dir, &applied, false).await?;
+    let report = super::drift::compare_with(config, client, "", &dir, &applied, false, None).await?;
     if !report.drifted.is_empty() {
         let what: Vec<&str> =
             report.drifted.iter().flat_map(|d| d.changes.iter().map(String::as_str)).take(10).collect();

@@ -13,26 +13,37 @@ pub struct Args {
 }
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
-    let Histories { dir, target, client, tracking, applied, status } = histories(config).await?;
-    let sum = history::verify_sum(&dir.migrations, dir.sum.as_deref());
-    let duplicates = dir.duplicate_versions();
-    // The catalog leg (replaying a history that cannot be replayed is a finding too),
-    // and beside it on the same connection what the database holds that no plan covers,
-    // so it is never a surprise.
-    let comparing = async {
-        if args.no_catalog {
+    // The catalog's fingerprint, which a clean verdict is looked up by, is taken on a
+    // connection of its own while the files and the tracking table are read: on a fresh
+    // server process it costs more than both (each catalog it sums is opened for the
+    // first time), and it is taken before anything else is read, as a verdict needs.
+    let target = live_target(config).await?;
+    let early = !args.no_catalog && crate::cache::enabled() && config.tenant.is_none();
+    let fingerprinting = async {
+        if !early {
             return None;
         }
-        Some(match super::drift::compare_with(config, &client, &target.display, &dir, &applied, false).await {
-            Ok(r) => Ok(r.drifted.iter().map(|d| format!("{}: {}", d.object, d.changes.join("; "))).collect()),
-            Err(e) => Err(e.to_string()),
-        })
+        let client = pg::connect(&target).await.ok()?;
+        pg::introspect::fingerprint(&client).await.map_err(|e| tracing::debug!("no catalog fingerprint: {e}")).ok()
     };
-    let scope = config.scope();
-    let (catalog, not_managed): (Option<Result<Vec<String>, String>>, _) =
-        tokio::join!(comparing, pg::introspect::unmodeled(&client, &scope));
-    let not_managed: Vec<String> = not_managed
-        .map_err(|e| Error::Other(format!("reading the database failed: {}", pg::db_message(&e))))?
+    let (histories, fingerprint) = tokio::join!(histories_at(config, target.clone()), fingerprinting);
+    let Histories { dir, target, client, tracking, applied, status } = histories?;
+    let sum = history::verify_sum(&dir.migrations, dir.sum.as_deref());
+    let duplicates = dir.duplicate_versions();
+    // The catalog leg (replaying a history that cannot be replayed is a finding too).
+    let compared = match args.no_catalog {
+        true => None,
+        false => {
+            Some(super::drift::compare_with(config, &client, &target.display, &dir, &applied, false, fingerprint).await)
+        }
+    };
+    let verdict = compared.as_ref().and_then(|r| r.as_ref().ok()).and_then(|r| r.verdict.clone());
+    let catalog: Option<Result<Vec<String>, String>> = compared.map(|r| match r {
+        Ok(r) => Ok(r.drifted.iter().map(|d| format!("{}: {}", d.object, d.changes.join("; "))).collect()),
+        Err(e) => Err(e.to_string()),
+    });
+    let not_managed: Vec<String> = not_managed(config, &client, verdict)
+        .await?
         .into_iter()
         .map(
             |(kind, schema, name)| {
@@ -234,4 +245,30 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
         }
     }
     Ok(if needs_a_person { EXIT_CHANGES } else { EXIT_OK })
+}
+
+/// What the database holds of kinds schemaspec does not manage, so it is never a
+/// surprise: kept with a clean verdict, since the same catalog (the verdict's key holds
+/// its fingerprint and the scope) holds the same; read from the database otherwise, and
+/// then kept with a verdict just made.
+async fn not_managed(
+    config: &Config,
+    client: &tokio_postgres::Client,
+    verdict: Option<(String, Option<String>)>,
+) -> Result<std::collections::BTreeSet<(String, String, String)>, Error> {
+    type Objects = std::collections::BTreeSet<(String, String, String)>;
+    if let Some((_, Some(kept))) = &verdict {
+        if let Ok(objects) = serde_json::from_str::<Objects>(kept) {
+            return Ok(objects);
+        }
+    }
+    let objects = pg::introspect::unmodeled(client, &config.scope())
+        .await
+        .map_err(|e| Error::Other(format!("reading the database failed: {}", pg::db_message(&e))))?;
+    if let Some((key, _)) = verdict {
+        if let Ok(kept) = serde_json::to_string(&objects) {
+            crate::cache::remember(&config.root, super::drift::CLEAN, &key, &kept);
+        }
+    }
+    Ok(objects)
 }
