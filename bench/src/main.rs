@@ -154,6 +154,10 @@ struct Env {
     socket: PathBuf,
     work: PathBuf,
     schemaspec: PathBuf,
+    /// Where the bench's own databases (the floor's, the live ones, migra's) go: the
+    /// scratch tablespace in memory when the cluster has one, so that both sides of every
+    /// ratio write to the same kind of storage and the runs repeat.
+    tablespace: Option<&'static str>,
 }
 
 impl Env {
@@ -192,7 +196,14 @@ impl Env {
 
     fn fresh_db(&self, db: &str) -> Result<()> {
         self.sql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))?;
-        self.sql(&format!("CREATE DATABASE {db} TEMPLATE template0"))
+        let space = self.tablespace.map(|t| format!(" TABLESPACE {t}")).unwrap_or_default();
+        self.sql(&format!("CREATE DATABASE {db} TEMPLATE template0{space}"))
+    }
+
+    /// Drop what `fresh_db` made, so that no database of the bench stays in the scratch
+    /// tablespace (which is re-pointed when /dev/shm is emptied by a reboot).
+    fn drop_db(&self, db: &str) -> Result<()> {
+        self.sql(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"))
     }
 
     /// A project directory whose schema/ holds `schema`; generated/ empty.
@@ -292,6 +303,7 @@ fn run(
         socket: cluster.socket_dir.clone(),
         work: root.join("target/bench/work"),
         schemaspec: root.join(schemaspec),
+        tablespace: scratch_in_memory.then_some(schemaspec::pg::embedded::SCRATCH_TABLESPACE),
     };
     std::fs::create_dir_all(&env.work).map_err(|e| e.to_string())?;
     let version = String::from_utf8_lossy(
@@ -315,6 +327,9 @@ fn run(
     let apply = apply_overhead(&env, runs)?;
     let status = status_history(&env, runs)?;
     let fleet = fleet_apply(&env, runs)?;
+    for db in ["bench_desired", "bench_live", "bench_apply", "bench_status", "bench_status_floor"] {
+        env.drop_db(db)?;
+    }
     let text = render(&rows, &shapes, (apply, status, fleet), runs, &version, migra_ok, scratch_in_memory);
     std::fs::write(report, text).map_err(|e| format!("{}: {e}", report.display()))?;
     chart::draw(chart_path, &rows.iter().map(chart::Point::from).collect::<Vec<_>>())?;
@@ -512,7 +527,7 @@ fn fleet_apply(env: &Env, runs: usize) -> Result<(f64, f64, usize)> {
         loop_.push(started.elapsed().as_secs_f64());
     }
     for n in &names {
-        env.sql(&format!("DROP DATABASE IF EXISTS {n}"))?;
+        env.drop_db(n)?;
     }
     Ok((median(fleet), median(loop_), jobs))
 }
@@ -612,10 +627,12 @@ fn render(
         .unwrap_or_default();
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let space = if scratch_in_memory {
-        "; schemaspec's scratch databases in its tablespace on /dev/shm, as the embedded default makes them where \
-         the machine has 2 GB free there, while the floor's and migra's databases are on disk"
+        "; every database of the bench in the cluster's scratch tablespace on /dev/shm (schemaspec's scratch \
+         databases, as the embedded default makes them where the machine has 2 GB free there, and the floor's, \
+         the live one and migra's alike), so that both sides of each ratio write to memory and the runs repeat; \
+         the write-ahead log is on disk for all"
     } else {
-        "; no room on /dev/shm, so schemaspec's scratch databases are on disk like the floor's"
+        "; no room on /dev/shm, so every database is on disk"
     };
     let mut s = String::from("# Benchmarks\n\n");
     s += "Written by `scripts/bench` (the `schemaspec-bench` binary); do not edit by hand.\n\n";
@@ -629,8 +646,9 @@ fn render(
     s += "- **floor**: `psql -f` of the desired schema into an empty database plus `pg_dump --schema-only`.\n";
     s += "- **plan cold**: `schemaspec plan` end to end (scratch load, both introspections, diff, order, render) \
           with the desired-state cache off; **warm**: schema files unchanged since the last run.\n";
-    s += "- **generate**: end to end, including its proof on a scratch database (a copy of the part of the live \
-          schema the plan touches).\n";
+    s += "- **generate**: end to end with the cache off, like the cold plan (its schema files load while the \
+          live database is read), including its proof on a scratch database (a copy of the part of the live \
+          schema the plan touches), which runs while the first scratch database is dropped.\n";
     s += "- **plan edited**: `plan` right after one of the schema files (about 100 tables each) was edited, the \
           cache warm from the run before.\n";
     s += "- **migra**: `migra --unsafe live desired`, charged for loading its reference database (the floor's \
@@ -641,14 +659,15 @@ fn render(
           (`psql -f` waits for each statement's round trip), and on a cold run while the live database is read; \
           the scratch catalog is read, like the live one, in a fixed number of queries whatever the size, without \
           `ANALYZE` (the queries do not need it), while its definitions are normalized on another connection; \
-          warm runs read the normalized desired catalog from the cache, on a thread of its own while the live \
-          database is read; after an edit only the objects the changed statements touch are loaded again (with \
+          warm runs read the normalized desired catalog from the cache, on a thread of its own, and the live \
+          catalog too where the database's catalog fingerprint (two queries) is what it was when it was last \
+          read; after an edit only the objects the changed statements touch are loaded again (with \
           what depends on them, beside a copy of what they mention) and spliced into the cached catalog. \
           Memory: the catalogs are kept compact (dependencies as one set of objects with index \
           pairs, full B-tree nodes, query rows freed once read) and mimalloc returns freed pages at once.\n\n";
     s += "Noise: every run creates and drops databases of up to 5,000 tables (about 35,000 files each). On a \
-          file system with online discard the file creation that follows a large drop can run at half speed for \
-          a while; it hits the floor's `psql -f` and schemaspec's scratch load alike. Before each measured floor \
+          disk with online discard the file creation that follows a large drop ran at half speed for a while, \
+          and the floor's load spread 45–96 % between runs; in memory it repeats. Before each measured floor \
           load, cold plan and generate the server is checkpointed and the disk synced, so that what ran before \
           is written out first; the last column gives how far the runs lie apart ((largest − smallest) / \
           median) for the floor's load and the cold plan.\n\n";
@@ -699,7 +718,8 @@ fn render(
     s += &format!(
         "\n## status on a history of 200 files\n\nFirst run (replays the history on a scratch database) {first:.2} s; \
          next run {warm:.3} s (the live catalog's fingerprint unchanged since the last run found it matching the \
-         history: two small queries instead of reading and comparing it); `psql -f` of the same files {floor:.2} s: \
+         history: two small queries, on a connection of their own while the tracking table is read, instead of \
+         reading and comparing it; no dev server); `psql -f` of the same files {floor:.2} s: \
          {:.2}× and {:.2}× the floor. For scale, a bare `psql -c 'SELECT 1'` against the same database takes \
          {bare:.3} s ({:.2}× the floor): starting a client and connecting.\n",
         first / floor,
