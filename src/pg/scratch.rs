@@ -120,6 +120,9 @@ impl Scratch {
             .flatten()
             .is_some();
         let in_space = format!("{create} TABLESPACE {}", ident(super::embedded::SCRATCH_TABLESPACE));
+        // Registered before it is made: a signal that comes as the server commits the
+        // CREATE, before its answer arrives here, still finds it to drop (IF EXISTS).
+        OPEN.lock().expect("not poisoned").push((admin.clone(), name.clone()));
         let created = match space {
             true => match client.batch_execute(&in_space).await {
                 Ok(()) => Ok(()),
@@ -130,10 +133,14 @@ impl Scratch {
             },
             false => client.batch_execute(&create).await,
         };
-        created.map_err(|e| {
-            Error::Other(format!("cannot create a scratch database on {}: {}", admin.display, super::db_message(&e)))
-        })?;
-        OPEN.lock().expect("not poisoned").push((admin.clone(), name.clone()));
+        if let Err(e) = created {
+            OPEN.lock().expect("not poisoned").retain(|(_, n)| n != &name);
+            return Err(Error::Other(format!(
+                "cannot create a scratch database on {}: {}",
+                admin.display,
+                super::db_message(&e)
+            )));
+        }
         Ok(Scratch { target: admin.with_dbname(&name), name, admin: admin.clone() })
     }
 
