@@ -116,3 +116,31 @@ fn catalog_queries_do_not_depend_on_analyze() {
     }
     assert!(slow.is_empty(), "plans that lean on catalog statistics:\n{}", slow.join("\n"));
 }
+
+/// The catalog fingerprint is the same however it is taken: on one connection or
+/// shared among two, over the catalogs listed anew, a remembered list, or a wrong one
+/// (taken again over the right one). Transactions that change no catalog leave it, a
+/// comment changes it.
+#[test]
+fn fingerprints_agree_however_they_are_taken() {
+    use schemaspec::pg::introspect::{fingerprint, fingerprint_over};
+    let db = TestDb::new("fingerprint_ways");
+    db.exec("CREATE TABLE t (id int PRIMARY KEY)");
+    common::runtime().block_on(async {
+        let (a, b) = (common::connect(&db.url).await, common::connect(&db.url).await);
+        let (one, listed) = fingerprint_over(&[&a], None).await.unwrap();
+        assert!(listed.iter().any(|c| c == "pg_class") && listed.iter().any(|c| c == "pg_proc"), "{listed:?}");
+        let (two, again) = fingerprint_over(&[&a, &b], Some(listed.clone())).await.unwrap();
+        assert_eq!((&two, &again), (&one, &listed), "shared among two connections");
+        let mut wrong = listed.clone();
+        wrong.retain(|c| c != "pg_description");
+        let (three, corrected) = fingerprint_over(&[&b, &a], Some(wrong)).await.unwrap();
+        assert_eq!((&three, &corrected), (&one, &listed), "a wrong list is taken again over the right one");
+        assert_eq!(fingerprint(&b).await.unwrap(), one);
+        b.batch_execute("INSERT INTO t VALUES (1); SELECT pg_catalog.txid_current()").await.unwrap();
+        assert_eq!(fingerprint(&a).await.unwrap(), one, "rows and ids are not the catalog");
+        b.batch_execute("COMMENT ON TABLE t IS 'by hand'").await.unwrap();
+        let (after, _) = fingerprint_over(&[&a, &b], Some(listed)).await.unwrap();
+        assert_ne!(after, one, "a comment is a catalog row");
+    });
+}

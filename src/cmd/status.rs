@@ -13,18 +13,17 @@ pub struct Args {
 }
 
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
-    // The catalog's fingerprint, which a clean verdict is looked up by, is taken on a
-    // connection of its own while the files and the tracking table are read: on a fresh
-    // server process it costs more than both (each catalog it sums is opened for the
+    // The catalog's fingerprint, which a clean verdict is looked up by, is taken on
+    // connections of its own while the files and the tracking table are read: on fresh
+    // server processes it costs more than both (each catalog it sums is opened for the
     // first time), and it is taken before anything else is read, as a verdict needs.
     let target = live_target(config).await?;
     let early = !args.no_catalog && crate::cache::enabled() && config.tenant.is_none();
     let fingerprinting = async {
-        if !early {
-            return None;
+        match early {
+            true => fingerprint_aside(config, &target).await,
+            false => None,
         }
-        let client = pg::connect(&target).await.ok()?;
-        pg::introspect::fingerprint(&client).await.map_err(|e| tracing::debug!("no catalog fingerprint: {e}")).ok()
     };
     let (histories, fingerprint) = tokio::join!(histories_at(config, target.clone()), fingerprinting);
     let Histories { dir, target, client, tracking, applied, status } = histories?;
@@ -271,4 +270,29 @@ async fn not_managed(
         }
     }
     Ok(objects)
+}
+
+/// The live catalog's fingerprint (`pg::introspect::fingerprint_over`) on two
+/// connections of its own, which sum half the catalogs each, over the catalogs the last
+/// run listed (`.schemaspec/cache/catalogs`; checked in the same statements). None
+/// where it cannot be taken: the comparison then takes it the usual way.
+async fn fingerprint_aside(config: &Config, target: &pg::Target) -> Option<String> {
+    const CATALOGS: (&str, &str) = ("catalogs", "list");
+    let (first, second) = tokio::join!(pg::connect(target), pg::connect(target));
+    let first = first.ok()?;
+    let clients: Vec<&tokio_postgres::Client> = match &second {
+        Ok(second) => vec![&first, second],
+        Err(_) => vec![&first],
+    };
+    let remembered = crate::cache::remembered(&config.root, CATALOGS.0, CATALOGS.1);
+    let known = remembered.as_deref().map(|l| l.split(',').map(str::to_string).collect());
+    let (fingerprint, catalogs) = pg::introspect::fingerprint_over(&clients, known)
+        .await
+        .map_err(|e| tracing::debug!("no catalog fingerprint: {}", pg::db_message(&e)))
+        .ok()?;
+    let listed = catalogs.join(",");
+    if remembered.as_deref() != Some(listed.as_str()) {
+        crate::cache::remember(&config.root, CATALOGS.0, CATALOGS.1, &listed);
+    }
+    Some(fingerprint)
 }

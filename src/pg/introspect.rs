@@ -78,22 +78,37 @@ pub async fn unmanaged_objects(
 }
 
 const FINGERPRINT: &str = include_str!("queries/fingerprint.sql");
+const FINGERPRINT_CATALOGS: &str = include_str!("queries/fingerprint_catalogs.sql");
 
-/// A fingerprint of the database's catalog, in two round trips: equal fingerprints mean
-/// an equal catalog, so what was concluded from reading it still holds. Every row of a
-/// catalog that is inserted, updated or deleted changes its row count or the sum of its
-/// rows' `xmin` (a new row version carries the id of the transaction that wrote it,
-/// newer than every id a row it replaces had); per catalog of this database the pair is
-/// taken, and for the shared ones (`queries/fingerprint.sql`) what concerns this
-/// database. Statistics and large objects are left out, and so is what VACUUM and
-/// ANALYZE change in place (page and row counts), except index validity. A fingerprint
-/// that changes without a change to the schema only costs a cache miss.
+/// A fingerprint of the database's catalog: equal fingerprints mean an equal catalog, so
+/// what was concluded from reading it still holds. Every row of a catalog that is
+/// inserted, updated or deleted changes its row count or the sum of its rows' `xmin` (a
+/// new row version carries the id of the transaction that wrote it, newer than every id
+/// a row it replaces had); per catalog of this database the pair is taken, and for the
+/// shared ones (`queries/fingerprint.sql`) what concerns this database. Statistics and
+/// large objects are left out, and so is what VACUUM and ANALYZE change in place (page
+/// and row counts), except index validity. A fingerprint that changes without a change
+/// to the schema only costs a cache miss.
 ///
 /// The ids are summed as `age(xmin)`, an integer function, rather than converted to
 /// text and back (twice as fast over a 2,000-table catalog). An age grows with every
 /// transaction anywhere, so each sum is taken against the age of a fixed id in the same
 /// statement (`xid_sum`): what is left depends on the rows alone.
 pub async fn fingerprint(client: &Client) -> Result<String, tokio_postgres::Error> {
+    fingerprint_over(&[client], None).await.map(|(f, _)| f)
+}
+
+/// `fingerprint`, its sums shared among `clients` (connections to the same database),
+/// each summing its share of the catalogs in one statement: on a fresh server process
+/// most of the cost is opening each catalog for the first time, which two processes do
+/// side by side. `known`: the catalogs to sum, as an earlier call returned them, which
+/// saves the round trip that lists them; the first statement lists them again, and
+/// where they differ (another server) the sums are taken again over the catalogs there
+/// are. Returns the fingerprint and the catalogs it covers.
+pub async fn fingerprint_over(
+    clients: &[&Client],
+    known: Option<Vec<String>>,
+) -> Result<(String, Vec<String>), tokio_postgres::Error> {
     use sha2::{Digest, Sha256};
     // The simple protocol: one round trip each, no statement prepared first.
     let rows = |messages: Vec<tokio_postgres::SimpleQueryMessage>| -> Vec<(String, String)> {
@@ -101,38 +116,96 @@ pub async fn fingerprint(client: &Client) -> Result<String, tokio_postgres::Erro
             .into_iter()
             .filter_map(|m| match m {
                 tokio_postgres::SimpleQueryMessage::Row(r) => {
-                    Some((r.get(0).unwrap_or_default().to_string(), r.get(1).unwrap_or_default().to_string()))
+                    let column = |i: usize| r.try_get(i).ok().flatten().unwrap_or_default().to_string();
+                    Some((column(0), column(1)))
                 }
                 _ => None,
             })
             .collect()
     };
-    let mut h = Sha256::new();
-    let mut counts = Vec::new();
-    let first = rows(client.simple_query(FINGERPRINT).await?);
-    let reference = reference_of(&first);
-    for (part, value) in &first {
-        match (part.as_str(), part.strip_prefix("xid ")) {
-            ("catalog", _) => counts.push(format!(
-                "SELECT {}::text, pg_catalog.count(*)::text || ':' || COALESCE(pg_catalog.sum(a), 0)::text || ':' || \
-                 pg_catalog.count(*) FILTER (WHERE a = 2147483647)::text FROM (SELECT pg_catalog.age(xmin) AS a FROM pg_catalog.{}) x",
-                crate::ident::literal(value),
-                crate::ident::ident(value)
-            )),
-            ("reference", _) => {}
-            (_, Some(catalog)) => h.update(format!("{catalog}={}\n", xid_sum(value, reference))),
-            _ => h.update(format!("{part}={value}\n")),
+    let mut known = known.filter(|k| !k.is_empty());
+    let mut again = false;
+    loop {
+        let checked = known.is_some();
+        let catalogs = match known.take() {
+            Some(k) => k,
+            None => {
+                let listed = clients[0].simple_query(FINGERPRINT_CATALOGS).await?;
+                let mut names: Vec<String> = rows(listed).into_iter().map(|(name, _)| name).collect();
+                names.sort();
+                names
+            }
+        };
+        let statements = fingerprint_statements(&catalogs, clients.len().max(1));
+        let answers = futures_util::future::try_join_all(
+            statements.iter().zip(clients.iter().cycle()).map(|(sql, client)| client.simple_query(sql)),
+        )
+        .await?;
+        let mut parts = Vec::new();
+        let mut listed = None;
+        for answer in answers {
+            let answer = rows(answer);
+            let reference = reference_of(&answer);
+            for (part, value) in answer {
+                match (part.as_str(), part.strip_prefix("xid ")) {
+                    ("reference", _) => {}
+                    ("catalogs", _) => listed = Some(value),
+                    (_, Some(catalog)) => parts.push(format!("{catalog}={}", xid_sum(&value, reference))),
+                    _ => parts.push(format!("{part}={value}")),
+                }
+            }
         }
-    }
-    if !counts.is_empty() {
-        counts.push("SELECT 'reference', pg_catalog.age('3'::pg_catalog.xid)::text".into());
-        let second = rows(client.simple_query(&counts.join("\nUNION ALL\n")).await?);
-        let reference = reference_of(&second);
-        for (part, value) in second.iter().filter(|(p, _)| p != "reference") {
-            h.update(format!("{part}={}\n", xid_sum(value, reference)));
+        let listed = listed.unwrap_or_default();
+        if checked && !again && listed != catalogs.join(",") {
+            // Not the catalogs of this server: again, over the ones it lists.
+            (known, again) = (None, true);
+            continue;
         }
+        parts.push(format!("catalogs={listed}"));
+        parts.sort();
+        let mut h = Sha256::new();
+        for p in &parts {
+            h.update(p.as_bytes());
+            h.update(b"\n");
+        }
+        return Ok((hex::encode(h.finalize()), catalogs));
     }
-    Ok(hex::encode(h.finalize()))
+}
+
+/// The statements of a fingerprint over `catalogs`, in `n` shares: the first also takes
+/// the shared catalogs' parts and lists the catalogs there are ('catalogs'), and so sums
+/// half as many catalogs as each other share (on fresh server processes the shared
+/// parts cost about as much as a third of the catalogs); every one takes its own
+/// 'reference' (`xid_sum`).
+fn fingerprint_statements(catalogs: &[String], n: usize) -> Vec<String> {
+    // Catalog i goes to the share of slot i mod (2n - 1): one slot for the first share,
+    // two for each other.
+    let slots = 2 * n - 1;
+    let share_of = |i: usize| (i % slots).div_ceil(2);
+    let sum = |name: &String| {
+        format!(
+            "SELECT {}::text, pg_catalog.count(*)::text || ':' || COALESCE(pg_catalog.sum(a), 0)::text || ':' || \
+             pg_catalog.count(*) FILTER (WHERE a = 2147483647)::text FROM (SELECT pg_catalog.age(xmin) AS a FROM pg_catalog.{}) x",
+            crate::ident::literal(&format!("xid {name}")),
+            crate::ident::ident(name)
+        )
+    };
+    (0..n)
+        .map(|k| {
+            let mut parts: Vec<String> = Vec::new();
+            if k == 0 {
+                parts.push(FINGERPRINT.trim().to_string());
+                parts.push(format!(
+                    "SELECT 'catalogs', pg_catalog.string_agg(relname, ',' ORDER BY relname COLLATE \"C\") FROM ({}) l(relname)",
+                    FINGERPRINT_CATALOGS.trim()
+                ));
+            } else {
+                parts.push("SELECT 'reference', pg_catalog.age('3'::pg_catalog.xid)::text".to_string());
+            }
+            parts.extend(catalogs.iter().enumerate().filter(|(i, _)| share_of(*i) == k).map(|(_, c)| sum(c)));
+            parts.join("\nUNION ALL\n")
+        })
+        .collect()
 }
 
 /// The age of the first normal transaction id, as a statement saw it ('reference').
@@ -1333,6 +1406,28 @@ async fn index_source_forms(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every catalog is summed in exactly one share; the first share, which also takes
+    /// the shared parts and the list, sums about half as many as each other one.
+    #[test]
+    fn fingerprint_shares_cover_each_catalog_once() {
+        let catalogs: Vec<String> = (0..60).map(|i| format!("pg_c{i:02}")).collect();
+        for n in 1..=3 {
+            let statements = fingerprint_statements(&catalogs, n);
+            assert_eq!(statements.len(), n);
+            let count = |sql: &str, c: &str| sql.matches(&format!("FROM pg_catalog.{c})")).count();
+            for c in &catalogs {
+                assert_eq!(statements.iter().map(|s| count(s, c)).sum::<usize>(), 1, "{c} in {n} share(s)");
+            }
+            let sizes: Vec<usize> =
+                statements.iter().map(|s| catalogs.iter().filter(|c| count(s, c) == 1).count()).collect();
+            if n == 2 {
+                assert_eq!(sizes, vec![20, 40]);
+            }
+            assert!(statements[0].contains("'catalogs'") && statements[0].contains("pg_roles"));
+            assert!(statements.iter().all(|s| s.contains("'reference'")));
+        }
+    }
 
     /// The sum of ids, taken against the reference's age in the same statement, does
     /// not move as the current id does; a row replaced by a newer one moves it; ids that

@@ -78,7 +78,7 @@ pub fn query_text(url: &str, sql: &str) -> String {
     })
 }
 
-async fn connect(url: &str) -> tokio_postgres::Client {
+pub async fn connect(url: &str) -> tokio_postgres::Client {
     let target = schemaspec::pg::Target::parse(url).unwrap();
     schemaspec::pg::connect(&target).await.unwrap()
 }
