@@ -718,8 +718,8 @@ fn render(
     s += &format!(
         "\n## status on a history of 200 files\n\nFirst run (replays the history on a scratch database) {first:.2} s; \
          next run {warm:.3} s (the live catalog's fingerprint unchanged since the last run found it matching the \
-         history: two small queries, on a connection of their own while the tracking table is read, instead of \
-         reading and comparing it; no dev server); `psql -f` of the same files {floor:.2} s: \
+         history: its sums, on two connections of their own while the tracking table is read, instead of \
+         reading and comparing the catalog; no dev server); `psql -f` of the same files {floor:.2} s: \
          {:.2}× and {:.2}× the floor. For scale, a bare `psql -c 'SELECT 1'` against the same database takes \
          {bare:.3} s ({:.2}× the floor): starting a client and connecting.\n",
         first / floor,
