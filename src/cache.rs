@@ -2,13 +2,15 @@
 //! a warm `plan` loads no schema files; the live catalog, keyed by the database's
 //! catalog fingerprint (`pg::introspect::fingerprint`), so a `plan` against a database
 //! that has not changed since the last one reads two small queries' worth of it; and
-//! the applied history replayed, so a warm `status` or `drift` replays nothing. Each is keyed by everything that can change it:
-//! the files (the schema files, or the migration files replayed: names and bytes), the
-//! dev server (version, role, template0's collation and encoding, the settings that
-//! shape created objects, the extension versions it offers), the configuration that
-//! narrows or shapes the catalog, and the schemaspec binary itself. Any change misses;
-//! an unreadable entry misses, and so does one whose checksum (SHA-256 of what follows
-//! it) does not match: a corrupt entry is a miss, never a wrong catalog. Only catalogs
+//! the applied history replayed, so a warm `status` or `drift` replays nothing. Each
+//! is keyed by everything that can change it: the files (the schema files, or the
+//! migration files replayed: names and bytes; for the live entry, the fingerprint), the
+//! dev server for the catalogs made on it (version, role, template0's collation and
+//! encoding, the settings that shape created objects, the extension versions it
+//! offers), the configuration that narrows or shapes the catalog, and the schemaspec
+//! binary itself. Any change misses; an unreadable entry misses, and so does one whose
+//! checksum (SHA-256 of what follows it) does not match: a corrupt entry is a miss,
+//! never a wrong catalog. Only catalogs
 //! made without taking anything from the live database are stored. A desired entry also
 //! keeps the statements it was made from and its key without the files (`base`), so
 //! that when only the files changed, the catalog can be reloaded in part

@@ -702,10 +702,9 @@ async fn run(cli: Cli, project: Result<(PathBuf, bool), Error>, out: &mut dyn Wr
 /// plan peaked at 70–75 MB with them against 58 MB without, in the same time. (Children
 /// inherit the setting: the embedded PostgreSQL, for which it is the advice anyway.)
 fn tune_allocator() {
+    // Best effort, before logging is set up: a kernel without the call keeps them on.
     #[cfg(target_os = "linux")]
-    if let Err(e) = nix::sys::prctl::set_thp_disable(true) {
-        tracing::debug!("transparent huge pages stay on: {e}");
-    }
+    let _ = nix::sys::prctl::set_thp_disable(true);
     // Option numbers of mimalloc 3's `mi_option_e` (include/mimalloc.h).
     const ARENA_EAGER_COMMIT: libmimalloc_sys::mi_option_t = 4;
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;

@@ -228,9 +228,7 @@ fn desired_state_cache_is_used_and_never_stale() {
     let first = p.run(&db, &["plan", "--exit-code"]).ok();
     assert!(first.stdout.contains("No changes"), "{}", first.stdout);
     assert!(p.path().join(".schemaspec/cache/desired.bin").exists(), "the cache was written");
-    std::env::set_var("SCHEMASPEC_LOG", "warn,schemaspec::timing=info");
-    let warm = p.run(&db, &["plan", "--exit-code"]).ok();
-    std::env::remove_var("SCHEMASPEC_LOG");
+    let warm = common::timed(&mut p.command(&db, &["plan", "--exit-code"])).ok();
     assert!(warm.stderr.contains("desired_from_cache"), "a warm plan reads the cache: {}", warm.stderr);
     assert!(warm.stdout.contains("No changes"), "{}", warm.stdout);
     p.write("schema/notes.sql", "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL DEFAULT 'x');\n");
@@ -255,9 +253,7 @@ fn replay_cache_serves_status_and_drift_and_never_hides_a_change() {
     p.run(&db, &["apply"]).ok();
     p.run(&db, &["status"]).ok();
     assert!(p.path().join(".schemaspec/cache/replay.bin").exists(), "the replay was cached");
-    let timed = |args: &[&str]| {
-        common::Run::from(p.command(&db, args).env("SCHEMASPEC_LOG", "warn,schemaspec::timing=info").output().unwrap())
-    };
+    let timed = |args: &[&str]| common::timed(&mut p.command(&db, args));
     let warm = timed(&["status"]).ok();
     assert!(warm.stderr.contains("drift_clean_from_cache"), "an unchanged catalog is not read again: {}", warm.stderr);
     assert!(warm.stdout.contains("Catalog: matches the applied migrations"), "{}", warm.stdout);
@@ -319,13 +315,13 @@ fn a_clean_verdict_keeps_what_is_not_managed() {
     let first = p.run(&db, &["status"]).ok();
     assert!(first.stdout.contains(listed) && first.stdout.contains("Catalog: matches"), "{}", first.stdout);
     // A dev server that cannot be reached: the verdict needs none.
-    let warm = common::Run::from(
-        p.bare_command()
-            .args(["--database-url", &db.url, "--dev-url", "postgresql://nobody@/nowhere?host=/nonexistent", "status"])
-            .env("SCHEMASPEC_LOG", "warn,schemaspec::timing=info")
-            .output()
-            .unwrap(),
-    )
+    let warm = common::timed(p.bare_command().args([
+        "--database-url",
+        &db.url,
+        "--dev-url",
+        "postgresql://nobody@/nowhere?host=/nonexistent",
+        "status",
+    ]))
     .ok();
     assert!(warm.stderr.contains("drift_clean_from_cache"), "{}", warm.stderr);
     assert!(warm.stdout.contains(listed), "kept with the verdict: {}", warm.stdout);
@@ -349,9 +345,7 @@ fn live_cache_serves_an_unchanged_database_and_never_hides_a_change() {
     p.write("schema/notes.sql", RICH);
     p.run(&db, &["generate"]).ok();
     p.run(&db, &["apply"]).ok();
-    let timed = |args: &[&str]| {
-        common::Run::from(p.command(&db, args).env("SCHEMASPEC_LOG", "warn,schemaspec::timing=info").output().unwrap())
-    };
+    let timed = |args: &[&str]| common::timed(&mut p.command(&db, args));
     let first = timed(&["plan", "--exit-code"]).ok();
     assert!(!first.stderr.contains("live_from_cache"), "nothing cached yet: {}", first.stderr);
     assert!(p.path().join(".schemaspec/cache/live.bin").exists(), "the live catalog was cached");

@@ -549,14 +549,8 @@ fn a_partial_proof_still_fails_where_the_whole_copy_fails() {
     };
     let others: String =
         (0..40).map(|i| format!("CREATE TABLE other_{i} (id int PRIMARY KEY, note text);\n")).collect();
-    let generate = |p: &Project, db: &TestDb| {
-        common::Run::from(
-            p.command(db, &["generate", "--allow-hazards", "all"])
-                .env("SCHEMASPEC_LOG", "warn,schemaspec::timing=info")
-                .output()
-                .unwrap(),
-        )
-    };
+    let generate =
+        |p: &Project, db: &TestDb| common::timed(&mut p.command(db, &["generate", "--allow-hazards", "all"]));
 
     // A view of another schema's on the column dropped.
     let db = TestDb::new("partial_view");

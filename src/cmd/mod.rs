@@ -301,12 +301,7 @@ where
     F: FnOnce(Target) -> Fut,
     Fut: std::future::Future<Output = Result<T, Error>>,
 {
-    let scratch = Scratch::create(dev).await?;
-    let result = f(scratch.target.clone()).await;
-    let dropping = std::time::Instant::now();
-    scratch.drop().await;
-    timing("scratch_dropped", dropping);
-    result
+    scratch_run(dev, f, false).await
 }
 
 /// `with_scratch`, the scratch database dropped behind the caller (`Scratch::drop_behind`)
@@ -317,9 +312,23 @@ where
     F: FnOnce(Target) -> Fut,
     Fut: std::future::Future<Output = Result<T, Error>>,
 {
+    scratch_run(dev, f, true).await
+}
+
+async fn scratch_run<T, F, Fut>(dev: &Target, f: F, behind: bool) -> Result<T, Error>
+where
+    F: FnOnce(Target) -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
     let scratch = Scratch::create(dev).await?;
     let result = f(scratch.target.clone()).await;
-    scratch.drop_behind();
+    if behind {
+        scratch.drop_behind();
+    } else {
+        let dropping = std::time::Instant::now();
+        scratch.drop().await;
+        timing("scratch_dropped", dropping);
+    }
     result
 }
 

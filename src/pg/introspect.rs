@@ -110,66 +110,72 @@ pub async fn fingerprint_over(
     known: Option<Vec<String>>,
 ) -> Result<(String, Vec<String>), tokio_postgres::Error> {
     use sha2::{Digest, Sha256};
-    // The simple protocol: one round trip each, no statement prepared first.
-    let rows = |messages: Vec<tokio_postgres::SimpleQueryMessage>| -> Vec<(String, String)> {
-        messages
-            .into_iter()
-            .filter_map(|m| match m {
-                tokio_postgres::SimpleQueryMessage::Row(r) => {
-                    let column = |i: usize| r.try_get(i).ok().flatten().unwrap_or_default().to_string();
-                    Some((column(0), column(1)))
-                }
-                _ => None,
-            })
-            .collect()
+    let mut catalogs = match known.filter(|k| !k.is_empty()) {
+        Some(known) => known,
+        None => {
+            let listed = clients[0].simple_query(FINGERPRINT_CATALOGS).await?;
+            let mut names: Vec<String> = simple_rows(listed).into_iter().map(|(name, _)| name).collect();
+            names.sort();
+            names
+        }
     };
-    let mut known = known.filter(|k| !k.is_empty());
-    let mut again = false;
-    loop {
-        let checked = known.is_some();
-        let catalogs = match known.take() {
-            Some(k) => k,
-            None => {
-                let listed = clients[0].simple_query(FINGERPRINT_CATALOGS).await?;
-                let mut names: Vec<String> = rows(listed).into_iter().map(|(name, _)| name).collect();
-                names.sort();
-                names
-            }
-        };
-        let statements = fingerprint_statements(&catalogs, clients.len().max(1));
-        let answers = futures_util::future::try_join_all(
-            statements.iter().zip(clients.iter().cycle()).map(|(sql, client)| client.simple_query(sql)),
-        )
-        .await?;
-        let mut parts = Vec::new();
-        let mut listed = None;
-        for answer in answers {
-            let answer = rows(answer);
-            let reference = reference_of(&answer);
-            for (part, value) in answer {
-                match (part.as_str(), part.strip_prefix("xid ")) {
-                    ("reference", _) => {}
-                    ("catalogs", _) => listed = Some(value),
-                    (_, Some(catalog)) => parts.push(format!("{catalog}={}", xid_sum(&value, reference))),
-                    _ => parts.push(format!("{part}={value}")),
-                }
-            }
-        }
-        let listed = listed.unwrap_or_default();
-        if checked && !again && listed != catalogs.join(",") {
-            // Not the catalogs of this server: again, over the ones it lists.
-            (known, again) = (None, true);
-            continue;
-        }
-        parts.push(format!("catalogs={listed}"));
-        parts.sort();
-        let mut h = Sha256::new();
-        for p in &parts {
-            h.update(p.as_bytes());
-            h.update(b"\n");
-        }
-        return Ok((hex::encode(h.finalize()), catalogs));
+    let (mut parts, mut listed) = fingerprint_sums(clients, &catalogs).await?;
+    if listed != catalogs.join(",") {
+        // Not the catalogs of this server: again, over the ones it lists.
+        catalogs = listed.split(',').filter(|n| !n.is_empty()).map(str::to_string).collect();
+        (parts, listed) = fingerprint_sums(clients, &catalogs).await?;
     }
+    parts.push(format!("catalogs={listed}"));
+    parts.sort();
+    let mut h = Sha256::new();
+    for p in &parts {
+        h.update(p.as_bytes());
+        h.update(b"\n");
+    }
+    Ok((hex::encode(h.finalize()), catalogs))
+}
+
+/// The parts of a fingerprint over `catalogs`, summed in shares on `clients` side by
+/// side (`part=value`, each sum made independent of the current id), and the catalogs
+/// the server lists ('catalogs', comma-separated).
+async fn fingerprint_sums(
+    clients: &[&Client],
+    catalogs: &[String],
+) -> Result<(Vec<String>, String), tokio_postgres::Error> {
+    let statements = fingerprint_statements(catalogs, clients.len().max(1));
+    let answers = futures_util::future::try_join_all(
+        statements.iter().zip(clients.iter().cycle()).map(|(sql, client)| client.simple_query(sql)),
+    )
+    .await?;
+    let (mut parts, mut listed) = (Vec::new(), String::new());
+    for answer in answers {
+        let answer = simple_rows(answer);
+        let reference = reference_of(&answer);
+        for (part, value) in answer {
+            match (part.as_str(), part.strip_prefix("xid ")) {
+                ("reference", _) => {}
+                ("catalogs", _) => listed = value,
+                (_, Some(catalog)) => parts.push(format!("{catalog}={}", xid_sum(&value, reference))),
+                _ => parts.push(format!("{part}={value}")),
+            }
+        }
+    }
+    Ok((parts, listed))
+}
+
+/// The first two columns of each row of a simple-protocol answer, as text ("" where
+/// NULL or absent).
+fn simple_rows(messages: Vec<tokio_postgres::SimpleQueryMessage>) -> Vec<(String, String)> {
+    messages
+        .into_iter()
+        .filter_map(|m| match m {
+            tokio_postgres::SimpleQueryMessage::Row(r) => {
+                let column = |i: usize| r.try_get(i).ok().flatten().unwrap_or_default().to_string();
+                Some((column(0), column(1)))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 /// The statements of a fingerprint over `catalogs`, in `n` shares: the first also takes

@@ -16,6 +16,12 @@ static OPEN: Mutex<Vec<(Target, String)>> = Mutex::new(Vec::new());
 /// Drops going on behind the caller (`Scratch::drop_behind`), for `settle` to wait for.
 static DROPPING: Mutex<Vec<tokio::task::JoinHandle<()>>> = Mutex::new(Vec::new());
 
+/// A registry's list. A panic elsewhere while it was held leaves it as it was, which is
+/// still the list to drop from: taken as it is rather than panicking again.
+fn held<T>(registry: &Mutex<Vec<T>>) -> std::sync::MutexGuard<'_, Vec<T>> {
+    registry.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 const PREFIX: &str = "schemaspec_scratch_";
 
 pub struct Scratch {
@@ -122,7 +128,7 @@ impl Scratch {
         let in_space = format!("{create} TABLESPACE {}", ident(super::embedded::SCRATCH_TABLESPACE));
         // Registered before it is made: a signal that comes as the server commits the
         // CREATE, before its answer arrives here, still finds it to drop (IF EXISTS).
-        OPEN.lock().expect("not poisoned").push((admin.clone(), name.clone()));
+        held(&OPEN).push((admin.clone(), name.clone()));
         let created = match space {
             true => match client.batch_execute(&in_space).await {
                 Ok(()) => Ok(()),
@@ -134,7 +140,7 @@ impl Scratch {
             false => client.batch_execute(&create).await,
         };
         if let Err(e) = created {
-            OPEN.lock().expect("not poisoned").retain(|(_, n)| n != &name);
+            held(&OPEN).retain(|(_, n)| n != &name);
             return Err(Error::Other(format!(
                 "cannot create a scratch database on {}: {}",
                 admin.display,
@@ -150,7 +156,7 @@ impl Scratch {
 
     pub async fn drop(self) {
         drop_database(&self.admin, &self.name).await;
-        OPEN.lock().expect("not poisoned").retain(|(_, n)| n != &self.name);
+        held(&OPEN).retain(|(_, n)| n != &self.name);
     }
 
     /// Drop it on a task of its own while the caller goes on: a scratch database of
@@ -159,7 +165,7 @@ impl Scratch {
     /// registry, so a signal still drops it.
     pub fn drop_behind(self) {
         let handle = tokio::spawn(self.drop());
-        DROPPING.lock().expect("not poisoned").push(handle);
+        held(&DROPPING).push(handle);
     }
 }
 
@@ -167,7 +173,7 @@ impl Scratch {
 /// ends, so no scratch database outlives the command that made it.
 pub async fn settle() {
     loop {
-        let pending = std::mem::take(&mut *DROPPING.lock().expect("not poisoned"));
+        let pending = std::mem::take(&mut *held(&DROPPING));
         if pending.is_empty() {
             return;
         }
@@ -190,7 +196,7 @@ async fn drop_database(admin: &Target, name: &str) {
 
 /// Drop every scratch database this process still has (on SIGINT, SIGTERM, SIGHUP).
 pub async fn drop_all() {
-    let open: Vec<(Target, String)> = std::mem::take(&mut *OPEN.lock().expect("not poisoned"));
+    let open: Vec<(Target, String)> = std::mem::take(&mut *held(&OPEN));
     for (admin, name) in open {
         drop_database(&admin, &name).await;
     }

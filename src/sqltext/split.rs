@@ -114,32 +114,26 @@ pub(crate) fn comment_end(b: &[u8], mut i: usize) -> Option<usize> {
 
 /// The closing quote of the string literal opened at `i` (doubled quotes inside; in an
 /// `E'...'` string, backslash escapes too), or the text's end when it is not closed.
-pub(crate) fn literal_close(b: &[u8], mut i: usize) -> usize {
+pub(crate) fn literal_close(b: &[u8], i: usize) -> usize {
     let escape = i > 0 && (b[i - 1] == b'E' || b[i - 1] == b'e') && (i < 2 || !is_ident_char(b[i - 2]));
-    i += 1;
-    while i < b.len() {
-        if escape && b[i] == b'\\' {
-            i += 2;
-        } else if b[i] == b'\'' {
-            if b.get(i + 1) == Some(&b'\'') {
-                i += 2;
-            } else {
-                return i;
-            }
-        } else {
-            i += 1;
-        }
-    }
-    b.len()
+    quote_close(b, i, b'\'', escape)
 }
 
 /// The closing quote of the quoted identifier opened at `i` (doubled quotes inside), or
 /// the text's end when it is not closed.
-pub(crate) fn quoted_close(b: &[u8], mut i: usize) -> usize {
+pub(crate) fn quoted_close(b: &[u8], i: usize) -> usize {
+    quote_close(b, i, b'"', false)
+}
+
+/// The closing `quote` of the quoted text opened at `i`: a doubled quote is one inside
+/// it, and with `backslash` so is an escaped one. The text's end when it is not closed.
+fn quote_close(b: &[u8], mut i: usize, quote: u8, backslash: bool) -> usize {
     i += 1;
     while i < b.len() {
-        if b[i] == b'"' {
-            if b.get(i + 1) == Some(&b'"') {
+        if backslash && b[i] == b'\\' {
+            i += 2;
+        } else if b[i] == quote {
+            if b.get(i + 1) == Some(&quote) {
                 i += 2;
             } else {
                 return i;

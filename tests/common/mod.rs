@@ -219,6 +219,12 @@ impl Project {
     }
 }
 
+/// Run `cmd` with schemaspec's stage timings logged to stderr (`schemaspec::timing`),
+/// which tests read to see which path a run took (`desired_from_cache`...).
+pub fn timed(cmd: &mut Command) -> Run {
+    Run::from(cmd.env("SCHEMASPEC_LOG", "warn,schemaspec::timing=info").output().unwrap())
+}
+
 /// What a CLI run printed and how it exited.
 pub struct Run {
     pub code: i32,
