@@ -10,7 +10,9 @@
 //! offers), the configuration that narrows or shapes the catalog, and the schemaspec
 //! binary itself. Any change misses; an unreadable entry misses, and so does one whose
 //! checksum (SHA-256 of what follows it) does not match: a corrupt entry is a miss,
-//! never a wrong catalog. Only catalogs
+//! never a wrong catalog. Beside them, small remembered values (`remember`): the clean
+//! verdicts, and the catalog fingerprint with the server state it was taken in
+//! (`cmd::catalog_fingerprint`). Only catalogs
 //! made without taking anything from the live database are stored. A desired entry also
 //! keeps the statements it was made from and its key without the files (`base`), so
 //! that when only the files changed, the catalog can be reloaded in part
@@ -46,11 +48,7 @@ pub fn key(sources: &[Source], server_facts: &str, config: &str) -> String {
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(bytes);
     };
-    field(env!("CARGO_PKG_VERSION").as_bytes());
-    // The binary's own identity: a rebuilt schemaspec may normalize differently.
-    let exe = std::env::current_exe().and_then(std::fs::metadata).ok();
-    let stamp = exe.map(|m| format!("{}:{:?}", m.len(), m.modified().ok())).unwrap_or_default();
-    field(stamp.as_bytes());
+    field(binary().as_bytes());
     field(server_facts.as_bytes());
     field(config.as_bytes());
     for s in sources {
@@ -58,6 +56,14 @@ pub fn key(sources: &[Source], server_facts: &str, config: &str) -> String {
         field(s.text.as_bytes());
     }
     hex::encode(h.finalize())
+}
+
+/// The binary's own identity (its version, size and time): a rebuilt schemaspec may
+/// normalize differently.
+pub fn binary() -> String {
+    let exe = std::env::current_exe().and_then(std::fs::metadata).ok();
+    let stamp = exe.map(|m| format!("{}:{:?}", m.len(), m.modified().ok())).unwrap_or_default();
+    format!("{} {stamp}", env!("CARGO_PKG_VERSION"))
 }
 
 /// What a cache entry holds: each slot keeps one entry, its newest.
@@ -77,7 +83,7 @@ pub fn enabled() -> bool {
 }
 
 /// The folder of every cache entry and verdict.
-fn dir(root: &Path) -> PathBuf {
+pub fn dir(root: &Path) -> PathBuf {
     root.join(".schemaspec").join("cache")
 }
 

@@ -37,6 +37,18 @@ impl LocalMigration {
     /// migration, and must do the same thing: function bodies included); the raw
     /// checksum is of the bytes as they were.
     pub fn new(file_name: &str, content: String) -> Option<LocalMigration> {
+        Self::new_with(file_name, content, &mut |_, text| normalized_checksum(text))
+    }
+
+    /// `new`, the normalized checksum from `normalized`, given the raw checksum and the
+    /// text with LF line endings: normalizing (tokenizing) is most of what reading a
+    /// history costs, and its result is a function of the bytes alone (see
+    /// `migrations::read_remembering`).
+    pub fn new_with(
+        file_name: &str,
+        content: String,
+        normalized: &mut dyn FnMut(&str, &str) -> String,
+    ) -> Option<LocalMigration> {
         let (version, name) = parse_file_name(file_name)?;
         let raw_checksum = checksum(&content);
         let legacy_checksum = (content.contains('\r') || content.starts_with(crate::sqltext::split::BOM))
@@ -54,7 +66,7 @@ impl LocalMigration {
             version,
             name,
             file_name: file_name.to_string(),
-            checksum: normalized_checksum(&content),
+            checksum: normalized(&raw_checksum, &content),
             raw_checksum,
             baseline,
             legacy_checksum,

@@ -128,19 +128,59 @@ fn fingerprints_agree_however_they_are_taken() {
     db.exec("CREATE TABLE t (id int PRIMARY KEY)");
     common::runtime().block_on(async {
         let (a, b) = (common::connect(&db.url).await, common::connect(&db.url).await);
-        let (one, listed) = fingerprint_over(&[&a], None).await.unwrap();
+        let taken = fingerprint_over(&[&a], None).await.unwrap();
+        let (one, listed) = (taken.fingerprint, taken.catalogs);
         assert!(listed.iter().any(|c| c == "pg_class") && listed.iter().any(|c| c == "pg_proc"), "{listed:?}");
-        let (two, again) = fingerprint_over(&[&a, &b], Some(listed.clone())).await.unwrap();
+        let taken = fingerprint_over(&[&a, &b], Some(listed.clone())).await.unwrap();
+        let (two, again) = (taken.fingerprint, taken.catalogs);
         assert_eq!((&two, &again), (&one, &listed), "shared among two connections");
         let mut wrong = listed.clone();
         wrong.retain(|c| c != "pg_description");
-        let (three, corrected) = fingerprint_over(&[&b, &a], Some(wrong)).await.unwrap();
+        let taken = fingerprint_over(&[&b, &a], Some(wrong)).await.unwrap();
+        let (three, corrected) = (taken.fingerprint, taken.catalogs);
         assert_eq!((&three, &corrected), (&one, &listed), "a wrong list is taken again over the right one");
         assert_eq!(fingerprint(&b).await.unwrap(), one);
         b.batch_execute("INSERT INTO t VALUES (1); SELECT pg_catalog.txid_current()").await.unwrap();
         assert_eq!(fingerprint(&a).await.unwrap(), one, "rows and ids are not the catalog");
         b.batch_execute("COMMENT ON TABLE t IS 'by hand'").await.unwrap();
-        let (after, _) = fingerprint_over(&[&a, &b], Some(listed)).await.unwrap();
+        let after = fingerprint_over(&[&a, &b], Some(listed)).await.unwrap().fingerprint;
         assert_ne!(after, one, "a comment is a catalog row");
+    });
+}
+
+/// The server's state (`catalog_state`), which stands for a fingerprint taken in it: the
+/// same however often it is taken in one snapshot, and the state a fingerprint taken
+/// in that snapshot reports; moved by every transaction that could write a catalog row
+/// once it ends: one that was in progress when the state was taken, one that began
+/// after, one of another database. (That the state holds still when nothing writes is
+/// for the benchmark to show: this server is shared with the other tests.)
+#[test]
+fn a_catalog_state_moves_with_every_transaction_that_writes() {
+    use schemaspec::pg::introspect::{catalog_state, fingerprint_over};
+    let db = TestDb::new("catalog_state");
+    let other = TestDb::new("catalog_state_other");
+    db.exec("CREATE TABLE t (id int PRIMARY KEY)");
+    common::runtime().block_on(async {
+        let (a, b) = (common::connect(&db.url).await, common::connect(&db.url).await);
+        let c = common::connect(&other.url).await;
+        a.batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ").await.unwrap();
+        let held = catalog_state(&a).await.unwrap();
+        let taken = fingerprint_over(&[&a], None).await.unwrap();
+        assert_eq!(taken.state.as_deref(), Some(held.as_str()), "the state a fingerprint was taken in");
+        assert_eq!(catalog_state(&a).await.unwrap(), held, "one snapshot, one state");
+        a.batch_execute("COMMIT").await.unwrap();
+
+        b.batch_execute("BEGIN; CREATE TABLE during (id int)").await.unwrap();
+        let before = catalog_state(&a).await.unwrap();
+        b.batch_execute("COMMIT").await.unwrap();
+        assert_ne!(catalog_state(&a).await.unwrap(), before, "a transaction in progress ended");
+
+        let before = catalog_state(&a).await.unwrap();
+        b.batch_execute("CREATE TABLE after (id int)").await.unwrap();
+        assert_ne!(catalog_state(&a).await.unwrap(), before, "a transaction begun after");
+
+        let before = catalog_state(&a).await.unwrap();
+        c.batch_execute("CREATE TABLE elsewhere (id int)").await.unwrap();
+        assert_ne!(catalog_state(&a).await.unwrap(), before, "another database's transaction");
     });
 }

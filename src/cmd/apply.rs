@@ -26,7 +26,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
 /// The migrations folder, refused when applying from it would be wrong anywhere: a
 /// broken sum file, two files of one version, a `.sql` file not named like a migration.
 pub fn checked_dir(config: &Config, out: &mut dyn Write) -> Result<migrations::Directory, Error> {
-    let dir = migrations::read(&config.migrations_dir)?;
+    let dir = super::read_migrations(config)?;
     let dir_name = config.migrations_dir.display().to_string();
     if let Some(problem) = history::verify_sum(&dir.migrations, dir.sum.as_deref()) {
         return Err(Error::SumMismatch { dir: dir_name, detail: problem.to_string() });

@@ -25,7 +25,7 @@ pub struct Args {
 pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i32, Error> {
     // --fix writes files: other runs writing there wait (and it waits for them).
     let _lock = if args.fix { Some(migrations::lock(&config.migrations_dir, &mut || {})?) } else { None };
-    let mut dir = migrations::read(&config.migrations_dir)?;
+    let mut dir = super::read_migrations(config)?;
     let dir_name =
         config.migrations_dir.strip_prefix(&config.root).unwrap_or(&config.migrations_dir).display().to_string();
     let mut notes = Vec::new();
@@ -73,7 +73,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
             if sum_was_valid {
                 migrations::rehash(&config.migrations_dir)?;
             }
-            dir = migrations::read(&config.migrations_dir)?;
+            dir = super::read_migrations(config)?;
             for f in &fixed {
                 notes.push(format!("fixed {dir_name}/{f}: rewritten in guarded forms"));
             }

@@ -81,7 +81,7 @@ pub fn drifted(history: &Catalog, live: &Catalog) -> Result<Vec<Drifted>, Error>
 
 /// Replay the applied files and compare with the live catalog.
 pub async fn compare(config: &Config, with_desired: bool) -> Result<Report, Error> {
-    let dir = migrations::read(&config.migrations_dir)?;
+    let dir = super::read_migrations(config)?;
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
     let applied = tracking(config).applied(&client).await?;
@@ -158,7 +158,7 @@ async fn fingerprint_of(
 ) -> Result<String, tokio_postgres::Error> {
     static TAKEN: Remembered = std::sync::Mutex::new(Vec::new());
     if config.tenant.is_none() {
-        return pg::introspect::fingerprint(client).await;
+        return super::catalog_fingerprint(config, &[client], database).await;
     }
     once_per_process(&TAKEN, database, || pg::introspect::fingerprint(client)).await
 }

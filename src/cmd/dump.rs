@@ -66,7 +66,7 @@ pub struct BaselineArgs {
 
 pub async fn baseline(config: &Config, args: &BaselineArgs, out: &mut dyn Write) -> Result<i32, Error> {
     let _lock = migrations_lock(config, out)?;
-    let dir = migrations::read(&config.migrations_dir)?;
+    let dir = super::read_migrations(config)?;
     let target = live_target(config).await?;
     let client = pg::connect(&target).await?;
     let t = tracking(config);

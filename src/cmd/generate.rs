@@ -152,7 +152,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let allowed = parse_hazards(&args.allow_hazards)?;
     prefetch_desired(config);
     let _lock = migrations_lock(config, out)?;
-    let dir = migrations::read(&config.migrations_dir)?;
+    let dir = super::read_migrations(config)?;
     if let Some(v) = dir.duplicate_versions().first() {
         return Err(Error::Other(format!(
             "two migration files have version {v}; give one of them a new version first"

@@ -278,7 +278,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     let client = pg::connect(&target).await?;
     let (foreign, mut problems) = rows(&client, args).await?;
     let _lock = if args.dry_run { None } else { Some(migrations_lock(config, out)?) };
-    let mut dir = migrations::read(&config.migrations_dir)?;
+    let mut dir = super::read_migrations(config)?;
 
     // 1. Files from the other tool's folder, under schemaspec's names.
     let mut copies: Vec<LocalMigration> = Vec::new();
@@ -425,7 +425,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     } else {
         if !copies.is_empty() {
             migrations::write(&dir, &copies)?;
-            dir = migrations::read(&config.migrations_dir)?;
+            dir = super::read_migrations(config)?;
         }
         let sources: std::collections::BTreeSet<&str> = foreign.iter().map(|r| r.source.as_str()).collect();
         let detail = format!("{imported} row(s) from {}", sources.into_iter().collect::<Vec<_>>().join(", "));

@@ -1398,15 +1398,27 @@ pub async fn histories(config: &Config) -> Result<Histories, Error> {
 
 /// `histories` of the live database at `target`.
 pub async fn histories_at(config: &Config, target: Target) -> Result<Histories, Error> {
-    // The files are read while the connection is made.
-    let at = config.migrations_dir.clone();
-    let reading = tokio::task::spawn_blocking(move || crate::migrations::read(&at));
+    // The files are read while the connection is made and the tracking table read.
+    let (at, cache) = (config.migrations_dir.clone(), history_cache(config));
+    let reading = tokio::task::spawn_blocking(move || crate::migrations::read_remembering(&at, cache.as_deref()));
     let client = pg::connect(&target).await?;
-    let dir = reading.await.map_err(|e| Error::Other(format!("reading the migration files failed: {e}")))??;
     let tracking = tracking(config);
-    let applied = tracking.applied(&client).await?;
+    let applied = tracking.applied(&client).await;
+    let dir = reading.await.map_err(|e| Error::Other(format!("reading the migration files failed: {e}")))??;
+    let applied = applied?;
     let status = crate::history::reconcile(&dir.migrations, &applied);
     Ok(Histories { dir, target, client, tracking, applied, status })
+}
+
+/// The migration files of the project (`migrations::read_remembering`).
+pub fn read_migrations(config: &Config) -> Result<crate::migrations::Directory, Error> {
+    crate::migrations::read_remembering(&config.migrations_dir, history_cache(config).as_deref())
+}
+
+/// Where the normalized checksums of migration files are remembered, unless the caches
+/// are off.
+fn history_cache(config: &Config) -> Option<std::path::PathBuf> {
+    crate::cache::enabled().then(|| crate::cache::dir(&config.root))
 }
 
 /// `lock_timeout` and `statement_timeout` for migration statements.
@@ -1558,6 +1570,92 @@ pub fn timing(stage: &str, since: std::time::Instant) {
     tracing::info!(target: "schemaspec::timing", stage, ms = since.elapsed().as_millis() as u64, rss_mb, peak_mb);
 }
 
+/// The catalog fingerprint of the database `database` (its address) behind `clients`
+/// (connections to it, at least one, among which the catalogs are summed in shares), by
+/// way of what earlier runs remembered (see `remembered_fingerprint`); taken anew
+/// (`fingerprint_over`) and remembered where that does not hold.
+pub async fn catalog_fingerprint(
+    config: &Config,
+    clients: &[&tokio_postgres::Client],
+    database: &str,
+) -> Result<String, tokio_postgres::Error> {
+    if let Some(first) = clients.first() {
+        if let Some(known) = remembered_fingerprint(config, first, database).await? {
+            return Ok(known);
+        }
+    }
+    take_fingerprint(config, clients, database).await
+}
+
+/// Where the remembered state of the database `database` is stored.
+fn fingerprint_slot(database: &str) -> String {
+    use sha2::Digest;
+    format!("state {}", &hex::encode(sha2::Sha256::digest(database.as_bytes()))[..16])
+}
+
+/// The fingerprint the last run took of `database`, where the server is still in the
+/// state it was taken in (`pg::introspect::catalog_state`): on a database no transaction
+/// wrote to since, one small statement instead of summing the catalogs.
+pub async fn remembered_fingerprint(
+    config: &Config,
+    client: &tokio_postgres::Client,
+    database: &str,
+) -> Result<Option<String>, tokio_postgres::Error> {
+    const NAME: &str = "catalogs";
+    let last = crate::cache::enabled()
+        .then(|| crate::cache::remembered(&config.root, NAME, &fingerprint_slot(database)))
+        .flatten();
+    match last.as_deref().and_then(|l| l.split_once(' ')) {
+        Some((fingerprint, state)) if pg::introspect::catalog_state(client).await? == state => {
+            Ok(Some(fingerprint.to_string()))
+        }
+        _ => Ok(None),
+    }
+}
+
+/// After a command that made scratch databases: they moved the state of their server
+/// (each is a transaction that writes), so where that is the live database's server (as
+/// with the embedded default), the fingerprint remembered at the start no longer holds
+/// for the next run. Taken again once they are dropped, so that the next run, with
+/// nothing changed, finds it. Not where the remembered one still holds, nor where the
+/// caches are off.
+pub async fn fingerprint_after_scratch(config: &Config, client: &tokio_postgres::Client, database: &str) {
+    if !crate::cache::enabled() || config.tenant.is_some() || !pg::scratch::made_any() {
+        return;
+    }
+    pg::scratch::settle().await;
+    if let Ok(None) = remembered_fingerprint(config, client, database).await {
+        if let Err(e) = take_fingerprint(config, &[client], database).await {
+            tracing::debug!("no catalog fingerprint: {}", pg::db_message(&e));
+        }
+    }
+}
+
+/// The catalog fingerprint taken anew (`fingerprint_over`) over the catalogs the last
+/// run listed, and remembered with the state it was taken in (`.schemaspec/cache/catalogs`).
+pub async fn take_fingerprint(
+    config: &Config,
+    clients: &[&tokio_postgres::Client],
+    database: &str,
+) -> Result<String, tokio_postgres::Error> {
+    const NAME: &str = "catalogs";
+    let remember = crate::cache::enabled();
+    let listed = remember.then(|| crate::cache::remembered(&config.root, NAME, "list")).flatten();
+    let known = listed.as_deref().map(|l| l.split(',').map(str::to_string).collect());
+    let taken = pg::introspect::fingerprint_over(clients, known).await?;
+    if remember {
+        let catalogs = taken.catalogs.join(",");
+        if listed.as_deref() != Some(catalogs.as_str()) {
+            crate::cache::remember(&config.root, NAME, "list", &catalogs);
+        }
+        if let Some(state) = &taken.state {
+            let value = format!("{} {state}", taken.fingerprint);
+            crate::cache::remember(&config.root, NAME, &fingerprint_slot(database), &value);
+        }
+    }
+    Ok(taken.fingerprint)
+}
+
 /// The live catalog of `client` (`database`: its address), as `read` gives it: from the
 /// cache (`cache::Slot::Live`) where the database's catalog fingerprint, taken before
 /// anything is read, is the one the entry was read under. Every committed change to a
@@ -1570,7 +1668,7 @@ pub async fn read_live(config: &Config, client: &tokio_postgres::Client, databas
     let started = std::time::Instant::now();
     let scope = config.scope();
     let key = match crate::cache::enabled() && config.tenant.is_none() {
-        true => pg::introspect::fingerprint(client)
+        true => catalog_fingerprint(config, &[client], database)
             .await
             .map_err(|e| tracing::debug!("no catalog fingerprint: {}", pg::db_message(&e)))
             .ok()

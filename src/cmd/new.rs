@@ -17,7 +17,7 @@ pub fn run(config: &Config, name: &str, no_transaction: bool, out: &mut dyn Writ
         ));
     }
     let _lock = migrations_lock(config, out)?;
-    let dir = migrations::read(&config.migrations_dir)?;
+    let dir = super::read_migrations(config)?;
     // The sum file is rewritten with the new file: a problem it already shows would be
     // hidden by that, so it is said first.
     if let Some(problem) = history::verify_sum(&dir.migrations, dir.sum.as_deref()) {

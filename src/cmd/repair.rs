@@ -142,7 +142,7 @@ async fn mark_applied(
     version: &str,
     out: &mut dyn Write,
 ) -> Result<(), Error> {
-    let dir = migrations::read(&config.migrations_dir)?;
+    let dir = super::read_migrations(config)?;
     let file = one_file(&dir, version)?.clone();
     let live = read(client, &config.scope()).await?;
     let env = environment(config, client, &live).await?;
@@ -311,7 +311,7 @@ async fn restore(
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let _lock = migrations_lock(config, out)?;
-    let dir = migrations::read(&config.migrations_dir)?;
+    let dir = super::read_migrations(config)?;
     if let Some(m) = dir.migrations.iter().find(|m| m.version == version) {
         return Err(Error::Other(format!("version {version} has a file already: {}; nothing to restore", m.file_name)));
     }
@@ -380,7 +380,7 @@ async fn forget(
     out: &mut dyn Write,
 ) -> Result<(), Error> {
     let t = tracking(config);
-    let dir = migrations::read(&config.migrations_dir)?;
+    let dir = super::read_migrations(config)?;
     if dir.migrations.iter().any(|m| m.version == version) {
         return Err(Error::Other(format!(
             "version {version} has a file in {}; `--forget` is for rows without one (use `--mark-unapplied {version}`)",
@@ -416,7 +416,7 @@ async fn forget(
 
 async fn renumber(config: &Config, client: &tokio_postgres::Client, out: &mut dyn Write) -> Result<(), Error> {
     let _lock = migrations_lock(config, out)?;
-    let dir = migrations::read(&config.migrations_dir)?;
+    let dir = super::read_migrations(config)?;
     let t = tracking(config);
     let applied = t.applied(client).await?;
     let mut renames: Vec<(String, String)> = Vec::new();

@@ -72,6 +72,7 @@ pub async fn run(config: &Config, args: &Args, out: &mut dyn Write) -> Result<i3
     };
     // Another tool's history, for a database that has none of schemaspec's yet.
     let foreign = if applied.is_empty() { super::import::found(config, &client).await } else { None };
+    fingerprint_after_scratch(config, &client, &target.display).await;
     let clean = status.iter().all(|s| matches!(s.state, MigrationState::Applied | MigrationState::Superseded))
         && catalog.as_ref().is_none_or(|c| c.as_ref().is_ok_and(|d| d.is_empty()))
         && sum.is_none()
@@ -272,27 +273,20 @@ async fn not_managed(
     Ok(objects)
 }
 
-/// The live catalog's fingerprint (`pg::introspect::fingerprint_over`) on two
-/// connections of its own, which sum half the catalogs each, over the catalogs the last
-/// run listed (`.schemaspec/cache/catalogs`; checked in the same statements). None
-/// where it cannot be taken: the comparison then takes it the usual way.
+/// The live catalog's fingerprint on connections of its own: the one the last run took
+/// where the server's state says it holds (`remembered_fingerprint`), else taken anew on
+/// two, which sum half the catalogs each. None where it cannot be taken: the comparison
+/// then takes it the usual way.
 async fn fingerprint_aside(config: &Config, target: &pg::Target) -> Option<String> {
-    const CATALOGS: (&str, &str) = ("catalogs", "list");
-    let (first, second) = tokio::join!(pg::connect(target), pg::connect(target));
-    let first = first.ok()?;
+    let failed = |e: tokio_postgres::Error| tracing::debug!("no catalog fingerprint: {}", pg::db_message(&e));
+    let first = pg::connect(target).await.ok()?;
+    if let Some(known) = remembered_fingerprint(config, &first, &target.display).await.map_err(failed).ok()? {
+        return Some(known);
+    }
+    let second = pg::connect(target).await;
     let clients: Vec<&tokio_postgres::Client> = match &second {
         Ok(second) => vec![&first, second],
         Err(_) => vec![&first],
     };
-    let remembered = crate::cache::remembered(&config.root, CATALOGS.0, CATALOGS.1);
-    let known = remembered.as_deref().map(|l| l.split(',').map(str::to_string).collect());
-    let (fingerprint, catalogs) = pg::introspect::fingerprint_over(&clients, known)
-        .await
-        .map_err(|e| tracing::debug!("no catalog fingerprint: {}", pg::db_message(&e)))
-        .ok()?;
-    let listed = catalogs.join(",");
-    if remembered.as_deref() != Some(listed.as_str()) {
-        crate::cache::remember(&config.root, CATALOGS.0, CATALOGS.1, &listed);
-    }
-    Some(fingerprint)
+    take_fingerprint(config, &clients, &target.display).await.map_err(failed).ok()
 }

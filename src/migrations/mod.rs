@@ -136,13 +136,84 @@ fn io_error(path: &Path, e: std::io::Error) -> Error {
 /// left half-done is undone first (under the directory lock); one in progress is waited
 /// for.
 pub fn read(path: &Path) -> Result<Directory, Error> {
+    read_remembering(path, None)
+}
+
+/// `read`, with the normalized checksums of files read before taken from `cache` (a
+/// cache folder, `cache::dir`): tokenizing every file is most of what reading a history
+/// costs, and a normalized checksum depends on the file's bytes alone (see `Memo`).
+pub fn read_remembering(path: &Path, cache: Option<&Path>) -> Result<Directory, Error> {
     if path.join(JOURNAL).exists() {
         drop(lock(path, &mut || {})?);
     }
-    read_files(path)
+    let Some(cache) = cache else { return read_files(path, &mut |_, text| history::normalized_checksum(text)) };
+    let memo = Memo::load(cache);
+    let mut used = Vec::new();
+    let dir = read_files(path, &mut |raw, text| {
+        let normalized = memo.known.get(raw).cloned().unwrap_or_else(|| history::normalized_checksum(text));
+        used.push((raw.to_string(), normalized.clone()));
+        normalized
+    })?;
+    used.sort();
+    used.dedup();
+    if used.len() != memo.known.len() || used.iter().any(|(raw, _)| !memo.known.contains_key(raw)) {
+        Memo::store(cache, &used);
+    }
+    Ok(dir)
 }
 
-fn read_files(path: &Path) -> Result<Directory, Error> {
+/// The normalized checksums of the migration files read last, by the checksum of each
+/// file's bytes: `.schemaspec/cache/checksums`. Its first line names the binary that
+/// computed them (another one may normalize differently), its second is the SHA-256 of
+/// the lines after it: a file of another binary, or one damaged, is a miss for every
+/// file, never a wrong checksum.
+struct Memo {
+    known: std::collections::HashMap<String, String>,
+}
+
+impl Memo {
+    const FILE: &'static str = "checksums";
+
+    fn load(cache: &Path) -> Memo {
+        let text = std::fs::read_to_string(cache.join(Self::FILE)).unwrap_or_default();
+        let mut parts = text.splitn(3, '\n');
+        let (binary, digest, rest) = (parts.next(), parts.next(), parts.next().unwrap_or_default());
+        let known = match binary == Some(crate::cache::binary().as_str()) && digest == Some(Self::digest(rest).as_str())
+        {
+            true => rest
+                .lines()
+                .filter_map(|l| l.split_once('\t'))
+                .map(|(raw, normalized)| (raw.to_string(), normalized.to_string()))
+                .collect(),
+            false => Default::default(),
+        };
+        Memo { known }
+    }
+
+    fn store(cache: &Path, entries: &[(String, String)]) {
+        static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let rest: String = entries.iter().map(|(raw, normalized)| format!("{raw}\t{normalized}\n")).collect();
+        let text = format!("{}\n{}\n{rest}", crate::cache::binary(), Self::digest(&rest));
+        let path = cache.join(Self::FILE);
+        // Written aside and renamed, under a name of its own per write.
+        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
+        let written = std::fs::create_dir_all(cache)
+            .and_then(|()| std::fs::write(&tmp, text))
+            .and_then(|()| std::fs::rename(&tmp, &path));
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            tracing::warn!("could not write the cache {}: {e}", path.display());
+        }
+    }
+
+    fn digest(text: &str) -> String {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(text.as_bytes()))
+    }
+}
+
+fn read_files(path: &Path, normalized: &mut dyn FnMut(&str, &str) -> String) -> Result<Directory, Error> {
     let mut dir = Directory { path: path.to_path_buf(), ..Default::default() };
     let entries = match std::fs::read_dir(path) {
         Ok(e) => e,
@@ -165,7 +236,7 @@ fn read_files(path: &Path) -> Result<Directory, Error> {
             continue;
         }
         let content = std::fs::read_to_string(&file).map_err(|e| io_error(&file, e))?;
-        dir.migrations.extend(LocalMigration::new(&name, content));
+        dir.migrations.extend(LocalMigration::new_with(&name, content, normalized));
     }
     dir.migrations.sort_by(|a, b| (&a.version, &a.file_name).cmp(&(&b.version, &b.file_name)));
     dir.strays.sort();
@@ -256,7 +327,7 @@ pub fn rename_all(dir: &Path, renames: &[(String, String)]) -> Result<Directory,
         for (old, new) in renames {
             std::fs::rename(dir.join(renaming(old)), dir.join(new)).map_err(|e| io_error(&dir.join(new), e))?;
         }
-        let renamed = read_files(dir)?;
+        let renamed = read_files(dir, &mut |_, text| history::normalized_checksum(text))?;
         write_atomically(&dir.join(SUM_FILE), &history::sum_file(&renamed.migrations))?;
         Ok(renamed)
     })();
@@ -379,4 +450,60 @@ fn collect_sql(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checksums(dir: &Directory) -> Vec<(String, String)> {
+        dir.migrations.iter().map(|m| (m.file_name.clone(), m.checksum.clone())).collect()
+    }
+
+    /// The remembered checksums are the files' own: the same as read without them, a
+    /// file edited is taken anew, and a memo damaged or of another binary is a miss.
+    #[test]
+    fn remembered_checksums_are_the_files_own() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let (files, cache) = (root.path().join("generated"), root.path().join("cache"));
+        std::fs::create_dir_all(&files).expect("folder");
+        std::fs::write(files.join("20260101000000_a.sql"), "CREATE TABLE a (id int);  -- note\n").expect("write");
+        std::fs::write(files.join("20260101000001_b.sql"), "create table b ();\r\n").expect("write");
+        let plain = checksums(&read(&files).expect("read"));
+        assert_eq!(checksums(&read_remembering(&files, Some(&cache)).expect("read")), plain);
+        assert_eq!(Memo::load(&cache).known.len(), 2, "both remembered");
+        assert_eq!(checksums(&read_remembering(&files, Some(&cache)).expect("read")), plain, "served");
+
+        // The memo is what is read: a value planted under a valid digest is taken.
+        let mut planted: Vec<(String, String)> = Memo::load(&cache).known.into_iter().collect();
+        planted.sort();
+        let raw_a = history::checksum("CREATE TABLE a (id int);  -- note\n");
+        for (raw, normalized) in planted.iter_mut() {
+            if *raw == raw_a {
+                *normalized = "0".repeat(64);
+            }
+        }
+        Memo::store(&cache, &planted);
+        let served = checksums(&read_remembering(&files, Some(&cache)).expect("read"));
+        assert_eq!(served[0].1, "0".repeat(64));
+
+        // Damaged (the digest no longer matches): every file taken anew.
+        let text = std::fs::read_to_string(cache.join(Memo::FILE)).expect("memo");
+        std::fs::write(cache.join(Memo::FILE), text.replace(&"0".repeat(64), &"1".repeat(64))).expect("write");
+        assert_eq!(checksums(&read_remembering(&files, Some(&cache)).expect("read")), plain, "damaged");
+
+        // Of another binary: the same.
+        Memo::store(&cache, &planted);
+        let text = std::fs::read_to_string(cache.join(Memo::FILE)).expect("memo");
+        let other = text.replacen(&crate::cache::binary(), "0.0.0 another", 1);
+        std::fs::write(cache.join(Memo::FILE), other).expect("write");
+        assert_eq!(checksums(&read_remembering(&files, Some(&cache)).expect("read")), plain, "another binary");
+
+        // A file edited: its new bytes are a new key.
+        std::fs::write(files.join("20260101000001_b.sql"), "create table b (id int);\n").expect("write");
+        let edited = checksums(&read(&files).expect("read"));
+        assert_ne!(edited, plain);
+        assert_eq!(checksums(&read_remembering(&files, Some(&cache)).expect("read")), edited);
+        assert_eq!(Memo::load(&cache).known.len(), 2, "only the files read are kept");
+    }
 }

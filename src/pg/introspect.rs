@@ -79,6 +79,7 @@ pub async fn unmanaged_objects(
 
 const FINGERPRINT: &str = include_str!("queries/fingerprint.sql");
 const FINGERPRINT_CATALOGS: &str = include_str!("queries/fingerprint_catalogs.sql");
+const FINGERPRINT_STATE: &str = include_str!("queries/fingerprint_state.sql");
 
 /// A fingerprint of the database's catalog: equal fingerprints mean an equal catalog, so
 /// what was concluded from reading it still holds. Every row of a catalog that is
@@ -95,7 +96,48 @@ const FINGERPRINT_CATALOGS: &str = include_str!("queries/fingerprint_catalogs.sq
 /// transaction anywhere, so each sum is taken against the age of a fixed id in the same
 /// statement (`xid_sum`): what is left depends on the rows alone.
 pub async fn fingerprint(client: &Client) -> Result<String, tokio_postgres::Error> {
-    fingerprint_over(&[client], None).await.map(|(f, _)| f)
+    fingerprint_over(&[client], None).await.map(|f| f.fingerprint)
+}
+
+/// A fingerprint as `fingerprint_over` took it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Fingerprint {
+    pub fingerprint: String,
+    /// The catalogs it covers.
+    pub catalogs: Vec<String>,
+    /// The server's state it was taken in (`catalog_state`), where every share of it
+    /// was taken in the same one; else None.
+    pub state: Option<String>,
+}
+
+/// The server's state as far as this database's catalog goes
+/// (`queries/fingerprint_state.sql`), as a hash: one statement that sums no catalog.
+/// Where it is the state a fingerprint was taken in, the fingerprint is the one the
+/// catalog has now: a catalog row is only written by a transaction with an id, and the
+/// snapshot the state holds changes when any such transaction ends; the one catalog
+/// change made in place that a fingerprint covers (index validity) is part of it. On a
+/// database that nothing writes to, this is what a fingerprint costs after the first.
+pub async fn catalog_state(client: &Client) -> Result<String, tokio_postgres::Error> {
+    let rows = simple_rows(client.simple_query(FINGERPRINT_STATE).await?);
+    Ok(state_of(&rows))
+}
+
+/// The state (`catalog_state`) among the parts of a statement: a hash of its 'now' and
+/// 'state' parts.
+fn state_of(rows: &[(String, String)]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut parts: Vec<String> = rows
+        .iter()
+        .filter(|(p, _)| p.starts_with("now ") || p.starts_with("state "))
+        .map(|(p, v)| format!("{p}={v}"))
+        .collect();
+    parts.sort();
+    let mut h = Sha256::new();
+    for p in &parts {
+        h.update(p.as_bytes());
+        h.update(b"\n");
+    }
+    hex::encode(h.finalize())
 }
 
 /// `fingerprint`, its sums shared among `clients` (connections to the same database),
@@ -108,7 +150,7 @@ pub async fn fingerprint(client: &Client) -> Result<String, tokio_postgres::Erro
 pub async fn fingerprint_over(
     clients: &[&Client],
     known: Option<Vec<String>>,
-) -> Result<(String, Vec<String>), tokio_postgres::Error> {
+) -> Result<Fingerprint, tokio_postgres::Error> {
     use sha2::{Digest, Sha256};
     let mut catalogs = match known.filter(|k| !k.is_empty()) {
         Some(known) => known,
@@ -119,48 +161,72 @@ pub async fn fingerprint_over(
             names
         }
     };
-    let (mut parts, mut listed) = fingerprint_sums(clients, &catalogs).await?;
-    if listed != catalogs.join(",") {
+    let mut sums = fingerprint_sums(clients, &catalogs).await?;
+    if sums.listed != catalogs.join(",") {
         // Not the catalogs of this server: again, over the ones it lists.
-        catalogs = listed.split(',').filter(|n| !n.is_empty()).map(str::to_string).collect();
-        (parts, listed) = fingerprint_sums(clients, &catalogs).await?;
+        catalogs = sums.listed.split(',').filter(|n| !n.is_empty()).map(str::to_string).collect();
+        sums = fingerprint_sums(clients, &catalogs).await?;
     }
-    parts.push(format!("catalogs={listed}"));
+    let mut parts = sums.parts;
+    parts.push(format!("catalogs={}", sums.listed));
     parts.sort();
     let mut h = Sha256::new();
     for p in &parts {
         h.update(p.as_bytes());
         h.update(b"\n");
     }
-    Ok((hex::encode(h.finalize()), catalogs))
+    Ok(Fingerprint { fingerprint: hex::encode(h.finalize()), catalogs, state: sums.state })
+}
+
+/// What the statements of a fingerprint answered.
+struct Sums {
+    /// `part=value`, each sum made independent of the current id.
+    parts: Vec<String>,
+    /// The catalogs the server lists ('catalogs', comma-separated).
+    listed: String,
+    /// The state the first statement saw, where every statement saw the same snapshot.
+    state: Option<String>,
 }
 
 /// The parts of a fingerprint over `catalogs`, summed in shares on `clients` side by
-/// side (`part=value`, each sum made independent of the current id), and the catalogs
-/// the server lists ('catalogs', comma-separated).
-async fn fingerprint_sums(
-    clients: &[&Client],
-    catalogs: &[String],
-) -> Result<(Vec<String>, String), tokio_postgres::Error> {
+/// side.
+async fn fingerprint_sums(clients: &[&Client], catalogs: &[String]) -> Result<Sums, tokio_postgres::Error> {
     let statements = fingerprint_statements(catalogs, clients.len().max(1));
     let answers = futures_util::future::try_join_all(
         statements.iter().zip(clients.iter().cycle()).map(|(sql, client)| client.simple_query(sql)),
     )
     .await?;
+    let answers: Vec<Vec<(String, String)>> = answers.into_iter().map(simple_rows).collect();
+    Ok(sums_of(&answers))
+}
+
+/// `Sums` from the answers of a fingerprint's statements, the first one's first.
+fn sums_of(answers: &[Vec<(String, String)>]) -> Sums {
     let (mut parts, mut listed) = (Vec::new(), String::new());
+    let snapshot =
+        |answer: &[(String, String)]| answer.iter().find(|(p, _)| p == "now snapshot").map(|(_, v)| v.clone());
+    let first = answers.first().map(|a| snapshot(a));
+    let one_snapshot =
+        first.as_ref().is_some_and(|s| s.is_some()) && answers.iter().all(|a| Some(snapshot(a)) == first);
     for answer in answers {
-        let answer = simple_rows(answer);
-        let reference = reference_of(&answer);
+        let reference = reference_of(answer);
         for (part, value) in answer {
             match (part.as_str(), part.strip_prefix("xid ")) {
-                ("reference", _) => {}
-                ("catalogs", _) => listed = value,
-                (_, Some(catalog)) => parts.push(format!("{catalog}={}", xid_sum(&value, reference))),
+                ("reference", _) | ("catalogs", _) => {}
+                (p, _) if p.starts_with("now ") => {}
+                (_, Some(catalog)) => parts.push(format!("{catalog}={}", xid_sum(value, reference))),
                 _ => parts.push(format!("{part}={value}")),
+            }
+            if part == "catalogs" {
+                listed = value.clone();
             }
         }
     }
-    Ok((parts, listed))
+    let state = match (one_snapshot, answers.first()) {
+        (true, Some(first)) => Some(state_of(first)),
+        _ => None,
+    };
+    Sums { parts, listed, state }
 }
 
 /// The first two columns of each row of a simple-protocol answer, as text ("" where
@@ -179,10 +245,11 @@ fn simple_rows(messages: Vec<tokio_postgres::SimpleQueryMessage>) -> Vec<(String
 }
 
 /// The statements of a fingerprint over `catalogs`, in `n` shares: the first also takes
-/// the shared catalogs' parts and lists the catalogs there are ('catalogs'), and so sums
-/// half as many catalogs as each other share (on fresh server processes the shared
-/// parts cost about as much as a third of the catalogs); every one takes its own
-/// 'reference' (`xid_sum`).
+/// the server's state and the shared catalogs' parts and lists the catalogs there are
+/// ('catalogs'), and so sums half as many catalogs as each other share (on fresh server
+/// processes the shared parts cost about as much as a third of the catalogs); every one
+/// takes its own 'reference' (`xid_sum`) and snapshot (the state is only a fingerprint's
+/// where all of them saw the same).
 fn fingerprint_statements(catalogs: &[String], n: usize) -> Vec<String> {
     // Catalog i goes to the share of slot i mod (2n - 1): one slot for the first share,
     // two for each other.
@@ -200,6 +267,7 @@ fn fingerprint_statements(catalogs: &[String], n: usize) -> Vec<String> {
         .map(|k| {
             let mut parts: Vec<String> = Vec::new();
             if k == 0 {
+                parts.push(FINGERPRINT_STATE.trim().to_string());
                 parts.push(FINGERPRINT.trim().to_string());
                 parts.push(format!(
                     "SELECT 'catalogs', pg_catalog.string_agg(relname, ',' ORDER BY relname COLLATE \"C\") FROM ({}) l(relname)",
@@ -207,6 +275,7 @@ fn fingerprint_statements(catalogs: &[String], n: usize) -> Vec<String> {
                 ));
             } else {
                 parts.push("SELECT 'reference', pg_catalog.age('3'::pg_catalog.xid)::text".to_string());
+                parts.push("SELECT 'now snapshot', pg_catalog.pg_current_snapshot()::text".to_string());
             }
             parts.extend(catalogs.iter().enumerate().filter(|(i, _)| share_of(*i) == k).map(|(_, c)| sum(c)));
             parts.join("\nUNION ALL\n")
@@ -1431,8 +1500,44 @@ mod tests {
                 assert_eq!(sizes, vec![20, 40]);
             }
             assert!(statements[0].contains("'catalogs'") && statements[0].contains("pg_roles"));
-            assert!(statements.iter().all(|s| s.contains("'reference'")));
+            assert!(statements.iter().all(|s| s.contains("'reference'") && s.contains("'now snapshot'")));
         }
+    }
+
+    /// The state is the first statement's, and only where every statement saw the same
+    /// snapshot; it is no part of the fingerprint, whose parts are the same whatever the
+    /// snapshot was.
+    #[test]
+    fn a_state_is_kept_only_where_every_share_saw_one_snapshot() {
+        let row = |p: &str, v: &str| (p.to_string(), v.to_string());
+        let first = |snapshot: &str| {
+            vec![
+                row("now snapshot", snapshot),
+                row("now started", "1700000000.5"),
+                row("state pg_index flags", "3:77"),
+                row("reference", "10"),
+                row("catalogs", "pg_a,pg_b"),
+                row("xid pg_a", "2:30:0"),
+            ]
+        };
+        let second =
+            |snapshot: &str| vec![row("reference", "10"), row("now snapshot", snapshot), row("xid pg_b", "1:5:1")];
+        let same = sums_of(&[first("5:9:7"), second("5:9:7")]);
+        assert_eq!(same.state, Some(state_of(&first("5:9:7"))));
+        assert_eq!(same.listed, "pg_a,pg_b");
+        let mut parts = same.parts.clone();
+        parts.sort();
+        assert_eq!(parts, vec!["pg_a=2:10:0", "pg_b=1:5:1", "state pg_index flags=3:77"]);
+        let apart = sums_of(&[first("5:9:7"), second("5:10:")]);
+        assert_eq!(apart.state, None, "a transaction ended between the shares");
+        assert_eq!(apart.parts, same.parts, "the fingerprint's parts do not hold the snapshot");
+        assert_eq!(sums_of(&[vec![row("xid pg_a", "2:30:0")]]).state, None, "no snapshot, no state");
+        assert_ne!(state_of(&first("5:9:7")), state_of(&first("5:10:")));
+        let other_index = vec![row("now snapshot", "5:9:7"), row("state pg_index flags", "3:78")];
+        assert_ne!(
+            state_of(&other_index),
+            state_of(&[row("now snapshot", "5:9:7"), row("state pg_index flags", "3:77")])
+        );
     }
 
     /// The sum of ids, taken against the reference's age in the same statement, does

@@ -15,6 +15,14 @@ static OPEN: Mutex<Vec<(Target, String)>> = Mutex::new(Vec::new());
 
 /// Drops going on behind the caller (`Scratch::drop_behind`), for `settle` to wait for.
 static DROPPING: Mutex<Vec<tokio::task::JoinHandle<()>>> = Mutex::new(Vec::new());
+/// How many scratch databases this process asked a server to create.
+static MADE: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Whether this process has asked a server for a scratch database: each moves the
+/// state of that server (`introspect::catalog_state`).
+pub fn made_any() -> bool {
+    MADE.load(std::sync::atomic::Ordering::Relaxed) > 0
+}
 
 /// A registry's list. A panic elsewhere while it was held leaves it as it was, which is
 /// still the list to drop from: taken as it is rather than panicking again.
@@ -129,6 +137,7 @@ impl Scratch {
         // Registered before it is made: a signal that comes as the server commits the
         // CREATE, before its answer arrives here, still finds it to drop (IF EXISTS).
         held(&OPEN).push((admin.clone(), name.clone()));
+        MADE.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let created = match space {
             true => match client.batch_execute(&in_space).await {
                 Ok(()) => Ok(()),
