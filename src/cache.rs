@@ -233,18 +233,23 @@ fn write(root: &Path, slot: Slot, key: &str, base: &str, statements: &[&str], ca
         let tmp = p.with_extension(format!("tmp{}", std::process::id()));
         let payload = bincode::serialize(&entry).map_err(std::io::Error::other)?;
         // Only its owner reads it: the live entry holds what the database holds.
-        let mut file = {
-            use std::os::unix::fs::OpenOptionsExt;
-            std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(&tmp)?
-        };
-        std::io::Write::write_all(&mut file, Sha256::digest(&payload).as_slice())?;
-        std::io::Write::write_all(&mut file, &payload)?;
-        drop(file);
+        write_private(&tmp, &[Sha256::digest(&payload).as_slice(), &payload])?;
         std::fs::rename(&tmp, &p)
     };
     if let Err(e) = write() {
         tracing::warn!("could not write the cache {}: {e}", p.display());
     }
+}
+
+/// Write `parts` to a new file at `path` that only its owner can read (every cache file
+/// is: what they hold comes from the databases).
+pub fn write_private(path: &Path, parts: &[&[u8]]) -> std::io::Result<()> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
+    for part in parts {
+        std::io::Write::write_all(&mut file, part)?;
+    }
+    Ok(())
 }
 
 /// A verdict that holds for as long as its key does: `status` and `drift` mark a live
@@ -274,7 +279,7 @@ pub fn remember(root: &Path, name: &str, key: &str, value: &str) {
         // Written aside and renamed (a name of its own per write: a fleet marks at once).
         let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmp = p.with_extension(format!("tmp{}-{n}", std::process::id()));
-        std::fs::write(&tmp, keep.join("\n") + "\n")?;
+        write_private(&tmp, &[(keep.join("\n") + "\n").as_bytes()])?;
         std::fs::rename(&tmp, &p)
     };
     if let Err(e) = write() {

@@ -3,6 +3,7 @@
 mod common;
 
 use common::{Project, Run, TestDb};
+use std::os::unix::fs::PermissionsExt;
 
 const SCHEMA: &str = "CREATE TABLE notes (id int PRIMARY KEY, body text NOT NULL);\n";
 
@@ -326,6 +327,17 @@ fn a_clean_verdict_keeps_what_is_not_managed() {
     assert!(warm.stderr.contains("drift_clean_from_cache"), "{}", warm.stderr);
     assert!(warm.stdout.contains(listed), "kept with the verdict: {}", warm.stdout);
     assert_eq!(warm.stdout, first.stdout);
+    // Every cache file (the verdicts, the fingerprint with its state, the files'
+    // checksums, the replay) is its owner's alone: what they hold comes from databases.
+    let cached: Vec<(String, u32)> = std::fs::read_dir(p.path().join(".schemaspec/cache"))
+        .unwrap()
+        .map(|e| e.unwrap())
+        .map(|e| (e.file_name().to_string_lossy().to_string(), e.metadata().unwrap().permissions().mode() & 0o777))
+        .collect();
+    for name in ["clean", "catalogs", "checksums", "replay.bin"] {
+        assert!(cached.iter().any(|(n, _)| n == name), "{name} in {cached:?}");
+    }
+    assert!(cached.iter().all(|(_, mode)| mode & 0o077 == 0), "{cached:?}");
 }
 
 /// Issue #20: a `plan` against a database whose catalog has not changed since the last

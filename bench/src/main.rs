@@ -679,8 +679,8 @@ fn render(
           the scratch catalog is read, like the live one, in a fixed number of queries whatever the size, without \
           `ANALYZE` (the queries do not need it), while its definitions are normalized on another connection; \
           warm runs read the normalized desired catalog from the cache, on a thread of its own, and the live \
-          catalog too where the database's catalog fingerprint (two queries) is what it was when it was last \
-          read; after an edit only the objects the changed statements touch are loaded again (with \
+          catalog too where the database's catalog fingerprint (two queries; one small statement where no transaction \
+          on the server ended since it was taken) is what it was when it was last read; after an edit only the objects the changed statements touch are loaded again (with \
           what depends on them, beside a copy of what they mention) and spliced into the cached catalog. \
           Memory: the catalogs are kept compact (dependencies as one set of objects with index \
           pairs, full B-tree nodes, query rows freed once read) and mimalloc returns freed pages at once.\n\n";

@@ -199,7 +199,7 @@ impl Memo {
         let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
         let written = std::fs::create_dir_all(cache)
-            .and_then(|()| std::fs::write(&tmp, text))
+            .and_then(|()| crate::cache::write_private(&tmp, &[text.as_bytes()]))
             .and_then(|()| std::fs::rename(&tmp, &path));
         if let Err(e) = written {
             let _ = std::fs::remove_file(&tmp);
