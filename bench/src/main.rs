@@ -548,7 +548,8 @@ fn status_history(env: &Env, runs: usize) -> Result<Status> {
     })?;
     env.fresh_db("bench_status")?;
     measure(&mut env.schemaspec(&project, "bench_status", &["apply"], true))?;
-    let (mut first, mut warm, mut busy, mut floor, mut bare) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut first, mut warm, mut busy, mut floor, mut bare) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for _ in 0..runs {
         let _ = std::fs::remove_dir_all(project.join(".schemaspec/cache"));
         first.push(measure(&mut env.schemaspec(&project, "bench_status", &["status"], true))?.secs);

@@ -517,6 +517,9 @@ async fn load_desired_views(
 ) -> Result<(Vec<Catalog>, std::collections::BTreeSet<crate::catalog::ObjectId>), Error> {
     let started = std::time::Instant::now();
     let scope = config.scope();
+    // The statements and their layers are worked out while the database is created.
+    let owned = sources.to_vec();
+    let preparing = tokio::task::spawn_blocking(move || load::prepare(&owned));
     ensure_roles(config, dev, &prelude.roles).await?;
     let _progress = progress::spinner(&format!("loading {} schema file(s) into a scratch database", sources.len()));
     let manage_ownership = config.manage_ownership;
@@ -547,7 +550,9 @@ async fn load_desired_views(
             t.sql
         };
         timing("scratch_created", started);
-        load::load_with(&clients, sources_ref, &mut provide).await?;
+        let prepared =
+            preparing.await.map_err(|e| Error::Other(format!("preparing the schema files failed: {e}")))??;
+        load::load_prepared(&clients, sources_ref, prepared, &mut provide).await?;
         // Bodies are checked once everything they reference exists: an error names the
         // routine's statement in its file.
         if let Some((schema, name, signature, message)) = load::invalid_bodies(client).await?.into_iter().next() {

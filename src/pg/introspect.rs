@@ -425,7 +425,17 @@ pub async fn read_catalog_with(reader: &Reader<'_>, scope: &Scope) -> Result<Cat
     // connection). The four that grow with every table (columns, constraints, indexes,
     // dependencies) are streamed to the builder in chunks when it needs them: held all
     // at once they were most of the memory a plan used (190 MB at 5,000 tables).
-    let (schemas, extensions, types, sequences, tables, views, functions, triggers, policies) = tokio::try_join!(
+    // The streamed ones are prepared in the same round trip, so that each costs one
+    // more (its rows) when its turn comes.
+    let prepared = async {
+        tokio::try_join!(
+            reader.statement(COLUMNS),
+            reader.statement(CONSTRAINTS),
+            reader.statement(INDEXES),
+            reader.statement(DEPENDS)
+        )
+    };
+    let (schemas, extensions, types, sequences, tables, views, functions, triggers, policies, _) = tokio::try_join!(
         reader.query(SCHEMAS, &params),
         reader.query(EXTENSIONS, &[]),
         reader.query(TYPES, &params),
@@ -435,6 +445,7 @@ pub async fn read_catalog_with(reader: &Reader<'_>, scope: &Scope) -> Result<Cat
         reader.query(FUNCTIONS, &params),
         reader.query(TRIGGERS, &with_platform),
         reader.query(POLICIES, &with_platform),
+        prepared,
     )?;
     // Publications: column lists, row filters and schemas came with PostgreSQL 15.
     let publications_sql = if version >= 150000 { PUBLICATIONS } else { PUBLICATIONS_14 };

@@ -20,6 +20,7 @@ use tokio_postgres::error::{ErrorPosition, SqlState};
 use tokio_postgres::Client;
 
 /// One SQL source: a display name (path) and its text.
+#[derive(Clone)]
 pub struct Source {
     pub name: String,
     pub text: String,
@@ -54,18 +55,33 @@ fn is_missing_dependency(e: &tokio_postgres::Error) -> bool {
 
 /// Statements of every source in file order (transaction control left out);
 /// meta-commands are an error.
-fn statements(sources: &[Source]) -> Result<Vec<Item<'_>>, Error> {
+fn statements(sources: &[Source]) -> Result<Vec<(usize, SqlStatement)>, Error> {
     let mut items = Vec::new();
-    for source in sources {
+    for (i, source) in sources.iter().enumerate() {
         let s = split(&source.text);
         if let Some(m) = s.meta_commands.first() {
             return Err(Error::MetaCommand { file: source.name.clone(), line: m.line, command: m.text.clone() });
         }
-        items.extend(
-            s.statements.into_iter().filter(|st| !is_transaction_control(&st.text)).map(|stmt| Item { source, stmt }),
-        );
+        items.extend(s.statements.into_iter().filter(|st| !is_transaction_control(&st.text)).map(|stmt| (i, stmt)));
     }
     Ok(items)
+}
+
+/// What loading `sources` starts from, which needs no server: their statements (by
+/// source) and the layers of their dependency graph. Made on a thread of its own while
+/// the scratch database is created (`prepare`), it is off the path of a cold load: 0.1 s
+/// at 1,000 tables.
+pub struct Prepared {
+    statements: Vec<(usize, SqlStatement)>,
+    layers: Vec<crate::sqltext::order::Layer>,
+}
+
+/// `Prepared` for `sources`; an error for a psql meta-command in them.
+pub fn prepare(sources: &[Source]) -> Result<Prepared, Error> {
+    let statements = statements(sources)?;
+    let texts: Vec<&str> = statements.iter().map(|(_, st)| st.text.as_str()).collect();
+    let layers = crate::sqltext::order::layers(&texts);
+    Ok(Prepared { statements, layers })
 }
 
 /// BEGIN/COMMIT in a schema file would end the loader's own transaction handling (a
@@ -150,13 +166,23 @@ pub async fn load_with(
     sources: &[Source],
     provide: &mut dyn FnMut(&[String]) -> Vec<String>,
 ) -> Result<usize, Error> {
-    let items = statements(sources)?;
+    load_prepared(clients, sources, prepare(sources)?, provide).await
+}
+
+/// `load_with`, from what `prepare` made of `sources`.
+pub async fn load_prepared(
+    clients: &[Client],
+    sources: &[Source],
+    prepared: Prepared,
+    provide: &mut dyn FnMut(&[String]) -> Vec<String>,
+) -> Result<usize, Error> {
+    let Prepared { statements, layers } = prepared;
+    let items: Vec<Item> =
+        statements.into_iter().filter_map(|(i, stmt)| Some(Item { source: sources.get(i)?, stmt })).collect();
     let settings = "SET check_function_bodies = off; SET client_min_messages = warning; SET synchronous_commit = off";
     for result in join_all(clients.iter().map(|c| c.batch_execute(settings))).await {
         result.map_err(|e| Error::Other(super::db_message(&e)))?;
     }
-    let texts: Vec<&str> = items.iter().map(|i| i.stmt.text.as_str()).collect();
-    let layers = crate::sqltext::order::layers(&texts);
     let mut slots: Vec<Option<Item>> = items.into_iter().map(Some).collect();
     let mut done = 0;
     let mut layers = layers.into_iter();
