@@ -252,6 +252,20 @@ pub fn write_private(path: &Path, parts: &[&[u8]]) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Replace the file at `path` with `bytes`, its owner's alone: written aside under a
+/// name of its own per write (a fleet marks verdicts at once) and renamed, so a reader
+/// never sees half a file.
+pub fn replace_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
+    let written = write_private(&tmp, &[bytes]).and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
 /// A verdict that holds for as long as its key does: `status` and `drift` mark a live
 /// catalog they found to match its history (`clean`), keyed by the catalog's fingerprint
 /// (`pg::introspect::fingerprint`), the history and the rest of what the comparison
@@ -266,7 +280,6 @@ pub fn mark(root: &Path, name: &str, key: &str) {
 /// as the key holds.
 pub fn remember(root: &Path, name: &str, key: &str, value: &str) {
     const VERDICTS: usize = 4096;
-    static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let value = value.replace(['\n', '\r', '\t'], " ");
     let p = dir(root).join(name);
     let write = || -> std::io::Result<()> {
@@ -276,11 +289,7 @@ pub fn remember(root: &Path, name: &str, key: &str, value: &str) {
             old.lines().filter(|l| l.split('\t').next() != Some(key)).map(str::to_string).collect();
         lines.push(if value.is_empty() { key.to_string() } else { format!("{key}\t{value}") });
         let keep = &lines[lines.len().saturating_sub(VERDICTS)..];
-        // Written aside and renamed (a name of its own per write: a fleet marks at once).
-        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = p.with_extension(format!("tmp{}-{n}", std::process::id()));
-        write_private(&tmp, &[(keep.join("\n") + "\n").as_bytes()])?;
-        std::fs::rename(&tmp, &p)
+        replace_private(&p, (keep.join("\n") + "\n").as_bytes())
     };
     if let Err(e) = write() {
         tracing::warn!("could not write the cache {}: {e}", p.display());

@@ -1592,6 +1592,11 @@ pub async fn catalog_fingerprint(
     take_fingerprint(config, clients, database).await
 }
 
+/// The remembered values (`cache::remember`) of the catalog fingerprint: the catalogs
+/// the last run summed ("list"), and per database the last fingerprint with the state
+/// it was taken in (`fingerprint_slot`).
+const FINGERPRINTS: &str = "catalogs";
+
 /// Where the remembered state of the database `database` is stored.
 fn fingerprint_slot(database: &str) -> String {
     use sha2::Digest;
@@ -1606,9 +1611,8 @@ pub async fn remembered_fingerprint(
     client: &tokio_postgres::Client,
     database: &str,
 ) -> Result<Option<String>, tokio_postgres::Error> {
-    const NAME: &str = "catalogs";
     let last = crate::cache::enabled()
-        .then(|| crate::cache::remembered(&config.root, NAME, &fingerprint_slot(database)))
+        .then(|| crate::cache::remembered(&config.root, FINGERPRINTS, &fingerprint_slot(database)))
         .flatten();
     match last.as_deref().and_then(|l| l.split_once(' ')) {
         Some((fingerprint, state)) if pg::introspect::catalog_state(client).await? == state => {
@@ -1643,19 +1647,18 @@ pub async fn take_fingerprint(
     clients: &[&tokio_postgres::Client],
     database: &str,
 ) -> Result<String, tokio_postgres::Error> {
-    const NAME: &str = "catalogs";
     let remember = crate::cache::enabled();
-    let listed = remember.then(|| crate::cache::remembered(&config.root, NAME, "list")).flatten();
+    let listed = remember.then(|| crate::cache::remembered(&config.root, FINGERPRINTS, "list")).flatten();
     let known = listed.as_deref().map(|l| l.split(',').map(str::to_string).collect());
     let taken = pg::introspect::fingerprint_over(clients, known).await?;
     if remember {
         let catalogs = taken.catalogs.join(",");
         if listed.as_deref() != Some(catalogs.as_str()) {
-            crate::cache::remember(&config.root, NAME, "list", &catalogs);
+            crate::cache::remember(&config.root, FINGERPRINTS, "list", &catalogs);
         }
         if let Some(state) = &taken.state {
             let value = format!("{} {state}", taken.fingerprint);
-            crate::cache::remember(&config.root, NAME, &fingerprint_slot(database), &value);
+            crate::cache::remember(&config.root, FINGERPRINTS, &fingerprint_slot(database), &value);
         }
     }
     Ok(taken.fingerprint)

@@ -191,18 +191,12 @@ impl Memo {
     }
 
     fn store(cache: &Path, entries: &[(String, String)]) {
-        static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let rest: String = entries.iter().map(|(raw, normalized)| format!("{raw}\t{normalized}\n")).collect();
         let text = format!("{}\n{}\n{rest}", crate::cache::binary(), Self::digest(&rest));
         let path = cache.join(Self::FILE);
-        // Written aside and renamed, under a name of its own per write.
-        let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
-        let written = std::fs::create_dir_all(cache)
-            .and_then(|()| crate::cache::write_private(&tmp, &[text.as_bytes()]))
-            .and_then(|()| std::fs::rename(&tmp, &path));
+        let written =
+            std::fs::create_dir_all(cache).and_then(|()| crate::cache::replace_private(&path, text.as_bytes()));
         if let Err(e) = written {
-            let _ = std::fs::remove_file(&tmp);
             tracing::warn!("could not write the cache {}: {e}", path.display());
         }
     }
