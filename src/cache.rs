@@ -229,12 +229,9 @@ fn write(root: &Path, slot: Slot, key: &str, base: &str, statements: &[&str], ca
     let p = path(root, slot);
     let write = || -> std::io::Result<()> {
         std::fs::create_dir_all(dir(root))?;
-        // Written aside and renamed: a reader never sees half a file.
-        let tmp = p.with_extension(format!("tmp{}", std::process::id()));
         let payload = bincode::serialize(&entry).map_err(std::io::Error::other)?;
         // Only its owner reads it: the live entry holds what the database holds.
-        write_private(&tmp, &[Sha256::digest(&payload).as_slice(), &payload])?;
-        std::fs::rename(&tmp, &p)
+        replace_private(&p, &[Sha256::digest(&payload).as_slice(), &payload])
     };
     if let Err(e) = write() {
         tracing::warn!("could not write the cache {}: {e}", p.display());
@@ -243,7 +240,7 @@ fn write(root: &Path, slot: Slot, key: &str, base: &str, statements: &[&str], ca
 
 /// Write `parts` to a new file at `path` that only its owner can read (every cache file
 /// is: what they hold comes from the databases).
-pub fn write_private(path: &Path, parts: &[&[u8]]) -> std::io::Result<()> {
+fn write_private(path: &Path, parts: &[&[u8]]) -> std::io::Result<()> {
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o600).open(path)?;
     for part in parts {
@@ -252,14 +249,14 @@ pub fn write_private(path: &Path, parts: &[&[u8]]) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Replace the file at `path` with `bytes`, its owner's alone: written aside under a
+/// Replace the file at `path` with `parts`, its owner's alone: written aside under a
 /// name of its own per write (a fleet marks verdicts at once) and renamed, so a reader
 /// never sees half a file.
-pub fn replace_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub fn replace_private(path: &Path, parts: &[&[u8]]) -> std::io::Result<()> {
     static WRITES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
-    let written = write_private(&tmp, &[bytes]).and_then(|()| std::fs::rename(&tmp, path));
+    let written = write_private(&tmp, parts).and_then(|()| std::fs::rename(&tmp, path));
     if written.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
@@ -289,7 +286,7 @@ pub fn remember(root: &Path, name: &str, key: &str, value: &str) {
             old.lines().filter(|l| l.split('\t').next() != Some(key)).map(str::to_string).collect();
         lines.push(if value.is_empty() { key.to_string() } else { format!("{key}\t{value}") });
         let keep = &lines[lines.len().saturating_sub(VERDICTS)..];
-        replace_private(&p, (keep.join("\n") + "\n").as_bytes())
+        replace_private(&p, &[(keep.join("\n") + "\n").as_bytes()])
     };
     if let Err(e) = write() {
         tracing::warn!("could not write the cache {}: {e}", p.display());

@@ -1599,8 +1599,7 @@ const FINGERPRINTS: &str = "catalogs";
 
 /// Where the remembered state of the database `database` is stored.
 fn fingerprint_slot(database: &str) -> String {
-    use sha2::Digest;
-    format!("state {}", &hex::encode(sha2::Sha256::digest(database.as_bytes()))[..16])
+    format!("state {}", &crate::history::checksum(database)[..16])
 }
 
 /// The fingerprint the last run took of `database`, where the server is still in the

@@ -178,32 +178,27 @@ impl Memo {
         let text = std::fs::read_to_string(cache.join(Self::FILE)).unwrap_or_default();
         let mut parts = text.splitn(3, '\n');
         let (binary, digest, rest) = (parts.next(), parts.next(), parts.next().unwrap_or_default());
-        let known = match binary == Some(crate::cache::binary().as_str()) && digest == Some(Self::digest(rest).as_str())
-        {
-            true => rest
-                .lines()
-                .filter_map(|l| l.split_once('\t'))
-                .map(|(raw, normalized)| (raw.to_string(), normalized.to_string()))
-                .collect(),
-            false => Default::default(),
-        };
+        let known =
+            match binary == Some(crate::cache::binary().as_str()) && digest == Some(history::checksum(rest).as_str()) {
+                true => rest
+                    .lines()
+                    .filter_map(|l| l.split_once('\t'))
+                    .map(|(raw, normalized)| (raw.to_string(), normalized.to_string()))
+                    .collect(),
+                false => Default::default(),
+            };
         Memo { known }
     }
 
     fn store(cache: &Path, entries: &[(String, String)]) {
         let rest: String = entries.iter().map(|(raw, normalized)| format!("{raw}\t{normalized}\n")).collect();
-        let text = format!("{}\n{}\n{rest}", crate::cache::binary(), Self::digest(&rest));
+        let text = format!("{}\n{}\n{rest}", crate::cache::binary(), history::checksum(&rest));
         let path = cache.join(Self::FILE);
         let written =
-            std::fs::create_dir_all(cache).and_then(|()| crate::cache::replace_private(&path, text.as_bytes()));
+            std::fs::create_dir_all(cache).and_then(|()| crate::cache::replace_private(&path, &[text.as_bytes()]));
         if let Err(e) = written {
             tracing::warn!("could not write the cache {}: {e}", path.display());
         }
-    }
-
-    fn digest(text: &str) -> String {
-        use sha2::Digest;
-        hex::encode(sha2::Sha256::digest(text.as_bytes()))
     }
 }
 

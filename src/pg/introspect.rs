@@ -125,12 +125,18 @@ pub async fn catalog_state(client: &Client) -> Result<String, tokio_postgres::Er
 /// The state (`catalog_state`) among the parts of a statement: a hash of its 'now' and
 /// 'state' parts.
 fn state_of(rows: &[(String, String)]) -> String {
+    hash_of(
+        rows.iter()
+            .filter(|(p, _)| p.starts_with("now ") || p.starts_with("state "))
+            .map(|(p, v)| format!("{p}={v}"))
+            .collect(),
+    )
+}
+
+/// SHA-256 (hex) of `parts` sorted, one per line: the same for the same parts in any
+/// order.
+fn hash_of(mut parts: Vec<String>) -> String {
     use sha2::{Digest, Sha256};
-    let mut parts: Vec<String> = rows
-        .iter()
-        .filter(|(p, _)| p.starts_with("now ") || p.starts_with("state "))
-        .map(|(p, v)| format!("{p}={v}"))
-        .collect();
     parts.sort();
     let mut h = Sha256::new();
     for p in &parts {
@@ -151,7 +157,6 @@ pub async fn fingerprint_over(
     clients: &[&Client],
     known: Option<Vec<String>>,
 ) -> Result<Fingerprint, tokio_postgres::Error> {
-    use sha2::{Digest, Sha256};
     let mut catalogs = match known.filter(|k| !k.is_empty()) {
         Some(known) => known,
         None => {
@@ -169,13 +174,7 @@ pub async fn fingerprint_over(
     }
     let mut parts = sums.parts;
     parts.push(format!("catalogs={}", sums.listed));
-    parts.sort();
-    let mut h = Sha256::new();
-    for p in &parts {
-        h.update(p.as_bytes());
-        h.update(b"\n");
-    }
-    Ok(Fingerprint { fingerprint: hex::encode(h.finalize()), catalogs, state: sums.state })
+    Ok(Fingerprint { fingerprint: hash_of(parts), catalogs, state: sums.state })
 }
 
 /// What the statements of a fingerprint answered.
@@ -203,29 +202,22 @@ async fn fingerprint_sums(clients: &[&Client], catalogs: &[String]) -> Result<Su
 /// `Sums` from the answers of a fingerprint's statements, the first one's first.
 fn sums_of(answers: &[Vec<(String, String)>]) -> Sums {
     let (mut parts, mut listed) = (Vec::new(), String::new());
-    let snapshot =
-        |answer: &[(String, String)]| answer.iter().find(|(p, _)| p == "now snapshot").map(|(_, v)| v.clone());
-    let first = answers.first().map(|a| snapshot(a));
-    let one_snapshot =
-        first.as_ref().is_some_and(|s| s.is_some()) && answers.iter().all(|a| Some(snapshot(a)) == first);
+    let snapshots: Vec<Option<&str>> =
+        answers.iter().map(|a| a.iter().find(|(p, _)| p == "now snapshot").map(|(_, v)| v.as_str())).collect();
+    let one_snapshot = snapshots.first().is_some_and(|first| first.is_some() && snapshots.iter().all(|s| s == first));
     for answer in answers {
         let reference = reference_of(answer);
         for (part, value) in answer {
             match (part.as_str(), part.strip_prefix("xid ")) {
-                ("reference", _) | ("catalogs", _) => {}
+                ("reference", _) => {}
+                ("catalogs", _) => listed = value.clone(),
                 (p, _) if p.starts_with("now ") => {}
                 (_, Some(catalog)) => parts.push(format!("{catalog}={}", xid_sum(value, reference))),
                 _ => parts.push(format!("{part}={value}")),
             }
-            if part == "catalogs" {
-                listed = value.clone();
-            }
         }
     }
-    let state = match (one_snapshot, answers.first()) {
-        (true, Some(first)) => Some(state_of(first)),
-        _ => None,
-    };
+    let state = answers.first().filter(|_| one_snapshot).map(|first| state_of(first));
     Sums { parts, listed, state }
 }
 
