@@ -393,72 +393,85 @@ fn cases() -> Vec<Case> {
 fn bad_inputs_fail_clearly_and_change_nothing() {
     let cases = cases();
     assert!(cases.len() >= 40, "the catalog holds {} cases", cases.len());
-    let mut failures = Vec::new();
-    for case in &cases {
-        let (p, db) = healthy();
-        (case.setup)(&p, &db);
-        let before = snapshot(&p, &db);
-        let base = common::admin_url();
-        let replace = |a: &str| {
-            a.replace("{db}", &db.url)
-                .replace("{nodb}", &base.replace("dbname=postgres", "dbname=no_such_database"))
-                .replace("{norole}", &db.url.replace("user=postgres", "user=no_such_role"))
-                .replace("{limited}", &db.url.replace("user=postgres", "user=schemaspec_limited"))
-        };
-        let args: Vec<String> = case.args.iter().filter(|a| **a != "{full}").map(|a| replace(a)).collect();
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let mut cmd = if case.args.contains(&"--database-url") {
-            let mut c = p.bare_command();
-            if !args.contains(&"--dev-url") {
-                c.args(["--dev-url", &base]);
-            }
-            c.args(&args);
-            c
-        } else {
-            p.command(&db, &args)
-        };
-        if case.args.contains(&"{full}") {
-            // A full disk, as far as the process can tell: writes past 200 bytes fail (EFBIG).
-            use std::os::unix::process::CommandExt;
-            cmd.env("SCHEMASPEC_NO_CACHE", "1");
-            unsafe {
-                cmd.pre_exec(|| {
-                    let limit = libc::rlimit { rlim_cur: 200, rlim_max: 200 };
-                    if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
-                        return Err(std::io::Error::last_os_error());
-                    }
-                    libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
-                    Ok(())
-                });
-            }
+    // The cases are independent (a project and a database each) and mostly wait on
+    // processes and the server, so four run at once.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(case) = cases.get(i) else { break };
+                if let Some(failure) = run_case(case) {
+                    failures.lock().unwrap().push((i, failure));
+                }
+            });
         }
-        let r = common::Run::from(cmd.output().unwrap());
-        // Reset what the case set on the database before comparing the rest.
-        common::exec(&base, &format!("ALTER DATABASE \"{}\" RESET default_transaction_read_only", db.name));
-        let mut problems = Vec::new();
-        if r.code != 1 {
-            problems.push(format!("exit {} (expected 1)", r.code));
+    });
+    let mut failures = failures.into_inner().unwrap();
+    failures.sort();
+    let failures: Vec<String> = failures.into_iter().map(|(_, f)| f).collect();
+    assert!(failures.is_empty(), "{} of {} cases:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+}
+
+/// One case from a healthy project: what is wrong with its outcome, if anything.
+fn run_case(case: &Case) -> Option<String> {
+    let (p, db) = healthy();
+    (case.setup)(&p, &db);
+    let before = snapshot(&p, &db);
+    let base = common::admin_url();
+    let replace = |a: &str| {
+        a.replace("{db}", &db.url)
+            .replace("{nodb}", &base.replace("dbname=postgres", "dbname=no_such_database"))
+            .replace("{norole}", &db.url.replace("user=postgres", "user=no_such_role"))
+            .replace("{limited}", &db.url.replace("user=postgres", "user=schemaspec_limited"))
+    };
+    let args: Vec<String> = case.args.iter().filter(|a| **a != "{full}").map(|a| replace(a)).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let mut cmd = if case.args.contains(&"--database-url") {
+        let mut c = p.bare_command();
+        if !args.contains(&"--dev-url") {
+            c.args(["--dev-url", &base]);
         }
-        for e in case.expect {
-            if !r.stderr.contains(e) {
-                problems.push(format!("stderr lacks {e:?}"));
-            }
-        }
-        if !r.stderr.contains("\nhint: ") {
-            problems.push("no hint".into());
-        }
-        if snapshot(&p, &db) != before {
-            problems.push("the database or the project files changed".into());
-        }
-        if !problems.is_empty() {
-            failures.push(format!(
-                "{}: {}\nstdout:\n{}\nstderr:\n{}",
-                case.name,
-                problems.join("; "),
-                r.stdout,
-                r.stderr
-            ));
+        c.args(&args);
+        c
+    } else {
+        p.command(&db, &args)
+    };
+    if case.args.contains(&"{full}") {
+        // A full disk, as far as the process can tell: writes past 200 bytes fail (EFBIG).
+        use std::os::unix::process::CommandExt;
+        cmd.env("SCHEMASPEC_NO_CACHE", "1");
+        unsafe {
+            cmd.pre_exec(|| {
+                let limit = libc::rlimit { rlim_cur: 200, rlim_max: 200 };
+                if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+                Ok(())
+            });
         }
     }
-    assert!(failures.is_empty(), "{} of {} cases:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
+    let r = common::Run::from(cmd.output().unwrap());
+    // Reset what the case set on the database before comparing the rest.
+    common::exec(&base, &format!("ALTER DATABASE \"{}\" RESET default_transaction_read_only", db.name));
+    let mut problems = Vec::new();
+    if r.code != 1 {
+        problems.push(format!("exit {} (expected 1)", r.code));
+    }
+    for e in case.expect {
+        if !r.stderr.contains(e) {
+            problems.push(format!("stderr lacks {e:?}"));
+        }
+    }
+    if !r.stderr.contains("\nhint: ") {
+        problems.push("no hint".into());
+    }
+    if snapshot(&p, &db) != before {
+        problems.push("the database or the project files changed".into());
+    }
+    (!problems.is_empty()).then(|| {
+        format!("{}: {}\nstdout:\n{}\nstderr:\n{}", case.name, problems.join("; "), r.stdout, r.stderr)
+    })
 }

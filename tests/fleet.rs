@@ -50,7 +50,13 @@ impl Tenants {
     fn create(admin: &str, prefix: &str, n: usize) -> Tenants {
         let names: Vec<String> = (0..n).map(|i| format!("t_fleet_{prefix}_{}_{i}", std::process::id())).collect();
         for name in &names {
-            exec(admin, &format!("CREATE DATABASE {name} TEMPLATE template0"));
+            // On the suite's cluster, in its scratch tablespace like every test database;
+            // a second server has none.
+            let sql = match admin == admin_url() {
+                true => create_database_sql(name),
+                false => format!("CREATE DATABASE {name} TEMPLATE template0"),
+            };
+            exec(admin, &sql);
         }
         Tenants { admin: admin.to_string(), names }
     }
