@@ -277,6 +277,11 @@ struct Row {
     /// (largest − smallest) / median over the runs: the floor's load and the cold plan.
     floor_spread: f64,
     cold_spread: f64,
+    /// The cold plan and generate against the floor: the median of the rounds' ratios
+    /// (each round runs the three side by side), and the ratios' spread.
+    cold_ratio: f64,
+    generate_ratio: f64,
+    ratio_spread: f64,
     stages: Vec<(String, f64)>,
     migra: Option<(f64, f64)>,
 }
@@ -348,39 +353,50 @@ fn bench_schema(env: &Env, profile: gen::Profile, n: usize, runs: usize, migra: 
     let old_sql = env.work.join(format!("old-{}-{n}.sql", profile.name()));
     std::fs::write(&old_sql, old.text()).map_err(|e| e.to_string())?;
     let mut row = Row { profile: profile.name(), tables: n, ..Row::default() };
-    // The floor: what PostgreSQL itself needs to load the desired schema and dump the live one.
-    let (mut load, mut dump) = (Vec::new(), Vec::new());
-    for _ in 0..runs {
-        env.fresh_db("bench_desired")?;
-        env.settle()?;
-        load.push(measure(env.psql("bench_desired").arg("-f").arg(&new_sql))?.secs);
-        let mut d = env.tool("pg_dump");
-        d.args(["--schema-only", "-d", &env.url("bench_desired"), "-f", "/dev/null"]);
-        dump.push(measure(&mut d)?.secs);
-    }
-    row.floor_spread = spread(&load);
-    row.floor_load = median(load);
-    row.floor_dump = median(dump);
     // The live database holds the old schema.
     env.fresh_db("bench_live")?;
     measure(env.psql("bench_live").arg("-f").arg(&old_sql))?;
     let project = env.project(&format!("plan-{}-{n}", profile.name()), &new)?;
-    let (mut cold, mut warm, mut rss) = (Vec::new(), Vec::new(), Vec::new());
+    // Rounds of the floor, a cold plan and generate side by side, so that each ratio is
+    // taken between runs minutes apart at most: a machine that slows down for a while
+    // (a neighbour on the host) slows both sides of a round.
+    let (mut load, mut dump, mut cold, mut rss, mut gen_times) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut cold_ratios, mut gen_ratios) = (Vec::new(), Vec::new());
     let mut all_stages: Vec<Vec<(String, f64)>> = Vec::new();
     for _ in 0..runs {
+        // The floor: what PostgreSQL itself needs to load the desired schema and dump it.
+        env.fresh_db("bench_desired")?;
+        env.settle()?;
+        let l = measure(env.psql("bench_desired").arg("-f").arg(&new_sql))?.secs;
+        let mut d = env.tool("pg_dump");
+        d.args(["--schema-only", "-d", &env.url("bench_desired"), "-f", "/dev/null"]);
+        let d = measure(&mut d)?.secs;
         env.settle()?;
         let m = measure(&mut env.schemaspec(&project, "bench_live", &["plan"], false))?;
+        all_stages.push(stages(&m.stderr));
+        let _ = std::fs::remove_dir_all(project.join("generated"));
+        env.settle()?;
+        let g =
+            measure(&mut env.schemaspec(&project, "bench_live", &["generate", "--allow-hazards", "all"], false))?.secs;
+        let _ = std::fs::remove_dir_all(project.join("generated"));
+        cold_ratios.push(m.secs / (l + d));
+        gen_ratios.push(g / (l + d));
+        load.push(l);
+        dump.push(d);
         cold.push(m.secs);
         rss.push(m.rss_mb);
-        all_stages.push(stages(&m.stderr));
+        gen_times.push(g);
     }
-    measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?; // fills the cache
-    for _ in 0..runs {
-        warm.push(measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?.secs);
-    }
+    row.floor_spread = spread(&load);
     row.cold_spread = spread(&cold);
+    row.ratio_spread = spread(&cold_ratios);
+    row.cold_ratio = median(cold_ratios);
+    row.generate_ratio = median(gen_ratios);
+    row.floor_load = median(load);
+    row.floor_dump = median(dump);
     row.plan_cold = median(cold);
-    row.plan_warm = median(warm);
+    row.generate = median(gen_times);
     row.plan_rss = rss.iter().copied().fold(0.0, f64::max);
     if let Some(first) = all_stages.first() {
         row.stages = first
@@ -391,17 +407,13 @@ fn bench_schema(env: &Env, profile: gen::Profile, n: usize, runs: usize, migra: 
             })
             .collect();
     }
-    let mut gen_times = Vec::new();
+    measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?; // fills the cache
+    let mut warm = Vec::new();
     for _ in 0..runs {
-        let _ = std::fs::remove_dir_all(project.join("generated"));
-        let args = ["generate", "--allow-hazards", "all"];
-        env.settle()?;
-        gen_times.push(measure(&mut env.schemaspec(&project, "bench_live", &args, false))?.secs);
+        warm.push(measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?.secs);
     }
-    row.generate = median(gen_times);
+    row.plan_warm = median(warm);
     // The loop people live in: edit one file, plan again (the cache is warm).
-    let _ = std::fs::remove_dir_all(project.join("generated"));
-    measure(&mut env.schemaspec(&project, "bench_live", &["plan"], true))?;
     let edited = project.join("schema").join("001_tables.sql");
     let original = std::fs::read_to_string(&edited).map_err(|e| e.to_string())?;
     let mut edits = Vec::new();
@@ -588,7 +600,7 @@ fn table(rows: &[Row], shapes: bool) -> String {
     let first = if shapes { "| schema " } else { "" };
     let first_rule = if shapes { "| --- " } else { "" };
     s += first;
-    s += "| tables | floor (s) | plan cold (s) | plan warm (s) | plan edited (s) | generate (s) | peak RSS (MB) | cold / floor | warm / floor | edited / floor | generate / floor | migra + load (s) | migra / cold | migra alone / warm | spread floor / cold |\n";
+    s += "| tables | floor (s) | plan cold (s) | plan warm (s) | plan edited (s) | generate (s) | peak RSS (MB) | cold / floor | warm / floor | edited / floor | generate / floor | migra + load (s) | migra / cold | migra alone / warm | spread floor / cold / cold÷floor |\n";
     s += first_rule;
     s += "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
     for r in rows {
@@ -605,7 +617,7 @@ fn table(rows: &[Row], shapes: bool) -> String {
             s += &format!("| {} ", r.profile);
         }
         s += &format!(
-            "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {m} | {mc} | {mw} | {:.0} % / {:.0} % |\n",
+            "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {m} | {mc} | {mw} | {:.0} % / {:.0} % / {:.0} % |\n",
             r.tables,
             floor,
             r.plan_cold,
@@ -613,12 +625,13 @@ fn table(rows: &[Row], shapes: bool) -> String {
             r.plan_edited,
             r.generate,
             r.plan_rss,
-            r.plan_cold / floor,
+            r.cold_ratio,
             r.plan_warm / floor,
             r.plan_edited / floor,
-            r.generate / floor,
+            r.generate_ratio,
             r.floor_spread * 100.0,
-            r.cold_spread * 100.0
+            r.cold_spread * 100.0,
+            r.ratio_spread * 100.0
         );
     }
     s
@@ -689,8 +702,10 @@ fn render(
           disk with online discard the file creation that follows a large drop ran at half speed for a while, \
           and the floor's load spread 45–96 % between runs; in memory it repeats. Before each measured floor \
           load, cold plan and generate the server is checkpointed and the disk synced, so that what ran before \
-          is written out first; the last column gives how far the runs lie apart ((largest − smallest) / \
-          median) for the floor's load and the cold plan.\n\n";
+          is written out first. The floor, the cold plan and generate run in rounds, one of each side by side, \
+          and their ratios are the median of the rounds' ratios: a host that slows down for a minute slows both \
+          sides of a round. The last column gives how far the runs lie apart ((largest − smallest) / median) \
+          for the floor's load, the cold plan, and the cold plan's ratio to the floor.\n\n";
     s += &table(rows, false);
     if !migra_ok {
         s += "\nmigra was not found (`pip install migra 'sqlalchemy<2' psycopg2-binary`), so its columns are empty.\n";
