@@ -471,7 +471,6 @@ fn run_case(case: &Case) -> Option<String> {
     if snapshot(&p, &db) != before {
         problems.push("the database or the project files changed".into());
     }
-    (!problems.is_empty()).then(|| {
-        format!("{}: {}\nstdout:\n{}\nstderr:\n{}", case.name, problems.join("; "), r.stdout, r.stderr)
-    })
+    (!problems.is_empty())
+        .then(|| format!("{}: {}\nstdout:\n{}\nstderr:\n{}", case.name, problems.join("; "), r.stdout, r.stderr))
 }

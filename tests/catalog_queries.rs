@@ -184,3 +184,32 @@ fn a_catalog_state_moves_with_every_transaction_that_writes() {
         assert_ne!(catalog_state(&a).await.unwrap(), before, "another database's transaction");
     });
 }
+
+/// A scratch database's catalog is read over two connections (`read_catalog_split`: the
+/// indexes, dependencies and the builder's later queries on the second): the catalog is
+/// the one a read over one connection gives, on the example project's schema (types,
+/// functions, triggers, views, policies, grants) beside 60 tables of the shape above.
+#[test]
+fn a_catalog_read_over_two_connections_is_the_catalog_read_over_one() {
+    let db = TestDb::new("split_read");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("schema");
+    let mut files: Vec<_> = std::fs::read_dir(&root).unwrap().flatten().map(|e| e.path()).collect();
+    files.sort();
+    let example: String = files.iter().map(|f| std::fs::read_to_string(f).unwrap() + "\n").collect();
+    db.load(&(example + &schema(60)));
+    let scope = schemaspec::pg::introspect::Scope { exclude: vec!["schemaspec".into()], ..Default::default() };
+    let (one, two) = common::runtime().block_on(async {
+        let (a, b) = (common::connect(&db.url).await, common::connect(&db.url).await);
+        let one = schemaspec::pg::introspect::read_catalog(&a, &scope).await.unwrap();
+        let (reader, helper) =
+            (schemaspec::pg::introspect::Reader::new(&a), schemaspec::pg::introspect::Reader::new(&b));
+        let two = schemaspec::pg::introspect::read_catalog_split(&reader, Some(&helper), &scope).await.unwrap();
+        (one, two)
+    });
+    // What the second connection reads is there: indexes, dependencies, grants, views.
+    assert!(two.indexes.len() >= 60, "{} indexes", two.indexes.len());
+    assert!(two.depends.len() >= 60, "{} dependencies", two.depends.len());
+    assert!(!two.views.is_empty() && !two.functions.is_empty(), "the example schema's views and functions");
+    assert!(format!("{:?}", two.privileges).contains("schemaspec_test_reader"), "the grants");
+    assert_eq!(one, two, "the catalog read over two connections differs from the one read over one");
+}

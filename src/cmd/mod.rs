@@ -790,13 +790,21 @@ async fn read_loaded(
 ) -> Result<Catalog, Error> {
     let client = &clients[0];
     // Definitions are normalized on a second connection while the catalog is read: each
-    // try is added and dropped in one transaction, which a reader never sees.
+    // try is added and dropped in one transaction, which a reader never sees. That
+    // connection then reads a share of the catalog (`read_catalog_split`).
     let normalizing = async {
         pg::introspect::normalized_definitions(clients.get(1).unwrap_or(client))
             .await
             .map_err(|e| Error::Other(format!("normalizing definitions failed: {}", pg::db_message(&e))))
     };
-    let (equivalents, catalog) = tokio::join!(normalizing, read(client, scope));
+    let (reader, helper) = (pg::introspect::Reader::new(client), clients.get(1).map(pg::introspect::Reader::new));
+    let reading = async {
+        let _progress = progress::spinner("reading the catalog");
+        pg::introspect::read_catalog_split(&reader, helper.as_ref(), scope)
+            .await
+            .map_err(|e| Error::Other(format!("reading the catalog failed: {}", pg::db_message(&e))))
+    };
+    let (equivalents, catalog) = tokio::join!(normalizing, reading);
     let mut catalog = catalog?;
     catalog.equivalents = equivalents?;
     if manage_ownership {

@@ -403,49 +403,46 @@ pub async fn read_catalog(client: &Client, scope: &Scope) -> Result<Catalog, tok
 
 /// `read_catalog` through a `Reader` the caller keeps for the next read.
 pub async fn read_catalog_with(reader: &Reader<'_>, scope: &Scope) -> Result<Catalog, tokio_postgres::Error> {
-    let client = reader.client;
-    // JIT compilation of these catalog queries costs more than it saves: with thousands
-    // of tables it turned a 30 ms query into a second.
-    client.batch_execute("SET search_path = ''; SET statement_timeout = 0; SET jit = off").await?;
-    let row = client.query_one("SELECT current_setting('server_version_num')::int4, current_user::text", &[]).await?;
-    let (version, current_user): (i32, String) = (row.get(0), row.get(1));
+    read_catalog_split(reader, None, scope).await
+}
+
+/// What the builder needs after the columns and constraints (`read_later`).
+struct Later {
+    privileges: Vec<Row>,
+    default_privileges: Vec<Row>,
+    members: Vec<Row>,
+    event_triggers: Vec<Row>,
+    owners: Vec<Row>,
+    platform: Vec<Row>,
+    publications: Vec<Row>,
+    statistics: Vec<Row>,
+    unmodeled: Vec<Row>,
+    casts: Vec<Row>,
+    rules: Vec<Row>,
+    defined: Vec<Vec<Row>>,
+    /// On a second connection, the indexes (held whole) and dependencies (made compact
+    /// as they come) too; else None, and they are streamed when their turn comes.
+    indexes: Option<Vec<Row>>,
+    depends: Option<Vec<DepRow>>,
+}
+
+/// The small queries the builder needs after the columns and constraints, pipelined on
+/// `reader`; with `whole`, the indexes and dependencies after them, held whole.
+async fn read_later(
+    reader: &Reader<'_>,
+    scope: &Scope,
+    version: i32,
+    whole: bool,
+) -> Result<Later, tokio_postgres::Error> {
     let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&scope.exclude, &scope.only];
-    // Triggers and policies: on managed tables, and the user's on a platform's tables.
-    let with_platform: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&scope.exclude, &scope.only, &scope.platform];
     let platform_only: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&scope.platform];
-    // The small queries are issued together (tokio-postgres pipelines them over the one
-    // connection). The four that grow with every table (columns, constraints, indexes,
-    // dependencies) are streamed to the builder in chunks when it needs them: held all
-    // at once they were most of the memory a plan used (190 MB at 5,000 tables).
-    // The streamed ones are prepared in the same round trip, so that each costs one
-    // more (its rows) when its turn comes.
-    let prepared = async {
-        tokio::try_join!(
-            reader.statement(COLUMNS),
-            reader.statement(CONSTRAINTS),
-            reader.statement(INDEXES),
-            reader.statement(DEPENDS)
-        )
-    };
-    let (schemas, extensions, types, sequences, tables, views, functions, triggers, policies, _) = tokio::try_join!(
-        reader.query(SCHEMAS, &params),
-        reader.query(EXTENSIONS, &[]),
-        reader.query(TYPES, &params),
-        reader.query(SEQUENCES, &params),
-        reader.query(TABLES, &params),
-        reader.query(VIEWS, &params),
-        reader.query(FUNCTIONS, &params),
-        reader.query(TRIGGERS, &with_platform),
-        reader.query(POLICIES, &with_platform),
-        prepared,
-    )?;
     // Publications: column lists, row filters and schemas came with PostgreSQL 15.
     let publications_sql = if version >= 150000 { PUBLICATIONS } else { PUBLICATIONS_14 };
+    // Pipelined: one round trip for all of them (the nine `DEFINED` among them).
     let (
         privileges,
         default_privileges,
         members,
-        collations,
         event_triggers,
         owners,
         platform,
@@ -454,11 +451,11 @@ pub async fn read_catalog_with(reader: &Reader<'_>, scope: &Scope) -> Result<Cat
         unmodeled,
         casts,
         rules,
+        defined,
     ) = tokio::try_join!(
         reader.query(PRIVILEGES, &[]),
         reader.query(DEFAULT_PRIVILEGES, &params[..1]),
         reader.query(EXTENSION_MEMBERS, &[]),
-        reader.query(COLLATIONS, &params),
         reader.query(EVENT_TRIGGERS, &params),
         reader.query(OWNERS, &[]),
         reader.query(PLATFORM_OBJECTS, &platform_only),
@@ -467,23 +464,140 @@ pub async fn read_catalog_with(reader: &Reader<'_>, scope: &Scope) -> Result<Cat
         reader.query(UNMODELED, &params),
         reader.query(CASTS, &[]),
         reader.query(RULES, &params),
+        futures_util::future::try_join_all(DEFINED.iter().map(|(_, q)| reader.query(q, &params))),
     )?;
-    // Pipelined like the rest: one round trip for all nine.
-    let defined = futures_util::future::try_join_all(DEFINED.iter().map(|(_, q)| reader.query(q, &params))).await?;
+    let (indexes, depends) = match whole {
+        true => {
+            let mut deps = Vec::new();
+            let (i, ()) = tokio::try_join!(
+                reader.query(INDEXES, &params),
+                in_chunks(reader, DEPENDS, &[], |rows| dep_rows(rows, &mut deps))
+            )?;
+            (Some(i), Some(deps))
+        }
+        false => (None, None),
+    };
+    Ok(Later {
+        privileges,
+        default_privileges,
+        members,
+        event_triggers,
+        owners,
+        platform,
+        publications,
+        statistics,
+        unmodeled,
+        casts,
+        rules,
+        defined,
+        indexes,
+        depends,
+    })
+}
 
+/// Catalog queries run with these: no search path, no timeout, and no JIT (compiling
+/// these queries costs more than it saves: with thousands of tables it turned a 30 ms
+/// query into a second).
+const READ_SETTINGS: &str = "SET search_path = ''; SET statement_timeout = 0; SET jit = off";
+
+/// `read_catalog_with`, with a second connection to the same database (`helper`) where
+/// one is free, as after loading a scratch database: it reads what the builder needs
+/// after the columns and constraints, the indexes (held whole, about 3 MB at 5,000
+/// tables) and dependencies (made compact as they come) among it, while the first
+/// streams the columns and constraints
+/// into the builder, so that the server works on both at once (at 5,000 tables the
+/// four large queries took 2 s one after the other). The two read in two snapshots:
+/// nothing else may change the database meanwhile.
+pub async fn read_catalog_split(
+    reader: &Reader<'_>,
+    helper: Option<&Reader<'_>>,
+    scope: &Scope,
+) -> Result<Catalog, tokio_postgres::Error> {
+    let client = reader.client;
+    client.batch_execute(READ_SETTINGS).await?;
+    let row = client.query_one("SELECT current_setting('server_version_num')::int4, current_user::text", &[]).await?;
+    let (version, current_user): (i32, String) = (row.get(0), row.get(1));
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&scope.exclude, &scope.only];
+    // Triggers and policies: on managed tables, and the user's on a platform's tables.
+    let with_platform: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&scope.exclude, &scope.only, &scope.platform];
     let mut b = Builder::default();
-    b.cat.server_version = version;
-    b.cat.current_user = current_user;
-    b.schemas(schemas);
-    b.extensions(extensions, scope);
-    b.collations(collations);
-    b.types(types);
-    b.sequences(sequences);
-    b.tables(tables);
-    b.views(views);
-    in_chunks(reader, COLUMNS, &params, |rows| b.columns(rows)).await?;
-    in_chunks(reader, CONSTRAINTS, &params, |rows| b.constraints(rows)).await?;
-    in_chunks(reader, INDEXES, &params, |rows| b.indexes(rows)).await?;
+    // The first connection's share: the small queries the builder needs first, issued
+    // together (tokio-postgres pipelines them over the one connection), then the
+    // columns and constraints. The four queries that grow with every table (columns,
+    // constraints, indexes, dependencies) are streamed to the builder in chunks when it
+    // needs them: held all at once they were most of the memory a plan used (190 MB at
+    // 5,000 tables). The streamed ones are prepared in the same round trip, so that
+    // each costs one more (its rows) when its turn comes.
+    let first = async {
+        let prepared = async {
+            tokio::try_join!(
+                reader.statement(COLUMNS),
+                reader.statement(CONSTRAINTS),
+                reader.statement(INDEXES),
+                reader.statement(DEPENDS)
+            )
+        };
+        let (schemas, extensions, collations, types, sequences, tables, views, functions, triggers, policies, _) = tokio::try_join!(
+            reader.query(SCHEMAS, &params),
+            reader.query(EXTENSIONS, &[]),
+            reader.query(COLLATIONS, &params),
+            reader.query(TYPES, &params),
+            reader.query(SEQUENCES, &params),
+            reader.query(TABLES, &params),
+            reader.query(VIEWS, &params),
+            reader.query(FUNCTIONS, &params),
+            reader.query(TRIGGERS, &with_platform),
+            reader.query(POLICIES, &with_platform),
+            prepared,
+        )?;
+        b.cat.server_version = version;
+        b.cat.current_user = current_user;
+        b.schemas(schemas);
+        b.extensions(extensions, scope);
+        b.collations(collations);
+        b.types(types);
+        b.sequences(sequences);
+        b.tables(tables);
+        b.views(views);
+        in_chunks(reader, COLUMNS, &params, |rows| b.columns(rows)).await?;
+        in_chunks(reader, CONSTRAINTS, &params, |rows| b.constraints(rows)).await?;
+        Ok::<_, tokio_postgres::Error>((functions, triggers, policies))
+    };
+    let ((functions, triggers, policies), later) = match helper {
+        Some(h) => {
+            let second = async {
+                h.client.batch_execute(READ_SETTINGS).await?;
+                let later = read_later(h, scope, version, true).await?;
+                h.client.batch_execute("RESET search_path").await?;
+                Ok(later)
+            };
+            tokio::try_join!(first, second)?
+        }
+        None => {
+            let first = first.await?;
+            (first, read_later(reader, scope, version, false).await?)
+        }
+    };
+    let Later {
+        privileges,
+        default_privileges,
+        members,
+        event_triggers,
+        owners,
+        platform,
+        publications,
+        statistics,
+        unmodeled,
+        casts,
+        rules,
+        defined,
+        indexes,
+        depends,
+    } = later;
+    match indexes {
+        Some(rows) => rows.chunks(1000).for_each(|c| b.indexes(c)),
+        None => in_chunks(reader, INDEXES, &params, |rows| b.indexes(rows)).await?,
+    }
     b.statistics(statistics);
     b.cat.unmodeled = unmodeled.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
     for r in &casts {
@@ -508,7 +622,10 @@ pub async fn read_catalog_with(reader: &Reader<'_>, scope: &Scope) -> Result<Cat
     b.publications(publications, scope);
     b.privileges(privileges);
     b.owners(owners);
-    in_chunks(reader, DEPENDS, &[], |rows| b.depends(rows)).await?;
+    match depends {
+        Some(rows) => b.dep_rows.extend(rows),
+        None => in_chunks(reader, DEPENDS, &[], |rows| b.depends(rows)).await?,
+    }
     b.resolve_depends();
     b.pack();
     client.batch_execute("RESET search_path").await?;
@@ -1134,22 +1251,7 @@ impl Builder {
     /// Keeps `pg_depend` rows in their compact form; `resolve_depends` turns them into
     /// pairs once all are read.
     fn depends(&mut self, rows: &[Row]) {
-        let class = |row: &Row, column: &str| {
-            let name: String = row.get(column);
-            CLASSES.iter().position(|c| *c == name).and_then(|i| u8::try_from(i).ok())
-        };
-        for row in rows {
-            let (Some(cls), Some(ref_cls)) = (class(row, "cls"), class(row, "ref_cls")) else { continue };
-            self.dep_rows.push(DepRow {
-                cls,
-                oid: row.get("oid"),
-                sub: row.get("sub"),
-                ref_cls,
-                ref_oid: row.get("ref_oid"),
-                ref_sub: row.get("ref_sub"),
-                auto: row.get::<_, String>("deptype") == "a",
-            });
-        }
+        dep_rows(rows, &mut self.dep_rows);
     }
 
     /// Fill `depends` from the rows `depends` kept, each object named once.
@@ -1232,6 +1334,27 @@ impl Builder {
 }
 
 /// A `pg_depend` row as `depends.sql` reports it, classes as indexes into `CLASSES`.
+/// The dependency rows among `rows`, made compact (a row of a class not modelled is
+/// left out); they need nothing the builder knows until `resolve_depends`.
+fn dep_rows(rows: &[Row], out: &mut Vec<DepRow>) {
+    let class = |row: &Row, column: &str| {
+        let name: String = row.get(column);
+        CLASSES.iter().position(|c| *c == name).and_then(|i| u8::try_from(i).ok())
+    };
+    for row in rows {
+        let (Some(cls), Some(ref_cls)) = (class(row, "cls"), class(row, "ref_cls")) else { continue };
+        out.push(DepRow {
+            cls,
+            oid: row.get("oid"),
+            sub: row.get("sub"),
+            ref_cls,
+            ref_oid: row.get("ref_oid"),
+            ref_sub: row.get("ref_sub"),
+            auto: row.get::<_, String>("deptype") == "a",
+        });
+    }
+}
+
 struct DepRow {
     cls: u8,
     ref_cls: u8,
