@@ -691,7 +691,9 @@ fn render(
           the statements' dependency graph, in pipelined batches of 50 statements, one transaction per batch \
           (`psql -f` waits for each statement's round trip), and on a cold run while the live database is read; \
           the scratch catalog is read, like the live one, in a fixed number of queries whatever the size, without \
-          `ANALYZE` (the queries do not need it), while its definitions are normalized on another connection; \
+          `ANALYZE` (the queries do not need it), while its definitions are normalized on another connection, \
+          which then reads the indexes, dependencies and smaller queries while the first streams the columns \
+          and constraints; \
           warm runs read the normalized desired catalog from the cache, on a thread of its own, and the live \
           catalog too where the database's catalog fingerprint (two queries; one small statement where no transaction \
           on the server ended since it was taken) is what it was when it was last read; after an edit only the objects the changed statements touch are loaded again (with \
