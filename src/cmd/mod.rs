@@ -798,13 +798,7 @@ async fn read_loaded(
             .map_err(|e| Error::Other(format!("normalizing definitions failed: {}", pg::db_message(&e))))
     };
     let (reader, helper) = (pg::introspect::Reader::new(client), clients.get(1).map(pg::introspect::Reader::new));
-    let reading = async {
-        let _progress = progress::spinner("reading the catalog");
-        pg::introspect::read_catalog_split(&reader, helper.as_ref(), scope)
-            .await
-            .map_err(|e| Error::Other(format!("reading the catalog failed: {}", pg::db_message(&e))))
-    };
-    let (equivalents, catalog) = tokio::join!(normalizing, reading);
+    let (equivalents, catalog) = tokio::join!(normalizing, read_split(&reader, helper.as_ref(), scope));
     let mut catalog = catalog?;
     catalog.equivalents = equivalents?;
     if manage_ownership {
@@ -1710,8 +1704,18 @@ pub async fn read(client: &tokio_postgres::Client, scope: &pg::introspect::Scope
 
 /// `read` through a `Reader` kept for the next read of the same connection.
 pub async fn read_with(reader: &pg::introspect::Reader<'_>, scope: &pg::introspect::Scope) -> Result<Catalog, Error> {
+    read_split(reader, None, scope).await
+}
+
+/// `read_with`, with a second connection to the same database that reads a share of
+/// the catalog (`introspect::read_catalog_split`): for a scratch database only.
+async fn read_split(
+    reader: &pg::introspect::Reader<'_>,
+    helper: Option<&pg::introspect::Reader<'_>>,
+    scope: &pg::introspect::Scope,
+) -> Result<Catalog, Error> {
     let _progress = progress::spinner("reading the catalog");
-    pg::introspect::read_catalog_with(reader, scope)
+    pg::introspect::read_catalog_split(reader, helper, scope)
         .await
         .map_err(|e| Error::Other(format!("reading the catalog failed: {}", pg::db_message(&e))))
 }

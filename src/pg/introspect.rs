@@ -504,10 +504,9 @@ const READ_SETTINGS: &str = "SET search_path = ''; SET statement_timeout = 0; SE
 /// one is free, as after loading a scratch database: it reads what the builder needs
 /// after the columns and constraints, the indexes (held whole, about 3 MB at 5,000
 /// tables) and dependencies (made compact as they come) among it, while the first
-/// streams the columns and constraints
-/// into the builder, so that the server works on both at once (at 5,000 tables the
-/// four large queries took 2 s one after the other). The two read in two snapshots:
-/// nothing else may change the database meanwhile.
+/// streams the columns and constraints into the builder, so that the server works on
+/// both at once (at 5,000 tables the four large queries took 2 s one after the other).
+/// The two read in two snapshots: nothing else may change the database meanwhile.
 pub async fn read_catalog_split(
     reader: &Reader<'_>,
     helper: Option<&Reader<'_>>,
