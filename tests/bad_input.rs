@@ -393,24 +393,8 @@ fn cases() -> Vec<Case> {
 fn bad_inputs_fail_clearly_and_change_nothing() {
     let cases = cases();
     assert!(cases.len() >= 40, "the catalog holds {} cases", cases.len());
-    // The cases are independent (a project and a database each) and mostly wait on
-    // processes and the server, so four run at once.
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let failures = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for _ in 0..4 {
-            scope.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(case) = cases.get(i) else { break };
-                if let Some(failure) = run_case(case) {
-                    failures.lock().unwrap().push((i, failure));
-                }
-            });
-        }
-    });
-    let mut failures = failures.into_inner().unwrap();
-    failures.sort();
-    let failures: Vec<String> = failures.into_iter().map(|(_, f)| f).collect();
+    // The cases are independent (a project and a database each), four at once.
+    let failures: Vec<String> = common::parallel(&cases, 4, run_case).into_iter().flatten().collect();
     assert!(failures.is_empty(), "{} of {} cases:\n\n{}", failures.len(), cases.len(), failures.join("\n\n"));
 }
 

@@ -52,33 +52,27 @@ fn a_partial_reload_gives_the_catalog_of_a_full_load_in_every_case() {
     }
     pairs.sort();
     assert!(pairs.len() >= 100, "the cases are there: {}", pairs.len());
-    let next = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|s| {
-        for _ in 0..3 {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some((from, to)) = pairs.get(i) else { break };
-                let (project, db) = (Project::new(), TestDb::new("reload"));
-                project.write("schema/schema.sql", &schema_only(from));
-                // A case this server cannot load (an extension it lacks) has no cache.
-                if plan(&project, &db, &[]).code != 0 {
-                    continue;
-                }
-                project.write("schema/schema.sql", &schema_only(to));
-                let run = plan(&project, &db, &[("SCHEMASPEC_VERIFY_RELOAD", "1")]);
-                let name = format!("{} -> {}", from.display(), to.display());
-                assert!(!run.stderr.contains("panicked"), "{name}\n{}", run.stderr);
-                if run.code != 0 {
-                    // Only where a cold run fails as well.
-                    let cold = plan(&project, &db, &[("SCHEMASPEC_NO_CACHE", "1")]);
-                    assert_eq!(cold.code, run.code, "{name}\n{}", run.stderr);
-                }
-                outcomes.lock().unwrap().push((name, run.stderr.contains(SAME)));
-            });
+    let outcomes: Vec<(String, bool)> = common::parallel(&pairs, 3, |(from, to)| {
+        let (project, db) = (Project::new(), TestDb::new("reload"));
+        project.write("schema/schema.sql", &schema_only(from));
+        // A case this server cannot load (an extension it lacks) has no cache.
+        if plan(&project, &db, &[]).code != 0 {
+            return None;
         }
-    });
-    let outcomes = outcomes.into_inner().unwrap();
+        project.write("schema/schema.sql", &schema_only(to));
+        let run = plan(&project, &db, &[("SCHEMASPEC_VERIFY_RELOAD", "1")]);
+        let name = format!("{} -> {}", from.display(), to.display());
+        assert!(!run.stderr.contains("panicked"), "{name}\n{}", run.stderr);
+        if run.code != 0 {
+            // Only where a cold run fails as well.
+            let cold = plan(&project, &db, &[("SCHEMASPEC_NO_CACHE", "1")]);
+            assert_eq!(cold.code, run.code, "{name}\n{}", run.stderr);
+        }
+        Some((name, run.stderr.contains(SAME)))
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     let partial = outcomes.iter().filter(|(_, p)| *p).count();
     eprintln!("{partial} of {} reloaded in part", outcomes.len());
     // Most cases change a few objects of a schema a reload can follow.

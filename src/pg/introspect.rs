@@ -577,29 +577,13 @@ pub async fn read_catalog_split(
             (first, read_later(reader, scope, version, false).await?)
         }
     };
-    let Later {
-        privileges,
-        default_privileges,
-        members,
-        event_triggers,
-        owners,
-        platform,
-        publications,
-        statistics,
-        unmodeled,
-        casts,
-        rules,
-        defined,
-        indexes,
-        depends,
-    } = later;
-    match indexes {
+    match later.indexes {
         Some(rows) => rows.chunks(1000).for_each(|c| b.indexes(c)),
         None => in_chunks(reader, INDEXES, &params, |rows| b.indexes(rows)).await?,
     }
-    b.statistics(statistics);
-    b.cat.unmodeled = unmodeled.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
-    for r in &casts {
+    b.statistics(later.statistics);
+    b.cat.unmodeled = later.unmodeled.iter().map(|r| (r.get(0), r.get(1), r.get(2))).collect();
+    for r in &later.casts {
         match (r.get::<_, &str>(0), r.get::<_, Option<String>>(2)) {
             ("c", Some(target)) => {
                 b.cat.casts.insert((r.get(1), target));
@@ -611,25 +595,25 @@ pub async fn read_catalog_split(
     }
     b.functions(functions);
     b.triggers(triggers);
-    b.rules(rules);
-    for ((kind, query), rows) in DEFINED.iter().zip(defined) {
+    b.rules(later.rules);
+    for ((kind, query), rows) in DEFINED.iter().zip(later.defined) {
         b.defined(*kind, query, rows);
     }
     b.policies(policies);
-    b.event_triggers(event_triggers);
-    b.platform_objects(platform);
-    b.publications(publications, scope);
-    b.privileges(privileges);
-    b.owners(owners);
-    match depends {
+    b.event_triggers(later.event_triggers);
+    b.platform_objects(later.platform);
+    b.publications(later.publications, scope);
+    b.privileges(later.privileges);
+    b.owners(later.owners);
+    match later.depends {
         Some(rows) => b.dep_rows.extend(rows),
         None => in_chunks(reader, DEPENDS, &[], |rows| b.depends(rows)).await?,
     }
     b.resolve_depends();
     b.pack();
     client.batch_execute("RESET search_path").await?;
-    b.default_privileges(default_privileges);
-    for row in &members {
+    b.default_privileges(later.default_privileges);
+    for row in &later.members {
         let (ext, schema, name): (String, String, String) = (row.get(0), row.get(1), row.get(2));
         b.cat.extension_members.insert(format!("{schema}.{name}"), ext.clone());
         b.cat.extension_members.entry(name).or_insert(ext);

@@ -56,6 +56,27 @@ pub fn create_database_sql(name: &str) -> String {
     format!("CREATE DATABASE \"{name}\" TEMPLATE template0{space}")
 }
 
+/// `f` of every item, on `threads` threads that take the next item as they finish one
+/// (tests of independent cases that mostly wait on processes and the server); the
+/// results in the items' order. A panic in `f` fails the caller.
+pub fn parallel<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = AtomicU32::new(0);
+    let results = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                let Some(item) = items.get(i) else { break };
+                let r = f(item);
+                results.lock().unwrap().push((i, r));
+            });
+        }
+    });
+    let mut results = results.into_inner().unwrap();
+    results.sort_by_key(|(i, _)| *i);
+    results.into_iter().map(|(_, r)| r).collect()
+}
+
 /// Connection string of the `postgres` database (for scratch databases).
 pub fn admin_url() -> String {
     cluster().url("postgres")
